@@ -1,0 +1,51 @@
+import type { ConversationMessage } from '../../protocol/conversation.js';
+
+/** A tool as offered to the model: name, description and a JSON Schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface StepUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+}
+
+/** What one model step streams back, provider-neutral. */
+export type StepPart =
+  | { type: 'text'; delta: string }
+  | { type: 'reasoning'; delta: string }
+  | { type: 'tool_call'; id: string; name: string; args: unknown }
+  | { type: 'finish'; usage: StepUsage; finish_reason: string }
+  | { type: 'error'; code: string; message: string };
+
+export interface StepRequest {
+  /** `provider/model` */
+  model: string;
+  system?: string;
+  messages: ConversationMessage[];
+  tools: ToolSpec[];
+  signal: AbortSignal;
+}
+
+/**
+ * Runs exactly one model step (one model call, no tool execution). The agent loop drives the loop itself
+ * so it can steer, pause for approval and abort between steps. Failures are yielded as `error` parts with
+ * codes (`model_http_error`, `rate_limited`, `context_too_long`, `network_error`, `model_error`), never
+ * thrown, except an abort, which ends the iteration.
+ */
+export interface ModelStepper {
+  step(req: StepRequest): AsyncIterable<StepPart>;
+}
+
+export interface ModelInfo {
+  /** `provider/model` */
+  id: string;
+  provider: string;
+  name: string;
+  /** USD per million tokens. */
+  pricing?: { input: number; output: number; cached_input?: number };
+  context_window?: number;
+}

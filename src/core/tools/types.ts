@@ -1,0 +1,33 @@
+import type { ToolSpec } from '../models/types.js';
+
+export interface ToolCallRequest {
+  id: string;
+  name: string;
+  args: unknown;
+}
+
+export interface ToolContext {
+  /** Absolute path of the session's working directory; every path a tool touches stays inside it. */
+  workingDir: string;
+  signal: AbortSignal;
+  /** Streams partial output (bash stdout/stderr) while the tool runs. */
+  onOutput?: (stream: 'stdout' | 'stderr', data: string) => void;
+}
+
+export interface ToolResult {
+  /** What the model sees as the tool's result. */
+  output: string;
+  is_error: boolean;
+  /** Process exit code, for tools that run one. */
+  exit_code?: number;
+}
+
+/**
+ * Runs tool calls. The local executor and a remote runner (later issue) implement the same interface, so
+ * the agent loop does not know where a tool runs.
+ */
+export interface ToolExecutor {
+  specs(): ToolSpec[];
+  /** Never throws for tool failures: they become `is_error` results the model can read. */
+  execute(call: ToolCallRequest, ctx: ToolContext): Promise<ToolResult>;
+}

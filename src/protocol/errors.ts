@@ -1,0 +1,39 @@
+/**
+ * Stable error codes. Domain code throws `TowerError` with one of these; each transport maps a code to its
+ * own wire form (HTTP status, hub error frame, JSON-RPC error) in one place.
+ */
+export const ERROR_CODES = [
+  'invalid_request',
+  'unknown_session',
+  'unknown_model',
+  'session_busy',
+  'session_idle',
+  'payload_too_large',
+  'unauthorized',
+  'not_found',
+  'conflict',
+  'path_outside_workspace',
+  'tool_failed',
+  'model_http_error',
+  'rate_limited',
+  'context_too_long',
+  'network_error',
+  'model_error',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class TowerError extends Error {
+  override readonly name = 'TowerError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function isTowerError(value: unknown): value is TowerError {
+  return value instanceof TowerError;
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * Session events: every observable change of a session. Names follow cagent's session server
+ * (seed 003) where it has one. Each event on the wire carries `seq`, `session_id` and `timestamp`
+ * beside its own fields; in the store the own fields are the `data` column.
+ */
+
+export const StopReason = z.enum([
+  'normal',
+  'max_iterations',
+  'error',
+  'canceled',
+  'server_restart',
+]);
+export type StopReason = z.infer<typeof StopReason>;
+
+const ToolCallFields = {
+  tool_call_id: z.string(),
+  tool: z.string(),
+};
+
+/** Event payloads keyed by type: the single source of truth for what each event carries. */
+export const EventPayloads = {
+  session_created: z.object({ title: z.string(), model: z.string(), working_dir: z.string() }),
+  user_message: z.object({
+    content: z.string(),
+    /** Index of this message in the conversation (what `fork` takes). */
+    message_index: z.number().int().nonnegative(),
+    /** True when the message was injected into a running turn by a steer. */
+    steered: z.boolean().optional(),
+  }),
+  stream_started: z.object({ turn_id: z.string(), model: z.string() }),
+  agent_choice: z.object({ content: z.string() }),
+  agent_choice_reasoning: z.object({ content: z.string() }),
+  tool_call: z.object({ ...ToolCallFields, args: z.unknown() }),
+  tool_call_output: z.object({
+    tool_call_id: z.string(),
+    stream: z.enum(['stdout', 'stderr']),
+    data: z.string(),
+  }),
+  tool_call_response: z.object({ ...ToolCallFields, result: z.string(), is_error: z.boolean() }),
+  token_usage: z.object({
+    model: z.string(),
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    cached_input_tokens: z.number().int().nonnegative(),
+    cost: z.number().nonnegative(),
+    /** Session totals after this step. */
+    total_input_tokens: z.number().int().nonnegative(),
+    total_output_tokens: z.number().int().nonnegative(),
+    total_cost: z.number().nonnegative(),
+  }),
+  session_title: z.object({ title: z.string() }),
+  error: z.object({ code: z.string(), message: z.string() }),
+  stream_stopped: z.object({ turn_id: z.string(), reason: StopReason }),
+  session_updated: z.object({
+    title: z.string().optional(),
+    starred: z.boolean().optional(),
+    model: z.string().optional(),
+  }),
+  session_forked: z.object({ from_session_id: z.string(), message_index: z.number().int().nonnegative() }),
+  session_deleted: z.object({}),
+} as const;
+
+export type EventType = keyof typeof EventPayloads;
+export const EVENT_TYPES = Object.keys(EventPayloads) as EventType[];
+
+export type EventPayload<T extends EventType> = z.infer<(typeof EventPayloads)[T]>;
+
+/** An event about to be appended: its type and payload, no seq yet. */
+export type NewEvent = {
+  [T in EventType]: { type: T; data: EventPayload<T> };
+}[EventType];
+
+/** An event as stored and delivered: seq is per session, gap-free, from 1. */
+export interface StoredEvent {
+  session_id: string;
+  seq: number;
+  type: EventType;
+  data: Record<string, unknown>;
+  /** ISO 8601, UTC. */
+  timestamp: string;
+}
+
+/** The wire form of an event: envelope fields and payload fields side by side. */
+export type WireEvent = {
+  [T in EventType]: { type: T; seq: number; session_id: string; timestamp: string } & EventPayload<T>;
+}[EventType];
+
+export function toWire(event: StoredEvent): WireEvent {
+  return {
+    ...event.data,
+    type: event.type,
+    seq: event.seq,
+    session_id: event.session_id,
+    timestamp: event.timestamp,
+  } as WireEvent;
+}
+
+export const EventEnvelope = z.object({
+  type: z.enum(EVENT_TYPES as [EventType, ...EventType[]]),
+  seq: z.number().int().positive(),
+  session_id: z.string(),
+  timestamp: z.string(),
+});
+
+/** Parses a wire event (as received by a client), checking the envelope and the payload of its type. */
+export function parseWireEvent(value: unknown): WireEvent {
+  const envelope = EventEnvelope.parse(value);
+  const payload = EventPayloads[envelope.type].parse(value);
+  return { ...payload, ...envelope } as WireEvent;
+}

@@ -1,0 +1,5 @@
+export * from './events.js';
+export * from './conversation.js';
+export * from './session.js';
+export * from './errors.js';
+export * from './api.js';
