@@ -8,8 +8,10 @@ export interface ToolSpec {
 }
 
 export interface StepUsage {
+  /** The whole prompt, cached part included (OpenAI's convention; Anthropic's counts are normalized to it). */
   input_tokens: number;
   output_tokens: number;
+  /** The part of `input_tokens` read from the provider's prompt cache (billed at the cache price). */
   cached_input_tokens: number;
 }
 

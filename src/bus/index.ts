@@ -1,0 +1,2 @@
+export type { Bus, BusListener } from './types.js';
+export { MemoryBus } from './memory.js';

@@ -1,0 +1,62 @@
+import pino, { type Logger } from 'pino';
+import type { StoredEvent } from '../protocol/events.js';
+import type { Bus, BusListener } from './types.js';
+
+/**
+ * The in-process Bus: listeners run synchronously, in registration order, inside `publish`. Listeners
+ * must be cheap (the EventLog's only enqueues), because a slow one delays every later one.
+ */
+export class MemoryBus implements Bus {
+  private readonly listeners = new Map<string, Set<BusListener>>();
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(opts: { logger?: Logger } = {}) {
+    this.logger = opts.logger ?? pino({ level: 'silent' });
+  }
+
+  publish(events: readonly StoredEvent[]): void {
+    if (this.closed) return;
+    for (const event of events) {
+      const set = this.listeners.get(event.session_id);
+      if (!set) continue;
+      // Iterating the live Set: a listener removed mid-publish is skipped, one added mid-publish also
+      // sees this event. Both are fine for subscribers that de-duplicate by seq.
+      for (const listener of set) {
+        try {
+          listener(event);
+        } catch (err) {
+          this.logger.error({ err, session_id: event.session_id, seq: event.seq }, 'bus listener threw');
+        }
+      }
+    }
+  }
+
+  subscribe(sessionId: string, listener: BusListener): () => void {
+    if (this.closed) return () => {};
+    let set = this.listeners.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(sessionId, set);
+    }
+    // Wrapping makes each subscription distinct even when the same function subscribes twice.
+    const entry: BusListener = (event) => listener(event);
+    set.add(entry);
+    return () => {
+      const current = this.listeners.get(sessionId);
+      if (!current) return;
+      current.delete(entry);
+      if (current.size === 0) this.listeners.delete(sessionId);
+    };
+  }
+
+  /** Number of live listeners of a session (for diagnostics and leak tests). */
+  listenerCount(sessionId: string): number {
+    return this.listeners.get(sessionId)?.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.listeners.clear();
+  }
+}

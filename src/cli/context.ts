@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { TowerClient } from '../client/index.js';
+import { colorsFor, type Colors } from './color.js';
+import { UsageError } from './errors.js';
+import type { CliIO } from './io.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:7420';
+
+/** The global options, as commander hands them over. */
+export interface GlobalOptions {
+  url?: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** What a command needs: the client, the output mode and the streams with their colours. */
+export interface CommandContext {
+  io: CliIO;
+  client: TowerClient;
+  json: boolean;
+  /** Colours for stdout and for stderr, each on only if that stream is a TTY. */
+  out: Colors;
+  err: Colors;
+}
+
+/** Resolves `--url`/`TOWER_URL` and `--token`/`TOWER_TOKEN` (flag first) into a client. */
+export function createContext(command: Command, io: CliIO): CommandContext {
+  const globals = command.optsWithGlobals<GlobalOptions>();
+  const url = globals.url ?? io.env.TOWER_URL ?? DEFAULT_URL;
+  const token = globals.token ?? io.env.TOWER_TOKEN;
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new UsageError(`invalid URL ${JSON.stringify(url)}: expected e.g. ${DEFAULT_URL}`);
+  }
+  return {
+    io,
+    client: new TowerClient({ url, token }),
+    json: globals.json === true,
+    out: colorsFor(io.stdout, io.env),
+    err: colorsFor(io.stderr, io.env),
+  };
+}
+
+/** Runs a command body and records its exit code; errors are reported by the program. */
+export type CommandRunner = (body: () => Promise<number>) => Promise<void>;
+
+/** Parses a non-negative integer option (`--since`, `--limit`, `--port`). */
+export function parseCount(name: string, value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}

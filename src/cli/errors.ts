@@ -1,0 +1,30 @@
+import { TowerApiError, TowerConnectionError, TowerProtocolError } from '../client/index.js';
+import type { Colors } from './color.js';
+
+/** A mistake in how the command was called, found after commander's own checks. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The stderr text for a failed command: one `error:` line, plus a hint where one helps. */
+export function formatError(c: Colors, error: unknown): string {
+  const lines: string[] = [];
+  if (error instanceof TowerApiError) {
+    lines.push(`${c.red('error:')} ${error.message} (${error.code})`);
+    for (const issue of error.issues ?? []) lines.push(`  ${issue.path || '(body)'}: ${issue.message}`);
+    if (error.code === 'unauthorized') lines.push(c.dim('hint: pass the server token with --token or TOWER_TOKEN'));
+  } else if (error instanceof TowerConnectionError) {
+    const what =
+      error.errno === 'ECONNREFUSED'
+        ? `Tower is not running at ${error.url} (connection refused)`
+        : error.message;
+    lines.push(`${c.red('error:')} ${what}`);
+    lines.push(c.dim('hint: start it with `tower serve`, or point --url / TOWER_URL at a running Tower'));
+  } else if (error instanceof TowerProtocolError) {
+    lines.push(`${c.red('error:')} unexpected answer from the server: ${error.message}`);
+    lines.push(c.dim('hint: is --url a Tower server of the same version as this CLI?'));
+  } else {
+    lines.push(`${c.red('error:')} ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return lines.map((line) => `${line}\n`).join('');
+}

@@ -1,0 +1,98 @@
+import { ErrorBody } from '../protocol/index.js';
+
+export type ErrorIssue = NonNullable<ErrorBody['issues']>[number];
+
+/** The server answered with a non-2xx status; `code` is the stable error code of its `ErrorBody`. */
+export class TowerApiError extends Error {
+  override readonly name = 'TowerApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues?: ErrorIssue[],
+  ) {
+    super(message);
+  }
+
+  /**
+   * Builds the error from a response body. A body that is not an `ErrorBody` (a proxy's HTML page, an
+   * empty 502) still yields a usable error, with a code derived from the status.
+   */
+  static fromResponse(status: number, statusText: string, bodyText: string): TowerApiError {
+    let json: unknown;
+    try {
+      json = JSON.parse(bodyText);
+    } catch {
+      json = undefined;
+    }
+    const parsed = ErrorBody.safeParse(json);
+    if (parsed.success) {
+      return new TowerApiError(status, parsed.data.code, parsed.data.message, parsed.data.issues);
+    }
+    const text = bodyText.trim().slice(0, 200);
+    return new TowerApiError(status, codeForStatus(status), text || statusText || `HTTP ${status}`);
+  }
+}
+
+function codeForStatus(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalid_request';
+    case 401:
+      return 'unauthorized';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
+    default:
+      return status >= 500 ? 'internal' : 'http_error';
+  }
+}
+
+/** Tower could not be reached at all (connection refused, DNS failure, reset before any response). */
+export class TowerConnectionError extends Error {
+  override readonly name = 'TowerConnectionError';
+  constructor(
+    readonly url: string,
+    /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+    readonly errno: string | undefined,
+    /** The most specific description found: the errno, else the innermost cause's message. */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach Tower at ${url} (${reason})`, options);
+  }
+
+  /** Wraps a rejected `fetch`, digging the system error out of undici's `cause` chain. */
+  static fromFetchFailure(url: string, error: unknown): TowerConnectionError {
+    const chain = causeChain(error);
+    const errno = chain.map((e) => (e as { code?: unknown }).code).find((code) => typeof code === 'string');
+    const reason = errno ?? chain.at(-1)?.message ?? String(error);
+    return new TowerConnectionError(url, errno, reason, { cause: error });
+  }
+}
+
+/** The server answered 2xx but the body does not match the protocol: a version mismatch or a bug. */
+export class TowerProtocolError extends Error {
+  override readonly name = 'TowerProtocolError';
+}
+
+/** The error and its causes, outermost first; undici reports tried addresses as an AggregateError. */
+function causeChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && chain.length < 5) {
+    chain.push(current);
+    current = current instanceof AggregateError && current.errors.length > 0 ? current.errors[0] : current.cause;
+  }
+  return chain;
+}
+
+/** True for the abort a caller asked for, however fetch or a timer surfaced it. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}

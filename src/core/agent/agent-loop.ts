@@ -1,0 +1,218 @@
+import type { ConversationMessage, ToolCallPart } from '../../protocol/conversation.js';
+import type { StopReason } from '../../protocol/events.js';
+import type { Logger } from '../logger.js';
+import type { ModelStepper, StepUsage } from '../models/types.js';
+import type { ToolExecutor } from '../tools/types.js';
+import { runToolCalls, type ToolGate } from './tool-calls.js';
+import type { TurnWriter } from './turn-writer.js';
+
+export interface TurnDeps {
+  stepper: ModelStepper;
+  executor: ToolExecutor;
+  /** USD cost of one step's usage on a model. */
+  cost(model: string, usage: StepUsage): number;
+  logger: Logger;
+}
+
+/**
+ * Points where the session manager (later: steering, approvals) reaches into a running turn. The loop
+ * itself stays free of queue and permission logic.
+ */
+export interface TurnHooks {
+  /** Called before every model call; returns user messages to inject into the turn (steering). */
+  beforeModelCall?(): Promise<string[]> | string[];
+  /** Decides whether a tool call may run; may wait (for a person's approval). */
+  gate?: ToolGate;
+}
+
+export interface TurnInput {
+  turnId: string;
+  workingDir: string;
+  /** Read before each step, so a model switch takes effect on the next step. */
+  model(): string;
+  system: string;
+  maxIterations: number;
+  /** The conversation so far, including the user message that started the turn. Mutated as the turn runs. */
+  conversation: ConversationMessage[];
+  signal: AbortSignal;
+  writer: TurnWriter;
+  hooks?: TurnHooks;
+  /** Session totals, kept in step with the store (one writer per session), reported in `token_usage`. */
+  totals: { input_tokens: number; output_tokens: number; cost: number };
+  /** A message still to be written with the turn's last event (the partial text of an interrupted step). */
+  carry?: ConversationMessage;
+}
+
+interface StepOutcome {
+  text: string;
+  reasoning: string;
+  toolCalls: ToolCallPart[];
+  usage?: StepUsage;
+  error?: { code: string; message: string };
+}
+
+/**
+ * Runs one turn: model step, tool calls, repeat, until the model stops, the iteration budget runs out, an
+ * error or an abort. Always appends `stream_stopped` last (unless the store itself failed) and keeps the
+ * conversation valid for the next turn: every tool call it recorded has exactly one result.
+ */
+export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopReason> {
+  const { writer, signal, conversation } = input;
+  const log = deps.logger.child({ session_id: writer.sessionId, turn_id: input.turnId });
+  let reason: StopReason = 'max_iterations';
+  try {
+    for (let iteration = 0; iteration < input.maxIterations; iteration++) {
+      if (signal.aborted) return (reason = cancelReason(signal));
+      await injectSteering(input);
+      const model = input.model();
+      const outcome = await streamStep(deps, input, model);
+      await recordStep(deps, input, model, outcome);
+      if (signal.aborted) return (reason = cancelReason(signal));
+      if (outcome.error) return (reason = 'error');
+      if (outcome.toolCalls.length === 0) return (reason = 'normal');
+      const completed = await runToolCalls(deps.executor, input, outcome.toolCalls);
+      if (!completed) return (reason = cancelReason(signal));
+    }
+    return reason;
+  } catch (err) {
+    if (signal.aborted) return (reason = cancelReason(signal));
+    log.error({ err }, 'turn failed');
+    reason = 'error';
+    if (!writer.failed) {
+      writer.emit({ type: 'error', data: { code: 'internal', message: errorMessage(err) } });
+    }
+    return reason;
+  } finally {
+    if (!writer.failed) {
+      const carry = input.carry;
+      await writer
+        .commit({ type: 'stream_stopped', data: { turn_id: input.turnId, reason } }, carry ? { message: carry } : undefined)
+        .catch((err: unknown) => {
+        log.error({ err }, 'could not record the end of the turn');
+      });
+    }
+  }
+}
+
+async function injectSteering(input: TurnInput): Promise<void> {
+  const steered = (await input.hooks?.beforeModelCall?.()) ?? [];
+  for (const content of steered) {
+    const message: ConversationMessage = { role: 'user', content };
+    input.conversation.push(message);
+    input.writer.emit(
+      { type: 'user_message', data: { content, message_index: input.conversation.length - 1, steered: true } },
+      { message },
+    );
+  }
+}
+
+async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
+  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [] };
+  const tools = deps.executor.specs();
+  try {
+    for await (const part of deps.stepper.step({
+      model,
+      system: input.system,
+      messages: input.conversation,
+      tools,
+      signal: input.signal,
+    })) {
+      if (input.signal.aborted) break;
+      switch (part.type) {
+        case 'text':
+          out.text += part.delta;
+          input.writer.emit({ type: 'agent_choice', data: { content: part.delta } });
+          break;
+        case 'reasoning':
+          out.reasoning += part.delta;
+          input.writer.emit({ type: 'agent_choice_reasoning', data: { content: part.delta } });
+          break;
+        case 'tool_call':
+          out.toolCalls.push({ id: part.id, name: part.name, args: part.args });
+          input.writer.emit({
+            type: 'tool_call',
+            data: { tool_call_id: part.id, tool: part.name, args: part.args },
+          });
+          break;
+        case 'finish':
+          out.usage = part.usage;
+          break;
+        case 'error':
+          out.error = { code: part.code, message: part.message };
+          break;
+      }
+    }
+  } catch (err) {
+    if (!input.signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
+  }
+  return out;
+}
+
+/** Writes the assistant message (and usage) of a finished, failed or interrupted step. */
+async function recordStep(deps: TurnDeps, input: TurnInput, model: string, outcome: StepOutcome): Promise<void> {
+  const { writer, conversation } = input;
+  const interrupted = input.signal.aborted || outcome.error !== undefined;
+  // A step cut short keeps its text but not its tool calls: they never ran, and a call without a result
+  // would make the conversation invalid for the next model request.
+  const toolCalls = interrupted ? [] : outcome.toolCalls;
+  if (interrupted) outcome.toolCalls = [];
+  const hasContent = outcome.text !== '' || outcome.reasoning !== '' || toolCalls.length > 0;
+  const message: ConversationMessage | undefined = hasContent
+    ? {
+        role: 'assistant',
+        content: outcome.text,
+        ...(outcome.reasoning ? { reasoning: outcome.reasoning } : {}),
+        ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        ...(interrupted ? { partial: true } : {}),
+      }
+    : undefined;
+  if (message) conversation.push(message);
+
+  if (outcome.usage) {
+    const cost = deps.cost(model, outcome.usage);
+    const totals = input.totals;
+    totals.input_tokens += outcome.usage.input_tokens;
+    totals.output_tokens += outcome.usage.output_tokens;
+    totals.cost += cost;
+    writer.emit(
+      {
+        type: 'token_usage',
+        data: {
+          model,
+          ...outcome.usage,
+          cost,
+          total_input_tokens: totals.input_tokens,
+          total_output_tokens: totals.output_tokens,
+          total_cost: totals.cost,
+        },
+      },
+      {
+        ...(message ? { message } : {}),
+        session: {
+          add_input_tokens: outcome.usage.input_tokens,
+          add_output_tokens: outcome.usage.output_tokens,
+          add_cost: cost,
+        },
+      },
+    );
+    if (outcome.error && !input.signal.aborted) writer.emit({ type: 'error', data: outcome.error });
+  } else if (outcome.error && !input.signal.aborted) {
+    // A failed stream has no usage: its partial text lands with the error event.
+    writer.emit({ type: 'error', data: outcome.error }, message ? { message } : undefined);
+  } else if (message) {
+    // An interrupted stream: the partial text lands with `stream_stopped`.
+    input.carry = message;
+  }
+  await writer.settle();
+}
+
+/** Abort reason used when the server stops: the turn ends as `server_restart`, not as a person's cancel. */
+export const SHUTDOWN = 'shutdown';
+
+function cancelReason(signal: AbortSignal): StopReason {
+  return signal.reason === SHUTDOWN ? 'server_restart' : 'canceled';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,4 @@
+export * from './agent-loop.js';
+export * from './tool-calls.js';
+export * from './turn-writer.js';
+export * from './system-prompt.js';

@@ -1,0 +1,8 @@
+export { EventLog } from './event-log.js';
+export type {
+  AppendEffects,
+  EventLogOptions,
+  EventSubscription,
+  SubscribeOptions,
+  SubscriptionStats,
+} from './types.js';

@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StoredMessage } from '../../protocol/conversation.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import { MemoryBus } from '../../bus/memory.js';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../../store/types.js';
+import type { EventSubscription } from './types.js';
+
+/** Shared fixtures of the event-log tests: a real SQLite store on a temp file, wrapped to observe it. */
+
+export function sessionRecord(id: string): SessionRecord {
+  const now = new Date().toISOString();
+  return {
+    id,
+    title: id,
+    created_at: now,
+    updated_at: now,
+    working_dir: '/tmp',
+    model: 'fake/model',
+    permissions: { allow: [], ask: [], deny: [], policy: 'balanced' },
+    starred: false,
+    input_tokens: 0,
+    output_tokens: 0,
+    cost: 0,
+    message_count: 0,
+    last_event_seq: 0,
+  };
+}
+
+/** A Store that forwards to another and lets a test observe or delay calls. */
+export class HookedStore implements Store {
+  readonly commits: CommitEntry[][] = [];
+  inFlightCommits = 0;
+  maxInFlightCommits = 0;
+  beforeCommit: ((entries: CommitEntry[]) => Promise<void>) | undefined;
+  readEventsHook: ((read: () => Promise<StoredEvent[]>) => Promise<StoredEvent[]>) | undefined;
+
+  constructor(readonly inner: Store) {}
+
+  async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+    this.commits.push(entries);
+    this.inFlightCommits++;
+    this.maxInFlightCommits = Math.max(this.maxInFlightCommits, this.inFlightCommits);
+    try {
+      await this.beforeCommit?.(entries);
+      return await this.inner.commit(entries);
+    } finally {
+      this.inFlightCommits--;
+    }
+  }
+  readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const read = () => this.inner.readEvents(sessionId, afterSeq, limit);
+    return this.readEventsHook ? this.readEventsHook(read) : read();
+  }
+  createSession(s: SessionRecord): Promise<void> {
+    return this.inner.createSession(s);
+  }
+  getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.inner.getSession(id);
+  }
+  listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
+    return this.inner.listSessions(opts);
+  }
+  listSessionIds(): Promise<string[]> {
+    return this.inner.listSessionIds();
+  }
+  lastSeq(sessionId: string): Promise<number | undefined> {
+    return this.inner.lastSeq(sessionId);
+  }
+  listMessages(sessionId: string): Promise<StoredMessage[]> {
+    return this.inner.listMessages(sessionId);
+  }
+  snapshot(sessionId: string): Promise<Snapshot | undefined> {
+    return this.inner.snapshot(sessionId);
+  }
+  importSession(s: SessionRecord, m: StoredMessage[], e: StoredEvent[]): Promise<void> {
+    return this.inner.importSession(s, m, e);
+  }
+  getState(sessionId: string, key: string): Promise<string | undefined> {
+    return this.inner.getState(sessionId, key);
+  }
+  setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    return this.inner.setState(sessionId, key, value);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+export interface Fixture {
+  store: HookedStore;
+  bus: MemoryBus;
+  dispose: () => Promise<void>;
+}
+
+export async function fixture(sessionIds: string[] = ['s1']): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'tower-eventlog-'));
+  const store = new HookedStore(openSqliteStore(join(dir, 'tower.db')));
+  for (const id of sessionIds) await store.createSession(sessionRecord(id));
+  const bus = new MemoryBus();
+  return {
+    store,
+    bus,
+    dispose: async () => {
+      await bus.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+export const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Pulls batches until the subscription has delivered `untilSeq` or ends. Uses `next()` directly: a
+ * `for await` with `break` would call `return()` and close the subscription.
+ */
+export async function collect(sub: EventSubscription, untilSeq: number): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  const it = sub[Symbol.asyncIterator]();
+  while (sub.cursor < untilSeq) {
+    const r = await it.next();
+    if (r.done) break;
+    out.push(...r.value);
+  }
+  return out;
+}
+
+/** Deterministic PRNG (mulberry32) so a failing race replays. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { ConversationMessage } from '../../protocol/conversation.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import type { SessionPatch } from '../../store/types.js';
+
+/** State changes committed in the same transaction as the appended event. */
+export interface AppendEffects {
+  message?: ConversationMessage;
+  replace_last_message?: ConversationMessage;
+  session?: SessionPatch;
+  delete_session?: boolean;
+}
+
+export interface EventLogOptions {
+  /** Events per store read while catching up. Default 500. */
+  pageSize?: number;
+  /** Live events a subscriber may have waiting before it falls back to the store. Default 1024. */
+  liveQueueLimit?: number;
+  logger?: Logger;
+}
+
+export interface SubscribeOptions {
+  signal?: AbortSignal;
+  liveQueueLimit?: number;
+}
+
+/** Counters of one subscription, for diagnostics and for tests that pin the memory bound. */
+export interface SubscriptionStats {
+  /** Live events waiting now. */
+  queued: number;
+  /** Most live events ever waiting at once; never above the queue limit. */
+  maxQueued: number;
+  /** Times the live queue overflowed and was dropped in favour of a store catch-up. */
+  overflows: number;
+  /** Store reads made (initial catch-up, after overflow, on a gap). */
+  storeReads: number;
+}
+
+/**
+ * Stored events after the subscriber's seq, then live ones: ascending, gap-free, no duplicates. Each
+ * iteration yields a batch so a transport can write many frames at once.
+ */
+export interface EventSubscription extends AsyncIterable<StoredEvent[]> {
+  /** Ends the subscription; a pending `next()` resolves done. Idempotent. */
+  close(): void;
+  /** Seq of the last event delivered (the subscriber's `afterSeq` until the first batch). */
+  readonly cursor: number;
+  readonly stats: SubscriptionStats;
+}

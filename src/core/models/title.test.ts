@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROVIDER_CASES, startRig, type Rig } from './test-helpers.js';
+import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
+
+describe('cleanTitle', () => {
+  it('strips quotes, prefixes, trailing periods and extra lines', () => {
+    expect(cleanTitle('"Fixing the build"')).toBe('Fixing the build');
+    expect(cleanTitle('Title: **Refactor auth flow.**\nextra')).toBe('Refactor auth flow');
+    expect(cleanTitle('\n  “Deploy to prod”  ')).toBe('Deploy to prod');
+    expect(cleanTitle('   ')).toBeUndefined();
+  });
+
+  it('cuts to 60 characters at a word boundary', () => {
+    const title = cleanTitle('word '.repeat(30));
+    expect(title?.length).toBeLessThanOrEqual(60);
+    expect(title?.endsWith('word')).toBe(true);
+    expect(cleanTitle('x'.repeat(100))).toBe('x'.repeat(60));
+  });
+});
+
+describe.each(PROVIDER_CASES)('generateTitle via $providerType', ({ providerType, format }) => {
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.server.close();
+    rig = undefined;
+  });
+
+  it('asks with the title prompt and returns the cleaned answer', async () => {
+    rig = await startRig(providerType, format, (request) =>
+      request.system === TITLE_SYSTEM_PROMPT ? { text: '"Planning a trip to Lisbon."' } : { text: 'not a title' },
+    );
+    const title = await generateTitle(rig.registry, rig.model, 'I want to plan a trip to Lisbon next spring');
+    expect(title).toBe('Planning a trip to Lisbon');
+    expect(rig.server.parsed[0]?.system).toBe(TITLE_SYSTEM_PROMPT);
+    expect(rig.server.parsed[0]?.messages).toEqual([{ role: 'user', text: 'I want to plan a trip to Lisbon next spring' }]);
+    expect(rig.server.parsed[0]?.tools).toEqual([]);
+  });
+
+  it('gets the automatic title from a list script without consuming it', async () => {
+    rig = await startRig(providerType, format, [{ text: 'first real answer' }]);
+    expect(await generateTitle(rig.registry, rig.model, 'how do I rotate my ssh keys?')).toBe('How do I rotate my ssh');
+  });
+
+  it('returns undefined on an HTTP error', async () => {
+    rig = await startRig(providerType, format, () => ({ error: { status: 500, message: 'down' } }));
+    expect(await generateTitle(rig.registry, rig.model, 'hello')).toBeUndefined();
+  });
+});
+
+describe('generateTitle failures', () => {
+  it('returns undefined for an unknown model and for an aborted signal', async () => {
+    const rig = await startRig('openai', 'openai', [{ text: 'x' }]);
+    try {
+      expect(await generateTitle(rig.registry, 'nope/model', 'hello')).toBeUndefined();
+      expect(await generateTitle(rig.registry, rig.model, 'hello', AbortSignal.abort())).toBeUndefined();
+    } finally {
+      await rig.server.close();
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { TowerError } from '../protocol/errors.js';
+import { Permissions } from '../protocol/session.js';
+
+/** The config file (JSON). Flags win over the environment, which wins over the file. */
+export const ConfigFile = z
+  .object({
+    host: z.string().optional(),
+    port: z.number().int().min(0).max(65535).optional(),
+    data_dir: z.string().optional(),
+    token: z.string().min(16).optional(),
+    model: z.string().optional(),
+    working_dir: z.string().optional(),
+    max_iterations: z.number().int().min(1).max(1000).optional(),
+    permissions: Permissions.partial().optional(),
+    providers: z.record(z.string(), z.unknown()).optional(),
+    models: z.array(z.unknown()).optional(),
+    default_model: z.string().optional(),
+  })
+  .passthrough();
+export type ConfigFile = z.infer<typeof ConfigFile>;
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  token?: string;
+  model?: string;
+  demo?: boolean;
+  config?: string;
+  /** Where new sessions work when the client names no working_dir. */
+  workingDir?: string;
+  logLevel?: string;
+}
+
+export interface TowerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  token?: string;
+  model?: string;
+  demo: boolean;
+  workingDir: string;
+  maxIterations: number;
+  permissions: Permissions;
+  /** The raw file, for the model registry (providers, models, default_model). */
+  file: ConfigFile;
+  logLevel?: string;
+}
+
+export const DEFAULT_PORT = 7420;
+
+/** Reads the config file (explicit, `$TOWER_CONFIG`, or `./tower.config.json` if present). */
+export function readConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv): ConfigFile {
+  const file = explicit ?? env.TOWER_CONFIG ?? (existsSync('tower.config.json') ? 'tower.config.json' : undefined);
+  if (!file) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TowerError('invalid_request', `Cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TowerError('invalid_request', `Config file ${file}: ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+function intFrom(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new TowerError('invalid_request', `${name} must be a port number`);
+  return n;
+}
+
+export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): TowerConfig {
+  const file = readConfigFile(opts.config, env);
+  const token = opts.token ?? env.TOWER_TOKEN ?? file.token;
+  return {
+    host: opts.host ?? env.TOWER_HOST ?? file.host ?? '127.0.0.1',
+    port: opts.port ?? intFrom(env.TOWER_PORT, 'TOWER_PORT') ?? file.port ?? DEFAULT_PORT,
+    dataDir: path.resolve(opts.dataDir ?? env.TOWER_DATA_DIR ?? file.data_dir ?? '.tower'),
+    ...(token ? { token } : {}),
+    ...((opts.model ?? env.TOWER_MODEL ?? file.model) ? { model: opts.model ?? env.TOWER_MODEL ?? file.model } : {}),
+    demo: opts.demo ?? env.TOWER_DEMO === '1',
+    workingDir: path.resolve(opts.workingDir ?? env.TOWER_WORKING_DIR ?? file.working_dir ?? process.cwd()),
+    maxIterations: file.max_iterations ?? 50,
+    permissions: Permissions.parse(file.permissions ?? {}),
+    file,
+    ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
+  };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');

@@ -1,0 +1,182 @@
+import type Database from 'better-sqlite3';
+import { TowerError } from '../../protocol/errors.js';
+import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
+
+/** What a batch does to one session, summed up before anything is written. */
+interface Plan {
+  events: number;
+  messages: number;
+  updatedAt: string;
+  title: string | null;
+  model: string | null;
+  starred: number | null;
+  permissions: string | null;
+  addInput: number;
+  addOutput: number;
+  addCost: number;
+  deleted: boolean;
+}
+
+/** Seq and message count before the batch, advanced as its entries are written. */
+interface Head {
+  seq: number;
+  messageCount: number;
+}
+
+type HeadRow = [last_event_seq: number, message_count: number];
+type UpdateArgs = [
+  events: number,
+  messages: number,
+  updatedAt: string,
+  title: string | null,
+  model: string | null,
+  starred: number | null,
+  permissions: string | null,
+  addInput: number,
+  addOutput: number,
+  addCost: number,
+  id: string,
+];
+
+/**
+ * The group-commit path: prepared once, one transaction per call. Each session of a batch costs one
+ * UPDATE ... RETURNING (which both reserves its seqs and message indexes and applies its patches) plus
+ * one INSERT per event and message. Heads are read from the row inside the transaction, never cached, so
+ * nothing can go stale across commits, deletes or imports.
+ */
+export class CommitWriter {
+  private readonly reserve: Database.Statement<UpdateArgs, HeadRow>;
+  private readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
+  private readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
+  private readonly replaceMessage: Database.Statement<[string, string, string, number]>;
+  private readonly deleteSession: Database.Statement<[string]>;
+  private readonly transaction: Database.Transaction<(entries: readonly CommitEntry[]) => CommitResult[]>;
+
+  constructor(db: Database.Database) {
+    this.reserve = db
+      .prepare<UpdateArgs, HeadRow>(
+        `UPDATE sessions SET
+           last_event_seq = last_event_seq + ?, message_count = message_count + ?, updated_at = ?,
+           title = COALESCE(?, title), model = COALESCE(?, model), starred = COALESCE(?, starred),
+           permissions = COALESCE(?, permissions),
+           input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost = cost + ?
+         WHERE id = ?
+         RETURNING last_event_seq, message_count`,
+      )
+      .raw(true);
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertMessage = db.prepare(
+      'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.replaceMessage = db.prepare('UPDATE messages SET role = ?, data = ? WHERE session_id = ? AND idx = ?');
+    this.deleteSession = db.prepare('DELETE FROM sessions WHERE id = ?');
+    this.transaction = db.transaction((entries) => this.apply(entries));
+  }
+
+  /** Throws `unknown_session` (or `invalid_request`) and rolls back everything if any entry is bad. */
+  commit(entries: readonly CommitEntry[]): CommitResult[] {
+    if (entries.length === 0) return [];
+    return this.transaction.immediate(entries);
+  }
+
+  private apply(entries: readonly CommitEntry[]): CommitResult[] {
+    const heads = this.reserveAll(plan(entries));
+    const results: CommitResult[] = new Array<CommitResult>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as CommitEntry;
+      const id = entry.session_id;
+      const head = heads.get(id) as Head;
+      const seq = ++head.seq;
+      this.insertEvent.run(id, seq, entry.type, JSON.stringify(entry.data), entry.timestamp);
+      const result: CommitResult = {
+        event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
+      };
+      // Replace before append, so one entry can both complete the last message and start the next.
+      if (entry.replace_last_message) {
+        if (head.messageCount === 0) {
+          throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
+        }
+        const m = entry.replace_last_message;
+        this.replaceMessage.run(m.role, JSON.stringify(m), id, head.messageCount - 1);
+      }
+      if (entry.message) {
+        const index = head.messageCount++;
+        this.insertMessage.run(id, index, entry.message.role, JSON.stringify(entry.message), entry.timestamp);
+        result.message_index = index;
+      }
+      if (entry.delete_session) this.deleteSession.run(id);
+      results[i] = result;
+    }
+    return results;
+  }
+
+  /** Applies each session's plan to its row and returns where its seqs and indexes start. */
+  private reserveAll(plans: Map<string, Plan>): Map<string, Head> {
+    const heads = new Map<string, Head>();
+    for (const [id, p] of plans) {
+      const row = this.reserve.get(
+        p.events,
+        p.messages,
+        p.updatedAt,
+        p.title,
+        p.model,
+        p.starred,
+        p.permissions,
+        p.addInput,
+        p.addOutput,
+        p.addCost,
+        id,
+      );
+      if (!row) throw unknownSession(id);
+      heads.set(id, { seq: row[0] - p.events, messageCount: row[1] - p.messages });
+    }
+    return heads;
+  }
+}
+
+function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
+  const plans = new Map<string, Plan>();
+  for (const entry of entries) {
+    let p = plans.get(entry.session_id);
+    if (!p) {
+      p = {
+        events: 0,
+        messages: 0,
+        updatedAt: entry.timestamp,
+        title: null,
+        model: null,
+        starred: null,
+        permissions: null,
+        addInput: 0,
+        addOutput: 0,
+        addCost: 0,
+        deleted: false,
+      };
+      plans.set(entry.session_id, p);
+    }
+    // Once its delete is committed the session no longer exists for the rest of the batch.
+    if (p.deleted) throw unknownSession(entry.session_id);
+    p.events++;
+    if (entry.message) p.messages++;
+    p.updatedAt = entry.timestamp;
+    if (entry.session) applyPatch(p, entry.session);
+    if (entry.delete_session) p.deleted = true;
+  }
+  return plans;
+}
+
+function applyPatch(p: Plan, patch: SessionPatch): void {
+  if (patch.title !== undefined) p.title = patch.title;
+  if (patch.model !== undefined) p.model = patch.model;
+  if (patch.starred !== undefined) p.starred = patch.starred ? 1 : 0;
+  if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
+  p.addInput += patch.add_input_tokens ?? 0;
+  p.addOutput += patch.add_output_tokens ?? 0;
+  p.addCost += patch.add_cost ?? 0;
+}
+
+function unknownSession(id: string): TowerError {
+  return new TowerError('unknown_session', `unknown session ${id}`, { session_id: id });
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * Schema history, oldest first. Never edit an applied migration: append a new one, so a database opened by
+ * an older Tower upgrades in place.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE sessions (
+        id             TEXT PRIMARY KEY,
+        title          TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        working_dir    TEXT NOT NULL,
+        model          TEXT NOT NULL,
+        permissions    TEXT NOT NULL,
+        starred        INTEGER NOT NULL DEFAULT 0,
+        input_tokens   INTEGER NOT NULL DEFAULT 0,
+        output_tokens  INTEGER NOT NULL DEFAULT 0,
+        cost           REAL NOT NULL DEFAULT 0,
+        message_count  INTEGER NOT NULL DEFAULT 0,
+        last_event_seq INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX sessions_newest ON sessions (created_at DESC, id DESC);
+
+      -- WITHOUT ROWID: the (session_id, seq) key is the only access path, so the row lives in the key's
+      -- b-tree and an append is one b-tree insert instead of two.
+      CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID;
+
+      -- A rowid table: messages can be large (whole assistant replies, tool output).
+      CREATE TABLE messages (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        role       TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, idx)
+      );
+
+      CREATE TABLE session_state (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        PRIMARY KEY (session_id, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** Highest version in `migrations`; what a fully migrated database reports. */
+export function latestVersion(migrations: readonly Migration[] = MIGRATIONS): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
+ * Applies every migration newer than the database's version, all in one IMMEDIATE transaction: a second
+ * process opening the same file waits for the first instead of applying the same migration twice.
+ * Returns the versions applied (empty on an up-to-date database).
+ */
+export function runMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  assertOrdered(migrations);
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+  )`);
+  const current = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  const record = db.prepare<[number, string]>('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  const apply = db.transaction((): number[] => {
+    const from = current.get()?.v ?? 0;
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      db.exec(m.sql);
+      record.run(m.version, new Date().toISOString());
+      applied.push(m.version);
+    }
+    return applied;
+  });
+  return apply.immediate();
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  for (let i = 1; i < migrations.length; i++) {
+    const prev = migrations[i - 1];
+    const cur = migrations[i];
+    if (prev && cur && cur.version <= prev.version) {
+      throw new Error(`migrations out of order: ${cur.version} after ${prev.version}`);
+    }
+  }
+}

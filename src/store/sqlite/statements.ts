@@ -1,0 +1,58 @@
+import type Database from 'better-sqlite3';
+import { SESSION_COLUMNS, type EventRow, type MessageRow, type SessionRow } from './rows.js';
+
+/** Every statement outside the commit path, prepared once per connection. */
+export class SessionStatements {
+  readonly insertSessionIfAbsent: Database.Statement<[SessionRow]>;
+  readonly getSession: Database.Statement<[string], SessionRow>;
+  readonly listFirst: Database.Statement<[number], SessionRow>;
+  readonly listAfter: Database.Statement<[string, string, string, number], SessionRow>;
+  readonly listIds: Database.Statement<[], string>;
+  readonly lastSeq: Database.Statement<[string], number>;
+  readonly readEvents: Database.Statement<[string, number, number], EventRow>;
+  readonly listMessages: Database.Statement<[string], MessageRow>;
+  readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
+  readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
+  readonly getState: Database.Statement<[string, string], string>;
+  readonly upsertState: Database.Statement<[string, string, string, string]>;
+  readonly deleteState: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database) {
+    const placeholders = SESSION_COLUMNS.split(', ')
+      .map((c) => `@${c}`)
+      .join(', ');
+    this.insertSessionIfAbsent = db.prepare(
+      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`,
+    );
+    this.getSession = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`);
+    this.listFirst = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?`);
+    // Row-value comparison would read better, but the OR form is what the planner maps onto the index.
+    this.listAfter = db.prepare(
+      `SELECT ${SESSION_COLUMNS} FROM sessions
+       WHERE created_at < ? OR (created_at = ? AND id < ?)
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    );
+    this.listIds = db.prepare<[], string>('SELECT id FROM sessions ORDER BY id').pluck();
+    this.lastSeq = db.prepare<[string], number>('SELECT last_event_seq FROM sessions WHERE id = ?').pluck();
+    this.readEvents = db.prepare(
+      'SELECT seq, type, data, created_at FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.listMessages = db.prepare('SELECT idx, data, created_at FROM messages WHERE session_id = ? ORDER BY idx');
+    this.insertMessage = db.prepare(
+      'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.getState = db
+      .prepare<[string, string], string>('SELECT value FROM session_state WHERE session_id = ? AND key = ?')
+      .pluck();
+    // The EXISTS guard turns a missing session into "0 rows changed" instead of a foreign-key exception.
+    this.upsertState = db.prepare(
+      `INSERT INTO session_state (session_id, key, value)
+       SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?)
+       ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+    );
+    this.deleteState = db.prepare('DELETE FROM session_state WHERE session_id = ? AND key = ?');
+  }
+}

@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoredMessage } from '../../protocol/conversation.js';
+import { TowerError, isTowerError } from '../../protocol/errors.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
+import { CommitWriter } from './commit.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { runMigrations } from './migrations.js';
+import { SessionStatements } from './statements.js';
+import { eventFromRow, messageFromRow, sessionFromRow, sessionToRow } from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded Store. better-sqlite3 is synchronous, so every method does its work before returning;
+ * the Promise signatures exist for the Postgres backend. Work done inside one method call therefore
+ * never interleaves with another call on this connection.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly writer: CommitWriter;
+  private readonly q: SessionStatements;
+  private readonly snapshotTx: Database.Transaction<(sessionId: string) => Snapshot | undefined>;
+  private closed = false;
+
+  constructor(path: string, opts: SqliteStoreOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma('foreign_keys = ON');
+      runMigrations(this.db);
+      this.writer = new CommitWriter(this.db);
+      this.q = new SessionStatements(this.db);
+      // A transaction, so another connection's commit cannot land between the row and the messages.
+      this.snapshotTx = this.db.transaction((sessionId: string) => {
+        const row = this.q.getSession.get(sessionId);
+        if (!row) return undefined;
+        return { session: sessionFromRow(row), messages: this.q.listMessages.all(sessionId).map(messageFromRow) };
+      });
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.guard(() => {
+      // A new session has no events or messages yet, whatever the record says: the counters are the
+      // store's, and a non-zero start would leave a hole before the first seq.
+      const row = sessionToRow({ ...session, last_event_seq: 0, message_count: 0 });
+      if (this.q.insertSessionIfAbsent.run(row).changes === 0) {
+        throw new TowerError('conflict', `session ${session.id} already exists`, { session_id: session.id });
+      }
+    });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.guard(() => {
+      const row = this.q.getSession.get(id);
+      return row ? sessionFromRow(row) : undefined;
+    });
+  }
+
+  async listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
+    return this.guard(() => {
+      const { limit } = opts;
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new TowerError('invalid_request', 'limit must be a positive integer');
+      }
+      // One row more than asked tells whether an older page exists without a second query.
+      const rows =
+        opts.cursor === undefined
+          ? this.q.listFirst.all(limit + 1)
+          : (() => {
+              const c = decodeCursor(opts.cursor);
+              return this.q.listAfter.all(c.created_at, c.created_at, c.id, limit + 1);
+            })();
+      const items = rows.slice(0, limit).map(sessionFromRow);
+      const last = items[items.length - 1];
+      const page: SessionPage = { items };
+      if (rows.length > limit && last) page.next_cursor = encodeCursor(last);
+      return page;
+    });
+  }
+
+  async listSessionIds(): Promise<string[]> {
+    return this.guard(() => this.q.listIds.all());
+  }
+
+  async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+    return this.guard(() => this.writer.commit(entries));
+  }
+
+  async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.guard(() => {
+      if (limit <= 0) return [];
+      return this.q.readEvents.all(sessionId, afterSeq, limit).map((row) => eventFromRow(sessionId, row));
+    });
+  }
+
+  async lastSeq(sessionId: string): Promise<number | undefined> {
+    return this.guard(() => this.q.lastSeq.get(sessionId));
+  }
+
+  async listMessages(sessionId: string): Promise<StoredMessage[]> {
+    return this.guard(() => this.q.listMessages.all(sessionId).map(messageFromRow));
+  }
+
+  async snapshot(sessionId: string): Promise<Snapshot | undefined> {
+    return this.guard(() => this.snapshotTx(sessionId));
+  }
+
+  async importSession(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[]): Promise<void> {
+    this.guard(() => {
+      checkImport(messages, events);
+      const last = events[events.length - 1];
+      // Counters follow the imported data, so the next commit continues exactly after it.
+      const row = sessionToRow({
+        ...session,
+        message_count: messages.length,
+        last_event_seq: last ? last.seq : 0,
+      });
+      this.db.transaction(() => {
+        if (this.q.insertSessionIfAbsent.run(row).changes === 0) {
+          throw new TowerError('conflict', `session ${session.id} already exists`, { session_id: session.id });
+        }
+        for (const m of messages) {
+          this.q.insertMessage.run(session.id, m.index, m.message.role, JSON.stringify(m.message), m.created_at);
+        }
+        for (const e of events) {
+          this.q.insertEvent.run(session.id, e.seq, e.type, JSON.stringify(e.data), e.timestamp);
+        }
+      }).immediate();
+    });
+  }
+
+  async getState(sessionId: string, key: string): Promise<string | undefined> {
+    return this.guard(() => this.q.getState.get(sessionId, key));
+  }
+
+  async setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    this.guard(() => {
+      if (value === undefined) {
+        this.q.deleteState.run(sessionId, key);
+        return;
+      }
+      if (this.q.upsertState.run(sessionId, key, value, sessionId).changes === 0) {
+        throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Keeps domain errors as they are and turns driver failures into `internal`, with the cause attached. */
+  private guard<T>(work: () => T): T {
+    if (this.closed) throw new TowerError('internal', 'store is closed');
+    try {
+      return work();
+    } catch (err) {
+      if (isTowerError(err)) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new TowerError('internal', `sqlite: ${message}`, { cause: err });
+    }
+  }
+}
+
+/** Import data must be a well-formed log: messages 0..n-1 and strictly ascending positive seqs. */
+function checkImport(messages: readonly StoredMessage[], events: readonly StoredEvent[]): void {
+  messages.forEach((m, i) => {
+    if (m.index !== i) throw new TowerError('invalid_request', `message at position ${i} has index ${m.index}`);
+  });
+  let prev = 0;
+  for (const e of events) {
+    if (!Number.isInteger(e.seq) || e.seq <= prev) {
+      throw new TowerError('invalid_request', `event seqs must be positive and ascending (got ${e.seq} after ${prev})`);
+    }
+    prev = e.seq;
+  }
+}
+
+export function openSqliteStore(path: string, opts?: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(path, opts);
+}

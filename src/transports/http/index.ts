@@ -1,0 +1,6 @@
+export * from './app.js';
+export * from './auth.js';
+export * from './deps.js';
+export * from './errors.js';
+export * from './server.js';
+export * from './sse.js';

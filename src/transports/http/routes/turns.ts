@@ -1,0 +1,49 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { ErrorBody, SendMessageAccepted, SendMessageBody, SinceParam } from '../../../protocol/api.js';
+import { TowerError } from '../../../protocol/errors.js';
+import type { HttpDeps } from '../deps.js';
+import { SessionIdParams, errorResponses, json, jsonBody } from '../schemas.js';
+import { sseResponse } from '../sse.js';
+
+const tags = ['turns'];
+
+const send = createRoute({
+  method: 'post', path: '/api/sessions/{id}/messages', tags,
+  summary: 'Send a user message: starts a turn',
+  request: { params: SessionIdParams, body: jsonBody(SendMessageBody) },
+  responses: {
+    202: json(SendMessageAccepted, 'The turn started; seq is that of its user_message event'),
+    409: json(ErrorBody, 'A turn is already running (session_busy)'),
+    ...errorResponses,
+  },
+});
+
+const events = createRoute({
+  method: 'get', path: '/api/sessions/{id}/events', tags,
+  summary: 'The session event log as SSE: stored events after `since` (or Last-Event-ID), then live',
+  request: {
+    params: SessionIdParams,
+    query: z.object({ since: SinceParam.optional() }),
+    headers: z.object({ 'last-event-id': SinceParam.optional() }),
+  },
+  responses: {
+    200: { description: 'text/event-stream: `id: <seq>`, `event: <type>`, `data: <json>`; `: ping` every 15 s' },
+    ...errorResponses,
+  },
+});
+
+export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 }: HttpDeps): void {
+  app.openapi(send, async (c) => {
+    const accepted = await manager.send(c.req.valid('param').id, c.req.valid('json').content);
+    return c.json(accepted, 202);
+  });
+
+  app.openapi(events, async (c) => {
+    const { id } = c.req.valid('param');
+    // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
+    const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
+    if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
+    const sub = await manager.subscribe(id, since, c.req.raw.signal);
+    return sseResponse(sub, { pingMs });
+  });
+}
