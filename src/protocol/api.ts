@@ -60,6 +60,8 @@ export type SnapshotBody = z.infer<typeof SnapshotBody>;
 export const SendMessageBody = z
   .object({
     content: z.string().min(1).max(512 * 1024),
+    /** What to do while a turn runs: refuse (409 session_busy), queue as a follow-up, or interrupt it. */
+    on_busy: z.enum(['reject', 'enqueue', 'interrupt']).default('reject'),
   })
   .strict();
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
@@ -119,3 +121,110 @@ export const ModelList = z.object({ models: z.array(ModelInfoSchema), default: z
 export type ModelList = z.infer<typeof ModelList>;
 
 export const DeleteResult = z.object({ deleted: z.literal(true) });
+
+// ── Control of a running session ─────────────────────────────────────────────────────────────────
+
+export const OnBusy = z.enum(['reject', 'enqueue', 'interrupt']);
+export type OnBusy = z.infer<typeof OnBusy>;
+
+export const MessagesBody = z
+  .object({ messages: z.array(z.object({ content: z.string().min(1).max(512 * 1024) }).strict()).min(1).max(20) })
+  .strict();
+export type MessagesBody = z.infer<typeof MessagesBody>;
+
+export const SteerAccepted = z.object({
+  /** Item ids in the steer queue, in the order they will be injected. */
+  item_ids: z.array(z.string()),
+  depth: z.number().int().nonnegative(),
+});
+export type SteerAccepted = z.infer<typeof SteerAccepted>;
+
+export const FollowupStatus = z.enum(['queued_streaming', 'queued_idle', 'duplicate']);
+export const FollowupAccepted = z.object({
+  status: FollowupStatus,
+  item_ids: z.array(z.string()),
+  depth: z.number().int().nonnegative(),
+});
+export type FollowupAccepted = z.infer<typeof FollowupAccepted>;
+
+/** Answer to a send: a started turn, or (with `on_busy: enqueue` while busy) a queued follow-up. */
+export const SendResult = z.union([SendMessageAccepted, FollowupAccepted]);
+export type SendResult = z.infer<typeof SendResult>;
+
+export const QueueItem = z.object({ item_id: z.string(), content: z.string(), queued_at: z.string() });
+export type QueueItem = z.infer<typeof QueueItem>;
+
+export const QueueState = z.object({
+  steer: z.object({ depth: z.number().int(), capacity: z.number().int(), items: z.array(QueueItem) }),
+  followup: z.object({ depth: z.number().int(), capacity: z.number().int(), items: z.array(QueueItem) }),
+});
+export type QueueState = z.infer<typeof QueueState>;
+
+export const InterruptBody = z.object({ clear_queue: z.boolean().optional() }).strict();
+export const InterruptResult = z.object({
+  /** False when no turn was running (a no-op, not an error). */
+  interrupted: z.boolean(),
+  turn_id: z.string().optional(),
+});
+export type InterruptResult = z.infer<typeof InterruptResult>;
+
+export const ConfirmationBody = z
+  .object({
+    decision: z.enum(['approve', 'approve_tool', 'approve_session', 'reject']),
+    reason: z.string().max(4000).optional(),
+  })
+  .strict();
+export type ConfirmationBody = z.infer<typeof ConfirmationBody>;
+
+export const ElicitationBody = z
+  .object({ action: z.enum(['accept', 'decline', 'cancel']), content: z.record(z.string(), z.unknown()).optional() })
+  .strict();
+export type ElicitationBody = z.infer<typeof ElicitationBody>;
+
+export const ResolvedResult = z.object({ resolved: z.literal(true) });
+
+export const ToggleResult = z.object({ auto_approve: z.boolean() });
+
+export const PendingConfirmation = z.object({
+  tool_call_id: z.string(),
+  tool: z.string(),
+  args: z.unknown(),
+  requested_at: z.string(),
+});
+export const PendingElicitation = z.object({
+  elicitation_id: z.string(),
+  message: z.string(),
+  schema: z.record(z.string(), z.unknown()).optional(),
+  requested_at: z.string(),
+});
+
+export const SessionStatusBody = z.object({
+  session_id: z.string(),
+  status: z.enum(['idle', 'running']),
+  turn_id: z.string().optional(),
+  model: z.string(),
+  last_event_seq: z.number().int().nonnegative(),
+  pending_confirmations: z.array(PendingConfirmation),
+  pending_elicitations: z.array(PendingElicitation),
+  queue: z.object({ steer: z.number().int(), followup: z.number().int() }),
+});
+export type SessionStatusBody = z.infer<typeof SessionStatusBody>;
+
+/** `?wait=10s` (also `500ms`, `2m`, or plain seconds), at most 60 s. */
+export const WaitParam = z
+  .string()
+  .regex(/^\d{1,6}(ms|s|m)?$/, 'must be a duration like 10s, 500ms or 1m')
+  .transform((v) => {
+    const n = Number.parseInt(v, 10);
+    return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
+  })
+  .refine((ms) => ms <= 60_000, 'must be at most 60s');
+
+export const SessionModels = z.object({
+  current: z.string(),
+  models: z.array(ModelInfoSchema.extend({ current: z.boolean() })),
+});
+export type SessionModels = z.infer<typeof SessionModels>;
+
+export const TitleBody = z.object({ title: z.string().min(1).max(500) }).strict();
+export const StarredBody = z.object({ starred: z.boolean() }).strict();

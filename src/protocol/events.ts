@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Permissions } from './session.js';
 
 /**
  * Session events: every observable change of a session. Names follow cagent's session server
@@ -15,6 +16,15 @@ export const StopReason = z.enum([
 ]);
 export type StopReason = z.infer<typeof StopReason>;
 
+export const QueueName = z.enum(['steer', 'followup']);
+export type QueueName = z.infer<typeof QueueName>;
+
+export const ConfirmationDecision = z.enum(['approve', 'approve_tool', 'approve_session', 'reject']);
+export type ConfirmationDecision = z.infer<typeof ConfirmationDecision>;
+
+export const ElicitationAction = z.enum(['accept', 'decline', 'cancel']);
+export type ElicitationAction = z.infer<typeof ElicitationAction>;
+
 const ToolCallFields = {
   tool_call_id: z.string(),
   tool: z.string(),
@@ -29,6 +39,8 @@ export const EventPayloads = {
     message_index: z.number().int().nonnegative(),
     /** True when the message was injected into a running turn by a steer. */
     steered: z.boolean().optional(),
+    /** The queue item this message was delivered from (steer or follow-up), if any. */
+    queue_item_id: z.string().optional(),
   }),
   stream_started: z.object({ turn_id: z.string(), model: z.string() }),
   agent_choice: z.object({ content: z.string() }),
@@ -59,6 +71,28 @@ export const EventPayloads = {
     starred: z.boolean().optional(),
     model: z.string().optional(),
   }),
+  message_queued: z.object({
+    queue: QueueName,
+    item_id: z.string(),
+    content: z.string(),
+    /** Items waiting in that queue after this one was added. */
+    depth: z.number().int().nonnegative(),
+  }),
+  queue_cleared: z.object({ queue: QueueName, item_ids: z.array(z.string()) }),
+  tool_call_confirmation: z.object({ ...ToolCallFields, args: z.unknown() }),
+  tool_call_confirmed: z.object({
+    tool_call_id: z.string(),
+    decision: ConfirmationDecision,
+    reason: z.string().optional(),
+  }),
+  elicitation_request: z.object({
+    elicitation_id: z.string(),
+    message: z.string(),
+    schema: z.record(z.string(), z.unknown()).optional(),
+  }),
+  elicitation_resolved: z.object({ elicitation_id: z.string(), action: ElicitationAction }),
+  model_changed: z.object({ model: z.string(), previous: z.string() }),
+  permissions_changed: z.object({ permissions: Permissions }),
   session_forked: z.object({ from_session_id: z.string(), message_index: z.number().int().nonnegative() }),
   session_deleted: z.object({}),
 } as const;

@@ -3,12 +3,21 @@ import { z } from 'zod';
 export const SessionStatus = z.enum(['idle', 'running']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
+/**
+ * What tools no rule names do: `strict` asks for everything that writes or executes, `balanced` asks
+ * for execution (bash and tools of unknown effect), `autonomous` asks for nothing.
+ */
+export const SafetyPolicy = z.enum(['strict', 'balanced', 'autonomous']);
+export type SafetyPolicy = z.infer<typeof SafetyPolicy>;
+
 /** Tool permissions: glob patterns on tool names with optional argument conditions (`bash:cmd=git *`). */
 export const Permissions = z.object({
   allow: z.array(z.string()).default([]),
   ask: z.array(z.string()).default([]),
   deny: z.array(z.string()).default([]),
-  policy: z.enum(['strict', 'balanced', 'autonomous']).default('balanced'),
+  policy: SafetyPolicy.default('balanced'),
+  /** Approve every call that no deny rule stops (toggled with POST /tools/toggle). */
+  auto_approve: z.boolean().default(false),
 });
 export type Permissions = z.infer<typeof Permissions>;
 

@@ -54,6 +54,8 @@ export interface TowerOverrides {
  */
 export async function startTower(config: TowerConfig, overrides: TowerOverrides = {}): Promise<Tower> {
   const logger = overrides.logger ?? createLogger(config.logLevel ? { level: config.logLevel } : {});
+  // The AI SDK prints provider warnings to the console on every call; Tower's logs are structured.
+  globalThis.AI_SDK_LOG_WARNINGS = (warnings: unknown[]) => logger.debug({ warnings }, 'model provider warnings');
   mkdirSync(config.dataDir, { recursive: true });
 
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});

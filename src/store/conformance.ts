@@ -26,7 +26,7 @@ export function testSessionRecord(id: string, overrides: Partial<SessionRecord> 
     updated_at: ts(0),
     working_dir: '/tmp/work',
     model: 'fake/model',
-    permissions: { allow: ['read_*'], ask: [], deny: ['bash:cmd=rm *'], policy: 'balanced' },
+    permissions: { allow: ['read_*'], ask: [], deny: ['bash:cmd=rm *'], policy: 'balanced', auto_approve: false },
     starred: false,
     input_tokens: 0,
     output_tokens: 0,
@@ -206,7 +206,7 @@ export function describeStoreConformance(
       it('applies session patches: fields are set, counters are added', async () => {
         await fresh();
         await store.createSession(testSessionRecord('a'));
-        const permissions = { allow: ['*'], ask: [], deny: [], policy: 'autonomous' as const };
+        const permissions = { allow: ['*'], ask: [], deny: [], policy: 'autonomous' as const, auto_approve: false };
         await store.commit([
           testEntry('a', 1, { session: { title: 'T1', add_input_tokens: 10, add_output_tokens: 5, add_cost: 0.25 } }),
           testEntry('a', 2, { session: { title: 'T2', starred: true, add_input_tokens: 1, add_cost: 0.5 } }),

@@ -44,7 +44,7 @@ export function makeSession(overrides: Partial<Session> = {}): Session {
     updated_at: TIMESTAMP,
     working_dir: '/tmp/work',
     model: 'fake/model',
-    permissions: { allow: [], ask: [], deny: [], policy: 'balanced' },
+    permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
     starred: false,
     input_tokens: 0,
     output_tokens: 0,

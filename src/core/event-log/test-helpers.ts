@@ -19,7 +19,7 @@ export function sessionRecord(id: string): SessionRecord {
     updated_at: now,
     working_dir: '/tmp',
     model: 'fake/model',
-    permissions: { allow: [], ask: [], deny: [], policy: 'balanced' },
+    permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
     starred: false,
     input_tokens: 0,
     output_tokens: 0,
