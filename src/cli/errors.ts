@@ -6,13 +6,23 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** What to do about an error code, where the code alone says it. */
+const HINTS: Record<string, string> = {
+  unauthorized: 'pass the server token with --token or TOWER_TOKEN',
+  session_busy: 'a turn is running: send with --on-busy enqueue (after it) or --on-busy interrupt, or `tower steer` it',
+  session_idle: 'no turn is running: use `tower send` instead',
+  unknown_model: '`tower model <session>` lists the models',
+};
+
 /** The stderr text for a failed command: one `error:` line, plus a hint where one helps. */
 export function formatError(c: Colors, error: unknown): string {
   const lines: string[] = [];
   if (error instanceof TowerApiError) {
     lines.push(`${c.red('error:')} ${error.message} (${error.code})`);
     for (const issue of error.issues ?? []) lines.push(`  ${issue.path || '(body)'}: ${issue.message}`);
-    if (error.code === 'unauthorized') lines.push(c.dim('hint: pass the server token with --token or TOWER_TOKEN'));
+    const hint = HINTS[error.code];
+    if (hint !== undefined) lines.push(c.dim(`hint: ${hint}`));
+    if (error.retryAfterSeconds !== undefined) lines.push(c.dim(`hint: retry in ${error.retryAfterSeconds} s`));
   } else if (error instanceof TowerConnectionError) {
     const what =
       error.errno === 'ECONNREFUSED'

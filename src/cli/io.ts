@@ -1,3 +1,6 @@
+import { isatty } from 'node:tty';
+import { TerminalInput, type LineInput } from './line-input.js';
+
 /** Where the CLI reads and writes; `nodeIo()` in production, a capturing fake in tests. */
 export interface Output {
   write(text: string): void;
@@ -12,6 +15,10 @@ export interface CliIO {
   readStdin(): Promise<string>;
   /** Calls `handler` on the first Ctrl-C; returns a function that removes it. */
   onInterrupt(handler: () => void): () => void;
+  /** Whether stdin is a terminal a person can answer prompts on (absent: not one). */
+  stdin?: { readonly isTTY?: boolean };
+  /** Line input on stdin with the prompts on stderr; only called when stdin is a TTY. */
+  openLineInput?(): LineInput;
 }
 
 export function nodeIo(): CliIO {
@@ -30,6 +37,11 @@ export function nodeIo(): CliIO {
       process.once('SIGINT', handler);
       return () => process.off('SIGINT', handler);
     },
+    // isatty(0) rather than process.stdin.isTTY: touching process.stdin opens it, which commands that
+    // never read it have no use for.
+    stdin: { isTTY: isatty(0) },
+    // Ctrl-C at a prompt reaches readline, not the process: pass it on as the signal it would have been.
+    openLineInput: () => new TerminalInput(process.stdin, process.stderr, () => process.kill(process.pid, 'SIGINT')),
   };
 }
 
@@ -38,6 +50,17 @@ export function interruptSignal(io: CliIO): { signal: AbortSignal; dispose(): vo
   const controller = new AbortController();
   const dispose = io.onInterrupt(() => controller.abort());
   return { signal: controller.signal, dispose };
+}
+
+/**
+ * Line input for prompts when a person can answer them: stdin is a TTY, and so is stderr (where prompts
+ * go) and, with `needStdoutTTY`, stdout; the output is not `--json`. Undefined otherwise: the caller's
+ * hint lines say how to answer instead.
+ */
+export function promptInput(io: CliIO, options: { json: boolean; needStdoutTTY: boolean }): LineInput | undefined {
+  if (options.json || io.stdin?.isTTY !== true || io.stderr.isTTY !== true || !io.openLineInput) return undefined;
+  if (options.needStdoutTTY && io.stdout.isTTY !== true) return undefined;
+  return io.openLineInput();
 }
 
 /**

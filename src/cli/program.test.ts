@@ -5,45 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StubTower, textTurn } from '../client/testing/stub-tower.js';
-import type { CliIO } from './io.js';
 import { run } from './program.js';
-
-interface Captured {
-  io: CliIO;
-  stdout(): string;
-  stderr(): string;
-  /** Simulates Ctrl-C. */
-  interrupt(): void;
-}
-
-function capture(options: { stdin?: string; env?: Record<string, string> } = {}): Captured {
-  let out = '';
-  let err = '';
-  const handlers = new Set<() => void>();
-  return {
-    io: {
-      stdout: { write: (text) => void (out += text) },
-      stderr: { write: (text) => void (err += text) },
-      env: options.env ?? {},
-      cwd: '/home/me/project',
-      readStdin: async () => options.stdin ?? '',
-      onInterrupt(handler) {
-        handlers.add(handler);
-        return () => handlers.delete(handler);
-      },
-    },
-    stdout: () => out,
-    stderr: () => err,
-    interrupt: () => handlers.forEach((handler) => handler()),
-  };
-}
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 10) {
-    if (waited > 5_000) throw new Error(`not met in 5 s: ${condition.toString()}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { capture, waitFor } from './testing/capture.js';
 
 let stub: StubTower;
 
@@ -205,6 +168,8 @@ describe('tower attach', () => {
     stub.dropAfter = (n) => (n === 0 ? 3 : undefined);
     const c = capture();
     const attached = tower(['attach', id, '--since', '0'], c);
+    // The attach must hold SSE connection 0 (the one that drops), not the send.
+    await waitFor(() => stub.sseConnections > 0);
     const sent = capture();
     await tower(['send', id, 'first'], sent);
     // Delete only once the attach has caught up: a session deleted while it is disconnected is a 404.

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { colorsFor } from './color.js';
+import { registerAnswers } from './commands/answers.js';
 import { registerAttach } from './commands/attach.js';
+import { registerControl } from './commands/control.js';
+import { registerModel } from './commands/model.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
@@ -43,6 +46,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerSessions(program, io, runner);
   registerSend(program, io, runner);
   registerAttach(program, io, runner);
+  registerControl(program, io, runner);
+  registerAnswers(program, io, runner);
+  registerModel(program, io, runner);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -93,6 +93,66 @@ describe('humanPrinter', () => {
   });
 });
 
+describe('humanPrinter: control events', () => {
+  const permissions = { allow: ['bash'], ask: [], deny: ['rm*'], policy: 'balanced' as const, auto_approve: true };
+  const control: TowerEvent[] = [
+    ev('user_message', { content: 'go', message_index: 0 }),
+    ev('tool_call_confirmation', { tool_call_id: 'call_1', tool: 'bash', args: { command: 'git push' } }),
+    ev('tool_call_confirmed', { tool_call_id: 'call_1', decision: 'approve_tool' }),
+    ev('tool_call_confirmed', { tool_call_id: 'call_2', decision: 'approve', reason: 'covered by approve_tool' }),
+    ev('tool_call_confirmation', { tool_call_id: 'call_3', tool: 'write_file', args: { path: 'a.txt', content: 'x' } }),
+    ev('tool_call_confirmed', { tool_call_id: 'call_3', decision: 'reject', reason: 'not that file' }),
+    ev('elicitation_request', { elicitation_id: 'el_1', message: 'Which\nbranch?' }),
+    ev('elicitation_resolved', { elicitation_id: 'el_1', action: 'accept' }),
+    ev('elicitation_resolved', { elicitation_id: 'el_2', action: 'decline' }),
+    ev('message_queued', { queue: 'steer', item_id: 'q_1', content: 'also the tests', depth: 1 }),
+    ev('user_message', { content: 'also the tests', message_index: 2, steered: true, queue_item_id: 'q_1' }),
+    ev('message_queued', { queue: 'followup', item_id: 'q_2', content: 'then docs', depth: 1 }),
+    ev('queue_cleared', { queue: 'followup', item_ids: ['q_2', 'q_3'] }),
+    ev('model_changed', { model: 'fake/b', previous: 'fake/a' }),
+    ev('permissions_changed', { permissions }),
+  ];
+
+  it('asks for approvals and answers with the command that answers them, in send mode too', () => {
+    expect(render(control)).toBe(
+      '⏸ approval needed: bash git push (id call_1) — tower approve ses_1 call_1\n' +
+        '✓ approved bash (call_1) and its tool from now on\n' +
+        '✓ approved call_2 — covered by approve_tool\n' +
+        '⏸ approval needed: write_file a.txt (id call_3) — tower approve ses_1 call_3\n' +
+        '✗ rejected write_file (call_3): not that file\n' +
+        '❓ question: Which branch? (id el_1) — tower answer ses_1 el_1 <answer>\n' +
+        '✓ question answered (el_1)\n' +
+        '✗ question declined (el_2)\n' +
+        '↪ steered: also the tests\n' +
+        '⧗ queued follow-up: then docs\n',
+    );
+  });
+
+  it('adds queued steers, cleared queues, model and permission changes for attach', () => {
+    const text = render(control, true);
+    expect(text).toContain('> go\n⏸ approval needed');
+    expect(text).toContain('⧗ queued steer: also the tests\n↪ steered: also the tests\n');
+    expect(text).toContain('queue cleared: 2 follow-ups dropped\n');
+    expect(text).toContain('⇄ model: fake/a → fake/b\n');
+    expect(text).toContain('permissions: policy balanced · auto-approve on · allow bash · deny rm*\n');
+    expect(text).not.toContain('> also the tests');
+  });
+
+  it('ends streamed text before an approval line', () => {
+    const text = render([
+      ev('agent_choice', { content: 'Pushing now' }),
+      ev('tool_call', { tool_call_id: 'c1', tool: 'bash', args: { command: 'git push' } }),
+      ev('tool_call_confirmation', { tool_call_id: 'c1', tool: 'bash', args: { command: 'git push' } }),
+      ev('tool_call_confirmed', { tool_call_id: 'c1', decision: 'approve' }),
+      ev('tool_call_response', { tool_call_id: 'c1', tool: 'bash', result: 'done', is_error: false }),
+    ]);
+    expect(text).toBe(
+      'Pushing now\n⚙ bash git push\n⏸ approval needed: bash git push (id c1) — tower approve ses_1 c1\n' +
+        '✓ approved bash (c1)\n✓ bash: done\n',
+    );
+  });
+});
+
 describe('jsonPrinter', () => {
   it('prints one wire-shaped JSON line per event, unknown ones as received', () => {
     let text = '';

@@ -1,5 +1,16 @@
 import { toWireJson, type TowerEvent } from '../client/index.js';
 import type { Colors } from './color.js';
+import {
+  formatConfirmationRequest,
+  formatConfirmed,
+  formatModelChanged,
+  formatPermissions,
+  formatQueueCleared,
+  formatQueued,
+  formatQuestion,
+  formatQuestionResolved,
+  formatSteered,
+} from './control-lines.js';
 import type { Output } from './io.js';
 import { formatToolCall, formatToolResult } from './tool-lines.js';
 
@@ -20,13 +31,18 @@ export function jsonPrinter(out: Output): EventPrinter {
 export interface HumanPrinterOptions {
   out: Output;
   colors: Colors;
-  /** Also print user messages and session changes (title, model, fork, delete): `attach` does, `send` not. */
+  /**
+   * Also print user messages, queued steers, cleared queues and session changes (title, model,
+   * permissions, fork, delete): `attach` does, `send` not.
+   */
   sessionEvents?: boolean;
 }
 
 /**
  * Renders a turn for a terminal: reply text raw as it streams, reasoning dimmed, one line per tool call
- * with its outcome appended, errors in red. Live tool output and token counts are left to `--json`.
+ * with its outcome appended, errors in red. Requests for a person (approvals, questions) get a line with
+ * the command that answers them, in every mode; so do their answers, steered messages and queued
+ * follow-ups. Live tool output and token counts are left to `--json`.
  */
 export function humanPrinter(options: HumanPrinterOptions): EventPrinter {
   const { out, colors: c } = options;
@@ -35,6 +51,8 @@ export function humanPrinter(options: HumanPrinterOptions): EventPrinter {
   let streaming: 'text' | 'reasoning' | undefined;
   // A tool call whose line is still open, waiting for its result to land on the same line.
   let openToolCall: string | undefined;
+  // Tool names of confirmations seen, so their answers can name the tool.
+  const confirmationTools = new Map<string, string>();
 
   /** Writes streamed text; `plain` is the text without colour codes, to track where the line stands. */
   const delta = (styled: string, plain: string): void => {
@@ -89,7 +107,35 @@ export function humanPrinter(options: HumanPrinterOptions): EventPrinter {
         if (event.reason !== 'normal') line(c.yellow(`stopped: ${event.reason.replaceAll('_', ' ')}`));
         return;
       case 'user_message':
-        if (sessionEvents) line(`${c.cyan(c.bold('>'))} ${c.bold(event.content)}`);
+        if (event.steered === true) line(formatSteered(c, event.content));
+        else if (sessionEvents) line(`${c.cyan(c.bold('>'))} ${c.bold(event.content)}`);
+        return;
+      case 'tool_call_confirmation':
+        confirmationTools.set(event.tool_call_id, event.tool);
+        line(formatConfirmationRequest(c, event.session_id, event));
+        return;
+      case 'tool_call_confirmed':
+        line(formatConfirmed(c, event, confirmationTools.get(event.tool_call_id)));
+        confirmationTools.delete(event.tool_call_id);
+        return;
+      case 'elicitation_request':
+        line(formatQuestion(c, event.session_id, event));
+        return;
+      case 'elicitation_resolved':
+        line(formatQuestionResolved(c, event.elicitation_id, event.action));
+        return;
+      case 'message_queued':
+        // A follow-up is news in every mode (it may be the sender's own); a steer shows when it lands.
+        if (event.queue === 'followup' || sessionEvents) line(formatQueued(c, event.queue, event.content));
+        return;
+      case 'queue_cleared':
+        if (sessionEvents) line(formatQueueCleared(c, event.queue, event.item_ids.length));
+        return;
+      case 'model_changed':
+        if (sessionEvents) line(formatModelChanged(c, event.previous, event.model));
+        return;
+      case 'permissions_changed':
+        if (sessionEvents) line(formatPermissions(c, event.permissions));
         return;
       case 'session_title':
         if (sessionEvents) line(c.dim(`title: ${event.title}`));

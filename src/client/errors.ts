@@ -10,28 +10,48 @@ export class TowerApiError extends Error {
     readonly code: string,
     message: string,
     readonly issues?: ErrorIssue[],
+    /**
+     * How long the server asks the client to wait before trying again, from its `Retry-After` header
+     * (a 429 for a full steer or follow-up queue sends 1). Undefined when the header is absent or invalid.
+     */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
 
   /**
    * Builds the error from a response body. A body that is not an `ErrorBody` (a proxy's HTML page, an
-   * empty 502) still yields a usable error, with a code derived from the status.
+   * empty 502) still yields a usable error, with a code derived from the status. `retryAfter` is the raw
+   * `Retry-After` header, if any.
    */
-  static fromResponse(status: number, statusText: string, bodyText: string): TowerApiError {
+  static fromResponse(status: number, statusText: string, bodyText: string, retryAfter?: string | null): TowerApiError {
     let json: unknown;
     try {
       json = JSON.parse(bodyText);
     } catch {
       json = undefined;
     }
+    const retryAfterSeconds = parseRetryAfter(retryAfter);
     const parsed = ErrorBody.safeParse(json);
     if (parsed.success) {
-      return new TowerApiError(status, parsed.data.code, parsed.data.message, parsed.data.issues);
+      return new TowerApiError(status, parsed.data.code, parsed.data.message, parsed.data.issues, retryAfterSeconds);
     }
     const text = bodyText.trim().slice(0, 200);
-    return new TowerApiError(status, codeForStatus(status), text || statusText || `HTTP ${status}`);
+    return new TowerApiError(status, codeForStatus(status), text || statusText || `HTTP ${status}`, undefined, retryAfterSeconds);
   }
+}
+
+/**
+ * A `Retry-After` value in whole seconds: delay-seconds as given, an HTTP date as the seconds left until
+ * it (0 once past). Undefined for a missing or malformed header.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function codeForStatus(status: number): string {

@@ -136,10 +136,10 @@ describe('client.events', () => {
 
   it('passes unknown event types through without failing the stream', async () => {
     const { id } = stub.addSession();
-    stub.append(id, { type: 'tool_call_confirmation', tool_call_id: 't1' });
+    stub.append(id, { type: 'future_event', tool_call_id: 't1' });
     stub.append(id, { type: 'agent_choice', content: 'after' });
     const events = await collect(client.events(id, { since: 0, ...FAST }), (e) => e.seq === 2);
-    expect(events[0]).toMatchObject({ type: 'unknown', event_type: 'tool_call_confirmation', seq: 1, data: { tool_call_id: 't1' } });
+    expect(events[0]).toMatchObject({ type: 'unknown', event_type: 'future_event', seq: 1, data: { tool_call_id: 't1' } });
     expect(events[1]).toMatchObject({ type: 'agent_choice', content: 'after' });
   });
 

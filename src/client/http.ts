@@ -82,7 +82,7 @@ export class HttpTransport {
     }
     if (!response.ok) {
       const text = await response.text().catch(() => '');
-      throw TowerApiError.fromResponse(response.status, response.statusText, text);
+      throw TowerApiError.fromResponse(response.status, response.statusText, text, response.headers.get('retry-after'));
     }
     return response;
   }

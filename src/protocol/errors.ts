@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'unknown_model',
   'session_busy',
   'session_idle',
+  'steer_queue_full',
+  'followup_queue_full',
   'payload_too_large',
   'unauthorized',
   'not_found',

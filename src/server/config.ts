@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
 import { Permissions } from '../protocol/session.js';
+import { validatePermissions } from '../core/permissions/index.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -89,10 +90,16 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     demo: opts.demo ?? env.TOWER_DEMO === '1',
     workingDir: path.resolve(opts.workingDir ?? env.TOWER_WORKING_DIR ?? file.working_dir ?? process.cwd()),
     maxIterations: file.max_iterations ?? 50,
-    permissions: Permissions.parse(file.permissions ?? {}),
+    permissions: validated(Permissions.parse(file.permissions ?? {})),
     file,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
   };
+}
+
+/** Rules in the config file are checked at start, so a bad one fails loudly instead of never matching. */
+function validated(permissions: Permissions): Permissions {
+  validatePermissions(permissions);
+  return permissions;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);

@@ -271,6 +271,23 @@ export function describeStoreConformance(
         expect(await store.lastSeq('b')).toBe(2);
       });
 
+      it('writes state rows in the same transaction as the event; null deletes; a failed commit writes none', async () => {
+        await fresh();
+        await store.createSession(testSessionRecord('a'));
+        await store.setState('a', 'gone', 'soon');
+        await store.commit([
+          testEntry('a', 1, { state: { 'queue:steer': '["x"]', gone: null } }),
+          testEntry('a', 2, { state: { 'queue:steer': '["x","y"]' } }),
+        ]);
+        expect(await store.getState('a', 'queue:steer')).toBe('["x","y"]');
+        expect(await store.getState('a', 'gone')).toBeUndefined();
+        await expectCode(
+          store.commit([testEntry('a', 3, { state: { 'queue:steer': '[]' } }), testEntry('ghost', 4)]),
+          'unknown_session',
+        );
+        expect(await store.getState('a', 'queue:steer')).toBe('["x","y"]');
+      });
+
       it('an entry after the delete of its session in the same batch fails the whole commit', async () => {
         await fresh();
         await store.createSession(testSessionRecord('a'));

@@ -32,6 +32,8 @@ export interface CommitEntry {
   session?: SessionPatch;
   /** Deletes the session, its conversation and its events once this entry's event is assigned a seq. */
   delete_session?: boolean;
+  /** Per-session state rows set in the same transaction (null deletes the row). */
+  state?: Record<string, string | null>;
 }
 
 /** What a committed entry became. */

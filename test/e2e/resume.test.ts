@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TowerEvent } from '../../src/client/index.js';
 import { startTestTower, type TestTower } from '../support/harness.js';
 import { collectEvents, range, seqs } from '../support/sse.js';
+import { waitFor } from '../support/wait.js';
 
 const paced = (text: string, tokensPerSecond = 200) => ({ text, tokensPerSecond, usage: { input_tokens: 10, output_tokens: 40 } });
 const longText = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
@@ -119,11 +120,3 @@ describe('restart', () => {
     expect(tail.at(-1)).toMatchObject({ reason: 'normal' });
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

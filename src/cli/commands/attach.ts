@@ -1,31 +1,36 @@
 import type { Command } from 'commander';
 import { createContext, parseCount, type CommandContext, type CommandRunner } from '../context.js';
+import { formatConfirmationRequest, formatQuestion } from '../control-lines.js';
 import { interruptSignal, sharesTerminal, type CliIO } from '../io.js';
-import { createPrinter } from '../render.js';
+import { openLiveView } from '../live-view.js';
 
 async function attach(ctx: CommandContext, sessionId: string, options: { since?: string }): Promise<number> {
-  // Without --since, start at the current end of the log; the lookup also fails fast on a wrong id.
-  const since =
-    options.since === undefined
-      ? (await ctx.client.getSession(sessionId)).last_event_seq
-      : parseCount('--since', options.since);
+  // The status gives the current end of the log and what waits for a person; it also fails fast on a wrong id.
+  const status = await ctx.client.status(sessionId);
+  const since = options.since === undefined ? status.last_event_seq : parseCount('--since', options.since);
   const interrupt = interruptSignal(ctx.io);
-  const printer = createPrinter({ json: ctx.json, out: ctx.io.stdout, colors: ctx.out, sessionEvents: true });
+  const view = openLiveView(ctx, sessionId, { sessionEvents: true, needStdoutTTY: false, liveAfter: status.last_event_seq });
   ctx.io.stderr.write(ctx.err.dim(`attached to ${sessionId} after event ${since}; Ctrl-C to detach\n`));
+  // Requests made before the live point: listed (a replay with --since shows them in place), and asked.
+  if (!ctx.json && options.since === undefined) {
+    for (const request of status.pending_confirmations) ctx.io.stdout.write(`${formatConfirmationRequest(ctx.out, sessionId, request)}\n`);
+    for (const request of status.pending_elicitations) ctx.io.stdout.write(`${formatQuestion(ctx.out, sessionId, request)}\n`);
+  }
+  view.prompts?.seed(status);
   try {
     const events = ctx.client.events(sessionId, {
       since,
       signal: interrupt.signal,
       onReconnect: ({ attempt, delayMs, lastSeq }) => {
-        if (sharesTerminal(ctx.io)) printer.finish();
+        if (sharesTerminal(ctx.io)) view.printer.finish();
         const resume = lastSeq === undefined ? '' : `, resuming after event ${lastSeq}`;
         ctx.io.stderr.write(ctx.err.dim(`connection lost; reconnecting in ${delayMs} ms (attempt ${attempt}${resume})\n`));
       },
     });
-    for await (const event of events) printer.print(event);
+    for await (const event of events) view.show(event);
   } finally {
     interrupt.dispose();
-    printer.finish();
+    await view.close();
   }
   return 0;
 }
@@ -34,7 +39,7 @@ async function attach(ctx: CommandContext, sessionId: string, options: { since?:
 export function registerAttach(program: Command, io: CliIO, run: CommandRunner): void {
   program
     .command('attach')
-    .description("follow a session's events live; reconnects by itself, Ctrl-C detaches")
+    .description("follow a session's events live (reconnects by itself, Ctrl-C detaches); on a terminal, asks approvals in place")
     .argument('<session>', 'session id')
     .option('--since <seq>', 'replay the events after this seq first (default: only new events)')
     .action((sessionId: string, options: { since?: string }, command: Command) =>

@@ -1,15 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { SessionExport, type BatchDeleteResult } from '../../protocol/index.js';
-import { createContext, parseCount, type CommandContext, type CommandRunner } from '../context.js';
+import { createContext, parseCount, printJson, type CommandContext, type CommandRunner } from '../context.js';
 import { formatConversation } from '../conversation.js';
 import { UsageError } from '../errors.js';
 import { sessionFields, sessionTable } from '../format.js';
 import type { CliIO } from '../io.js';
-
-function printJson(ctx: CommandContext, value: unknown): void {
-  ctx.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
 
 async function list(ctx: CommandContext, options: { limit?: string }): Promise<number> {
   const limit = options.limit === undefined ? undefined : parseCount('--limit', options.limit);

@@ -1,11 +1,29 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConversationMessage, Session, SessionExport } from '../../protocol/index.js';
+import type { ConversationMessage, OnBusy, Session, SessionExport } from '../../protocol/index.js';
+import {
+  controlRoute,
+  drainFollowup,
+  followup,
+  interrupt,
+  newControlState,
+  trackRequest,
+  turnEnded,
+  updateSession,
+  type ControlState,
+  type StubEvent,
+  type StubHost,
+  type StubReply,
+} from './stub-control.js';
+
+export type { StubEvent } from './stub-control.js';
 
 /**
  * A small in-memory stand-in for Tower's HTTP API on a real `node:http` server, for testing the SDK and
  * the CLI without the core. It keeps a per-session event log, serves it as SSE with resume by seq, and
- * can drop SSE connections mid-frame to exercise reconnects.
+ * can drop SSE connections mid-frame to exercise reconnects. Turns run a script of events (`turn`); a
+ * `HOLD` in it keeps the turn running (busy) until `release` or until its pending requests are answered.
+ * Steers are queued but never injected.
  */
 
 export interface RecordedRequest {
@@ -16,14 +34,15 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-/** An event's own fields, without the envelope the stub adds (seq, session_id, timestamp). */
-export type StubEvent = { type: string } & Record<string, unknown>;
+/** In a turn script: the turn stays running here until `release`, or until every pending request is answered. */
+export const HOLD: StubEvent = { type: '$hold' };
 
 interface StubSession {
   session: Session;
   events: Array<Record<string, unknown>>;
   messages: ConversationMessage[];
   live: Set<SseConnection>;
+  control: ControlState;
 }
 
 interface SseConnection {
@@ -66,8 +85,10 @@ export function textTurn(text: string): (turnId: string) => StubEvent[] {
   ];
 }
 
-export class StubTower {
+export class StubTower implements StubHost {
   readonly requests: RecordedRequest[] = [];
+  /** Models sessions may switch to; the first is the default. */
+  models: string[] = ['fake/model', 'fake/other'];
   /** For the n-th SSE connection (from 0): how many events to send before cutting it mid-frame. */
   dropAfter: (connection: number) => number | undefined = () => undefined;
   /** Events the stub appends after the `user_message` of a sent message. */
@@ -102,23 +123,87 @@ export class StubTower {
 
   addSession(overrides: Partial<Session> = {}): Session {
     const session = makeSession({ id: `ses_${this.nextId++}`, ...overrides });
-    this.sessions.set(session.id, { session, events: [], messages: [], live: new Set() });
+    this.sessions.set(session.id, { session, events: [], messages: [], live: new Set(), control: newControlState() });
     return session;
   }
 
-  /** Appends an event to a session's log and writes it to the live SSE connections. */
+  /**
+   * Appends an event to a session's log and writes it to the live SSE connections. Confirmations and
+   * questions become pending; a `stream_stopped` of the running turn ends it (and starts a queued
+   * follow-up unless it was canceled).
+   */
   append(sessionId: string, event: StubEvent): number {
     const entry = this.mustGet(sessionId);
     const seq = entry.events.length + 1;
     const wire = { ...event, seq, session_id: sessionId, timestamp: TIMESTAMP };
     entry.events.push(wire);
     entry.session.last_event_seq = seq;
+    trackRequest(entry.control, event);
     for (const connection of entry.live) this.write(connection, wire);
     if (event.type === 'session_deleted') {
       for (const connection of entry.live) connection.res.end();
       this.sessions.delete(sessionId);
+      turnEnded(entry.control);
+    }
+    if (event.type === 'stream_stopped' && event.turn_id === entry.control.turn?.id) {
+      entry.session.status = 'idle';
+      turnEnded(entry.control);
+      if (event.reason !== 'canceled') setImmediate(() => this.sessions.has(sessionId) && drainFollowup(this, entry));
     }
     return seq;
+  }
+
+  /** Writes a user message and runs the turn script after it (after the caller's response, as the server does). */
+  startTurn(sessionId: string, content: string, queueItemId?: string): { seq: number; turn_id: string } {
+    const entry = this.mustGet(sessionId);
+    const turnId = `turn_${entry.events.length + 1}`;
+    entry.messages.push({ role: 'user', content });
+    const seq = this.append(sessionId, {
+      type: 'user_message',
+      content,
+      message_index: entry.messages.length - 1,
+      ...(queueItemId === undefined ? {} : { queue_item_id: queueItemId }),
+    });
+    entry.control.turn = { id: turnId };
+    entry.session.status = 'running';
+    setImmediate(() => void this.play(entry, turnId, content));
+    return { seq, turn_id: turnId };
+  }
+
+  /** Lets a turn waiting at a `HOLD` go on. */
+  release(sessionId: string): void {
+    this.mustGet(sessionId).control.turn?.release?.();
+  }
+
+  /** True while a turn of the session runs. */
+  isRunning(sessionId: string): boolean {
+    return this.mustGet(sessionId).control.turn !== undefined;
+  }
+
+  /** True while a turn of the session waits at a `HOLD` (everything before it is in the log). */
+  isHeld(sessionId: string): boolean {
+    return this.mustGet(sessionId).control.turn?.release !== undefined;
+  }
+
+  private async play(entry: StubSession, turnId: string, content: string): Promise<void> {
+    const id = entry.session.id;
+    const running = () => this.sessions.has(id) && entry.control.turn?.id === turnId;
+    let reply = '';
+    for (const event of this.turn(turnId, content)) {
+      if (!running()) return;
+      if (event.type === HOLD.type) {
+        const turn = entry.control.turn;
+        if (turn) await new Promise<void>((resolve) => (turn.release = resolve));
+        if (turn) turn.release = undefined;
+        continue;
+      }
+      if (event.type === 'agent_choice') reply += String(event.content);
+      if (event.type === 'stream_stopped') {
+        entry.messages.push({ role: 'assistant', content: reply });
+        entry.session.message_count = entry.messages.length;
+      }
+      this.append(id, event);
+    }
   }
 
   private mustGet(id: string): StubSession {
@@ -145,7 +230,8 @@ export class StubTower {
       return sendJson(res, 401, { code: 'unauthorized', message: 'missing or wrong token' });
     }
     if (path === '/api/models') {
-      return sendJson(res, 200, { models: [{ id: 'fake/model', provider: 'fake', name: 'model' }], default: 'fake/model' });
+      const models = this.models.map((model) => ({ id: model, provider: model.split('/')[0] ?? '', name: model.split('/').slice(1).join('/') }));
+      return sendJson(res, 200, { models, default: this.models[0] ?? 'fake/model' });
     }
     if (path === '/api/sessions' && method === 'GET') return this.list(res, url.searchParams);
     if (path === '/api/sessions' && method === 'POST') {
@@ -162,14 +248,19 @@ export class StubTower {
       for (const id of ids) if (this.sessions.has(id)) this.append(id, { type: 'session_deleted' });
       return sendJson(res, 200, { deleted: ids.length - failed.length, failed });
     }
-    const match = /^\/api\/sessions\/([^/]+)(?:\/(\w+))?$/.exec(path);
+    const match = /^\/api\/sessions\/([^/]+)((?:\/[^/]+)*)$/.exec(path);
     const entry = match ? this.sessions.get(decodeURIComponent(match[1] ?? '')) : undefined;
     if (!match || !entry) return sendJson(res, 404, { code: 'unknown_session', message: `no session at ${path}` });
     const id = entry.session.id;
-    const route = `${method} ${match[2] ?? ''}`;
+    const segments = (match[2] ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+    const control = await controlRoute(this, entry, { method, segments, query: url.searchParams, headers: req.headers, body });
+    if (control) return reply(res, control);
+    const route = `${method} ${segments.join('/')}`;
     switch (route) {
       case 'GET ':
         return sendJson(res, 200, entry.session);
+      case 'PATCH ':
+        return reply(res, updateSession(this, entry, body));
       case 'DELETE ':
         this.append(id, { type: 'session_deleted' });
         return sendJson(res, 200, { deleted: true });
@@ -186,8 +277,10 @@ export class StubTower {
         const { status: _status, ...session } = entry.session;
         return sendJson(res, 200, { version: 1, session, messages: storedMessages(entry), events: [] });
       }
-      case 'POST messages':
-        return this.sendMessage(res, entry, (body as { content: string }).content);
+      case 'POST messages': {
+        const { content, on_busy } = body as { content: string; on_busy?: OnBusy };
+        return reply(res, this.sendMessage(entry, content, on_busy ?? 'reject'));
+      }
       case 'GET events':
         return this.stream(req, res, entry, url.searchParams);
       default:
@@ -204,22 +297,15 @@ export class StubTower {
     sendJson(res, 200, next === undefined ? { items } : { items, next_cursor: next });
   }
 
-  private sendMessage(res: ServerResponse, entry: StubSession, content: string): void {
-    const id = entry.session.id;
-    const turnId = `turn_${entry.events.length + 1}`;
-    entry.messages.push({ role: 'user', content });
-    const seq = this.append(id, { type: 'user_message', content, message_index: entry.messages.length - 1 });
-    sendJson(res, 202, { seq, turn_id: turnId });
-    // The turn runs after the 202, as in the real server.
-    setImmediate(() => {
-      let reply = '';
-      for (const event of this.turn(turnId, content)) {
-        if (event.type === 'agent_choice') reply += String(event.content);
-        if (this.sessions.has(id)) this.append(id, event);
+  private sendMessage(entry: StubSession, content: string, onBusy: OnBusy): StubReply {
+    if (entry.control.turn) {
+      if (onBusy === 'reject') {
+        return { status: 409, body: { code: 'session_busy', message: 'A turn is already running in this session' } };
       }
-      entry.messages.push({ role: 'assistant', content: reply });
-      entry.session.message_count = entry.messages.length;
-    });
+      if (onBusy === 'enqueue') return followup(this, entry, [content], undefined);
+      interrupt(this, entry, false);
+    }
+    return { status: 202, body: this.startTurn(entry.session.id, content) };
   }
 
   private stream(req: IncomingMessage, res: ServerResponse, entry: StubSession, query: URLSearchParams): void {
@@ -256,9 +342,13 @@ function storedMessages(entry: StubSession) {
   return entry.messages.map((message, index) => ({ index, message, created_at: TIMESTAMP }));
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+function reply(res: ServerResponse, answer: StubReply): void {
+  sendJson(res, answer.status, answer.body, answer.headers);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

@@ -14,15 +14,25 @@ export interface TurnDeps {
   logger: Logger;
 }
 
+/** Steered messages taken from the queue, and the queue state to persist with their delivery. */
+export interface SteerBatch {
+  items: Array<{ content: string; item_id: string }>;
+  state?: Record<string, string | null>;
+}
+
 /**
- * Points where the session manager (later: steering, approvals) reaches into a running turn. The loop
- * itself stays free of queue and permission logic.
+ * Points where the session manager reaches into a running turn (steering, approvals, session tools).
+ * The loop itself stays free of queue and permission logic.
  */
 export interface TurnHooks {
-  /** Called before every model call; returns user messages to inject into the turn (steering). */
-  beforeModelCall?(): Promise<string[]> | string[];
+  /** Called before every model call: user messages to inject into the turn (steering). */
+  takeSteering?(): SteerBatch | undefined;
+  /** True when steered messages wait: the turn goes on instead of ending. */
+  hasSteering?(): boolean;
   /** Decides whether a tool call may run; may wait (for a person's approval). */
   gate?: ToolGate;
+  /** Tools served by the session itself rather than the executor (`ask_user`). */
+  sessionTools?: ToolExecutor;
 }
 
 export interface TurnInput {
@@ -63,13 +73,17 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
   try {
     for (let iteration = 0; iteration < input.maxIterations; iteration++) {
       if (signal.aborted) return (reason = cancelReason(signal));
-      await injectSteering(input);
+      injectSteering(input);
       const model = input.model();
       const outcome = await streamStep(deps, input, model);
       await recordStep(deps, input, model, outcome);
       if (signal.aborted) return (reason = cancelReason(signal));
       if (outcome.error) return (reason = 'error');
-      if (outcome.toolCalls.length === 0) return (reason = 'normal');
+      if (outcome.toolCalls.length === 0) {
+        // A steer that arrived after the last model call still belongs to this turn.
+        if (input.hooks?.hasSteering?.()) continue;
+        return (reason = 'normal');
+      }
       const completed = await runToolCalls(deps.executor, input, outcome.toolCalls);
       if (!completed) return (reason = cancelReason(signal));
     }
@@ -94,21 +108,31 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
   }
 }
 
-async function injectSteering(input: TurnInput): Promise<void> {
-  const steered = (await input.hooks?.beforeModelCall?.()) ?? [];
-  for (const content of steered) {
-    const message: ConversationMessage = { role: 'user', content };
+function injectSteering(input: TurnInput): void {
+  const batch = input.hooks?.takeSteering?.();
+  if (!batch?.items.length) return;
+  batch.items.forEach((item, i) => {
+    const message: ConversationMessage = { role: 'user', content: item.content };
     input.conversation.push(message);
+    const last = i === batch.items.length - 1;
     input.writer.emit(
-      { type: 'user_message', data: { content, message_index: input.conversation.length - 1, steered: true } },
-      { message },
+      {
+        type: 'user_message',
+        data: {
+          content: item.content,
+          message_index: input.conversation.length - 1,
+          steered: true,
+          queue_item_id: item.item_id,
+        },
+      },
+      { message, ...(last && batch.state ? { state: batch.state } : {}) },
     );
-  }
+  });
 }
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
   const out: StepOutcome = { text: '', reasoning: '', toolCalls: [] };
-  const tools = deps.executor.specs();
+  const tools = [...deps.executor.specs(), ...(input.hooks?.sessionTools?.specs() ?? [])];
   try {
     for await (const part of deps.stepper.step({
       model,

@@ -10,8 +10,11 @@ export type ToolGate = (call: ToolCallPart, signal: AbortSignal) => Promise<Gate
 const CANCELED: ToolResult = { output: 'canceled: the turn was interrupted before this tool finished', is_error: true };
 
 /**
- * Runs the tool calls of one step in order and records one result per call, even for calls that never
- * ran (denied, or skipped after an interrupt), so the conversation stays valid for the model.
+ * Runs the tool calls of one step and records one result per call, even for calls that never ran
+ * (denied, or skipped after an interrupt), so the conversation stays valid for the model.
+ *
+ * All calls are gated first, at once: several confirmations can be pending together and answered in any
+ * order. Approved calls then run one after another, in the order the model asked for them.
  * Returns false when the turn was interrupted.
  */
 export async function runToolCalls(
@@ -20,8 +23,14 @@ export async function runToolCalls(
   calls: ToolCallPart[],
 ): Promise<boolean> {
   const { signal, writer } = input;
-  for (const call of calls) {
-    const result = signal.aborted ? CANCELED : await runOne(executor, input, call);
+  const decisions = await Promise.all(calls.map((call) => decide(input, call)));
+  for (const [i, call] of calls.entries()) {
+    const decision = decisions[i]!;
+    const result = signal.aborted
+      ? CANCELED
+      : decision.allow
+        ? await execute(executor, input, call)
+        : { output: `denied: ${decision.reason}`, is_error: true };
     const message: ConversationMessage = {
       role: 'tool',
       tool_call_id: call.id,
@@ -42,16 +51,24 @@ export async function runToolCalls(
   return !signal.aborted;
 }
 
-async function runOne(executor: ToolExecutor, input: TurnInput, call: ToolCallPart): Promise<ToolResult> {
-  const { signal, writer } = input;
+async function decide(input: TurnInput, call: ToolCallPart): Promise<GateDecision> {
   const gate = input.hooks?.gate;
-  if (gate) {
-    const decision = await gate(call, signal);
-    if (signal.aborted) return CANCELED;
-    if (!decision.allow) return { output: `denied: ${decision.reason}`, is_error: true };
-  }
+  if (!gate) return { allow: true };
   try {
-    const result = await executor.execute(
+    return await gate(call, input.signal);
+  } catch (err) {
+    // An abort while waiting for a person: the call is recorded as canceled by the caller.
+    if (input.signal.aborted) return { allow: false, reason: 'canceled' };
+    return { allow: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function execute(executor: ToolExecutor, input: TurnInput, call: ToolCallPart): Promise<ToolResult> {
+  const { signal, writer } = input;
+  const sessionTools = input.hooks?.sessionTools;
+  const target = sessionTools?.specs().some((s) => s.name === call.name) ? sessionTools : executor;
+  try {
+    return await target.execute(
       { id: call.id, name: call.name, args: call.args },
       {
         workingDir: input.workingDir,
@@ -61,8 +78,8 @@ async function runOne(executor: ToolExecutor, input: TurnInput, call: ToolCallPa
         },
       },
     );
-    return result;
   } catch (err) {
+    if (signal.aborted) return CANCELED;
     // Executors report tool failures as results; a throw is a bug in the executor, which the model still
     // has to hear about.
     return { output: `tool failed: ${err instanceof Error ? err.message : String(err)}`, is_error: true };

@@ -70,27 +70,68 @@ describe('EventLog.append (group commit)', () => {
   });
 
   it('rejects every append of a failed batch, publishes nothing, and keeps working', async () => {
-    f = await fixture(['s1']);
+    f = await fixture(['s1', 's2']);
     const seen: StoredEvent[] = [];
     f.bus.subscribe('s1', (e) => seen.push(e));
     const log = new EventLog(f.store, f.bus);
+    let fail = true;
+    f.store.beforeCommit = async () => {
+      if (fail) throw new Error('disk full');
+    };
     const batch = [
       log.append('s1', choice('a'), { message: { role: 'user', content: 'hi' } }),
-      log.append('ghost', choice('b')),
+      log.append('s2', choice('b')),
       log.append('s1', choice('c')),
     ];
     const settled = await Promise.allSettled(batch);
     for (const s of settled) {
       expect(s.status).toBe('rejected');
-      if (s.status === 'rejected') expect(s.reason).toMatchObject({ name: 'TowerError', code: 'unknown_session' });
+      if (s.status === 'rejected') expect(String(s.reason)).toContain('disk full');
     }
     expect(seen).toEqual([]);
     expect(await f.store.lastSeq('s1')).toBe(0);
     expect(await f.store.listMessages('s1')).toEqual([]);
 
+    fail = false;
     const r = await log.append('s1', choice('after'), { message: { role: 'user', content: 'again' } });
     expect(r).toMatchObject({ event: { seq: 1 }, message_index: 0 });
     expect(seen.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('an unknown session in a batch fails only its own appends; the other sessions commit', async () => {
+    f = await fixture(['s1']);
+    const seen: StoredEvent[] = [];
+    f.bus.subscribe('s1', (e) => seen.push(e));
+    const log = new EventLog(f.store, f.bus);
+    const settled = await Promise.allSettled([
+      log.append('s1', choice('a'), { message: { role: 'user', content: 'hi' } }),
+      log.append('ghost', choice('b')),
+      log.append('s1', choice('c')),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const ghost = settled[1];
+    if (ghost?.status === 'rejected') expect(ghost.reason).toMatchObject({ name: 'TowerError', code: 'unknown_session' });
+    expect(seen.map((e) => [e.seq, e.data.content])).toEqual([
+      [1, 'a'],
+      [2, 'c'],
+    ]);
+    expect(await f.store.listMessages('s1')).toHaveLength(1);
+  });
+
+  it('an append that lands after its session\'s delete in the same batch is refused alone; the delete commits', async () => {
+    f = await fixture(['s1', 's2']);
+    const log = new EventLog(f.store, f.bus);
+    const settled = await Promise.allSettled([
+      log.append('s1', choice('before')),
+      log.append('s1', { type: 'session_deleted', data: {} }, { delete_session: true }),
+      log.append('s1', choice('too late')),
+      log.append('s2', choice('other')),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const late = settled[2];
+    if (late?.status === 'rejected') expect(late.reason).toMatchObject({ code: 'unknown_session' });
+    expect(await f.store.getSession('s1')).toBeUndefined();
+    expect(await f.store.lastSeq('s2')).toBe(1);
   });
 
   it('passes effects through and stamps an ISO timestamp at append time', async () => {

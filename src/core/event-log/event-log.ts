@@ -51,6 +51,7 @@ export class EventLog {
     if (effects.replace_last_message) entry.replace_last_message = effects.replace_last_message;
     if (effects.session) entry.session = effects.session;
     if (effects.delete_session) entry.delete_session = true;
+    if (effects.state) entry.state = effects.state;
     return this.commits.add(entry);
   }
 

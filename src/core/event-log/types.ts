@@ -9,6 +9,8 @@ export interface AppendEffects {
   replace_last_message?: ConversationMessage;
   session?: SessionPatch;
   delete_session?: boolean;
+  /** Per-session state rows to set (null deletes), e.g. durable queues. */
+  state?: Record<string, string | null>;
 }
 
 export interface EventLogOptions {

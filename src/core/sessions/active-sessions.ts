@@ -80,7 +80,9 @@ export class ActiveSessions {
   background(id: string): { signal: AbortSignal; done(): void } {
     const e = this.entry(id);
     const ctrl = new AbortController();
-    e.background.add(ctrl);
+    // Work started while the session is being deleted is stillborn.
+    if (e.deleting) ctrl.abort();
+    else e.background.add(ctrl);
     return {
       signal: ctrl.signal,
       done: () => {

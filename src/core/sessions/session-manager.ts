@@ -1,20 +1,26 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import type { CreateSessionBody, SessionExport, SnapshotBody, UpdateSessionBody } from '../../protocol/api.js';
+import type {
+  CreateSessionBody,
+  SessionExport,
+  SnapshotBody,
+  UpdateSessionBody,
+} from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
-import { Permissions, type Session } from '../../protocol/session.js';
+import type { Permissions, Session } from '../../protocol/session.js';
 import type { SessionRecord, Store } from '../../store/types.js';
-import { SHUTDOWN, TurnWriter, defaultSystemPrompt, runTurn } from '../agent/index.js';
+import { SHUTDOWN } from '../agent/index.js';
 import type { EventLog, EventSubscription } from '../event-log/index.js';
-import { newSessionId, newTurnId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
 import type { ToolExecutor } from '../tools/types.js';
-import { ActiveSessions, type RunningTurn } from './active-sessions.js';
+import { ActiveSessions } from './active-sessions.js';
+import { SessionControl } from './control.js';
+import { SessionQueues } from './queues.js';
 import { recoverInterruptedTurns } from './recovery.js';
-import { fallbackTitle } from './titles.js';
+import { buildSessionRecord, planUpdate } from './records.js';
 import { exportSession, forkSession, importSession } from './transfer.js';
+import { TurnRunner } from './turn-runner.js';
+import type { TurnState } from './turn-state.js';
 
 /** What the session manager needs to know about models. */
 export interface ModelCatalog {
@@ -43,50 +49,37 @@ export interface SessionManagerDeps {
   defaults: SessionDefaults;
 }
 
-interface TurnState extends RunningTurn {
-  model: string;
-}
-
 /**
- * The only writer of sessions. Every command to a session (create, send, rename, delete, …) goes through
- * here; transports call these methods and translate their errors, nothing else.
+ * The only writer of sessions. Every command to a session (create, send, steer, interrupt, approve,
+ * delete, …) goes through here; transports call these methods and translate their errors, nothing else.
+ * Control of running turns (queues, interrupt, approvals, questions) is in `SessionControl`.
  */
 export class SessionManager {
   readonly active = new ActiveSessions();
-  private closing = false;
+  readonly queues: SessionQueues;
+  readonly turns: TurnRunner;
+  readonly control: SessionControl;
 
-  constructor(private readonly deps: SessionManagerDeps) {}
+  constructor(private readonly deps: SessionManagerDeps) {
+    this.queues = new SessionQueues(deps.store);
+    this.turns = new TurnRunner(deps, this.active, this.queues);
+    this.control = new SessionControl(deps, this);
+  }
 
-  /** Closes turns the previous process left open. Call once before serving. */
+  /** Closes turns the previous process left open, then delivers what was queued before it stopped. */
   async start(): Promise<void> {
     await recoverInterruptedTurns(this.deps.store, this.deps.log, this.deps.logger);
+    for (const id of await this.deps.store.listSessionIds()) await this.turns.drain(id);
   }
 
   async create(body: CreateSessionBody = {}): Promise<Session> {
-    const { defaults } = this.deps;
-    const model = body.model ?? defaults.model;
-    this.requireModel(model);
-    const workingDir = await resolveWorkingDir(body.working_dir ?? defaults.workingDir);
-    const now = new Date().toISOString();
-    const record: SessionRecord = {
-      id: newSessionId(),
-      title: body.title ?? '',
-      created_at: now,
-      updated_at: now,
-      working_dir: workingDir,
-      model,
-      permissions: Permissions.parse({ ...defaults.permissions, ...body.permissions }),
-      starred: false,
-      input_tokens: 0,
-      output_tokens: 0,
-      cost: 0,
-      message_count: 0,
-      last_event_seq: 0,
-    };
+    if (body.model !== undefined) this.requireModel(body.model);
+    const record = await buildSessionRecord(body, this.deps.defaults);
+    this.requireModel(record.model);
     await this.deps.store.createSession(record);
     const { event } = await this.deps.log.append(record.id, {
       type: 'session_created',
-      data: { title: record.title, model, working_dir: workingDir },
+      data: { title: record.title, model: record.model, working_dir: record.working_dir },
     });
     return this.toSession({ ...record, last_event_seq: event.seq });
   }
@@ -100,22 +93,15 @@ export class SessionManager {
     return { ...page, items: page.items.map((r) => this.toSession(r)) };
   }
 
+  /** Renames, stars, switches the model (from the next model step) or changes permissions. */
   async update(id: string, body: UpdateSessionBody): Promise<Session> {
     if (body.model !== undefined) this.requireModel(body.model);
     const current = await this.require(id);
-    const permissions = body.permissions ? Permissions.parse({ ...current.permissions, ...body.permissions }) : undefined;
-    const changed = {
-      ...(body.title !== undefined ? { title: body.title } : {}),
-      ...(body.starred !== undefined ? { starred: body.starred } : {}),
-      ...(body.model !== undefined ? { model: body.model } : {}),
-    };
-    await this.deps.log.append(
-      id,
-      { type: 'session_updated', data: changed },
-      { session: { ...changed, ...(permissions ? { permissions } : {}) } },
-    );
-    const turn = this.active.turn(id) as TurnState | undefined;
-    if (turn && body.model !== undefined) turn.model = body.model;
+    const turn = this.turnOf(id);
+    const plan = planUpdate(current, body, turn?.permissions);
+    await Promise.all(plan.events.map((e) => this.deps.log.append(id, e.event, e.effects)));
+    if (turn && plan.model) turn.model = plan.model;
+    if (turn && plan.permissions) turn.permissions = plan.permissions;
     return this.get(id);
   }
 
@@ -131,6 +117,7 @@ export class SessionManager {
       }
       await this.deps.log.append(id, { type: 'session_deleted', data: {} }, { delete_session: true });
       deleted = true;
+      this.queues.forget(id);
     } finally {
       this.active.endDelete(id, deleted);
     }
@@ -164,32 +151,8 @@ export class SessionManager {
 
   /** Starts a turn with a user message. Throws `session_busy` while another turn runs. */
   async send(id: string, content: string): Promise<{ seq: number; turn_id: string }> {
-    if (this.closing) throw new TowerError('session_busy', 'Tower is shutting down');
     const session = await this.require(id);
-    let finish!: () => void;
-    const turn: TurnState = {
-      turnId: newTurnId(),
-      abort: new AbortController(),
-      done: new Promise<void>((resolve) => (finish = resolve)),
-      model: session.model,
-    };
-    if (this.active.isDeleting(id)) throw unknownSession(id);
-    if (!this.active.claim(id, turn)) {
-      throw new TowerError('session_busy', 'A turn is already running in this session; wait for it to end or interrupt it');
-    }
-    let started: { seq: number; writer: TurnWriter; conversation: StoredMessage['message'][] };
-    try {
-      started = await this.openTurn(session, turn, content);
-    } catch (err) {
-      this.active.release(id, turn);
-      finish();
-      throw err;
-    }
-    void this.driveTurn(session, turn, started.writer, started.conversation).finally(() => {
-      this.active.release(id, turn);
-      finish();
-    });
-    return { seq: started.seq, turn_id: turn.turnId };
+    return this.turns.start(session, [{ content }]);
   }
 
   async export(id: string): Promise<SessionExport> {
@@ -207,11 +170,10 @@ export class SessionManager {
   }
 
   async batchDelete(ids: string[]): Promise<{ deleted: number; failed: string[] }> {
+    const unique = [...new Set(ids)];
     const failed: string[] = [];
-    for (const id of new Set(ids)) {
-      await this.delete(id).catch(() => failed.push(id));
-    }
-    return { deleted: new Set(ids).size - failed.length, failed };
+    for (const id of unique) await this.delete(id).catch(() => failed.push(id));
+    return { deleted: unique.length - failed.length, failed };
   }
 
   async batchExport(ids: string[]): Promise<{ sessions: SessionExport[]; missing: string[] }> {
@@ -232,7 +194,7 @@ export class SessionManager {
 
   /** Ends every running turn (as `server_restart`) and waits for them to be recorded. */
   async shutdown(): Promise<void> {
-    this.closing = true;
+    this.turns.closing = true;
     const turns = this.active.runningTurns();
     for (const [, turn] of turns) turn.abort.abort(SHUTDOWN);
     await Promise.all(turns.map(([, t]) => t.done));
@@ -249,84 +211,17 @@ export class SessionManager {
     return record;
   }
 
-  private requireModel(model: string): void {
+  turnOf(id: string): TurnState | undefined {
+    return this.active.turn(id) as TurnState | undefined;
+  }
+
+  requireModel(model: string): void {
     if (!this.deps.models.has(model)) {
       throw new TowerError('unknown_model', `Unknown model "${model}"; GET /api/models lists the configured ones`);
     }
-  }
-
-  private async openTurn(session: SessionRecord, turn: TurnState, content: string) {
-    const { store, log } = this.deps;
-    await store.setState(session.id, 'active_turn', turn.turnId);
-    const conversation = (await store.listMessages(session.id)).map((m) => m.message);
-    const writer = new TurnWriter(log, session.id);
-    const message = { role: 'user' as const, content };
-    conversation.push(message);
-    const { event } = await writer.commit(
-      { type: 'user_message', data: { content, message_index: conversation.length - 1 } },
-      { message },
-    );
-    writer.emit({ type: 'stream_started', data: { turn_id: turn.turnId, model: turn.model } });
-    return { seq: event.seq, writer, conversation };
-  }
-
-  private async driveTurn(
-    session: SessionRecord,
-    turn: TurnState,
-    writer: TurnWriter,
-    conversation: StoredMessage['message'][],
-  ): Promise<void> {
-    const { deps } = this;
-    const logger = deps.logger.child({ session_id: session.id, turn_id: turn.turnId });
-    const firstTurn = session.message_count === 0;
-    const reason = await runTurn(
-      { stepper: deps.stepper, executor: deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
-      {
-        turnId: turn.turnId,
-        workingDir: session.working_dir,
-        model: () => turn.model,
-        system: defaultSystemPrompt(session.working_dir),
-        maxIterations: deps.defaults.maxIterations,
-        conversation,
-        signal: turn.abort.signal,
-        writer,
-        totals: { input_tokens: session.input_tokens, output_tokens: session.output_tokens, cost: session.cost },
-      },
-    );
-    logger.info({ reason }, 'turn ended');
-    await deps.store.setState(session.id, 'active_turn', undefined).catch(() => undefined);
-    if (firstTurn && session.title === '' && reason !== 'server_restart') {
-      const first = conversation.find((m) => m.role === 'user');
-      if (first) this.titleInBackground(session.id, turn.model, first.content);
-    }
-  }
-
-  /** Titles are made after the first turn, off the turn's critical path: the session is idle meanwhile. */
-  private titleInBackground(id: string, model: string, firstMessage: string): void {
-    const job = this.active.background(id);
-    const { titler, log, logger } = this.deps;
-    void (async () => {
-      const generated = titler ? await titler(model, firstMessage, job.signal).catch(() => undefined) : undefined;
-      if (job.signal.aborted) return;
-      // A person may have named the session while the model was thinking: their title wins.
-      if ((await this.deps.store.getSession(id))?.title) return;
-      const title = generated?.trim() || fallbackTitle(firstMessage);
-      await log.append(id, { type: 'session_title', data: { title } }, { session: { title } });
-    })()
-      .catch((err: unknown) => logger.debug({ err, session_id: id }, 'title not recorded'))
-      .finally(job.done);
   }
 }
 
 export function unknownSession(id: string): TowerError {
   return new TowerError('unknown_session', `No session with id "${id}"`);
-}
-
-async function resolveWorkingDir(dir: string): Promise<string> {
-  const abs = path.resolve(dir);
-  const info = await stat(abs).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new TowerError('invalid_request', `working_dir "${dir}" is not an existing directory`);
-  }
-  return abs;
 }

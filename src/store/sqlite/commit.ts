@@ -50,6 +50,8 @@ export class CommitWriter {
   private readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
   private readonly replaceMessage: Database.Statement<[string, string, string, number]>;
   private readonly deleteSession: Database.Statement<[string]>;
+  private readonly upsertState: Database.Statement<[string, string, string]>;
+  private readonly deleteState: Database.Statement<[string, string]>;
   private readonly transaction: Database.Transaction<(entries: readonly CommitEntry[]) => CommitResult[]>;
 
   constructor(db: Database.Database) {
@@ -72,6 +74,11 @@ export class CommitWriter {
     );
     this.replaceMessage = db.prepare('UPDATE messages SET role = ?, data = ? WHERE session_id = ? AND idx = ?');
     this.deleteSession = db.prepare('DELETE FROM sessions WHERE id = ?');
+    this.upsertState = db.prepare(
+      `INSERT INTO session_state (session_id, key, value) VALUES (?, ?, ?)
+       ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+    );
+    this.deleteState = db.prepare('DELETE FROM session_state WHERE session_id = ? AND key = ?');
     this.transaction = db.transaction((entries) => this.apply(entries));
   }
 
@@ -105,6 +112,12 @@ export class CommitWriter {
         const index = head.messageCount++;
         this.insertMessage.run(id, index, entry.message.role, JSON.stringify(entry.message), entry.timestamp);
         result.message_index = index;
+      }
+      if (entry.state) {
+        for (const [key, value] of Object.entries(entry.state)) {
+          if (value === null) this.deleteState.run(id, key);
+          else this.upsertState.run(id, key, value);
+        }
       }
       if (entry.delete_session) this.deleteSession.run(id);
       results[i] = result;

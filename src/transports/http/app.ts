@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { HttpDeps } from './deps.js';
 import { bearerAuth } from './auth.js';
 import { errorJson, onError, validationError } from './errors.js';
+import { registerControlRoutes } from './routes/control.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
@@ -39,6 +40,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerTransferRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerTurnRoutes(app, deps);
+  registerControlRoutes(app, deps);
 
   app.doc('/openapi.json', {
     openapi: '3.0.3',

@@ -19,6 +19,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   payload_too_large: 413,
   unknown_model: 422,
   rate_limited: 429,
+  steer_queue_full: 429,
+  followup_queue_full: 429,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
@@ -47,6 +49,8 @@ export function onError(logger: Logger) {
     if (isTowerError(err)) {
       const status = statusOf(err.code);
       if (status >= 500) logger.error({ err }, 'request failed');
+      // Full queues drain at the next model call or turn end: a short wait is the right advice.
+      if (status === 429) c.header('Retry-After', '1');
       return errorJson(c, status, { code: err.code, message: err.message });
     }
     if (err instanceof HTTPException) {

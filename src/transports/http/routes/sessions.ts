@@ -8,7 +8,13 @@ import {
   UpdateSessionBody,
   MessageList,
   ErrorBody,
+  SessionModels,
+  SessionStatusBody,
+  StarredBody,
+  TitleBody,
+  WaitParam,
 } from '../../../protocol/api.js';
+import { z } from '@hono/zod-openapi';
 import { Session } from '../../../protocol/session.js';
 import type { HttpDeps } from '../deps.js';
 import { SessionIdParams, errorResponses, json, jsonBody } from '../schemas.js';
@@ -56,6 +62,28 @@ const messages = createRoute({
   responses: { 200: json(MessageList, 'The conversation'), ...errorResponses },
 });
 
+const title = createRoute({
+  method: 'patch', path: '/api/sessions/{id}/title', tags, summary: 'Rename a session',
+  request: { params: SessionIdParams, body: jsonBody(TitleBody) },
+  responses: { 200: json(Session, 'The updated session'), ...errorResponses },
+});
+const starred = createRoute({
+  method: 'patch', path: '/api/sessions/{id}/starred', tags, summary: 'Star or unstar a session',
+  request: { params: SessionIdParams, body: jsonBody(StarredBody) },
+  responses: { 200: json(Session, 'The updated session'), ...errorResponses },
+});
+const models = createRoute({
+  method: 'get', path: '/api/sessions/{id}/models', tags, summary: 'Models the session can switch to, the current one marked',
+  request: { params: SessionIdParams },
+  responses: { 200: json(SessionModels, 'The choices'), ...errorResponses },
+});
+const status = createRoute({
+  method: 'get', path: '/api/sessions/{id}/status', tags,
+  summary: 'Live state: running or idle, pending confirmations and questions, queue depths; `wait` blocks until idle',
+  request: { params: SessionIdParams, query: z.object({ wait: WaitParam.optional() }) },
+  responses: { 200: json(SessionStatusBody, 'The status'), ...errorResponses },
+});
+
 export function registerSessionRoutes(app: OpenAPIHono, { manager }: HttpDeps): void {
   app.openapi(create, async (c) => c.json(await manager.create(c.req.valid('json')), 201));
   app.openapi(list, async (c) => c.json(await manager.list(c.req.valid('query')), 200));
@@ -67,6 +95,12 @@ export function registerSessionRoutes(app: OpenAPIHono, { manager }: HttpDeps): 
     await manager.delete(c.req.valid('param').id);
     return c.json({ deleted: true as const }, 200);
   });
+  app.openapi(title, async (c) => c.json(await manager.update(c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(starred, async (c) => c.json(await manager.update(c.req.valid('param').id, c.req.valid('json')), 200));
+  app.openapi(models, async (c) => c.json(await manager.control.sessionModels(c.req.valid('param').id), 200));
+  app.openapi(status, async (c) =>
+    c.json(await manager.control.status(c.req.valid('param').id, c.req.valid('query').wait ?? 0), 200),
+  );
   app.openapi(snapshot, async (c) => c.json(await manager.snapshot(c.req.valid('param').id), 200));
   app.openapi(messages, async (c) =>
     c.json({ messages: await manager.messages(c.req.valid('param').id) }, 200),

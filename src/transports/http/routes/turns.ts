@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ErrorBody, SendMessageAccepted, SendMessageBody, SinceParam } from '../../../protocol/api.js';
+import { ErrorBody, SendMessageBody, SendResult, SinceParam } from '../../../protocol/api.js';
 import { TowerError } from '../../../protocol/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { SessionIdParams, errorResponses, json, jsonBody } from '../schemas.js';
@@ -12,7 +12,7 @@ const send = createRoute({
   summary: 'Send a user message: starts a turn',
   request: { params: SessionIdParams, body: jsonBody(SendMessageBody) },
   responses: {
-    202: json(SendMessageAccepted, 'The turn started; seq is that of its user_message event'),
+    202: json(SendResult, 'The turn started ({seq, turn_id}: seq of its user_message), or the message was queued (on_busy: enqueue)'),
     409: json(ErrorBody, 'A turn is already running (session_busy)'),
     ...errorResponses,
   },
@@ -34,8 +34,8 @@ const events = createRoute({
 
 export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 }: HttpDeps): void {
   app.openapi(send, async (c) => {
-    const accepted = await manager.send(c.req.valid('param').id, c.req.valid('json').content);
-    return c.json(accepted, 202);
+    const { content, on_busy } = c.req.valid('json');
+    return c.json(await manager.control.send(c.req.valid('param').id, content, on_busy), 202);
   });
 
   app.openapi(events, async (c) => {

@@ -1,0 +1,213 @@
+/**
+ * fanout-sse: one session appending 100-byte text deltas, N SSE subscribers (GET
+ * /api/sessions/:id/events) in another process, vs a bare node:http server writing the same frames to N
+ * responses (N = 200, the target, and 1,000).
+ *
+ * Both servers get the same offered loads, interleaved (Tower, bare, Tower, bare) so both see the same
+ * machine noise: events produced at a fixed rate in 5 ms ticks (Tower: EventLog.append, one group commit
+ * per tick; bare: the frames written as one chunk to every response). Per run: deliveries/s achieved,
+ * append-to-receipt latency (stamped in each event), loss/duplicates by seq, and the server's CPU time
+ * from the first append until every subscriber has the last event.
+ *
+ * Throughput is compared as deliveries per server CPU-second: on this 2-core machine one load-generator
+ * process costs about as much CPU per delivery as the server does, so raw deliveries/s at saturation
+ * would measure the client. CPU per delivery is what bounds a server's fan-out once it has a core.
+ *
+ * Overload (N = 200): Tower's appends as fast as the log takes them (10 per tick, next tick once
+ * committed), waiting for no subscriber, so every subscriber overflows and catches up from the store.
+ */
+import os from 'node:os';
+import type { ClientStats } from './loadgen/sse-clients.js';
+import { pick, profArgs } from './lib/cli.js';
+import { sleep } from './lib/clock.js';
+import { Histogram } from './lib/hist.js';
+import { spawnChild, stopAll, type Child } from './lib/proc.js';
+import { emitBench, human, progress, sig, summary, type BenchResult } from './lib/report.js';
+
+const RUN_MS = pick(1_500, 4_000);
+const OVERLOAD_MS = pick(2_000, 3_000);
+/** Offered loads in deliveries/s (events/s x subscribers): light, and the one throughput is read at. */
+const LIGHT = 50_000;
+const HEAVY = 300_000;
+
+interface Produced {
+  appended: number;
+  lastSeq: number;
+  startedAt: number;
+  ms: number;
+}
+
+interface Run {
+  rate: number;
+  deliveries: number;
+  expected: number;
+  deliveriesPerSec: number;
+  cpuUsPerDelivery: number;
+  serverCpuPct: number;
+  clientCpuPct: number;
+  p50: number;
+  p99: number;
+  lost: number;
+  dups: number;
+  timedOut: boolean;
+}
+
+interface Rig {
+  kind: 'tower' | 'bare';
+  server: Child;
+  clients: Child;
+  sessionId: string;
+  subscribers: number;
+  lastSeq: number;
+}
+
+type Cpu = { cpu: NodeJS.CpuUsage; at: number };
+
+async function rig(kind: 'tower' | 'bare', subscribers: number): Promise<Rig> {
+  const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-server.ts', {
+    nodeArgs: kind === 'tower' ? profArgs(`fanout-${subscribers}`) : [],
+  });
+  const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
+  const { port } = await server.request<{ port: number }>({ type: 'init' });
+  let path = '/events?since=1';
+  let sessionId = '';
+  if (kind === 'tower') {
+    sessionId = (await server.request<{ ids: string[] }>({ type: 'create', n: 1 })).ids[0]!;
+    path = `/api/sessions/${sessionId}/events?since=0`;
+  }
+  await clients.request({ type: 'connect', host: '127.0.0.1', port, paths: Array<string>(subscribers).fill(path) });
+  await clients.request({ type: 'waitSeq', target: 1, timeoutMs: 10_000 });
+  return { kind, server, clients, sessionId, subscribers, lastSeq: 1 };
+}
+
+async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
+  // Everything from the previous run must have arrived, or it would count in this one.
+  await r.clients.request({ type: 'waitSeq', target: r.lastSeq, timeoutMs: 60_000 }, 70_000);
+  await sleep(100);
+  await r.clients.request({ type: 'reset' });
+  const rate = Math.round(deliveriesPerSec / r.subscribers);
+  const before = await r.server.request<Cpu>({ type: 'cpu' });
+  const produced = await r.server.request<Produced>(
+    { type: 'produce', sessionId: r.sessionId, mode: 'paced', rate, durationMs: RUN_MS },
+    RUN_MS + 30_000,
+  );
+  r.lastSeq = produced.lastSeq;
+  const stats = await r.clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 30_000 }, 40_000);
+  const after = await r.server.request<Cpu>({ type: 'cpu' });
+  const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
+  const hist = Histogram.from(stats.hist);
+  return {
+    rate,
+    deliveries: stats.deliveries,
+    expected: produced.appended * r.subscribers,
+    deliveriesPerSec: stats.deliveries / ((stats.lastRecv - produced.startedAt) / 1000),
+    cpuUsPerDelivery: cpuUs / stats.deliveries,
+    serverCpuPct: (cpuUs / 1000 / (after.at - before.at)) * 100,
+    clientCpuPct: stats.cpuPct,
+    p50: hist.percentile(50),
+    p99: hist.percentile(99),
+    lost: stats.lost,
+    dups: stats.dups,
+    timedOut: stats.timedOut === true,
+  };
+}
+
+async function overload(r: Rig): Promise<{ appendsPerSec: number; deliveriesPerSec: number; cpuUsPerDelivery: number }> {
+  await r.clients.request({ type: 'waitSeq', target: r.lastSeq, timeoutMs: 60_000 }, 70_000);
+  await r.clients.request({ type: 'reset' });
+  const before = await r.server.request<Cpu>({ type: 'cpu' });
+  const produced = await r.server.request<Produced>(
+    { type: 'produce', sessionId: r.sessionId, mode: 'closed', k: 10, durationMs: OVERLOAD_MS },
+    OVERLOAD_MS + 30_000,
+  );
+  await sleep(2_000);
+  const stats = await r.clients.request<ClientStats>({ type: 'stats' });
+  const after = await r.server.request<Cpu>({ type: 'cpu' });
+  const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
+  return {
+    appendsPerSec: produced.appended / (produced.ms / 1000),
+    deliveriesPerSec: stats.deliveries / ((produced.ms + 2_000) / 1000),
+    cpuUsPerDelivery: cpuUs / Math.max(1, stats.deliveries),
+  };
+}
+
+const perCpuSecond = (r: Run): number => 1e6 / r.cpuUsPerDelivery;
+const lossNote = (r: Run): string =>
+  `${r.lost} lost, ${r.dups} dup, ${r.deliveries}/${r.expected} delivered${r.timedOut ? ' (TIMED OUT)' : ''}`;
+
+const load = os.loadavg()[0]!;
+const results: BenchResult[] = [];
+for (const subscribers of [200, 1000]) {
+  const tower = await rig('tower', subscribers);
+  const bare = await rig('bare', subscribers);
+  try {
+    progress(`fanout-sse ${subscribers}: ${human(LIGHT)} deliveries/s`);
+    const tLight = await run(tower, LIGHT);
+    const bLight = await run(bare, LIGHT);
+    progress(`fanout-sse ${subscribers}: ${human(HEAVY)} deliveries/s`);
+    const tHeavy = await run(tower, HEAVY);
+    const bHeavy = await run(bare, HEAVY);
+    let over: Awaited<ReturnType<typeof overload>> | undefined;
+    if (subscribers === 200) {
+      progress('fanout-sse 200: overload (unthrottled appends)');
+      over = await overload(tower);
+    }
+    const ratio = perCpuSecond(tHeavy) / perCpuSecond(bHeavy);
+    const p99Ratio = tLight.p99 / bLight.p99;
+    const row = (label: string, t: Run, b: Run): Array<[string, string]> => [
+      [`${label}: deliveries/s achieved`, `${human(t.deliveriesPerSec)} / ${human(b.deliveriesPerSec)}`],
+      [`${label}: server CPU us/delivery`, `${sig(t.cpuUsPerDelivery)} / ${sig(b.cpuUsPerDelivery)}`],
+      [`${label}: server / client CPU %`, `${Math.round(t.serverCpuPct)}/${Math.round(t.clientCpuPct)} / ${Math.round(b.serverCpuPct)}/${Math.round(b.clientCpuPct)}`],
+      [`${label}: p50 / p99 ms`, `${sig(t.p50)}/${sig(t.p99)} / ${sig(b.p50)}/${sig(b.p99)}`],
+      [`${label}: tower loss check`, lossNote(t)],
+    ];
+    summary(`fanout-sse, ${subscribers} subscribers (tower / bare)`, [
+      ...row(`${human(LIGHT)}/s (${tLight.rate} ev/s)`, tLight, bLight),
+      ...row(`${human(HEAVY)}/s (${tHeavy.rate} ev/s)`, tHeavy, bHeavy),
+      ['deliveries per server CPU-second', `${human(perCpuSecond(tHeavy))} / ${human(perCpuSecond(bHeavy))}  (ratio ${sig(ratio)})`],
+      ...(over
+        ? ([
+            ['overload: tower appends/s', human(over.appendsPerSec)],
+            ['overload: tower deliveries/s', `${human(over.deliveriesPerSec)} (${sig(over.cpuUsPerDelivery)} us CPU each)`],
+          ] as Array<[string, string]>)
+        : []),
+      ['load average (1 min) at start', sig(load)],
+    ]);
+    const clean = tLight.lost + tLight.dups + tHeavy.lost + tHeavy.dups === 0 && !tLight.timedOut && !tHeavy.timedOut;
+    results.push({
+      name: subscribers === 200 ? 'fanout-sse' : `fanout-sse-${subscribers}`,
+      value: perCpuSecond(tHeavy),
+      unit: 'deliveries/server-CPU-s',
+      baseline: perCpuSecond(bHeavy),
+      ratio,
+      target: 'ratio >= 0.7, p99 <= 2x baseline p99',
+      met: ratio >= 0.7 && p99Ratio <= 2 && clean,
+      p50_ms: tLight.p50,
+      p99_ms: tLight.p99,
+      notes:
+        `${subscribers} subs; at ${human(HEAVY)} deliveries/s offered: achieved ${human(tHeavy.deliveriesPerSec)} vs ` +
+        `${human(bHeavy.deliveriesPerSec)}, p99 ${sig(tHeavy.p99)} vs ${sig(bHeavy.p99)} ms; latency (p50/p99 fields) at ` +
+        `${human(LIGHT)}/s: baseline ${sig(bLight.p50)}/${sig(bLight.p99)} ms, p99 ratio ${sig(p99Ratio)}; ` +
+        `${lossNote(tHeavy)}; load avg ${sig(load)}`,
+    });
+    if (over) {
+      results.push({
+        name: 'fanout-sse-overload',
+        value: over.deliveriesPerSec,
+        unit: 'deliveries/s',
+        baseline: tHeavy.deliveriesPerSec,
+        ratio: over.deliveriesPerSec / tHeavy.deliveriesPerSec,
+        target: 'informational (>= 1: overload must not deliver less than a sustainable load)',
+        met: over.deliveriesPerSec >= tHeavy.deliveriesPerSec,
+        notes:
+          `200 subs, appends unthrottled (${human(over.appendsPerSec)}/s), every subscriber overflows and reads the ` +
+          `store; ${sig(over.cpuUsPerDelivery)} us server CPU per delivery vs ${sig(tHeavy.cpuUsPerDelivery)} live; ` +
+          `baseline = Tower's own deliveries/s at ${human(HEAVY)}/s offered`,
+      });
+    }
+  } finally {
+    await stopAll(tower.server, tower.clients, bare.server, bare.clients);
+  }
+}
+// The 200-subscriber result (the target) is the last line.
+for (const r of [...results].reverse()) emitBench(r);

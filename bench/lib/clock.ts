@@ -1,0 +1,25 @@
+import { performance } from 'node:perf_hooks';
+
+const origin = performance.timeOrigin;
+
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine
+ * (each process anchors its monotonic clock to the shared wall clock at start-up).
+ */
+export const wallMs = (): number => origin + performance.now();
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A 100-byte (by default) text delta carrying its creation time: `@<wallMs>|xxxx…`. */
+export function stampedContent(size = 100): string {
+  const head = `@${wallMs().toFixed(3)}|`;
+  return head + PAD.slice(0, Math.max(0, size - head.length));
+}
+const PAD = 'x'.repeat(4096);
+
+/** Reads the creation time out of a stamped content inside an SSE frame; NaN when absent. */
+export function stampIn(text: string, start: number, end: number): number {
+  const i = text.indexOf('"content":"@', start);
+  if (i < 0 || i >= end) return NaN;
+  return parseFloat(text.slice(i + 12, i + 32));
+}

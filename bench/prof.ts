@@ -1,0 +1,108 @@
+/**
+ * Summarizes a V8 .cpuprofile (from `BENCH_CPU_PROF=1 npm run bench -- NAME`): self time by function and
+ * by file/package, and inclusive time of the heaviest frames in repository code.
+ *
+ *   npx tsx bench/prof.ts /tmp/tower-bench-prof/fanout-200 [top=25]   (a directory: its largest profile)
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+let file = process.argv[2];
+if (file && statSync(file).isDirectory()) {
+  // The main thread's profile is the largest (tsx's loader thread writes a small one beside it).
+  const dir = file;
+  const largest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  file = largest;
+}
+if (!file) {
+  process.stderr.write('usage: tsx bench/prof.ts FILE.cpuprofile [top]\n');
+  process.exit(2);
+}
+const top = Number(process.argv[3] ?? 25);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+const selfUs = new Map<number, number>();
+profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+
+const shortUrl = (url: string): string => {
+  if (!url) return '(native)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) return url.slice(nm + 13);
+  const src = url.search(/\/(src|bench)\//);
+  if (src >= 0) return url.slice(src + 1);
+  return url.replace(/^node:/, 'node:');
+};
+const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+const pkg = (url: string): string => {
+  if (!url) return '(native/gc/idle)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 13).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  const m = /\/(src\/[^/]+(?:\/[^/]+)?)\//.exec(url);
+  if (m) return m[1]!;
+  if (url.startsWith('node:')) return url.split('/')[0]!;
+  return url;
+};
+
+const pct = (us: number): string => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
+const ms = (us: number): string => `${(us / 1000).toFixed(0).padStart(7)} ms`;
+
+const selfByLabel = new Map<string, number>();
+const selfByPkg = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const f = byId.get(id)!.callFrame;
+  selfByLabel.set(label(f), (selfByLabel.get(label(f)) ?? 0) + us);
+  selfByPkg.set(pkg(f.url), (selfByPkg.get(pkg(f.url)) ?? 0) + us);
+}
+
+// Inclusive time per label (counted once per sample even under recursion).
+const inclusive = new Map<string, number>();
+profile.samples.forEach((id, i) => {
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const l = label(byId.get(cur)!.callFrame);
+    if (seen.has(l)) continue;
+    seen.add(l);
+    inclusive.set(l, (inclusive.get(l) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+});
+
+const print = (title: string, map: Map<string, number>, n: number, filter: (k: string) => boolean = () => true): void => {
+  process.stdout.write(`\n${title}\n`);
+  for (const [k, us] of [...map].filter(([k]) => filter(k)).sort((a, b) => b[1] - a[1]).slice(0, n)) {
+    process.stdout.write(`${pct(us)} ${ms(us)}  ${k}\n`);
+  }
+};
+process.stdout.write(`${file}\n  sampled ${(total / 1e6).toFixed(2)} s over ${((profile.endTime - profile.startTime) / 1e6).toFixed(2)} s\n`);
+print('self time by package/dir', selfByPkg, 20);
+print('self time by function', selfByLabel, top);
+print('inclusive time, repository code', inclusive, top, (k) => /\s(src|bench)\//.test(k));
+print('inclusive time, dependencies', inclusive, top, (k) => !/\s(src|bench)\//.test(k) && !k.startsWith('(') && !/^\(anonymous\) \(native\)/.test(k));

@@ -1,0 +1,22 @@
+export { categoryOf, POLICY_ALLOWS, TOOL_CATEGORIES, type ToolCategory } from './categories.js';
+export { evaluate, type EvaluateOptions, type PermissionAction, type PermissionVerdict } from './evaluate.js';
+export {
+  findAllowingRules,
+  findBlockingRule,
+  uncoveredCommandParts,
+  type MatchContext,
+  type ToolCallLike,
+} from './match.js';
+export { normalizePathValue } from './paths.js';
+export { toolRule, validatePermissions, withAllowedTool, type RuleProblem } from './permissions.js';
+export {
+  KEY_ALIASES,
+  parseRule,
+  PATH_KEYS,
+  SHELL_KEY,
+  type ConditionKind,
+  type PermissionRule,
+  type RuleCondition,
+} from './rule.js';
+export { denyCandidates, splitShellCommand } from './shell-split.js';
+export { compileWildcard } from './wildcard.js';

@@ -1,0 +1,189 @@
+import type { ConversationMessage } from '../../protocol/conversation.js';
+import { TowerError } from '../../protocol/errors.js';
+import type { StopReason } from '../../protocol/events.js';
+import type { SessionRecord } from '../../store/types.js';
+import { TurnWriter, defaultSystemPrompt, runTurn } from '../agent/index.js';
+import { PendingRequests } from '../elicitation/index.js';
+import { newTurnId } from '../ids.js';
+import type { ActiveSessions } from './active-sessions.js';
+import { createGate } from './approvals.js';
+import { SessionQueues } from './queues.js';
+import { createSessionTools } from './session-tools.js';
+import type { SessionManagerDeps } from './session-manager.js';
+import { fallbackTitle } from './titles.js';
+import type { TurnState } from './turn-state.js';
+
+/** A user message that opens a turn; queued ones carry their item id. */
+export interface OpeningMessage {
+  content: string;
+  item_id?: string;
+}
+
+/**
+ * Runs turns: claims the session, writes the opening messages, drives the agent loop in the
+ * background, and when a turn ends starts the next queued one (steered leftovers first, then one
+ * follow-up), so queued work never waits for a client to come back.
+ */
+export class TurnRunner {
+  closing = false;
+
+  constructor(
+    private readonly deps: SessionManagerDeps,
+    private readonly active: ActiveSessions,
+    private readonly queues: SessionQueues,
+  ) {}
+
+  /**
+   * Claims the session and starts a turn. Synchronous up to the claim, so no other command can slip in
+   * between a caller's checks and it. Throws `session_busy` if a turn runs.
+   */
+  async start(
+    session: SessionRecord,
+    opening: OpeningMessage[],
+    queueState?: Record<string, string | null>,
+  ): Promise<{ seq: number; turn_id: string }> {
+    if (this.closing) throw new TowerError('session_busy', 'Tower is shutting down');
+    let finish!: () => void;
+    const turn: TurnState = {
+      sessionId: session.id,
+      turnId: newTurnId(),
+      abort: new AbortController(),
+      done: new Promise<void>((resolve) => (finish = resolve)),
+      model: session.model,
+      permissions: session.permissions,
+      queues: { steer: [], followup: [], keys: [] },
+      confirmations: new PendingRequests(),
+      elicitations: new PendingRequests(),
+      replaced: false,
+    };
+    if (this.active.isDeleting(session.id)) throw new TowerError('unknown_session', `No session with id "${session.id}"`);
+    if (!this.active.claim(session.id, turn)) {
+      throw new TowerError('session_busy', 'A turn is already running in this session; wait for it to end or interrupt it');
+    }
+    let opened: { seq: number; writer: TurnWriter; conversation: ConversationMessage[] };
+    try {
+      turn.queues = await this.queues.load(session.id);
+      opened = await this.open(session, turn, opening, queueState);
+    } catch (err) {
+      this.active.release(session.id, turn);
+      finish();
+      throw err;
+    }
+    void this.drive(session, turn, opened.writer, opened.conversation)
+      .catch((err: unknown) => this.deps.logger.error({ err, session_id: session.id }, 'turn crashed'))
+      .finally(() => {
+        this.active.release(session.id, turn);
+        finish();
+        if (!turn.replaced) void this.drain(session.id);
+      });
+    return { seq: opened.seq, turn_id: turn.turnId };
+  }
+
+  /** Starts the next queued turn if the session is idle: steered leftovers first, then one follow-up. */
+  async drain(sessionId: string): Promise<void> {
+    if (this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
+    const set = await this.queues.load(sessionId).catch(() => undefined);
+    const session = set && (set.steer.length || set.followup.length) ? await this.deps.store.getSession(sessionId) : undefined;
+    if (!set || !session || this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
+    const fromSteer = set.steer.length > 0;
+    const taken = fromSteer ? set.steer.splice(0) : set.followup.splice(0, 1);
+    const state = SessionQueues.stateOf(set, [fromSteer ? 'steer' : 'followup']);
+    try {
+      await this.start(session, taken.map((i) => ({ content: i.content, item_id: i.item_id })), state);
+    } catch (err) {
+      // Not delivered: back to the head of the queue, nothing lost.
+      (fromSteer ? set.steer : set.followup).unshift(...taken);
+      this.deps.logger.warn({ err, session_id: sessionId }, 'could not start a queued turn');
+    }
+  }
+
+  private async open(
+    session: SessionRecord,
+    turn: TurnState,
+    opening: OpeningMessage[],
+    queueState: Record<string, string | null> | undefined,
+  ) {
+    const { store, log } = this.deps;
+    await store.setState(session.id, 'active_turn', turn.turnId);
+    const conversation = (await store.listMessages(session.id)).map((m) => m.message);
+    const writer = new TurnWriter(log, session.id);
+    let firstSeq = 0;
+    for (const [i, item] of opening.entries()) {
+      const message: ConversationMessage = { role: 'user', content: item.content };
+      conversation.push(message);
+      const last = i === opening.length - 1;
+      const { event } = await writer.commit(
+        {
+          type: 'user_message',
+          data: {
+            content: item.content,
+            message_index: conversation.length - 1,
+            ...(item.item_id ? { queue_item_id: item.item_id } : {}),
+          },
+        },
+        { message, ...(last && queueState ? { state: queueState } : {}) },
+      );
+      firstSeq ||= event.seq;
+    }
+    writer.emit({ type: 'stream_started', data: { turn_id: turn.turnId, model: turn.model } });
+    return { seq: firstSeq, writer, conversation };
+  }
+
+  private async drive(session: SessionRecord, turn: TurnState, writer: TurnWriter, conversation: ConversationMessage[]) {
+    const { deps } = this;
+    const logger = deps.logger.child({ session_id: session.id, turn_id: turn.turnId });
+    const firstTurn = session.message_count === 0;
+    let reason: StopReason;
+    try {
+      reason = await runTurn(
+        { stepper: deps.stepper, executor: deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
+        {
+          turnId: turn.turnId,
+          workingDir: session.working_dir,
+          model: () => turn.model,
+          system: defaultSystemPrompt(session.working_dir),
+          maxIterations: deps.defaults.maxIterations,
+          conversation,
+          signal: turn.abort.signal,
+          writer,
+          totals: { input_tokens: session.input_tokens, output_tokens: session.output_tokens, cost: session.cost },
+          hooks: {
+            takeSteering: () => {
+              if (!turn.queues.steer.length) return undefined;
+              const items = turn.queues.steer.splice(0);
+              return { items, state: SessionQueues.stateOf(turn.queues, ['steer']) };
+            },
+            hasSteering: () => turn.queues.steer.length > 0,
+            gate: createGate(turn, deps.log, session.working_dir),
+            sessionTools: createSessionTools(turn, deps.log),
+          },
+        },
+      );
+    } finally {
+      turn.confirmations.cancelAll('the turn ended');
+      turn.elicitations.cancelAll('the turn ended');
+    }
+    logger.info({ reason }, 'turn ended');
+    await deps.store.setState(session.id, 'active_turn', undefined).catch(() => undefined);
+    if (firstTurn && session.title === '' && reason !== 'server_restart') {
+      const first = conversation.find((m) => m.role === 'user');
+      if (first) this.titleInBackground(session.id, turn.model, first.content);
+    }
+  }
+
+  /** Titles are made after the first turn, off the turn's critical path: the session is idle meanwhile. */
+  private titleInBackground(id: string, model: string, firstMessage: string): void {
+    const job = this.active.background(id);
+    const { titler, log, logger, store } = this.deps;
+    void (async () => {
+      const generated = titler ? await titler(model, firstMessage, job.signal).catch(() => undefined) : undefined;
+      if (job.signal.aborted) return;
+      // A person may have named the session while the model was thinking: their title wins.
+      if ((await store.getSession(id))?.title) return;
+      const title = generated?.trim() || fallbackTitle(firstMessage);
+      await log.append(id, { type: 'session_title', data: { title } }, { session: { title } });
+    })()
+      .catch((err: unknown) => logger.debug({ err, session_id: id }, 'title not recorded'))
+      .finally(job.done);
+  }
+}
