@@ -43,6 +43,7 @@ describe('TerminalInput', () => {
     t.input.write('\u0003');
     expect(await answer).toBeUndefined();
     expect(t.interrupts()).toBe(1);
+    expect(await t.line.ask('next? ', new AbortController().signal)).toBeUndefined();
   });
 
   it('writes complete lines above an open prompt and holds a partial one until it ends', async () => {

@@ -21,13 +21,15 @@ export interface LineInput {
 
 /**
  * Line input on a terminal with Node's readline. The terminal is held (raw mode) only while a prompt is
- * open, so between prompts Ctrl-C reaches the process as usual; during one, readline sees it and
- * `onInterrupt` is called after the prompt is erased.
+ * open, so between prompts Ctrl-C reaches the process as usual; during one, readline sees it, the
+ * prompt is erased and `onInterrupt` is called (later prompts then resolve at once: the command is ending).
  */
 export class TerminalInput implements LineInput {
   private current: { rl: Interface; end: (answer: string | undefined) => void } | undefined;
   private readonly flushers = new Set<() => void>();
   private readonly midLine = new Set<() => boolean>();
+  // After Ctrl-C at a prompt the command is ending: no more prompts in the meantime.
+  private interrupted = false;
 
   constructor(
     private readonly input: NodeJS.ReadableStream,
@@ -36,7 +38,8 @@ export class TerminalInput implements LineInput {
   ) {}
 
   ask(prompt: string, signal: AbortSignal): Promise<string | undefined> {
-    if (signal.aborted || (this.input as { readableEnded?: boolean }).readableEnded) return Promise.resolve(undefined);
+    const ended = (this.input as { readableEnded?: boolean }).readableEnded === true;
+    if (signal.aborted || ended || this.interrupted) return Promise.resolve(undefined);
     // One prompt at a time: a new question replaces an open one (the caller asks in sequence anyway).
     this.current?.end(undefined);
     if ([...this.midLine].some((isMidLine) => isMidLine())) this.output.write('\n');
@@ -52,7 +55,10 @@ export class TerminalInput implements LineInput {
         rl.close();
         for (const flush of this.flushers) flush();
         resolve(answer);
-        if (interrupted) this.onInterrupt();
+        if (interrupted) {
+          this.interrupted = true;
+          this.onInterrupt();
+        }
       };
       const onAbort = (): void => end(undefined);
       rl.once('line', (line) => end(line));

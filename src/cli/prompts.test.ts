@@ -110,6 +110,14 @@ describe('ControlPrompts: approvals', () => {
     expect(answerPosts()).toEqual([]);
   });
 
+  it('names an approval that covered the call', async () => {
+    prompts.handle(ev(confirmation('call_2')));
+    await waitFor(() => input.asking !== undefined);
+    prompts.handle(ev({ type: 'tool_call_confirmed', tool_call_id: 'call_2', decision: 'approve', reason: 'covered by approve_tool' }));
+    await waitFor(() => notes.length === 1);
+    expect(notes).toEqual(['call_2 was answered approve, covered by approve_tool; prompt closed']);
+  });
+
   it('drops a waiting request answered elsewhere before it was asked', async () => {
     prompts.handle(ev(confirmation('call_1')));
     prompts.handle(ev(confirmation('call_2')));

@@ -84,10 +84,17 @@ export interface ControlPromptsOptions {
 /** After a reply: the request is settled (answered, ignored, or failed for good), or needs asking again. */
 type Outcome = 'done' | 'ask-again';
 
+interface OpenPrompt {
+  request: Request;
+  controller: AbortController;
+  /** Why the prompt was closed from outside, said once it is gone. */
+  closedBecause?: string;
+}
+
 export class ControlPrompts {
   private readonly waiting: Request[] = [];
   private readonly seen = new Set<string>();
-  private current: { request: Request; controller: AbortController; closedBecause?: string } | undefined;
+  private current: OpenPrompt | undefined;
   private loop: Promise<void> | undefined;
   private closed = false;
 
@@ -109,9 +116,13 @@ export class ControlPrompts {
       case 'elicitation_request':
         this.enqueue({ kind: 'question', id: event.elicitation_id, schema: event.schema });
         return;
-      case 'tool_call_confirmed':
-        this.resolved(event.tool_call_id, `${event.tool_call_id} was answered elsewhere (${event.decision.replace('_', ' ')})`);
+      case 'tool_call_confirmed': {
+        const decision = event.decision.replace('_', ' ');
+        // An approval for a tool or the session also settles the other calls it covers.
+        const how = event.reason?.startsWith('covered by') ? `${decision}, ${event.reason}` : `elsewhere (${decision})`;
+        this.resolved(event.tool_call_id, `${event.tool_call_id} was answered ${how}`);
         return;
+      }
       case 'elicitation_resolved':
         this.resolved(event.elicitation_id, `${event.elicitation_id} was answered elsewhere (${event.action})`);
         return;
@@ -174,7 +185,7 @@ export class ControlPrompts {
     const { client, sessionId, input } = this.options;
     for (;;) {
       const controller = new AbortController();
-      const current: { request: Request; controller: AbortController; closedBecause?: string } = { request, controller };
+      const current: OpenPrompt = { request, controller };
       this.current = current;
       const line = await input.ask(this.promptFor(request), controller.signal);
       this.current = undefined;

@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConversationMessage } from '../../protocol/conversation.js';
+import type { Store } from '../../store/types.js';
+import { silentLogger } from '../logger.js';
+import { FakeExecutor, FakeStepper, finish, memoryLog, type FakeStep } from '../testing/fakes.js';
+import { runTurn, type TurnHooks } from './agent-loop.js';
+import { TurnWriter } from './turn-writer.js';
+import type { EventLog } from '../event-log/index.js';
+
+let store: Store;
+let log: EventLog;
+afterEach(async () => {
+  await log?.close();
+  await store?.close();
+});
+
+async function setup() {
+  ({ store, log } = await memoryLog());
+  const now = new Date().toISOString();
+  await store.createSession({
+    id: 's', title: '', created_at: now, updated_at: now, working_dir: '/tmp', model: 'm/x',
+    permissions: { allow: [], ask: [], deny: [], policy: 'autonomous', auto_approve: false },
+    starred: false, input_tokens: 0, output_tokens: 0, cost: 0, message_count: 0, last_event_seq: 0,
+  });
+}
+
+async function turn(steps: FakeStep, opts: { hooks?: TurnHooks; abort?: AbortController; max?: number; executor?: FakeExecutor } = {}) {
+  const stepper = new FakeStepper(steps);
+  const conversation: ConversationMessage[] = [{ role: 'user', content: 'hi' }];
+  const reason = await runTurn(
+    { stepper, executor: opts.executor ?? new FakeExecutor(), cost: () => 0.5, logger: silentLogger },
+    {
+      turnId: 't1', workingDir: '/tmp', model: () => 'm/x', system: 'sys', maxIterations: opts.max ?? 50,
+      conversation, signal: (opts.abort ?? new AbortController()).signal, writer: new TurnWriter(log, 's'),
+      totals: { input_tokens: 0, output_tokens: 0, cost: 0 }, ...(opts.hooks ? { hooks: opts.hooks } : {}),
+    },
+  );
+  const events = await store.readEvents('s', 0, 1000);
+  return { reason, events, types: events.map((e) => e.type), stepper, conversation, messages: (await store.listMessages('s')).map((m) => m.message) };
+}
+
+const toolStep = (id: string) => [{ type: 'text' as const, delta: 'calling ' }, { type: 'tool_call' as const, id, name: 'echo', args: {} }, finish];
+
+describe('runTurn', () => {
+  it('loops model step → tools until the model stops, recording usage and one result per call', async () => {
+    await setup();
+    const r = await turn((_req, i) => (i === 0 ? toolStep('c1') : [{ type: 'text', delta: 'done' }, finish]));
+    expect(r.reason).toBe('normal');
+    expect(r.types).toEqual(['agent_choice', 'tool_call', 'token_usage', 'tool_call_response', 'agent_choice', 'token_usage', 'stream_stopped']);
+    expect(r.events.filter((e) => e.type === 'token_usage').map((e) => e.data.total_cost)).toEqual([0.5, 1]);
+    expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
+    expect((await store.getSession('s'))?.input_tokens).toBe(20);
+  });
+
+  it('stops at max_iterations', async () => {
+    await setup();
+    const r = await turn((_req, i) => toolStep(`c${i}`), { max: 3 });
+    expect(r.reason).toBe('max_iterations');
+    expect(r.stepper.requests).toHaveLength(3);
+    expect(r.events.at(-1)?.data).toMatchObject({ reason: 'max_iterations' });
+  });
+
+  it('a model error becomes an error event and keeps the partial text', async () => {
+    await setup();
+    const r = await turn(() => [{ type: 'text', delta: 'half' }, { type: 'error', code: 'rate_limited', message: 'slow down' }]);
+    expect(r.reason).toBe('error');
+    expect(r.events.find((e) => e.type === 'error')?.data).toEqual({ code: 'rate_limited', message: 'slow down' });
+    expect(r.messages).toEqual([{ role: 'assistant', content: 'half', partial: true }]);
+  });
+
+  it('an abort mid-stream ends as canceled, keeps partial text, drops the unfinished tool calls', async () => {
+    await setup();
+    const abort = new AbortController();
+    const r = await turn(
+      () =>
+        (async function* () {
+          yield { type: 'text' as const, delta: 'partial' };
+          yield { type: 'tool_call' as const, id: 'c1', name: 'echo', args: {} };
+          abort.abort();
+          yield finish;
+        })(),
+      { abort },
+    );
+    expect(r.reason).toBe('canceled');
+    expect(r.messages).toEqual([{ role: 'assistant', content: 'partial', partial: true }]);
+    expect(r.types.at(-1)).toBe('stream_stopped');
+  });
+
+  it('injects steered messages before the next model call and continues a turn that would have ended', async () => {
+    await setup();
+    const queue = [{ content: 'steer me', item_id: 'q1' }];
+    let served = false;
+    const hooks: TurnHooks = {
+      takeSteering: () => (served ? undefined : ((served = true), { items: queue.splice(0) })),
+      hasSteering: () => queue.length > 0,
+    };
+    const r = await turn((_req, i) => [{ type: 'text', delta: `answer ${i}` }, finish], { hooks });
+    expect(r.stepper.requests[0]?.messages.at(-1)).toEqual({ role: 'user', content: 'steer me' });
+    expect(r.events.find((e) => e.type === 'user_message')?.data).toMatchObject({ steered: true, queue_item_id: 'q1' });
+    expect(r.reason).toBe('normal');
+  });
+
+  it('gates all calls of a step at once and runs the allowed ones in order; denied calls get results', async () => {
+    await setup();
+    const waiting: string[] = [];
+    const release: Array<() => void> = [];
+    const hooks: TurnHooks = {
+      gate: (call) =>
+        new Promise((resolve) => {
+          waiting.push(call.id);
+          release.push(() => resolve(call.id === 'c2' ? { allow: false, reason: 'no' } : { allow: true }));
+          if (waiting.length === 2) release.reverse().forEach((f) => f());
+        }),
+    };
+    const executor = new FakeExecutor();
+    const r = await turn(
+      (_req, i) =>
+        i === 0
+          ? [{ type: 'tool_call', id: 'c1', name: 'echo', args: {} }, { type: 'tool_call', id: 'c2', name: 'echo', args: {} }, finish]
+          : [finish],
+      { hooks, executor },
+    );
+    expect(waiting).toEqual(['c1', 'c2']);
+    expect(executor.calls).toEqual(['c1']);
+    expect(r.events.filter((e) => e.type === 'tool_call_response').map((e) => [e.data.tool_call_id, e.data.is_error])).toEqual([
+      ['c1', false],
+      ['c2', true],
+    ]);
+  });
+
+  it('an abort while a tool runs records a canceled result for every call of the step', async () => {
+    await setup();
+    const abort = new AbortController();
+    const executor = new FakeExecutor(async () => {
+      abort.abort();
+      return { output: 'killed', is_error: true };
+    });
+    const r = await turn(
+      () => [{ type: 'tool_call', id: 'a', name: 'echo', args: {} }, { type: 'tool_call', id: 'b', name: 'echo', args: {} }, finish],
+      { abort, executor },
+    );
+    expect(r.reason).toBe('canceled');
+    expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool']);
+    expect(executor.calls).toEqual(['a']);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { ConversationMessage } from '../../protocol/conversation.js';
+import type { SessionRecord } from '../../store/types.js';
+import { IDEMPOTENCY_MEMORY, SessionQueues, type QueueSet } from './queues.js';
+import { planUpdate } from './records.js';
+import { danglingToolCalls } from './recovery.js';
+import { fallbackTitle } from './titles.js';
+
+const record: SessionRecord = {
+  id: 's', title: 't', created_at: '', updated_at: '', working_dir: '/tmp', model: 'a/b',
+  permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
+  starred: false, input_tokens: 0, output_tokens: 0, cost: 0, message_count: 0, last_event_seq: 0,
+};
+
+describe('SessionQueues helpers', () => {
+  it('persists each queue as JSON and an empty one as a deleted row', () => {
+    const set: QueueSet = { steer: SessionQueues.newItems(['a']), followup: [], keys: ['k'] };
+    const state = SessionQueues.stateOf(set, ['steer', 'followup', 'keys']);
+    expect(JSON.parse(state['queue:steer']!)).toEqual(set.steer);
+    expect(state['queue:followup']).toBeNull();
+    expect(state.idempotency_keys).toBe('["k"]');
+  });
+
+  it('remembers the last 256 idempotency keys and forgets a released one', () => {
+    const set: QueueSet = { steer: [], followup: [], keys: [] };
+    for (let i = 0; i < IDEMPOTENCY_MEMORY + 10; i++) SessionQueues.remember(set, `k${i}`);
+    expect(set.keys).toHaveLength(IDEMPOTENCY_MEMORY);
+    expect(set.keys[0]).toBe('k10');
+    SessionQueues.forgetKey(set, 'k100');
+    expect(set.keys).not.toContain('k100');
+  });
+});
+
+describe('planUpdate', () => {
+  it('emits one event per kind of change, each with its own patch', () => {
+    const plan = planUpdate(record, { title: 'new', starred: true, model: 'a/c', permissions: { policy: 'strict' } });
+    expect(plan.events.map((e) => e.event.type)).toEqual(['session_updated', 'model_changed', 'permissions_changed']);
+    expect(plan.events[1]?.event.data).toEqual({ model: 'a/c', previous: 'a/b' });
+    expect(plan.permissions?.policy).toBe('strict');
+  });
+
+  it('records nothing for a switch to the current model, and refuses junk rules', () => {
+    expect(planUpdate(record, { model: 'a/b' }).events).toEqual([]);
+    expect(() => planUpdate(record, { permissions: { allow: ['bash:'] } })).toThrow(/rule|invalid/i);
+  });
+});
+
+describe('danglingToolCalls', () => {
+  it('finds the calls of the last assistant message that have no result', () => {
+    const messages: ConversationMessage[] = [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: '', tool_calls: [{ id: 'a', name: 'bash', args: {} }, { id: 'b', name: 'read', args: {} }] },
+      { role: 'tool', tool_call_id: 'a', tool_name: 'bash', content: 'ok', is_error: false },
+    ];
+    expect(danglingToolCalls(messages)).toEqual([{ id: 'b', name: 'read' }]);
+    expect(danglingToolCalls(messages.slice(0, 1))).toEqual([]);
+  });
+});
+
+describe('fallbackTitle', () => {
+  it('keeps short messages, folds whitespace, and cuts long ones at a word', () => {
+    expect(fallbackTitle('  fix   the\nbuild ')).toBe('fix the build');
+    const long = fallbackTitle('Refactor the event log so that it batches writes, and then benchmark it thoroughly');
+    expect(long.length).toBeLessThanOrEqual(60);
+    expect(long.endsWith('…')).toBe(true);
+    expect(fallbackTitle('   ')).toBe('Untitled session');
+  });
+});

@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.js';
+import { SessionManager } from '../../core/sessions/index.js';
+import { FakeExecutor, FakeStepper, finish, memoryLog } from '../../core/testing/fakes.js';
+import type { EventLog } from '../../core/event-log/index.js';
+import type { Store } from '../../store/types.js';
+import { createHttpApp } from './app.js';
+
+const TOKEN = 'in-memory-token-0123456789';
+let store: Store;
+let log: EventLog;
+afterEach(async () => {
+  await log.close();
+  await store.close();
+});
+
+/** The HTTP layer in memory (`app.request`), over a real manager and an in-memory SQLite store. */
+async function app(token?: string) {
+  ({ store, log } = await memoryLog());
+  const manager = new SessionManager({
+    store, log, logger: silentLogger,
+    stepper: new FakeStepper(() => [{ type: 'text', delta: 'hello' }, finish]),
+    executor: new FakeExecutor(),
+    models: { has: (id) => id.startsWith('fake/'), list: () => [{ id: 'fake/m', provider: 'fake', name: 'm' }], cost: () => 0 },
+    defaults: {
+      workingDir: mkdtempSync(path.join(os.tmpdir(), 'tower-http-')), model: 'fake/m', maxIterations: 5,
+      permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
+    },
+  });
+  return { manager, http: createHttpApp({ manager, models: { list: () => [], defaultModel: 'fake/m' }, logger: silentLogger, version: 't', ...(token ? { token } : {}) }) };
+}
+
+const json = (body: unknown, token?: string) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  body: JSON.stringify(body),
+});
+
+describe('HTTP app (in memory)', () => {
+  it('creates a session and runs a turn', async () => {
+    const { http, manager } = await app();
+    const created = await http.request('/api/sessions', json({ title: 'x' }));
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const sent = await http.request(`/api/sessions/${id}/messages`, json({ content: 'hi' }));
+    expect(sent.status).toBe(202);
+    expect(await sent.json()).toMatchObject({ seq: 2 });
+    expect(await manager.waitIdle(id, 2000)).toBe(true);
+    const messages = (await (await http.request(`/api/sessions/${id}/messages`)).json()) as { messages: unknown[] };
+    expect(messages.messages).toHaveLength(2);
+  });
+
+  it('maps domain errors to statuses in one place', async () => {
+    const { http } = await app();
+    const cases: Array<[string, RequestInit | undefined, number, string]> = [
+      ['/api/sessions/none', undefined, 404, 'unknown_session'],
+      ['/api/sessions', json({ model: 'other/x' }), 422, 'unknown_model'],
+      ['/api/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' }, 400, 'invalid_request'],
+      ['/nowhere', undefined, 404, 'not_found'],
+    ];
+    for (const [url, init, status, code] of cases) {
+      const res = await http.request(url, init);
+      expect([url, res.status]).toEqual([url, status]);
+      expect(((await res.json()) as { code: string }).code).toBe(code);
+    }
+  });
+
+  it('requires the bearer token on /api and /openapi.json, not on health', async () => {
+    const { http } = await app(TOKEN);
+    expect((await http.request('/health')).status).toBe(200);
+    expect((await http.request('/api/sessions')).status).toBe(401);
+    expect((await http.request('/openapi.json')).status).toBe(401);
+    expect((await http.request('/api/sessions', { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);
+    expect((await http.request('/api/sessions', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
+  it('streams events as SSE frames with id and event lines', async () => {
+    const { http, manager } = await app();
+    const s = await manager.create({});
+    const res = await http.request(`/api/sessions/${s.id}/events?since=0`);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: session_created')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toMatch(/id: 1\nevent: session_created\ndata: \{.*"seq":1.*\}\n\n/);
+  });
+});
