@@ -86,6 +86,13 @@ export class Child {
     return this.waitFor((m) => m.type === type, timeoutMs, type) as Promise<T>;
   }
 
+  /** Kills the child at once (for a server too busy to answer) and waits for it to go. */
+  async kill(): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    this.proc.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** Asks the child to exit and waits; kills it if it does not within the timeout. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.exitCode !== undefined) return;

@@ -115,7 +115,7 @@ describe('ControlPrompts: approvals', () => {
     await waitFor(() => input.asking !== undefined);
     prompts.handle(ev({ type: 'tool_call_confirmed', tool_call_id: 'call_2', decision: 'approve', reason: 'covered by approve_tool' }));
     await waitFor(() => notes.length === 1);
-    expect(notes).toEqual(['call_2 was answered approve, covered by approve_tool; prompt closed']);
+    expect(notes).toEqual(['call_2 was approved (covered by approve_tool); prompt closed']);
   });
 
   it('drops a waiting request answered elsewhere before it was asked', async () => {

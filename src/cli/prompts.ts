@@ -117,10 +117,11 @@ export class ControlPrompts {
         this.enqueue({ kind: 'question', id: event.elicitation_id, schema: event.schema });
         return;
       case 'tool_call_confirmed': {
-        const decision = event.decision.replace('_', ' ');
-        // An approval for a tool or the session also settles the other calls it covers.
-        const how = event.reason?.startsWith('covered by') ? `${decision}, ${event.reason}` : `elsewhere (${decision})`;
-        this.resolved(event.tool_call_id, `${event.tool_call_id} was answered ${how}`);
+        const id = event.tool_call_id;
+        // An approval for a tool or the session also settles the other waiting calls it covers.
+        const covered = event.reason?.startsWith('covered by') === true;
+        const what = covered ? `approved (${event.reason})` : `answered elsewhere (${event.decision.replace('_', ' ')})`;
+        this.resolved(id, `${id} was ${what}`);
         return;
       }
       case 'elicitation_resolved':

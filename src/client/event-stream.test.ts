@@ -127,7 +127,8 @@ describe('client.events', () => {
     const reasons: unknown[] = [];
     const iterator = client.events(id, { since: 0, ...FAST, idleTimeoutMs: 50, onReconnect: (i) => reasons.push(i.reason) });
     const pending = collect(iterator, (e) => e.seq === 1);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Wait for the silence to be noticed (polling, not a fixed sleep: a loaded machine connects slowly).
+    for (let waited = 0; reasons.length === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     stub.append(id, { type: 'agent_choice', content: 'late' });
     expect((await pending).map((e) => e.seq)).toEqual([1]);
     expect(reasons.length).toBeGreaterThan(0);

@@ -1,0 +1,150 @@
+/**
+ * append: events per second through EventLog.append (group commit, durable, published on the bus) vs a
+ * bare better-sqlite3 loop inserting the same rows into the same schema, same pragmas, in transactions
+ * of the same size. In-process by nature (it measures an API, no sockets); run in its own process by
+ * bench/run.ts. Rounds alternate Tower/bare on fresh databases; the median of each is reported.
+ *
+ * - concurrent (the target): 100 appends issued in one tick, awaited, repeat: one 100-event transaction
+ *   per tick, as when many sessions stream at once. Bare: 100 rows per transaction.
+ * - serial: each append awaited before the next: one transaction per event. Bare: one row per transaction.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
+import { MemoryBus } from '../src/bus/index.js';
+import { EventLog } from '../src/core/event-log/index.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { runMigrations } from '../src/store/sqlite/migrations.js';
+import type { SessionRecord } from '../src/store/types.js';
+import { pick } from './lib/cli.js';
+import { median } from './lib/hist.js';
+import { emitBench, human, progress, sig, summary } from './lib/report.js';
+
+const ROUNDS = pick(2, 5);
+const CONCURRENT_EVENTS = pick(50_000, 150_000);
+const SERIAL_EVENTS = pick(5_000, 20_000);
+const BATCH = 100;
+const SESSION_ID = '00000000-0000-4000-8000-000000000001';
+const CONTENT = 'x'.repeat(100);
+
+function session(): SessionRecord {
+  const now = new Date().toISOString();
+  return {
+    id: SESSION_ID,
+    title: '',
+    created_at: now,
+    updated_at: now,
+    working_dir: os.tmpdir(),
+    model: 'fake/gpt-test',
+    permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
+    starred: false,
+    input_tokens: 0,
+    output_tokens: 0,
+    cost: 0,
+    message_count: 0,
+    last_event_seq: 0,
+  };
+}
+
+async function withDir<T>(work: (file: string) => Promise<T> | T): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-bench-append-'));
+  try {
+    return await work(path.join(dir, 'tower.db'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** EventLog over the real SQLite store and the in-memory bus (one listener counting what is published). */
+function towerRound(count: number, batch: number): Promise<number> {
+  return withDir(async (file) => {
+    const store = openSqliteStore(file);
+    const bus = new MemoryBus();
+    const log = new EventLog(store, bus);
+    await store.createSession(session());
+    let published = 0;
+    bus.subscribe(SESSION_ID, () => published++);
+    const t0 = performance.now();
+    for (let done = 0; done < count; done += batch) {
+      let last;
+      for (let i = 0; i < batch; i++) last = log.append(SESSION_ID, { type: 'agent_choice', data: { content: CONTENT } });
+      await last;
+    }
+    const ms = performance.now() - t0;
+    await log.close();
+    await store.close();
+    if (published !== count) throw new Error(`published ${published} of ${count}`);
+    return (count / ms) * 1000;
+  });
+}
+
+/** The bare loop: same schema (Tower's migrations), same pragmas, the same row values built per event. */
+function bareRound(count: number, batch: number): Promise<number> {
+  return withDir((file) => {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    runMigrations(db);
+    const s = session();
+    db.prepare(
+      `INSERT INTO sessions (id, title, created_at, updated_at, working_dir, model, permissions)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(s.id, s.title, s.created_at, s.updated_at, s.working_dir, s.model, JSON.stringify(s.permissions));
+    const insert = db.prepare<[string, number, string, string, string]>(
+      'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    let seq = 0;
+    const tx = db.transaction((n: number) => {
+      for (let i = 0; i < n; i++) {
+        insert.run(SESSION_ID, ++seq, 'agent_choice', JSON.stringify({ content: CONTENT }), new Date().toISOString());
+      }
+    });
+    const t0 = performance.now();
+    for (let done = 0; done < count; done += batch) tx.immediate(batch);
+    const ms = performance.now() - t0;
+    db.close();
+    return (count / ms) * 1000;
+  });
+}
+
+async function compare(label: string, count: number, batch: number): Promise<{ tower: number; bare: number }> {
+  const tower: number[] = [];
+  const bare: number[] = [];
+  // Warm both paths (JIT, page cache) before measuring.
+  await towerRound(Math.min(count, 5_000), batch);
+  await bareRound(Math.min(count, 5_000), batch);
+  for (let r = 0; r < ROUNDS; r++) {
+    tower.push(await towerRound(count, batch));
+    bare.push(await bareRound(count, batch));
+    progress(`append ${label} round ${r + 1}: tower ${human(tower.at(-1)!)}/s, bare ${human(bare.at(-1)!)}/s`);
+  }
+  return { tower: median(tower), bare: median(bare) };
+}
+
+const concurrent = await compare('concurrent', CONCURRENT_EVENTS, BATCH);
+const serial = await compare('serial', SERIAL_EVENTS, 1);
+const ratio = concurrent.tower / concurrent.bare;
+summary(`append (median of ${ROUNDS} alternating rounds)`, [
+  [`concurrent (${BATCH}/tx): tower events/s`, human(concurrent.tower)],
+  [`concurrent (${BATCH}/tx): bare events/s`, human(concurrent.bare)],
+  ['concurrent ratio', sig(ratio)],
+  ['serial (1/tx): tower events/s', human(serial.tower)],
+  ['serial (1/tx): bare events/s', human(serial.bare)],
+  ['serial ratio', sig(serial.tower / serial.bare)],
+  ['load average (1 min)', sig(os.loadavg()[0]!)],
+]);
+emitBench({
+  name: 'append',
+  value: concurrent.tower,
+  unit: 'events/s',
+  baseline: concurrent.bare,
+  ratio,
+  target: 'ratio >= 0.6',
+  met: ratio >= 0.6,
+  notes:
+    `${BATCH} appends per tick (one group commit) vs ${BATCH} rows per bare transaction; serial (each append awaited): ` +
+    `${human(serial.tower)}/s vs ${human(serial.bare)}/s, ratio ${sig(serial.tower / serial.bare)}`,
+});
