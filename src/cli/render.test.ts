@@ -171,6 +171,7 @@ describe('summarizeArgs', () => {
     [{ only: 'value' }, 'value'],
     [{ path: 'a.ts', content: 'x\ny' }, 'a.ts'],
     [{ a: 1, b: true }, '{"a":1,"b":true}'],
+    [{ message: 'Which branch?', schema: { type: 'object' } }, 'Which branch?'],
     [{ command: 'echo one\n  two' }, 'echo one two'],
     [{ command: 'x'.repeat(100) }, `${'x'.repeat(79)}…`],
     [undefined, ''],

@@ -1,7 +1,7 @@
 import type { Colors } from './color.js';
 
 /** Argument names worth showing on their own when a tool call has several, most telling first. */
-const PRIMARY_ARGS = ['command', 'cmd', 'pattern', 'query', 'url', 'path', 'file_path', 'file'];
+const PRIMARY_ARGS = ['command', 'cmd', 'pattern', 'query', 'url', 'path', 'file_path', 'file', 'message'];
 const ARGS_WIDTH = 80;
 const RESULT_WIDTH = 100;
 
