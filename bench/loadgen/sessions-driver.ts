@@ -1,0 +1,213 @@
+/**
+ * Load generator for the sessions benchmark: the fake model server (OpenAI format, paced at N tokens/s
+ * per response) and one SSE subscriber per session, in one process so a token's write time and its
+ * receipt are read on the same clock. Each session's user message is its tag (`s17`); the model answers
+ * `s17.0 `, `s17.1 `, … so every received `agent_choice` names the token it carries.
+ */
+import http from 'node:http';
+import { wallMs } from '../lib/clock.js';
+import { Histogram, type HistogramData } from '../lib/hist.js';
+import { serveParent } from '../lib/ipc.js';
+import { FrameScanner, frameContent, frameType } from '../lib/sse-scan.js';
+import { isTitleRequest, lastUserText, startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
+
+interface Sample {
+  t: number;
+  written: number;
+  received: number;
+}
+
+export interface SessionsStats {
+  sessions: number;
+  completed: number;
+  written: number;
+  received: number;
+  unmatched: number;
+  /** Tokens written after the warm-up (the steady window), and their latencies. */
+  steady: HistogramData;
+  all: HistogramData;
+  timeline: Sample[];
+  startedAt: number;
+  /** First stream_stopped: the end of the window where every session streams. */
+  firstStopAt: number;
+  lastStopAt: number;
+  cpuPct: number;
+  errors: string[];
+}
+
+let fake: FakeModelServer | undefined;
+/** Token text → write time; deleted on receipt. */
+const written = new Map<string, number>();
+let writtenCount = 0;
+
+function request(host: string, port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host, port, method, path, agent: false, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as unknown) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.end(payload);
+  });
+}
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T, i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i]!, i);
+      }
+    }),
+  );
+}
+
+async function drive(opts: {
+  host: string;
+  port: number;
+  sessions: number;
+  warmupMs: number;
+  deadlineMs: number;
+  mode: 'tower' | 'bare';
+}): Promise<SessionsStats> {
+  const { host, port, sessions, mode } = opts;
+  const steady = new Histogram();
+  const all = new Histogram();
+  const errors: string[] = [];
+  let received = 0;
+  let unmatched = 0;
+  let completed = 0;
+  let firstStopAt = 0;
+  let lastStopAt = 0;
+  let measureFrom = Infinity;
+  const responses: http.IncomingMessage[] = [];
+  written.clear();
+  writtenCount = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = wallMs();
+
+  let allDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => (allDone = resolve));
+  const subscribe = (path: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host, port, path, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`GET ${path}: HTTP ${res.statusCode}`));
+          return;
+        }
+        responses.push(res);
+        let now = 0;
+        const scanner = new FrameScanner((_seq, text, start, end) => {
+          const type = frameType(text, start, end);
+          if (type === 'agent_choice') {
+            const content = frameContent(text, start, end);
+            const at = content === undefined ? undefined : written.get(content);
+            if (at === undefined) {
+              unmatched++;
+              return;
+            }
+            written.delete(content!);
+            received++;
+            all.record(now - at);
+            if (at >= measureFrom) steady.record(now - at);
+          } else if (type === 'stream_stopped') {
+            completed++;
+            if (firstStopAt === 0) firstStopAt = now;
+            lastStopAt = now;
+            if (completed === sessions) allDone();
+          }
+        });
+        res.on('data', (chunk: Buffer) => {
+          now = wallMs();
+          scanner.push(chunk);
+        });
+        res.on('error', (err) => errors.push(err.message));
+        resolve();
+      });
+      req.on('error', reject);
+    });
+
+  const timeline: Sample[] = [];
+  const sampler = setInterval(() => timeline.push({ t: wallMs(), written: writtenCount, received }), 500);
+  let startedAt = 0;
+  try {
+    const tags = Array.from({ length: sessions }, (_, i) => `s${i}`);
+    if (mode === 'tower') {
+      const ids: string[] = [];
+      await pool(tags, 50, async (_tag, i) => {
+        const r = await request(host, port, 'POST', '/api/sessions', {});
+        if (r.status !== 201) throw new Error(`create session: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+        ids[i] = (r.json as { id: string }).id;
+      });
+      await pool(ids, 100, (id) => subscribe(`/api/sessions/${id}/events?since=0`));
+      startedAt = wallMs();
+      measureFrom = startedAt + opts.warmupMs;
+      await pool(ids, 50, async (id, i) => {
+        const r = await request(host, port, 'POST', `/api/sessions/${id}/messages`, { content: tags[i] });
+        if (r.status !== 202) throw new Error(`send: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+      });
+    } else {
+      startedAt = wallMs();
+      measureFrom = startedAt + opts.warmupMs;
+      await pool(tags, 100, (tag) => subscribe(`/relay?tag=${tag}`));
+    }
+    const deadline = setTimeout(allDone, Math.max(0, t0 + opts.deadlineMs - wallMs()));
+    await done;
+    clearTimeout(deadline);
+  } finally {
+    clearInterval(sampler);
+    for (const res of responses) res.destroy();
+  }
+  timeline.push({ t: wallMs(), written: writtenCount, received });
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    sessions,
+    completed,
+    written: writtenCount,
+    received,
+    unmatched,
+    steady: steady.toData(),
+    all: all.toData(),
+    timeline,
+    startedAt,
+    firstStopAt,
+    lastStopAt,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / (wallMs() - t0)) * 100,
+    errors: errors.slice(0, 5),
+  };
+}
+
+serveParent(
+  {
+    async startFake(msg) {
+      const { tokensPerSecond, tokens } = msg as unknown as { tokensPerSecond: number; tokens: number };
+      fake = await startFakeModelServer({
+        format: 'openai',
+        tokensPerSecond,
+        script: (req) => {
+          if (isTitleRequest(req)) return undefined;
+          const tag = lastUserText(req).trim();
+          return { text: Array.from({ length: tokens }, (_, n) => `${tag}.${n} `), usage: { input_tokens: 10, output_tokens: tokens } };
+        },
+        onChunkWritten: (text) => {
+          written.set(text, wallMs());
+          writtenCount++;
+        },
+      });
+      return { url: fake.url };
+    },
+    async run(msg) {
+      return drive(msg as unknown as Parameters<typeof drive>[0]);
+    },
+  },
+  { onExit: async () => void (await fake?.close()) },
+);
