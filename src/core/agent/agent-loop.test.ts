@@ -5,7 +5,8 @@ import { silentLogger } from '../logger.js';
 import { FakeExecutor, FakeStepper, finish, memoryLog, type FakeStep } from '../testing/fakes.js';
 import { runTurn, type TurnHooks } from './agent-loop.js';
 import { TurnWriter } from './turn-writer.js';
-import type { EventLog } from '../event-log/index.js';
+import { EventLog } from '../event-log/index.js';
+import { fixture } from '../event-log/test-helpers.js';
 
 let store: Store;
 let log: EventLog;
@@ -142,5 +143,32 @@ describe('runTurn', () => {
     expect(r.reason).toBe('canceled');
     expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool']);
     expect(executor.calls).toEqual(['a']);
+  });
+});
+
+describe('runTurn, interrupted while the step is being recorded', () => {
+  it('still records a result for every tool call of the recorded assistant message', async () => {
+    const f = await fixture(['s']);
+    const abort = new AbortController();
+    f.store.beforeCommit = async (entries) => {
+      if (entries.some((e) => e.type === 'token_usage')) abort.abort();
+    };
+    const eventLog = new EventLog(f.store, f.bus);
+    const conversation: ConversationMessage[] = [{ role: 'user', content: 'hi' }];
+    const executor = new FakeExecutor();
+    const reason = await runTurn(
+      { stepper: new FakeStepper(() => toolStep('late')), executor, cost: () => 0, logger: silentLogger },
+      {
+        turnId: 't', workingDir: '/tmp', model: () => 'm/x', system: '', maxIterations: 5, conversation,
+        signal: abort.signal, writer: new TurnWriter(eventLog, 's'), totals: { input_tokens: 0, output_tokens: 0, cost: 0 },
+      },
+    );
+    expect(reason).toBe('canceled');
+    expect(executor.calls).toEqual([]);
+    const messages = (await f.store.listMessages('s')).map((m) => m.message);
+    expect(messages.map((m) => m.role)).toEqual(['assistant', 'tool']);
+    expect(messages[1]).toMatchObject({ tool_call_id: 'late', is_error: true });
+    await eventLog.close();
+    await f.dispose();
   });
 });

@@ -77,15 +77,18 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
       const model = input.model();
       const outcome = await streamStep(deps, input, model);
       await recordStep(deps, input, model, outcome);
+      // Once the assistant message with its tool calls is recorded, every call gets a result, even if
+      // the turn was interrupted meanwhile (runToolCalls records those as canceled).
+      if (outcome.toolCalls.length > 0) {
+        const completed = await runToolCalls(deps.executor, input, outcome.toolCalls);
+        if (!completed) return (reason = cancelReason(signal));
+        continue;
+      }
       if (signal.aborted) return (reason = cancelReason(signal));
       if (outcome.error) return (reason = 'error');
-      if (outcome.toolCalls.length === 0) {
-        // A steer that arrived after the last model call still belongs to this turn.
-        if (input.hooks?.hasSteering?.()) continue;
-        return (reason = 'normal');
-      }
-      const completed = await runToolCalls(deps.executor, input, outcome.toolCalls);
-      if (!completed) return (reason = cancelReason(signal));
+      // A steer that arrived after the last model call still belongs to this turn.
+      if (input.hooks?.hasSteering?.()) continue;
+      return (reason = 'normal');
     }
     return reason;
   } catch (err) {

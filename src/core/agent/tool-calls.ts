@@ -23,9 +23,9 @@ export async function runToolCalls(
   calls: ToolCallPart[],
 ): Promise<boolean> {
   const { signal, writer } = input;
-  const decisions = await Promise.all(calls.map((call) => decide(input, call)));
+  const decisions = signal.aborted ? [] : await Promise.all(calls.map((call) => decide(input, call)));
   for (const [i, call] of calls.entries()) {
-    const decision = decisions[i]!;
+    const decision = decisions[i] ?? { allow: false, reason: 'canceled' };
     const result = signal.aborted
       ? CANCELED
       : decision.allow
