@@ -7,6 +7,7 @@ import { runTurn, type TurnHooks } from './agent-loop.js';
 import { TurnWriter } from './turn-writer.js';
 import { EventLog } from '../event-log/index.js';
 import { fixture } from '../event-log/test-helpers.js';
+import { testSessionRecord } from '../../store/testing/fixtures.js';
 
 let store: Store;
 let log: EventLog;
@@ -17,12 +18,7 @@ afterEach(async () => {
 
 async function setup() {
   ({ store, log } = await memoryLog());
-  const now = new Date().toISOString();
-  await store.createSession({
-    id: 's', title: '', created_at: now, updated_at: now, working_dir: '/tmp', model: 'm/x',
-    permissions: { allow: [], ask: [], deny: [], policy: 'autonomous', auto_approve: false },
-    starred: false, input_tokens: 0, output_tokens: 0, cost: 0, message_count: 0, last_event_seq: 0,
-  });
+  await store.createSession(testSessionRecord('s', { permissions: { allow: [], ask: [], deny: [], policy: 'autonomous', auto_approve: false } }));
 }
 
 async function turn(steps: FakeStep, opts: { hooks?: TurnHooks; abort?: AbortController; max?: number; executor?: FakeExecutor } = {}) {

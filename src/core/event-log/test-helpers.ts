@@ -5,6 +5,7 @@ import type { StoredMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { MemoryBus } from '../../bus/memory.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
+import { testSessionRecord } from '../../store/testing/fixtures.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../../store/types.js';
 import type { EventSubscription } from './types.js';
 
@@ -12,22 +13,10 @@ import type { EventSubscription } from './types.js';
 
 export function sessionRecord(id: string): SessionRecord {
   const now = new Date().toISOString();
-  return {
-    id,
-    title: id,
-    created_at: now,
-    updated_at: now,
-    working_dir: '/tmp',
-    model: 'fake/model',
-    permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
-    starred: false,
-    input_tokens: 0,
-    output_tokens: 0,
-    cost: 0,
-    message_count: 0,
-    last_event_seq: 0,
-  };
+  return testSessionRecord(id, { title: id, created_at: now, updated_at: now, working_dir: '/tmp', permissions: openPermissions });
 }
+
+const openPermissions = { allow: [], ask: [], deny: [], policy: 'balanced' as const, auto_approve: false };
 
 /** A Store that forwards to another and lets a test observe or delay calls. */
 export class HookedStore implements Store {

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { SessionRecord } from '../../store/types.js';
+import { testSessionRecord } from '../../store/testing/fixtures.js';
 import { IDEMPOTENCY_MEMORY, SessionQueues, type QueueSet } from './queues.js';
 import { planUpdate } from './records.js';
 import { danglingToolCalls } from './recovery.js';
 import { fallbackTitle } from './titles.js';
 
-const record: SessionRecord = {
-  id: 's', title: 't', created_at: '', updated_at: '', working_dir: '/tmp', model: 'a/b',
-  permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
-  starred: false, input_tokens: 0, output_tokens: 0, cost: 0, message_count: 0, last_event_seq: 0,
-};
+const record: SessionRecord = testSessionRecord('s', { title: 't', model: 'a/b', permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false } });
 
 describe('SessionQueues helpers', () => {
   it('persists each queue as JSON and an empty one as a deleted row', () => {
