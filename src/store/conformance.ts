@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationMessage } from '../protocol/conversation.js';
 import { isTowerError, type ErrorCode } from '../protocol/errors.js';
-import type { EventType } from '../protocol/events.js';
-import type { CommitEntry, SessionRecord, Store } from './types.js';
+import type { Store } from './types.js';
 
 /**
  * The behaviour every Store backend must show. A backend's test file calls `describeStoreConformance`

@@ -67,7 +67,7 @@ interface StepOutcome {
  * conversation valid for the next turn: every tool call it recorded has exactly one result.
  */
 export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopReason> {
-  const { writer, signal, conversation } = input;
+  const { writer, signal } = input;
   const log = deps.logger.child({ session_id: writer.sessionId, turn_id: input.turnId });
   let reason: StopReason = 'max_iterations';
   try {
