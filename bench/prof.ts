@@ -48,7 +48,10 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
+// Percentages are of busy time: idle and "(program)" (time outside JS, e.g. in the event loop) excluded.
+const idleUs = [...selfUs].filter(([id]) => ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName)).reduce((a, [, us]) => a + us, 0);
+const total = sampled - idleUs;
 
 const shortUrl = (url: string): string => {
   if (!url) return '(native)';
@@ -60,7 +63,7 @@ const shortUrl = (url: string): string => {
 };
 const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
 const pkg = (url: string): string => {
-  if (!url) return '(native/gc/idle)';
+  if (!url) return '(native, gc)';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
     const rest = url.slice(nm + 13).split('/');
@@ -77,8 +80,10 @@ const ms = (us: number): string => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 
 const selfByLabel = new Map<string, number>();
 const selfByPkg = new Map<string, number>();
+const isIdle = (f: CallFrame): boolean => f.functionName === '(idle)' || f.functionName === '(program)';
 for (const [id, us] of selfUs) {
   const f = byId.get(id)!.callFrame;
+  if (isIdle(f)) continue;
   selfByLabel.set(label(f), (selfByLabel.get(label(f)) ?? 0) + us);
   selfByPkg.set(pkg(f.url), (selfByPkg.get(pkg(f.url)) ?? 0) + us);
 }
@@ -101,7 +106,9 @@ const print = (title: string, map: Map<string, number>, n: number, filter: (k: s
     process.stdout.write(`${pct(us)} ${ms(us)}  ${k}\n`);
   }
 };
-process.stdout.write(`${file}\n  sampled ${(total / 1e6).toFixed(2)} s over ${((profile.endTime - profile.startTime) / 1e6).toFixed(2)} s\n`);
+process.stdout.write(
+  `${file}\n  sampled ${(sampled / 1e6).toFixed(2)} s, busy ${(total / 1e6).toFixed(2)} s (percentages below are of busy time)\n`,
+);
 print('self time by package/dir', selfByPkg, 20);
 print('self time by function', selfByLabel, top);
 print('inclusive time, repository code', inclusive, top, (k) => /\s(src|bench)\//.test(k));

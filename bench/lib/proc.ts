@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -19,13 +20,21 @@ interface Waiter {
 }
 
 const live = new Set<ChildProcess>();
+/** Temporary directories children reported (`cleanupDir` in a reply): removed once they exit. */
+const dirs = new Map<ChildProcess, Set<string>>();
 let hooked = false;
+
+function removeDirs(proc: ChildProcess): void {
+  for (const dir of dirs.get(proc) ?? []) rmSync(dir, { recursive: true, force: true });
+  dirs.delete(proc);
+}
 
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
   const killAll = (): void => {
     for (const child of live) child.kill('SIGKILL');
+    for (const proc of [...dirs.keys()]) removeDirs(proc);
   };
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -56,6 +65,8 @@ export class Child {
     this.exited = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         live.delete(proc);
+        // A child killed mid-work (or one that crashed) cannot clean up after itself.
+        removeDirs(proc);
         this.exitCode = code ?? (signal ? -1 : null);
         for (const w of this.waiters) {
           clearTimeout(w.timer);
@@ -77,6 +88,11 @@ export class Child {
     const reply = this.waitFor((m) => m.type === 'reply' && m.id === id, timeoutMs, `reply to ${msg.type}`);
     this.proc.send({ ...msg, id });
     const answer = await reply;
+    if (typeof answer.cleanupDir === 'string') {
+      const set = dirs.get(this.proc) ?? new Set<string>();
+      set.add(answer.cleanupDir);
+      dirs.set(this.proc, set);
+    }
     if (typeof answer.error === 'string') throw new Error(`${this.name}: ${msg.type} failed: ${answer.error}`);
     return answer as T;
   }

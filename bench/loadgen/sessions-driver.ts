@@ -15,9 +15,17 @@ interface Sample {
   t: number;
   written: number;
   received: number;
+  /** Model requests the fake server has received (title requests included). */
+  requests: number;
+  /** Sends answered 202 so far (Tower mode). */
+  sent: number;
 }
 
 export interface SessionsStats {
+  /** When the model started answering (every session's model request had arrived), wall ms. */
+  releasedAt: number;
+  /** Model requests that had arrived at release (all of them unless the barrier timed out). */
+  releasedWith: number;
   sessions: number;
   completed: number;
   written: number;
@@ -31,11 +39,37 @@ export interface SessionsStats {
   /** First stream_stopped: the end of the window where every session streams. */
   firstStopAt: number;
   lastStopAt: number;
+  /** Steady-window tokens not received by the deadline (counted in `steady` at their age then). */
+  censored: number;
   cpuPct: number;
   errors: string[];
 }
 
 let fake: FakeModelServer | undefined;
+/**
+ * The barrier: the fake model holds every answer until `expected` model requests have arrived (or
+ * `barrierMs` passed), so all sessions stream at once; start-up cost is measured apart from streaming.
+ */
+let expected = Infinity;
+let arrived = 0;
+let releasedAt = 0;
+let releasedWith = 0;
+let release: () => void = () => {};
+let gate = Promise.resolve();
+function resetBarrier(n: number): void {
+  expected = n;
+  arrived = 0;
+  releasedAt = 0;
+  gate = new Promise<void>((resolve) => {
+    release = () => {
+      if (releasedAt === 0) {
+        releasedAt = wallMs();
+        releasedWith = arrived;
+      }
+      resolve();
+    };
+  });
+}
 /** Token text → write time; deleted on receipt. */
 const written = new Map<string, number>();
 let writtenCount = 0;
@@ -75,7 +109,10 @@ async function drive(opts: {
   port: number;
   sessions: number;
   warmupMs: number;
-  deadlineMs: number;
+  /** The measurement ends this long after release. */
+  streamMs: number;
+  /** Longest wait for every model request to arrive. */
+  barrierMs: number;
   mode: 'tower' | 'bare';
 }): Promise<SessionsStats> {
   const { host, port, sessions, mode } = opts;
@@ -87,10 +124,11 @@ async function drive(opts: {
   let completed = 0;
   let firstStopAt = 0;
   let lastStopAt = 0;
-  let measureFrom = Infinity;
   const responses: http.IncomingMessage[] = [];
   written.clear();
   writtenCount = 0;
+  resetBarrier(sessions);
+  const barrierTimer = setTimeout(() => release(), opts.barrierMs);
   const cpu0 = process.cpuUsage();
   const t0 = wallMs();
 
@@ -118,7 +156,7 @@ async function drive(opts: {
             written.delete(content!);
             received++;
             all.record(now - at);
-            if (at >= measureFrom) steady.record(now - at);
+            if (at >= releasedAt + opts.warmupMs) steady.record(now - at);
           } else if (type === 'stream_stopped') {
             completed++;
             if (firstStopAt === 0) firstStopAt = now;
@@ -137,7 +175,9 @@ async function drive(opts: {
     });
 
   const timeline: Sample[] = [];
-  const sampler = setInterval(() => timeline.push({ t: wallMs(), written: writtenCount, received }), 500);
+  let sent = 0;
+  const sample = (): Sample => ({ t: wallMs(), written: writtenCount, received, requests: fake?.requests.length ?? 0, sent });
+  const sampler = setInterval(() => timeline.push(sample()), 500);
   let startedAt = 0;
   try {
     const tags = Array.from({ length: sessions }, (_, i) => `s${i}`);
@@ -150,26 +190,38 @@ async function drive(opts: {
       });
       await pool(ids, 100, (id) => subscribe(`/api/sessions/${id}/events?since=0`));
       startedAt = wallMs();
-      measureFrom = startedAt + opts.warmupMs;
       await pool(ids, 50, async (id, i) => {
         const r = await request(host, port, 'POST', `/api/sessions/${id}/messages`, { content: tags[i] });
         if (r.status !== 202) throw new Error(`send: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+        sent++;
       });
     } else {
       startedAt = wallMs();
-      measureFrom = startedAt + opts.warmupMs;
       await pool(tags, 100, (tag) => subscribe(`/relay?tag=${tag}`));
     }
-    const deadline = setTimeout(allDone, Math.max(0, t0 + opts.deadlineMs - wallMs()));
+    await gate;
+    // The measurement stops at release + streamMs whether or not everything arrived.
+    const deadline = setTimeout(allDone, Math.max(0, releasedAt + opts.streamMs - wallMs()));
     await done;
     clearTimeout(deadline);
   } finally {
+    clearTimeout(barrierTimer);
     clearInterval(sampler);
     for (const res of responses) res.destroy();
   }
-  timeline.push({ t: wallMs(), written: writtenCount, received });
+  timeline.push(sample());
+  // Tokens still in flight at the deadline: at least this late (so p99 is a lower bound when behind).
+  const end = wallMs();
+  let censored = 0;
+  for (const at of written.values()) {
+    if (at < releasedAt + opts.warmupMs) continue;
+    steady.record(end - at);
+    censored++;
+  }
   const cpu = process.cpuUsage(cpu0);
   return {
+    releasedAt,
+    releasedWith,
     sessions,
     completed,
     written: writtenCount,
@@ -181,6 +233,7 @@ async function drive(opts: {
     startedAt,
     firstStopAt,
     lastStopAt,
+    censored,
     cpuPct: ((cpu.user + cpu.system) / 1000 / (wallMs() - t0)) * 100,
     errors: errors.slice(0, 5),
   };
@@ -193,8 +246,10 @@ serveParent(
       fake = await startFakeModelServer({
         format: 'openai',
         tokensPerSecond,
-        script: (req) => {
+        script: async (req) => {
           if (isTitleRequest(req)) return undefined;
+          if (++arrived >= expected) release();
+          await gate;
           const tag = lastUserText(req).trim();
           return { text: Array.from({ length: tokens }, (_, n) => `${tag}.${n} `), usage: { input_tokens: 10, output_tokens: tokens } };
         },

@@ -6,6 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/core/logger.js';
 import type { ModelsConfigInput } from '../../src/core/models/index.js';
@@ -21,8 +23,17 @@ const UNUSED_MODELS: ModelsConfigInput = {
 };
 
 let tower: Tower | undefined;
+/** Event-loop delay of this process (how long timers, I/O and every other session waited). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let dir: string | undefined;
-let sampler: { timer: NodeJS.Timeout; samples: Array<[number, number]> } | undefined;
+/** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
+type MemSample = [number, number, number, number, number];
+let sampler: { timer: NodeJS.Timeout; samples: MemSample[] } | undefined;
+const memSample = (): MemSample => {
+  const m = process.memoryUsage();
+  return [wallMs(), m.rss, m.heapTotal, m.heapUsed, m.external + m.arrayBuffers];
+};
 
 const need = (): Tower => {
   if (!tower) throw new Error('init first');
@@ -39,7 +50,8 @@ serveParent(
       dir = mkdtempSync(path.join(os.tmpdir(), 'tower-bench-'));
       const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'data'), workingDir: dir }, {});
       tower = await startTower(config, { models: models ?? UNUSED_MODELS, env: {}, logger: silentLogger, ...(pingMs ? { pingMs } : {}) });
-      return { url: tower.url, port: tower.port, pid: process.pid, db: path.join(dir, 'data', 'tower.db') };
+      // cleanupDir: the parent removes it if this process is killed before it can (bench/lib/proc.ts).
+      return { url: tower.url, port: tower.port, pid: process.pid, db: path.join(dir, 'data', 'tower.db'), cleanupDir: dir };
     },
 
     async create(msg) {
@@ -143,14 +155,14 @@ serveParent(
       return { mem: memory(Boolean((msg as unknown as { gc?: boolean }).gc)) };
     },
 
-    /** Samples RSS every `intervalMs` until stopped; returns [wallMs, rss] pairs. */
+    /** Samples memory every `intervalMs` until stopped; returns [wallMs, rss, heapTotal, heapUsed, external] rows. */
     sampleMem(msg) {
       const { on, intervalMs } = msg as unknown as { on: boolean; intervalMs?: number };
       if (on) {
-        const samples: Array<[number, number]> = [];
-        const timer = setInterval(() => samples.push([wallMs(), process.memoryUsage.rss()]), intervalMs ?? 100);
+        const samples: MemSample[] = [];
+        const timer = setInterval(() => samples.push(memSample()), intervalMs ?? 100);
         sampler = { timer, samples };
-        samples.push([wallMs(), process.memoryUsage.rss()]);
+        samples.push(memSample());
         return {};
       }
       if (!sampler) return { samples: [] };
@@ -162,7 +174,22 @@ serveParent(
 
     cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
 
+    /** Event-loop delay since the last reset (ms), then resets. */
+    loopDelay: () => {
+      const out = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+      loopDelay.reset();
+      return out;
+    },
+
+    /** Writes a heap snapshot (for bench/heap.ts) and returns its path. */
+    heapSnapshot: (msg) => ({ file: v8.writeHeapSnapshot((msg as unknown as { file?: string }).file) }),
+
     subscribers: () => ({ count: need().log.subscriberCount }),
+
+    /** Each open subscription's counters (live queue high-water mark, overflows, store reads). */
+    subscriptionStats: () => ({
+      stats: [...(need().log['subscriptions'] as Set<{ cursor: number; stats: object }>)].map((s) => ({ cursor: s.cursor, ...s.stats })),
+    }),
 
     /**
      * The replay baseline: the same rows read straight from SQLite in this process, on a second
