@@ -73,7 +73,8 @@ export class EventLog {
       bus: this.bus,
       pageSize: this.pageSize,
       liveQueueLimit: positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit'),
-      logger: this.logger.child({ session_id: sessionId }),
+      // No child logger per subscription: with thousands of idle subscribers each costs memory.
+      logger: this.logger,
       ...(opts.signal ? { signal: opts.signal } : {}),
       onEnd: (s) => this.subscriptions.delete(s),
     });

@@ -187,7 +187,9 @@ describe('EventLog.subscribe', () => {
     const got = collect(sub, 31);
     for (let i = 0; i < 31; i++) await log.append('s1', choice(String(i)));
     expect(seqs(await got)).toEqual(range(1, 31));
-    expect(sub.stats.storeReads).toBeGreaterThanOrEqual(10);
+    // Beyond the initial read, at least one read repaired gaps (how many depends on how far the appends
+    // ran ahead: a repair read yields first, so it may cover several gaps at once).
+    expect(sub.stats.storeReads).toBeGreaterThanOrEqual(2);
     sub.close();
   });
 

@@ -105,7 +105,10 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
       this.queue = [];
       this.behind = true;
       this.counters.overflows++;
-      this.deps.logger.debug({ cursor: this.cursorSeq, seq: event.seq }, 'subscriber behind, will catch up from store');
+      this.deps.logger.debug(
+        { session_id: this.sessionId, cursor: this.cursorSeq, seq: event.seq },
+        'subscriber behind, will catch up from store',
+      );
       this.wake();
       return;
     }
@@ -152,6 +155,10 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
 
   /** One store page; undefined when there was nothing to deliver and the loop should go on. */
   private async readStore(): Promise<Result | undefined> {
+    // A catch-up is page after synchronous page; on loopback the socket drains at once, so without a
+    // macrotask turn between pages one replay would hold the event loop (and every other session).
+    if (this.counters.storeReads > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.ended) return DONE;
     this.counters.storeReads++;
     const page = await this.raced(this.deps.store.readEvents(this.sessionId, this.cursorSeq, this.deps.pageSize));
     if (page === CLOSED || this.ended) return DONE;

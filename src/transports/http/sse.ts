@@ -1,18 +1,22 @@
 import { toWire, type StoredEvent } from '../../protocol/events.js';
 import type { EventSubscription } from '../../core/event-log/index.js';
 
-const encoder = new TextEncoder();
+// Every subscriber of a session receives the same event objects from the bus: serialize and encode each
+// once, and hand every subscriber the same bytes.
+const frames = new WeakMap<StoredEvent, Buffer>();
 
-// Every subscriber of a session receives the same event objects from the bus: serialize each once.
-const frames = new WeakMap<StoredEvent, string>();
-
-export function sseFrame(event: StoredEvent): string {
+export function sseFrame(event: StoredEvent): Buffer {
   let frame = frames.get(event);
   if (frame === undefined) {
-    frame = `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(toWire(event))}\n\n`;
+    frame = Buffer.from(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(toWire(event))}\n\n`);
     frames.set(event, frame);
   }
   return frame;
+}
+
+function batchBytes(batch: StoredEvent[]): Uint8Array {
+  if (batch.length === 1) return sseFrame(batch[0]!);
+  return Buffer.concat(batch.map(sseFrame));
 }
 
 export const SSE_HEADERS = {
@@ -22,6 +26,44 @@ export const SSE_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
+const RETRY = Buffer.from('retry: 1000\n\n');
+const PING = Buffer.from(': ping\n\n');
+
+/**
+ * One timer per interval for all open streams, not one per stream: thousands of idle subscribers each
+ * holding a timer cost memory and wake-ups for nothing.
+ */
+class Pinger {
+  private readonly streams = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly intervalMs: number) {}
+
+  add(ping: () => void): () => void {
+    this.streams.add(ping);
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        for (const send of this.streams) send();
+      }, this.intervalMs);
+      this.timer.unref();
+    }
+    return () => {
+      this.streams.delete(ping);
+      if (this.streams.size === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
+}
+
+const pingers = new Map<number, Pinger>();
+function pinger(intervalMs: number): Pinger {
+  let p = pingers.get(intervalMs);
+  if (!p) pingers.set(intervalMs, (p = new Pinger(intervalMs)));
+  return p;
+}
+
 /**
  * Streams a subscription as SSE. Pull-based: the next batch is taken from the subscription only when the
  * socket has drained what was written, so a slow client makes its subscription fall behind (and catch
@@ -29,23 +71,22 @@ export const SSE_HEADERS = {
  */
 export function sseResponse(sub: EventSubscription, opts: { pingMs: number }): Response {
   const iterator = sub[Symbol.asyncIterator]();
-  let ping: NodeJS.Timeout | undefined;
+  let stopPing: (() => void) | undefined;
   const stop = (): void => {
-    clearInterval(ping);
+    stopPing?.();
     sub.close();
   };
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(encoder.encode('retry: 1000\n\n'));
-        ping = setInterval(() => {
+        controller.enqueue(RETRY);
+        stopPing = pinger(opts.pingMs).add(() => {
           try {
-            controller.enqueue(encoder.encode(': ping\n\n'));
+            controller.enqueue(PING);
           } catch {
             stop();
           }
-        }, opts.pingMs);
-        ping.unref();
+        });
       },
       async pull(controller) {
         const next = await iterator.next();
@@ -54,9 +95,7 @@ export function sseResponse(sub: EventSubscription, opts: { pingMs: number }): R
           controller.close();
           return;
         }
-        let text = '';
-        for (const event of next.value) text += sseFrame(event);
-        controller.enqueue(encoder.encode(text));
+        controller.enqueue(batchBytes(next.value));
       },
       cancel() {
         stop();
