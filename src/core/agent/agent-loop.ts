@@ -144,9 +144,6 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
       tools,
       signal: input.signal,
     })) {
-      // A model stream's backlog drains entirely in promise reactions; without a macrotask turn here,
-      // many busy sessions starve group commit and socket writes (node:http uncorks on a later tick).
-      await yieldToEventLoop();
       if (input.signal.aborted) break;
       switch (part.type) {
         case 'text':
@@ -242,8 +239,6 @@ export const SHUTDOWN = 'shutdown';
 function cancelReason(signal: AbortSignal): StopReason {
   return signal.reason === SHUTDOWN ? 'server_restart' : 'canceled';
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
