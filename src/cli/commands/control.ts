@@ -97,7 +97,7 @@ export function registerControl(program: Command, io: CliIO, run: CommandRunner)
 
   program
     .command('interrupt')
-    .description('stop the running turn (queued follow-ups wait for the next send)')
+    .description('stop the running turn; queued follow-ups still run after it (--clear-queue drops them)')
     .argument('<session>', 'session id')
     .option('--clear-queue', 'also drop the queued steers and follow-ups')
     .action((sessionId: string, options: { clearQueue?: boolean }, command: Command) =>

@@ -130,7 +130,7 @@ export class StubTower implements StubHost {
   /**
    * Appends an event to a session's log and writes it to the live SSE connections. Confirmations and
    * questions become pending; a `stream_stopped` of the running turn ends it (and starts a queued
-   * follow-up unless it was canceled).
+   * follow-up).
    */
   append(sessionId: string, event: StubEvent): number {
     const entry = this.mustGet(sessionId);
@@ -148,7 +148,8 @@ export class StubTower implements StubHost {
     if (event.type === 'stream_stopped' && event.turn_id === entry.control.turn?.id) {
       entry.session.status = 'idle';
       turnEnded(entry.control);
-      if (event.reason !== 'canceled') setImmediate(() => this.sessions.has(sessionId) && drainFollowup(this, entry));
+      // As the server: the queue drains after every turn, an interrupted one included.
+      setImmediate(() => this.sessions.has(sessionId) && drainFollowup(this, entry));
     }
     return seq;
   }
