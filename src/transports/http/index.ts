@@ -4,3 +4,4 @@ export * from './deps.js';
 export * from './errors.js';
 export * from './server.js';
 export * from './sse.js';
+export * from './sse-node.js';

@@ -14,7 +14,7 @@ export function sseFrame(event: StoredEvent): Buffer {
   return frame;
 }
 
-function batchBytes(batch: StoredEvent[]): Uint8Array {
+export function batchBytes(batch: StoredEvent[]): Uint8Array {
   if (batch.length === 1) return sseFrame(batch[0]!);
   return Buffer.concat(batch.map(sseFrame));
 }
@@ -26,14 +26,14 @@ export const SSE_HEADERS = {
   'X-Accel-Buffering': 'no',
 } as const;
 
-const RETRY = Buffer.from('retry: 1000\n\n');
-const PING = Buffer.from(': ping\n\n');
+export const RETRY = Buffer.from('retry: 1000\n\n');
+export const PING = Buffer.from(': ping\n\n');
 
 /**
  * One timer per interval for all open streams, not one per stream: thousands of idle subscribers each
  * holding a timer cost memory and wake-ups for nothing.
  */
-class Pinger {
+export class Pinger {
   private readonly streams = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -58,7 +58,7 @@ class Pinger {
 }
 
 const pingers = new Map<number, Pinger>();
-function pinger(intervalMs: number): Pinger {
+export function pinger(intervalMs: number): Pinger {
   let p = pingers.get(intervalMs);
   if (!p) pingers.set(intervalMs, (p = new Pinger(intervalMs)));
   return p;

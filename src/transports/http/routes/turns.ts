@@ -4,6 +4,9 @@ import { TowerError } from '../../../protocol/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { SessionIdParams, errorResponses, json, jsonBody } from '../schemas.js';
 import { sseResponse } from '../sse.js';
+import { streamSseToNode } from '../sse-node.js';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 const tags = ['turns'];
 
@@ -44,6 +47,12 @@ export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 
     const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
     const sub = await manager.subscribe(id, since, c.req.raw.signal);
+    // On a real Node server write to the socket directly; elsewhere (app.request in tests) a web stream.
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (outgoing) {
+      streamSseToNode(sub, outgoing, { pingMs });
+      return RESPONSE_ALREADY_SENT;
+    }
     return sseResponse(sub, { pingMs });
   });
 }
