@@ -7,6 +7,7 @@ import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import { startTestTower, tempDir, type TestTower } from '../support/harness.js';
 import { range } from '../support/sse.js';
+import { waitFor } from '../support/wait.js';
 
 let t: TestTower | undefined;
 let raw: Tower | undefined;
@@ -61,6 +62,18 @@ describe('a slow SSE client', () => {
     socket.destroy();
     expect(seen).toEqual(range(1, total + 1));
   }, 60_000);
+});
+
+describe('clients that go away', () => {
+  it('leave no subscription behind', async () => {
+    t = await startTestTower();
+    const s = await t.client.createSession();
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => openRaw(t!.url, `/api/sessions/${s.id}/events`)));
+    await waitFor(() => t!.tower.log.subscriberCount === 20);
+    for (const socket of sockets) socket.destroy();
+    await waitFor(() => t!.tower.log.subscriberCount === 0);
+    expect(t.tower.log.subscriberCount).toBe(0);
+  });
 });
 
 describe('binding a non-loopback address', () => {

@@ -22,6 +22,8 @@ export function streamSseToNode(sub: EventSubscription, res: ServerResponse, opt
     sub.close();
   };
   res.once('close', close);
+  // The client may have gone while the subscription was being set up: 'close' has fired already.
+  if (res.destroyed || !res.socket || res.socket.destroyed) close();
   void (async () => {
     try {
       for await (const batch of sub) {

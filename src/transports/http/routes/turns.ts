@@ -46,13 +46,14 @@ export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 
     // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
     const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
-    const sub = await manager.subscribe(id, since, c.req.raw.signal);
-    // On a real Node server write to the socket directly; elsewhere (app.request in tests) a web stream.
+    // On a real Node server write to the socket directly (its 'close' ends the subscription, so the
+    // request's AbortSignal, ~1 KB per idle subscriber, is never created); elsewhere (app.request in
+    // tests) a web stream.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) {
-      streamSseToNode(sub, outgoing, { pingMs });
+      streamSseToNode(await manager.subscribe(id, since), outgoing, { pingMs });
       return RESPONSE_ALREADY_SENT;
     }
-    return sseResponse(sub, { pingMs });
+    return sseResponse(await manager.subscribe(id, since, c.req.raw.signal), { pingMs });
   });
 }
