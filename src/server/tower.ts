@@ -12,6 +12,7 @@ import {
   type ModelRegistry,
   type ModelsConfigInput,
 } from '../core/models/index.js';
+import { CommandService } from '../core/commands/index.js';
 import { SessionManager } from '../core/sessions/index.js';
 import type { ToolExecutor } from '../core/tools/types.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
@@ -22,6 +23,8 @@ import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, type HttpServer } from '../transports/http/index.js';
 import { isLoopback, type TowerConfig } from './config.js';
 import { ensureToken } from './token.js';
+import { TRANSPORTS } from './transport-list.js';
+import { closeTransports, startTransports, type TransportStarter } from './transports.js';
 import { VERSION } from './version.js';
 
 export interface Tower {
@@ -33,6 +36,7 @@ export interface Tower {
   demo: boolean;
   defaultModel: string;
   manager: SessionManager;
+  commands: CommandService;
   store: Store;
   log: EventLog;
   logger: Logger;
@@ -46,6 +50,8 @@ export interface TowerOverrides {
   models?: ModelsConfigInput;
   env?: NodeJS.ProcessEnv;
   pingMs?: number;
+  /** Replaces the default transports beside HTTP (tests start only the one they exercise). */
+  transports?: readonly TransportStarter[];
 }
 
 /**
@@ -96,10 +102,13 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     },
   });
   await manager.start();
+  const modelList = { list: () => registry.list(), defaultModel };
+  const commands = new CommandService({ manager, models: modelList });
 
   const app = createHttpApp({
     manager,
-    models: { list: () => registry.list(), defaultModel },
+    commands,
+    models: modelList,
     logger,
     ...(token ? { token } : {}),
     ...(overrides.pingMs ? { pingMs: overrides.pingMs } : {}),
@@ -114,6 +123,9 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     await demoServer?.close();
     throw err;
   }
+  const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
+    config, commands, manager, log, store, logger, http, ...(token ? { token } : {}),
+  });
   logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');
 
   return {
@@ -124,10 +136,12 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     demo,
     defaultModel,
     manager,
+    commands,
     store,
     log,
     logger,
     close: async () => {
+      await closeTransports(transports, logger);
       await manager.shutdown();
       await http.close();
       await log.close();

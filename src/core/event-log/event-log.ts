@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { TowerError } from '../../protocol/errors.js';
-import type { NewEvent } from '../../protocol/events.js';
+import type { NewEvent, StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
 import { GroupCommit } from './group-commit.js';
@@ -22,6 +22,7 @@ export class EventLog {
   private readonly pageSize: number;
   private readonly liveQueueLimit: number;
   private closing = false;
+  private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
 
   constructor(
     private readonly store: Store,
@@ -31,7 +32,7 @@ export class EventLog {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
-    this.commits = new GroupCommit(store, (events) => bus.publish(events), this.logger);
+    this.commits = new GroupCommit(store, (events) => this.published(events), this.logger);
   }
 
   /**
@@ -81,6 +82,29 @@ export class EventLog {
     if (this.closing) sub.close();
     if (!sub.closed) this.subscriptions.add(sub);
     return sub;
+  }
+
+  /**
+   * Calls `listener` with every batch of events this process commits, all sessions, in commit order, right
+   * after the bus publish. It is a live view only (nothing is replayed): transports that broadcast derived
+   * frames (hub task stream, bus topics) use it, and their clients recover what they missed by seq.
+   * Returns the untap. A listener that throws is logged and kept.
+   */
+  tap(listener: (events: readonly StoredEvent[]) => void): () => void {
+    const entry = (events: readonly StoredEvent[]): void => listener(events);
+    this.taps.add(entry);
+    return () => this.taps.delete(entry);
+  }
+
+  private published(events: readonly StoredEvent[]): void {
+    this.bus.publish(events);
+    for (const tap of this.taps) {
+      try {
+        tap(events);
+      } catch (err) {
+        this.logger.error({ err }, 'event log tap threw');
+      }
+    }
   }
 
   /** Number of open subscriptions (diagnostics). */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
+import { CommandService } from '../../core/commands/index.js';
 import { SessionManager } from '../../core/sessions/index.js';
 import { FakeExecutor, FakeStepper, finish, memoryLog } from '../../core/testing/fakes.js';
 import type { EventLog } from '../../core/event-log/index.js';
@@ -30,7 +31,9 @@ async function app(token?: string) {
       permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
     },
   });
-  return { manager, http: createHttpApp({ manager, models: { list: () => [], defaultModel: 'fake/m' }, logger: silentLogger, version: 't', ...(token ? { token } : {}) }) };
+  const models = { list: () => [], defaultModel: 'fake/m' };
+  const commands = new CommandService({ manager, models });
+  return { manager, http: createHttpApp({ manager, commands, models, logger: silentLogger, version: 't', ...(token ? { token } : {}) }) };
 }
 
 const json = (body: unknown, token?: string) => ({
