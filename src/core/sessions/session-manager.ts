@@ -217,7 +217,7 @@ export class SessionManager {
 
   requireModel(model: string): void {
     if (!this.deps.models.has(model)) {
-      throw new TowerError('unknown_model', `Unknown model "${model}"; GET /api/models lists the configured ones`);
+      throw new TowerError('unknown_model', `Unknown model "${model}"; the models list (models.list) names the configured ones`);
     }
   }
 }
