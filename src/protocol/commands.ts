@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   BatchDeleteResult,
+  BatchExportResult,
   BatchIdsBody,
   ConfirmationBody,
   CreateSessionBody,
@@ -49,6 +50,7 @@ export const COMMANDS = {
   'sessions.update': { params: UpdateSessionBody.extend(target).strict(), result: Session },
   'sessions.delete': { params: onSession, result: DeleteResult },
   'sessions.batch_delete': { params: BatchIdsBody, result: BatchDeleteResult },
+  'sessions.batch_export': { params: BatchIdsBody, result: BatchExportResult },
   'sessions.snapshot': { params: onSession, result: SnapshotBody },
   'sessions.messages': { params: onSession, result: MessageList },
   'sessions.export': { params: onSession, result: SessionExport },

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'steer_queue_full',
   'followup_queue_full',
   'payload_too_large',
+  'unsupported_media_type',
   'unauthorized',
   'not_found',
   'conflict',
@@ -21,6 +22,8 @@ export const ERROR_CODES = [
   'context_too_long',
   'network_error',
   'model_error',
+  /** Tower is starting (opening the store, recovering turns) or shutting down. */
+  'not_ready',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -34,6 +37,10 @@ export class TowerError extends Error {
   ) {
     super(message);
   }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
 export function isTowerError(value: unknown): value is TowerError {

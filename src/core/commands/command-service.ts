@@ -59,6 +59,7 @@ function buildHandlers({ manager, models }: CommandServiceDeps): Handlers {
       return { deleted: true as const };
     },
     'sessions.batch_delete': (p) => manager.batchDelete(p.ids),
+    'sessions.batch_export': (p) => manager.batchExport(p.ids),
     'sessions.snapshot': (p) => manager.snapshot(p.session_id),
     'sessions.messages': async (p) => ({ messages: await manager.messages(p.session_id) }),
     'sessions.export': (p) => manager.export(p.session_id),

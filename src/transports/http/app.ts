@@ -1,8 +1,11 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { TowerError } from '../../protocol/errors.js';
 import type { HttpDeps } from './deps.js';
 import { bearerAuth } from './auth.js';
-import { errorJson, onError, validationError } from './errors.js';
+import { errorResponse, onError, validationError } from './errors.js';
+import { nameSharedSchemas } from './openapi/components.js';
+import { registerOpenApiRoute } from './openapi/document.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
@@ -11,8 +14,9 @@ import { registerTurnRoutes } from './routes/turns.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The HTTP API: routes call the session manager; errors are mapped in errors.ts only. */
+/** The HTTP API: routes adapt the wire to core's commands; errors are mapped in errors.ts only. */
 export function createHttpApp(deps: HttpDeps): OpenAPIHono {
+  nameSharedSchemas();
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) return validationError(c, result.error, result.target);
@@ -20,11 +24,12 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
     },
   });
   app.onError(onError(deps.logger));
-  app.notFound((c) => errorJson(c, 404, { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` }));
+  app.notFound((c) => errorResponse(c, new TowerError('not_found', `No route for ${c.req.method} ${c.req.path}`)));
 
   // Middleware applies only to routes registered after it: auth and limits come first.
   app.use('/api/*', bearerAuth(deps.token));
   app.use('/openapi.json', bearerAuth(deps.token));
+  if (deps.metrics && !deps.metrics.isPublic) app.use('/metrics', bearerAuth(deps.token));
   app.use(
     '/api/*',
     bodyLimit({
@@ -32,7 +37,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
       onError: (c) => {
         // The rest of the body is never read: the socket cannot carry another request.
         c.header('Connection', 'close');
-        return errorJson(c, 413, { code: 'payload_too_large', message: 'Request body is over 1 MiB' });
+        return errorResponse(c, new TowerError('payload_too_large', 'Request body is over 1 MiB'));
       },
     }),
   );
@@ -41,12 +46,6 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerSessionRoutes(app, deps);
   registerTurnRoutes(app, deps);
   registerControlRoutes(app, deps);
-
-  app.doc('/openapi.json', {
-    openapi: '3.0.3',
-    info: { title: 'Tower', version: deps.version, description: 'Control tower for AI-agent sessions' },
-    security: deps.token ? [{ bearer: [] }] : [],
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  registerOpenApiRoute(app, deps.version);
   return app;
 }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { errorJson } from './errors.js';
+import { TowerError } from '../../protocol/errors.js';
+import { errorResponse } from './errors.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -19,7 +20,7 @@ export function bearerAuth(token: string | undefined): MiddlewareHandler {
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match?.[1] || !tokenMatches(token, match[1].trim())) {
       c.header('WWW-Authenticate', 'Bearer');
-      return errorJson(c, 401, { code: 'unauthorized', message: 'Missing or wrong bearer token' });
+      return errorResponse(c, new TowerError('unauthorized', 'Missing or wrong bearer token'));
     }
     return next();
   };

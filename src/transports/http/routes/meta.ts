@@ -1,26 +1,47 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ModelList } from '../../../protocol/api.js';
 import type { HttpDeps } from '../deps.js';
-import { errorResponses, json } from '../schemas.js';
-
-const Health = z.object({ status: z.literal('ok'), version: z.string() });
+import { BEARER, HealthBody, ReadyBody, errorResponses, json } from '../schemas.js';
 
 const health = createRoute({
-  method: 'get', path: '/health', tags: ['meta'], summary: 'Liveness (no auth)',
-  responses: { 200: json(Health, 'Alive') },
+  method: 'get', path: '/health', tags: ['meta'], operationId: 'meta.health', security: [], summary: 'Liveness (no auth)',
+  responses: { 200: json(HealthBody, 'Alive') },
 });
 const ready = createRoute({
-  method: 'get', path: '/ready', tags: ['meta'], summary: 'Readiness (no auth)',
-  responses: { 200: json(Health, 'Ready to serve') },
+  method: 'get', path: '/ready', tags: ['meta'], operationId: 'meta.ready', security: [],
+  summary: 'Readiness (no auth): recovery has finished and the store answers',
+  responses: { 200: json(ReadyBody, 'Ready to serve'), 503: json(ReadyBody, 'Not ready, and why') },
 });
 const models = createRoute({
-  method: 'get', path: '/api/models', tags: ['models'], summary: 'Configured models and the default',
+  method: 'get', path: '/api/models', tags: ['models'], operationId: 'models.list', security: BEARER,
+  summary: 'Configured models and the default',
   responses: { 200: json(ModelList, 'The models'), ...errorResponses },
 });
+const metrics = (open: boolean) =>
+  createRoute({
+    method: 'get', path: '/metrics', tags: ['meta'], operationId: 'meta.metrics', security: open ? [] : BEARER,
+    summary: 'Prometheus metrics (text exposition format)',
+    responses: {
+      200: { description: 'The metrics', content: { 'text/plain': { schema: z.string() } } },
+      401: errorResponses[401],
+    },
+  });
 
 export function registerMetaRoutes(app: OpenAPIHono, deps: HttpDeps): void {
-  const ok = { status: 'ok' as const, version: deps.version };
-  app.openapi(health, (c) => c.json(ok, 200));
-  app.openapi(ready, (c) => c.json(ok, 200));
-  app.openapi(models, (c) => c.json({ models: deps.models.list(), default: deps.models.defaultModel }, 200));
+  const version = deps.version;
+  app.openapi(health, (c) => c.json({ status: 'ok' as const, version }, 200));
+  app.openapi(ready, async (c) => {
+    const state = deps.readiness ? await deps.readiness() : { ready: true as const };
+    if (state.ready) return c.json({ ready: true, version }, 200);
+    c.header('Retry-After', '1');
+    return c.json({ ready: false, reason: state.reason, version }, 503);
+  });
+  app.openapi(models, async (c) => c.json(await deps.commands.execute('models.list', {}), 200));
+  const registry = deps.metrics;
+  if (registry) {
+    app.openapi(metrics(registry.isPublic), async (c) => {
+      const text = await registry.render();
+      return c.text(text, 200, { 'content-type': registry.contentType });
+    });
+  }
 }

@@ -1,28 +1,31 @@
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ErrorBody, SendMessageBody, SendResult, SinceParam } from '../../../protocol/api.js';
 import { TowerError } from '../../../protocol/errors.js';
 import type { HttpDeps } from '../deps.js';
-import { SessionIdParams, errorResponses, json, jsonBody } from '../schemas.js';
+import { SessionEvent } from '../openapi/events.js';
+import { BEARER, SessionIdParams, bodyErrorResponses, errorResponses, json, jsonBody } from '../schemas.js';
 import { sseResponse } from '../sse.js';
 import { streamSseToNode } from '../sse-node.js';
-import type { ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 
 const tags = ['turns'];
+const security = BEARER;
 
 const send = createRoute({
-  method: 'post', path: '/api/sessions/{id}/messages', tags,
+  method: 'post', path: '/api/sessions/{id}/messages', tags, security, operationId: 'sessions.send',
   summary: 'Send a user message: starts a turn',
   request: { params: SessionIdParams, body: jsonBody(SendMessageBody) },
   responses: {
     202: json(SendResult, 'The turn started ({seq, turn_id}: seq of its user_message), or the message was queued (on_busy: enqueue)'),
     409: json(ErrorBody, 'A turn is already running (session_busy)'),
     ...errorResponses,
+    ...bodyErrorResponses,
   },
 });
 
 const events = createRoute({
-  method: 'get', path: '/api/sessions/{id}/events', tags,
+  method: 'get', path: '/api/sessions/{id}/events', tags, security, operationId: 'sessions.events',
   summary: 'The session event log as SSE: stored events after `since` (or Last-Event-ID), then live',
   request: {
     params: SessionIdParams,
@@ -30,15 +33,19 @@ const events = createRoute({
     headers: z.object({ 'last-event-id': SinceParam.optional() }),
   },
   responses: {
-    200: { description: 'text/event-stream: `id: <seq>`, `event: <type>`, `data: <json>`; `: ping` every 15 s' },
+    200: {
+      description:
+        'Server-Sent Events: each frame is `id: <seq>`, `event: <type>` and `data: <SessionEvent as JSON>`; a `: ping` comment every 15 s',
+      content: { 'text/event-stream': { schema: SessionEvent } },
+    },
     ...errorResponses,
   },
 });
 
-export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 }: HttpDeps): void {
+export function registerTurnRoutes(app: OpenAPIHono, { commands, manager, metrics, pingMs = 15_000 }: HttpDeps): void {
   app.openapi(send, async (c) => {
-    const { content, on_busy } = c.req.valid('json');
-    return c.json(await manager.control.send(c.req.valid('param').id, content, on_busy), 202);
+    const params = { session_id: c.req.valid('param').id, ...c.req.valid('json') };
+    return c.json(await commands.execute('sessions.send', params), 202);
   });
 
   app.openapi(events, async (c) => {
@@ -46,14 +53,15 @@ export function registerTurnRoutes(app: OpenAPIHono, { manager, pingMs = 15_000 
     // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
     const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
+    const track = <S extends Parameters<typeof streamSseToNode>[0]>(sub: S) => (metrics ? metrics.subscription('sse', sub) : sub);
     // On a real Node server write to the socket directly (its 'close' ends the subscription, so the
     // request's AbortSignal, ~1 KB per idle subscriber, is never created); elsewhere (app.request in
     // tests) a web stream.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) {
-      streamSseToNode(await manager.subscribe(id, since), outgoing, { pingMs });
+      streamSseToNode(track(await manager.subscribe(id, since)), outgoing, { pingMs });
       return RESPONSE_ALREADY_SENT;
     }
-    return sseResponse(await manager.subscribe(id, since, c.req.raw.signal), { pingMs });
+    return sseResponse(track(await manager.subscribe(id, since, c.req.raw.signal)), { pingMs });
   });
 }

@@ -1,0 +1,3 @@
+export * from './metrics.js';
+export { SubscriberTracker } from './subscribers.js';
+export { SessionCount } from './event-counters.js';

@@ -1,0 +1,77 @@
+import { performance } from 'node:perf_hooks';
+import type { Store } from '../../store/types.js';
+import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
+import type { ToolExecutor } from '../tools/types.js';
+import { intercept } from './intercept.js';
+
+const since = (start: number): number => (performance.now() - start) / 1000;
+
+/** The store, with each `commit` (one group-commit batch) timed and sized. */
+export function timedStore<S extends Store>(store: S, on: { committed(entries: number, seconds: number): void; failed(): void }): S {
+  return intercept(store, 'commit', (commit) => async (entries) => {
+    const start = performance.now();
+    try {
+      const results = await commit(entries);
+      on.committed(entries.length, since(start));
+      return results;
+    } catch (err) {
+      on.failed();
+      throw err;
+    }
+  });
+}
+
+export type StepOutcome = 'ok' | 'error' | 'aborted';
+
+/**
+ * The stepper, with each step timed from the call to its last part. The iterator is forwarded by hand
+ * (no async generator in between), so the parts reach the agent loop exactly as before.
+ */
+export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model: string, outcome: StepOutcome, seconds: number) => void): S {
+  return intercept(stepper, 'step', (step) => (req: StepRequest): AsyncIterable<StepPart> => ({
+    [Symbol.asyncIterator]() {
+      const start = performance.now();
+      const inner = step(req)[Symbol.asyncIterator]();
+      let outcome: StepOutcome = 'ok';
+      let done = false;
+      const finish = (final: StepOutcome): void => {
+        if (done) return;
+        done = true;
+        observe(req.model, final, since(start));
+      };
+      return {
+        next: () =>
+          inner.next().then(
+            (r) => {
+              if (r.done) finish(req.signal.aborted ? 'aborted' : outcome);
+              else if (r.value.type === 'error') outcome = 'error';
+              return r;
+            },
+            (err: unknown) => {
+              finish(req.signal.aborted ? 'aborted' : 'error');
+              throw err;
+            },
+          ),
+        return: (value?: unknown) => {
+          finish(req.signal.aborted ? 'aborted' : outcome);
+          return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value: undefined });
+        },
+      };
+    },
+  }));
+}
+
+/** The executor, with each tool call timed by tool and outcome. */
+export function timedExecutor<E extends ToolExecutor>(executor: E, observe: (tool: string, outcome: StepOutcome, seconds: number) => void): E {
+  return intercept(executor, 'execute', (execute) => async (call, ctx) => {
+    const start = performance.now();
+    try {
+      const result = await execute(call, ctx);
+      observe(call.name, ctx.signal.aborted ? 'aborted' : result.is_error ? 'error' : 'ok', since(start));
+      return result;
+    } catch (err) {
+      observe(call.name, ctx.signal.aborted ? 'aborted' : 'error', since(start));
+      throw err;
+    }
+  });
+}
