@@ -12,6 +12,10 @@ import { SessionEvent, WIRE_EVENT_SCHEMAS, eventSchemaName } from './events.js';
  * `UserMessageEvent`, `ErrorBody`… instead of anonymous inline shapes. The names are attached to the
  * protocol's own schema objects (the generator then writes a `$ref` wherever one is used), here in the
  * transport rather than in protocol/, which stays free of OpenAPI.
+ *
+ * Request bodies with defaulted fields (create, update, send) stay inline: generators such as
+ * openapi-typescript make a defaulted property required in a component (it may be a response), but
+ * optional in an inline request body, which is what a client sending it needs.
  */
 const NAMED: Record<string, z.ZodType> = {
   Session,
@@ -22,13 +26,10 @@ const NAMED: Record<string, z.ZodType> = {
   ConversationMessage,
   ToolCallPart,
   ErrorBody: api.ErrorBody,
-  CreateSessionBody: api.CreateSessionBody,
-  UpdateSessionBody: api.UpdateSessionBody,
   SessionList: api.SessionList,
   StoredMessage: api.StoredMessageSchema,
   MessageList: api.MessageList,
   Snapshot: api.SnapshotBody,
-  SendMessageBody: api.SendMessageBody,
   SendMessageAccepted: api.SendMessageAccepted,
   SendResult: api.SendResult,
   ForkBody: api.ForkBody,
