@@ -73,6 +73,9 @@ const cases: Case[] = [
   { name: 'wrong scheme', method: 'GET', path: () => '/api/sessions', auth: `Basic ${TOKEN}`, status: 401, code: 'unauthorized' },
   { name: 'token on a write', method: 'DELETE', path: () => `/api/sessions/${sessionId}`, auth: 'Bearer nope', status: 401, code: 'unauthorized' },
   { name: 'openapi without token', method: 'GET', path: () => '/openapi.json', auth: null, status: 401, code: 'unauthorized' },
+  { name: 'body sent as text/plain', method: 'POST', path: () => '/api/sessions', body: '{"title": "x"}', headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'interrupt body sent as form data', method: 'POST', path: () => `/api/sessions/${sessionId}/interrupt`, body: 'clear_queue=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'import as_new junk', method: 'POST', path: () => '/api/sessions/import?as_new=perhaps', body: '{"version": 1}', status: 400, code: 'invalid_request' },
   { name: 'unknown route', method: 'GET', path: () => '/api/nothing-here', status: 404, code: 'not_found' },
 ];
 
