@@ -1,5 +1,5 @@
-import { resolveConfig, type ServeOptions } from '../server/config.js';
-import { startTower } from '../server/tower.js';
+import { resolveConfig, type ServeOptions, type TowerConfig } from '../server/config.js';
+import { startTower, type Tower } from '../server/tower.js';
 
 export type { ServeOptions };
 
@@ -7,16 +7,7 @@ export type { ServeOptions };
 export async function serve(opts: ServeOptions): Promise<void> {
   const config = resolveConfig(opts);
   const tower = await startTower(config);
-  const lines = [
-    `Tower ${tower.demo ? '(demo mode: scripted model, no provider configured) ' : ''}listening on ${tower.url}`,
-    `  data:  ${config.dataDir}`,
-    `  model: ${tower.defaultModel}`,
-  ];
-  if (tower.token) {
-    lines.push(`  token: ${tower.token}${tower.tokenFile ? `  (generated, kept in ${tower.tokenFile})` : ''}`);
-  }
-  lines.push(`  try:   curl ${tower.token ? `-H "Authorization: Bearer ${tower.token}" ` : ''}${tower.url}/api/sessions`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  process.stderr.write(banner(tower, config));
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -32,4 +23,22 @@ export async function serve(opts: ServeOptions): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** What is true about this Tower: where it listens, whether demo mode is on and why, which providers. */
+export function banner(tower: Pick<Tower, 'url' | 'demo' | 'providers' | 'defaultModel' | 'token' | 'tokenFile'>, config: Pick<TowerConfig, 'demo' | 'dataDir'>): string {
+  const providers = tower.providers.length ? tower.providers.join(', ') : 'none';
+  const lines = [`Tower listening on ${tower.url}`];
+  if (tower.demo) {
+    const why = config.demo ? 'on (--demo)' : 'on (no model provider configured)';
+    lines.push(`  demo:      ${why}: a scripted model on a local fake server, no API key used`);
+  }
+  lines.push(`  providers: ${providers}${tower.demo ? ' (+ demo)' : ''}`);
+  lines.push(`  model:     ${tower.defaultModel} (default for new sessions)`);
+  lines.push(`  data:      ${config.dataDir}`);
+  if (tower.token) {
+    lines.push(`  token:     ${tower.token}${tower.tokenFile ? `  (generated, kept in ${tower.tokenFile})` : ''}`);
+  }
+  lines.push(`  try:       curl ${tower.token ? `-H "Authorization: Bearer ${tower.token}" ` : ''}${tower.url}/api/sessions`);
+  return `${lines.join('\n')}\n`;
 }

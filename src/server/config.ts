@@ -19,6 +19,8 @@ export const ConfigFile = z
     providers: z.record(z.string(), z.unknown()).optional(),
     models: z.array(z.unknown()).optional(),
     default_model: z.string().optional(),
+    /** Serve `/metrics` without the token (for a scraper on a trusted network). */
+    metrics_public: z.boolean().optional(),
   })
   .passthrough();
 export type ConfigFile = z.infer<typeof ConfigFile>;
@@ -48,14 +50,22 @@ export interface TowerConfig {
   permissions: Permissions;
   /** The raw file, for the model registry (providers, models, default_model). */
   file: ConfigFile;
+  /** Where `file` was read from, for messages. */
+  configPath?: string;
+  metricsPublic: boolean;
   logLevel?: string;
 }
 
 export const DEFAULT_PORT = 7420;
 
+/** The config file in use: explicit, `$TOWER_CONFIG`, or `./tower.config.json` if present. */
+export function configFilePath(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return explicit ?? env.TOWER_CONFIG ?? (existsSync('tower.config.json') ? 'tower.config.json' : undefined);
+}
+
 /** Reads the config file (explicit, `$TOWER_CONFIG`, or `./tower.config.json` if present). */
 export function readConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv): ConfigFile {
-  const file = explicit ?? env.TOWER_CONFIG ?? (existsSync('tower.config.json') ? 'tower.config.json' : undefined);
+  const file = configFilePath(explicit, env);
   if (!file) return {};
   let raw: unknown;
   try {
@@ -80,6 +90,7 @@ function intFrom(value: string | undefined, name: string): number | undefined {
 
 export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): TowerConfig {
   const file = readConfigFile(opts.config, env);
+  const configPath = configFilePath(opts.config, env);
   const token = opts.token ?? env.TOWER_TOKEN ?? file.token;
   return {
     host: opts.host ?? env.TOWER_HOST ?? file.host ?? '127.0.0.1',
@@ -92,6 +103,8 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     maxIterations: file.max_iterations ?? 50,
     permissions: validated(Permissions.parse(file.permissions ?? {})),
     file,
+    ...(configPath ? { configPath } : {}),
+    metricsPublic: env.TOWER_METRICS_PUBLIC !== undefined ? env.TOWER_METRICS_PUBLIC === '1' : file.metrics_public === true,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
   };
 }

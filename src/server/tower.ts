@@ -13,6 +13,7 @@ import {
   type ModelsConfigInput,
 } from '../core/models/index.js';
 import { CommandService } from '../core/commands/index.js';
+import { Metrics, type MetricsSources } from '../core/metrics/index.js';
 import { SessionManager } from '../core/sessions/index.js';
 import type { ToolExecutor } from '../core/tools/types.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
@@ -20,8 +21,9 @@ import { TowerError } from '../protocol/errors.js';
 import { createLocalExecutor } from '../runner/executor/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
-import { createHttpApp, listenHttp, type HttpServer } from '../transports/http/index.js';
+import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
 import { isLoopback, type TowerConfig } from './config.js';
+import { storeReadiness } from './readiness.js';
 import { ensureToken } from './token.js';
 import { TRANSPORTS } from './transport-list.js';
 import { closeTransports, startTransports, type TransportStarter } from './transports.js';
@@ -34,9 +36,12 @@ export interface Tower {
   /** Set when Tower made the token itself (non-loopback bind without one): where it is kept. */
   tokenFile?: string;
   demo: boolean;
+  /** Model providers configured by the user (the demo's own is not among them). */
+  providers: string[];
   defaultModel: string;
   manager: SessionManager;
   commands: CommandService;
+  metrics: Metrics;
   store: Store;
   log: EventLog;
   logger: Logger;
@@ -52,110 +57,171 @@ export interface TowerOverrides {
   pingMs?: number;
   /** Replaces the default transports beside HTTP (tests start only the one they exercise). */
   transports?: readonly TransportStarter[];
+  /** Called as start-up enters each phase, with the bound URL (tests hold a phase to watch /ready). */
+  onStartPhase?: (phase: string, url: string) => Promise<void> | void;
 }
 
 /**
- * The composition root: opens the store, builds the log, models, tools and session manager, recovers
- * turns the last process left open, and serves HTTP. Closing reverses it.
+ * The composition root: checks the models, binds the port (a port in use fails before anything is
+ * created on disk; until the API is ready the port answers /health, and /ready with 503 and the reason),
+ * opens the store, builds the log, models, tools and session manager, recovers turns the last process
+ * left open, then serves the API. Closing reverses it; a failed start undoes what it did.
  */
 export async function startTower(config: TowerConfig, overrides: TowerOverrides = {}): Promise<Tower> {
   const logger = overrides.logger ?? createLogger(config.logLevel ? { level: config.logLevel } : {});
   // The AI SDK prints provider warnings to the console on every call; Tower's logs are structured.
   globalThis.AI_SDK_LOG_WARNINGS = (warnings: unknown[]) => logger.debug({ warnings }, 'model provider warnings');
-  mkdirSync(config.dataDir, { recursive: true });
+  const undo: Array<() => Promise<unknown>> = [];
+  const fail = async (err: unknown): Promise<never> => {
+    for (const step of undo.reverse()) await step().catch((e: unknown) => logger.warn({ err: e }, 'start-up cleanup failed'));
+    throw err;
+  };
 
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});
   let registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
+  requireConfiguredDefault(modelsConfig.default_model, registry, config.configPath);
+  const providers = registry.providerNames();
   let demoServer: FakeModelServer | undefined;
   const demo = config.demo || !registry.isConfigured();
   if (demo) {
     const started = await startDemoModelServer();
     demoServer = started.server;
+    undo.push(() => started.server.close());
     modelsConfig = mergeModelsConfig(modelsConfig, started.config);
     registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
   }
-  const defaultModel = pickDefaultModel(config, registry, demo);
-
-  let token = config.token;
-  let tokenFile: string | undefined;
-  if (!token && !isLoopback(config.host)) {
-    const made = ensureToken(config.dataDir);
-    token = made.token;
-    tokenFile = made.file;
-  }
-
-  const store = openSqliteStore(path.join(config.dataDir, 'tower.db'));
-  const log = new EventLog(store, new MemoryBus(), { logger });
-  const manager = new SessionManager({
-    store,
-    log,
-    stepper: new AiSdkStepper(registry),
-    executor: overrides.executor ?? createLocalExecutor(),
-    models: registry,
-    titler: (model, first, signal) => generateTitle(registry, model, first, signal),
-    logger,
-    defaults: {
-      workingDir: config.workingDir,
-      model: defaultModel,
-      maxIterations: config.maxIterations,
-      permissions: config.permissions,
-    },
-  });
-  await manager.start();
-  const modelList = { list: () => registry.list(), defaultModel };
-  const commands = new CommandService({ manager, models: modelList });
-
-  const app = createHttpApp({
-    manager,
-    commands,
-    models: modelList,
-    logger,
-    ...(token ? { token } : {}),
-    ...(overrides.pingMs ? { pingMs: overrides.pingMs } : {}),
-    version: VERSION,
-  });
+  let phase = 'binding the port';
   let http: HttpServer;
   try {
-    http = await listenHttp(app, { host: config.host, port: config.port });
-  } catch (err) {
-    await log.close();
-    await store.close();
-    await demoServer?.close();
-    throw err;
-  }
-  const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
-    config, commands, manager, log, store, logger, http, ...(token ? { token } : {}),
-  });
-  logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');
+    const defaultModel = pickDefaultModel(config, registry, demo, providers);
+    http = await listenHttp(startingApp(VERSION, () => phase), { host: config.host, port: config.port }).catch((err: unknown) => {
+      throw listenError(err, config);
+    });
+    undo.push(() => http.close());
+    const enter = async (next: string): Promise<void> => {
+      phase = next;
+      await overrides.onStartPhase?.(next, http.url);
+    };
 
+    await enter('opening the store');
+    let token = config.token;
+    let tokenFile: string | undefined;
+    if (!token && !isLoopback(config.host)) {
+      const made = ensureToken(config.dataDir);
+      token = made.token;
+      tokenFile = made.file;
+    }
+    mkdirSync(config.dataDir, { recursive: true });
+    const metrics = new Metrics({ public: config.metricsPublic === true });
+    undo.push(async () => metrics.close());
+    const store = metrics.store(openSqliteStore(path.join(config.dataDir, 'tower.db')));
+    undo.push(() => store.close());
+    const log = new EventLog(store, new MemoryBus(), { logger });
+    undo.push(() => log.close());
+    const manager = new SessionManager({
+      store,
+      log,
+      stepper: metrics.stepper(new AiSdkStepper(registry)),
+      executor: metrics.executor(overrides.executor ?? createLocalExecutor()),
+      models: registry,
+      titler: (model, first, signal) => generateTitle(registry, model, first, signal),
+      logger,
+      defaults: {
+        workingDir: config.workingDir,
+        model: defaultModel,
+        maxIterations: config.maxIterations,
+        permissions: config.permissions,
+      },
+    });
+    const modelList = { list: () => registry.list(), defaultModel };
+    const commands = new CommandService({ manager, models: modelList });
+    metrics.attach(log, metricsSources(manager, store, commands));
+
+    await enter('recovering interrupted turns');
+    await manager.start();
+    let stopping = false;
+    const app = createHttpApp({
+      manager,
+      commands,
+      models: modelList,
+      logger,
+      ...(token ? { token } : {}),
+      ...(overrides.pingMs ? { pingMs: overrides.pingMs } : {}),
+      version: VERSION,
+      metrics,
+      readiness: storeReadiness(store, { stopping: () => stopping, logger }),
+    });
+    await enter('starting transports');
+    const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
+      config, commands, manager, log, store, logger, http, ...(token ? { token } : {}),
+    });
+    http.use(app);
+    logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');
+
+    return {
+      url: http.url,
+      port: http.port,
+      ...(token ? { token } : {}),
+      ...(tokenFile ? { tokenFile } : {}),
+      demo,
+      providers,
+      defaultModel,
+      manager,
+      commands,
+      metrics,
+      store,
+      log,
+      logger,
+      close: async () => {
+        stopping = true;
+        await closeTransports(transports, logger);
+        await manager.shutdown();
+        await http.close();
+        await log.close();
+        await store.close();
+        metrics.close();
+        await demoServer?.close();
+      },
+    };
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+/** The config's `default_model` must name a configured provider: a silent fallback would mislead. */
+function requireConfiguredDefault(wanted: string | undefined, registry: ModelRegistry, file: string | undefined): void {
+  if (wanted === undefined || registry.has(wanted)) return;
+  const where = file ? ` in ${file}` : '';
+  throw new TowerError(
+    'unknown_model',
+    `default_model "${wanted}"${where} has no configured provider (providers: ${registry.providerNames().join(', ') || 'none'})`,
+  );
+}
+
+function listenError(err: unknown, config: TowerConfig): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return new Error(`Cannot listen on ${config.host}:${config.port}: the port is in use (another Tower?); choose another with --port`);
+  if (code === 'EACCES') return new Error(`Cannot listen on ${config.host}:${config.port}: permission denied`);
+  return err;
+}
+
+function metricsSources(manager: SessionManager, store: Store, commands: CommandService): MetricsSources {
   return {
-    url: http.url,
-    port: http.port,
-    ...(token ? { token } : {}),
-    ...(tokenFile ? { tokenFile } : {}),
-    demo,
-    defaultModel,
-    manager,
-    commands,
-    store,
-    log,
-    logger,
-    close: async () => {
-      await closeTransports(transports, logger);
-      await manager.shutdown();
-      await http.close();
-      await log.close();
-      await store.close();
-      await demoServer?.close();
+    runningSessions: () => manager.active.runningTurns().map(([id]) => id),
+    sessionIds: () => store.listSessionIds(),
+    queueDepths: async (id) => {
+      const q = await commands.execute('sessions.queue', { session_id: id });
+      return { steer: q.steer.depth, followup: q.followup.depth };
     },
   };
 }
 
-function pickDefaultModel(config: TowerConfig, registry: ModelRegistry, demo: boolean): string {
+function pickDefaultModel(config: TowerConfig, registry: ModelRegistry, demo: boolean, providers: string[]): string {
   const wanted = config.model ?? registry.defaultModel() ?? (demo ? DEMO_MODEL_ID : undefined);
   if (!wanted) throw new TowerError('unknown_model', 'No model configured: set one with --model or in the config file');
   if (!registry.has(wanted)) {
-    throw new TowerError('unknown_model', `Model "${wanted}" has no configured provider (providers: ${registry.providerNames().join(', ') || 'none'})`);
+    const hint = demo ? `; demo mode serves ${DEMO_MODEL_ID}` : '';
+    throw new TowerError('unknown_model', `Model "${wanted}" has no configured provider (providers: ${providers.join(', ') || 'none'}${hint})`);
   }
   return wanted;
 }
