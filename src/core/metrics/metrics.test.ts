@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../store/sqlite/index.js';
+import { FakeExecutor, FakeStepper, finish } from '../testing/fakes.js';
+import { SessionCount } from './event-counters.js';
+import { intercept } from './intercept.js';
+import { Metrics } from './metrics.js';
+
+describe('Metrics', () => {
+  it('keeps a registry per instance, so two Towers in one process do not collide', async () => {
+    const a = new Metrics({ processMetrics: false });
+    const b = new Metrics({ processMetrics: false });
+    const stepper = a.stepper(new FakeStepper(() => [{ type: 'text', delta: 'x' }, finish]));
+    for await (const part of stepper.step({ model: 'fake/m', messages: [], tools: [], signal: new AbortController().signal })) void part;
+    expect(await a.render()).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/m",outcome="ok"\} 1/);
+    expect(await b.render()).not.toMatch(/tower_model_step_duration_seconds_count\{/);
+    a.close();
+    b.close();
+  });
+
+  it('times tool calls by tool and outcome, and store commits by batch', async () => {
+    const m = new Metrics({ processMetrics: false });
+    const executor = m.executor(new FakeExecutor(async (name) => ({ output: name, is_error: name === 'bad' })));
+    const signal = new AbortController().signal;
+    await executor.execute({ id: '1', name: 'good', args: {} }, { signal });
+    await executor.execute({ id: '2', name: 'bad', args: {} }, { signal });
+    expect(executor.specs()[0]?.name).toBe('echo');
+    const store = m.store(openSqliteStore(':memory:'));
+    await expect(store.commit([{ session_id: 'nope', type: 'session_deleted', data: {}, timestamp: new Date().toISOString() }])).rejects.toThrow();
+    const text = await m.render();
+    expect(text).toMatch(/tower_tool_call_duration_seconds_count\{tool="good",outcome="ok"\} 1/);
+    expect(text).toMatch(/tower_tool_call_duration_seconds_count\{tool="bad",outcome="error"\} 1/);
+    expect(text).toMatch(/tower_commit_failures_total 1/);
+    await store.close();
+    m.close();
+  });
+});
+
+describe('SessionCount', () => {
+  it('moves with creates, forks and deletes between store reads, and re-reads after a minute', async () => {
+    let now = 0;
+    const count = new SessionCount(() => now);
+    let reads = 0;
+    const read = async () => {
+      reads += 1;
+      return ['a', 'b'];
+    };
+    expect(await count.total(read)).toBe(2);
+    const event = (type: 'session_created' | 'session_forked' | 'session_deleted') => ({ session_id: 'x', seq: 1, type, data: {}, timestamp: '' });
+    count.observe(event('session_created'));
+    count.observe(event('session_forked'));
+    count.observe(event('session_deleted'));
+    expect(await count.total(read)).toBe(3);
+    expect(reads).toBe(1);
+    now = 60_000;
+    expect(await count.total(read)).toBe(2);
+    expect(reads).toBe(2);
+  });
+});
+
+describe('intercept', () => {
+  it('replaces one method and keeps the rest working, private fields included', async () => {
+    class Thing {
+      #secret = 41;
+      value(): number {
+        return this.#secret;
+      }
+      bump(): number {
+        return ++this.#secret;
+      }
+    }
+    const wrapped = intercept(new Thing(), 'bump', (bump) => () => bump() * 10);
+    expect(wrapped.bump()).toBe(420);
+    expect(wrapped.value()).toBe(42);
+  });
+});
