@@ -4,6 +4,7 @@ import { TowerError } from '../../protocol/errors.js';
 import type { HttpDeps } from './deps.js';
 import { bearerAuth } from './auth.js';
 import { errorResponse, onError, validationError } from './errors.js';
+import { emptyJsonMeansNoBody } from './optional-body.js';
 import { nameSharedSchemas } from './openapi/components.js';
 import { registerOpenApiRoute } from './openapi/document.js';
 import { registerControlRoutes } from './routes/control.js';
@@ -41,6 +42,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
       },
     }),
   );
+  app.use('/api/sessions/:id/interrupt', emptyJsonMeansNoBody);
   registerMetaRoutes(app, deps);
   registerTransferRoutes(app, deps);
   registerSessionRoutes(app, deps);

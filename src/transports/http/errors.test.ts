@@ -49,6 +49,8 @@ describe('HTTP error mapping', () => {
     const interrupt = (init: RequestInit) => app!.http.request(`/api/sessions/${id}/interrupt`, { method: 'POST', ...init });
     expect(await (await interrupt({})).json()).toEqual({ interrupted: false });
     expect((await interrupt(post('{}'))).status).toBe(200);
+    expect((await interrupt(post(''))).status).toBe(200);
+    expect((await interrupt(post('  \n'))).status).toBe(200);
     expect((await interrupt(post('{"clear_queue": true}'))).status).toBe(200);
     const junk = await interrupt(post('{"clear_queue": "yes"}'));
     expect(junk.status).toBe(400);
