@@ -8,11 +8,16 @@ export function intercept<T extends object, K extends keyof T>(target: T, name: 
   const original = target[name];
   if (typeof original !== 'function') throw new TypeError(`${String(name)} is not a method`);
   const replaced = wrap((original as (...args: unknown[]) => unknown).bind(target) as T[K]);
+  // Bound once per method, not per call: the store is read on every request.
+  const bound = new WeakMap<object, unknown>();
   return new Proxy(target, {
     get(obj, prop) {
       if (prop === name) return replaced;
       const value: unknown = Reflect.get(obj, prop, obj);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(obj) : value;
+      if (typeof value !== 'function') return value;
+      let fn = bound.get(value);
+      if (fn === undefined) bound.set(value, (fn = (value as (...args: unknown[]) => unknown).bind(obj)));
+      return fn;
     },
   });
 }
