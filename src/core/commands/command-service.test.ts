@@ -60,6 +60,15 @@ describe('CommandService', () => {
     expect(list.items.map((s) => s.id)).toEqual([copy.id]);
   });
 
+  it('exports several sessions at once, naming the ids it did not find', async () => {
+    const { commands } = await service();
+    const a = await commands.execute('sessions.create', { title: 'a' });
+    const result = await commands.execute('sessions.batch_export', { ids: [a.id, 'missing'] });
+    expect(result.sessions.map((s) => s.session.title)).toEqual(['a']);
+    expect(result.missing).toEqual(['missing']);
+    expect(await codeOf(commands.execute('sessions.batch_export', { ids: [] }))).toBe('invalid_request');
+  });
+
   it('refuses bad params with invalid_request and issues, changing nothing', async () => {
     const { commands } = await service();
     const junk: Array<[string, unknown]> = [
