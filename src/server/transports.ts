@@ -1,6 +1,7 @@
 import type { CommandService } from '../core/commands/index.js';
 import type { EventLog } from '../core/event-log/index.js';
 import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics/index.js';
 import type { SessionManager } from '../core/sessions/index.js';
 import type { Store } from '../store/types.js';
 import type { HttpServer } from '../transports/http/index.js';
@@ -17,6 +18,8 @@ export interface TransportContext {
   http: HttpServer;
   /** The bearer token clients must present, when one is in use. */
   token?: string;
+  /** Count live subscriptions with `metrics.subscription('<transport>', sub)` (shown in /metrics). */
+  metrics?: Metrics;
 }
 
 export interface RunningTransport {
