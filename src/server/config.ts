@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
 import { Permissions } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
+import { ExecutorConfig } from '../runner/index.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -20,6 +21,7 @@ export const ConfigFile = z
     models: z.array(z.unknown()).optional(),
     default_model: z.string().optional(),
   })
+  .merge(ExecutorConfig) // sandbox, network, tool_env
   .passthrough();
 export type ConfigFile = z.infer<typeof ConfigFile>;
 

@@ -16,7 +16,7 @@ import { SessionManager } from '../core/sessions/index.js';
 import type { ToolExecutor } from '../core/tools/types.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
-import { createLocalExecutor } from '../runner/executor/index.js';
+import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, type HttpServer } from '../transports/http/index.js';
@@ -78,13 +78,14 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     tokenFile = made.file;
   }
 
+  await reapOrphanedCommands(config.dataDir, logger); // before recovery, so no orphan acts after it
   const store = openSqliteStore(path.join(config.dataDir, 'tower.db'));
   const log = new EventLog(store, new MemoryBus(), { logger });
   const manager = new SessionManager({
     store,
     log,
     stepper: new AiSdkStepper(registry),
-    executor: overrides.executor ?? createLocalExecutor(),
+    executor: overrides.executor ?? createServerExecutor({ dataDir: config.dataDir, config: config.file, logger }),
     models: registry,
     titler: (model, first, signal) => generateTitle(registry, model, first, signal),
     logger,
