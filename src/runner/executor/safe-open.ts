@@ -48,12 +48,19 @@ async function openComponent(parent: FileHandle, name: string, flags: number, mo
   }
 }
 
-/** Opens the directory `dir` (a real path inside `root`) by walking down from `root`. */
-async function openDirInside(root: string, dir: string, create: boolean): Promise<FileHandle> {
+/**
+ * Opens the directory `dir` (a real path inside `root`) by walking down from `root`. On systems without
+ * /proc the path is opened directly (with `O_NOFOLLOW` on its last component).
+ */
+export async function openDirInside(root: string, dir: string, create: boolean): Promise<FileHandle> {
+  if (!HAS_PROC_FD) {
+    if (create) await mkdir(dir, { recursive: true });
+    return open(dir, DIR_FLAGS);
+  }
   const rel = path.relative(root, dir);
   let current = await open(root, DIR_FLAGS);
   try {
-    if (HAS_PROC_FD && (await readlink(fdPath(current))) !== root) throw swapped(root);
+    if ((await readlink(fdPath(current))) !== root) throw swapped(root);
     for (const name of rel === '' ? [] : rel.split(path.sep)) {
       if (create) {
         try {
@@ -90,17 +97,44 @@ export interface OpenedFile {
  * handle and its `fstat`; the caller closes it. Refuses symlink swaps and hard-linked regular files.
  */
 export async function openForRead(root: string, file: string, shown: string): Promise<OpenedFile> {
-  let handle: FileHandle;
-  if (HAS_PROC_FD && file !== root) {
-    const dir = await openDirInside(root, path.dirname(file), false);
-    try {
-      handle = await openComponent(dir, path.basename(file), READ_FLAGS);
-    } finally {
-      await dir.close();
-    }
-  } else {
-    handle = await open(file, READ_FLAGS);
+  if (!HAS_PROC_FD || file === root) return checkedForRead(root, await open(file, READ_FLAGS), shown);
+  const dir = await openDirInside(root, path.dirname(file), false);
+  try {
+    return await openForReadAt(root, dir, file, shown);
+  } finally {
+    await dir.close();
   }
+}
+
+/**
+ * `openForRead` of the file `absolute` through its already opened directory `dir` (as the tree walker has
+ * them), so no path is resolved again.
+ */
+export async function openForReadAt(root: string, dir: FileHandle, absolute: string, shown: string): Promise<OpenedFile> {
+  const file = HAS_PROC_FD ? fdPath(dir, path.basename(absolute)) : absolute;
+  return checkedForRead(root, await openFile(file, READ_FLAGS, shown), shown);
+}
+
+/** Opens the subdirectory `name` of `dir` without following a symlink there. */
+export async function openDirAt(dir: FileHandle, name: string, absolute: string): Promise<FileHandle> {
+  return HAS_PROC_FD ? openComponent(dir, name, DIR_FLAGS) : open(absolute, DIR_FLAGS);
+}
+
+/** A path through which `dir`'s entries can be listed or stat-ed (its descriptor on Linux). */
+export function pathOfDir(dir: FileHandle, absolute: string): string {
+  return HAS_PROC_FD ? fdPath(dir) : absolute;
+}
+
+async function openFile(file: string, flags: number, shown: string): Promise<FileHandle> {
+  try {
+    return await open(file, flags);
+  } catch (err) {
+    if (errnoCode(err) === 'ELOOP') throw swapped(shown);
+    throw err;
+  }
+}
+
+async function checkedForRead(root: string, handle: FileHandle, shown: string): Promise<OpenedFile> {
   try {
     await assertFdInside(root, handle, shown);
     const stats = await handle.stat();

@@ -16,6 +16,7 @@ beforeEach(async () => {
   await mkdir(path.join(ws.root, 'd'));
   await writeFile(path.join(ws.root, 'd', 'file.txt'), 'inside\n');
   await writeFile(path.join(ws.outside, 'file.txt'), 'OUTSIDE\n');
+  await writeFile(path.join(ws.outside, 'outside-only.txt'), '');
 });
 afterEach(async () => {
   await ws.cleanup();
@@ -45,21 +46,26 @@ async function withSwapper(iterations: number, work: (running: () => boolean) =>
 }
 
 describe('file tools under a concurrent symlink swap', () => {
-  it('never read outside content and never write outside', async () => {
+  it('never read or list outside content and never write outside', async () => {
     const outputs: string[] = [];
     let writes = 0;
     await withSwapper(200_000, async (running) => {
       for (let i = 0; i < 400 && running(); i++) {
         outputs.push((await callTool(executor, ws.root, 'read', { path: 'd/file.txt' })).output);
         outputs.push((await callTool(executor, ws.root, 'grep', { pattern: 'OUTS[I]DE|inside', path: 'd' })).output);
+        outputs.push((await callTool(executor, ws.root, 'list', { path: 'd' })).output);
+        outputs.push((await callTool(executor, ws.root, 'glob', { pattern: 'd/*' })).output);
         await callTool(executor, ws.root, 'write', { path: `d/new-${i}.txt`, content: 'x' });
         writes += 1;
       }
     });
     expect(writes).toBeGreaterThan(10);
-    for (const out of outputs) expect(out).not.toContain('OUTSIDE');
+    for (const out of outputs) {
+      expect(out).not.toContain('OUTSIDE');
+      expect(out).not.toContain('outside-only');
+    }
     expect(outputs.some((o) => o.includes('inside'))).toBe(true);
-    expect((await readdir(ws.outside)).sort()).toEqual(['file.txt']);
+    expect((await readdir(ws.outside)).sort()).toEqual(['file.txt', 'outside-only.txt']);
     expect(await readFile(path.join(ws.outside, 'file.txt'), 'utf8')).toBe('OUTSIDE\n');
   });
 });

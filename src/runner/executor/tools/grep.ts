@@ -5,11 +5,11 @@ import { isTowerError } from '../../../protocol/errors.js';
 import { cutLine, errnoCode, looksBinary, statOrNull } from '../fs-util.js';
 import { LIMITS } from '../limits.js';
 import { readLines } from '../line-reader.js';
-import { openForRead } from '../safe-open.js';
+import { openForReadAt } from '../safe-open.js';
 import { displayPath, resolveInside } from '../sandbox.js';
 import { spillIfLong } from '../spill.js';
 import { defineTool, fail, ok } from '../tool.js';
-import { toPosixRelative, walkFiles } from '../walk.js';
+import { toPosixRelative, walkFiles, type WalkEntry } from '../walk.js';
 import { Yielder } from '../yielder.js';
 
 const schema = z.object({
@@ -57,12 +57,12 @@ export const grepTool = defineTool({
     const counts = { tooLarge: 0, linked: 0, longLines: 0 };
     const yielder = new Yielder();
     let capped = false;
-    for await (const entry of walkFiles(start, ctx.signal, yielder)) {
+    for await (const entry of walkFiles(ctx.root, start, ctx.signal, yielder)) {
       // Reading through a symlink could read outside the working directory.
       if (entry.kind !== 'file') continue;
       if (!included(toPosixRelative(start, entry.absolute) || displayPath(ctx.root, entry.absolute))) continue;
       const room = LIMITS.grepMaxMatches - results.length;
-      const found = await searchFile(ctx.root, entry.absolute, regex, room, counts, ctx.signal, yielder);
+      const found = await searchFile(ctx.root, entry, regex, room, counts, ctx.signal, yielder);
       results.push(...found.lines);
       if (found.more) {
         capped = true;
@@ -99,17 +99,17 @@ interface Counts {
  */
 async function searchFile(
   root: string,
-  file: string,
+  entry: WalkEntry,
   regex: RE2JS,
   room: number,
   counts: Counts,
   signal: AbortSignal,
   yielder: Yielder,
 ): Promise<{ lines: string[]; more: boolean }> {
-  const shown = displayPath(root, file);
+  const shown = displayPath(root, entry.absolute);
   let opened;
   try {
-    opened = await openForRead(root, file, shown);
+    opened = await openForReadAt(root, entry.dir, entry.absolute, shown);
   } catch (err) {
     if (isTowerError(err) && err.code === 'path_outside_workspace') {
       counts.linked += 1;

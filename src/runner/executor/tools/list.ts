@@ -3,6 +3,7 @@ import { compareStrings, statOrNull } from '../fs-util.js';
 import { LIMITS } from '../limits.js';
 import { displayPath, resolveInside } from '../sandbox.js';
 import { defineTool, fail, ok } from '../tool.js';
+import { openDirInside, pathOfDir } from '../safe-open.js';
 import { readEntries } from '../walk.js';
 import { Yielder, sortYielding } from '../yielder.js';
 
@@ -29,7 +30,14 @@ export const listTool = defineTool({
     if (!st.isDirectory()) return fail(`${shown} is a file, not a directory; use the read tool to see it`);
 
     const yielder = new Yielder();
-    const entries = await readEntries(dir, ctx.signal, yielder);
+    // Listed through a descriptor opened component by component: a swap cannot list an outside directory.
+    const handle = await openDirInside(ctx.root, dir, false);
+    let entries;
+    try {
+      entries = await readEntries(pathOfDir(handle, dir), ctx.signal, yielder);
+    } finally {
+      await handle.close();
+    }
     if (ctx.signal.aborted) return fail('list was canceled');
     if (entries === null) return fail(`cannot read directory ${shown}`);
     if (entries.length === 0) return ok(`(${shown} is empty)`);
