@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -52,13 +52,17 @@ export function createProcessRegistry(dataDir: string): ProcessRegistry {
       ready ??= mkdir(dir, { recursive: true, mode: 0o700 });
       await ready;
       const file = path.join(dir, `${ProcessRecord.parse(record).id}.json`);
-      const handle = await open(file, 'w', 0o600);
+      // Written beside and renamed: a crash mid-write leaves the previous record whole, never a torn one
+      // that the reaper would have to discard (and so miss the command it names).
+      const temp = `${file}.tmp`;
+      const handle = await open(temp, 'w', 0o600);
       try {
         await handle.writeFile(JSON.stringify(record));
         await handle.datasync();
       } finally {
         await handle.close();
       }
+      await rename(temp, file);
     },
     async remove(id) {
       try {
@@ -83,6 +87,8 @@ export async function readProcessRecords(dataDir: string): Promise<RecordRead[]>
     throw err;
   }
   const out: RecordRead[] = [];
+  // A `.tmp` left by a crash mid-update is an unfinished copy of a record that is still there whole.
+  await Promise.all(names.filter((n) => n.endsWith('.json.tmp')).map((n) => unlink(path.join(dir, n)).catch(() => undefined)));
   for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const file = path.join(dir, name);
     try {
