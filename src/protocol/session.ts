@@ -21,6 +21,13 @@ export const Permissions = z.object({
 });
 export type Permissions = z.infer<typeof Permissions>;
 
+/**
+ * How bash is contained: `bwrap` requires bubblewrap (a call fails when it does not work here), `none` runs
+ * commands directly, `auto` uses bwrap when it works on the machine and says so in the log when not.
+ */
+export const SandboxMode = z.enum(['auto', 'bwrap', 'none']);
+export type SandboxMode = z.infer<typeof SandboxMode>;
+
 export const Session = z.object({
   id: z.string(),
   title: z.string(),
@@ -36,5 +43,9 @@ export const Session = z.object({
   message_count: z.number().int().nonnegative(),
   status: SessionStatus,
   last_event_seq: z.number().int().nonnegative(),
+  /** Per-session override of the server's `sandbox` setting. */
+  sandbox: SandboxMode.optional(),
+  /** Let sandboxed commands use the network (default: off). */
+  network: z.boolean().optional(),
 });
 export type Session = z.infer<typeof Session>;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
 import { Permissions } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
+import { ExecutorConfig } from '../runner/index.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -22,6 +23,7 @@ export const ConfigFile = z
     /** Serve `/metrics` without the token (for a scraper on a trusted network). */
     metrics_public: z.boolean().optional(),
   })
+  .merge(ExecutorConfig) // sandbox, network, tool_env
   .passthrough();
 export type ConfigFile = z.infer<typeof ConfigFile>;
 

@@ -18,7 +18,7 @@ import { SessionManager } from '../core/sessions/index.js';
 import type { ToolExecutor } from '../core/tools/types.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
-import { createLocalExecutor } from '../runner/executor/index.js';
+import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
@@ -112,6 +112,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       tokenFile = made.file;
     }
     mkdirSync(config.dataDir, { recursive: true });
+    await reapOrphanedCommands(config.dataDir, logger); // before recovery, so no orphan acts after it
     const metrics = new Metrics({ public: config.metricsPublic === true });
     undo.push(async () => metrics.close());
     const store = metrics.store(openSqliteStore(path.join(config.dataDir, 'tower.db')));
@@ -122,7 +123,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       store,
       log,
       stepper: metrics.stepper(new AiSdkStepper(registry)),
-      executor: metrics.executor(overrides.executor ?? createLocalExecutor()),
+      executor: metrics.executor(overrides.executor ?? createServerExecutor({ dataDir: config.dataDir, config: config.file, logger })),
       models: registry,
       titler: (model, first, signal) => generateTitle(registry, model, first, signal),
       logger,

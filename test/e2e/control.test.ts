@@ -165,6 +165,7 @@ describe('interrupt', () => {
 
   it('during a long bash: kills the process tree, records a result for the call, session usable', async () => {
     t = await startTestTower({
+      sandbox: 'none', // the test checks host pids; inside bwrap `$$` is a pid of the sandbox's namespace
       script: echoScript((r) =>
         lastUser(r) === 'run' && r.messages.length === 1
           ? { text: 'Running.', tool_calls: [{ name: 'bash', args: { command: 'echo $$ > pids; sleep 60 & echo $! >> pids; sleep 60' } }] }

@@ -37,6 +37,8 @@ export interface TestTowerOptions {
   token?: string;
   pingMs?: number;
   port?: number;
+  /** Config-file `sandbox` (default: the server's, `auto`). */
+  sandbox?: 'auto' | 'bwrap' | 'none';
 }
 
 export function fakeModelsConfig(fake: FakeModelServer): { config: ModelsConfigInput; model: string } {
@@ -62,6 +64,7 @@ export async function startTestTower(opts: TestTowerOptions = {}): Promise<TestT
     { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, ...(opts.token ? { token: opts.token } : {}) },
     {},
   );
+  if (opts.sandbox) config.file = { ...config.file, sandbox: opts.sandbox };
   const tower = await startTower(config, { models, env: {}, logger: silentLogger, ...(opts.pingMs ? { pingMs: opts.pingMs } : {}) });
   const client = new TowerClient({ url: tower.url, ...(opts.token ? { token: opts.token } : {}) });
   let stopped = false;

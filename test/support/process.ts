@@ -25,12 +25,20 @@ export interface TowerProcess {
 }
 
 /** `tower serve` in a real child process, pointed at a fake model server through a config file. */
-export async function spawnTower(opts: { dataDir: string; workDir: string; fake: FakeModelServer; port?: number }): Promise<TowerProcess> {
+export async function spawnTower(opts: {
+  dataDir: string;
+  workDir: string;
+  fake: FakeModelServer;
+  port?: number;
+  /** Extra config-file keys (sandbox, tool_env...). */
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+}): Promise<TowerProcess> {
   const configFile = path.join(opts.dataDir, 'test-config.json');
-  writeFileSync(configFile, JSON.stringify(fakeModelsConfig(opts.fake).config));
+  writeFileSync(configFile, JSON.stringify({ ...fakeModelsConfig(opts.fake).config, ...opts.config }));
   const proc = spawnCli(
     ['serve', '--port', String(opts.port ?? 0), '--data-dir', opts.dataDir, '--config', configFile],
-    { TOWER_WORKING_DIR: opts.workDir },
+    { TOWER_WORKING_DIR: opts.workDir, ...opts.env },
   );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));

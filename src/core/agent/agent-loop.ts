@@ -2,7 +2,7 @@ import type { ConversationMessage, ToolCallPart } from '../../protocol/conversat
 import type { StopReason } from '../../protocol/events.js';
 import type { Logger } from '../logger.js';
 import type { ModelStepper, StepUsage } from '../models/types.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolContext, ToolExecutor } from '../tools/types.js';
 import { runToolCalls, type ToolGate } from './tool-calls.js';
 import type { TurnWriter } from './turn-writer.js';
 
@@ -51,6 +51,8 @@ export interface TurnInput {
   totals: { input_tokens: number; output_tokens: number; cost: number };
   /** A message still to be written with the turn's last event (the partial text of an interrupted step). */
   carry?: ConversationMessage;
+  /** The session's executor settings (sandbox, network, env), passed to every tool call. */
+  toolContext?: Pick<ToolContext, 'sandbox' | 'network' | 'env'>;
 }
 
 interface StepOutcome {

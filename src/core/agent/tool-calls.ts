@@ -71,6 +71,7 @@ async function execute(executor: ToolExecutor, input: TurnInput, call: ToolCallP
     return await target.execute(
       { id: call.id, name: call.name, args: call.args },
       {
+        ...input.toolContext,
         workingDir: input.workingDir,
         signal,
         onOutput: (stream, data) => {

@@ -1,3 +1,4 @@
+import type { SandboxMode } from '../../protocol/session.js';
 import type { ToolSpec } from '../models/types.js';
 
 export interface ToolCallRequest {
@@ -12,6 +13,12 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Streams partial output (bash stdout/stderr) while the tool runs. */
   onOutput?: (stream: 'stdout' | 'stderr', data: string) => void;
+  /** The session's sandbox mode; overrides the executor's default (from config). */
+  sandbox?: SandboxMode;
+  /** The session allows sandboxed commands network access; overrides the executor's default. */
+  network?: boolean;
+  /** Variables the session passes to commands explicitly (secret-looking names are still dropped). */
+  env?: Record<string, string>;
 }
 
 export interface ToolResult {

@@ -1,7 +1,11 @@
 import type { ToolSpec } from '../../core/models/types.js';
 import type { ToolCallRequest, ToolContext, ToolExecutor, ToolResult } from '../../core/tools/types.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
+import type { SandboxMode } from '../../protocol/session.js';
+import { MemoryProcessRegistry, type ProcessRegistry } from '../process-registry.js';
+import type { RunnerLogger } from '../reap.js';
 import { realWorkingDir } from './sandbox.js';
+import { toolEnvironment } from './tool-env.js';
 import { fail } from './tool.js';
 import type { BuiltinTool } from './tool.js';
 import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, type BuiltinToolName } from './tools/index.js';
@@ -9,6 +13,19 @@ import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, type BuiltinToolName } from './tools
 export interface LocalExecutorOptions {
   /** Offer only these tools (in this order); default: all built-in tools. */
   tools?: readonly BuiltinToolName[];
+  /** Where running commands are recorded for crash recovery; default: in memory only. */
+  processes?: ProcessRegistry;
+  /** Default sandbox mode (a session may override it); default `auto`. */
+  sandbox?: SandboxMode;
+  /** Default network access inside the sandbox; default off. */
+  network?: boolean;
+  /** Names of variables passed from `envSource` to commands besides the base set (config `tool_env`). */
+  envAllow?: readonly string[];
+  /** Where command variables come from; default `process.env`. */
+  envSource?: NodeJS.ProcessEnv;
+  /** Paths hidden from sandboxed commands (the data dir with the token and database). */
+  hide?: readonly string[];
+  logger?: RunnerLogger;
 }
 
 /**
@@ -21,6 +38,7 @@ export interface LocalExecutorOptions {
 export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecutor {
   const byName = new Map<string, BuiltinTool>(BUILTIN_TOOLS.map((tool) => [tool.name, tool]));
   const names = opts.tools ?? BUILTIN_TOOL_NAMES;
+  const registry = opts.processes ?? new MemoryProcessRegistry();
   const enabled = new Map<string, BuiltinTool>();
   for (const name of names) {
     const tool = byName.get(name);
@@ -43,7 +61,15 @@ export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecut
       if (ctx.signal.aborted) return fail(`${call.name} was canceled before it started`);
       try {
         const root = await realWorkingDir(ctx.workingDir);
-        return await tool.run(call.args, { ...ctx, root, callId: call.id });
+        const commands = {
+          registry,
+          sandbox: ctx.sandbox ?? opts.sandbox ?? 'auto',
+          network: ctx.network ?? opts.network ?? false,
+          hide: opts.hide ?? [],
+          env: toolEnvironment(opts.envSource ?? process.env, opts.envAllow, ctx.env),
+          ...(opts.logger ? { logger: opts.logger } : {}),
+        };
+        return await tool.run(call.args, { ...ctx, root, callId: call.id, commands });
       } catch (err) {
         return fail(describeFailure(call.name, err));
       }

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { LIMITS } from './limits.js';
 
 /** The `code` of a Node system error (`ENOENT`, `EACCES`...), if it is one. */
@@ -24,22 +24,10 @@ export function looksBinary(head: Uint8Array): boolean {
   return head.subarray(0, LIMITS.binarySniffBytes).includes(0);
 }
 
-/** Reads only the leading bytes, so checking a large file costs one small read. */
-export async function isBinaryFile(absolute: string): Promise<boolean> {
-  const handle = await open(absolute, 'r');
-  try {
-    const head = new Uint8Array(LIMITS.binarySniffBytes);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return looksBinary(head.subarray(0, bytesRead));
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Cuts a line to `max` characters and says how long it was, so the model knows text is missing. */
-export function cutLine(line: string, max: number): string {
-  if (line.length <= max) return line;
-  return `${line.slice(0, max)} … [line cut: ${line.length} chars]`;
+export function cutLine(line: string, max: number, fullLength = line.length): string {
+  if (fullLength <= max) return line;
+  return `${line.slice(0, max)} … [line cut: ${fullLength} chars]`;
 }
 
 /** Locale-independent ordering, so listings are identical on every runner. */

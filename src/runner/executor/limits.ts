@@ -20,6 +20,8 @@ export const LIMITS = {
   grepMaxMatches: 500,
   /** grep: a matching line is cut to this many characters in the result. */
   grepMaxLineChars: 500,
+  /** grep: a longer line is searched only in its first this-many characters (bounded memory and time). */
+  grepMaxScanLineChars: 64 * 1024,
   /** grep: larger files are skipped (and counted in a note) rather than loaded whole. */
   grepMaxFileBytes: 10 * 1024 * 1024,
   /** bash: seconds, when `timeout` is not given. */

@@ -19,9 +19,9 @@ import { errnoCode } from './fs-util.js';
  * - Callers must use the returned real path, not the user's string: `..` is normalised lexically before
  *   resolution, so the returned path is the one that was checked.
  *
- * Limits: this is a path check, not an OS sandbox. A symlink created between the check and the use (by a
- * concurrent `bash` call, say) is not caught, and `bash` itself can touch anything the user running Tower
- * can.
+ * Limits: this is a path check. A symlink created between the check and the use (by a concurrent `bash`
+ * call, say) is caught by safe-open.ts, which opens by descriptor; `bash` is contained by the OS sandbox
+ * (bwrap.ts), or not at all with `sandbox: none`.
  */
 
 /** Symlink hops followed by hand for dangling links, like the kernel's own limit. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { LIMITS, OUTPUTS_DIR } from './limits.js';
+import { writeInside } from './safe-open.js';
 import { displayPath, resolveInside } from './sandbox.js';
 
 /**
@@ -17,8 +16,7 @@ export async function spillIfLong(text: string, root: string, callId: string): P
   try {
     // Through the sandbox like any other write: a `.tower` symlink pointing outside must not redirect it.
     const file = await resolveInside(root, `${OUTPUTS_DIR}/${fileStem(callId)}.txt`);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, text, 'utf8');
+    await writeInside(root, file, text);
     const filePath = displayPath(root, file);
     return [
       preview,

@@ -31,11 +31,11 @@ export function callTool(
   workingDir: string,
   name: string,
   args: unknown,
-  extra: Partial<Pick<ToolContext, 'signal' | 'onOutput'>> & { id?: string } = {},
+  extra: Partial<Omit<ToolContext, 'workingDir'>> & { id?: string } = {},
 ): Promise<ToolResult> {
   callCounter += 1;
-  const ctx: ToolContext = { workingDir, signal: extra.signal ?? new AbortController().signal };
-  if (extra.onOutput) ctx.onOutput = extra.onOutput;
+  const { id: _id, ...rest } = extra;
+  const ctx: ToolContext = { ...rest, workingDir, signal: extra.signal ?? new AbortController().signal };
   return executor.execute({ id: extra.id ?? `call_${callCounter}`, name, args }, ctx);
 }
 

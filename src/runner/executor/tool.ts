@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { ToolSpec } from '../../core/models/types.js';
 import type { ToolContext, ToolResult } from '../../core/tools/types.js';
+import type { SandboxMode } from '../../protocol/session.js';
+import type { ProcessRegistry } from '../process-registry.js';
+import type { RunnerLogger } from '../reap.js';
 
 /** What a built-in tool gets besides its arguments. */
 export interface ToolRunContext extends ToolContext {
@@ -8,6 +11,19 @@ export interface ToolRunContext extends ToolContext {
   root: string;
   /** The model's tool-call id; names spilled output files so they can be traced back to the call. */
   callId: string;
+  /** How commands are run: resolved from the executor's options and the session's overrides. */
+  commands: CommandSettings;
+}
+
+export interface CommandSettings {
+  registry: ProcessRegistry;
+  sandbox: SandboxMode;
+  network: boolean;
+  /** Paths bash must not see (the server's data dir). */
+  hide: readonly string[];
+  /** The complete, already filtered environment for commands. */
+  env: Record<string, string>;
+  logger?: RunnerLogger;
 }
 
 /** A built-in tool with its arguments already type-erased: the executor hands it whatever the model sent. */

@@ -5,7 +5,7 @@ import { createLocalExecutor } from '../executor.js';
 import { LIMITS } from '../limits.js';
 import { callTool, isRunning, makeWorkspace, type Workspace } from '../test-support.js';
 
-const executor = createLocalExecutor();
+const executor = createLocalExecutor({ sandbox: 'none' });
 let ws: Workspace;
 beforeEach(async () => {
   ws = await makeWorkspace();

@@ -4,9 +4,11 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { compareStrings, statOrNull } from '../fs-util.js';
 import { LIMITS } from '../limits.js';
+import { pathOfDir } from '../safe-open.js';
 import { displayPath, resolveInside } from '../sandbox.js';
 import { defineTool, fail, ok } from '../tool.js';
 import { toPosixRelative, walkFiles } from '../walk.js';
+import { Yielder, sortYielding } from '../yielder.js';
 
 const schema = z.object({
   pattern: z
@@ -48,18 +50,21 @@ export const globTool = defineTool({
 
     const isMatch = picomatch(pattern, { dot: true });
     const matches: { shown: string; mtimeMs: number }[] = [];
-    for await (const entry of walkFiles(walkStart, ctx.signal)) {
+    const yielder = new Yielder();
+    for await (const entry of walkFiles(ctx.root, walkStart, ctx.signal, yielder)) {
       const rel = toPosixRelative(walkStart, entry.absolute);
       const candidate = base === '' ? rel : rel === '' ? base : `${base}/${rel}`;
       if (!isMatch(candidate)) continue;
-      const st = await lstat(entry.absolute);
+      // Through the open directory, not the path: a swapped parent must not report an outside file's time.
+      const st = await lstat(path.join(pathOfDir(entry.dir, path.dirname(entry.absolute)), path.basename(entry.absolute))).catch(() => null);
+      if (st === null) continue; // vanished meanwhile
       matches.push({ shown: displayPath(ctx.root, entry.absolute), mtimeMs: st.mtimeMs });
     }
     if (ctx.signal.aborted) return fail('glob was canceled');
     if (matches.length === 0) return ok(`no files match ${pattern}`);
 
-    matches.sort((a, b) => b.mtimeMs - a.mtimeMs || compareStrings(a.shown, b.shown));
-    const shown = matches.slice(0, LIMITS.globMaxResults).map((m) => m.shown);
+    const sorted = await sortYielding(matches, (a, b) => b.mtimeMs - a.mtimeMs || compareStrings(a.shown, b.shown), yielder);
+    const shown = sorted.slice(0, LIMITS.globMaxResults).map((m) => m.shown);
     let text = shown.join('\n');
     if (matches.length > shown.length) {
       text += `\n\n[${matches.length - shown.length} more files not shown (${matches.length} matched); narrow the pattern or path]`;

@@ -1,9 +1,11 @@
-import { readdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { compareStrings, statOrNull } from '../fs-util.js';
 import { LIMITS } from '../limits.js';
 import { displayPath, resolveInside } from '../sandbox.js';
 import { defineTool, fail, ok } from '../tool.js';
+import { openDirInside, pathOfDir } from '../safe-open.js';
+import { readEntries } from '../walk.js';
+import { Yielder, sortYielding } from '../yielder.js';
 
 const schema = z.object({
   path: z
@@ -27,13 +29,25 @@ export const listTool = defineTool({
     if (st === null) return fail(`directory not found: ${shown}`);
     if (!st.isDirectory()) return fail(`${shown} is a file, not a directory; use the read tool to see it`);
 
-    const entries = await readdir(dir, { withFileTypes: true });
+    const yielder = new Yielder();
+    // Listed through a descriptor opened component by component: a swap cannot list an outside directory.
+    const handle = await openDirInside(ctx.root, dir, false);
+    let entries;
+    try {
+      entries = await readEntries(pathOfDir(handle, dir), ctx.signal, yielder);
+    } finally {
+      await handle.close();
+    }
+    if (ctx.signal.aborted) return fail('list was canceled');
+    if (entries === null) return fail(`cannot read directory ${shown}`);
     if (entries.length === 0) return ok(`(${shown} is empty)`);
     // Symlinks are marked rather than followed: following one would report on whatever it points to,
     // possibly outside the working directory.
-    const names = entries
-      .map((e) => (e.isDirectory() ? `${e.name}/` : e.isSymbolicLink() ? `${e.name}@` : e.name))
-      .sort(compareStrings);
+    const names = await sortYielding(
+      entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.isSymbolicLink() ? `${e.name}@` : e.name)),
+      compareStrings,
+      yielder,
+    );
     const shownNames = names.slice(0, LIMITS.listMaxEntries);
     let text = shownNames.join('\n');
     if (names.length > shownNames.length) {

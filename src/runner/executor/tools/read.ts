@@ -1,8 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import type { FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
-import { cutLine, isBinaryFile, statOrNull } from '../fs-util.js';
+import { cutLine, errnoCode, looksBinary } from '../fs-util.js';
 import { LIMITS } from '../limits.js';
+import { readLines } from '../line-reader.js';
+import { openForRead } from '../safe-open.js';
 import { displayPath, resolveInside } from '../sandbox.js';
 import { defineTool, fail, ok } from '../tool.js';
 
@@ -36,17 +37,30 @@ export const readTool = defineTool({
   async run(args, ctx) {
     const file = await resolveInside(ctx.root, args.path);
     const shown = displayPath(ctx.root, file);
-    const st = await statOrNull(file);
-    if (st === null) return fail(`file not found: ${shown}`);
-    if (st.isDirectory()) return fail(`${shown} is a directory, not a file; use the list tool to see its entries`);
-    if (!st.isFile()) return fail(`${shown} is not a regular file`);
-    if (await isBinaryFile(file)) {
-      return fail(`${shown} looks like a binary file (it has a NUL byte in its first 8 KB); read only shows text`);
+    let opened;
+    try {
+      opened = await openForRead(ctx.root, file, shown);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return fail(`file not found: ${shown}`);
+      throw err;
     }
-
+    const { handle, stats } = opened;
+    let page: Page;
     const offset = args.offset ?? 1;
-    const limit = args.limit ?? LIMITS.readDefaultLines;
-    const page = await readPage(file, offset, limit);
+    try {
+      if (stats.isDirectory()) return fail(`${shown} is a directory, not a file; use the list tool to see its entries`);
+      if (!stats.isFile()) return fail(`${shown} is not a regular file`);
+      const head = new Uint8Array(LIMITS.binarySniffBytes);
+      const { bytesRead } = await handle.read(head, 0, head.length, 0);
+      if (looksBinary(head.subarray(0, bytesRead))) {
+        return fail(`${shown} looks like a binary file (it has a NUL byte in its first 8 KB); read only shows text`);
+      }
+      page = await readPage(handle, offset, args.limit ?? LIMITS.readDefaultLines, ctx.signal);
+    } finally {
+      await handle.close();
+    }
+    if (ctx.signal.aborted) return fail('read was canceled');
 
     if (page.totalLines === 0 && !page.more) return ok(`(${shown} is empty)`);
     if (page.lines.length === 0) {
@@ -72,35 +86,32 @@ interface Page {
   charCapHit: boolean;
 }
 
-/** Streams the file line by line, so reading a window of a huge file never loads all of it. */
-async function readPage(file: string, offset: number, limit: number): Promise<Page> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const reader = createInterface({ input: stream, crlfDelay: Infinity });
+/**
+ * Streams the file line by line with each line capped while it is read, so neither a huge file nor a huge
+ * single line is ever held in memory.
+ */
+async function readPage(handle: FileHandle, offset: number, limit: number, signal: AbortSignal): Promise<Page> {
   const lines: string[] = [];
   let lineNo = 0;
   let chars = 0;
   let more = false;
   let charCapHit = false;
-  try {
-    for await (const line of reader) {
-      lineNo += 1;
-      if (lineNo < offset) continue;
-      if (lines.length >= limit) {
-        more = true;
-        break;
-      }
-      const formatted = `${String(lineNo).padStart(6, ' ')}\t${cutLine(line, LIMITS.maxLineChars)}`;
-      if (lines.length > 0 && chars + formatted.length > LIMITS.readMaxChars) {
-        charCapHit = true;
-        more = true;
-        break;
-      }
-      lines.push(formatted);
-      chars += formatted.length + 1;
+  for await (const line of readLines(handle, LIMITS.maxLineChars + 1)) {
+    if (signal.aborted) break;
+    lineNo += 1;
+    if (lineNo < offset) continue;
+    if (lines.length >= limit) {
+      more = true;
+      break;
     }
-  } finally {
-    reader.close();
-    stream.destroy();
+    const formatted = `${String(lineNo).padStart(6, ' ')}\t${cutLine(line.text, LIMITS.maxLineChars, line.length)}`;
+    if (lines.length > 0 && chars + formatted.length > LIMITS.readMaxChars) {
+      charCapHit = true;
+      more = true;
+      break;
+    }
+    lines.push(formatted);
+    chars += formatted.length + 1;
   }
   return { lines, totalLines: lineNo, more, charCapHit };
 }

@@ -1,0 +1,31 @@
+import type { ToolExecutor } from '../core/tools/types.js';
+import { SandboxMode } from '../protocol/session.js';
+import { z } from 'zod';
+import { createLocalExecutor } from './executor/executor.js';
+import { ENV_NAME } from './executor/tool-env.js';
+import { createProcessRegistry } from './process-registry.js';
+import type { RunnerLogger } from './reap.js';
+
+/** The config-file keys the executor reads (the server's ConfigFile declares the same three). */
+export const ExecutorConfig = z.object({
+  sandbox: SandboxMode.optional(),
+  network: z.boolean().optional(),
+  tool_env: z.array(z.string().regex(ENV_NAME, 'must be an environment variable name')).optional(),
+});
+export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
+
+/**
+ * The executor a server uses: commands recorded under `<dataDir>/procs` (reaped at the next start), the
+ * data dir hidden from sandboxed commands, and sandbox, network and environment from the config file.
+ */
+export function createServerExecutor(opts: { dataDir: string; config: ExecutorConfig; logger: RunnerLogger }): ToolExecutor {
+  const config = ExecutorConfig.parse(opts.config);
+  return createLocalExecutor({
+    processes: createProcessRegistry(opts.dataDir),
+    sandbox: config.sandbox ?? 'auto',
+    network: config.network ?? false,
+    envAllow: config.tool_env ?? [],
+    hide: [opts.dataDir],
+    logger: opts.logger,
+  });
+}
