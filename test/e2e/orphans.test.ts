@@ -17,7 +17,8 @@ afterEach(async () => {
 function runningRecord(dataDir: string): ProcessRecord | undefined {
   const dir = path.join(dataDir, 'procs');
   if (!existsSync(dir)) return undefined;
-  for (const name of readdirSync(dir)) {
+  // Only whole records: a `.json.tmp` may be caught half-written (the registry renames it into place).
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
     const record = ProcessRecord.parse(JSON.parse(readFileSync(path.join(dir, name), 'utf8')));
     if (record.pid !== undefined) return record;
   }
