@@ -152,11 +152,12 @@ export const ListInboxParams = z
   })
   .strict();
 export const InboxSendParams = NewInboxMessage;
-export const InboxMessageParam = z.object({ id: Id }).strict();
+/** `inbox`, when given, must be the message's inbox (HTTP paths name it). */
+export const InboxMessageParam = z.object({ id: Id, inbox: Id.optional() }).strict();
 export const InboxReplyParams = z
-  .object({ id: Id, from_agent: Id.default('human'), title: Text(500).optional(), payload: z.string().min(1).max(100_000) })
+  .object({ id: Id, inbox: Id.optional(), from_agent: Id.default('human'), title: Text(500).optional(), payload: z.string().min(1).max(100_000) })
   .strict();
-export const InboxStatusParams = z.object({ id: Id, status: InboxStatus }).strict();
+export const InboxStatusParams = z.object({ id: Id, inbox: Id.optional(), status: InboxStatus }).strict();
 
 export const HandoffParams = z
   .object({

@@ -90,19 +90,23 @@ export class MessagingService {
     return this.store.listInbox(inbox, opts);
   }
 
-  async getInbox(id: string): Promise<InboxMessage> {
+  /** Throws `not_found` for an unknown id, or when `inbox` is given and the message is not in it. */
+  async getInbox(id: string, inbox?: string): Promise<InboxMessage> {
     const m = await this.store.getInboxMessage(id);
-    if (!m) throw new TowerError('not_found', `No inbox message with id "${id}"`);
+    if (!m || (inbox !== undefined && m.to_inbox !== inbox)) {
+      throw new TowerError('not_found', `No inbox message with id "${id}"${inbox === undefined ? '' : ` in inbox "${inbox}"`}`);
+    }
     return m;
   }
 
   /** Returns the message and marks it read (an archived one stays archived). */
-  async readInbox(id: string): Promise<InboxMessage> {
-    const m = await this.getInbox(id);
+  async readInbox(id: string, inbox?: string): Promise<InboxMessage> {
+    const m = await this.getInbox(id, inbox);
     return m.status === 'unread' ? this.store.setInboxStatus(id, 'read') : m;
   }
 
-  setInboxStatus(id: string, status: InboxStatus): Promise<InboxMessage> {
+  async setInboxStatus(id: string, status: InboxStatus, inbox?: string): Promise<InboxMessage> {
+    if (inbox !== undefined) await this.getInbox(id, inbox);
     return this.store.setInboxStatus(id, status);
   }
 
@@ -110,8 +114,8 @@ export class MessagingService {
    * Answers an inbox message: the response goes to the inbox of whoever sent it, under the same
    * correlation id (the original's message_id when it had none), and the original is marked read.
    */
-  async replyInbox(id: string, reply: { from_agent: string; payload: string; title?: string }): Promise<InboxMessage> {
-    const original = await this.getInbox(id);
+  async replyInbox(id: string, reply: { from_agent: string; payload: string; title?: string }, inbox?: string): Promise<InboxMessage> {
+    const original = await this.getInbox(id, inbox);
     const response = await this.store.insertInboxMessage({
       correlation_id: original.correlation_id ?? original.message_id,
       from_agent: reply.from_agent,

@@ -4,6 +4,7 @@ import type { HttpDeps } from './deps.js';
 import { bearerAuth } from './auth.js';
 import { errorJson, onError, validationError } from './errors.js';
 import { registerControlRoutes } from './routes/control.js';
+import { registerMessagingRoutes } from './routes/messaging.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
@@ -41,6 +42,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerSessionRoutes(app, deps);
   registerTurnRoutes(app, deps);
   registerControlRoutes(app, deps);
+  registerMessagingRoutes(app, deps);
 
   app.doc('/openapi.json', {
     openapi: '3.0.3',

@@ -1,0 +1,187 @@
+import type { RawData, WebSocket } from 'ws';
+import { isCommandName, type CommandName } from '../../protocol/commands.js';
+import type { CommandService } from '../../core/commands/index.js';
+import { toErrorBody } from '../../core/commands/index.js';
+import type { Logger } from '../../core/logger.js';
+import { tokenMatches } from '../http/auth.js';
+import { errorFrame, frame, isFailure, parseInbound, type HubErrorCode, type Inbound, type Topic } from './frames.js';
+import { COMMAND_OPS, type HubOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import type { Subscriptions } from './subscriptions.js';
+
+const CLOSE_TOO_BIG = 1009;
+const CLOSE_POLICY = 1008;
+
+/**
+ * One hub client. Holds only connection bookkeeping (auth, subscriptions, topics, rate window, backlog);
+ * everything it does goes through the core services, like an HTTP request.
+ */
+export class HubConnection {
+  readonly outbox: Outbox;
+  closed = false;
+  authenticated: boolean;
+  clientId: string | undefined;
+  lastSeen = Date.now();
+  readonly topics = new Set<Topic>();
+  /** Subscriptions by key (`thread:<id>` or `session:<id>`). */
+  readonly subs = new Map<string, { close(): void }>();
+  private windowStart = 0;
+  private windowCount = 0;
+  private readonly latest = new Map<string, string>();
+  private overflow: string[] = [];
+  private authTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger },
+    init: { authenticated: boolean; clientId?: string },
+  ) {
+    this.outbox = new Outbox(ws, deps.options.backlogLimit);
+    this.outbox.onRoom = () => this.flush();
+    this.authenticated = init.authenticated;
+    this.clientId = init.clientId;
+    if (!this.authenticated) {
+      this.authTimer = setTimeout(() => this.fail('UNAUTHORIZED', 'no auth frame in time', CLOSE_POLICY), deps.options.authTimeoutMs);
+      this.authTimer.unref();
+    }
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.lastSeen = Date.now()));
+    ws.on('close', () => this.dispose());
+    ws.on('error', () => this.dispose());
+  }
+
+  send(text: string): void {
+    this.outbox.send(text);
+  }
+
+  error(code: HubErrorCode, message: string, extra?: Record<string, unknown>): void {
+    this.send(errorFrame(code, message, extra));
+  }
+
+  /** A state frame (telemetry, thread_state) keyed by what it describes: a backed-up reader gets the latest only. */
+  sendState(key: string, text: string): void {
+    if (this.outbox.full || this.latest.size > 0) this.latest.set(key, text);
+    else this.send(text);
+  }
+
+  /** A broadcast frame that cannot be re-read from the store: kept (bounded) while the reader is backed up. */
+  sendBroadcast(text: string): void {
+    if (!this.outbox.full && this.overflow.length === 0) return this.send(text);
+    this.overflow.push(text);
+    if (this.overflow.length > this.deps.options.broadcastBacklogLimit) {
+      this.overflow = [];
+      this.fail('RATE_LIMITED', 'too far behind on broadcast topics; reconnect and resubscribe', CLOSE_POLICY);
+    }
+  }
+
+  fail(code: HubErrorCode, message: string, closeCode: number): void {
+    if (this.closed) return;
+    this.error(code, message);
+    this.ws.close(closeCode, code);
+    this.dispose();
+  }
+
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    for (const sub of this.subs.values()) sub.close();
+    this.subs.clear();
+    this.outbox.close();
+    this.deps.subscriptions.forget(this);
+  }
+
+  private flush(): void {
+    for (const [key, text] of this.latest) {
+      if (this.outbox.full) return;
+      this.latest.delete(key);
+      this.send(text);
+    }
+    let i = 0;
+    while (i < this.overflow.length && !this.outbox.full) this.send(this.overflow[i++] as string);
+    this.overflow = i === this.overflow.length ? [] : this.overflow.slice(i);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    this.lastSeen = Date.now();
+    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+    if (bytes > this.deps.options.maxFrameBytes) {
+      this.fail('FRAME_TOO_LARGE', `frames are limited to ${this.deps.options.maxFrameBytes} bytes`, CLOSE_TOO_BIG);
+      return;
+    }
+    if (!this.admit()) return;
+    if (isBinary) return this.error('PARSE_ERROR', 'binary frames are not supported; send JSON text');
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const parsed = parseInbound(text);
+    if (isFailure(parsed)) {
+      if (!this.authenticated) return this.fail('UNAUTHORIZED', 'authenticate first: {"type":"auth","data":{"token":…}}', CLOSE_POLICY);
+      return this.error(parsed.error, parsed.message, parsed.request_id ? { request_id: parsed.request_id } : {});
+    }
+    if (!this.authenticated && parsed.type !== 'auth') {
+      return this.fail('UNAUTHORIZED', 'authenticate first: {"type":"auth","data":{"token":…}}', CLOSE_POLICY);
+    }
+    this.dispatch(parsed);
+  }
+
+  /** Fixed one-second window; frames past the limit get one RATE_LIMITED per window and are not processed. */
+  private admit(): boolean {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount++;
+    if (this.windowCount <= this.deps.options.framesPerSecond) return true;
+    if (this.windowCount === this.deps.options.framesPerSecond + 1) {
+      this.error('RATE_LIMITED', `at most ${this.deps.options.framesPerSecond} frames per second; frames beyond it are not processed`);
+    }
+    return false;
+  }
+
+  private dispatch(f: Inbound): void {
+    const subs = this.deps.subscriptions;
+    switch (f.type) {
+      case 'ping':
+        return this.send(frame('pong'));
+      case 'pong':
+        return;
+      case 'auth':
+        return this.auth(f.data);
+      case 'subscribe':
+        return void subs.subscribe(this, f.data);
+      case 'unsubscribe':
+        return subs.unsubscribe(this, f.data);
+      case 'ack':
+        return void subs.ack(this, f.data);
+      case 'command':
+        return void this.command(f.data);
+    }
+  }
+
+  private auth(data: { token?: string | undefined; client_id?: string | undefined }): void {
+    const { token } = this.deps.options;
+    if (!this.authenticated && token && (data.token === undefined || !tokenMatches(token, data.token))) {
+      return this.fail('UNAUTHORIZED', 'wrong or missing token', CLOSE_POLICY);
+    }
+    this.authenticated = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    if (data.client_id) this.clientId = data.client_id;
+    this.send(frame('authenticated', { ...(this.clientId ? { client_id: this.clientId } : {}) }));
+  }
+
+  private async command(data: { request_id: string; op: string; [k: string]: unknown }): Promise<void> {
+    const { request_id, op, ...params } = data;
+    const name: CommandName | undefined = Object.hasOwn(COMMAND_OPS, op)
+      ? COMMAND_OPS[op as keyof typeof COMMAND_OPS]
+      : isCommandName(op) ? op : undefined;
+    if (!name) return this.error('INVALID_COMMAND', `unknown op "${op.slice(0, 100)}"`, { request_id });
+    try {
+      const result = await this.deps.commands.execute(name, params);
+      this.send(frame('reply', { request_id, ok: true, result }));
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'TowerError')) this.deps.logger.error({ err, op }, 'hub command failed');
+      this.send(frame('reply', { request_id, ok: false, error: toErrorBody(err) }));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type { WebSocket } from 'ws';
+
+/**
+ * The send side of one connection. It counts frames handed to the socket and not yet written out (the
+ * unsent backlog); producers that can catch up from the store wait for room instead of queueing, so a
+ * reader that stops costs at most `limit` frames of memory. The oldest unsent frame's age is the write
+ * wait the hub checks.
+ */
+export class Outbox {
+  private pending = 0;
+  private readonly sentAt: number[] = [];
+  private head = 0;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+  private readonly onDone = (): void => {
+    this.pending--;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.sentAt.length) {
+      this.sentAt.splice(0, this.head);
+      this.head = 0;
+    }
+    if (this.waiters.length > 0 && this.pending <= this.limit / 2) this.wake();
+  };
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly limit: number,
+  ) {}
+
+  get backlog(): number {
+    return this.pending;
+  }
+
+  get full(): boolean {
+    return this.pending >= this.limit;
+  }
+
+  /** Age in ms of the oldest frame not yet written, 0 when none waits. */
+  oldestWaitMs(now: number): number {
+    return this.pending > 0 ? now - (this.sentAt[this.head] ?? now) : 0;
+  }
+
+  send(text: string): void {
+    if (this.closed) return;
+    this.pending++;
+    this.sentAt.push(Date.now());
+    this.ws.send(text, this.onDone);
+  }
+
+  /** Resolves once the backlog is down to half the limit (or the connection closed). */
+  room(): Promise<void> {
+    if (this.closed || !this.full) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Called whenever there is room again (for coalesced state frames). */
+  onRoom: (() => void) | undefined;
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+    this.onRoom?.();
+  }
+}
