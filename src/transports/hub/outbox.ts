@@ -8,6 +8,8 @@ import type { WebSocket } from 'ws';
  */
 export class Outbox {
   private pending = 0;
+  /** Highest backlog seen (diagnostics, and tests pinning the memory bound). */
+  maxBacklog = 0;
   private readonly sentAt: number[] = [];
   private head = 0;
   private waiters: (() => void)[] = [];
@@ -43,6 +45,7 @@ export class Outbox {
   send(text: string): void {
     if (this.closed) return;
     this.pending++;
+    if (this.pending > this.maxBacklog) this.maxBacklog = this.pending;
     this.sentAt.push(Date.now());
     this.ws.send(text, this.onDone);
   }
