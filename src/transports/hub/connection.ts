@@ -22,18 +22,18 @@ export class HubConnection {
   authenticated: boolean;
   clientId: string | undefined;
   lastSeen = Date.now();
-  readonly topics = new Set<Topic>();
-  /** Subscriptions by key (`thread:<id>` or `session:<id>`). */
-  readonly subs = new Map<string, { close(): void }>();
+  // Allocated on first use: most connections never need some of them, and idle connections are many.
+  private topicSet: Set<Topic> | undefined;
+  private subMap: Map<string, { close(): void }> | undefined;
+  private latest: Map<string, string> | undefined;
+  private overflow: string[] | undefined;
   private windowStart = 0;
   private windowCount = 0;
-  private readonly latest = new Map<string, string>();
-  private overflow: string[] = [];
   private authTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
-    private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger },
+    private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger; onDispose?: (c: HubConnection) => void },
     init: { authenticated: boolean; clientId?: string },
   ) {
     this.outbox = new Outbox(ws, deps.options.backlogLimit);
@@ -50,6 +50,24 @@ export class HubConnection {
     ws.on('error', () => this.dispose());
   }
 
+  /** The broadcast topics this connection chose. */
+  get topics(): Set<Topic> {
+    return (this.topicSet ??= new Set());
+  }
+
+  /** Subscriptions by key (`thread:<id>` or `session:<id>`). */
+  get subs(): Map<string, { close(): void }> {
+    return (this.subMap ??= new Map());
+  }
+
+  subKeys(): readonly string[] {
+    return this.subMap ? [...this.subMap.keys()] : [];
+  }
+
+  topicList(): readonly Topic[] {
+    return this.topicSet ? [...this.topicSet] : [];
+  }
+
   send(text: string): void {
     this.outbox.send(text);
   }
@@ -60,16 +78,17 @@ export class HubConnection {
 
   /** A state frame (telemetry, thread_state) keyed by what it describes: a backed-up reader gets the latest only. */
   sendState(key: string, text: string): void {
-    if (this.outbox.full || this.latest.size > 0) this.latest.set(key, text);
+    if (this.outbox.full || (this.latest?.size ?? 0) > 0) (this.latest ??= new Map()).set(key, text);
     else this.send(text);
   }
 
   /** A broadcast frame that cannot be re-read from the store: kept (bounded) while the reader is backed up. */
   sendBroadcast(text: string): void {
-    if (!this.outbox.full && this.overflow.length === 0) return this.send(text);
-    this.overflow.push(text);
-    if (this.overflow.length > this.deps.options.broadcastBacklogLimit) {
-      this.overflow = [];
+    if (!this.outbox.full && !this.overflow?.length) return this.send(text);
+    const overflow = (this.overflow ??= []);
+    overflow.push(text);
+    if (overflow.length > this.deps.options.broadcastBacklogLimit) {
+      this.overflow = undefined;
       this.fail('RATE_LIMITED', 'too far behind on broadcast topics; reconnect and resubscribe', CLOSE_POLICY);
     }
   }
@@ -85,21 +104,26 @@ export class HubConnection {
     if (this.closed) return;
     this.closed = true;
     if (this.authTimer) clearTimeout(this.authTimer);
-    for (const sub of this.subs.values()) sub.close();
-    this.subs.clear();
-    this.outbox.close();
     this.deps.subscriptions.forget(this);
+    for (const sub of this.subMap?.values() ?? []) sub.close();
+    this.subMap?.clear();
+    this.outbox.close();
+    this.deps.onDispose?.(this);
   }
 
   private flush(): void {
-    for (const [key, text] of this.latest) {
-      if (this.outbox.full) return;
-      this.latest.delete(key);
-      this.send(text);
+    if (this.latest) {
+      for (const [key, text] of this.latest) {
+        if (this.outbox.full) return;
+        this.latest.delete(key);
+        this.send(text);
+      }
     }
+    const overflow = this.overflow;
+    if (!overflow) return;
     let i = 0;
-    while (i < this.overflow.length && !this.outbox.full) this.send(this.overflow[i++] as string);
-    this.overflow = i === this.overflow.length ? [] : this.overflow.slice(i);
+    while (i < overflow.length && !this.outbox.full) this.send(overflow[i++] as string);
+    this.overflow = i === overflow.length ? undefined : overflow.slice(i);
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

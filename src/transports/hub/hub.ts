@@ -27,10 +27,13 @@ export class Hub {
   private readonly deadlineTimer: NodeJS.Timeout;
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.upgrade(req, socket, head);
 
+  private readonly connDeps;
+
   constructor(
     private readonly server: Server,
     private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger },
   ) {
+    this.connDeps = { ...deps, onDispose: (c: HubConnection) => this.connections.delete(c) };
     server.on('upgrade', this.onUpgrade);
     const { pingMs, pongWaitMs, writeWaitMs } = deps.options;
     this.pingTimer = setInterval(() => {
@@ -45,15 +48,15 @@ export class Hub {
     this.server.off('upgrade', this.onUpgrade);
     clearInterval(this.pingTimer);
     clearInterval(this.deadlineTimer);
-    for (const c of this.connections) {
+    const open = [...this.connections];
+    for (const c of open) {
       c.ws.close(1001, 'server shutting down');
       c.dispose();
     }
     // Sockets that do not answer the close handshake are cut.
     setTimeout(() => {
-      for (const c of this.connections) c.ws.terminate();
+      for (const c of open) c.ws.terminate();
     }, 1000).unref();
-    this.connections.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -85,9 +88,8 @@ export class Hub {
     const parsedClient = rawClient === null ? undefined : ClientId.safeParse(rawClient);
     if (parsedClient && !parsedClient.success) return refuse(socket, 400, 'Bad Request');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new HubConnection(ws, this.deps, { authenticated, ...(parsedClient?.data ? { clientId: parsedClient.data } : {}) });
+      const conn = new HubConnection(ws, this.connDeps, { authenticated, ...(parsedClient?.data ? { clientId: parsedClient.data } : {}) });
       this.connections.add(conn);
-      ws.on('close', () => this.connections.delete(conn));
     });
   }
 

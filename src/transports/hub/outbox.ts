@@ -10,18 +10,21 @@ export class Outbox {
   private pending = 0;
   /** Highest backlog seen (diagnostics, and tests pinning the memory bound). */
   maxBacklog = 0;
-  private readonly sentAt: number[] = [];
+  private sentAt: number[] = [];
   private head = 0;
-  private waiters: (() => void)[] = [];
+  private waiters: (() => void)[] | undefined;
   private closed = false;
   private readonly onDone = (): void => {
     this.pending--;
     this.head++;
-    if (this.head > 1024 && this.head * 2 > this.sentAt.length) {
+    if (this.pending === 0) {
+      this.sentAt = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.sentAt.length) {
       this.sentAt.splice(0, this.head);
       this.head = 0;
     }
-    if (this.waiters.length > 0 && this.pending <= this.limit / 2) this.wake();
+    if (this.waiters?.length && this.pending <= this.limit / 2) this.wake();
   };
 
   constructor(
@@ -53,7 +56,7 @@ export class Outbox {
   /** Resolves once the backlog is down to half the limit (or the connection closed). */
   room(): Promise<void> {
     if (this.closed || !this.full) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
   /** Called whenever there is room again (for coalesced state frames). */
@@ -66,8 +69,8 @@ export class Outbox {
 
   private wake(): void {
     const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    this.waiters = undefined;
+    for (const w of waiters ?? []) w();
     this.onRoom?.();
   }
 }

@@ -58,7 +58,7 @@ export class Subscriptions {
         if (!set) this.byTopic.set(t, (set = new Set()));
         set.add(conn);
       }
-      conn.send(frame('subscribed', { topics: [...conn.topics] }));
+      conn.send(frame('subscribed', { topics: conn.topicList() }));
       return;
     }
     if ('thread_id' in data) return this.subscribeThread(conn, data.thread_id, data.from_seq);
@@ -102,8 +102,8 @@ export class Subscriptions {
   }
 
   forget(conn: HubConnection): void {
-    for (const t of conn.topics) this.byTopic.get(t)?.delete(conn);
-    for (const set of this.byThread.values()) set.delete(conn);
+    for (const t of conn.topicList()) this.byTopic.get(t)?.delete(conn);
+    for (const key of conn.subKeys()) if (key.startsWith('thread:')) this.byThread.get(key.slice(7))?.delete(conn);
   }
 
   private async startFrom(conn: HubConnection, target: { thread_id: string } | { session_id: string }, given: number | undefined): Promise<number> {
