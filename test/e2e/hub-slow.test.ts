@@ -41,7 +41,7 @@ describe('hub under a slow reader and external writers', () => {
     const [conn] = [...t.hub.hub.connections];
     if (!conn) throw new Error('no server-side connection');
     // The reader is stalled: the server stopped at its backlog bound instead of queueing 20,000 frames.
-    await waitFor(() => conn.outbox.full);
+    await waitFor(() => conn.outbox.maxBacklog >= conn.outbox.limit);
     const limit = conn.outbox.limit;
     socketOf(c).resume();
     const last = 1 + total;
