@@ -57,20 +57,24 @@ export class MessagingLive {
   }
 
   private async handle(changes: MessagingChange[]): Promise<void> {
+    // A thread's state is sent once per batch of changes, after its messages (last_seq and status are
+    // state: the latest value is what matters).
+    const touched = new Set<string>();
     for (const change of changes) {
       if (change.kind === 'thread_message') {
         await this.remember(change.thread_id, change.message_seq);
         this.emit({ kind: 'thread_message', thread_id: change.thread_id, message_seq: change.message_seq });
-        // last_seq changed: the thread's state frame follows its message.
-        const thread = await this.store.getThread(change.thread_id);
-        if (thread) this.emit({ kind: 'thread_state', thread });
+        touched.add(change.thread_id);
       } else if (change.kind === 'thread_state') {
-        const thread = await this.store.getThread(change.thread_id);
-        if (thread) this.emit({ kind: 'thread_state', thread });
+        touched.add(change.thread_id);
       } else {
         const message = await this.store.getInboxMessage(change.inbox_message_id);
         if (message) this.emit({ kind: 'inbox_message', message });
       }
+    }
+    for (const id of touched) {
+      const thread = await this.store.getThread(id);
+      if (thread) this.emit({ kind: 'thread_state', thread });
     }
   }
 

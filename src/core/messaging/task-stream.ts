@@ -30,7 +30,8 @@ export class TaskStreamDeriver {
   private readonly lastUser = new Map<string, string>();
   private readonly turnCount = new Map<string, number>();
 
-  derive(event: StoredEvent, info: SessionInfo | undefined): TaskStream | undefined {
+  /** With `emit` false only the turn context is kept up to date (nobody listens: no frame is built). */
+  derive(event: StoredEvent, info: SessionInfo | undefined, emit = true): TaskStream | undefined {
     const id = event.session_id;
     const d = event.data;
     if (event.type === 'user_message') {
@@ -46,10 +47,12 @@ export class TaskStreamDeriver {
       this.turnCount.set(id, turnNum);
       const directive = this.lastUser.get(id) ?? '';
       this.turns.set(id, { turnId: str(d.turn_id), turnNum, directive, startedAt: Date.parse(event.timestamp), tokensIn: 0, tokensOut: 0, cost: 0 });
+      if (!emit) return undefined;
       return this.frame(event, info, 'turn_start', { status: 'running', directive: cut(directive, SHORT), directive_full: directive });
     }
     const turn = this.turns.get(id);
     if (!turn) return undefined;
+    if (!emit && event.type !== 'token_usage' && event.type !== 'stream_stopped') return undefined;
     switch (event.type) {
       case 'agent_choice':
         return this.frame(event, info, 'text', { text: str(d.content) });
@@ -78,6 +81,7 @@ export class TaskStreamDeriver {
       case 'stream_stopped': {
         this.turns.delete(id);
         this.lastUser.delete(id);
+        if (!emit) return undefined;
         const reason = str(d.reason);
         const status = reason === 'normal' || reason === 'max_iterations' ? 'completed' : reason === 'canceled' ? 'canceled' : 'failed';
         return this.frame(event, info, 'turn_end', {

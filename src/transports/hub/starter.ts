@@ -62,9 +62,9 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: String(e.data.working_dir) });
         telemetry.apply(e);
-        const stream = deriver.derive(e, infos.get(e.session_id));
+        const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
-        if (stream && subscriptions.topicCount('task_stream') > 0) subscriptions.publish('task_stream', frame('task_stream', stream));
+        if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
       }
     });
     const unnotice = messaging.onNotice((n) => {
