@@ -1,3 +1,4 @@
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessagingClient, TowerApiError } from '../../src/client/index.js';
 import type { ThreadMessage } from '../../src/protocol/messaging.js';
@@ -94,6 +95,8 @@ describe('messaging over HTTP and the SDK', () => {
     expect(threads.threads).toEqual([expect.objectContaining({ id: 'x', last_seq: 0 })]);
     expect((await (await req('GET', '/api/inbox/bob')).json())).toEqual({ messages: [] });
     const doc = (await (await req('GET', '/openapi.json')).json()) as { paths: Record<string, unknown> };
+    const checked = await validate(structuredClone(doc) as Parameters<typeof validate>[0]);
+    expect(checked.valid, checked.valid ? '' : compileErrors(checked)).toBe(true);
     for (const p of ['/api/threads', '/api/threads/{id}/messages', '/api/inbox/{inbox}', '/api/inbox/{inbox}/{id}/reply', '/api/telemetry']) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
