@@ -22,6 +22,9 @@ function script(r: ParsedRequest): ScriptResponse | undefined {
   const last = r.messages[r.messages.length - 1];
   if (last?.role === 'tool') return { text: `ok: ${last.text.slice(0, 40)}` };
   const text = lastUserText(r);
+  if (text === 'hang') return { text: 'busy', hang: true };
+  const spawnNew = /^spawn (\S+): (.*)$/.exec(text);
+  if (spawnNew) return { text: 'spawning', tool_calls: [{ name: 'handoff', args: { new_session: { title: spawnNew[1] }, content: spawnNew[2] } }] };
   const delegate = /^delegate to (\S+): (.*)$/.exec(text);
   if (delegate) return { text: 'handing off', tool_calls: [{ name: 'handoff', args: { to_session: delegate[1], content: delegate[2] } }] };
   const reply = /inbox_reply tool: \{"id": "([^"]+)"/.exec(text);
@@ -64,6 +67,30 @@ describe('agent handoffs through the messaging tools', () => {
     expect(await events(a.id)).toContain(corr);
     expect(await events(b.id)).toContain(corr);
     expect(offered.every((names) => ['thread_post', 'thread_read', 'inbox_list', 'inbox_reply', 'handoff'].every((n) => names.includes(n)))).toBe(true);
+  });
+
+  it('hands off to a new session, and queues a handoff behind a busy session’s turn', async () => {
+    t = await startHubTower({ script, policy: 'autonomous' });
+    const { commands } = t.tower;
+    const a = await commands.execute('sessions.create', { title: 'A' });
+    await commands.execute('sessions.send', { session_id: a.id, content: 'spawn helper: sort the list' });
+    await waitFor(async () => (await commands.execute('inbox.list', { inbox: a.id })).messages.length === 1);
+    const [reply] = (await commands.execute('inbox.list', { inbox: a.id })).messages;
+    expect(reply).toMatchObject({ message_type: 'response', payload: 'did: sort the list' });
+    const helper = (await commands.execute('sessions.list', {})).items.find((x) => x.title === 'helper');
+    expect(helper?.id).toBe(reply?.from_agent);
+
+    const busy = await commands.execute('sessions.create', { title: 'busy' });
+    await commands.execute('sessions.send', { session_id: busy.id, content: 'hang' });
+    await waitFor(async () => (await commands.execute('sessions.get', { session_id: a.id })).status === 'idle');
+    await commands.execute('sessions.send', { session_id: a.id, content: `delegate to ${busy.id}: later work` });
+    await waitFor(async () => (await commands.execute('sessions.queue', { session_id: busy.id })).followup.depth === 1);
+    await waitFor(async () => (await commands.execute('sessions.get', { session_id: a.id })).status === 'idle');
+    const result = (await t.tower.store.readEvents(a.id, 0, 1000)).filter((e) => e.type === 'tool_call_response').at(-1);
+    expect(JSON.parse(String(result?.data.result))).toMatchObject({ delivery: 'queued', session_id: busy.id });
+    await commands.execute('sessions.interrupt', { session_id: busy.id });
+    await waitFor(async () => (await commands.execute('inbox.list', { inbox: a.id })).messages.length === 2);
+    expect((await commands.execute('inbox.list', { inbox: a.id })).messages[1]).toMatchObject({ from_agent: busy.id, payload: 'did: later work' });
   });
 
   it('messaging tools pass the permission gate: under the balanced policy a handoff waits for confirmation', async () => {
