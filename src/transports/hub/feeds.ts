@@ -32,6 +32,17 @@ function sessionBatch(sessionId: string, events: readonly StoredEvent[], hasMore
   return `{"type":"batch","timestamp":${Date.now()},"data":{"session_id":${JSON.stringify(sessionId)},"events":[${events.map(wireJson).join(',')}],"has_more":${hasMore}}}`;
 }
 
+/** A subscription that failed, and whether it was still sending its catch-up batches. */
+export class FeedError extends Error {
+  override readonly name = 'FeedError';
+  constructor(
+    readonly phase: 'catch_up' | 'live',
+    options: { cause: unknown },
+  ) {
+    super(`feed failed during ${phase}`, options);
+  }
+}
+
 export interface FeedTarget {
   readonly outbox: Outbox;
   readonly closed: boolean;
@@ -57,21 +68,29 @@ export async function pump<T>(
   const { seqOf, lastAtSubscribe } = opts;
   let cursor = opts.fromSeq;
   if (cursor >= lastAtSubscribe) target.outbox.send(opts.batch([], false));
-  for await (const items of source) {
-    if (target.closed) return;
-    let i = 0;
-    while (i < items.length && seqOf(items[i] as T) <= lastAtSubscribe) {
-      const chunk = items.slice(i, i + BATCH_SIZE).filter((x) => seqOf(x) <= lastAtSubscribe);
-      i += chunk.length;
-      const lastItem = chunk[chunk.length - 1];
-      if (lastItem !== undefined) cursor = seqOf(lastItem);
-      target.outbox.send(opts.batch(chunk, cursor < opts.lastAtSubscribe));
+  try {
+    await drive();
+  } catch (err) {
+    throw new FeedError(cursor < lastAtSubscribe ? 'catch_up' : 'live', { cause: err });
+  }
+
+  async function drive(): Promise<void> {
+    for await (const items of source) {
+      if (target.closed) return;
+      let i = 0;
+      while (i < items.length && seqOf(items[i] as T) <= lastAtSubscribe) {
+        const chunk = items.slice(i, i + BATCH_SIZE).filter((x) => seqOf(x) <= lastAtSubscribe);
+        i += chunk.length;
+        const lastItem = chunk[chunk.length - 1];
+        if (lastItem !== undefined) cursor = seqOf(lastItem);
+        target.outbox.send(opts.batch(chunk, cursor < lastAtSubscribe));
+      }
+      for (; i < items.length; i++) {
+        const item = items[i];
+        if (item !== undefined) target.outbox.send(opts.live(item));
+      }
+      if (target.outbox.full) await target.outbox.room();
     }
-    for (; i < items.length; i++) {
-      const item = items[i];
-      if (item) target.outbox.send(opts.live(item));
-    }
-    if (target.outbox.full) await target.outbox.room();
   }
 }
 

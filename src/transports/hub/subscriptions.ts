@@ -5,7 +5,7 @@ import { isTowerError } from '../../protocol/errors.js';
 import type { Thread } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../../store/types.js';
 import type { HubConnection } from './connection.js';
-import { pumpSession, pumpThread } from './feeds.js';
+import { FeedError, pumpSession, pumpThread } from './feeds.js';
 import { frame, type AckData, type SubscribeData, type Topic } from './frames.js';
 
 export interface SubscriptionDeps {
@@ -15,6 +15,10 @@ export interface SubscriptionDeps {
   lastSessionSeq: (id: string) => Promise<number | undefined>;
   logger: Logger;
 }
+
+/** BATCH_FAILED while the catch-up batches were being sent, FETCH_FAILED once live (seed 001's codes). */
+const feedCode = (err: unknown): 'BATCH_FAILED' | 'FETCH_FAILED' =>
+  err instanceof FeedError && err.phase === 'catch_up' ? 'BATCH_FAILED' : 'FETCH_FAILED';
 
 const stateFrame = (t: Thread): string =>
   frame('thread_state', { thread_id: t.id, status: t.status, last_seq: t.last_seq, updated_at: t.updated_at });
@@ -137,7 +141,7 @@ export class Subscriptions {
     conn.send(stateFrame(sub.thread));
     pumpThread(conn, threadId, sub.subscription, from, sub.thread.last_seq).catch((err: unknown) => {
       this.deps.logger.warn({ err }, 'hub thread feed failed');
-      if (!conn.closed) conn.error('FETCH_FAILED', 'reading the thread failed; subscribe again', { thread_id: threadId });
+      if (!conn.closed) conn.error(feedCode(err), 'reading the thread failed; subscribe again', { thread_id: threadId });
     });
   }
 
@@ -165,7 +169,7 @@ export class Subscriptions {
     conn.send(frame('subscribed', { session_id: sessionId, from_seq: from, last_seq: last }));
     pumpSession(conn, sessionId, sub, from, last).catch((err: unknown) => {
       this.deps.logger.warn({ err }, 'hub session feed failed');
-      if (!conn.closed) conn.error('FETCH_FAILED', 'reading the session failed; subscribe again', { session_id: sessionId });
+      if (!conn.closed) conn.error(feedCode(err), 'reading the session failed; subscribe again', { session_id: sessionId });
     });
   }
 }
