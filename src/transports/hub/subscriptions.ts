@@ -167,9 +167,14 @@ export class Subscriptions {
     conn.subs.get(key)?.close();
     conn.subs.set(key, sub);
     conn.send(frame('subscribed', { session_id: sessionId, from_seq: from, last_seq: last }));
-    pumpSession(conn, sessionId, sub, from, last).catch((err: unknown) => {
-      this.deps.logger.warn({ err }, 'hub session feed failed');
-      if (!conn.closed) conn.error(feedCode(err), 'reading the session failed; subscribe again', { session_id: sessionId });
-    });
+    pumpSession(conn, sessionId, sub, from, last)
+      // The log ended (session deleted): the subscription is gone, and so is its key.
+      .then(() => {
+        if (conn.subs.get(key) === sub) conn.subs.delete(key);
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.warn({ err }, 'hub session feed failed');
+        if (!conn.closed) conn.error(feedCode(err), 'reading the session failed; subscribe again', { session_id: sessionId });
+      });
   }
 }
