@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTitleRequest, lastUserText, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
 import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { waitFor } from '../support/wait.js';
 
 let t: HubTower | undefined;
 const clients: HubClient[] = [];
@@ -122,6 +123,20 @@ describe('hub sessions and commands', () => {
     await c.next((f) => f.type === 'ack');
     c.send('subscribe', { session_id: s.id });
     expect((await c.next((f) => f.type === 'subscribed')).data).toMatchObject({ from_seq: 1, last_seq: 1 });
+  });
+
+  it('a deleted session ends its subscription with session_deleted', async () => {
+    t = await startHubTower({ script });
+    const s = await t.tower.commands.execute('sessions.create', {});
+    const c = await connect(t);
+    c.send('subscribe', { session_id: s.id });
+    await c.next((f) => f.type === 'batch');
+    await t.tower.commands.execute('sessions.delete', { session_id: s.id });
+    await c.next((f) => f.type === 'event' && f.data?.type === 'session_deleted');
+    const [conn] = [...t.hub.hub.connections];
+    await waitFor(() => conn?.subKeys().length === 0);
+    c.send('subscribe', { session_id: s.id });
+    expect((await c.next((f) => f.type === 'error')).data?.code).toBe('SUBSCRIBE_FAILED');
   });
 
   it('broadcast topics reach only the connections that chose them', async () => {
