@@ -9,6 +9,18 @@ import { COMMAND_OPS, type HubOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import type { Subscriptions } from './subscriptions.js';
 
+const OWNER = new WeakMap<WebSocket, HubConnection>();
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  OWNER.get(this)?.onMessage(data, isBinary);
+}
+function onPong(this: WebSocket): void {
+  const c = OWNER.get(this);
+  if (c) c.lastSeen = Date.now();
+}
+function onEnd(this: WebSocket): void {
+  OWNER.get(this)?.dispose();
+}
+
 const CLOSE_TOO_BIG = 1009;
 const CLOSE_POLICY = 1008;
 
@@ -37,17 +49,19 @@ export class HubConnection {
     init: { authenticated: boolean; clientId?: string },
   ) {
     this.outbox = new Outbox(ws, deps.options.backlogLimit);
-    this.outbox.onRoom = () => this.flush();
+    this.outbox.onRoom = this;
     this.authenticated = init.authenticated;
     this.clientId = init.clientId;
     if (!this.authenticated) {
       this.authTimer = setTimeout(() => this.fail('UNAUTHORIZED', 'no auth frame in time', CLOSE_POLICY), deps.options.authTimeoutMs);
       this.authTimer.unref();
     }
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => (this.lastSeen = Date.now()));
-    ws.on('close', () => this.dispose());
-    ws.on('error', () => this.dispose());
+    // Shared listeners (no closures per connection: idle connections are many); `this` is the socket.
+    OWNER.set(ws, this);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onEnd);
+    ws.on('error', onEnd);
   }
 
   /** The broadcast topics this connection chose. */
@@ -111,7 +125,8 @@ export class HubConnection {
     this.deps.onDispose?.(this);
   }
 
-  private flush(): void {
+  /** Called by the outbox when there is room again. */
+  flush(): void {
     if (this.latest) {
       for (const [key, text] of this.latest) {
         if (this.outbox.full) return;
@@ -126,7 +141,7 @@ export class HubConnection {
     this.overflow = i === overflow.length ? undefined : overflow.slice(i);
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     this.lastSeen = Date.now();
     const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;

@@ -14,17 +14,22 @@ export class Outbox {
   private head = 0;
   private waiters: (() => void)[] | undefined;
   private closed = false;
+  /** Reached the limit since the last wake: whoever held back (pumps, coalesced state) hears of the room. */
+  private wasFull = false;
   private readonly onDone = (): void => {
     this.pending--;
     this.head++;
     if (this.pending === 0) {
-      this.sentAt = [];
+      this.sentAt.length = 0;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.sentAt.length) {
       this.sentAt.splice(0, this.head);
       this.head = 0;
     }
-    if (this.waiters?.length && this.pending <= this.limit / 2) this.wake();
+    if (this.wasFull && this.pending <= this.limit / 2) {
+      this.wasFull = false;
+      this.wake();
+    }
   };
 
   constructor(
@@ -49,6 +54,7 @@ export class Outbox {
     if (this.closed) return;
     this.pending++;
     if (this.pending > this.maxBacklog) this.maxBacklog = this.pending;
+    if (this.pending >= this.limit) this.wasFull = true;
     this.sentAt.push(Date.now());
     this.ws.send(text, this.onDone);
   }
@@ -59,8 +65,8 @@ export class Outbox {
     return new Promise((resolve) => (this.waiters ??= []).push(resolve));
   }
 
-  /** Called whenever there is room again (for coalesced state frames). */
-  onRoom: (() => void) | undefined;
+  /** Told whenever there is room again (to send coalesced state frames). */
+  onRoom: { flush(): void } | undefined;
 
   close(): void {
     this.closed = true;
@@ -71,6 +77,6 @@ export class Outbox {
     const waiters = this.waiters;
     this.waiters = undefined;
     for (const w of waiters ?? []) w();
-    this.onRoom?.();
+    this.onRoom?.flush();
   }
 }
