@@ -1,5 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { isCommandName, type CommandName } from '../../protocol/commands.js';
+import { isTowerError } from '../../protocol/errors.js';
 import type { CommandService } from '../../core/commands/index.js';
 import { toErrorBody } from '../../core/commands/index.js';
 import type { Logger } from '../../core/logger.js';
@@ -219,7 +220,7 @@ export class HubConnection {
       const result = await this.deps.commands.execute(name, params);
       this.send(frame('reply', { request_id, ok: true, result }));
     } catch (err) {
-      if (!(err instanceof Error && err.name === 'TowerError')) this.deps.logger.error({ err, op }, 'hub command failed');
+      if (!isTowerError(err)) this.deps.logger.error({ err, op }, 'hub command failed');
       this.send(frame('reply', { request_id, ok: false, error: toErrorBody(err) }));
     }
   }
