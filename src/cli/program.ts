@@ -3,10 +3,12 @@ import { colorsFor } from './color.js';
 import { registerAnswers } from './commands/answers.js';
 import { registerAttach } from './commands/attach.js';
 import { registerControl } from './commands/control.js';
+import { registerInbox } from './commands/inbox.js';
 import { registerModel } from './commands/model.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerThreads } from './commands/threads.js';
 import { DEFAULT_URL, type CommandRunner } from './context.js';
 import { formatError } from './errors.js';
 import type { CliIO } from './io.js';
@@ -49,6 +51,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerControl(program, io, runner);
   registerAnswers(program, io, runner);
   registerModel(program, io, runner);
+  registerThreads(program, io, runner);
+  registerInbox(program, io, runner);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -26,6 +26,27 @@ import {
   UpdateSessionBody,
 } from './api.js';
 import { Session } from './session.js';
+import {
+  HandoffParams,
+  HandoffResult,
+  InboxList,
+  InboxMessage,
+  InboxMessageParam,
+  InboxReplyParams,
+  InboxSendParams,
+  InboxStatusParams,
+  ListInboxParams,
+  ListThreadsParams,
+  NewThread,
+  PostResult,
+  PostThreadParams,
+  ReadThreadParams,
+  Thread,
+  ThreadList,
+  ThreadMessagesPage,
+  ThreadStatusParams,
+} from './messaging.js';
+import { TelemetryList } from './telemetry.js';
 
 /**
  * The command layer's vocabulary: every operation a client can ask of Tower, by name, with the schema of
@@ -87,6 +108,19 @@ export const COMMANDS = {
     result: ResolvedResult,
   },
   'models.list': { params: z.object({}).strict(), result: ModelList },
+  // Messaging between agents and people (seed 001).
+  'threads.list': { params: ListThreadsParams, result: ThreadList },
+  'threads.create': { params: NewThread, result: Thread },
+  'threads.read': { params: ReadThreadParams, result: ThreadMessagesPage },
+  'threads.post': { params: PostThreadParams, result: PostResult },
+  'threads.set_status': { params: ThreadStatusParams, result: Thread },
+  'inbox.list': { params: ListInboxParams, result: InboxList },
+  'inbox.send': { params: InboxSendParams, result: InboxMessage },
+  'inbox.read': { params: InboxMessageParam, result: InboxMessage },
+  'inbox.reply': { params: InboxReplyParams, result: InboxMessage },
+  'inbox.set_status': { params: InboxStatusParams, result: InboxMessage },
+  'messaging.handoff': { params: HandoffParams, result: HandoffResult },
+  'telemetry.get': { params: z.object({}).strict(), result: TelemetryList },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
 export type CommandName = keyof typeof COMMANDS;

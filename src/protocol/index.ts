@@ -3,3 +3,5 @@ export * from './conversation.js';
 export * from './session.js';
 export * from './errors.js';
 export * from './api.js';
+export * from './messaging.js';
+export * from './telemetry.js';

@@ -1,6 +1,17 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
 import type { Permissions, Session } from '../protocol/session.js';
+import type {
+  AckTarget,
+  InboxMessage,
+  InboxStatus,
+  MessagingChange,
+  NewInboxMessage,
+  NewThreadMessage,
+  Thread,
+  ThreadMessage,
+  ThreadStatus,
+} from '../protocol/messaging.js';
 
 /** A session as stored. `status` is not stored: it is live state owned by the session manager. */
 export type SessionRecord = Omit<Session, 'status'>;
@@ -94,5 +105,55 @@ export interface Store {
   getState(sessionId: string, key: string): Promise<string | undefined>;
   setState(sessionId: string, key: string, value: string | undefined): Promise<void>;
 
+  /**
+   * The messaging tables (threads, inboxes, acks; seed 001), when the backend has them. Optional so that
+   * wrappers of a Store used in tests keep compiling; every real backend provides it and passes
+   * `describeMessagingConformance` (src/store/conformance-messaging.ts).
+   */
+  readonly messaging?: MessagingStore;
+
   close(): Promise<void>;
+}
+
+/**
+ * Threads, inbox messages and client acks. Other programs may write messages straight into the backend's
+ * storage (seed 001's agents do); a backend assigns their `message_seq` itself and reports their changes
+ * through `watch` like its own. Methods throw `TowerError` (`not_found`, `conflict`, `invalid_request`).
+ */
+export interface MessagingStore {
+  /** Throws `conflict` if the id exists. */
+  createThread(thread: { id: string; title: string; status?: ThreadStatus }): Promise<Thread>;
+  getThread(id: string): Promise<Thread | undefined>;
+  /** Most recently updated first. */
+  listThreads(opts: { status?: ThreadStatus; limit: number }): Promise<Thread[]>;
+  /** Throws `not_found` for an unknown thread. Setting the current status changes nothing. */
+  setThreadStatus(id: string, status: ThreadStatus): Promise<Thread>;
+  /**
+   * Appends a message: its `message_seq` is the thread's `last_seq + 1`, assigned in the inserting
+   * transaction together with the thread's new `last_seq`. Throws `not_found` for an unknown thread.
+   */
+  postThreadMessage(threadId: string, message: NewThreadMessage): Promise<{ message: ThreadMessage; thread: Thread }>;
+  /** Messages with message_seq > afterSeq, ascending, at most `limit`. Empty for an unknown thread. */
+  readThreadMessages(threadId: string, afterSeq: number, limit: number): Promise<ThreadMessage[]>;
+
+  /** Stores an unread inbox message; `message_id` is generated when absent. */
+  insertInboxMessage(message: NewInboxMessage): Promise<InboxMessage>;
+  getInboxMessage(id: string): Promise<InboxMessage | undefined>;
+  /** One inbox, oldest first, optionally one status only. */
+  listInbox(inbox: string, opts: { status?: InboxStatus; limit: number }): Promise<InboxMessage[]>;
+  /** Throws `not_found` for an unknown message. */
+  setInboxStatus(id: string, status: InboxStatus): Promise<InboxMessage>;
+
+  /** The client's last acknowledged seq for the target, 0 when it never acknowledged. */
+  getAck(clientId: string, target: AckTarget): Promise<number>;
+  /** Stores the ack unless an equal or higher one is stored (acks never move backwards); returns the stored one. */
+  setAck(clientId: string, target: AckTarget, ackSeq: number): Promise<number>;
+
+  /**
+   * Calls `listener` with every messaging change committed after the call (new thread messages, thread
+   * status changes, new inbox messages), in commit order, including rows other processes wrote into the
+   * storage. SQLite checks `PRAGMA data_version` on a short timer and reads a trigger-fed change table, so
+   * an idle watcher costs one pragma call per tick. Returns the unwatch.
+   */
+  watch(listener: (changes: MessagingChange[]) => void): () => void;
 }

@@ -11,9 +11,10 @@ import type { SessionExport } from '../../protocol/api.js';
 import { newSessionId } from '../ids.js';
 import type { ModelInfo } from '../models/types.js';
 import type { SessionManager } from '../sessions/index.js';
+import { buildMessagingHandlers, type MessagingCommandDeps, type MessagingCommandName } from './messaging-handlers.js';
 import { issuesOf } from './error-body.js';
 
-type Handlers = { [N in CommandName]: (params: ParsedCommandParams<N>) => Promise<CommandResult<N>> };
+export type Handlers = { [N in CommandName]: (params: ParsedCommandParams<N>) => Promise<CommandResult<N>> };
 
 export interface CommandServiceDeps {
   manager: SessionManager;
@@ -27,9 +28,18 @@ export interface CommandServiceDeps {
  */
 export class CommandService {
   private readonly handlers: Handlers;
+  private messaging: MessagingCommandDeps | undefined;
 
   constructor(deps: CommandServiceDeps) {
-    this.handlers = buildHandlers(deps);
+    this.handlers = { ...buildHandlers(deps), ...buildMessagingHandlers(() => this.messaging) };
+  }
+
+  /**
+   * Messaging, handoffs and telemetry are started beside HTTP (with the hub) and attached here; until
+   * then their commands fail with `not_found`.
+   */
+  attachMessaging(deps: MessagingCommandDeps | undefined): void {
+    this.messaging = deps;
   }
 
   /** Validates `params` for `name`, then runs the command. Unknown names are `invalid_request`. */
@@ -46,7 +56,7 @@ export class CommandService {
   }
 }
 
-function buildHandlers({ manager, models }: CommandServiceDeps): Handlers {
+function buildHandlers({ manager, models }: CommandServiceDeps): Omit<Handlers, MessagingCommandName> {
   const { control } = manager;
   const contents = (messages: readonly { content: string }[]) => messages.map((m) => m.content);
   return {

@@ -5,14 +5,34 @@ import { askUserToolSpec, compileElicitationSchema, parseAskUserArgs } from '../
 import type { ToolExecutor } from '../tools/types.js';
 import type { TurnState } from './turn-state.js';
 
+type SessionToolProvider = (sessionId: string) => ToolExecutor;
+/** Keyed by the EventLog, which is one per Tower: several Towers in one process keep their own tools. */
+const providers = new WeakMap<EventLog, Set<SessionToolProvider>>();
+
+/**
+ * Adds tools to every turn of the Tower that owns `log` (messaging adds thread_post, handoff, …), started
+ * after the session manager. Returns the removal. Their calls pass the turn's permission gate like any.
+ */
+export function provideSessionTools(log: EventLog, provider: SessionToolProvider): () => void {
+  let set = providers.get(log);
+  if (!set) providers.set(log, (set = new Set()));
+  set.add(provider);
+  return () => set.delete(provider);
+}
+
 /**
  * Tools served by the session rather than the executor: `ask_user` puts a question to the person
- * (`elicitation_request`) and waits for the answer, which the model receives as JSON.
+ * (`elicitation_request`) and waits for the answer, which the model receives as JSON; plus the
+ * provided ones.
  */
 export function createSessionTools(turn: TurnState, log: EventLog): ToolExecutor {
+  const extra = [...(providers.get(log) ?? [])].map((p) => p(turn.sessionId));
+  const owner = (name: string) => extra.find((t) => t.specs().some((s) => s.name === name));
   return {
-    specs: () => [askUserToolSpec],
+    specs: () => [askUserToolSpec, ...extra.flatMap((t) => t.specs())],
     async execute(call, ctx) {
+      const provided = call.name === askUserToolSpec.name ? undefined : owner(call.name);
+      if (provided) return provided.execute(call, ctx);
       if (call.name !== askUserToolSpec.name) return { output: `unknown tool ${call.name}`, is_error: true };
       const args = parseAskUserArgs(call.args);
       if (typeof args === 'string') return { output: args, is_error: true };

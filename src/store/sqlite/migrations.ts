@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { MESSAGING_SCHEMA_V20 } from './messaging-schema.js';
 
 export interface Migration {
   version: number;
@@ -59,6 +60,8 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  // Versions 20-29 belong to messaging (threads, inboxes, acks).
+  { version: 20, sql: MESSAGING_SCHEMA_V20 },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeStoreConformance, testEntry, testSessionRecord } from '../conformance.js';
+import { describeMessagingConformance } from '../conformance-messaging.js';
 import type { Store } from '../types.js';
 import { MIGRATIONS, latestVersion, runMigrations } from './migrations.js';
 import { SqliteStore, openSqliteStore } from './store.js';
@@ -146,3 +147,6 @@ describe('SqliteStore specifics', () => {
     }
   });
 });
+
+describeMessagingConformance('sqlite (file)', async () => openAt(tempPath()));
+describeMessagingConformance('sqlite (:memory:)', async () => openSqliteStore(':memory:'));

@@ -7,11 +7,12 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { CommitWriter } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
 import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, sessionFromRow, sessionToRow } from './rows.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
 }
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   private readonly q: SessionStatements;
   private readonly snapshotTx: Database.Transaction<(sessionId: string) => Snapshot | undefined>;
   private closed = false;
+  readonly messaging: SqliteMessaging;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
       runMigrations(this.db);
       this.writer = new CommitWriter(this.db);
       this.q = new SessionStatements(this.db);
+      this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);
       // A transaction, so another connection's commit cannot land between the row and the messages.
       this.snapshotTx = this.db.transaction((sessionId: string) => {
         const row = this.q.getSession.get(sessionId);
@@ -161,6 +164,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.messaging.stop();
     this.db.close();
   }
 

@@ -8,6 +8,7 @@ import { emptyJsonMeansNoBody } from './optional-body.js';
 import { nameSharedSchemas } from './openapi/components.js';
 import { registerOpenApiRoute } from './openapi/document.js';
 import { registerControlRoutes } from './routes/control.js';
+import { registerMessagingRoutes } from './routes/messaging.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
@@ -48,6 +49,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerSessionRoutes(app, deps);
   registerTurnRoutes(app, deps);
   registerControlRoutes(app, deps);
+  registerMessagingRoutes(app, deps);
   registerOpenApiRoute(app, deps.version);
   return app;
 }

@@ -1,0 +1,7 @@
+export { MessagingService, newThreadId } from './service.js';
+export { MessagingLive, type MessagingNotice } from './live.js';
+export { ThreadSubscription } from './thread-subscription.js';
+export { handoff, handoffPrompt, newCorrelationId, type SessionPort } from './handoff.js';
+export { createMessagingTools, MESSAGING_TOOL_SPECS } from './tools.js';
+export { TaskStreamDeriver, type SessionInfo } from './task-stream.js';
+export { TelemetryTracker } from './telemetry.js';

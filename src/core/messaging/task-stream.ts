@@ -1,0 +1,128 @@
+import type { StoredEvent } from '../../protocol/events.js';
+import type { TaskStream } from '../../protocol/telemetry.js';
+
+/** What a task stream frame says about the session it came from. */
+export interface SessionInfo {
+  working_dir: string;
+}
+
+interface TurnContext {
+  turnId: string;
+  turnNum: number;
+  directive: string;
+  startedAt: number;
+  tokensIn: number;
+  tokensOut: number;
+  cost: number;
+}
+
+const SHORT = 200;
+const TOOL_TEXT = 2000;
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+
+/**
+ * Turns session events into seed 001's task stream (turn_start, text, tool_use, tool_result, turn_end,
+ * error, status), carrying the context a dashboard groups by. Keeps only the open turn of each session.
+ */
+export class TaskStreamDeriver {
+  private readonly turns = new Map<string, TurnContext>();
+  private readonly lastUser = new Map<string, string>();
+  private readonly turnCount = new Map<string, number>();
+
+  /** With `emit` false only the turn context is kept up to date (nobody listens: no frame is built). */
+  derive(event: StoredEvent, info: SessionInfo | undefined, emit = true): TaskStream | undefined {
+    const id = event.session_id;
+    const d = event.data;
+    if (event.type === 'user_message') {
+      if (!this.turns.has(id)) this.lastUser.set(id, str(d.content));
+      return undefined;
+    }
+    if (event.type === 'session_deleted') {
+      this.forget(id);
+      return undefined;
+    }
+    if (event.type === 'stream_started') {
+      const turnNum = (this.turnCount.get(id) ?? 0) + 1;
+      this.turnCount.set(id, turnNum);
+      const directive = this.lastUser.get(id) ?? '';
+      this.turns.set(id, { turnId: str(d.turn_id), turnNum, directive, startedAt: Date.parse(event.timestamp), tokensIn: 0, tokensOut: 0, cost: 0 });
+      if (!emit) return undefined;
+      return this.frame(event, info, 'turn_start', { status: 'running', directive: cut(directive, SHORT), directive_full: directive });
+    }
+    const turn = this.turns.get(id);
+    if (!turn) return undefined;
+    if (!emit && event.type !== 'token_usage' && event.type !== 'stream_stopped') return undefined;
+    switch (event.type) {
+      case 'agent_choice':
+        return this.frame(event, info, 'text', { text: str(d.content) });
+      case 'tool_call':
+        return this.frame(event, info, 'tool_use', { tool_name: str(d.tool), tool_input: cut(str(d.args), TOOL_TEXT) });
+      case 'tool_call_response':
+        return this.frame(event, info, 'tool_result', {
+          tool_name: str(d.tool),
+          tool_output: cut(str(d.result), TOOL_TEXT),
+          ...(d.is_error === true ? { error_msg: cut(str(d.result), SHORT) } : {}),
+        });
+      case 'token_usage':
+        turn.tokensIn += Number(d.input_tokens) || 0;
+        turn.tokensOut += Number(d.output_tokens) || 0;
+        turn.cost += Number(d.cost) || 0;
+        return undefined;
+      case 'error':
+        return this.frame(event, info, 'error', { error_msg: `${str(d.code)}: ${str(d.message)}` });
+      case 'tool_call_confirmation':
+        return this.frame(event, info, 'status', { status: 'waiting_confirmation', tool_name: str(d.tool) });
+      case 'elicitation_request':
+        return this.frame(event, info, 'status', { status: 'waiting_input' });
+      case 'tool_call_confirmed':
+      case 'elicitation_resolved':
+        return this.frame(event, info, 'status', { status: 'running' });
+      case 'stream_stopped': {
+        this.turns.delete(id);
+        this.lastUser.delete(id);
+        if (!emit) return undefined;
+        const reason = str(d.reason);
+        const status = reason === 'normal' || reason === 'max_iterations' ? 'completed' : reason === 'canceled' ? 'canceled' : 'failed';
+        return this.frame(event, info, 'turn_end', {
+          status,
+          tokens_in: turn.tokensIn,
+          tokens_out: turn.tokensOut,
+          cost: turn.cost,
+          duration_sec: Math.max(0, Math.round((Date.parse(event.timestamp) - turn.startedAt) / 1000)),
+        }, turn);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  forget(sessionId: string): void {
+    this.turns.delete(sessionId);
+    this.lastUser.delete(sessionId);
+    this.turnCount.delete(sessionId);
+  }
+
+  private frame(
+    event: StoredEvent,
+    info: SessionInfo | undefined,
+    stream_type: TaskStream['stream_type'],
+    fields: Partial<TaskStream>,
+    ended?: TurnContext,
+  ): TaskStream {
+    const turn = ended ?? this.turns.get(event.session_id);
+    const directive = turn?.directive ?? '';
+    return {
+      task_id: turn?.turnId ?? '',
+      session_id: event.session_id,
+      seq: event.seq,
+      stream_type,
+      turn_num: turn?.turnNum ?? 0,
+      agent_id: event.session_id,
+      source_type: directive.startsWith('[handoff from') ? 'handoff' : 'direct',
+      ...(info ? { workspace: info.working_dir } : {}),
+      ...(stream_type !== 'turn_start' && directive ? { directive: cut(directive, SHORT) } : {}),
+      ...fields,
+    };
+  }
+}

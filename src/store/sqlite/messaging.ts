@@ -1,0 +1,260 @@
+import type Database from 'better-sqlite3';
+import { TowerError } from '../../protocol/errors.js';
+import type {
+  AckTarget,
+  InboxMessage,
+  InboxStatus,
+  MessagingChange,
+  NewInboxMessage,
+  NewThreadMessage,
+  Thread,
+  ThreadMessage,
+  ThreadStatus,
+} from '../../protocol/messaging.js';
+import type { MessagingStore } from '../types.js';
+import { MessagingStatements, inboxFromRow, messageFromRow, threadFromRow, type ChangeRow } from './messaging-rows.js';
+
+export interface SqliteMessagingOptions {
+  /** How often a watcher checks for commits by other connections. Default 10 ms. */
+  watchIntervalMs?: number;
+}
+
+/** Changes kept after every watcher of this connection has read them, for slower watchers in other processes. */
+const CHANGE_RETENTION = 10_000;
+
+/**
+ * The messaging half of the SQLite store, on the same connection. Writes by other connections are
+ * found by `PRAGMA data_version` (it changes only when another connection commits, and costs no page
+ * read), so an idle watcher is one pragma call per tick; the change table says what changed.
+ */
+export class SqliteMessaging implements MessagingStore {
+  private readonly q: MessagingStatements;
+  private readonly listeners = new Set<(changes: MessagingChange[]) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private cursor = 0;
+  private dataVersion = -1;
+  private ownWrite = false;
+  private immediate: NodeJS.Immediate | undefined;
+  private lastPrune = 0;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly guard: <T>(work: () => T) => T,
+    opts: SqliteMessagingOptions = {},
+  ) {
+    this.q = new MessagingStatements(db);
+    this.intervalMs = Math.max(1, opts.watchIntervalMs ?? 10);
+  }
+
+  async createThread(t: { id: string; title: string; status?: ThreadStatus }): Promise<Thread> {
+    return this.write(() => {
+      const now = new Date().toISOString();
+      if (this.q.insertThread.run(t.id, t.title, t.status ?? 'active', now, now).changes === 0) {
+        throw new TowerError('conflict', `thread ${t.id} already exists`, { thread_id: t.id });
+      }
+      return this.requireThread(t.id);
+    });
+  }
+
+  async getThread(id: string): Promise<Thread | undefined> {
+    return this.guard(() => {
+      const row = this.q.getThread.get(id);
+      return row ? threadFromRow(row) : undefined;
+    });
+  }
+
+  async listThreads(opts: { status?: ThreadStatus; limit: number }): Promise<Thread[]> {
+    return this.guard(() => {
+      const limit = positive(opts.limit);
+      const rows = opts.status ? this.q.listThreadsByStatus.all(opts.status, limit) : this.q.listThreads.all(limit);
+      return rows.map(threadFromRow);
+    });
+  }
+
+  async setThreadStatus(id: string, status: ThreadStatus): Promise<Thread> {
+    return this.write(() =>
+      this.db.transaction(() => {
+        const current = this.requireThread(id);
+        if (current.status !== status) this.q.setThreadStatus.run(status, new Date().toISOString(), id);
+        return this.requireThread(id);
+      }).immediate(),
+    );
+  }
+
+  async postThreadMessage(threadId: string, m: NewThreadMessage): Promise<{ message: ThreadMessage; thread: Thread }> {
+    return this.write(() =>
+      this.db.transaction(() => {
+        this.requireThread(threadId);
+        // message_seq is left NULL: the trigger assigns it, the same way as for external writers.
+        const info = this.q.insertMessage.run({
+          thread_id: threadId,
+          from_type: m.from_type,
+          from_id: m.from_id,
+          to_type: m.to_type,
+          to_id: m.to_id,
+          kind: m.kind,
+          subject: m.subject ?? null,
+          content: m.content,
+          metadata_json: m.metadata ? JSON.stringify(m.metadata) : null,
+        });
+        const row = this.q.messageByPos.get(Number(info.lastInsertRowid));
+        if (!row) throw new TowerError('internal', 'inserted thread message not found');
+        return { message: messageFromRow(row), thread: this.requireThread(threadId) };
+      }).immediate(),
+    );
+  }
+
+  async readThreadMessages(threadId: string, afterSeq: number, limit: number): Promise<ThreadMessage[]> {
+    return this.guard(() => {
+      if (limit <= 0) return [];
+      return this.q.readMessages.all(threadId, Math.max(0, afterSeq), Math.floor(limit)).map(messageFromRow);
+    });
+  }
+
+  async insertInboxMessage(m: NewInboxMessage): Promise<InboxMessage> {
+    return this.write(() => {
+      const now = new Date().toISOString();
+      const info = this.q.insertInbox.run({
+        message_id: m.message_id ?? null,
+        correlation_id: m.correlation_id ?? null,
+        from_agent: m.from_agent,
+        to_inbox: m.to_inbox,
+        message_type: m.message_type,
+        title: m.title,
+        payload: m.payload ?? null,
+        now,
+      });
+      const row = this.q.inboxByPos.get(Number(info.lastInsertRowid));
+      if (!row) throw new TowerError('internal', 'inserted inbox message not found');
+      return inboxFromRow(row);
+    });
+  }
+
+  async getInboxMessage(id: string): Promise<InboxMessage | undefined> {
+    return this.guard(() => {
+      const row = this.q.inboxById.get(id);
+      return row ? inboxFromRow(row) : undefined;
+    });
+  }
+
+  async listInbox(inbox: string, opts: { status?: InboxStatus; limit: number }): Promise<InboxMessage[]> {
+    return this.guard(() => {
+      const limit = positive(opts.limit);
+      const rows = opts.status ? this.q.listInboxByStatus.all(inbox, opts.status, limit) : this.q.listInbox.all(inbox, limit);
+      return rows.map(inboxFromRow);
+    });
+  }
+
+  async setInboxStatus(id: string, status: InboxStatus): Promise<InboxMessage> {
+    return this.write(() => {
+      if (this.q.setInboxStatus.run(status, new Date().toISOString(), id).changes === 0) {
+        throw new TowerError('not_found', `No inbox message with id "${id}"`);
+      }
+      const row = this.q.inboxById.get(id);
+      if (!row) throw new TowerError('not_found', `No inbox message with id "${id}"`);
+      return inboxFromRow(row);
+    });
+  }
+
+  async getAck(clientId: string, target: AckTarget): Promise<number> {
+    return this.guard(() => {
+      const [kind, ref] = ackKey(target);
+      return this.q.getAck.get(clientId, kind, ref) ?? 0;
+    });
+  }
+
+  async setAck(clientId: string, target: AckTarget, ackSeq: number): Promise<number> {
+    return this.guard(() => {
+      if (!Number.isSafeInteger(ackSeq) || ackSeq < 0) throw new TowerError('invalid_request', 'ack_seq must be a non-negative integer');
+      const [kind, ref] = ackKey(target);
+      return this.q.upsertAck.get(clientId, kind, ref, ackSeq, new Date().toISOString()) ?? ackSeq;
+    });
+  }
+
+  watch(listener: (changes: MessagingChange[]) => void): () => void {
+    this.guard(() => {
+      if (this.listeners.size === 0) {
+        this.cursor = this.q.maxChange.get() ?? 0;
+        this.dataVersion = this.readDataVersion();
+        this.timer = setInterval(() => this.check(false), this.intervalMs);
+        this.timer.unref();
+      }
+    });
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  /** Stops watching (the store is closing). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** Own writes do not change data_version: they ask for a check right after the write instead. */
+  private write<T>(work: () => T): T {
+    const result = this.guard(work);
+    if (this.listeners.size > 0) {
+      this.ownWrite = true;
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.check(true);
+      });
+    }
+    return result;
+  }
+
+  private check(own: boolean): void {
+    if (this.listeners.size === 0) return;
+    try {
+      const version = this.readDataVersion();
+      if (version === this.dataVersion && !(own || this.ownWrite)) return;
+      this.dataVersion = version;
+      this.ownWrite = false;
+      for (;;) {
+        const rows = this.q.changesAfter.all(this.cursor, 500);
+        if (rows.length === 0) break;
+        this.cursor = rows[rows.length - 1]!.id;
+        const changes = rows.map(changeFromRow);
+        for (const l of [...this.listeners]) l(changes);
+        if (rows.length < 500) break;
+      }
+      if (this.cursor - this.lastPrune > CHANGE_RETENTION) {
+        this.q.pruneChanges.run(this.cursor - CHANGE_RETENTION);
+        this.lastPrune = this.cursor;
+      }
+    } catch {
+      // A closed or busy database: the next tick tries again; watchers lose nothing (the cursor stays).
+    }
+  }
+
+  private readDataVersion(): number {
+    return Number(this.db.pragma('data_version', { simple: true }));
+  }
+
+  private requireThread(id: string): Thread {
+    const row = this.q.getThread.get(id);
+    if (!row) throw new TowerError('not_found', `No thread with id "${id}"`, { thread_id: id });
+    return threadFromRow(row);
+  }
+}
+
+function ackKey(target: AckTarget): ['thread' | 'session', string] {
+  return 'thread_id' in target ? ['thread', target.thread_id] : ['session', target.session_id];
+}
+
+function positive(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new TowerError('invalid_request', 'limit must be a positive integer');
+  return limit;
+}
+
+function changeFromRow(row: ChangeRow): MessagingChange {
+  if (row.kind === 'thread_message') return { id: row.id, kind: 'thread_message', thread_id: row.ref, message_seq: row.seq ?? 0 };
+  if (row.kind === 'thread_state') return { id: row.id, kind: 'thread_state', thread_id: row.ref };
+  return { id: row.id, kind: 'inbox_message', inbox_message_id: row.ref };
+}

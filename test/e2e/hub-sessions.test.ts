@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTitleRequest, lastUserText, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
+import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { waitFor } from '../support/wait.js';
+
+let t: HubTower | undefined;
+const clients: HubClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await t?.close();
+  t = undefined;
+});
+
+async function connect(tt: HubTower, query?: string): Promise<HubClient> {
+  const c = await HubClient.connect(tt.url, query ? { query } : {});
+  clients.push(c);
+  return c;
+}
+
+/** "hang" hangs (for steer/interrupt), "bash" asks for a bash call once, anything else echoes. */
+function script(r: ParsedRequest): ScriptResponse | undefined {
+  if (isTitleRequest(r)) return undefined;
+  const last = r.messages[r.messages.length - 1];
+  if (last?.role === 'tool') return { text: 'tool done' };
+  const text = lastUserText(r);
+  if (text.includes('hang')) return { text: 'thinking', hang: true };
+  if (text.includes('bash')) return { text: 'running', tool_calls: [{ id: 'call_b', name: 'bash', args: { command: 'echo hi' } }] };
+  return { text: `echo: ${text}` };
+}
+
+const eventSeqs = (frames: Frame[], sessionId: string): number[] =>
+  frames.flatMap((f) => {
+    if (f.type === 'batch' && f.data?.session_id === sessionId) return (f.data.events as { seq: number }[]).map((e) => e.seq);
+    if (f.type === 'event' && f.data?.session_id === sessionId) return [f.data.seq as number];
+    return [];
+  });
+
+const stoppedCount = (frames: Frame[]) => frames.filter((f) => f.type === 'event' && f.data?.type === 'stream_stopped').length;
+
+describe('hub sessions and commands', () => {
+  it('commands send, steer, interrupt and confirm over the hub; session events arrive in order, once', async () => {
+    t = await startHubTower({ script });
+    const c = await connect(t);
+    const created = await c.command({ request_id: 'c1', op: 'sessions.create' });
+    expect(created.data).toMatchObject({ ok: true });
+    const id = (created.data?.result as { id: string }).id;
+    c.send('subscribe', { session_id: id });
+    await c.next((f) => f.type === 'batch' && f.data?.has_more === false);
+
+    expect((await c.command({ request_id: 'r1', op: 'send', session_id: id, content: 'hello' })).data).toMatchObject({ ok: true, result: { turn_id: expect.any(String) } });
+    await c.next(() => stoppedCount(c.frames) >= 1);
+
+    await c.command({ request_id: 'r2', op: 'send', session_id: id, content: 'hang please' });
+    await c.next((f) => f.type === 'event' && f.data?.type === 'agent_choice' && f.data?.content === 'thinking');
+    expect((await c.command({ request_id: 'r3', op: 'steer', session_id: id, messages: [{ content: 'also this' }] })).data).toMatchObject({ ok: true });
+    expect((await c.command({ request_id: 'r4', op: 'interrupt', session_id: id, clear_queue: true })).data).toMatchObject({ ok: true });
+    await c.next(() => stoppedCount(c.frames) >= 2);
+    expect(c.frames.find((f) => f.type === 'event' && f.data?.type === 'stream_stopped' && f.data?.reason === 'canceled')).toBeDefined();
+
+    expect((await c.command({ request_id: 'r5', op: 'send', session_id: id, content: 'bash it' })).data).toMatchObject({ ok: true });
+    await c.next((f) => f.type === 'event' && f.data?.type === 'tool_call_confirmation');
+    expect((await c.command({ request_id: 'r6', op: 'confirm', session_id: id, tool_call_id: 'call_b', decision: 'approve' })).data).toMatchObject({ ok: true, result: { resolved: true } });
+    await c.next((f) => f.type === 'event' && f.data?.type === 'tool_call_response');
+
+    const last = (await (await fetch(`${t.url}/api/sessions/${id}`)).json()) as { last_event_seq: number };
+    await c.next(() => eventSeqs(c.frames, id).at(-1) === last.last_event_seq || eventSeqs(c.frames, id).length >= last.last_event_seq);
+    const seqs = eventSeqs(c.frames, id);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  });
+
+  it('a bad command gets a reply with the same error code as HTTP', async () => {
+    t = await startHubTower({ script });
+    const c = await connect(t);
+    const id = ((await c.command({ request_id: 'c', op: 'sessions.create' })).data?.result as { id: string }).id;
+    const cases: [Record<string, unknown>, string, RequestInit & { path: string }][] = [
+      [{ op: 'send', session_id: 'nope', content: 'x' }, 'unknown_session', { path: '/api/sessions/nope/messages', method: 'POST', body: '{"content":"x"}' }],
+      [{ op: 'send', session_id: id, content: '' }, 'invalid_request', { path: `/api/sessions/${id}/messages`, method: 'POST', body: '{"content":""}' }],
+      [{ op: 'steer', session_id: id, messages: [{ content: 'x' }] }, 'session_idle', { path: `/api/sessions/${id}/steer`, method: 'POST', body: '{"messages":[{"content":"x"}]}' }],
+      [{ op: 'confirm', session_id: id, tool_call_id: 'zz', decision: 'approve' }, 'not_found', { path: `/api/sessions/${id}/confirmations/zz`, method: 'POST', body: '{"decision":"approve"}' }],
+      [{ op: 'set_model', session_id: id, model: 'no/such' }, 'unknown_model', { path: `/api/sessions/${id}`, method: 'PATCH', body: '{"model":"no/such"}' }],
+    ];
+    let n = 0;
+    for (const [cmd, code, http] of cases) {
+      const reply = await c.command({ request_id: `bad${n++}`, ...cmd });
+      expect(reply.data, JSON.stringify(cmd)).toMatchObject({ ok: false, error: { code } });
+      const res = await fetch(`${t.url}${http.path}`, { ...http, headers: { 'content-type': 'application/json' } });
+      expect(((await res.json()) as { code: string }).code, http.path).toBe(code);
+    }
+  });
+
+  it('resumes with from_seq, and after reconnect from the stored ack of its client_id', async () => {
+    t = await startHubTower({ script });
+    const mk = await (await fetch(`${t.url}/api/threads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"r"}' })).json();
+    expect(mk).toMatchObject({ id: 'r' });
+    for (let i = 0; i < 10; i++) await t.hub.messaging.post('r', { content: `m${i + 1}` });
+    const a = await connect(t, 'client_id=watcher');
+    a.send('subscribe', { thread_id: 'r', from_seq: 4 });
+    await a.next((f) => f.type === 'batch' && f.data?.has_more === false);
+    const got = a.frames.filter((f) => f.type === 'batch').flatMap((f) => (f.data?.messages as { message_seq: number }[]).map((m) => m.message_seq));
+    expect(got).toEqual([5, 6, 7, 8, 9, 10]);
+    a.send('ack', { thread_id: 'r', ack_seq: 7 });
+    expect((await a.next((f) => f.type === 'ack')).data).toEqual({ thread_id: 'r', ack_seq: 7 });
+    const mark = a.frames.length;
+    a.send('ack', { thread_id: 'r', ack_seq: 3 });
+    expect((await a.next((f) => f.type === 'ack', mark)).data).toEqual({ thread_id: 'r', ack_seq: 7 });
+    a.send('ack', { thread_id: 'r', ack_seq: 11 });
+    expect((await a.next((f) => f.type === 'error')).data?.code).toBe('INVALID_ACK');
+    a.close();
+    await a.closed;
+
+    const b = await connect(t, 'client_id=watcher');
+    b.send('subscribe', { thread_id: 'r' });
+    expect((await b.next((f) => f.type === 'subscribed')).data).toMatchObject({ from_seq: 7 });
+    await b.next((f) => f.type === 'batch' && f.data?.has_more === false);
+    expect(b.frames.filter((f) => f.type === 'batch').flatMap((f) => (f.data?.messages as { message_seq: number }[]).map((m) => m.message_seq))).toEqual([8, 9, 10]);
+
+    // The same for a session log, by the auth frame's client_id.
+    const s = await t.tower.commands.execute('sessions.create', {});
+    const c = await connect(t);
+    c.send('auth', { client_id: 'sess-watcher' });
+    await c.next((f) => f.type === 'authenticated');
+    c.send('ack', { session_id: s.id, ack_seq: 1 });
+    await c.next((f) => f.type === 'ack');
+    c.send('subscribe', { session_id: s.id });
+    expect((await c.next((f) => f.type === 'subscribed')).data).toMatchObject({ from_seq: 1, last_seq: 1 });
+  });
+
+  it('a deleted session ends its subscription with session_deleted', async () => {
+    t = await startHubTower({ script });
+    const s = await t.tower.commands.execute('sessions.create', {});
+    const c = await connect(t);
+    c.send('subscribe', { session_id: s.id });
+    await c.next((f) => f.type === 'batch');
+    await t.tower.commands.execute('sessions.delete', { session_id: s.id });
+    await c.next((f) => f.type === 'event' && f.data?.type === 'session_deleted');
+    const [conn] = [...t.hub.hub.connections];
+    await waitFor(() => conn?.subKeys().length === 0);
+    c.send('subscribe', { session_id: s.id });
+    expect((await c.next((f) => f.type === 'error')).data?.code).toBe('SUBSCRIBE_FAILED');
+  });
+
+  it('broadcast topics reach only the connections that chose them', async () => {
+    t = await startHubTower({ script });
+    const all = await connect(t);
+    const none = await connect(t);
+    all.send('subscribe', { topics: ['telemetry', 'task_stream', 'inbox_message'] });
+    await all.next((f) => f.type === 'subscribed');
+    none.send('subscribe', { topics: ['runner'] });
+    await none.next((f) => f.type === 'subscribed');
+    const s = await t.tower.commands.execute('sessions.create', { title: 'watched' });
+    await t.tower.commands.execute('sessions.send', { session_id: s.id, content: 'hi there' });
+    const end = await all.next((f) => f.type === 'task_stream' && f.data?.stream_type === 'turn_end');
+    expect(end.data).toMatchObject({ session_id: s.id, status: 'completed', agent_id: s.id, source_type: 'direct', directive: 'hi there' });
+    const start = all.frames.find((f) => f.type === 'task_stream' && f.data?.stream_type === 'turn_start');
+    expect(start?.data).toMatchObject({ task_id: end.data?.task_id, turn_num: 1, directive_full: 'hi there', workspace: expect.any(String) });
+    expect(all.frames.some((f) => f.type === 'task_stream' && f.data?.stream_type === 'text')).toBe(true);
+    await all.next((f) => f.type === 'telemetry' && f.data?.instance_id === s.id && f.data?.status === 'completed');
+    await t.hub.messaging.sendInbox({ from_agent: 'x', to_inbox: 'y', title: 'note' });
+    await all.next((f) => f.type === 'inbox_message' && f.data?.title === 'note');
+    const snap = (await (await fetch(`${t.url}/api/telemetry`)).json()) as { sessions: { instance_id: string; turns: number }[] };
+    expect(snap.sessions.find((x) => x.instance_id === s.id)).toMatchObject({ turns: 1 });
+    none.send('ping');
+    await none.next((f) => f.type === 'pong');
+    expect(none.frames.map((f) => f.type)).toEqual(['subscribed', 'pong']);
+  });
+});
