@@ -3,3 +3,4 @@ export * from './conversation.js';
 export * from './session.js';
 export * from './errors.js';
 export * from './api.js';
+export type * from './tools.js';

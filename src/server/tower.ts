@@ -13,7 +13,7 @@ import {
   type ModelsConfigInput,
 } from '../core/models/index.js';
 import { SessionManager } from '../core/sessions/index.js';
-import type { ToolExecutor } from '../core/tools/types.js';
+import type { ToolExecutor } from '../protocol/tools.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { createLocalExecutor } from '../runner/executor/index.js';

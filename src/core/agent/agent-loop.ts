@@ -2,7 +2,7 @@ import type { ConversationMessage, ToolCallPart } from '../../protocol/conversat
 import type { StopReason } from '../../protocol/events.js';
 import type { Logger } from '../logger.js';
 import type { ModelStepper, StepUsage } from '../models/types.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
 import { runToolCalls, type ToolGate } from './tool-calls.js';
 import type { TurnWriter } from './turn-writer.js';
 

@@ -1,5 +1,5 @@
 import type { ConversationMessage, ToolCallPart } from '../../protocol/conversation.js';
-import type { ToolExecutor, ToolResult } from '../tools/types.js';
+import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
 import type { TurnInput } from './agent-loop.js';
 
 export type GateDecision = { allow: true } | { allow: false; reason: string };

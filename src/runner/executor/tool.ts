@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ToolSpec } from '../../core/models/types.js';
-import type { ToolContext, ToolResult } from '../../core/tools/types.js';
+import type { ToolContext, ToolResult, ToolSpec } from '../../protocol/tools.js';
 
 /** What a built-in tool gets besides its arguments. */
 export interface ToolRunContext extends ToolContext {
