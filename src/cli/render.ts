@@ -11,7 +11,7 @@ import {
   formatQuestionResolved,
   formatSteered,
 } from './control-lines.js';
-import type { Output } from './io.js';
+import type { Output } from './output.js';
 import { formatToolCall, formatToolResult } from './tool-lines.js';
 
 export interface EventPrinter {
