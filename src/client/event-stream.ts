@@ -1,7 +1,7 @@
 import { Backoff, sleep } from './backoff.js';
 import { TowerApiError, TowerProtocolError } from './errors.js';
 import type { HttpTransport } from './http.js';
-import { SseParser, type SseMessage } from './sse-parser.js';
+import { SseReader, type SseMessage } from './sse-reader.js';
 import { parseTowerEvent, type TowerEvent } from './tower-event.js';
 
 export interface ReconnectInfo {
@@ -56,7 +56,7 @@ export async function* followEvents(
 
   while (!signal?.aborted) {
     let reason: unknown;
-    let parser: SseParser | undefined;
+    let parser: SseReader | undefined;
     // One controller per connection: it ends the request on outer abort, on idle timeout, and when the
     // consumer stops iterating (the `finally` below runs on `return()`).
     const connection = new AbortController();
@@ -71,7 +71,7 @@ export async function* followEvents(
         throw new TowerProtocolError(`GET ${path}: expected text/event-stream, got ${contentType || 'no content type'}`);
       }
       backoff.reset();
-      parser = new SseParser();
+      parser = new SseReader();
       for await (const message of readMessages(response, parser, connection, idleTimeoutMs)) {
         const event = parseMessage(message);
         if (lastSeq !== undefined && event.seq <= lastSeq) continue;
@@ -121,7 +121,7 @@ class IdleTimeoutError extends Error {
 /** Reads SSE messages off a response; aborts the connection when no byte arrives for `idleMs`. */
 async function* readMessages(
   response: Response,
-  parser: SseParser,
+  parser: SseReader,
   connection: AbortController,
   idleMs: number,
 ): AsyncGenerator<SseMessage, void, undefined> {
