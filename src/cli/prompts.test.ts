@@ -60,15 +60,50 @@ describe('ControlPrompts: approvals', () => {
     ['t', { decision: 'approve_tool' }],
     ['session', { decision: 'approve_session' }],
     ['r not on main', { decision: 'reject', reason: 'not on main' }],
-    ['n', { decision: 'reject' }],
+    ['n too risky', { decision: 'reject', reason: 'too risky' }],
   ])('%s → POST %j', async (typed, body) => {
     await startAsking(confirmation('call_1'));
     prompts.handle(ev(confirmation('call_1')));
     await waitFor(() => input.asking !== undefined);
-    expect(input.asking).toBe('⏸ bash call_1: [a]pprove / approve [t]ool / approve [s]ession / [r]eject (reason) / [i]gnore > ');
+    expect(input.asking).toBe('⏸ bash call_1: [a]pprove / approve [t]ool / approve [s]ession / [r]eject / [i]gnore > ');
     input.type(typed);
     await waitFor(() => answerPosts().length === 1);
     expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body }]);
+  });
+
+  it('asks for the reason after a bare r, on a prompt of its own', async () => {
+    await startAsking(confirmation('call_1'));
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('r');
+    await waitFor(() => input.prompts.length === 2);
+    expect(input.asking).toBe('reject call_1: reason (Enter for none) > ');
+    expect(answerPosts()).toEqual([]);
+    input.type('  not on a Friday ');
+    await waitFor(() => answerPosts().length === 1);
+    expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body: { decision: 'reject', reason: 'not on a Friday' } }]);
+  });
+
+  it('rejects without a reason when the reason prompt gets an empty line', async () => {
+    await startAsking(confirmation('call_1'));
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('no');
+    await waitFor(() => input.prompts.length === 2);
+    input.type('');
+    await waitFor(() => answerPosts().length === 1);
+    expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body: { decision: 'reject' } }]);
+  });
+
+  it('closes the reason prompt too when the call is answered elsewhere meanwhile', async () => {
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('r');
+    await waitFor(() => input.prompts.length === 2);
+    prompts.handle(ev({ type: 'tool_call_confirmed', tool_call_id: 'call_1', decision: 'approve' }));
+    await waitFor(() => notes.length === 1);
+    expect(notes).toEqual(['call_1 was answered elsewhere (approve); prompt closed']);
+    expect(answerPosts()).toEqual([]);
   });
 
   it('does not block: handle returns at once and later events are taken while a prompt is open', async () => {
@@ -83,6 +118,8 @@ describe('ControlPrompts: approvals', () => {
     await waitFor(() => input.prompts.length === 2);
     expect(input.asking).toContain('call_2');
     input.type('r');
+    await waitFor(() => input.prompts.length === 3);
+    input.type('');
     await waitFor(() => answerPosts().length === 2);
     expect(answerPosts().map((p) => p.path)).toEqual(['/confirmations/call_1', '/confirmations/call_2']);
   });
@@ -145,7 +182,7 @@ describe('ControlPrompts: approvals', () => {
     await client.approve(sessionId, 'call_1');
     prompts.handle(ev(confirmation('call_1')));
     await waitFor(() => input.asking !== undefined);
-    input.type('r');
+    input.type('r too late');
     await waitFor(() => notes.length === 1);
     expect(notes).toEqual(['call_1 was already answered elsewhere']);
     prompts.handle(ev(confirmation('call_9')));
