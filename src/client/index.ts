@@ -24,7 +24,7 @@ export {
   type ApiErrorCode,
   type ErrorIssue,
 } from './errors.js';
-export { followEvents, type EventStreamOptions, type ReconnectInfo } from './event-stream.js';
+export { followEvents, type EventStreamOptions, type ReconnectInfo, type ResumedInfo } from './event-stream.js';
 export { followSentTurn } from './follow-turn.js';
 export { HttpTransport, type HttpOptions, type FetchLike, type RequestOptions } from './http.js';
 export { SseReader, type SseMessage } from './sse-reader.js';

@@ -4,6 +4,11 @@ import { formatConfirmationRequest, formatQuestion } from '../control-lines.js';
 import { interruptSignal, sharesTerminal, type CliIO } from '../io.js';
 import { openLiveView } from '../live-view.js';
 
+/** `reconnected (resumed after event 12)`, or without the seq when the stream had none yet. */
+export function reconnectedLine(lastSeq: number | undefined): string {
+  return lastSeq === undefined ? 'reconnected' : `reconnected (resumed after event ${lastSeq})`;
+}
+
 async function attach(ctx: CommandContext, sessionId: string, options: { since?: string }): Promise<number> {
   // The status gives the current end of the log and what waits for a person; it also fails fast on a wrong id.
   const status = await ctx.client.status(sessionId);
@@ -26,6 +31,7 @@ async function attach(ctx: CommandContext, sessionId: string, options: { since?:
         const resume = lastSeq === undefined ? '' : `, resuming after event ${lastSeq}`;
         ctx.io.stderr.write(ctx.err.dim(`connection lost; reconnecting in ${delayMs} ms (attempt ${attempt}${resume})\n`));
       },
+      onResumed: ({ lastSeq }) => ctx.io.stderr.write(ctx.err.dim(`${reconnectedLine(lastSeq)}\n`)),
     });
     for await (const event of events) view.show(event);
   } finally {

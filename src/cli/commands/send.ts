@@ -5,6 +5,7 @@ import { createContext, type CommandContext, type CommandRunner } from '../conte
 import { UsageError } from '../errors.js';
 import { interruptSignal, sharesTerminal, type CliIO } from '../io.js';
 import { openLiveView } from '../live-view.js';
+import { reconnectedLine } from './attach.js';
 
 interface SendOptions {
   model?: string;
@@ -33,6 +34,7 @@ async function send(ctx: CommandContext, target: string, words: string[], option
         if (sharesTerminal(ctx.io)) view.printer.finish();
         ctx.io.stderr.write(ctx.err.dim('connection lost; reconnecting…\n'));
       },
+      onResumed: ({ lastSeq }) => ctx.io.stderr.write(ctx.err.dim(`${reconnectedLine(lastSeq)}\n`)),
     });
     for await (const event of turn) {
       view.show(event);
