@@ -67,10 +67,16 @@ describe('tower sessions', () => {
       const file = join(dir, 'export.json');
       expect(await tower(['sessions', 'export', id, '-o', file])).toBe(0);
       expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ version: 1, session: { id, title: 'keep me' } });
+      // On the server it came from, the id is taken: a plain import is a conflict, --as-new a new session.
+      const conflict = capture();
+      expect(await tower(['sessions', 'import', file], conflict)).toBe(1);
+      expect(conflict.stderr()).toContain('(conflict)');
       const c = capture();
-      expect(await tower(['sessions', 'import', file], c)).toBe(0);
+      expect(await tower(['sessions', 'import', '--as-new', file], c)).toBe(0);
       expect(c.stdout()).toMatch(/^ses_\d+\n$/);
+      expect(c.stdout()).not.toBe(`${id}\n`);
       expect(stub.requests.at(-1)?.path).toBe('/api/sessions/import');
+      expect(stub.requests.at(-1)?.query.get('as_new')).toBe('true');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

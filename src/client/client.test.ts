@@ -32,8 +32,10 @@ describe('TowerClient requests', () => {
     expect((await client.models()).default).toBe('fake/model');
     expect(await client.health()).toEqual({ status: 'ok' });
     const exported = await client.exportSession(created.id);
-    const imported = await client.importSession(exported);
+    await expect(client.importSession(exported)).rejects.toMatchObject({ status: 409, code: 'conflict' });
+    const imported = await client.importSession(exported, { asNew: true });
     expect(imported.id).not.toBe(created.id);
+    expect(stub.requests.at(-1)?.query.get('as_new')).toBe('true');
     expect(await client.batchDelete([imported.id, 'ses_missing'])).toEqual({ deleted: 1, failed: ['ses_missing'] });
     expect(await client.deleteSession(created.id)).toEqual({ deleted: true });
   });

@@ -5,6 +5,7 @@ export {
   type ListSessionsOptions,
   type CallOptions,
   type FollowOptions,
+  type ImportOptions,
   type HealthBody,
   type SendOptions,
   type SendAndFollowOptions,

@@ -66,7 +66,7 @@ async function exportTo(ctx: CommandContext, id: string, options: { output?: str
   return 0;
 }
 
-async function importFrom(ctx: CommandContext, source: string): Promise<number> {
+async function importFrom(ctx: CommandContext, source: string, options: { asNew?: boolean }): Promise<number> {
   const text = source === '-' ? await ctx.io.readStdin() : await readFile(source, 'utf8');
   let json: unknown;
   try {
@@ -80,7 +80,7 @@ async function importFrom(ctx: CommandContext, source: string): Promise<number> 
     const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
     throw new UsageError(`not a session export${where}: ${issue?.message ?? 'invalid'}`);
   }
-  const session = await ctx.client.importSession(parsed.data);
+  const session = await ctx.client.importSession(parsed.data, { asNew: options.asNew === true });
   if (ctx.json) printJson(ctx, session);
   else ctx.io.stdout.write(`${session.id}\n`);
   return 0;
@@ -119,7 +119,10 @@ export function registerSessions(program: Command, io: CliIO, run: CommandRunner
 
   sessions
     .command('import')
-    .description('create a session from an export; prints its id')
+    .description('create a session from an export, under its own id; prints the id')
     .argument('<file>', 'export file, or - for stdin')
-    .action((file: string, _options: unknown, command: Command) => run(() => importFrom(createContext(command, io), file)));
+    .option('--as-new', 'give it a new id, keeping everything else (to import on the server it came from)')
+    .action((file: string, options: { asNew?: boolean }, command: Command) =>
+      run(() => importFrom(createContext(command, io), file, options)),
+    );
 }
