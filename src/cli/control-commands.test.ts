@@ -131,10 +131,12 @@ describe('tower interrupt, queue, status', () => {
     expect(c.stdout()).toContain('status      running (turn_1)\n');
     expect(c.stdout()).toContain(`⏸ approval needed: bash git push (id call_1) — tower approve ${id} call_1\n`);
     expect(c.stdout()).toContain(`❓ question: Which branch? (id el_1) — tower answer ${id} el_1 <answer>\n`);
-    setTimeout(() => stub.release(id), 50);
+    // The turn ends only once the waiting status request has reached the server: an idle answer proves it waited.
     const waited = capture();
-    expect(await tower(['--json', 'status', id, '--wait', '5s'], waited)).toBe(0);
-    expect(lastRequest().query.get('wait')).toBe('5000ms');
+    const exit = tower(['--json', 'status', id, '--wait', '5s'], waited);
+    await waitFor(() => stub.requests.some((r) => r.query.get('wait') === '5000ms'));
+    stub.release(id);
+    expect(await exit).toBe(0);
     expect(JSON.parse(waited.stdout())).toMatchObject({ status: 'idle', pending_confirmations: [] });
   });
 

@@ -256,12 +256,11 @@ describe('model, title, star, status', () => {
 
   it('status with waitMs sends ?wait and blocks until the turn ends', async () => {
     const id = await busySession();
-    setTimeout(() => stub.release(id), 100);
-    const started = Date.now();
-    const status = await client.status(id, { waitMs: 5_000 });
-    expect(status.status).toBe('idle');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
-    expect(lastRequest().query.get('wait')).toBe('5000ms');
+    const pending = client.status(id, { waitMs: 5_000 });
+    // The turn ends only once the request is at the server: an idle answer proves the request waited.
+    await waitUntil(async () => stub.requests.some((r) => r.query.get('wait') === '5000ms'));
+    stub.release(id);
+    expect((await pending).status).toBe('idle');
   });
 
   it('status without waitMs sends no wait', async () => {
