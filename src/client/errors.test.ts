@@ -22,3 +22,11 @@ describe('TowerApiError.fromResponse', () => {
     expect([error.code, error.message]).toEqual([code, message]);
   });
 });
+
+describe('Retry-After', () => {
+  it('comes from the header on any error status', () => {
+    const body = JSON.stringify({ code: 'internal', message: 'restarting' });
+    expect(TowerApiError.fromResponse(503, '', body, '7')).toMatchObject({ status: 503, retryAfterSeconds: 7 });
+    expect(TowerApiError.fromResponse(503, '', body, 'soon').retryAfterSeconds).toBeUndefined();
+  });
+});

@@ -10,13 +10,18 @@ export interface ImportEdge {
   typeOnly: boolean;
 }
 
-/** Every non-test `.ts` file under `srcDir`, relative to it, with `/` separators. */
+/**
+ * Every shipped `.ts` file under `srcDir`, relative to it, with `/` separators: test files and `testing/`
+ * folders (test support, left out of the build like the tests) are not part of the layering.
+ */
 export function sourceFiles(srcDir: string): string[] {
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'testing') walk(full);
+      }
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) {
         files.push(path.relative(srcDir, full).split(path.sep).join('/'));
       }

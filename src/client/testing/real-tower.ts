@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TowerClient } from '../index.js';
+import { silentLogger } from '../../core/logger.js';
+import type { StepPart, StepRequest } from '../../core/models/types.js';
+import { SessionManager } from '../../core/sessions/index.js';
+import { FakeExecutor, FakeStepper, finish, memoryLog, usage } from '../../core/testing/fakes.js';
+import type { Permissions } from '../../protocol/session.js';
+import { createHttpApp, listenHttp, type HttpServer } from '../../transports/http/index.js';
+
+/**
+ * The real HTTP app (createHttpApp over a real SessionManager and in-memory SQLite) on a real port, with
+ * a scripted stepper instead of a model: what the SDK and CLI tests talk to, so they test against the
+ * server itself rather than a stand-in that can drift from it.
+ */
+export interface RealTower {
+  url: string;
+  token: string | undefined;
+  client: TowerClient;
+  manager: SessionManager;
+  /** Every request `client` made, in order, as the server received it. */
+  requests: RecordedRequest[];
+  /** What the next model steps answer; change it per test. Default: one text step, "hello". */
+  steps: (req: StepRequest, index: number) => StepPart[] | AsyncIterable<StepPart>;
+  /**
+   * Makes every model step wait until `release()` is called (or the turn is aborted): a turn that stays
+   * running for as long as the test needs, with no timing involved.
+   */
+  hold(): void;
+  release(): void;
+  close(): Promise<void>;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface RealTowerOptions {
+  token?: string;
+  permissions?: Partial<Permissions>;
+}
+
+const MODELS = [
+  { id: 'fake/m', provider: 'fake', name: 'm' },
+  { id: 'fake/other', provider: 'fake', name: 'other' },
+];
+
+export async function startRealTower(options: RealTowerOptions = {}): Promise<RealTower> {
+  const { store, log } = await memoryLog();
+  const workingDir = mkdtempSync(path.join(os.tmpdir(), 'tower-real-'));
+  let gate: { promise: Promise<void>; open(): void } | undefined;
+  const rig = {} as RealTower;
+  rig.steps = () => [{ type: 'text', delta: 'hello' }, finish];
+  const stepper = new FakeStepper((req, index) => {
+    const current = gate;
+    if (!current) return rig.steps(req, index);
+    return (async function* held() {
+      await Promise.race([current.promise, new Promise((resolve) => req.signal.addEventListener('abort', resolve, { once: true }))]);
+      yield* await Promise.resolve(rig.steps(req, index));
+    })();
+  });
+  const manager = new SessionManager({
+    store,
+    log,
+    logger: silentLogger,
+    stepper,
+    executor: new FakeExecutor(async (_name, args) => ({ output: `ran ${JSON.stringify(args)}`, is_error: false })),
+    models: { has: (id) => MODELS.some((m) => m.id === id), list: () => MODELS, cost: () => 0 },
+    defaults: {
+      workingDir,
+      model: 'fake/m',
+      maxIterations: 5,
+      permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false, ...options.permissions },
+    },
+  });
+  await manager.start();
+  const app = createHttpApp({
+    manager,
+    models: { list: () => MODELS, defaultModel: 'fake/m' },
+    logger: silentLogger,
+    version: 'test',
+    ...(options.token ? { token: options.token } : {}),
+  });
+  const http: HttpServer = await listenHttp(app, { host: '127.0.0.1', port: 0 });
+  const requests: RecordedRequest[] = [];
+  // The client's own fetch, recording each request on its way out: tests check what the SDK sent.
+  const recording = (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
+    const headers = Object.fromEntries(new Headers(init?.headers).entries());
+    requests.push({ method: init?.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
+    return fetch(input, init);
+  };
+  return Object.assign(rig, {
+    url: http.url,
+    token: options.token,
+    client: new TowerClient({ url: http.url, fetch: recording, ...(options.token ? { token: options.token } : {}) }),
+    manager,
+    requests,
+    hold: () => {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => (open = resolve));
+      gate = { promise, open };
+    },
+    release: () => {
+      gate?.open();
+      gate = undefined;
+    },
+    close: async () => {
+      rig.release();
+      await manager.shutdown();
+      await http.close();
+      await log.close();
+      await store.close();
+      rmSync(workingDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Steps that call a tool (with these args) for a new user message, then answer `text` once it ran. */
+export function toolThenText(tool: string, args: unknown, text = 'done') {
+  return (req: StepRequest, index: number): StepPart[] =>
+    req.messages.at(-1)?.role === 'tool'
+      ? [{ type: 'text', delta: text }, finish]
+      : [{ type: 'tool_call', id: `call_${index}`, name: tool, args }, { type: 'finish', usage, finish_reason: 'tool_calls' }];
+}
