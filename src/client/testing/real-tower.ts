@@ -7,6 +7,7 @@ import type { StepPart, StepRequest } from '../../core/models/types.js';
 import { SessionManager } from '../../core/sessions/index.js';
 import { FakeExecutor, FakeStepper, finish, memoryLog, usage } from '../../core/testing/fakes.js';
 import type { Permissions } from '../../protocol/session.js';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createHttpApp, listenHttp, type HttpServer } from '../../transports/http/index.js';
 
 /**
@@ -86,20 +87,27 @@ export async function startRealTower(options: RealTowerOptions = {}): Promise<Re
     version: 'test',
     ...(options.token ? { token: options.token } : {}),
   });
-  const http: HttpServer = await listenHttp(app, { host: '127.0.0.1', port: 0 });
   const requests: RecordedRequest[] = [];
-  // The client's own fetch, recording each request on its way out: tests check what the SDK sent.
-  const recording = (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const url = new URL(String(input));
-    const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined;
-    const headers = Object.fromEntries(new Headers(init?.headers).entries());
-    requests.push({ method: init?.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, body });
-    return fetch(input, init);
+  // Every request as the server received it, recorded before the app handles it: tests check what the
+  // SDK or the CLI sent.
+  const recorded = Object.create(app) as OpenAPIHono;
+  recorded.fetch = async (request: Request, ...rest: unknown[]) => {
+    const url = new URL(request.url);
+    const text = request.body ? await request.clone().text() : '';
+    requests.push({
+      method: request.method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: Object.fromEntries(request.headers.entries()),
+      body: text === '' ? undefined : parseJson(text),
+    });
+    return app.fetch(request, ...(rest as []));
   };
+  const http: HttpServer = await listenHttp(recorded, { host: '127.0.0.1', port: 0 });
   return Object.assign(rig, {
     url: http.url,
     token: options.token,
-    client: new TowerClient({ url: http.url, fetch: recording, ...(options.token ? { token: options.token } : {}) }),
+    client: new TowerClient({ url: http.url, ...(options.token ? { token: options.token } : {}) }),
     manager,
     requests,
     hold: () => {
@@ -128,4 +136,12 @@ export function toolThenText(tool: string, args: unknown, text = 'done') {
     req.messages.at(-1)?.role === 'tool'
       ? [{ type: 'text', delta: text }, finish]
       : [{ type: 'tool_call', id: `call_${index}`, name: tool, args }, { type: 'finish', usage, finish_reason: 'tool_calls' }];
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
