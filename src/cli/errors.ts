@@ -1,10 +1,7 @@
 import { TowerApiError, TowerConnectionError, TowerProtocolError } from '../client/index.js';
 import type { Colors } from './color.js';
 
-/** A mistake in how the command was called, found after commander's own checks. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './usage-error.js';
 
 /** What to do about an error code, where the code alone says it. */
 const HINTS: Record<string, string> = {

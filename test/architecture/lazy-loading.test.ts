@@ -59,6 +59,17 @@ describe('what a client-side import loads', () => {
     expect(urls.filter((url) => url.includes('/node_modules/') && !url.includes('/node_modules/zod/'))).toEqual([]);
   });
 
+  it('the CLI prints --help with commander alone: no client, no zod', async () => {
+    const urls = await loadedBy(`
+      const { run } = await import(${src('cli/program.ts')});
+      const io = { stdout: { write() {} }, stderr: { write() {} }, env: {}, cwd: process.cwd(),
+        readStdin: async () => '', onInterrupt: () => () => {} };
+      process.exitCode = await run(['--help'], io);
+    `);
+    expect(urls.some((url) => url.includes('/src/cli/commands/send.ts'))).toBe(true);
+    expect(urls.filter((url) => /\/src\/(client|protocol)\/|\/node_modules\/zod\//.test(url))).toEqual([]);
+  });
+
   it('the CLI prints --help and sends a message without loading the server', async () => {
     const urls = await loadedBy(`
       const { run } = await import(${src('cli/program.ts')});
