@@ -1,56 +1,81 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOLD, StubTower, textTurn, type StubEvent } from '../client/testing/stub-tower.js';
+import { startRealTower, type RealTower } from '../client/testing/real-tower.js';
+import type { StepPart } from '../core/models/types.js';
+import { finish, usage } from '../core/testing/fakes.js';
 import { run } from './program.js';
 import { ScriptedInput, capture, waitFor, type Captured } from './testing/capture.js';
 
-let stub: StubTower;
+// The control commands and what they print, against the real HTTP app (a scripted model whose `echo`
+// calls ask for approval). More of them: real-tower.test.ts.
+let t: RealTower;
 
 beforeEach(async () => {
-  stub = await StubTower.start({ token: 'tok' });
+  t = await startRealTower({ token: 'tok', permissions: { ask: ['echo'] } });
 });
 
 afterEach(async () => {
-  await stub.close();
+  await t.close();
 });
 
 function tower(args: string[], captured: Captured = capture()): Promise<number> {
-  return run(['--url', stub.url, '--token', 'tok', ...args], captured.io);
+  return run(['--url', t.url, '--token', 'tok', ...args], captured.io);
 }
 
 function lastRequest() {
-  const request = stub.requests.at(-1);
+  const request = t.requests.at(-1);
   if (!request) throw new Error('no request');
   return request;
 }
 
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; !(await condition()); tries++) {
+    if (tries > 500) throw new Error('condition not met');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, required: ['branch'] };
 
-/** A turn that asks for `call_1`, asks question `el_1`, waits for the answers, then replies. */
-function askingTurn(turnId: string): StubEvent[] {
-  return [
-    { type: 'stream_started', turn_id: turnId, model: 'fake/model' },
-    { type: 'tool_call_confirmation', tool_call_id: 'call_1', tool: 'bash', args: { command: 'git push' } },
-    { type: 'elicitation_request', elicitation_id: 'el_1', message: 'Which branch?', schema: SCHEMA },
-    HOLD,
-    ...textTurn('Pushed.')(turnId).slice(1),
-  ];
-}
-
-function holdingTurn(turnId: string): StubEvent[] {
-  return [{ type: 'stream_started', turn_id: turnId, model: 'fake/model' }, HOLD, ...textTurn('Done.')(turnId).slice(1)];
-}
-
-/** A session whose turn (`script`) runs until it reaches its HOLD, then waits for `stub.release` or an interrupt. */
-async function busySession(script: (turnId: string) => StubEvent[] = holdingTurn): Promise<string> {
-  stub.turn = (turnId, content) => (content === 'busy' ? script(turnId) : textTurn(`re: ${content}`)(turnId));
-  const { id } = stub.addSession();
-  stub.startTurn(id, 'busy');
-  await waitFor(() => stub.isHeld(id));
+/** A session whose turn runs until `t.release()` (or an interrupt). */
+async function busySession(): Promise<string> {
+  const { id } = await t.client.createSession();
+  t.hold();
+  await t.client.send(id, 'busy');
   return id;
 }
 
-describe('tower steer', () => {
-  it('sends one message per argument', async () => {
+/** A turn that asks to run `echo git push` as call_1, then asks "Which branch?", then says "Pushed.". */
+async function askingSession(): Promise<string> {
+  t.steps = (req): StepPart[] => {
+    const results = req.messages.filter((m) => m.role === 'tool').length;
+    if (results === 0) return [{ type: 'tool_call', id: 'call_1', name: 'echo', args: { text: 'git push' } }, { type: 'finish', usage, finish_reason: 'tool_calls' }];
+    if (results === 1) {
+      return [
+        { type: 'tool_call', id: 'call_q', name: 'ask_user', args: { message: 'Which branch?', schema: SCHEMA } },
+        { type: 'finish', usage, finish_reason: 'tool_calls' },
+      ];
+    }
+    return [{ type: 'text', delta: 'Pushed.\n' }, finish];
+  };
+  const { id } = await t.client.createSession();
+  await t.client.send(id, 'push it');
+  await until(async () => (await t.client.status(id)).pending_confirmations.length === 1);
+  return id;
+}
+
+/** Approves call_1 of an asking session and resolves with the id of the question that follows. */
+async function toTheQuestion(id: string): Promise<string> {
+  await t.client.approve(id, 'call_1');
+  let question = '';
+  await until(async () => {
+    question = (await t.client.status(id)).pending_elicitations[0]?.elicitation_id ?? '';
+    return question !== '';
+  });
+  return question;
+}
+
+describe('tower steer and followup', () => {
+  it('steer sends one message per argument', async () => {
     const id = await busySession();
     const c = capture();
     expect(await tower(['steer', id, 'look at the tests', 'and the docs'], c)).toBe(0);
@@ -61,40 +86,14 @@ describe('tower steer', () => {
     expect(c.stdout()).toBe('↪ queued 2 messages for the running turn (steer queue: 2)\n');
   });
 
-  it('--json prints the answer', async () => {
+  it('steer --json prints the answer', async () => {
     const id = await busySession();
     const c = capture();
     expect(await tower(['--json', 'steer', id, 'x'], c)).toBe(0);
     expect(JSON.parse(c.stdout())).toEqual({ item_ids: [expect.any(String)], depth: 1 });
   });
 
-  it('says what to do when idle (409) or full (429, Retry-After)', async () => {
-    const { id: idle } = stub.addSession();
-    const c = capture();
-    expect(await tower(['steer', idle, 'x'], c)).toBe(1);
-    expect(c.stderr()).toContain('(session_idle)\nhint: no turn is running: use `tower send` instead\n');
-    const busy = await busySession();
-    await tower(['steer', busy, '1', '2', '3', '4', '5']);
-    const full = capture();
-    expect(await tower(['steer', busy, 'one more'], full)).toBe(1);
-    expect(full.stderr()).toContain('(steer_queue_full)\nhint: retry in 1 s\n');
-  });
-});
-
-describe('tower followup', () => {
-  it('--key is sent as Idempotency-Key; a retry is reported as a duplicate', async () => {
-    const id = await busySession();
-    const c = capture();
-    expect(await tower(['followup', id, 'then the docs', '--key', 'job-7'], c)).toBe(0);
-    expect(lastRequest().headers['idempotency-key']).toBe('job-7');
-    expect(lastRequest().body).toEqual({ messages: [{ content: 'then the docs' }] });
-    expect(c.stdout()).toBe('⧗ queued 1 follow-up; it runs after the current turn (follow-up queue: 1)\n');
-    const again = capture();
-    expect(await tower(['followup', id, 'then the docs', '--key', 'job-7'], again)).toBe(0);
-    expect(again.stdout()).toBe('⧗ already queued under this --key; nothing added (follow-up queue: 1)\n');
-  });
-
-  it('sends no key without --key and reads - from stdin', async () => {
+  it('followup sends no key without --key and reads - from stdin', async () => {
     const id = await busySession();
     expect(await tower(['followup', id, '-'], capture({ stdin: 'from stdin\n' }))).toBe(0);
     expect(lastRequest().headers['idempotency-key']).toBeUndefined();
@@ -102,39 +101,35 @@ describe('tower followup', () => {
   });
 });
 
-describe('tower interrupt, queue, status', () => {
-  it('interrupt --clear-queue stops the turn and empties the queues', async () => {
-    const id = await busySession();
-    await tower(['followup', id, 'later']);
-    const c = capture();
-    expect(await tower(['interrupt', id, '--clear-queue'], c)).toBe(0);
-    expect(lastRequest().body).toEqual({ clear_queue: true });
-    expect(c.stdout()).toBe('interrupted turn_1; queues cleared\n');
+describe('tower interrupt, status', () => {
+  it('interrupt on an idle session says so', async () => {
+    const { id } = await t.client.createSession();
     const idle = capture();
     expect(await tower(['--json', 'interrupt', id], idle)).toBe(0);
     expect(lastRequest().body).toEqual({});
     expect(JSON.parse(idle.stdout())).toEqual({ interrupted: false });
   });
 
-  it('queue lists both queues', async () => {
-    const id = await busySession();
-    await tower(['followup', id, 'write the docs']);
-    const c = capture();
-    expect(await tower(['queue', id], c)).toBe(0);
-    expect(c.stdout()).toMatch(/^steer {6}0\/5\nfollow-up {2}1\/20\n {2}q_\d+ {2}write the docs\n$/);
-  });
-
-  it('status --wait waits for the turn and shows what is pending', async () => {
-    const id = await busySession(askingTurn);
+  it('status shows what is pending, with the command that answers it', async () => {
+    const id = await askingSession();
     const c = capture();
     expect(await tower(['status', id], c)).toBe(0);
-    expect(c.stdout()).toContain('status      running (turn_1)\n');
-    expect(c.stdout()).toContain(`⏸ approval needed: bash git push (id call_1) — tower approve ${id} call_1\n`);
-    expect(c.stdout()).toContain(`❓ question: Which branch? (id el_1) — tower answer ${id} el_1 <answer>\n`);
-    setTimeout(() => stub.release(id), 50);
+    expect(c.stdout()).toMatch(/status {6}running \(\S+\)\n/);
+    expect(c.stdout()).toContain(`⏸ approval needed: echo git push (id call_1) — tower approve ${id} call_1\n`);
+    const question = await toTheQuestion(id);
+    const asked = capture();
+    expect(await tower(['status', id], asked)).toBe(0);
+    expect(asked.stdout()).toContain(`❓ question: Which branch? (id ${question}) — tower answer ${id} ${question} <answer>\n`);
+  });
+
+  it('status --wait waits for the turn', async () => {
+    const id = await busySession();
+    // The turn ends only once the waiting status request has reached the server: an idle answer proves it waited.
     const waited = capture();
-    expect(await tower(['--json', 'status', id, '--wait', '5s'], waited)).toBe(0);
-    expect(lastRequest().query.get('wait')).toBe('5000ms');
+    const exit = tower(['--json', 'status', id, '--wait', '5s'], waited);
+    await until(async () => t.requests.some((r) => r.query.get('wait') === '5000ms'));
+    t.release();
+    expect(await exit).toBe(0);
     expect(JSON.parse(waited.stdout())).toMatchObject({ status: 'idle', pending_confirmations: [] });
   });
 
@@ -143,13 +138,13 @@ describe('tower interrupt, queue, status', () => {
     expect(await tower(['status', 'ses_1', '--wait', '2h'], c)).toBe(1);
     expect(c.stderr()).toBe('error: --wait must be a duration like 10s, 500ms or 1m, got "2h"\n');
     expect(await tower(['status', 'ses_1', '--wait', '61s'], capture())).toBe(1);
-    expect(stub.requests).toHaveLength(0);
+    expect(t.requests).toHaveLength(0);
   });
 });
 
 describe('tower approve, reject, answer', () => {
   it('approve --tool sends approve_tool', async () => {
-    const id = await busySession(askingTurn);
+    const id = await askingSession();
     const c = capture();
     expect(await tower(['approve', id, 'call_1', '--tool'], c)).toBe(0);
     expect(lastRequest()).toMatchObject({ path: `/api/sessions/${id}/confirmations/call_1`, body: { decision: 'approve_tool' } });
@@ -157,7 +152,7 @@ describe('tower approve, reject, answer', () => {
   });
 
   it('approve --session sends approve_session; --tool and --session conflict', async () => {
-    const id = await busySession(askingTurn);
+    const id = await askingSession();
     expect(await tower(['approve', id, 'call_1', '--session'])).toBe(0);
     expect(lastRequest().body).toEqual({ decision: 'approve_session' });
     const c = capture();
@@ -165,37 +160,29 @@ describe('tower approve, reject, answer', () => {
     expect(c.stderr()).toContain("option '--tool' cannot be used with option '--session'");
   });
 
-  it('reject --reason sends the reason; a second answer is a conflict', async () => {
-    const id = await busySession(askingTurn);
+  it("answer maps text onto the question's one field", async () => {
+    const id = await askingSession();
+    const question = await toTheQuestion(id);
     const c = capture();
-    expect(await tower(['--json', 'reject', id, 'call_1', '--reason', 'not on main'], c)).toBe(0);
-    expect(lastRequest().body).toEqual({ decision: 'reject', reason: 'not on main' });
-    expect(JSON.parse(c.stdout())).toEqual({ resolved: true });
-    const again = capture();
-    expect(await tower(['approve', id, 'call_1'], again)).toBe(1);
-    expect(again.stderr()).toContain('(conflict)');
-  });
-
-  it('answer maps text onto the question\'s one field', async () => {
-    const id = await busySession(askingTurn);
-    const c = capture();
-    expect(await tower(['answer', id, 'el_1', 'release', 'branch'], c)).toBe(0);
+    expect(await tower(['answer', id, question, 'release', 'branch'], c)).toBe(0);
     expect(lastRequest()).toMatchObject({
-      path: `/api/sessions/${id}/elicitations/el_1`,
+      path: `/api/sessions/${id}/elicitations/${question}`,
       body: { action: 'accept', content: { branch: 'release branch' } },
     });
-    expect(c.stdout()).toBe('answered el_1\n');
+    expect(c.stdout()).toBe(`answered ${question}\n`);
   });
 
   it('answer --json-content and --decline', async () => {
-    const id = await busySession(askingTurn);
-    expect(await tower(['answer', id, 'el_1', '--json-content', '{"branch":"main"}'])).toBe(0);
+    const id = await askingSession();
+    const question = await toTheQuestion(id);
+    expect(await tower(['answer', id, question, '--json-content', '{"branch":"main"}'])).toBe(0);
     expect(lastRequest().body).toEqual({ action: 'accept', content: { branch: 'main' } });
-    const other = await busySession(askingTurn);
+    const other = await askingSession();
+    const second = await toTheQuestion(other);
     const c = capture();
-    expect(await tower(['answer', other, 'el_1', '--decline'], c)).toBe(0);
+    expect(await tower(['answer', other, second, '--decline'], c)).toBe(0);
     expect(lastRequest().body).toEqual({ action: 'decline' });
-    expect(c.stdout()).toBe('declined el_1\n');
+    expect(c.stdout()).toBe(`declined ${second}\n`);
   });
 
   it('answer refuses contradictory or missing input', async () => {
@@ -211,49 +198,15 @@ describe('tower approve, reject, answer', () => {
   });
 });
 
-describe('tower model', () => {
-  it('lists the models with the current one starred', async () => {
-    const { id } = stub.addSession({ model: 'fake/other' });
-    const c = capture();
-    expect(await tower(['model', id], c)).toBe(0);
-    expect(c.stdout()).toBe('  fake/model\n* fake/other\n');
+describe('tower model and send --on-busy', () => {
+  it('model --json names the current one', async () => {
+    const { id } = await t.client.createSession({ model: 'fake/other' });
     const json = capture();
     expect(await tower(['--json', 'model', id], json)).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({ current: 'fake/other' });
   });
 
-  it('switches, and hints at the list for an unknown model', async () => {
-    const { id } = stub.addSession();
-    const c = capture();
-    expect(await tower(['model', id, 'fake/other'], c)).toBe(0);
-    expect(lastRequest()).toMatchObject({ method: 'PATCH', body: { model: 'fake/other' } });
-    expect(c.stdout()).toBe('model: fake/other\n');
-    const bad = capture();
-    expect(await tower(['model', id, 'nope/x'], bad)).toBe(1);
-    expect(bad.stderr()).toContain('(unknown_model)\nhint: `tower model <session>` lists the models\n');
-  });
-});
-
-describe('tower send --on-busy', () => {
-  it('enqueue prints the queued follow-up, then the reply of its own turn', async () => {
-    const id = await busySession();
-    const c = capture();
-    const sent = tower(['send', id, 'after', 'that', '--on-busy', 'enqueue'], c);
-    await waitFor(() => c.stdout().includes('queued'));
-    stub.release(id);
-    expect(await sent).toBe(0);
-    expect(c.stdout()).toBe('⧗ queued follow-up: after that\nre: after that\n');
-    expect(stub.requests.find((r) => r.path.endsWith('/messages'))?.body).toEqual({ content: 'after that', on_busy: 'enqueue' });
-  });
-
-  it('without it, a busy session is an error with a hint', async () => {
-    const id = await busySession();
-    const c = capture();
-    expect(await tower(['send', id, 'now'], c)).toBe(1);
-    expect(c.stderr()).toContain('(session_busy)\nhint: a turn is running: send with --on-busy enqueue');
-  });
-
-  it('rejects an unknown mode', async () => {
+  it('send rejects an unknown --on-busy mode', async () => {
     const c = capture();
     expect(await tower(['send', 'ses_1', 'x', '--on-busy', 'later'], c)).toBe(1);
     expect(c.stderr()).toContain('Allowed choices are reject, enqueue, interrupt');
@@ -261,54 +214,31 @@ describe('tower send --on-busy', () => {
 });
 
 describe('prompts on a terminal', () => {
-  it('send asks for the approval and the answer in place, then prints the reply', async () => {
-    stub.turn = askingTurn;
-    const { id } = stub.addSession();
-    const input = new ScriptedInput();
-    const c = capture({ terminal: input, env: { NO_COLOR: '1' } });
-    const sent = tower(['send', id, 'push it'], c);
-    await waitFor(() => input.asking !== undefined);
-    expect(input.asking).toContain('call_1');
-    input.type('a');
-    await waitFor(() => input.asking?.includes('el_1') === true);
-    input.type('main');
-    expect(await sent).toBe(0);
-    expect(c.stdout()).toContain(`⏸ approval needed: bash git push (id call_1) — tower approve ${id} call_1\n`);
-    expect(c.stdout()).toContain('✓ approved bash (call_1)\n');
-    expect(c.stdout()).toContain('✓ question answered (el_1)\nPushed.\n');
-    const posts = stub.requests.filter((r) => /confirmations|elicitations/.test(r.path)).map((r) => r.body);
-    expect(posts).toEqual([{ decision: 'approve' }, { action: 'accept', content: { branch: 'main' } }]);
-  });
-
-  it('attach lists and asks what was pending before it, and closes a prompt answered elsewhere', async () => {
-    const id = await busySession(askingTurn);
+  it('attach asks what was pending before it, and closes a prompt answered elsewhere', async () => {
+    const id = await askingSession();
     const input = new ScriptedInput();
     const c = capture({ terminal: input, env: { NO_COLOR: '1' } });
     const attached = tower(['attach', id], c);
     await waitFor(() => input.asking !== undefined);
-    expect(c.stdout()).toContain(`⏸ approval needed: bash git push (id call_1) — tower approve ${id} call_1\n`);
-    expect(c.stdout()).toContain(`❓ question: Which branch? (id el_1)`);
-    // Events keep streaming while the prompt is open.
-    stub.append(id, { type: 'agent_choice', content: 'meanwhile\n' });
-    await waitFor(() => c.stdout().includes('meanwhile'));
-    // Another client answers the approval: the prompt closes and the question is asked next.
+    expect(c.stdout()).toContain(`⏸ approval needed: echo git push (id call_1) — tower approve ${id} call_1\n`);
+    // Another client answers the approval: the prompt closes and the question that follows is asked.
     await tower(['approve', id, 'call_1']);
-    await waitFor(() => input.asking?.includes('el_1') === true);
+    await waitFor(() => input.asking?.includes('el_') === true);
     expect(c.stderr()).toContain('call_1 was answered elsewhere (approve); prompt closed\n');
     input.type('/cancel');
     await waitFor(() => c.stdout().includes('Pushed.'));
     c.interrupt();
     expect(await attached).toBe(0);
-    expect(stub.requests.filter((r) => r.path.includes('/elicitations/')).map((r) => r.body)).toEqual([{ action: 'cancel' }]);
+    expect(t.requests.filter((r) => r.path.includes('/elicitations/')).map((r) => r.body)).toEqual([{ action: 'cancel' }]);
   });
 
   it('without a terminal, attach only prints the hint lines', async () => {
-    const id = await busySession(askingTurn);
+    const id = await askingSession();
     const c = capture();
     const attached = tower(['attach', id], c);
-    await waitFor(() => c.stdout().includes('question'));
+    await waitFor(() => c.stdout().includes('approval needed'));
     c.interrupt();
     expect(await attached).toBe(0);
-    expect(stub.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(t.requests.filter((r) => r.method === 'POST' && !r.path.endsWith('/messages') && r.path !== '/api/sessions')).toHaveLength(0);
   });
 });

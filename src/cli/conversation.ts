@@ -17,7 +17,9 @@ export function formatConversation(c: Colors, messages: MessageList['messages'])
         if (message.partial) lines.push(c.yellow('(interrupted)'));
         break;
       case 'tool':
-        lines.push(formatToolResult(c, message.is_error, message.content, message.tool_name));
+        lines.push(
+          formatToolResult(c, { tool: message.tool_name, isError: message.is_error, result: message.content, labeled: true }),
+        );
         break;
     }
   }

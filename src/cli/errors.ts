@@ -1,10 +1,7 @@
 import { TowerApiError, TowerConnectionError, TowerProtocolError } from '../client/index.js';
 import type { Colors } from './color.js';
 
-/** A mistake in how the command was called, found after commander's own checks. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './usage-error.js';
 
 /** What to do about an error code, where the code alone says it. */
 const HINTS: Record<string, string> = {
@@ -29,7 +26,7 @@ export function formatError(c: Colors, error: unknown): string {
         ? `Tower is not running at ${error.url} (connection refused)`
         : error.message;
     lines.push(`${c.red('error:')} ${what}`);
-    lines.push(c.dim('hint: start it with `tower serve`, or point --url / TOWER_URL at a running Tower'));
+    lines.push(c.dim('hint: start it with `npx tower serve` (`npm start` in the Tower project), or point --url / TOWER_URL at a running Tower'));
   } else if (error instanceof TowerProtocolError) {
     lines.push(`${c.red('error:')} unexpected answer from the server: ${error.message}`);
     lines.push(c.dim('hint: is --url a Tower server of the same version as this CLI?'));

@@ -1,12 +1,10 @@
 import { isatty } from 'node:tty';
 import { TerminalInput, type LineInput } from './line-input.js';
+import type { Output } from './output.js';
+
+export type { Output };
 
 /** Where the CLI reads and writes; `nodeIo()` in production, a capturing fake in tests. */
-export interface Output {
-  write(text: string): void;
-  readonly isTTY?: boolean;
-}
-
 export interface CliIO {
   stdout: Output;
   stderr: Output;

@@ -1,5 +1,5 @@
 import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
-import type { Output } from './io.js';
+import type { Output } from './output.js';
 
 /** Where interactive answers come from: a terminal in production, scripted lines in tests. */
 export interface LineInput {

@@ -9,8 +9,8 @@ import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
 import { registerThreads } from './commands/threads.js';
-import { DEFAULT_URL, type CommandRunner } from './context.js';
-import { formatError } from './errors.js';
+import type { CommandRunner } from './context.js';
+import { DEFAULT_URL } from './options.js';
 import type { CliIO } from './io.js';
 
 /**
@@ -24,6 +24,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       exitCode = await body();
     } catch (error) {
+      // Imported here: it knows the client's error classes, which `--help` has no use for.
+      const { formatError } = await import('./errors.js');
       io.stderr.write(formatError(errColors, error));
       exitCode = 1;
     }

@@ -1,11 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TowerClient, type TowerEvent } from '../client/index.js';
-import { StubTower, HOLD } from '../client/testing/stub-tower.js';
+import type { TowerClient, TowerEvent } from '../client/index.js';
+import { startRealTower, type RealTower } from '../client/testing/real-tower.js';
+import type { StepPart } from '../core/models/types.js';
+import { finish, usage } from '../core/testing/fakes.js';
 import { createColors } from './color.js';
 import { ControlPrompts, parseDecision, parseQuestionAnswer } from './prompts.js';
 import { ScriptedInput, waitFor } from './testing/capture.js';
 
-let stub: StubTower;
+// The prompts answer a real HTTP app: its confirmations and questions are the server's own. The events
+// the prompts see are handed over by the test, to control their order.
+let t: RealTower;
 let client: TowerClient;
 let sessionId: string;
 let input: ScriptedInput;
@@ -14,11 +18,47 @@ let prompts: ControlPrompts;
 
 const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, required: ['branch'] };
 
-/** The stub's turn asks what a test gives it (so the answer routes find the requests), then holds. */
-async function startAsking(...requests: Array<Record<string, unknown> & { type: string }>): Promise<void> {
-  stub.turn = (turnId) => [{ type: 'stream_started', turn_id: turnId, model: 'fake/model' }, ...requests, HOLD];
+async function pendingCount(kind: 'pending_confirmations' | 'pending_elicitations'): Promise<number> {
+  return (await client.status(sessionId))[kind].length;
+}
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let tries = 0; !(await condition()); tries++) {
+    if (tries > 500) throw new Error('condition not met');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Starts a turn whose model calls `echo` once per id (each call waits for an approval). */
+async function startAsking(...ids: string[]): Promise<void> {
+  t.steps = (req): StepPart[] =>
+    req.messages.at(-1)?.role === 'tool'
+      ? [{ type: 'text', delta: 'done' }, finish]
+      : [...ids.map((id): StepPart => ({ type: 'tool_call', id, name: 'echo', args: { text: id } })), { type: 'finish', usage, finish_reason: 'tool_calls' }];
   await client.send(sessionId, 'go');
-  await waitFor(() => stub.isRunning(sessionId));
+  await until(async () => (await pendingCount('pending_confirmations')) === ids.length);
+}
+
+/** Starts a turn whose model asks `count` questions one after another; resolves with the first one's id. */
+async function startQuestions(count: number, schema?: Record<string, unknown>): Promise<string> {
+  t.steps = (req): StepPart[] => {
+    const asked = req.messages.filter((m) => m.role === 'tool').length;
+    if (asked >= count) return [{ type: 'text', delta: 'thanks' }, finish];
+    const args = { message: 'Which branch?', ...(schema ? { schema } : {}) };
+    return [{ type: 'tool_call', id: `q${asked}`, name: 'ask_user', args }, { type: 'finish', usage, finish_reason: 'tool_calls' }];
+  };
+  await client.send(sessionId, 'go');
+  return nextQuestion();
+}
+
+/** The id of the question the session waits on (once it waits on one not answered yet). */
+async function nextQuestion(after?: string): Promise<string> {
+  let id = '';
+  await until(async () => {
+    id = (await client.status(sessionId)).pending_elicitations[0]?.elicitation_id ?? '';
+    return id !== '' && id !== after;
+  });
+  return id;
 }
 
 let seq = 100;
@@ -35,15 +75,15 @@ const question = (id: string, schema?: Record<string, unknown>) => ({
 });
 
 function answerPosts() {
-  return stub.requests
+  return t.requests
     .filter((r) => r.method === 'POST' && /\/(confirmations|elicitations)\//.test(r.path))
     .map((r) => ({ path: r.path.replace(`/api/sessions/${sessionId}`, ''), body: r.body }));
 }
 
 beforeEach(async () => {
-  stub = await StubTower.start();
-  client = new TowerClient({ url: stub.url });
-  sessionId = stub.addSession().id;
+  t = await startRealTower({ permissions: { ask: ['echo'] } });
+  client = t.client;
+  sessionId = (await client.createSession()).id;
   input = new ScriptedInput();
   notes = [];
   prompts = new ControlPrompts({ client, sessionId, input, colors: createColors(false), note: (text) => notes.push(text) });
@@ -51,7 +91,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await prompts.close();
-  await stub.close();
+  await t.close();
 });
 
 describe('ControlPrompts: approvals', () => {
@@ -60,19 +100,54 @@ describe('ControlPrompts: approvals', () => {
     ['t', { decision: 'approve_tool' }],
     ['session', { decision: 'approve_session' }],
     ['r not on main', { decision: 'reject', reason: 'not on main' }],
-    ['n', { decision: 'reject' }],
+    ['n too risky', { decision: 'reject', reason: 'too risky' }],
   ])('%s → POST %j', async (typed, body) => {
-    await startAsking(confirmation('call_1'));
+    await startAsking('call_1');
     prompts.handle(ev(confirmation('call_1')));
     await waitFor(() => input.asking !== undefined);
-    expect(input.asking).toBe('⏸ bash call_1: [a]pprove / approve [t]ool / approve [s]ession / [r]eject (reason) / [i]gnore > ');
+    expect(input.asking).toBe('⏸ bash call_1: [a]pprove / approve [t]ool / approve [s]ession / [r]eject / [i]gnore > ');
     input.type(typed);
     await waitFor(() => answerPosts().length === 1);
     expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body }]);
   });
 
+  it('asks for the reason after a bare r, on a prompt of its own', async () => {
+    await startAsking('call_1');
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('r');
+    await waitFor(() => input.prompts.length === 2);
+    expect(input.asking).toBe('reject call_1: reason (Enter for none) > ');
+    expect(answerPosts()).toEqual([]);
+    input.type('  not on a Friday ');
+    await waitFor(() => answerPosts().length === 1);
+    expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body: { decision: 'reject', reason: 'not on a Friday' } }]);
+  });
+
+  it('rejects without a reason when the reason prompt gets an empty line', async () => {
+    await startAsking('call_1');
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('no');
+    await waitFor(() => input.prompts.length === 2);
+    input.type('');
+    await waitFor(() => answerPosts().length === 1);
+    expect(answerPosts()).toEqual([{ path: '/confirmations/call_1', body: { decision: 'reject' } }]);
+  });
+
+  it('closes the reason prompt too when the call is answered elsewhere meanwhile', async () => {
+    prompts.handle(ev(confirmation('call_1')));
+    await waitFor(() => input.asking !== undefined);
+    input.type('r');
+    await waitFor(() => input.prompts.length === 2);
+    prompts.handle(ev({ type: 'tool_call_confirmed', tool_call_id: 'call_1', decision: 'approve' }));
+    await waitFor(() => notes.length === 1);
+    expect(notes).toEqual(['call_1 was answered elsewhere (approve); prompt closed']);
+    expect(answerPosts()).toEqual([]);
+  });
+
   it('does not block: handle returns at once and later events are taken while a prompt is open', async () => {
-    await startAsking(confirmation('call_1'), confirmation('call_2'));
+    await startAsking('call_1', 'call_2');
     prompts.handle(ev(confirmation('call_1')));
     prompts.handle(ev({ type: 'agent_choice', content: 'still streaming' }));
     prompts.handle(ev(confirmation('call_2')));
@@ -83,6 +158,8 @@ describe('ControlPrompts: approvals', () => {
     await waitFor(() => input.prompts.length === 2);
     expect(input.asking).toContain('call_2');
     input.type('r');
+    await waitFor(() => input.prompts.length === 3);
+    input.type('');
     await waitFor(() => answerPosts().length === 2);
     expect(answerPosts().map((p) => p.path)).toEqual(['/confirmations/call_1', '/confirmations/call_2']);
   });
@@ -130,7 +207,7 @@ describe('ControlPrompts: approvals', () => {
   });
 
   it('does not report its own answer as answered elsewhere', async () => {
-    await startAsking(confirmation('call_1'));
+    await startAsking('call_1');
     prompts.handle(ev(confirmation('call_1')));
     await waitFor(() => input.asking !== undefined);
     input.type('a');
@@ -141,11 +218,11 @@ describe('ControlPrompts: approvals', () => {
   });
 
   it('says so when the answer lost the race (409) or the call is gone (404)', async () => {
-    await startAsking(confirmation('call_1'));
+    await startAsking('call_1');
     await client.approve(sessionId, 'call_1');
     prompts.handle(ev(confirmation('call_1')));
     await waitFor(() => input.asking !== undefined);
-    input.type('r');
+    input.type('r too late');
     await waitFor(() => notes.length === 1);
     expect(notes).toEqual(['call_1 was already answered elsewhere']);
     prompts.handle(ev(confirmation('call_9')));
@@ -166,7 +243,7 @@ describe('ControlPrompts: approvals', () => {
   });
 
   it('skips requests in replayed history, but asks the seeded pending ones once', async () => {
-    const seeded = new ControlPrompts({ client, sessionId, input, colors: createColors(false), note: (t) => notes.push(t), liveAfter: seq + 3 });
+    const seeded = new ControlPrompts({ client, sessionId, input, colors: createColors(false), note: (text) => notes.push(text), liveAfter: seq + 3 });
     seeded.seed({
       pending_confirmations: [{ tool_call_id: 'call_live', tool: 'bash', args: {}, requested_at: 'now' }],
       pending_elicitations: [],
@@ -185,34 +262,36 @@ describe('ControlPrompts: approvals', () => {
 
 describe('ControlPrompts: questions', () => {
   it('maps a text answer onto the schema field and POSTs it', async () => {
-    await startAsking(question('el_1', SCHEMA));
-    prompts.handle(ev(question('el_1', SCHEMA)));
+    const id = await startQuestions(1, SCHEMA);
+    prompts.handle(ev(question(id, SCHEMA)));
     await waitFor(() => input.asking !== undefined);
-    expect(input.asking).toBe('❓ el_1 answer (or /decline, /cancel, /ignore) > ');
+    expect(input.asking).toBe(`❓ ${id} answer (or /decline, /cancel, /ignore) > `);
     input.type('main');
     await waitFor(() => answerPosts().length === 1);
-    expect(answerPosts()).toEqual([{ path: '/elicitations/el_1', body: { action: 'accept', content: { branch: 'main' } } }]);
+    expect(answerPosts()).toEqual([{ path: `/elicitations/${id}`, body: { action: 'accept', content: { branch: 'main' } } }]);
   });
 
   it('sends {answer} without a schema, and /decline as a decline', async () => {
-    await startAsking(question('el_1'), question('el_2'));
-    prompts.handle(ev(question('el_1')));
-    prompts.handle(ev(question('el_2')));
+    const first = await startQuestions(2);
+    prompts.handle(ev(question(first)));
     await waitFor(() => input.asking !== undefined);
     input.type('  yes please ');
-    await waitFor(() => input.asking?.includes('el_2') === true);
+    // The server asks the second question once the first is answered.
+    const second = await nextQuestion(first);
+    prompts.handle(ev(question(second)));
+    await waitFor(() => input.asking?.includes(second) === true);
     input.type('/decline');
     await waitFor(() => answerPosts().length === 2);
     expect(answerPosts().map((p) => p.body)).toEqual([{ action: 'accept', content: { answer: 'yes please' } }, { action: 'decline' }]);
   });
 
   it('asks again when the server refuses the content (400)', async () => {
-    await startAsking(question('el_1', SCHEMA));
-    prompts.handle(ev(question('el_1', SCHEMA)));
+    const id = await startQuestions(1, SCHEMA);
+    prompts.handle(ev(question(id, SCHEMA)));
     await waitFor(() => input.asking !== undefined);
     input.type('{"other": 1}');
     await waitFor(() => input.prompts.length === 2);
-    expect(notes[0]).toContain('missing branch');
+    expect(notes[0]).toBe("The answer does not match the question's schema: branch: is required");
     input.type('{"branch": "dev"}');
     await waitFor(() => answerPosts().length === 2);
     expect(answerPosts()[1]?.body).toEqual({ action: 'accept', content: { branch: 'dev' } });

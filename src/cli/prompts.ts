@@ -16,7 +16,7 @@ type Request =
   | { kind: 'confirmation'; id: string; tool: string }
   | { kind: 'question'; id: string; schema: Record<string, unknown> | undefined };
 
-const APPROVAL_CHOICES = '[a]pprove / approve [t]ool / approve [s]ession / [r]eject (reason) / [i]gnore';
+const APPROVAL_CHOICES = '[a]pprove / approve [t]ool / approve [s]ession / [r]eject / [i]gnore';
 
 export type Parsed<T> = { kind: 'answer'; value: T } | { kind: 'ignore' } | { kind: 'invalid'; message: string };
 
@@ -183,27 +183,39 @@ export class ControlPrompts {
   }
 
   private async ask(request: Request): Promise<void> {
-    const { client, sessionId, input } = this.options;
+    const { client, sessionId } = this.options;
     for (;;) {
-      const controller = new AbortController();
-      const current: OpenPrompt = { request, controller };
-      this.current = current;
-      const line = await input.ask(this.promptFor(request), controller.signal);
-      this.current = undefined;
-      if (line === undefined) {
-        if (current.closedBecause !== undefined) this.options.note(this.options.colors.dim(current.closedBecause));
-        return;
+      const line = await this.askLine(request, this.promptFor(request));
+      if (line === undefined) return;
+      let outcome: Outcome;
+      if (request.kind === 'confirmation') {
+        let parsed = parseDecision(line);
+        // `r` alone: ask for the reason on a prompt of its own, so it is not left on screen as stray text.
+        if (parsed.kind === 'answer' && parsed.value.decision === 'reject' && parsed.value.reason === undefined) {
+          const reason = await this.askLine(request, `${this.options.colors.dim(`reject ${request.id}:`)} reason (Enter for none) > `);
+          if (reason === undefined) return;
+          const text = reason.trim();
+          parsed = { kind: 'answer', value: text === '' ? { decision: 'reject' } : { decision: 'reject', reason: text } };
+        }
+        outcome = await this.reply(request, parsed, ({ decision, reason }) => client.confirm(sessionId, request.id, decision, reason));
+      } else {
+        outcome = await this.reply(request, parseQuestionAnswer(line, request.schema), ({ action, content }) =>
+          client.answerElicitation(sessionId, request.id, action, content),
+        );
       }
-      const outcome =
-        request.kind === 'confirmation'
-          ? await this.reply(request, parseDecision(line), ({ decision, reason }) =>
-              client.confirm(sessionId, request.id, decision, reason),
-            )
-          : await this.reply(request, parseQuestionAnswer(line, request.schema), ({ action, content }) =>
-              client.answerElicitation(sessionId, request.id, action, content),
-            );
       if (outcome === 'done' || this.closed) return;
     }
+  }
+
+  /** One prompt for `request`; undefined when it was closed from outside (with the note saying why). */
+  private async askLine(request: Request, prompt: string): Promise<string | undefined> {
+    const controller = new AbortController();
+    const current: OpenPrompt = { request, controller };
+    this.current = current;
+    const line = await this.options.input.ask(prompt, controller.signal);
+    this.current = undefined;
+    if (line === undefined && current.closedBecause !== undefined) this.options.note(this.options.colors.dim(current.closedBecause));
+    return line;
   }
 
   private promptFor(request: Request): string {

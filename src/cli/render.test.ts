@@ -26,7 +26,7 @@ const turn: TowerEvent[] = [
   ev('agent_choice', { content: 'listing.' }),
   ev('tool_call', { tool_call_id: 'c1', tool: 'bash', args: { command: 'ls -la', timeout: 30 } }),
   ev('tool_call_output', { tool_call_id: 'c1', stream: 'stdout', data: 'total 0\n' }),
-  ev('tool_call_response', { tool_call_id: 'c1', tool: 'bash', result: '\ntotal 0\n.\n..', is_error: false }),
+  ev('tool_call_response', { tool_call_id: 'c1', tool: 'bash', result: 'total 0\n.\n..\nexit code 0', is_error: false }),
   ev('tool_call', { tool_call_id: 'c2', tool: 'read_file', args: { path: 'missing.txt' } }),
   ev('tool_call_response', { tool_call_id: 'c2', tool: 'read_file', result: 'ENOENT: no such file\nstack', is_error: true }),
   ev('agent_choice', { content: 'Done.\n' }),
@@ -43,8 +43,12 @@ describe('humanPrinter', () => {
     expect(render(turn)).toBe(
       'Let me look.\n' +
         'Sure, listing.\n' +
-        '⚙ bash ls -la  ✓ total 0\n' +
+        '⚙ bash ls -la  ✓ 3 lines, exit 0\n' +
+        '    total 0\n' +
+        '    .\n' +
+        '    ..\n' +
         '⚙ read_file missing.txt  ✗ ENOENT: no such file\n' +
+        '    stack\n' +
         'Done.\n',
     );
   });
@@ -54,8 +58,12 @@ describe('humanPrinter', () => {
       '> list files\n' +
         'Let me look.\n' +
         'Sure, listing.\n' +
-        '⚙ bash ls -la  ✓ total 0\n' +
+        '⚙ bash ls -la  ✓ 3 lines, exit 0\n' +
+        '    total 0\n' +
+        '    .\n' +
+        '    ..\n' +
         '⚙ read_file missing.txt  ✗ ENOENT: no such file\n' +
+        '    stack\n' +
         'Done.\n' +
         'title: Listing files\n',
     );

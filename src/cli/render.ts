@@ -11,7 +11,7 @@ import {
   formatQuestionResolved,
   formatSteered,
 } from './control-lines.js';
-import type { Output } from './io.js';
+import type { Output } from './output.js';
 import { formatToolCall, formatToolResult } from './tool-lines.js';
 
 export interface EventPrinter {
@@ -91,11 +91,11 @@ export function humanPrinter(options: HumanPrinterOptions): EventPrinter {
         return;
       case 'tool_call_response':
         if (openToolCall === event.tool_call_id) {
-          out.write(`  ${formatToolResult(c, event.is_error, event.result)}\n`);
+          out.write(`  ${formatToolResult(c, { tool: event.tool, isError: event.is_error, result: event.result })}\n`);
           atLineStart = true;
           openToolCall = undefined;
         } else {
-          line(formatToolResult(c, event.is_error, event.result, event.tool));
+          line(formatToolResult(c, { tool: event.tool, isError: event.is_error, result: event.result, labeled: true }));
         }
         return;
       case 'error':

@@ -42,13 +42,62 @@ export function formatToolCall(c: Colors, tool: string, args: unknown): string {
   return `${c.yellow('⚙')} ${c.bold(tool)}${summary ? ` ${summary}` : ''}`;
 }
 
+/** Results of at most this many lines are shown in full under their summary. */
+const PREVIEW_LINES = 4;
+const PREVIEW_INDENT = '    ';
+
+export interface ToolResultLine {
+  tool: string;
+  isError: boolean;
+  result: string;
+  /** Name the tool on the line (a result printed away from its call line): `✓ bash: …`. */
+  labeled?: boolean;
+}
+
+/** What a result says in a few words: `17 entries`, `2 lines, exit 0`, or its only line. */
+export function summarizeResult(tool: string, result: string, isError = false): { summary: string; lines: string[] } {
+  // Blank lines at either end say nothing and would only be counted.
+  let body = result.replace(/\s+$/, '').replace(/^(?:[ \t]*(?:\r\n|\r|\n))+/, '');
+  let exit: string | undefined;
+  // bash ends its result with `exit code N` on a line of its own.
+  const exitMatch = /(?:^|\n)exit code (\d+)$/.exec(body);
+  if (tool === 'bash' && exitMatch) {
+    exit = exitMatch[1];
+    body = body.slice(0, exitMatch.index).replace(/\s+$/, '');
+    if (body === '(no output)') body = '';
+  }
+  const lines = body === '' ? [] : body.split(/\r\n|\r|\n/);
+  if (exit !== undefined) {
+    const count = lines.length === 0 ? 'no output' : plural(lines.length, 'line');
+    return { summary: `${count}, exit ${exit}`, lines };
+  }
+  if (tool === 'list' && lines.length > 0 && !/^\(.* is empty\)$/.test(body)) {
+    // A long listing ends with `[N more entries not shown (T in total); …]` after a blank line.
+    const total = /\((\d+) in total\)/.exec(lines.at(-1) ?? '');
+    const entries = total ? Number(total[1]) : lines.filter((line) => line.trim() !== '').length;
+    return { summary: plural(entries, 'entry', 'entries'), lines };
+  }
+  if (lines.filter((line) => line.trim() !== '').length <= 1) return { summary: firstLine(body), lines: [] };
+  // An error's first line is its message; the rest (a stack, details) follows when short.
+  if (isError) return { summary: firstLine(body), lines: lines.slice(1) };
+  return { summary: plural(lines.length, 'line'), lines };
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /**
- * `✓ first line of the result`, or in red `✗ first line of the error`. With `tool` (a result printed
- * away from its call line): `✓ bash: first line`.
+ * `✓ 2 lines, exit 0` (in red `✗ …` for an error), followed by the result's lines, indented, when it has
+ * only a few. With `labeled`: `✓ bash: …`. Several lines of text, without a final newline.
  */
-export function formatToolResult(c: Colors, isError: boolean, result: string, tool?: string): string {
-  const line = firstLine(result);
-  const label = tool === undefined ? '' : ` ${tool}:`;
-  if (isError) return c.red(`✗${label}${line ? ` ${line}` : ''}`);
-  return `${c.green('✓')}${label ? c.bold(label) : ''}${line ? ` ${c.dim(line)}` : ''}`;
+export function formatToolResult(c: Colors, { tool, isError, result, labeled }: ToolResultLine): string {
+  const { summary, lines } = summarizeResult(tool, result, isError);
+  const label = labeled ? ` ${tool}:` : '';
+  const head = isError
+    ? c.red(`✗${label}${summary ? ` ${summary}` : ''}`)
+    : `${c.green('✓')}${label ? c.bold(label) : ''}${summary ? ` ${c.dim(summary)}` : ''}`;
+  if (lines.length === 0 || lines.length > PREVIEW_LINES) return head;
+  const preview = lines.map((line) => `${PREVIEW_INDENT}${truncate(line.trimEnd(), RESULT_WIDTH)}`);
+  return [head, ...preview.map((line) => (isError ? c.red(line) : c.dim(line)))].join('\n');
 }

@@ -1,59 +1,70 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TowerClient } from './client.js';
 import { TowerApiError, TowerConnectionError, TowerProtocolError } from './errors.js';
+import { startRealTower, type RealTower } from './testing/real-tower.js';
 import { StubTower } from './testing/stub-tower.js';
 
-let stub: StubTower;
-let client: TowerClient;
+describe('TowerClient against the real HTTP app', () => {
+  let t: RealTower;
+  beforeEach(async () => {
+    t = await startRealTower({ token: 'secret' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
 
-beforeEach(async () => {
-  stub = await StubTower.start({ token: 'secret' });
-  client = new TowerClient({ url: stub.url, token: 'secret' });
-});
-
-afterEach(async () => {
-  await stub.close();
-});
-
-describe('TowerClient requests', () => {
   it('sends the bearer token and validates responses', async () => {
-    stub.addSession({ title: 'first' });
-    const list = await client.listSessions({ limit: 10 });
+    await t.client.createSession({ title: 'first' });
+    const list = await t.client.listSessions({ limit: 10 });
     expect(list.items.map((s) => s.title)).toEqual(['first']);
-    const request = stub.requests.at(-1);
+    const request = t.requests.at(-1);
     expect(request?.headers.authorization).toBe('Bearer secret');
     expect(request?.query.get('limit')).toBe('10');
   });
 
   it('covers the session routes', async () => {
-    const created = await client.createSession({ model: 'fake/other', working_dir: '/w' });
+    const created = await t.client.createSession({ model: 'fake/other' });
     expect(created.model).toBe('fake/other');
-    expect((await client.getSession(created.id)).id).toBe(created.id);
-    expect((await client.models()).default).toBe('fake/model');
-    expect(await client.health()).toEqual({ status: 'ok' });
-    const exported = await client.exportSession(created.id);
-    const imported = await client.importSession(exported);
-    expect(imported.id).not.toBe(created.id);
-    expect(await client.batchDelete([imported.id, 'ses_missing'])).toEqual({ deleted: 1, failed: ['ses_missing'] });
-    expect(await client.deleteSession(created.id)).toEqual({ deleted: true });
+    expect((await t.client.getSession(created.id)).id).toBe(created.id);
+    expect((await t.client.models()).default).toBe('fake/m');
+    expect(await t.client.health()).toMatchObject({ status: 'ok' });
+    const exported = await t.client.exportSession(created.id);
+    expect(exported.session.id).toBe(created.id);
+    // On the server it came from, the export's id is taken.
+    await expect(t.client.importSession(exported)).rejects.toMatchObject({ status: 409, code: 'conflict' });
+    expect(await t.client.batchDelete([created.id, 'ses_missing'])).toEqual({ deleted: 1, failed: ['ses_missing'] });
+    expect((await t.client.importSession(exported)).id).toBe(created.id);
+    expect(await t.client.deleteSession(created.id)).toEqual({ deleted: true });
   });
 
-  it('maps an ErrorBody to TowerApiError with status, code, message and issues', async () => {
-    stub.intercept = (req, res) => {
-      if (req.method !== 'POST') return false;
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ code: 'invalid_request', message: 'bad body', issues: [{ path: 'title', message: 'too long' }] }));
-      return true;
-    };
-    const error = await client.createSession({ title: 'x' }).catch((e: unknown) => e);
+  it('maps validation errors to TowerApiError with status, code, message and issues', async () => {
+    const error = await t.client.createSession({ title: 'x'.repeat(501) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TowerApiError);
-    expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'bad body', issues: [{ path: 'title', message: 'too long' }] });
+    expect(error).toMatchObject({ status: 400, code: 'invalid_request', issues: [{ path: 'title' }] });
   });
 
   it('maps 404 and 401', async () => {
-    await expect(client.getSession('nope')).rejects.toMatchObject({ status: 404, code: 'unknown_session' });
-    const anonymous = new TowerClient({ url: stub.url });
+    await expect(t.client.getSession('0b7e2a52-9a53-4c43-9d0f-5a3b0b4c9d21')).rejects.toMatchObject({ status: 404, code: 'unknown_session' });
+    const anonymous = new TowerClient({ url: t.url });
     await expect(anonymous.listSessions()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+
+  it('encodes session ids in paths', async () => {
+    await expect(t.client.getSession('a/b?c')).rejects.toBeInstanceOf(TowerApiError);
+    expect(t.requests.at(-1)?.path).toBe('/api/sessions/a%2Fb%3Fc');
+  });
+});
+
+// What the real server never sends (a proxy's HTML page, a body from another version): the stub says it.
+describe('TowerClient against answers only a broken server gives', () => {
+  let stub: StubTower;
+  let client: TowerClient;
+  beforeEach(async () => {
+    stub = await StubTower.start({ token: 'secret' });
+    client = new TowerClient({ url: stub.url, token: 'secret' });
+  });
+  afterEach(async () => {
+    await stub.close();
   });
 
   it('derives a code from the status when the error body is not JSON', async () => {
@@ -87,10 +98,5 @@ describe('TowerClient requests', () => {
     // fetch refuses some ports outright ("bad port") before any socket is opened.
     const error = await new TowerClient({ url: 'http://127.0.0.1:1' }).health().catch((e: unknown) => e);
     expect(error).toMatchObject({ errno: undefined, reason: 'bad port', message: 'cannot reach Tower at http://127.0.0.1:1 (bad port)' });
-  });
-
-  it('encodes session ids in paths', async () => {
-    await expect(client.getSession('a/b?c')).rejects.toBeInstanceOf(TowerApiError);
-    expect(stub.requests.at(-1)?.path).toBe('/api/sessions/a%2Fb%3Fc');
   });
 });

@@ -46,6 +46,11 @@ export interface CallOptions {
 
 export type FollowOptions = Omit<EventStreamOptions, 'since'>;
 
+export interface ImportOptions extends CallOptions {
+  /** Import under a new session id (`POST /api/sessions/import?as_new=true`). */
+  asNew?: boolean;
+}
+
 export interface SendOptions extends CallOptions {
   /**
    * What the server does when a turn is already running: `reject` (the default: `TowerApiError` with code
@@ -286,9 +291,17 @@ export class TowerClient {
     return this.http.json('GET', `${sessionPath(id)}/export`, SessionExport, options);
   }
 
-  /** Imports an export as a new session. */
-  importSession(data: SessionExport, options: CallOptions = {}): Promise<Session> {
-    return this.http.json('POST', '/api/sessions/import', Session, { ...options, body: data });
+  /**
+   * Restores an export under its own id (`conflict` when that id exists). With `asNew`, the server gives
+   * it a new id and keeps everything else: the way to import an export on the server it came from.
+   */
+  importSession(data: SessionExport, options: ImportOptions = {}): Promise<Session> {
+    const { asNew, ...call } = options;
+    return this.http.json('POST', '/api/sessions/import', Session, {
+      ...call,
+      body: data,
+      ...(asNew ? { query: { as_new: 'true' } } : {}),
+    });
   }
 
   /** Deletes several sessions; ids that could not be deleted come back in `failed`. */

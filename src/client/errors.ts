@@ -1,13 +1,25 @@
-import { ErrorBody } from '../protocol/index.js';
+import { ERROR_CODES, ErrorBody, type ErrorCode } from '../protocol/index.js';
 
 export type ErrorIssue = NonNullable<ErrorBody['issues']>[number];
+
+/**
+ * The code of a `TowerApiError`: one of the server's stable codes, or `http_error` for an answer that
+ * carried no Tower error body (a proxy's page) and whose status names no code.
+ */
+export type ApiErrorCode = ErrorCode | 'http_error';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+function isErrorCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
 
 /** The server answered with a non-2xx status; `code` is the stable error code of its `ErrorBody`. */
 export class TowerApiError extends Error {
   override readonly name = 'TowerApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly issues?: ErrorIssue[],
     /**
@@ -15,6 +27,11 @@ export class TowerApiError extends Error {
      * (a 429 for a full steer or follow-up queue sends 1). Undefined when the header is absent or invalid.
      */
     readonly retryAfterSeconds?: number,
+    /**
+     * The code exactly as the server sent it. It differs from `code` only when a newer server sends a code
+     * this client does not know: `code` then falls back to the one the HTTP status implies.
+     */
+    readonly serverCode: string = code,
   ) {
     super(message);
   }
@@ -34,7 +51,9 @@ export class TowerApiError extends Error {
     const retryAfterSeconds = parseRetryAfter(retryAfter);
     const parsed = ErrorBody.safeParse(json);
     if (parsed.success) {
-      return new TowerApiError(status, parsed.data.code, parsed.data.message, parsed.data.issues, retryAfterSeconds);
+      const { code, message, issues } = parsed.data;
+      const known = isErrorCode(code) ? code : codeForStatus(status);
+      return new TowerApiError(status, known, message, issues, retryAfterSeconds, code);
     }
     const text = bodyText.trim().slice(0, 200);
     return new TowerApiError(status, codeForStatus(status), text || statusText || `HTTP ${status}`, undefined, retryAfterSeconds);
@@ -54,7 +73,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ApiErrorCode {
   switch (status) {
     case 400:
       return 'invalid_request';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TowerClient } from './client.js';
 import { TowerApiError } from './errors.js';
-import type { ReconnectInfo } from './event-stream.js';
+import type { ReconnectInfo, ResumedInfo } from './event-stream.js';
 import { StubTower } from './testing/stub-tower.js';
 import type { TowerEvent } from './tower-event.js';
 
@@ -39,14 +39,21 @@ describe('client.events', () => {
     // Connection 0 sends 3 events then cuts the 4th frame in half; connection 1 sends 4 more; then no drops.
     stub.dropAfter = (n) => [3, 4][n];
     const reconnects: ReconnectInfo[] = [];
+    const resumed: ResumedInfo[] = [];
     const events = await collect(
-      client.events(id, { since: 0, ...FAST, onReconnect: (info) => reconnects.push(info) }),
+      client.events(id, {
+        since: 0,
+        ...FAST,
+        onReconnect: (info) => reconnects.push(info),
+        onResumed: (info) => resumed.push(info),
+      }),
       (event) => event.seq === 10,
     );
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const eventRequests = stub.requests.filter((r) => r.path.endsWith('/events'));
     expect(eventRequests.map((r) => r.headers['last-event-id'])).toEqual(['0', '3', '7']);
     expect(reconnects.map((r) => r.lastSeq)).toEqual([3, 7]);
+    expect(resumed).toEqual([{ attempts: 1, lastSeq: 3 }, { attempts: 1, lastSeq: 7 }]);
   });
 
   it('delivers live events appended after connecting, across a drop', async () => {

@@ -1,7 +1,7 @@
 import { Backoff, sleep } from './backoff.js';
 import { TowerApiError, TowerProtocolError } from './errors.js';
 import type { HttpTransport } from './http.js';
-import { SseParser, type SseMessage } from './sse-parser.js';
+import { SseReader, type SseMessage } from './sse-reader.js';
 import { parseTowerEvent, type TowerEvent } from './tower-event.js';
 
 export interface ReconnectInfo {
@@ -15,6 +15,13 @@ export interface ReconnectInfo {
   reason: unknown;
 }
 
+export interface ResumedInfo {
+  /** How many attempts the reconnect took. */
+  attempts: number;
+  /** The resume position sent as `Last-Event-ID`: the stream goes on after it. */
+  lastSeq: number | undefined;
+}
+
 export interface EventStreamOptions {
   /** Deliver the events after this seq. Omitted: the server decides where a fresh stream starts. */
   since?: number;
@@ -23,6 +30,8 @@ export interface EventStreamOptions {
   /** Reconnect after a dropped connection or a server restart (default true). */
   reconnect?: boolean;
   onReconnect?: (info: ReconnectInfo) => void;
+  /** A reconnect succeeded: the server answered with the stream again, resuming after `lastSeq`. */
+  onResumed?: (info: ResumedInfo) => void;
   /** Treat the connection as dead after this long without a byte; the server pings every 15 s. */
   idleTimeoutMs?: number;
   /**
@@ -53,10 +62,12 @@ export async function* followEvents(
   const backoff = new Backoff(options.initialDelayMs, options.maxDelayMs);
   const path = `/api/sessions/${encodeURIComponent(sessionId)}/events`;
   let lastSeq = options.since;
+  // Attempts since the last good connection; 0 for the first connection.
+  let retries = 0;
 
   while (!signal?.aborted) {
     let reason: unknown;
-    let parser: SseParser | undefined;
+    let parser: SseReader | undefined;
     // One controller per connection: it ends the request on outer abort, on idle timeout, and when the
     // consumer stops iterating (the `finally` below runs on `return()`).
     const connection = new AbortController();
@@ -71,7 +82,9 @@ export async function* followEvents(
         throw new TowerProtocolError(`GET ${path}: expected text/event-stream, got ${contentType || 'no content type'}`);
       }
       backoff.reset();
-      parser = new SseParser();
+      if (retries > 0) options.onResumed?.({ attempts: retries, lastSeq });
+      retries = 0;
+      parser = new SseReader();
       for await (const message of readMessages(response, parser, connection, idleTimeoutMs)) {
         const event = parseMessage(message);
         if (lastSeq !== undefined && event.seq <= lastSeq) continue;
@@ -90,6 +103,7 @@ export async function* followEvents(
     if (!reconnect) return;
     if (parser?.retry !== undefined && options.initialDelayMs === undefined) backoff.setInitial(parser.retry);
     const delayMs = backoff.next();
+    retries += 1;
     options.onReconnect?.({ attempt: backoff.attempts, delayMs, lastSeq, reason });
     if (!(await sleep(delayMs, signal))) return;
   }
@@ -121,7 +135,7 @@ class IdleTimeoutError extends Error {
 /** Reads SSE messages off a response; aborts the connection when no byte arrives for `idleMs`. */
 async function* readMessages(
   response: Response,
-  parser: SseParser,
+  parser: SseReader,
   connection: AbortController,
   idleMs: number,
 ): AsyncGenerator<SseMessage, void, undefined> {

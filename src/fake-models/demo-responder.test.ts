@@ -5,7 +5,9 @@ import { generateTitle } from '../core/models/title.js';
 import { DEMO_MODEL_ID } from '../core/models/demo.js';
 import type { StepPart, ToolSpec } from '../core/models/types.js';
 import type { ConversationMessage } from '../protocol/conversation.js';
-import { demoResponder } from './demo-responder.js';
+import { compileElicitationSchema } from '../core/elicitation/schema.js';
+import { DEMO_TOKENS_PER_SECOND, demoResponder } from './demo-responder.js';
+import { APPROVE_COMMAND, ASK_SCHEMA, HELP_TEXT, LONG_COMMAND, LONG_SECONDS, STEER_TOKENS_PER_SECOND } from './demo-triggers.js';
 import { startDemoModelServer } from './demo-server.js';
 import type { FakeModelServer, ParsedRequest } from './types.js';
 
@@ -74,13 +76,8 @@ describe('demoResponder through the real provider', () => {
     expect(text(await step(history))).toContain('```\nhi\n```');
   });
 
-  it('streams at a pleasant pace and gets automatic titles', async () => {
-    const { registry, step } = await demoRig();
-    const started = Date.now();
-    const parts = await step([{ role: 'user', content: 'hi' }]);
-    const chunks = parts.filter((p) => p.type === 'text').length;
-    // ~30 chunks a second: n chunks take at least (n - 1) / 30 s.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(((chunks - 1) / 30) * 1000 * 0.9);
+  it('gets automatic titles', async () => {
+    const { registry } = await demoRig();
     expect(await generateTitle(registry, DEMO_MODEL_ID, 'show me the project layout please')).toBe('Show me the project layout please');
   });
 });
@@ -105,7 +102,66 @@ describe('demoResponder script', () => {
     expect(failed?.text).toContain('reported a problem: denied');
   });
 
+  const user = (text: string) => ({ role: 'user' as const, text });
+  const ALL = ['list', 'bash', 'ask_user'];
+
+  it('streams at a pleasant pace', () => {
+    expect(demoResponder(request([user('hi')]))?.tokensPerSecond).toBe(DEMO_TOKENS_PER_SECOND);
+  });
+
+  it('help explains every trigger', () => {
+    const answer = demoResponder(request([user('help')], ALL));
+    expect(answer?.tool_calls).toBeUndefined();
+    for (const word of ['`help`', '`hello`', '`think', '`bash:', '`approve`', '`ask`', '`long`', '`steer`']) {
+      expect(answer?.text).toContain(word);
+    }
+    expect(answer?.text).toBe(HELP_TEXT);
+    expect(demoResponder(request([user('Help!')], ALL))?.text).toBe(HELP_TEXT);
+  });
+
+  it('think streams reasoning before the text', () => {
+    const answer = demoResponder(request([user('think: why is the sky blue?')], ALL));
+    expect(answer?.reasoning).toContain('why is the sky blue?');
+    expect(answer?.text).toContain('why is the sky blue?');
+  });
+
+  it('approve runs a harmless bash command (bash asks for approval by default)', () => {
+    expect(demoResponder(request([user('approve')], ALL))?.tool_calls).toEqual([{ name: 'bash', args: { command: APPROVE_COMMAND } }]);
+  });
+
+  it('ask puts a question with a small schema through ask_user, then reads the answer', () => {
+    const first = demoResponder(request([user('ask')], ALL));
+    const [call] = first?.tool_calls ?? [];
+    expect(call).toMatchObject({ name: 'ask_user', args: { schema: ASK_SCHEMA } });
+    expect(compileElicitationSchema(ASK_SCHEMA)).toBeDefined();
+    const asked = { role: 'assistant' as const, text: '', tool_calls: [{ id: 'q', name: 'ask_user', args: call?.args }] };
+    const answered = (text: string) => demoResponder(request([user('ask'), asked, { role: 'tool', tool_call_id: 'q', text }], ALL))?.text;
+    expect(answered('{"action":"accept","content":{"color":"green","reason":"it is calm"}}')).toContain('You picked green because it is calm');
+    expect(answered('{"action":"decline"}')).toContain('You did not answer (decline)');
+  });
+
+  it('long runs a bash command with a line of output a second, long enough to interrupt', () => {
+    const [call] = demoResponder(request([user('long')], ALL))?.tool_calls ?? [];
+    expect(call).toEqual({ name: 'bash', args: { command: LONG_COMMAND, timeout: LONG_SECONDS + 10 } });
+    expect(LONG_COMMAND).toContain('sleep 1');
+  });
+
+  it('steer answers slowly, then takes up a steered message in the same turn', () => {
+    const slow = demoResponder(request([user('steer')], ALL));
+    expect(slow?.tokensPerSecond).toBe(STEER_TOKENS_PER_SECOND);
+    expect(slow?.tool_calls).toBeUndefined();
+    const steered = demoResponder(request([user('steer'), { role: 'assistant', text: slow?.text as string, tool_calls: [] }, user('go left')], ALL));
+    expect(steered?.text).toContain('You steered me: "go left"');
+  });
+
+  it('anything else says hello and lists the directory', () => {
+    expect(demoResponder(request([user('hello there')], ALL))?.tool_calls).toEqual([{ name: 'list', args: { path: '.' } }]);
+    expect(demoResponder(request([user('asking nicely')], ALL))?.tool_calls?.[0]?.name).toBe('list');
+  });
+
   it('answers in text when the tools are not offered', () => {
+    expect(demoResponder(request([user('ask')], ['list']))?.text).toContain("the ask_user tool isn't available");
+    expect(demoResponder(request([user('long')], ['list']))?.text).toContain("the bash tool isn't available");
     expect(demoResponder(request([{ role: 'user', text: 'hi' }], []))?.tool_calls).toBeUndefined();
     expect(demoResponder(request([{ role: 'user', text: 'bash: ls' }], ['list']))?.text).toContain("isn't available");
   });

@@ -1,16 +1,17 @@
+import { DEMO_TOKENS_PER_SECOND, respondToTrigger, steeredAfter } from './demo-triggers.js';
 import { isTitleRequest } from './script.js';
 import type { NormalizedMessage, ParsedRequest, ScriptResponse } from './types.js';
 
-/** A pleasant reading pace for a demo. */
-export const DEMO_TOKENS_PER_SECOND = 30;
+export { DEMO_TOKENS_PER_SECOND };
 
 type ToolMessage = Extract<NormalizedMessage, { role: 'tool' }>;
 
 /**
- * The bundled script of `tower serve --demo`. For a new user message it says hello and lists the working
- * directory with the `list` tool (or, for `bash: <command>`, runs the command with `bash`); once the tool
- * results are in, it sums up what it saw. Works for any number of turns since it only reads the tail of
- * the conversation. Title requests are left to the server's automatic titles.
+ * The bundled script of `tower serve --demo`: every feature of Tower can be seen with it. A user message
+ * starting with a trigger word (`help` lists them, see demo-triggers.ts) gets text, reasoning, a tool
+ * call, an approval, a question, a long command or a slow answer to steer; once tool results are in, it
+ * sums up what it saw. It only reads the tail of the conversation, so it works for any number of turns.
+ * Title requests are left to the server's automatic titles.
  */
 export function demoResponder(request: ParsedRequest): ScriptResponse | undefined {
   if (isTitleRequest(request)) return undefined;
@@ -18,23 +19,13 @@ export function demoResponder(request: ParsedRequest): ScriptResponse | undefine
   const paced = (response: ScriptResponse): ScriptResponse => ({ tokensPerSecond: DEMO_TOKENS_PER_SECOND, ...response });
   if (last?.role === 'tool') return paced({ text: summarize(request.messages) });
   if (last?.role !== 'user') {
-    return paced({ text: "Hello! I'm Tower's demo model. Send me a message and I'll have a look around." });
+    return paced({ text: "Hello! I'm Tower's demo model. Send me `help` to see what I can show you." });
   }
-  const offered = new Set(request.tools.map((t) => t.name));
-  const bash = /^\s*bash:\s*([\s\S]*)$/i.exec(last.text);
-  if (bash) {
-    const command = (bash[1] ?? '').trim();
-    if (command.length === 0) return paced({ text: 'Tell me what to run, like `bash: ls -la`.' });
-    if (!offered.has('bash')) return paced({ text: `I'd run \`${command}\`, but the bash tool isn't available here.` });
-    return paced({ text: `Sure, running \`${command}\` for you.`, tool_calls: [{ name: 'bash', args: { command } }] });
+  const steered = steeredAfter(request.messages);
+  if (steered !== undefined) {
+    return paced({ text: `You steered me: "${steered}". I took it in the same turn, before my next step. Send \`help\` for more.` });
   }
-  if (!offered.has('list')) {
-    return paced({ text: "Hello! I'm Tower's demo model. I'd look around, but no `list` tool is available in this session." });
-  }
-  return paced({
-    text: "Hello! I'm Tower's demo model. Let me take a look around the working directory first.",
-    tool_calls: [{ name: 'list', args: { path: '.' } }],
-  });
+  return paced(respondToTrigger(last.text, request.tools));
 }
 
 /** The final answer of a turn: one paragraph per tool result since the last assistant message. */
@@ -66,6 +57,7 @@ function describeResult(name: string, args: unknown, result: ToolMessage): strin
     const more = entries.length > 5 ? ` and ${entries.length - 5} more` : '';
     return `I looked around: the working directory holds ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}: ${shown}${more}.`;
   }
+  if (name === 'ask_user') return describeAnswer(output);
   if (name === 'bash') {
     const command = isObject(args) && typeof args.command === 'string' ? args.command : 'the command';
     if (output.length === 0) return `I ran \`${command}\`; it printed nothing.`;
@@ -76,6 +68,24 @@ function describeResult(name: string, args: unknown, result: ToolMessage): strin
   }
   const lineCount = output.length === 0 ? 0 : output.split('\n').length;
   return `The ${name} tool returned ${lineCount} ${lineCount === 1 ? 'line' : 'lines'}.`;
+}
+
+/** The `ask_user` result: `{"action": "accept", "content": {…}}`, or a decline or cancel. */
+function describeAnswer(output: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(output);
+  } catch {
+    return `You answered: ${firstLine(output)}`;
+  }
+  if (!isObject(parsed) || parsed.action !== 'accept') {
+    const action = isObject(parsed) && typeof parsed.action === 'string' ? parsed.action : 'no answer';
+    return `You did not answer (${action}); fine, I carry on without it.`;
+  }
+  const content = isObject(parsed.content) ? parsed.content : {};
+  const color = typeof content.color === 'string' ? content.color : undefined;
+  const reason = typeof content.reason === 'string' && content.reason !== '' ? ` because ${content.reason}` : '';
+  return color ? `You picked ${color}${reason}. Good choice.` : `You answered: ${JSON.stringify(content)}`;
 }
 
 /** Entry names from a `list` result, whether it is JSON (an array, or `{entries}`) or one name a line. */

@@ -89,7 +89,7 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
     const frames = format.streamFrames(plan, request.body, !response.hang);
     const tokensPerSecond = response.tokensPerSecond ?? options.tokensPerSecond;
     const delayMs = tokensPerSecond !== undefined && tokensPerSecond > 0 ? 1000 / tokensPerSecond : 0;
-    await writeFrames(res, frames, delayMs, exchange, (text) =>
+    await writeFrames(res, frames, delayMs, exchange, options.pause, (text) =>
       options.onChunkWritten?.(text, process.hrtime.bigint(), request.index),
     );
     if (!exchange.closed && !response.hang) res.end();
@@ -158,11 +158,12 @@ async function writeFrames(
   frames: Frame[],
   delayMs: number,
   exchange: Exchange,
+  pause: ((ms: number) => Promise<void>) | undefined,
   onContent: (text: string) => void,
 ): Promise<void> {
   let contentSeen = false;
   for (const frame of frames) {
-    if (frame.content !== undefined && contentSeen && delayMs > 0) await sleep(delayMs, exchange);
+    if (frame.content !== undefined && contentSeen && delayMs > 0) await sleep(delayMs, exchange, pause);
     if (exchange.closed) return;
     res.write(frame.data);
     if (frame.content !== undefined) {
@@ -172,14 +173,16 @@ async function writeFrames(
   }
 }
 
-function sleep(ms: number, exchange: Exchange): Promise<void> {
+function sleep(ms: number, exchange: Exchange, pause: ((ms: number) => Promise<void>) | undefined): Promise<void> {
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
     const wake = () => {
       clearTimeout(timer);
       exchange.wake = undefined;
       resolve();
     };
-    const timer = setTimeout(wake, ms);
     exchange.wake = wake;
+    if (pause) void pause(ms).then(wake, wake);
+    else timer = setTimeout(wake, ms);
   });
 }

@@ -109,6 +109,11 @@ export interface FakeServerOptions {
   host?: string;
   /** Pacing applied when a response sets none. */
   tokensPerSecond?: number;
+  /**
+   * How pacing waits between chunks (default: a timer of `ms`). Tests pass their own to check the pacing
+   * without a clock. A client leaving cuts the wait short either way.
+   */
+  pause?: (ms: number) => Promise<void>;
   /** Called right after each content chunk is written; `hrtime` is `process.hrtime.bigint()`. */
   onChunkWritten?: (text: string, hrtime: bigint, requestIndex: number) => void;
   /** Model ids answered by `GET /v1/models`. */

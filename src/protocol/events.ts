@@ -117,6 +117,26 @@ export interface StoredEvent {
   timestamp: string;
 }
 
+/** A stored event of one type, with its payload typed. */
+export type StoredEventOf<T extends EventType> = Omit<StoredEvent, 'type' | 'data'> & { type: T; data: EventPayload<T> };
+
+/**
+ * Every stored event, discriminated by `type`, so code that translates events (other transports, topic
+ * mappers) is type-checked per payload. `StoredEvent` itself keeps a loose `data` until every store
+ * parses rows with their schema; events are appended as `NewEvent`, so their payloads match their type.
+ */
+export type TypedStoredEvent = { [T in EventType]: StoredEventOf<T> }[EventType];
+
+/** The event with its payload typed by `type` (a type-level view; nothing is copied or checked). */
+export function typedEvent(event: StoredEvent): TypedStoredEvent {
+  return event as TypedStoredEvent;
+}
+
+/** True when `event` is of `type`, narrowing its `data` to that type's payload. */
+export function isEventOf<T extends EventType>(event: StoredEvent, type: T): event is StoredEvent & StoredEventOf<T> {
+  return event.type === type;
+}
+
 /** The wire form of an event: envelope fields and payload fields side by side. */
 export type WireEvent = {
   [T in EventType]: { type: T; seq: number; session_id: string; timestamp: string } & EventPayload<T>;

@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './api.js';
 export * from './messaging.js';
 export * from './telemetry.js';
+export type * from './tools.js';

@@ -1,4 +1,4 @@
-import type { ToolExecutor } from '../core/tools/types.js';
+import type { ToolExecutor } from '../protocol/tools.js';
 import { SandboxMode } from '../protocol/session.js';
 import { z } from 'zod';
 import { createLocalExecutor } from './executor/executor.js';

@@ -15,7 +15,7 @@ import {
 import { CommandService } from '../core/commands/index.js';
 import { Metrics, type MetricsSources } from '../core/metrics/index.js';
 import { SessionManager } from '../core/sessions/index.js';
-import type { ToolExecutor } from '../core/tools/types.js';
+import type { ToolExecutor } from '../protocol/tools.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { ConversationMessage } from '../../src/protocol/conversation.js';
 import { isTitleRequest, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
 import { startTestTower, type TestTower } from '../support/harness.js';
+import { seededRandom, shuffle, testSeed } from '../support/random.js';
 import { range } from '../support/sse.js';
 
 /** Every tool call has exactly one result, right after its assistant message; no result without a call. */
@@ -59,6 +60,10 @@ const post = (p: string, body?: unknown) =>
 describe('steer, follow-up, interrupt and delete fired concurrently at running sessions', () => {
   it('never crash, never leave a session stuck, keep every log gap-free and every conversation valid', async () => {
     const rounds = 12;
+    // Printed so a failing run can be replayed with TOWER_TEST_SEED=<seed>.
+    const seed = testSeed();
+    const random = seededRandom(seed);
+    onTestFailed(() => console.error(`race.test.ts seed: ${seed} (replay with TOWER_TEST_SEED=${seed})`));
     const statuses = new Set<number>();
     const sessions: string[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -77,10 +82,10 @@ describe('steer, follow-up, interrupt and delete fired concurrently at running s
             () => post(`${base}/followup`, { messages: [{ content: 'follow 3' }] }),
           ];
           if ((round + k) % 3 === 0) shots.push(() => fetch(`${t.url}${base}`, { method: 'DELETE' }).then((r) => r.status));
-          // Fire in a shuffled order with small random delays, all at once.
-          const fired = shots
-            .sort(() => Math.random() - 0.5)
-            .map((shot, i) => new Promise<number>((resolve) => setTimeout(() => resolve(shot()), Math.random() * 30 * (i % 3))));
+          // Fire in a shuffled order with small random delays, all at once (seeded: replayable).
+          const fired = shuffle(shots, random).map(
+            (shot, i) => new Promise<number>((resolve) => setTimeout(() => resolve(shot()), random() * 30 * (i % 3))),
+          );
           for (const code of await Promise.all(fired)) statuses.add(code);
         }),
       );

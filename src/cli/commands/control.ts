@@ -1,79 +1,9 @@
 import type { Command } from 'commander';
-import type { FollowupAccepted } from '../../protocol/index.js';
-import { createContext, parseDuration, printJson, type CommandContext, type CommandRunner } from '../context.js';
-import { formatQueueState, formatStatus } from '../control-format.js';
-import { UsageError } from '../errors.js';
+import type { CommandRunner } from '../context.js';
 import type { CliIO } from '../io.js';
+import { lazyContext } from '../lazy-context.js';
 
-/** Each argument is one message; a lone `-` reads one message from stdin. */
-async function readMessages(ctx: CommandContext, texts: string[]): Promise<string[]> {
-  const messages = texts.length === 1 && texts[0] === '-' ? [await ctx.io.readStdin()] : texts;
-  if (messages.some((text) => text.trim() === '')) throw new UsageError('a message is empty');
-  return messages;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-async function steer(ctx: CommandContext, sessionId: string, texts: string[]): Promise<number> {
-  const accepted = await ctx.client.steer(sessionId, await readMessages(ctx, texts));
-  if (ctx.json) {
-    printJson(ctx, accepted);
-  } else {
-    const count = plural(accepted.item_ids.length, 'message');
-    ctx.io.stdout.write(`${ctx.out.cyan('↪')} queued ${count} for the running turn (steer queue: ${accepted.depth})\n`);
-  }
-  return 0;
-}
-
-function followupLine(accepted: FollowupAccepted): string {
-  const queue = `(follow-up queue: ${accepted.depth})`;
-  const count = plural(accepted.item_ids.length, 'follow-up');
-  switch (accepted.status) {
-    case 'queued_streaming':
-      return `queued ${count}; ${accepted.item_ids.length === 1 ? 'it runs' : 'they run'} after the current turn ${queue}`;
-    case 'queued_idle':
-      return `queued ${count}; the session was idle, so the first starts now ${queue}`;
-    case 'duplicate':
-      return `already queued under this --key; nothing added ${queue}`;
-  }
-}
-
-async function followup(ctx: CommandContext, sessionId: string, texts: string[], options: { key?: string }): Promise<number> {
-  const accepted = await ctx.client.followup(sessionId, await readMessages(ctx, texts), { idempotencyKey: options.key });
-  if (ctx.json) printJson(ctx, accepted);
-  else ctx.io.stdout.write(`${ctx.out.cyan('⧗')} ${followupLine(accepted)}\n`);
-  return 0;
-}
-
-async function interrupt(ctx: CommandContext, sessionId: string, options: { clearQueue?: boolean }): Promise<number> {
-  const clearQueue = options.clearQueue === true;
-  const result = await ctx.client.interrupt(sessionId, clearQueue ? { clearQueue } : {});
-  if (ctx.json) {
-    printJson(ctx, result);
-  } else {
-    const what = result.interrupted ? `interrupted ${result.turn_id ?? 'the turn'}` : 'nothing was running';
-    ctx.io.stdout.write(`${what}${clearQueue ? '; queues cleared' : ''}\n`);
-  }
-  return 0;
-}
-
-async function queue(ctx: CommandContext, sessionId: string): Promise<number> {
-  const state = await ctx.client.queue(sessionId);
-  if (ctx.json) printJson(ctx, state);
-  else ctx.io.stdout.write(formatQueueState(ctx.out, state));
-  return 0;
-}
-
-async function status(ctx: CommandContext, sessionId: string, options: { wait?: string }): Promise<number> {
-  const waitMs = options.wait === undefined ? undefined : parseDuration('--wait', options.wait);
-  const body = await ctx.client.status(sessionId, { waitMs });
-  if (ctx.json) printJson(ctx, body);
-  else ctx.io.stdout.write(formatStatus(ctx.out, body));
-  return 0;
-}
-
+// Registration only: what a command runs is imported when it runs, so `--help` loads no client code.
 /** `tower steer|followup|interrupt|queue|status`: driving a session while it works. */
 export function registerControl(program: Command, io: CliIO, run: CommandRunner): void {
   program
@@ -82,7 +12,7 @@ export function registerControl(program: Command, io: CliIO, run: CommandRunner)
     .argument('<session>', 'session id')
     .argument('<text...>', 'one message per argument (quote each); - reads one from stdin')
     .action((sessionId: string, texts: string[], _options: unknown, command: Command) =>
-      run(() => steer(createContext(command, io), sessionId, texts)),
+      run(async () => (await import('./control-run.js')).steer(await lazyContext(command, io), sessionId, texts)),
     );
 
   program
@@ -92,7 +22,7 @@ export function registerControl(program: Command, io: CliIO, run: CommandRunner)
     .argument('<text...>', 'one message per argument (quote each); - reads one from stdin')
     .option('--key <key>', 'idempotency key: retrying with the same key does not queue twice')
     .action((sessionId: string, texts: string[], options: { key?: string }, command: Command) =>
-      run(() => followup(createContext(command, io), sessionId, texts, options)),
+      run(async () => (await import('./control-run.js')).followup(await lazyContext(command, io), sessionId, texts, options)),
     );
 
   program
@@ -101,14 +31,14 @@ export function registerControl(program: Command, io: CliIO, run: CommandRunner)
     .argument('<session>', 'session id')
     .option('--clear-queue', 'also drop the queued steers and follow-ups')
     .action((sessionId: string, options: { clearQueue?: boolean }, command: Command) =>
-      run(() => interrupt(createContext(command, io), sessionId, options)),
+      run(async () => (await import('./control-run.js')).interrupt(await lazyContext(command, io), sessionId, options)),
     );
 
   program
     .command('queue')
     .description("a session's steer and follow-up queues")
     .argument('<session>', 'session id')
-    .action((sessionId: string, _options: unknown, command: Command) => run(() => queue(createContext(command, io), sessionId)));
+    .action((sessionId: string, _options: unknown, command: Command) => run(async () => (await import('./control-run.js')).queue(await lazyContext(command, io), sessionId)));
 
   program
     .command('status')
@@ -116,6 +46,6 @@ export function registerControl(program: Command, io: CliIO, run: CommandRunner)
     .argument('<session>', 'session id')
     .option('--wait <duration>', 'first wait up to this long (at most 60s) for the running turn to end, e.g. 10s')
     .action((sessionId: string, options: { wait?: string }, command: Command) =>
-      run(() => status(createContext(command, io), sessionId, options)),
+      run(async () => (await import('./control-run.js')).status(await lazyContext(command, io), sessionId, options)),
     );
 }

@@ -1,21 +1,9 @@
 import type { Command } from 'commander';
-import { createContext, printJson, type CommandContext, type CommandRunner } from '../context.js';
-import { formatSessionModels } from '../control-format.js';
+import type { CommandRunner } from '../context.js';
 import type { CliIO } from '../io.js';
+import { lazyContext } from '../lazy-context.js';
 
-async function model(ctx: CommandContext, sessionId: string, modelId: string | undefined): Promise<number> {
-  if (modelId === undefined) {
-    const listed = await ctx.client.sessionModels(sessionId);
-    if (ctx.json) printJson(ctx, listed);
-    else ctx.io.stdout.write(formatSessionModels(ctx.out, listed));
-    return 0;
-  }
-  const session = await ctx.client.setModel(sessionId, modelId);
-  if (ctx.json) printJson(ctx, session);
-  else ctx.io.stdout.write(`model: ${session.model}\n`);
-  return 0;
-}
-
+// Registration only: what a command runs is imported when it runs, so `--help` loads no client code.
 /** `tower model <session> [model]`: list the models (the current one starred), or switch. */
 export function registerModel(program: Command, io: CliIO, run: CommandRunner): void {
   program
@@ -24,6 +12,6 @@ export function registerModel(program: Command, io: CliIO, run: CommandRunner): 
     .argument('<session>', 'session id')
     .argument('[model]', 'provider/model to switch to')
     .action((sessionId: string, modelId: string | undefined, _options: unknown, command: Command) =>
-      run(() => model(createContext(command, io), sessionId, modelId)),
+      run(async () => (await import('./model-run.js')).model(await lazyContext(command, io), sessionId, modelId)),
     );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner, GlobalOptions } from '../context.js';
-import { parseCount } from '../context.js';
+import { parseCount } from '../options.js';
 
 interface ServeFlags {
   host?: string;

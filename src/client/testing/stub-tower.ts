@@ -240,8 +240,14 @@ export class StubTower implements StubHost {
       return sendJson(res, 201, this.addSession({ model: input.model ?? 'fake/model', working_dir: input.working_dir ?? '/tmp/work' }));
     }
     if (path === '/api/sessions/import' && method === 'POST') {
+      // Like the server: the export's own id, or a new one with ?as_new=true.
       const data = body as SessionExport;
-      return sendJson(res, 201, this.addSession({ title: data.session.title, model: data.session.model }));
+      const asNew = url.searchParams.get('as_new') === 'true';
+      if (!asNew && this.sessions.has(data.session.id)) {
+        return sendJson(res, 409, { code: 'conflict', message: `session ${data.session.id} already exists` });
+      }
+      const fields = { title: data.session.title, model: data.session.model };
+      return sendJson(res, 201, this.addSession(asNew ? fields : { ...fields, id: data.session.id }));
     }
     if (path === '/api/sessions/batch/delete' && method === 'POST') {
       const ids = (body as { ids: string[] }).ids;

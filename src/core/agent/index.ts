@@ -1,4 +1,5 @@
 export * from './agent-loop.js';
 export * from './tool-calls.js';
+export * from './turn-types.js';
 export * from './turn-writer.js';
 export * from './system-prompt.js';

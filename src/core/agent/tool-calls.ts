@@ -1,11 +1,6 @@
 import type { ConversationMessage, ToolCallPart } from '../../protocol/conversation.js';
-import type { ToolExecutor, ToolResult } from '../tools/types.js';
-import type { TurnInput } from './agent-loop.js';
-
-export type GateDecision = { allow: true } | { allow: false; reason: string };
-
-/** Decides whether a tool call may run. Permissions and approvals plug in here. */
-export type ToolGate = (call: ToolCallPart, signal: AbortSignal) => Promise<GateDecision>;
+import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
+import type { GateDecision, TurnInput } from './turn-types.js';
 
 const CANCELED: ToolResult = { output: 'canceled: the turn was interrupted before this tool finished', is_error: true };
 

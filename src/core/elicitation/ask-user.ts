@@ -1,4 +1,4 @@
-import type { ToolSpec } from '../models/types.js';
+import type { ToolSpec } from '../../protocol/tools.js';
 import { isPlainObject } from './schema-shape.js';
 
 export interface AskUserArgs {

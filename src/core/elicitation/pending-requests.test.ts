@@ -121,7 +121,8 @@ describe('PendingRequests', () => {
       const controller = new AbortController();
       const answer = pending.open('a', { tool_call_id: 'a', tool: 't' }, controller.signal);
       controller.abort();
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      // Node reports unhandled rejections once the microtask queue has drained: one macrotask later.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(unhandled).toEqual([]);
       await expect(answer).rejects.toBeInstanceOf(RequestCanceledError);
     } finally {

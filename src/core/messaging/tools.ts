@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { isTowerError } from '../../protocol/errors.js';
 import { HandoffParams, InboxStatus, MessageKind } from '../../protocol/messaging.js';
-import type { ToolSpec } from '../models/types.js';
-import type { ToolExecutor, ToolResult } from '../tools/types.js';
+import type { ToolSpec } from '../../protocol/tools.js';
+import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
 import { handoff, type SessionPort } from './handoff.js';
 import type { MessagingService } from './service.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../../store/types.js';
 import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
 import { intercept } from './intercept.js';
 
 const since = (start: number): number => (performance.now() - start) / 1000;

@@ -3,7 +3,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { Store } from '../../store/types.js';
 import type { EventLog, EventSubscription } from '../event-log/index.js';
 import type { ModelStepper } from '../models/types.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
 import { EventCounters } from './event-counters.js';
 import { timedExecutor, timedStepper, timedStore } from './instrument.js';
 import { SubscriberTracker } from './subscribers.js';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScriptResponse } from '../../fake-models/types.js';
 import { createModelRegistry } from './registry.js';
 import { AiSdkStepper } from './stepper.js';
-import { LIST_TOOL, PROVIDER_CASES, collect, startRig, type Rig } from './test-helpers.js';
+import { LIST_TOOL, PROVIDER_CASES, collect, startRig, type Rig } from '../../fake-models/testing/rig.js';
 
 const USER = [{ role: 'user' as const, content: 'hi' }];
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { ScriptResponse } from '../../fake-models/types.js';
-import { BASH_TOOL, LIST_TOOL, PROVIDER_CASES, collect, startRig, type Rig } from './test-helpers.js';
+import { BASH_TOOL, LIST_TOOL, PROVIDER_CASES, collect, startRig, type Rig } from '../../fake-models/testing/rig.js';
 import type { StepPart } from './types.js';
 
 const texts = (parts: StepPart[]) => parts.flatMap((p) => (p.type === 'text' ? [p.delta] : []));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PROVIDER_CASES, startRig, type Rig } from './test-helpers.js';
+import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
 import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
 
 describe('cleanTitle', () => {

@@ -1,11 +1,8 @@
 import type { ConversationMessage } from '../../protocol/conversation.js';
+import type { ToolSpec } from '../../protocol/tools.js';
 
-/** A tool as offered to the model: name, description and a JSON Schema of its arguments. */
-export interface ToolSpec {
-  name: string;
-  description: string;
-  parameters: Record<string, unknown>;
-}
+// Re-exported: the model layer offers tools to the model, but the contract itself lives in protocol/.
+export type { ToolSpec };
 
 export interface StepUsage {
   /** The whole prompt, cached part included (OpenAI's convention; Anthropic's counts are normalized to it). */

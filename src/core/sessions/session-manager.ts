@@ -12,7 +12,7 @@ import { SHUTDOWN } from '../agent/index.js';
 import type { EventLog, EventSubscription } from '../event-log/index.js';
 import type { Logger } from '../logger.js';
 import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
 import { ActiveSessions } from './active-sessions.js';
 import { SessionControl } from './control.js';
 import { SessionQueues } from './queues.js';

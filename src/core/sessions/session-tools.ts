@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TowerError } from '../../protocol/errors.js';
 import type { EventLog } from '../event-log/index.js';
 import { askUserToolSpec, compileElicitationSchema, parseAskUserArgs } from '../elicitation/index.js';
-import type { ToolExecutor } from '../tools/types.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
 import type { TurnState } from './turn-state.js';
 
 type SessionToolProvider = (sessionId: string) => ToolExecutor;

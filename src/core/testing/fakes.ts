@@ -3,7 +3,7 @@ import { openSqliteStore } from '../../store/sqlite/index.js';
 import type { Store } from '../../store/types.js';
 import { EventLog } from '../event-log/index.js';
 import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
-import type { ToolExecutor, ToolResult } from '../tools/types.js';
+import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
 
 /**
  * In-memory stand-ins for the layers below core, for unit tests of core only (end-to-end tests use the

@@ -1,5 +1,4 @@
-import type { ToolSpec } from '../../core/models/types.js';
-import type { ToolCallRequest, ToolContext, ToolExecutor, ToolResult } from '../../core/tools/types.js';
+import type { ToolCallRequest, ToolContext, ToolExecutor, ToolResult, ToolSpec } from '../../protocol/tools.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { SandboxMode } from '../../protocol/session.js';
 import { MemoryProcessRegistry, type ProcessRegistry } from '../process-registry.js';

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ToolContext, ToolExecutor, ToolResult } from '../../core/tools/types.js';
+import type { ToolContext, ToolExecutor, ToolResult } from '../../protocol/tools.js';
 
 /**
  * Test fixtures for the executor's tests (kept out of `*.test.ts` so several test files can share them).

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ToolSpec } from '../../core/models/types.js';
-import type { ToolContext, ToolResult } from '../../core/tools/types.js';
+import type { ToolContext, ToolResult, ToolSpec } from '../../protocol/tools.js';
 import type { SandboxMode } from '../../protocol/session.js';
 import type { ProcessRegistry } from '../process-registry.js';
 import type { RunnerLogger } from '../reap.js';

@@ -1,10 +1,10 @@
-/** Shared by this folder's tests: a registry and stepper wired to a fake model server. */
-import { startFakeModelServer } from '../../fake-models/server.js';
-import type { FakeFormat, FakeModelServer, Script } from '../../fake-models/types.js';
-import type { ProviderType } from './config.js';
-import { createModelRegistry, type ModelRegistry } from './registry.js';
-import { AiSdkStepper } from './stepper.js';
-import type { StepPart, ToolSpec } from './types.js';
+/** Shared by core/models' tests: a registry and stepper wired to a fake model server. */
+import { startFakeModelServer } from '../server.js';
+import type { FakeFormat, FakeModelServer, Script } from '../types.js';
+import type { ProviderType } from '../../core/models/config.js';
+import { createModelRegistry, type ModelRegistry } from '../../core/models/registry.js';
+import { AiSdkStepper } from '../../core/models/stepper.js';
+import type { StepPart, ToolSpec } from '../../core/models/types.js';
 
 // The AI SDK prints a process warning per call for unknown Anthropic model names like `test-model`.
 (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;

@@ -1,5 +1,15 @@
-import type { SandboxMode } from '../../protocol/session.js';
-import type { ToolSpec } from '../models/types.js';
+/**
+ * The tool contract, shared by the agent loop (core), the local executor and remote runners (runner/).
+ * Types only: it lives in protocol/ so a runner can implement it without depending on core.
+ */
+import type { SandboxMode } from './session.js';
+
+/** A tool as offered to the model: name, description and a JSON Schema of its arguments. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
 
 export interface ToolCallRequest {
   id: string;
@@ -30,8 +40,8 @@ export interface ToolResult {
 }
 
 /**
- * Runs tool calls. The local executor and a remote runner (later issue) implement the same interface, so
- * the agent loop does not know where a tool runs.
+ * Runs tool calls. The local executor and a remote runner implement the same interface, so the agent
+ * loop does not know where a tool runs.
  */
 export interface ToolExecutor {
   specs(): ToolSpec[];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseMessage } from './sse-parser.js';
+import { SseReader, type SseMessage } from './sse-reader.js';
 
 const encoder = new TextEncoder();
 
 function parseAll(chunks: Array<string | Uint8Array>): SseMessage[] {
-  const parser = new SseParser();
+  const parser = new SseReader();
   return chunks.flatMap((chunk) => parser.push(chunk));
 }
 
@@ -23,7 +23,7 @@ const SAMPLE_EXPECTED: SseMessage[] = [
   { event: 'message', data: '', id: '3' },
 ];
 
-describe('SseParser', () => {
+describe('SseReader', () => {
   it.each<[string, string, SseMessage[]]>([
     ['LF endings', 'data: a\n\n', [{ event: 'message', data: 'a', id: '' }]],
     ['CRLF endings', 'event: x\r\ndata: a\r\n\r\n', [{ event: 'x', data: 'a', id: '' }]],
@@ -79,7 +79,7 @@ describe('SseParser', () => {
   });
 
   it('keeps the last valid retry value', () => {
-    const parser = new SseParser();
+    const parser = new SseReader();
     parser.push('retry: 1500\n\nretry: soon\n\n');
     expect(parser.retry).toBe(1500);
   });

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SseReader } from '../../client/sse-reader.js';
+import { PING, Pinger, RETRY, SSE_HEADERS, batchBytes, sseFrame, sseResponse } from './sse.js';
+import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('sseFrame', () => {
+  it('writes id, event and the wire JSON, and a reader gets the event back', () => {
+    const event = storedEvent(7, { content: 'héllo\nworld "quoted"' });
+    const frame = text(sseFrame(event));
+    expect(frame).toBe(
+      'id: 7\nevent: agent_choice\ndata: {"content":"héllo\\nworld \\"quoted\\"","type":"agent_choice","seq":7,' +
+        '"session_id":"ses_1","timestamp":"2026-01-01T00:00:00.000Z"}\n\n',
+    );
+    const [message] = new SseReader().push(frame);
+    expect(message).toMatchObject({ id: '7', event: 'agent_choice' });
+    expect(JSON.parse(message?.data ?? '')).toMatchObject({ seq: 7, content: 'héllo\nworld "quoted"' });
+  });
+
+  it('encodes each event object once, for every subscriber', () => {
+    const event = storedEvent(1);
+    expect(sseFrame(event)).toBe(sseFrame(event));
+    expect(sseFrame({ ...event })).not.toBe(sseFrame(event));
+  });
+
+  it('batches frames in order', () => {
+    const batch = [storedEvent(1), storedEvent(2), storedEvent(3)];
+    const messages = new SseReader().push(batchBytes(batch));
+    expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
+    expect(batchBytes([batch[0]!])).toBe(sseFrame(batch[0]!));
+  });
+});
+
+describe('Pinger', () => {
+  it('runs one timer for all its streams, and none once the last leaves', () => {
+    vi.useFakeTimers();
+    const pinger = new Pinger(1000);
+    const pings: string[] = [];
+    const removeA = pinger.add(() => pings.push('a'));
+    const removeB = pinger.add(() => pings.push('b'));
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(pings).toEqual(['a', 'b']);
+    removeA();
+    vi.advanceTimersByTime(1000);
+    expect(pings).toEqual(['a', 'b', 'b']);
+    removeB();
+    expect(vi.getTimerCount()).toBe(0);
+    pinger.add(() => pings.push('c'));
+    expect(vi.getTimerCount()).toBe(1);
+  });
+});
+
+describe('sseResponse', () => {
+  it('starts with retry, streams batches as they come, and ends with the subscription', async () => {
+    const sub = new FakeSubscription();
+    const response = sseResponse(sub, { pingMs: 60_000 });
+    expect(Object.fromEntries(response.headers)).toMatchObject({
+      'content-type': SSE_HEADERS['Content-Type'],
+      'cache-control': SSE_HEADERS['Cache-Control'],
+    });
+    const reader = response.body!.getReader();
+    expect(text((await reader.read()).value!)).toBe(text(RETRY));
+    sub.push(storedEvent(1), storedEvent(2));
+    expect(text((await reader.read()).value!)).toBe(text(batchBytes([storedEvent(1), storedEvent(2)])));
+    sub.end();
+    expect((await reader.read()).done).toBe(true);
+    expect(sub.closed).toBe(true);
+  });
+
+  it('pulls the next batch only when the reader asks (no buffering ahead of a slow client)', async () => {
+    const sub = new FakeSubscription();
+    sub.push(storedEvent(1));
+    sub.push(storedEvent(2));
+    const reader = sseResponse(sub, { pingMs: 60_000 }).body!.getReader();
+    await reader.read(); // retry
+    await reader.read(); // event 1
+    expect(sub.pulls).toBe(1);
+    await reader.read(); // event 2
+    expect(sub.pulls).toBe(2);
+    await reader.cancel();
+  });
+
+  it('closes the subscription when the client cancels', async () => {
+    const sub = new FakeSubscription();
+    const reader = sseResponse(sub, { pingMs: 60_000 }).body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await sub.whenClosed();
+    expect(sub.closed).toBe(true);
+  });
+
+  it('pings on the interval', async () => {
+    vi.useFakeTimers();
+    const sub = new FakeSubscription();
+    const reader = sseResponse(sub, { pingMs: 5_000 }).body!.getReader();
+    await reader.read(); // retry
+    const next = reader.read();
+    vi.advanceTimersByTime(5_000);
+    expect(text((await next).value!)).toBe(text(PING));
+    await reader.cancel();
+  });
+});
