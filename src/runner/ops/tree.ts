@@ -25,7 +25,7 @@ interface Rules {
 }
 
 export interface WalkOptions {
-  /** Extra gitignore-style patterns, relative to the root. */
+  /** Extra gitignore-style patterns, relative to the directory walked. */
   ignore?: readonly string[];
   /** Descend into subdirectories (default true). */
   recursive?: boolean;
@@ -37,9 +37,9 @@ const NEVER_ENTERED = new Set(['.git', '.tower']);
 
 export async function* walkTree(root: string, start: string, opts: WalkOptions = {}): AsyncGenerator<TreeEntry> {
   const rules: Rules[] = [];
-  if (opts.ignore && opts.ignore.length > 0) rules.push({ base: '', ig: ignore().add([...opts.ignore]) });
-  // Ancestors' .gitignore files apply to a walk that starts below the root.
   const startRel = toRel(root, start);
+  if (opts.ignore && opts.ignore.length > 0) rules.push({ base: startRel, ig: ignore().add([...opts.ignore]) });
+  // Ancestors' .gitignore files apply to a walk that starts below the root.
   const segments = startRel === '' ? [] : startRel.split('/');
   for (let i = 0; i <= segments.length; i += 1) {
     const base = segments.slice(0, i).join('/');
