@@ -53,6 +53,8 @@ export class Outbox {
   private readonly recent: Item[] = [];
   private socket: FrameSocket | null = null;
   private pumping = false;
+  /** A send failed on the current socket: wait for the next `attach` instead of retrying on a dying link. */
+  private stalled = false;
   private memoryBytes = 0;
   private seq = 0;
   private idleWaiters: (() => void)[] = [];
@@ -81,6 +83,7 @@ export class Outbox {
 
   attach(socket: FrameSocket): void {
     this.socket = socket;
+    this.stalled = false;
     const cutoff = Date.now() - OUTBOX_LIMITS.resendWindowMs;
     const resend = this.recent.filter((i) => (i.sentAt ?? 0) >= cutoff);
     this.recent.length = 0;
@@ -145,7 +148,7 @@ export class Outbox {
   }
 
   private kick(): void {
-    if (this.pumping || this.socket === null) return;
+    if (this.pumping || this.stalled || this.socket === null) return;
     this.pumping = true;
     void this.pump().finally(() => {
       this.pumping = false;
@@ -182,7 +185,10 @@ export class Outbox {
           resolve(false);
         }
       });
-      if (!sent) break; // the socket is closing; `detach` follows and the item stays at the head
+      if (!sent) {
+        this.stalled = true; // the socket is closing; `detach` follows and the item stays at the head
+        break;
+      }
       if (this.queue[0] === item) this.queue.shift();
       if (item.kind === 'durable') await this.remember(item, frame);
       while (this.socket === socket && socket.bufferedAmount > OUTBOX_LIMITS.highWaterBytes) {
