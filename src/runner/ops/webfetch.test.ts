@@ -88,6 +88,18 @@ describe('webfetch SSRF guard', () => {
     expect(hits.filter((h) => h === 'second')).toEqual([]);
   });
 
+  it('checks the address actually connected to, not only the resolved one', async () => {
+    // The verdict flips after the lookup, as a rebinding name's would: the socket-level check must catch it.
+    let calls = 0;
+    const flips = () => {
+      calls += 1;
+      return calls > 1;
+    };
+    await expect(fetchUrl(`http://127.0.0.1:${port}/page`, undefined, { allowPrivateNet: false, signal: signal(), isBlockedAddress: flips }))
+      .rejects.toThrow(/refusing to fetch 127\.0\.0\.1/);
+    expect(calls).toBe(2);
+  });
+
   it('refuses non-http schemes and bad URLs', async () => {
     await expect(webfetchOp({ url: 'file:///etc/passwd' }, ws.ctx())).rejects.toThrow(/only http and https/);
     await expect(webfetchOp({ url: 'ftp://x/' }, ws.ctx())).rejects.toThrow(/only http and https/);
