@@ -59,6 +59,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Runner tokens (remote runners, issue 11): only the sha256 of a token is stored; revoked rows stay
+    // so a listing can show them, and lookups skip them.
+    version: 10,
+    sql: `
+      CREATE TABLE runner_tokens (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        labels     TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+    `,
+  },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */

@@ -8,6 +8,7 @@ import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, S
 import { CommitWriter } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { runMigrations } from './migrations.js';
+import { SqliteRunnerTokens } from './runner-tokens.js';
 import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, sessionFromRow, sessionToRow } from './rows.js';
 
@@ -156,6 +157,11 @@ export class SqliteStore implements Store {
         throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
       }
     });
+  }
+
+  /** Runner tokens on this connection (migration 10). */
+  runnerTokens(): SqliteRunnerTokens {
+    return new SqliteRunnerTokens(this.db, (work) => this.guard(work));
   }
 
   async close(): Promise<void> {
