@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RunnerTokenStore } from '../../store/runner-tokens.js';
 
 /** A runner token as the gateway sees it after lookup: never the token itself, only what it grants. */
 export interface RunnerTokenRecord {
@@ -39,5 +40,14 @@ export function staticTokenVerifier(entries: readonly { hash: string; record: Ru
       if (sameHash(entry.hash, hash) && !entry.revoked) found = entry.record;
     }
     return found;
+  };
+}
+
+/** Verifies against a `RunnerTokenStore`, looked up by the token's sha256 (a lookup by hash leaks nothing usable about the token). */
+export function storeTokenVerifier(store: Pick<RunnerTokenStore, 'findRunnerTokenByHash'>): RunnerTokenVerifier {
+  return async (token) => {
+    if (token === '') return null;
+    const row = await store.findRunnerTokenByHash(hashRunnerToken(token));
+    return row ? { id: row.id, name: row.name, labels: row.labels } : null;
   };
 }
