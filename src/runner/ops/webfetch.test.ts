@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPrivateAddress } from './ssrf.js';
 import { makeOpWorkspace, type OpWorkspace } from './test-support.js';
-import { fetchUrl, htmlToText, webfetchOp, WEBFETCH } from './webfetch.js';
+import { convertHtml } from './html-convert.js';
+import { fetchUrl, webfetchOp, WEBFETCH } from './webfetch.js';
 
 let server: Server;
 let port: number;
@@ -140,8 +141,19 @@ describe('webfetch with private networks allowed', () => {
   });
 });
 
-describe('htmlToText', () => {
-  it('decodes entities and drops scripts', () => {
-    expect(htmlToText('<p>&lt;b&gt; &#65;&#x42;</p><script>evil()</script>')).toBe('<b> AB');
+describe('convertHtml', () => {
+  it('decodes entities and drops scripts in text, converts to markdown, off the main thread', async () => {
+    expect(await convertHtml('<p>&lt;b&gt; &#65;&#x42;</p><script>evil()</script>', 'text', 10_000)).toBe('<b> AB');
+    expect(await convertHtml('<h2>T</h2><p><a href="/x">link</a></p>', 'markdown', 10_000)).toBe('## T\n\n[link](/x)');
+  });
+
+  it('gives up on a page too slow to convert instead of blocking the runner', async () => {
+    const row = '<tr><td><a href="/x">cell</a></td><td><b>bold</b></td></tr>';
+    const html = `<table>${row.repeat(40_000)}</table>`;
+    // The event loop stays free meanwhile: a timer set now fires while the conversion runs.
+    let ticked = false;
+    setTimeout(() => (ticked = true), 10);
+    await expect(convertHtml(html, 'markdown', 300)).rejects.toThrow(/took longer than/);
+    expect(ticked).toBe(true);
   });
 });

@@ -3,10 +3,10 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { NodeHtmlMarkdown } from 'node-html-markdown';
 import { TowerError } from '../../protocol/errors.js';
 import type { WebFetchArgs, WebFetchResult } from '../../protocol/runner.js';
 import type { OpContext } from './context.js';
+import { convertHtml } from './html-convert.js';
 import { spillIfLong } from './spill.js';
 import { isPrivateAddress, refusal, resolveSafe } from './ssrf.js';
 
@@ -15,6 +15,8 @@ export const WEBFETCH = {
   maxTimeoutSec: 120,
   maxBytes: 5 * 1024 * 1024,
   maxRedirects: 5,
+  /** Time allowed to convert a page to markdown or text, on top of the fetch's own timeout. */
+  convertTimeoutMs: 20_000,
 } as const;
 
 export interface WebFetchOptions {
@@ -41,9 +43,7 @@ export async function webfetchOp(args: WebFetchArgs, ctx: OpContext): Promise<We
   const fetched = await fetchUrl(args.url, args.timeout, { allowPrivateNet: ctx.allowPrivateNet, signal: ctx.signal });
   const format = args.format ?? 'markdown';
   const isHtml = /\b(text\/html|application\/xhtml\+xml)\b/i.test(fetched.contentType);
-  let content = fetched.body;
-  if (isHtml && format === 'markdown') content = NodeHtmlMarkdown.translate(fetched.body);
-  else if (isHtml && format === 'text') content = htmlToText(fetched.body);
+  const content = isHtml && format !== 'html' ? await convertHtml(fetched.body, format, WEBFETCH.convertTimeoutMs, ctx.signal) : fetched.body;
   const { text, ...truncation } = await spillIfLong(content, ctx.root, ctx.taskId, 'webfetch');
   return { content: text, url: fetched.url, ...truncation };
 }
@@ -163,25 +163,4 @@ function decodeText(bytes: Buffer, contentType: string): string {
   } catch {
     return bytes.toString('utf8');
   }
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
-/** Visible text of an HTML page: scripts, styles and tags dropped, block ends as line breaks. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<(script|style|noscript|template)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '')
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<(br|\/p|\/div|\/h[1-6]|\/li|\/tr|\/title)\b[^>]*>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-      if (name[0] === '#') {
-        const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-        return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-      }
-      return ENTITIES[name.toLowerCase()] ?? whole;
-    })
-    .replace(/[ \t]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
