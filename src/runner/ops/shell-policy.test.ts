@@ -47,6 +47,7 @@ describe('shell policy', () => {
     expect(refused(denyRm, 'bash -c "$S"')).toBe(true);
     expect(refused(denyRm, 'echo (')).toBe(true);
     expect(refused(denyRm, 'echo $HOME')).toBe(false);
+    expect(refused(denyRm, `echo ${'x'.repeat(70_000)}`)).toBe(true);
   });
 
   it('is inactive without patterns', () => {

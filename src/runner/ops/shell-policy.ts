@@ -40,6 +40,8 @@ export interface ShellPolicy {
 }
 
 const MAX_NESTING = 8;
+/** Longer command lines are refused under a policy: the parser is synchronous, and nobody types 64 KiB. */
+export const MAX_CHECKED_COMMAND_CHARS = 64 * 1024;
 
 export function createShellPolicy(config: ShellPolicyConfig = {}): ShellPolicy {
   const allow = (config.allow ?? []).filter((p) => p.trim() !== '').map(compilePattern);
@@ -49,6 +51,9 @@ export function createShellPolicy(config: ShellPolicyConfig = {}): ShellPolicy {
     active,
     check(command) {
       if (!active) return;
+      if (command.length > MAX_CHECKED_COMMAND_CHARS) {
+        throw new TowerError('invalid_request', `command refused by the runner's shell policy: longer than ${MAX_CHECKED_COMMAND_CHARS} characters, too long to check; put it in a script file`);
+      }
       for (const cmd of simpleCommands(command)) {
         const refused = decide(cmd, allow, deny);
         if (refused !== null) throw new TowerError('invalid_request', `command refused by the runner's shell policy: ${refused}`);
