@@ -33,7 +33,7 @@ async function pids(): Promise<number[]> {
   return (await readFile(path.join(ws.root, 'pids.txt'), 'utf8')).split('\n').filter(Boolean).map(Number);
 }
 
-const TREE = 'echo $$ > pids.txt; sleep 100 & echo $! >> pids.txt; ( sleep 100 & echo $! >> pids.txt; wait ) & echo started; sleep 100';
+const TREE = 'echo $$ > pids.txt; sleep 100 & echo $! >> pids.txt; ( sleep 100 & echo $! >> pids.txt; wait ) & while [ $(wc -l < pids.txt) -lt 3 ]; do sleep 0.02; done; echo started; sleep 100';
 
 describe('bash operation', () => {
   it('returns stdout and stderr apart with the exit code, streaming both live', async () => {

@@ -118,7 +118,7 @@ describe('tower runner on loopback', () => {
   it('task.cancel mid-bash kills the whole process tree', async () => {
     startRunner();
     await heartbeat(1);
-    const task = request('bash', { command: 'echo $$ > pids.txt; sleep 100 & echo $! >> pids.txt; (sleep 100 & echo $! >> pids.txt; wait) & echo started; sleep 100' });
+    const task = request('bash', { command: 'echo $$ > pids.txt; sleep 100 & echo $! >> pids.txt; (sleep 100 & echo $! >> pids.txt; wait) & while [ $(wc -l < pids.txt) -lt 3 ]; do sleep 0.02; done; echo started; sleep 100' });
     await outputOf(task, 'started');
     const pids = (await readFile(path.join(workspace, 'pids.txt'), 'utf8')).split('\n').filter(Boolean).map(Number);
     expect(pids).toHaveLength(3);
