@@ -1,4 +1,4 @@
-import { describeRunnerTokenConformance } from '../runner-tokens-conformance.js';
+import { describeRunnerTokenConformance } from '../testing/runner-tokens-conformance.js';
 import { openSqliteStore } from './store.js';
 
 describeRunnerTokenConformance('sqlite (memory)', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTowerError } from '../protocol/errors.js';
-import type { RunnerTokenStore } from './runner-tokens.js';
+import { isTowerError } from '../../protocol/errors.js';
+import type { RunnerTokenStore } from '../runner-tokens.js';
 
 const hash = (c: string) => c.repeat(64).slice(0, 64);
 
