@@ -69,15 +69,20 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
   const backoff = new Backoff(config.reconnectMinMs, config.reconnectMaxMs);
   let current: WebSocket | null = null;
 
-  async function heartbeat(withEnvironment: boolean): Promise<string> {
-    return frame('heartbeat', {
+  // Heartbeats are built synchronously from the latest sample (refreshed after each one), so the first
+  // heartbeat and the outbox's attach happen in the same tick as the welcome: no output can slip between.
+  let latestMetrics = await metrics.sample();
+  function heartbeat(withEnvironment: boolean): string {
+    const hb = frame('heartbeat', {
       worknode_id: welcome?.worknode_id ?? '',
       name: welcome?.name || config.name,
       labels: welcome && welcome.labels.length > 0 ? welcome.labels : config.labels,
       version: RUNNER_VERSION,
       ...(withEnvironment ? { environment: environmentInfo(root) } : {}),
-      metrics: await metrics.sample(),
+      metrics: latestMetrics,
     });
+    void metrics.sample().then((m) => (latestMetrics = m), () => undefined);
+    return hb;
   }
 
   function handle(message: RunnerMessage): void {
@@ -134,18 +139,12 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
           welcome = parsed.message.payload;
           backoff.reset();
           log.info({ url: redactUrl(config.url), worknode_id: welcome.worknode_id, name: welcome.name }, 'runner: connected');
-          void (async () => {
-            // The first heartbeat of each connection carries the environment, and goes before any result.
-            const first = await heartbeat(true);
-            if (ws.readyState !== WebSocket.OPEN) return;
-            ws.send(first);
-            outbox.attach(ws);
-            heartbeatTimer = setInterval(() => {
-              void heartbeat(false).then((hb) => {
-                if (ws.readyState === WebSocket.OPEN) ws.send(hb);
-              });
-            }, config.heartbeatMs);
-          })();
+          // The first heartbeat of each connection carries the environment, and goes before any result.
+          ws.send(heartbeat(true));
+          outbox.attach(ws);
+          heartbeatTimer = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(heartbeat(false));
+          }, config.heartbeatMs);
           return;
         }
         handle(parsed.message);
