@@ -5,6 +5,7 @@ import { registerAttach } from './commands/attach.js';
 import { registerControl } from './commands/control.js';
 import { registerInbox } from './commands/inbox.js';
 import { registerModel } from './commands/model.js';
+import { registerRunner } from './commands/runner.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
@@ -55,6 +56,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerModel(program, io, runner);
   registerThreads(program, io, runner);
   registerInbox(program, io, runner);
+  registerRunner(program, runner);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

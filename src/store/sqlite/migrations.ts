@@ -60,6 +60,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Runner tokens (remote runners, issue 11): only the sha256 of a token is stored; revoked rows stay
+    // so a listing can show them, and lookups skip them.
+    version: 10,
+    sql: `
+      CREATE TABLE runner_tokens (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        labels     TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+    `,
+  },
   // Versions 20-29 belong to messaging (threads, inboxes, acks).
   { version: 20, sql: MESSAGING_SCHEMA_V20 },
 ];

@@ -9,6 +9,7 @@ import { CommitWriter } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
+import { SqliteRunnerTokens } from './runner-tokens.js';
 import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, sessionFromRow, sessionToRow } from './rows.js';
 
@@ -159,6 +160,11 @@ export class SqliteStore implements Store {
         throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
       }
     });
+  }
+
+  /** Runner tokens on this connection (migration 10). */
+  runnerTokens(): SqliteRunnerTokens {
+    return new SqliteRunnerTokens(this.db, (work) => this.guard(work));
   }
 
   async close(): Promise<void> {

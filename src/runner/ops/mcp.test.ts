@@ -1,0 +1,98 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { MCPServerConfig } from '../../protocol/runner.js';
+import { startMcpHttpServer, stdioServerCommand, type McpHttpTestServer } from '../../../test/support/mcp-http-server.js';
+import { runOperation } from './dispatch.js';
+import { configKey, McpClients } from './mcp.js';
+import { makeOpWorkspace, type OpWorkspace } from './test-support.js';
+
+let http: McpHttpTestServer;
+let ws: OpWorkspace;
+beforeAll(async () => {
+  http = await startMcpHttpServer();
+});
+afterAll(async () => {
+  await http.close();
+});
+beforeEach(async () => {
+  ws = await makeOpWorkspace();
+});
+afterEach(async () => {
+  await ws.cleanup();
+});
+
+const stdio = (name = 'local'): MCPServerConfig => ({ name, transport: 'stdio', ...stdioServerCommand(), env: { MCP_SERVER_NAME: name } });
+const remote = (transport: MCPServerConfig['transport'] = 'sse'): MCPServerConfig => ({ name: 'remote', transport, url: http.url, headers: { 'x-tenant': 't1' } });
+
+describe('MCP operations', () => {
+  it('lists and calls tools of a stdio server', async () => {
+    const ctx = ws.ctx();
+    const listed = await runOperation('mcp_list_tools', { server: stdio() }, ctx);
+    expect(listed.success).toBe(true);
+    const tools = (listed.result as { tools: { name: string; description: string; input_schema: unknown }[] }).tools;
+    expect(tools.map((t) => t.name).sort()).toEqual(['big', 'echo', 'fail', 'pid', 'slow']);
+    expect(tools.find((t) => t.name === 'echo')).toMatchObject({ description: 'Echo the text back', input_schema: { type: 'object' } });
+    expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: { text: 'hi' } }, ctx)).toEqual({ success: true, result: { content: 'local: hi' } });
+    expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'fail', args: {} }, ctx)).toEqual({ success: true, result: { content: 'it failed', is_error: true } });
+  });
+
+  it('lists and calls tools over streamable HTTP, for both "sse" and "http" configs, sending the configured headers', async () => {
+    for (const transport of ['sse', 'http'] as const) {
+      const res = await runOperation('mcp_call', { server: remote(transport), tool_name: 'echo', args: { text: transport } }, ws.ctx());
+      expect(res).toEqual({ success: true, result: { content: `http-test: ${transport}` } });
+    }
+    expect(http.requests.some((h) => h['x-tenant'] === 't1')).toBe(true);
+  });
+
+  it('applies the call timeout from the args, and spills long results', async () => {
+    const slow = await runOperation('mcp_call', { server: remote(), tool_name: 'slow', args: { ms: 5000 }, timeout: 0.2 }, ws.ctx());
+    expect(slow).toMatchObject({ success: false, error: expect.stringMatching(/timed out|timeout/i) });
+    const big = await runOperation('mcp_call', { server: remote(), tool_name: 'big', args: { n: 40_000 } }, ws.ctx({ taskId: 'mcpbig' }));
+    expect(big.result).toMatchObject({ truncated: true, file_path: '.tower/outputs/mcpbig.mcp.txt', total_size: 40_000 });
+  });
+
+  it('reports an unreachable server and bad configs as failed results', async () => {
+    const dead: MCPServerConfig = { name: 'dead', transport: 'sse', url: 'http://127.0.0.1:1/mcp' };
+    expect(await runOperation('mcp_list_tools', { server: dead }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/^MCP server dead:/) });
+    expect(await runOperation('mcp_list_tools', { server: { name: 'x', transport: 'stdio' } }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/needs a command/) });
+    expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: [1] }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/JSON object/) });
+  });
+});
+
+describe('McpClients cache', () => {
+  it('reuses a client for the same config and starts another for a changed one', async () => {
+    const clients = new McpClients();
+    try {
+      const a = await clients.callTool(stdio('a'), 'pid', {});
+      expect((await clients.callTool(stdio('a'), 'pid', {})).content).toBe(a.content);
+      const changed = await clients.callTool({ ...stdio('a'), env: { MCP_SERVER_NAME: 'a', OTHER: '1' } }, 'pid', {});
+      expect(changed.content).not.toBe(a.content);
+      expect(clients.size).toBe(2);
+    } finally {
+      await clients.closeAll();
+    }
+    expect(clients.size).toBe(0);
+  });
+
+  it('closes idle clients; the next call starts a new server', async () => {
+    const clients = new McpClients({ idleMs: 50 });
+    try {
+      const a = await clients.callTool(stdio('a'), 'pid', {});
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (clients.size === 0) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 20);
+      });
+      expect((await clients.callTool(stdio('a'), 'pid', {})).content).not.toBe(a.content);
+    } finally {
+      await clients.closeAll();
+    }
+  });
+
+  it('keys on the whole config, in any key order', () => {
+    expect(configKey({ name: 'a', transport: 'sse', url: 'u', headers: { a: '1', b: '2' } })).toBe(configKey({ headers: { b: '2', a: '1' }, url: 'u', transport: 'sse', name: 'a' }));
+    expect(configKey({ name: 'a', transport: 'sse', url: 'u' })).not.toBe(configKey({ name: 'a', transport: 'sse', url: 'v' }));
+  });
+});

@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { TowerError } from '../../protocol/errors.js';
+import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
+
+export const MCP_CONNECT_TIMEOUT_MS = 30_000;
+export const MCP_CALL_TIMEOUT_MS = 60_000;
+export const MCP_IDLE_CLOSE_MS = 5 * 60_000;
+
+export interface McpCallOutcome {
+  content: string;
+  isError: boolean;
+}
+
+/**
+ * MCP clients of one runner, cached by a hash of the whole server config (not its name: two sessions may
+ * give the same name to different servers, and a changed config must not reuse the old process). A client
+ * is closed after `idleMs` without use, and dropped when its transport closes, so the next call reconnects.
+ */
+export class McpClients {
+  private readonly entries = new Map<string, { client: Promise<Client>; timer: NodeJS.Timeout | null; busy: number }>();
+
+  constructor(private readonly opts: { idleMs?: number; connectTimeoutMs?: number; clientName?: string } = {}) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async listTools(server: MCPServerConfig, signal?: AbortSignal): Promise<MCPToolInfo[]> {
+    return this.use(server, async (client) => {
+      const tools: MCPToolInfo[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: MCP_CALL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+        for (const t of page.tools) tools.push({ name: t.name, description: t.description ?? '', input_schema: t.inputSchema });
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return tools;
+    });
+  }
+
+  async callTool(server: MCPServerConfig, name: string, args: unknown, timeoutMs = MCP_CALL_TIMEOUT_MS, signal?: AbortSignal): Promise<McpCallOutcome> {
+    if (args !== undefined && args !== null && (typeof args !== 'object' || Array.isArray(args))) {
+      throw new TowerError('invalid_request', 'MCP tool arguments must be a JSON object');
+    }
+    return this.use(server, async (client) => {
+      const res = await client.callTool(
+        { name, arguments: (args ?? {}) as Record<string, unknown> },
+        undefined,
+        { timeout: timeoutMs, ...(signal ? { signal } : {}) },
+      );
+      return { content: contentText(res), isError: res.isError === true };
+    });
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map(async (e) => {
+      if (e.timer) clearTimeout(e.timer);
+      await closeQuietly(e.client);
+    }));
+  }
+
+  private async use<T>(server: MCPServerConfig, fn: (client: Client) => Promise<T>): Promise<T> {
+    const key = configKey(server);
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      const created = { client: this.connect(server, key), timer: null as NodeJS.Timeout | null, busy: 0 };
+      entry = created;
+      this.entries.set(key, created);
+      created.client.catch(() => {
+        if (this.entries.get(key) === created) this.entries.delete(key);
+      });
+    }
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    entry.busy += 1;
+    try {
+      return await fn(await entry.client);
+    } catch (err) {
+      throw toTowerError(server, err);
+    } finally {
+      entry.busy -= 1;
+      this.armIdle(key, entry);
+    }
+  }
+
+  private armIdle(key: string, entry: { client: Promise<Client>; timer: NodeJS.Timeout | null; busy: number }): void {
+    if (entry.busy > 0 || this.entries.get(key) !== entry) return;
+    entry.timer = setTimeout(() => {
+      if (this.entries.get(key) !== entry || entry.busy > 0) return;
+      this.entries.delete(key);
+      void closeQuietly(entry.client);
+    }, this.opts.idleMs ?? MCP_IDLE_CLOSE_MS);
+    entry.timer.unref();
+  }
+
+  private async connect(server: MCPServerConfig, key: string): Promise<Client> {
+    const client = new Client({ name: this.opts.clientName ?? 'tower-runner', version: '1' });
+    const transport = makeTransport(server);
+    transport.onclose = () => {
+      const entry = this.entries.get(key);
+      if (entry && entry.client === connecting) this.entries.delete(key);
+    };
+    const connecting = (async () => {
+      try {
+        await client.connect(transport, { timeout: this.opts.connectTimeoutMs ?? MCP_CONNECT_TIMEOUT_MS });
+      } catch (err) {
+        await client.close().catch(() => undefined);
+        throw err;
+      }
+      return client;
+    })();
+    return connecting;
+  }
+}
+
+function makeTransport(server: MCPServerConfig): Transport {
+  if (server.transport === 'stdio') {
+    if (!server.command) throw new TowerError('invalid_request', `MCP server ${server.name}: stdio needs a command`);
+    return new StdioClientTransport({
+      command: server.command,
+      args: server.args ?? [],
+      // Only PATH and HOME from the runner itself: its token must not reach a third-party server.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(server.env ?? {}) },
+      stderr: 'ignore',
+    });
+  }
+  if (!server.url) throw new TowerError('invalid_request', `MCP server ${server.name}: ${server.transport} needs a url`);
+  let url: URL;
+  try {
+    url = new URL(server.url);
+  } catch {
+    throw new TowerError('invalid_request', `MCP server ${server.name}: invalid url`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TowerError('invalid_request', `MCP server ${server.name}: url must be http or https`);
+  // dynamic_headers are resolved by the control plane before dispatch; here they are headers like any other.
+  const headers = { ...(server.headers ?? {}), ...(server.dynamic_headers ?? {}) };
+  return new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+}
+
+/** Key of a server config: every field counts, in a canonical order. */
+export function configKey(server: MCPServerConfig): string {
+  return createHash('sha256').update(canonical(server)).digest('hex');
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function contentText(res: unknown): string {
+  const parts = (res as { content?: unknown }).content;
+  if (!Array.isArray(parts)) {
+    const structured = (res as { toolResult?: unknown; structuredContent?: unknown }).structuredContent ?? (res as { toolResult?: unknown }).toolResult;
+    return structured === undefined ? '' : JSON.stringify(structured);
+  }
+  return parts
+    .map((p: unknown) => {
+      if (typeof p === 'object' && p !== null && (p as { type?: unknown }).type === 'text') return String((p as { text?: unknown }).text ?? '');
+      return JSON.stringify(p);
+    })
+    .join('\n');
+}
+
+function toTowerError(server: MCPServerConfig, err: unknown): TowerError {
+  if (err instanceof TowerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TowerError('tool_failed', `MCP server ${server.name}: ${message}`);
+}
+
+async function closeQuietly(client: Promise<Client>): Promise<void> {
+  try {
+    await (await client).close();
+  } catch {
+    // Connection failed or is already closed: nothing left to release.
+  }
+}

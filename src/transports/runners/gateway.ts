@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../core/logger.js';
+import { TowerError } from '../../protocol/errors.js';
+import {
+  makeMessage,
+  parseFrame,
+  RUNNER_MAX_FRAME_BYTES,
+  type MCPServerConfig,
+  type MessageType,
+  type PayloadOf,
+  type RunnerMessage,
+  type TaskOperation,
+  type TaskResultPayload,
+} from '../../protocol/runner.js';
+import { RunnerRegistry } from './registry.js';
+import type { RunnerTokenRecord, RunnerTokenVerifier } from './tokens.js';
+
+export const RUNNERS_WS_PATH = '/runners/ws';
+
+export interface RunnerGatewayOptions {
+  verifyToken: RunnerTokenVerifier;
+  log: Logger;
+  /** The runners' heartbeat interval; two missed ones mark a runner offline. */
+  heartbeatMs?: number;
+  /** How long a task waits for its runner to come back after a disconnect before failing. */
+  runnerWaitMs?: number;
+}
+
+export interface DispatchOptions {
+  taskId?: string;
+  traceId?: string;
+  onOutput?: (stream: 'stdout' | 'stderr', data: string) => void;
+  /** Aborting sends `task.cancel`; the promise still resolves with the runner's (canceled) result. */
+  signal?: AbortSignal;
+}
+
+interface PendingTask {
+  runnerId: string;
+  frame: string;
+  onOutput?: DispatchOptions['onOutput'];
+  resolve: (result: TaskResultPayload) => void;
+  orphanTimer: NodeJS.Timeout | null;
+}
+
+interface Connection {
+  ws: WebSocket;
+  token: RunnerTokenRecord;
+}
+
+/** Results whose task ids are remembered after completion, to drop re-sent duplicates quietly. */
+const COMPLETED_MEMORY = 10_000;
+
+/**
+ * Tower's end of `/runners/ws` (seed 004). Self-contained: give it an HTTP server's `upgrade` events and a
+ * token verifier. One runner per token: a second connection with the same token replaces the first.
+ *
+ * - Bad frames (not JSON, unknown type, bad payload, over 16 MiB) get an `error` frame and a log line; the
+ *   connection stays up and no other runner notices. Frames far over the limit (> 17 MiB) are cut off by
+ *   the socket itself (close 1009).
+ * - A `task.result` or `task.output` for a task this runner was never given is refused with an `error`
+ *   frame; a repeated result for a completed task (the runner resends after reconnecting) is dropped, so
+ *   every dispatch resolves exactly once.
+ * - A runner that drops mid-task gets `runnerWaitMs` to come back; its pending tasks are then sent again
+ *   under the same id (the runner ignores duplicates and resends finished results), else they fail.
+ */
+export class RunnerGateway {
+  readonly registry: RunnerRegistry;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<string, Connection>();
+  private readonly pending = new Map<string, PendingTask>();
+  private readonly completed = new Set<string>();
+  private readonly mcpCalls = new Map<string, { runnerId: string; resolve: (r: PayloadOf<'mcp.result'>) => void }>();
+  private readonly heartbeatMs: number;
+  private readonly runnerWaitMs: number;
+
+  constructor(private readonly opts: RunnerGatewayOptions) {
+    this.heartbeatMs = opts.heartbeatMs ?? 30_000;
+    this.runnerWaitMs = opts.runnerWaitMs ?? 30_000;
+    this.registry = new RunnerRegistry(this.heartbeatMs);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: RUNNER_MAX_FRAME_BYTES + 1024 * 1024 });
+  }
+
+  /** Handles an HTTP upgrade if it is for `/runners/ws`; returns false otherwise (someone else's). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://tower');
+    if (url.pathname !== RUNNERS_WS_PATH) return false;
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('token') ?? '';
+    void this.opts.verifyToken(token).then(
+      (record) => {
+        if (record === null) {
+          this.opts.log.warn({ remote: req.socket.remoteAddress }, 'runner gateway: refused a connection with an unknown or revoked token');
+          socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, record));
+      },
+      (err: unknown) => {
+        this.opts.log.error({ err }, 'runner gateway: token check failed');
+        socket.end('HTTP/1.1 500 Internal Server Error\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      },
+    );
+    return true;
+  }
+
+  /** Sends an operation to a runner; resolves with its `task.result` (never rejects for runner failures). */
+  dispatch(runnerId: string, operation: TaskOperation, args: unknown, opts: DispatchOptions = {}): Promise<TaskResultPayload> {
+    const conn = this.connections.get(runnerId);
+    if (!conn) return Promise.reject(new TowerError('not_found', `runner ${runnerId} is not connected`));
+    const taskId = opts.taskId ?? randomUUID();
+    if (this.pending.has(taskId)) return Promise.reject(new TowerError('conflict', `task ${taskId} is already running`));
+    const frame = this.frame('task.request', { task_id: taskId, ...(opts.traceId ? { trace_id: opts.traceId } : {}), operation, args });
+    return new Promise<TaskResultPayload>((resolve) => {
+      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null });
+      this.registry.taskStarted(runnerId, taskId);
+      conn.ws.send(frame);
+      opts.signal?.addEventListener('abort', () => this.cancel(taskId), { once: true });
+    });
+  }
+
+  /** Sends `task.cancel` for a running task. */
+  cancel(taskId: string): void {
+    const task = this.pending.get(taskId);
+    if (!task) return;
+    this.connections.get(task.runnerId)?.ws.send(this.frame('task.cancel', { task_id: taskId }));
+  }
+
+  /** `mcp.call` on a runner; resolves with its `mcp.result`. */
+  callMcp(runnerId: string, server: MCPServerConfig, toolName: string, args: unknown): Promise<PayloadOf<'mcp.result'>> {
+    const conn = this.connections.get(runnerId);
+    if (!conn) return Promise.reject(new TowerError('not_found', `runner ${runnerId} is not connected`));
+    const callId = randomUUID();
+    return new Promise((resolve) => {
+      this.mcpCalls.set(callId, { runnerId, resolve });
+      conn.ws.send(this.frame('mcp.call', { call_id: callId, server, tool_name: toolName, arguments: args }));
+    });
+  }
+
+  /** A revoked token's runner is disconnected at once. */
+  disconnectToken(tokenId: string): void {
+    for (const [id, conn] of this.connections) {
+      if (conn.token.id === tokenId) {
+        conn.ws.close(4001, 'token revoked');
+        this.connections.delete(id);
+        this.registry.disconnected(id);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const conn of this.connections.values()) conn.ws.terminate();
+    this.connections.clear();
+    for (const [taskId, task] of this.pending) {
+      if (task.orphanTimer) clearTimeout(task.orphanTimer);
+      this.finish(taskId, { task_id: taskId, success: false, error: 'Tower is shutting down' });
+    }
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, token: RunnerTokenRecord): void {
+    const id = token.id;
+    const previous = this.connections.get(id);
+    if (previous) previous.ws.close(4000, 'replaced by a new connection');
+    this.connections.set(id, { ws, token });
+    this.registry.connected(id, token.id, token.name, token.labels);
+    this.opts.log.info({ runner_id: id, name: token.name }, 'runner gateway: runner connected');
+    ws.send(this.frame('welcome', { worknode_id: id, name: token.name, labels: token.labels }));
+    // Tasks left waiting by an earlier connection go out again under the same ids.
+    for (const task of this.pending.values()) {
+      if (task.runnerId !== id) continue;
+      if (task.orphanTimer) clearTimeout(task.orphanTimer);
+      task.orphanTimer = null;
+      ws.send(task.frame);
+    }
+    ws.on('message', (data) => this.onFrame(id, ws, data as Buffer));
+    ws.on('close', () => this.onClose(id, ws));
+    ws.on('error', (err) => this.opts.log.warn({ runner_id: id, err: err.message }, 'runner gateway: socket error'));
+  }
+
+  private onFrame(id: string, ws: WebSocket, data: Buffer): void {
+    const parsed = parseFrame(data);
+    if (!parsed.ok) {
+      this.opts.log.warn({ runner_id: id, code: parsed.error.code, message: parsed.error.message }, 'runner gateway: bad frame');
+      this.sendError(ws, parsed.error.code, parsed.error.message);
+      return;
+    }
+    this.handle(id, ws, parsed.message);
+  }
+
+  private handle(id: string, ws: WebSocket, message: RunnerMessage): void {
+    switch (message.type) {
+      case 'heartbeat':
+        this.registry.heartbeat(id, message.payload);
+        return;
+      case 'task.output': {
+        const task = this.pending.get(message.payload.task_id);
+        if (!task || task.runnerId !== id) return this.refuseTask(id, ws, message.payload.task_id, 'task.output');
+        task.onOutput?.(message.payload.stream, message.payload.data);
+        return;
+      }
+      case 'task.result': {
+        const taskId = message.payload.task_id;
+        const task = this.pending.get(taskId);
+        if (!task || task.runnerId !== id) {
+          if (this.completed.has(taskId)) return; // a resent result: delivered already
+          return this.refuseTask(id, ws, taskId, 'task.result');
+        }
+        this.finish(taskId, message.payload);
+        return;
+      }
+      case 'mcp.result': {
+        const call = this.mcpCalls.get(message.payload.call_id);
+        if (!call || call.runnerId !== id) return;
+        this.mcpCalls.delete(message.payload.call_id);
+        call.resolve(message.payload);
+        return;
+      }
+      default:
+        this.sendError(ws, 'unexpected_type', `runners do not send ${message.type}`);
+    }
+  }
+
+  private refuseTask(id: string, ws: WebSocket, taskId: string, type: string): void {
+    this.opts.log.warn({ runner_id: id, task_id: taskId, type }, 'runner gateway: frame for a task this runner was never given');
+    this.sendError(ws, 'unknown_task', `${type} for task ${taskId.slice(0, 200)}, which this runner was never given`);
+  }
+
+  private finish(taskId: string, result: TaskResultPayload): void {
+    const task = this.pending.get(taskId);
+    if (!task) return;
+    this.pending.delete(taskId);
+    if (task.orphanTimer) clearTimeout(task.orphanTimer);
+    this.registry.taskEnded(task.runnerId, taskId);
+    this.completed.add(taskId);
+    if (this.completed.size > COMPLETED_MEMORY) {
+      const oldest = this.completed.values().next().value;
+      if (oldest !== undefined) this.completed.delete(oldest);
+    }
+    task.resolve(result);
+  }
+
+  private onClose(id: string, ws: WebSocket): void {
+    if (this.connections.get(id)?.ws !== ws) return; // replaced or revoked already
+    this.connections.delete(id);
+    this.registry.disconnected(id);
+    this.opts.log.info({ runner_id: id }, 'runner gateway: runner disconnected');
+    for (const [taskId, task] of this.pending) {
+      if (task.runnerId !== id || task.orphanTimer) continue;
+      task.orphanTimer = setTimeout(() => {
+        this.finish(taskId, { task_id: taskId, success: false, error: `runner ${id} disconnected and did not come back within ${Math.round(this.runnerWaitMs / 1000)} s` });
+      }, this.runnerWaitMs);
+    }
+    for (const [callId, call] of this.mcpCalls) {
+      if (call.runnerId !== id) continue;
+      this.mcpCalls.delete(callId);
+      call.resolve({ call_id: callId, success: false, error: `runner ${id} disconnected` });
+    }
+  }
+
+  private sendError(ws: WebSocket, code: string, message: string): void {
+    if (ws.readyState === ws.OPEN) ws.send(this.frame('error', { code, message: message.slice(0, 500) }));
+  }
+
+  private frame<T extends MessageType>(type: T, payload: PayloadOf<T>): string {
+    return JSON.stringify(makeMessage(type, payload, randomUUID()));
+  }
+}

@@ -1,0 +1,3 @@
+export { RunnerGateway, RUNNERS_WS_PATH, type DispatchOptions, type RunnerGatewayOptions } from './gateway.js';
+export { RunnerRegistry, type RunnerInfo } from './registry.js';
+export { hashRunnerToken, newRunnerToken, sameHash, staticTokenVerifier, storeTokenVerifier, type RunnerTokenRecord, type RunnerTokenVerifier } from './tokens.js';
