@@ -34,6 +34,17 @@ export interface ServeOptions {
   /** Where new sessions work when the client names no working_dir. */
   workingDir?: string;
   logLevel?: string;
+  /** Pando's instance bus: `false` is `--no-bus`; `busPort` is PUB (RPC is the next port). */
+  bus?: boolean;
+  busPort?: number;
+  busHost?: string;
+}
+
+/** The instance bus: on by default, loopback, on the ports Pando derives from the working dir. */
+export interface BusConfig {
+  enabled: boolean;
+  host: string;
+  port?: number;
 }
 
 export interface TowerConfig {
@@ -49,6 +60,7 @@ export interface TowerConfig {
   /** The raw file, for the model registry (providers, models, default_model). */
   file: ConfigFile;
   logLevel?: string;
+  bus: BusConfig;
 }
 
 export const DEFAULT_PORT = 7420;
@@ -93,6 +105,17 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     permissions: validated(Permissions.parse(file.permissions ?? {})),
     file,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
+    bus: busConfig(opts, env),
+  };
+}
+
+function busConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): BusConfig {
+  const port = opts.busPort ?? intFrom(env.TOWER_BUS_PORT, 'TOWER_BUS_PORT');
+  if (port !== undefined && (port < 1 || port > 65534)) throw new TowerError('invalid_request', 'the bus port must be 1-65534 (RPC takes the next one)');
+  return {
+    enabled: opts.bus ?? env.TOWER_BUS !== '0',
+    host: opts.busHost ?? env.TOWER_BUS_HOST ?? '127.0.0.1',
+    ...(port !== undefined ? { port } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
+import { busTransport } from '../transports/ipc/index.js';
 import type { TransportStarter } from './transports.js';
 
 /**
  * The transports `tower serve` runs beside HTTP, in start order. Each entry lives in its own folder under
  * src/transports/ and is added here with one line.
  */
-export const TRANSPORTS: readonly TransportStarter[] = [];
+export const TRANSPORTS: readonly TransportStarter[] = [busTransport()];
