@@ -21,3 +21,4 @@ export { followSentTurn } from './follow-turn.js';
 export { HttpTransport, type HttpOptions, type FetchLike, type RequestOptions } from './http.js';
 export { SseParser, type SseMessage } from './sse-parser.js';
 export { parseTowerEvent, toWireJson, type TowerEvent, type UnknownEvent } from './tower-event.js';
+export * as remote from './remote/index.js';
