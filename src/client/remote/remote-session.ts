@@ -29,6 +29,8 @@ export class RemoteSession {
   private started = false;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
+  /** Live message.append events held while a resync reads what was missed, so order is kept. */
+  private held: RemoteEvent[] | undefined;
   activeSessionId: string | undefined;
   instanceId: string | undefined;
   /** Why the mirror runs on less than state.sync (e.g. a Pando instance), if it does. */
@@ -135,6 +137,7 @@ export class RemoteSession {
       this.resyncAgain = true;
       return;
     }
+    this.held = [];
     this.resyncing = (async () => {
       do {
         this.resyncAgain = false;
@@ -143,6 +146,9 @@ export class RemoteSession {
       } while (this.resyncAgain);
     })().finally(() => {
       this.resyncing = undefined;
+      const held = this.held ?? [];
+      this.held = undefined;
+      for (const e of held) this.apply(e);
     });
   }
 
@@ -186,6 +192,10 @@ export class RemoteSession {
         break;
       case 'message.append': {
         if (sid === undefined || p.session_id !== sid) break;
+        if (this.held && !e.resynced) {
+          this.held.push(e);
+          return;
+        }
         const added = this.addMessage({
           id: String(p.message_id), role: String(p.role), content: String(p.content), created_at: e.timestamp,
         });
