@@ -4,6 +4,7 @@ import { registerAnswers } from './commands/answers.js';
 import { registerAttach } from './commands/attach.js';
 import { registerControl } from './commands/control.js';
 import { registerModel } from './commands/model.js';
+import { registerRemote } from './commands/remote.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
@@ -49,6 +50,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerControl(program, io, runner);
   registerAnswers(program, io, runner);
   registerModel(program, io, runner);
+  registerRemote(program, io, runner);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -92,7 +92,9 @@ export class RemoteSession {
       },
       async return(): Promise<IteratorResult<RemoteEvent>> {
         iter.done = true;
+        iter.queue.length = 0;
         self.iters.delete(iter);
+        iter.wake?.();
         return { value: undefined, done: true };
       },
     };
