@@ -1,6 +1,7 @@
 import type { Publisher } from 'zeromq';
 import type { Logger } from '../../core/logger.js';
 import { encodePublication, rfc3339Nano, type PandoTopic, type TopicPayload } from '../../protocol/pando-bus.js';
+import { SendQueue } from './send-queue.js';
 
 /**
  * Publishes Pando envelopes on the PUB socket. `publish` never waits: a PUB send queues at once or, past
@@ -10,13 +11,19 @@ import { encodePublication, rfc3339Nano, type PandoTopic, type TopicPayload } fr
  */
 export class BusPublisher {
   private sent = 0;
-  private failures = 0;
+  private readonly queue: SendQueue<string>;
 
   constructor(
     private readonly socket: Publisher,
     readonly instanceId: string,
     private readonly logger: Logger,
-  ) {}
+    queueLimit = 10_000,
+  ) {
+    this.queue = new SendQueue((frame) => socket.send(frame), queueLimit, (err, failures) => {
+      // One line per burst, not per frame: a failing socket would otherwise flood the log.
+      if (failures === 1 || failures % 1000 === 0) this.logger.warn({ err, failures }, 'bus: publish failed');
+    });
+  }
 
   publish<T extends PandoTopic>(topic: T, payload: TopicPayload<T>, sessionId?: string): void {
     if (this.socket.closed) return;
@@ -29,21 +36,18 @@ export class BusPublisher {
       payload,
     });
     this.sent += 1;
-    this.socket.send(frame).catch((err: unknown) => {
-      this.failures += 1;
-      // One line per burst, not per frame: a failing socket would otherwise flood the log.
-      if (this.failures === 1 || this.failures % 1000 === 0) this.logger.warn({ err, failures: this.failures }, 'bus: publish failed');
-    });
+    if (!this.queue.push(frame) && (this.queue.dropped === 1 || this.queue.dropped % 10_000 === 0)) {
+      this.logger.warn({ dropped: this.queue.dropped }, 'bus: publish queue full, frames dropped (subscribers resync with state.sync)');
+    }
   }
 
   /** Sends and waits until the frame is queued (for the last word before closing). */
   async publishNow<T extends PandoTopic>(topic: T, payload: TopicPayload<T>): Promise<void> {
-    if (this.socket.closed) return;
-    const frame = encodePublication({ instanceId: this.instanceId, projectId: '', topic, timestamp: rfc3339Nano(), payload });
-    await this.socket.send(frame).catch((err: unknown) => this.logger.warn({ err }, 'bus: publish failed'));
+    this.publish(topic, payload);
+    await this.queue.drained();
   }
 
-  get stats(): { sent: number; failures: number } {
-    return { sent: this.sent, failures: this.failures };
+  get stats(): { sent: number; failures: number; dropped: number; queued: number } {
+    return { sent: this.sent, failures: this.queue.failed, dropped: this.queue.dropped, queued: this.queue.depth };
   }
 }

@@ -2,6 +2,7 @@ import type { Router } from 'zeromq';
 import type { Logger } from '../../core/logger.js';
 import { MAX_RPC_FRAME_BYTES } from '../../protocol/pando-bus.js';
 import { dispatch, type MethodTable, type RpcAnswer } from './rpc-dispatch.js';
+import { SendQueue } from './send-queue.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -13,12 +14,15 @@ const EMPTY = Buffer.alloc(0);
 export class RpcServer {
   private readonly chains = new Map<string, Promise<void>>();
   private loop: Promise<void> | undefined;
+  private readonly replies: SendQueue<Array<Buffer | string>>;
 
   constructor(
     private readonly router: Router,
     private readonly methods: MethodTable,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.replies = new SendQueue((frames) => router.send(frames), 100_000, (err) => logger.warn({ err }, 'bus: rpc reply could not be sent'));
+  }
 
   start(): void {
     this.loop = this.receive();
@@ -27,6 +31,7 @@ export class RpcServer {
   /** Waits for the answers already being worked on (the socket is closed by the owner afterwards). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
+    await this.replies.drained();
   }
 
   async stopped(): Promise<void> {
@@ -62,13 +67,10 @@ export class RpcServer {
     });
   }
 
+  /** Queued, not awaited: the next request of this client may start while the reply is on its way. */
   private async reply(identity: Buffer, answer: RpcAnswer): Promise<void> {
     if (this.router.closed) return;
-    try {
-      await this.router.send([identity, EMPTY, JSON.stringify(answer)]);
-    } catch (err) {
-      this.logger.warn({ err }, 'bus: rpc reply could not be sent');
-    }
+    if (!this.replies.push([identity, EMPTY, JSON.stringify(answer)])) this.logger.warn('bus: reply queue full, answer dropped');
   }
 }
 
