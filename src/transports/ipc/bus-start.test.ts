@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBusTower, tempDir, type BusTower } from '../../../test/support/fake-pando-clients.js';
 import { silentLogger } from '../../core/logger.js';
@@ -62,6 +62,18 @@ describe('starting the bus', () => {
     expect((await fetch(`${tower.url}/health`)).ok).toBe(true);
     const off = await towerWith({ bus: false });
     expect((await fetch(`${off.url}/health`)).ok).toBe(true);
+  });
+
+  it('prunes registry entries of dead processes when it starts, and keeps live ones', async () => {
+    const registryDir = tempDir('bs-prune');
+    const entry = (pid: number) => JSON.stringify({ instance_id: `i${pid}`, path: '/x', pid, pub_port: 1, rpc_port: 2, started_at: '', mode: 'tui', is_primary: true });
+    writeFileSync(`${registryDir}/dead.json`, entry(2 ** 22 + 11));
+    writeFileSync(`${registryDir}/alive.json`, entry(process.pid));
+    const t = await startBusTower({ registryDir });
+    cleanups.push(() => t.close());
+    expect(existsSync(`${registryDir}/dead.json`)).toBe(false);
+    expect(existsSync(`${registryDir}/alive.json`)).toBe(true);
+    expect(existsSync(t.bus.registryFile)).toBe(true);
   });
 
   it('reads the bus flags', () => {

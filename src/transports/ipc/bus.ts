@@ -3,7 +3,7 @@ import { derivePorts, type RegistryEntry } from '../../protocol/pando-bus.js';
 import { isLoopback } from '../../server/config.js';
 import type { RunningTransport, TransportContext, TransportStarter } from '../../server/transports.js';
 import { VERSION } from '../../server/version.js';
-import { acquireLock, registryDir, removeFile, writeRegistryEntry } from './discovery.js';
+import { acquireLock, pruneRegistry, registryDir, removeFile, writeRegistryEntry } from './discovery.js';
 import { busMethods, uptimeOf, type InstanceState } from './methods.js';
 import { BusPublisher } from './publisher.js';
 import { RpcServer } from './rpc-server.js';
@@ -93,7 +93,9 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
     started_at: startedAt.toISOString(), mode: 'tower', is_primary: lock.primary,
   };
   if (lock.primary) lock.write({ instance_id: instanceId, pid: process.pid, pub_port: sockets.pubPort, rpc_port: sockets.rpcPort, started_at: entry.started_at });
-  const registryFile = writeRegistryEntry(opts.registryDir ?? registryDir(), entry);
+  const dir = opts.registryDir ?? registryDir();
+  pruneRegistry(dir);
+  const registryFile = writeRegistryEntry(dir, entry);
   logger.info({ instance_id: instanceId, pub: sockets.pubEndpoint, rpc: sockets.rpcEndpoint, primary: lock.primary }, 'instance bus listening');
 
   let closing: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../core/logger.js';
@@ -35,6 +35,30 @@ export function writeRegistryEntry(dir: string, entry: RegistryEntry): string {
   writeFileSync(tmp, `${JSON.stringify(entry, null, 2)}\n`, { mode: 0o644 });
   renameSync(tmp, file);
   return file;
+}
+
+/** Removes entries whose process is gone (a SIGKILLed instance cannot remove its own), as Pando's readers do. */
+export function pruneRegistry(dir: string): number {
+  let pruned = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    try {
+      const pid = (JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }).pid;
+      if (typeof pid === 'number' && Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
+        removeFile(file);
+        pruned += 1;
+      }
+    } catch {
+      // unreadable or half-written by someone else: not ours to judge
+    }
+  }
+  return pruned;
 }
 
 export function removeFile(file: string): void {
