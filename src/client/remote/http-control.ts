@@ -94,6 +94,9 @@ export class HttpRemoteControl implements RemoteControl {
   answer(sessionId: string, elicitationId: string, content: Record<string, unknown>, o: CallOptions = {}) {
     return this.guard('answer', o, async (signal) => void (await this.client.answerElicitation(sessionId, elicitationId, 'accept', content, { signal })));
   }
+  eventsSince(sessionId: string, since: number, signal?: AbortSignal) {
+    return this.client.events(sessionId, { since, ...(signal ? { signal } : {}) });
+  }
   async close(): Promise<void> {}
 
   /** One timeout and one error type for every call, as over ZeroMQ. */

@@ -132,6 +132,16 @@ describe.each(['zmq', 'http'] as const)('remote SDK against Tower over %s', (kin
     expect(await remote.control.interrupt(session.id)).toBe(true);
     expect(await t.tower.manager.waitIdle(session.id, 10_000)).toBe(true);
     expect(await remote.control.interrupt(session.id)).toBe(false);
+    if (kind === 'http') {
+      const seen: string[] = [];
+      for await (const e of remote.control.eventsSince(session.id, 0)) {
+        seen.push(e.type);
+        if (e.type === 'stream_stopped' && seen.filter((x) => x === 'stream_stopped').length === 2) break;
+      }
+      expect(seen[0]).toBe('session_created');
+    } else {
+      expect(isRemoteError(await remote.control.eventsSince(session.id, 0)[Symbol.asyncIterator]().next().catch((e: unknown) => e), 'unsupported')).toBe(true);
+    }
   });
 
   it('survives a Tower restart without missing a message', async () => {

@@ -6,6 +6,7 @@ import type {
   SessionPayload,
   StateSyncResult,
 } from '../../protocol/pando-bus.js';
+import type { TowerEvent } from '../tower-event.js';
 
 export type { InstanceInfo, MessagePayload, MessageSendResult, PingResult, SessionPayload, StateSyncResult };
 
@@ -50,6 +51,8 @@ export interface RemoteControl {
   followUp(sessionId: string, content: string, o?: CallOptions): Promise<void>;
   approve(sessionId: string, toolCallId: string, o?: CallOptions): Promise<void>;
   answer(sessionId: string, elicitationId: string, content: Record<string, unknown>, o?: CallOptions): Promise<void>;
+  /** Tower's own events of a session after seq `since`, resuming across reconnects (HTTP only). */
+  eventsSince(sessionId: string, since: number, signal?: AbortSignal): AsyncIterable<TowerEvent>;
   close(): Promise<void>;
 }
 

@@ -70,6 +70,11 @@ export class ZmqRemoteControl implements RemoteControl {
   answer(): Promise<void> {
     return unsupported('answer');
   }
+  eventsSince(): AsyncIterable<never> {
+    return {
+      [Symbol.asyncIterator]: () => ({ next: () => unsupported('events since a seq') }),
+    };
+  }
   /** Any method by name, for what the typed calls do not cover. */
   raw(method: string, params: unknown, o: CallOptions = {}): Promise<unknown> {
     return this.rpc.call(method, params, Void, o.timeoutMs);
