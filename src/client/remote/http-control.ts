@@ -1,23 +1,9 @@
 import { TowerClient, type TowerClientOptions } from '../client.js';
 import { TowerApiError } from '../errors.js';
-import type { MessageList } from '../../protocol/api.js';
-import { goDuration, type MessagePayload, type SessionPayload } from '../../protocol/pando-bus.js';
-import type { Session } from '../../protocol/session.js';
+import { goDuration, type SessionPayload } from '../../protocol/pando-bus.js';
+import { toMessagePayloads, toSessionPayload } from '../../protocol/pando-mapping.js';
 import { RemoteError } from './errors.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type CallOptions, type RemoteControl } from './types.js';
-
-export const toSessionPayload = (s: Session): SessionPayload => ({ id: s.id, title: s.title, updated_at: s.updated_at, message_count: s.message_count });
-
-/** Pando's message shape from Tower's conversation (tool results left out, ids = conversation index). */
-export function toMessagePayloads(list: MessageList): MessagePayload[] {
-  return list.messages.flatMap((m): MessagePayload[] => {
-    const { message } = m;
-    if (message.role === 'tool') return [];
-    let content = message.content;
-    if (message.role === 'assistant' && !content && message.tool_calls?.length) content = `[tool call: ${message.tool_calls.map((c) => c.name).join(', ')}]`;
-    return [{ id: String(m.index), role: message.role, content, created_at: m.created_at }];
-  });
-}
 
 /**
  * RemoteControl over Tower's HTTP API (the existing `TowerClient`). HTTP has no "active session" of the

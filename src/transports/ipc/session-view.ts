@@ -1,12 +1,7 @@
 import type { CommandService } from '../../core/commands/index.js';
-import type { MessageList } from '../../protocol/api.js';
-import type { MessagePayload, SessionPayload } from '../../protocol/pando-bus.js';
 import type { Session } from '../../protocol/session.js';
 
-/** Tower's session in Pando's shape. */
-export function toSessionPayload(s: Session): SessionPayload {
-  return { id: s.id, title: s.title, updated_at: s.updated_at, message_count: s.message_count };
-}
+export { toMessagePayload, toMessagePayloads, toSessionPayload } from '../../protocol/pando-mapping.js';
 
 /** Every session, newest first, reading the list page by page through the command layer. */
 export async function allSessions(commands: CommandService): Promise<Session[]> {
@@ -18,25 +13,4 @@ export async function allSessions(commands: CommandService): Promise<Session[]> 
     if (!page.next_cursor || page.items.length === 0) return out;
     cursor = page.next_cursor;
   }
-}
-
-type Stored = MessageList['messages'][number];
-
-/**
- * Pando's messages are user and assistant text; Tower's tool results stay out (they reach Pando as
- * tool.end). The id is the conversation index, stable across restarts, so message.append and message.list
- * name the same message the same way.
- */
-export function toMessagePayload(m: Stored): MessagePayload | undefined {
-  const { message } = m;
-  if (message.role === 'tool') return undefined;
-  let content = message.content;
-  if (message.role === 'assistant' && !content && message.tool_calls?.length) {
-    content = `[tool call: ${message.tool_calls.map((c) => c.name).join(', ')}]`;
-  }
-  return { id: String(m.index), role: message.role, content, created_at: m.created_at };
-}
-
-export function toMessagePayloads(list: MessageList): MessagePayload[] {
-  return list.messages.flatMap((m) => toMessagePayload(m) ?? []);
 }
