@@ -21,8 +21,8 @@ export async function bindSockets(host: string, ports: { pub: number; rpc: numbe
   const router = new Router({ linger: 0, maxMessageSize: MAX_RPC_FRAME_BYTES * 4, sendHighWaterMark: 10_000 });
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   try {
-    await pub.bind(`tcp://${hostPart}:${ports ? ports.pub : '*'}`);
-    await router.bind(`tcp://${hostPart}:${ports ? ports.rpc : '*'}`);
+    await bindRetrying(pub, `tcp://${hostPart}:${ports ? ports.pub : '*'}`);
+    await bindRetrying(router, `tcp://${hostPart}:${ports ? ports.rpc : '*'}`);
   } catch (err) {
     pub.close();
     router.close();
@@ -42,6 +42,25 @@ export async function bindSockets(host: string, ports: { pub: number; rpc: numbe
       pub.close();
     },
   };
+}
+
+const BIND_ATTEMPTS = 10;
+const BIND_RETRY_MS = 100;
+
+/**
+ * A restart on the same ports can find them still held for a moment by the previous process's sockets
+ * (closing is asynchronous in ZeroMQ), so a taken port is retried for about a second before giving up.
+ */
+async function bindRetrying(socket: Publisher | Router, endpoint: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= BIND_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, BIND_RETRY_MS));
+    }
+  }
 }
 
 function portOf(endpoint: string): number {
