@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discoverInstances } from '../../src/client/remote/index.js';
-import { GoSub, tempDir } from '../support/fake-pando-clients.js';
+import { GoSub, freePortPair, tempDir } from '../support/fake-pando-clients.js';
 import { spawnCli, type TowerProcess } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
@@ -16,7 +16,9 @@ afterEach(() => {
 async function serve(registryDir: string, workDir: string) {
   const dataDir = tempDir('busproc-data');
   dirs.push(dataDir);
-  const proc = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--demo'], { TOWER_WORKING_DIR: workDir, TOWER_PANDO_REGISTRY_DIR: registryDir, TOWER_LOG_LEVEL: 'info' });
+  // A free pair, not the derived ports: those sit in the ephemeral range and are sometimes taken here.
+  const busPort = await freePortPair();
+  const proc = spawnCli(['serve', '--port', '0', '--data-dir', dataDir, '--demo', '--bus-port', String(busPort)], { TOWER_WORKING_DIR: workDir, TOWER_PANDO_REGISTRY_DIR: registryDir, TOWER_LOG_LEVEL: 'info' });
   procs.push(proc);
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Dealer, Subscriber } from 'zeromq';
@@ -130,6 +131,29 @@ export async function subscribed(sub: GoSub, bus: RunningBus): Promise<void> {
   sub.received.length = 0;
 }
 
+function listenable(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const got = (server.address() as { port: number }).port;
+      server.close(() => resolve(got));
+    });
+  });
+}
+
+/**
+ * Two consecutive free ports (PUB, RPC). Tests use them instead of Pando's derived ports, which sit in
+ * Linux's ephemeral range (32768-60999): with many sockets open on a busy machine they are sometimes taken.
+ */
+export async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await listenable(0);
+    if (port !== undefined && port < 65535 && (await listenable(port + 1)) !== undefined) return port;
+  }
+  throw new Error('no two consecutive free ports');
+}
+
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `tower-${prefix}-`));
 
 export interface BusTower {
@@ -154,6 +178,8 @@ export interface BusTowerOptions {
   registryDir?: string;
   port?: number;
   busPort?: number;
+  /** Bind Pando's derived ports instead of a free pair. */
+  derivedPorts?: boolean;
   bus?: BusOptions;
 }
 
@@ -164,8 +190,9 @@ export async function startBusTower(opts: BusTowerOptions = {}): Promise<BusTowe
   const workDir = opts.workDir ?? tempDir('bus-work');
   const registryDir = opts.registryDir ?? tempDir('bus-registry');
   const { config: models } = fakeModelsConfig(fake);
+  const busPort = opts.busPort ?? (opts.derivedPorts ? undefined : await freePortPair());
   const config = resolveConfig(
-    { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, ...(opts.busPort ? { busPort: opts.busPort } : {}) },
+    { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, ...(busPort ? { busPort } : {}) },
     {},
   );
   let bus: RunningBus | undefined;

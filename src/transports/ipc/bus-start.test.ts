@@ -42,9 +42,11 @@ describe('starting the bus', () => {
   });
 
   it('a second instance in the same directory is not primary and says so in its registry entry', async () => {
-    const first: BusTower = await startBusTower();
+    const first: BusTower = await startBusTower({ derivedPorts: true });
     cleanups.push(() => first.close());
-    const second: BusTower = await startBusTower({ workDir: first.workDir, dataDir: tempDir('bs-data2') });
+    expect(first.bus.pubPort).toBe(derivePorts(first.workDir).pub);
+    expect(first.bus.rpcPort).toBe(derivePorts(first.workDir).rpc);
+    const second: BusTower = await startBusTower({ workDir: first.workDir, dataDir: tempDir('bs-data2'), derivedPorts: true });
     cleanups.push(() => second.stop());
     expect(first.bus.primary).toBe(true);
     expect(second.bus.primary).toBe(false);
