@@ -6,6 +6,7 @@ import { registerControl } from './commands/control.js';
 import { registerInbox } from './commands/inbox.js';
 import { registerModel } from './commands/model.js';
 import { registerRunner } from './commands/runner.js';
+import { registerRemote } from './commands/remote.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
@@ -57,6 +58,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerThreads(program, io, runner);
   registerInbox(program, io, runner);
   registerRunner(program, runner);
+  registerRemote(program, io, runner);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -31,3 +31,4 @@ export { HttpTransport, type HttpOptions, type FetchLike, type RequestOptions } 
 export { SseReader, type SseMessage } from './sse-reader.js';
 export { parseTowerEvent, toWireJson, type TowerEvent, type UnknownEvent } from './tower-event.js';
 export { MessagingClient, type PostInput, type WatchThreadOptions } from './messaging.js';
+export * as remote from './remote/index.js';

@@ -38,6 +38,17 @@ export interface ServeOptions {
   /** Where new sessions work when the client names no working_dir. */
   workingDir?: string;
   logLevel?: string;
+  /** Pando's instance bus: `false` is `--no-bus`; `busPort` is PUB (RPC is the next port). */
+  bus?: boolean;
+  busPort?: number;
+  busHost?: string;
+}
+
+/** The instance bus: on by default, loopback, on the ports Pando derives from the working dir. */
+export interface BusConfig {
+  enabled: boolean;
+  host: string;
+  port?: number;
 }
 
 export interface TowerConfig {
@@ -56,6 +67,7 @@ export interface TowerConfig {
   configPath?: string;
   metricsPublic: boolean;
   logLevel?: string;
+  bus: BusConfig;
 }
 
 export const DEFAULT_PORT = 7420;
@@ -108,6 +120,17 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     ...(configPath ? { configPath } : {}),
     metricsPublic: env.TOWER_METRICS_PUBLIC !== undefined ? env.TOWER_METRICS_PUBLIC === '1' : file.metrics_public === true,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
+    bus: busConfig(opts, env),
+  };
+}
+
+function busConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): BusConfig {
+  const port = opts.busPort ?? intFrom(env.TOWER_BUS_PORT, 'TOWER_BUS_PORT');
+  if (port !== undefined && (port < 1 || port > 65534)) throw new TowerError('invalid_request', 'the bus port must be 1-65534 (RPC takes the next one)');
+  return {
+    enabled: opts.bus ?? env.TOWER_BUS !== '0',
+    host: opts.busHost ?? env.TOWER_BUS_HOST ?? '127.0.0.1',
+    ...(port !== undefined ? { port } : {}),
   };
 }
 

@@ -9,6 +9,9 @@ interface ServeFlags {
   model?: string;
   demo?: boolean;
   config?: string;
+  bus?: boolean;
+  busPort?: string;
+  busHost?: string;
 }
 
 /**
@@ -26,6 +29,9 @@ export function registerServe(program: Command, run: CommandRunner): void {
     .option('--model <provider/model>', 'default model for new sessions')
     .option('--demo', 'use the scripted demo model, no API key needed')
     .option('--config <file>', 'config file')
+    .option('--bus-port <port>', "Pando instance bus: PUB port (RPC is the next); default derived from the working dir")
+    .option('--bus-host <host>', 'bind the instance bus elsewhere than 127.0.0.1 (it has no authentication)')
+    .option('--no-bus', 'do not open the Pando instance bus')
     .addHelpText('after', '\nThe global --token sets the bearer token the server requires.\n')
     .action((flags: ServeFlags, command: Command) =>
       run(async () => {
@@ -40,6 +46,9 @@ export function registerServe(program: Command, run: CommandRunner): void {
           model: flags.model,
           demo: flags.demo,
           config: flags.config,
+          bus: flags.bus === false ? false : undefined,
+          busPort: flags.busPort === undefined ? undefined : parseCount('--bus-port', flags.busPort),
+          busHost: flags.busHost,
         };
         // Absent flags are left out, not set to undefined, so they cannot shadow the server's defaults.
         await serve(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)));

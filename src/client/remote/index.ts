@@ -1,0 +1,10 @@
+export { openRemote, resolveTarget, type Remote, type RemoteTarget } from './connect.js';
+export { discoverInstances, processAlive, type DiscoveredInstance, type DiscoverOptions } from './discover.js';
+export { RemoteError, isRemoteError, type RemoteErrorCode } from './errors.js';
+export { HttpFeed } from './http-feed.js';
+export { HttpRemoteControl } from './http-control.js';
+export { RemoteSession, type RemoteSessionOptions } from './remote-session.js';
+export * from './types.js';
+export { ZmqFeed } from './zmq-feed.js';
+export { ZmqRemoteControl } from './zmq-control.js';
+export { ZmqRpcClient } from './zmq-rpc.js';

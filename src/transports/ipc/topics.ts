@@ -1,0 +1,191 @@
+import type { CommandService } from '../../core/commands/index.js';
+import type { Logger } from '../../core/logger.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import type { SessionPayload } from '../../protocol/pando-bus.js';
+import type { InstanceState } from './methods.js';
+import type { BusPublisher } from './publisher.js';
+import { allSessions, toMessagePayload, toSessionPayload } from './session-view.js';
+import { SerialRefresh } from './serial-refresh.js';
+
+const TOOL_RESULT_LIMIT = 512;
+const LIST_EVENTS = new Set(['session_created', 'session_title', 'session_updated', 'session_forked', 'model_changed']);
+const MESSAGE_EVENTS = new Set(['user_message', 'token_usage', 'tool_call_response', 'stream_stopped']);
+
+interface SessionTrack {
+  /** Inside a model call (llm.start sent, llm.end not yet). */
+  inCall: boolean;
+  /** Highest conversation index announced with message.append (undefined: not read yet). */
+  announced: number | undefined;
+  /** Indices at or below this existed before anything this bus saw (seeds `announced`). */
+  floor: number | undefined;
+  refresh: SerialRefresh;
+}
+
+/**
+ * Derives Pando's topics from the committed event batches of every session (EventLog.tap). Streaming
+ * topics (llm.*, tool.*) come straight from the events, synchronously, without any await. Topics that
+ * need stored state (message.append, session.update, session.list) are read through the command layer
+ * off the event path, one refresh at a time per session and coalesced, so a burst of events costs one
+ * read and each change is published once.
+ */
+export class TopicDeriver {
+  private readonly sessions = new Map<string, SessionTrack>();
+  private readonly cache = new Map<string, SessionPayload>();
+  private readonly listRefresh: SerialRefresh;
+  private lastList = '';
+  private count = 0;
+  private closed = false;
+
+  constructor(
+    private readonly commands: CommandService,
+    private readonly publisher: BusPublisher,
+    private readonly state: InstanceState,
+    private readonly logger: Logger,
+  ) {
+    this.listRefresh = new SerialRefresh(() => this.refreshList(true), logger);
+  }
+
+  /** Reads the list once without publishing it, so heartbeats have a count from the first beat. */
+  async prime(): Promise<void> {
+    await this.refreshList(false);
+  }
+
+  get sessionCount(): number {
+    return this.count;
+  }
+
+  onBatch(events: readonly StoredEvent[]): void {
+    if (this.closed) return;
+    const touched = new Set<SessionTrack>();
+    let listChanged = false;
+    for (const event of events) {
+      if (event.type === 'session_deleted') {
+        this.deleted(event);
+        listChanged = true;
+        continue;
+      }
+      const track = this.track(event.session_id);
+      this.streaming(event, track);
+      if (MESSAGE_EVENTS.has(event.type) || LIST_EVENTS.has(event.type)) touched.add(track);
+      if (LIST_EVENTS.has(event.type)) listChanged = true;
+      if (event.type === 'session_created') track.floor = -1;
+      if (event.type === 'user_message' && track.announced === undefined) {
+        const index = Number(event.data.message_index);
+        track.floor = Math.min(track.floor ?? index - 1, index - 1);
+      }
+    }
+    for (const track of touched) track.refresh.request();
+    if (listChanged) this.listRefresh.request();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Waits until every scheduled refresh has published (tests, shutdown). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [this.listRefresh, ...[...this.sessions.values()].map((t) => t.refresh)].filter((r) => r.busy);
+      if (pending.length === 0) return;
+      await Promise.all(pending.map((r) => r.idle()));
+    }
+  }
+
+  private track(sessionId: string): SessionTrack {
+    let track = this.sessions.get(sessionId);
+    if (!track) {
+      const created: SessionTrack = { inCall: false, announced: undefined, floor: undefined, refresh: new SerialRefresh(() => this.refreshSession(sessionId, created), this.logger) };
+      track = created;
+      this.sessions.set(sessionId, track);
+    }
+    return track;
+  }
+
+  private streaming(event: StoredEvent, track: SessionTrack): void {
+    const sid = event.session_id;
+    const d = event.data;
+    const startCall = (): void => {
+      if (track.inCall) return;
+      track.inCall = true;
+      this.publisher.publish('llm.start', { session_id: sid }, sid);
+    };
+    switch (event.type) {
+      case 'stream_started':
+      case 'agent_choice_reasoning':
+        startCall();
+        return;
+      case 'agent_choice':
+        startCall();
+        this.publisher.publish('llm.token', { session_id: sid, token: String(d.content) }, sid);
+        return;
+      case 'tool_call':
+        startCall();
+        this.publisher.publish('tool.start', {
+          session_id: sid, tool_name: String(d.tool), call_id: String(d.tool_call_id), params: JSON.stringify(d.args ?? {}),
+        }, sid);
+        return;
+      case 'token_usage':
+        startCall();
+        track.inCall = false;
+        this.publisher.publish('llm.end', { session_id: sid, tokens_in: Number(d.input_tokens), tokens_out: Number(d.output_tokens) }, sid);
+        return;
+      case 'tool_call_response':
+        this.publisher.publish('tool.end', {
+          session_id: sid, tool_name: String(d.tool), call_id: String(d.tool_call_id), is_error: d.is_error === true, result: cut(String(d.result)),
+        }, sid);
+        return;
+      case 'stream_stopped':
+        // A call cut short (interrupt, error) reports no usage: close it with what was counted, nothing.
+        if (track.inCall) this.publisher.publish('llm.end', { session_id: sid, tokens_in: 0, tokens_out: 0 }, sid);
+        track.inCall = false;
+        return;
+      default:
+    }
+  }
+
+  private deleted(event: StoredEvent): void {
+    const sid = event.session_id;
+    const last = this.cache.get(sid) ?? { id: sid, title: '', updated_at: event.timestamp, message_count: 0 };
+    this.sessions.get(sid)?.refresh.cancel();
+    this.sessions.delete(sid);
+    this.cache.delete(sid);
+    if (this.state.activeSessionId === sid) this.state.activeSessionId = undefined;
+    this.publisher.publish('session.deleted', last, sid);
+  }
+
+  private async refreshSession(sessionId: string, track: SessionTrack): Promise<void> {
+    if (this.closed || this.sessions.get(sessionId) !== track) return;
+    const list = await this.commands.execute('sessions.messages', { session_id: sessionId });
+    if (this.sessions.get(sessionId) !== track) return;
+    const maxIndex = list.messages.at(-1)?.index ?? -1;
+    track.announced ??= track.floor ?? maxIndex;
+    for (const stored of list.messages) {
+      if (stored.index <= track.announced) continue;
+      track.announced = stored.index;
+      const message = toMessagePayload(stored);
+      if (message) {
+        this.publisher.publish('message.append', { session_id: sessionId, message_id: message.id, role: message.role, content: message.content }, sessionId);
+      }
+    }
+    const session = toSessionPayload(await this.commands.execute('sessions.get', { session_id: sessionId }));
+    if (this.sessions.get(sessionId) !== track) return;
+    const before = this.cache.get(sessionId);
+    this.cache.set(sessionId, session);
+    if (!before || JSON.stringify(before) !== JSON.stringify(session)) this.publisher.publish('session.update', session, sessionId);
+  }
+
+  private async refreshList(publish: boolean): Promise<void> {
+    if (this.closed) return;
+    const sessions = (await allSessions(this.commands)).map(toSessionPayload);
+    this.count = sessions.length;
+    // Seeds the cache only at start: afterwards each session's own refresh decides its session.update.
+    if (!publish) for (const s of sessions) this.cache.set(s.id, s);
+    const text = JSON.stringify(sessions.map((s) => s.id + s.title));
+    if (publish && text !== this.lastList) this.publisher.publish('session.list', { sessions });
+    this.lastList = text;
+  }
+}
+
+function cut(result: string): string {
+  return result.length > TOOL_RESULT_LIMIT ? `${result.slice(0, TOOL_RESULT_LIMIT)}...` : result;
+}
