@@ -5,6 +5,8 @@ import { TowerError } from '../protocol/errors.js';
 import { Permissions } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
+import type { BusConfig } from '../transports/ipc/settings.js';
+import { isLoopback } from '../transports/net.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -45,12 +47,6 @@ export interface ServeOptions {
 }
 
 /** The instance bus: on by default, loopback, on the ports Pando derives from the working dir. */
-export interface BusConfig {
-  enabled: boolean;
-  host: string;
-  port?: number;
-}
-
 export interface TowerConfig {
   host: string;
   port: number;
@@ -140,5 +136,4 @@ function validated(permissions: Permissions): Permissions {
   return permissions;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
+export { isLoopback };

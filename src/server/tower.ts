@@ -154,7 +154,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     });
     await enter('starting transports');
     const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
-      config, commands, manager, log, store, logger, http, metrics, ...(token ? { token } : {}),
+      config, commands, manager, log, store, logger, http, metrics, version: VERSION, ...(token ? { token } : {}),
     });
     http.use(app);
     logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');

@@ -8,6 +8,7 @@ import { tokenMatches } from '../http/auth.js';
 import { errorFrame, frame, isFailure, parseInbound, type HubErrorCode, type Inbound, type Topic } from './frames.js';
 import { COMMAND_OPS, type HubOptions } from './options.js';
 import { Outbox } from './outbox.js';
+import type { HubSubscriber } from './subscriber.js';
 import type { Subscriptions } from './subscriptions.js';
 
 const OWNER = new WeakMap<WebSocket, HubConnection>();
@@ -29,7 +30,7 @@ const CLOSE_POLICY = 1008;
  * One hub client. Holds only connection bookkeeping (auth, subscriptions, topics, rate window, backlog);
  * everything it does goes through the core services, like an HTTP request.
  */
-export class HubConnection {
+export class HubConnection implements HubSubscriber {
   readonly outbox: Outbox;
   closed = false;
   authenticated: boolean;

@@ -3,7 +3,7 @@ import type { CommandService } from '../../core/commands/index.js';
 import { createMessagingTools, MessagingService, TaskStreamDeriver, TelemetryTracker, type SessionInfo, type SessionPort } from '../../core/messaging/index.js';
 import { provideSessionTools } from '../../core/sessions/session-tools.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import type { RunningTransport, TransportContext } from '../../server/transports.js';
+import type { RunningTransport, TransportContext } from '../context.js';
 import { frame } from './frames.js';
 import { Hub } from './hub.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';

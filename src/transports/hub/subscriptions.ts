@@ -4,7 +4,7 @@ import type { SessionManager } from '../../core/sessions/index.js';
 import { isTowerError } from '../../protocol/errors.js';
 import type { Thread } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../../store/types.js';
-import type { HubConnection } from './connection.js';
+import type { HubSubscriber } from './subscriber.js';
 import { FeedError, pumpSession, pumpThread } from './feeds.js';
 import { frame, type AckData, type SubscribeData, type Topic } from './frames.js';
 
@@ -28,8 +28,8 @@ const stateFrame = (t: Thread): string =>
  * subscription onto the connection), broadcast topics, and durable acks per client identity.
  */
 export class Subscriptions {
-  private readonly byTopic = new Map<Topic, Set<HubConnection>>();
-  private readonly byThread = new Map<string, Set<HubConnection>>();
+  private readonly byTopic = new Map<Topic, Set<HubSubscriber>>();
+  private readonly byThread = new Map<string, Set<HubSubscriber>>();
 
   constructor(private readonly deps: SubscriptionDeps) {}
 
@@ -54,7 +54,7 @@ export class Subscriptions {
     for (const c of set) c.sendState(`thread_state:${thread.id}`, text);
   }
 
-  async subscribe(conn: HubConnection, data: SubscribeData): Promise<void> {
+  async subscribe(conn: HubSubscriber, data: SubscribeData): Promise<void> {
     if ('topics' in data) {
       for (const t of data.topics) {
         conn.topics.add(t);
@@ -69,7 +69,7 @@ export class Subscriptions {
     return this.subscribeSession(conn, data.session_id, data.from_seq);
   }
 
-  unsubscribe(conn: HubConnection, data: { thread_id: string } | { session_id: string } | { topics: Topic[] }): void {
+  unsubscribe(conn: HubSubscriber, data: { thread_id: string } | { session_id: string } | { topics: Topic[] }): void {
     if ('topics' in data) {
       for (const t of data.topics) {
         conn.topics.delete(t);
@@ -85,7 +85,7 @@ export class Subscriptions {
     conn.send(frame('unsubscribed', data));
   }
 
-  async ack(conn: HubConnection, data: AckData): Promise<void> {
+  async ack(conn: HubSubscriber, data: AckData): Promise<void> {
     if (!conn.clientId) return conn.error('INVALID_ACK', 'acks need a client identity: client_id in the auth frame or ?client_id=');
     const target = 'thread_id' in data ? { thread_id: data.thread_id } : { session_id: data.session_id };
     let last: number | undefined;
@@ -105,17 +105,17 @@ export class Subscriptions {
     }
   }
 
-  forget(conn: HubConnection): void {
+  forget(conn: HubSubscriber): void {
     for (const t of conn.topicList()) this.byTopic.get(t)?.delete(conn);
     for (const key of conn.subKeys()) if (key.startsWith('thread:')) this.byThread.get(key.slice(7))?.delete(conn);
   }
 
-  private async startFrom(conn: HubConnection, target: { thread_id: string } | { session_id: string }, given: number | undefined): Promise<number> {
+  private async startFrom(conn: HubSubscriber, target: { thread_id: string } | { session_id: string }, given: number | undefined): Promise<number> {
     if (given !== undefined) return given;
     return conn.clientId ? this.deps.acks.getAck(conn.clientId, target) : 0;
   }
 
-  private async subscribeThread(conn: HubConnection, threadId: string, fromSeq: number | undefined): Promise<void> {
+  private async subscribeThread(conn: HubSubscriber, threadId: string, fromSeq: number | undefined): Promise<void> {
     const key = `thread:${threadId}`;
     let sub: Awaited<ReturnType<MessagingService['subscribeThread']>>;
     let from: number;
@@ -145,7 +145,7 @@ export class Subscriptions {
     });
   }
 
-  private async subscribeSession(conn: HubConnection, sessionId: string, fromSeq: number | undefined): Promise<void> {
+  private async subscribeSession(conn: HubSubscriber, sessionId: string, fromSeq: number | undefined): Promise<void> {
     const key = `session:${sessionId}`;
     let last: number | undefined;
     let from: number;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { derivePorts, type RegistryEntry } from '../../protocol/pando-bus.js';
-import { isLoopback } from '../../server/config.js';
-import type { RunningTransport, TransportContext, TransportStarter } from '../../server/transports.js';
-import { VERSION } from '../../server/version.js';
+import { isLoopback } from '../net.js';
+import type { RunningTransport, TransportContext, TransportStarter } from '../context.js';
 import { acquireLock, pruneRegistry, registryDir, removeFile, writeRegistryEntry } from './discovery.js';
 import { busMethods, uptimeOf, type InstanceState } from './methods.js';
 import { BusPublisher } from './publisher.js';
@@ -67,7 +66,7 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
 
   const startedAt = new Date();
   const state: InstanceState = {
-    instanceId, startedAt, version: VERSION, workdir, activeSessionId: undefined,
+    instanceId, startedAt, version: ctx.version, workdir, activeSessionId: undefined,
     endpoints: { pub: sockets.pubEndpoint, rpc: sockets.rpcEndpoint, http: ctx.http.url },
   };
   const publisher = new BusPublisher(sockets.pub, instanceId, logger);

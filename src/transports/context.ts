@@ -1,0 +1,46 @@
+import type { CommandService } from '../core/commands/index.js';
+import type { EventLog } from '../core/event-log/index.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics/index.js';
+import type { SessionManager } from '../core/sessions/index.js';
+import type { Store } from '../store/types.js';
+import type { HttpServer } from './http/index.js';
+import type { BusConfig } from './ipc/settings.js';
+
+/** What a transport gets from the composition root: the core services, and the HTTP server to share. */
+/** The slice of Tower's configuration transports read. */
+export interface TransportConfig {
+  workingDir: string;
+  /** The raw config file, for transport-specific keys (e.g. `hub_allowed_origins`). */
+  file: Record<string, unknown>;
+  bus: BusConfig;
+}
+
+export interface TransportContext {
+  config: TransportConfig;
+  commands: CommandService;
+  manager: SessionManager;
+  log: EventLog;
+  store: Store;
+  logger: Logger;
+  http: HttpServer;
+  /** Tower's version, for transports that report it (`instance.info`). */
+  version: string;
+  /** The bearer token clients must present, when one is in use. */
+  token?: string;
+  /** Count live subscriptions with `metrics.subscription('<transport>', sub)` (shown in /metrics). */
+  metrics?: Metrics;
+}
+
+export interface RunningTransport {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A transport beside HTTP (hub, instance bus, runner gateway). It starts after the HTTP server listens
+ * and before Tower reports itself ready; it may decline to run (returns undefined, e.g. turned off).
+ * A transport that fails to start is logged and skipped: the HTTP API stays up.
+ */
+export type TransportStarter = (ctx: TransportContext) => Promise<RunningTransport | undefined>;
+
