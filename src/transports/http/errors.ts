@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   conflict: 409,
   payload_too_large: 413,
   unknown_model: 422,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   steer_queue_full: 429,
   followup_queue_full: 429,
