@@ -21,6 +21,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, type HttpServer } from '../transports/http/index.js';
 import { isLoopback, type TowerConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { ensureToken } from './token.js';
 import { VERSION } from './version.js';
 
@@ -56,8 +57,24 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
   const logger = overrides.logger ?? createLogger(config.logLevel ? { level: config.logLevel } : {});
   // The AI SDK prints provider warnings to the console on every call; Tower's logs are structured.
   globalThis.AI_SDK_LOG_WARNINGS = (warnings: unknown[]) => logger.debug({ warnings }, 'model provider warnings');
-  mkdirSync(config.dataDir, { recursive: true });
+  // Owner-only: the data dir holds every conversation and the token.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything reads or writes the store: recovery must never run on a log another Tower writes.
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, overrides, logger, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
 
+async function startLocked(
+  config: TowerConfig,
+  overrides: TowerOverrides,
+  logger: Logger,
+  unlock: () => void,
+): Promise<Tower> {
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});
   let registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
   let demoServer: FakeModelServer | undefined;
@@ -80,6 +97,9 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
 
   const store = openSqliteStore(path.join(config.dataDir, 'tower.db'));
   const log = new EventLog(store, new MemoryBus(), { logger });
+  // A stray rejection must be logged, not end the process (Node's default) and every session with it.
+  const onUnhandled = (reason: unknown): void => logger.error({ err: reason }, 'unhandled rejection');
+  process.on('unhandledRejection', onUnhandled);
   const manager = new SessionManager({
     store,
     log,
@@ -95,7 +115,15 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       permissions: config.permissions,
     },
   });
-  await manager.start();
+  try {
+    await manager.start();
+  } catch (err) {
+    process.off('unhandledRejection', onUnhandled);
+    await log.close();
+    await store.close();
+    await demoServer?.close();
+    throw err;
+  }
 
   const app = createHttpApp({
     manager,
@@ -109,6 +137,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
   try {
     http = await listenHttp(app, { host: config.host, port: config.port });
   } catch (err) {
+    process.off('unhandledRejection', onUnhandled);
     await log.close();
     await store.close();
     await demoServer?.close();
@@ -133,6 +162,8 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       await log.close();
       await store.close();
       await demoServer?.close();
+      process.off('unhandledRejection', onUnhandled);
+      unlock();
     },
   };
 }
