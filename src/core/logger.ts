@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -13,7 +13,7 @@ export function createLogger(opts: { level?: string; pretty?: boolean; destinati
       base: { svc: 'tower' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.destination(opts.destination ?? 2),
+    destination(opts.destination ?? 2),
   );
 }
 

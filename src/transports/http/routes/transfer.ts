@@ -6,6 +6,7 @@ import {
   ErrorBody,
   ForkBody,
   SessionExport,
+  SessionImportBody,
 } from '../../../protocol/api.js';
 import { Session } from '../../../protocol/session.js';
 import type { HttpDeps } from '../deps.js';
@@ -26,7 +27,7 @@ const exportOne = createRoute({
 });
 const importOne = createRoute({
   method: 'post', path: '/api/sessions/import', tags, summary: 'Restore an export under its id',
-  request: { body: jsonBody(SessionExport) },
+  request: { body: jsonBody(SessionImportBody) },
   responses: { 201: json(Session, 'The imported session'), 409: json(ErrorBody, 'The id exists'), ...errorResponses },
 });
 const batchDelete = createRoute({
