@@ -20,7 +20,7 @@ export interface ConformanceOptions {
 }
 
 import { testEntry, testSessionRecord, ts } from './testing/fixtures.js';
-import { describeStoreConformanceMore } from './conformance-more.js';
+import { describeStoreConformanceMore } from './testing/conformance-more.js';
 
 export { testEntry, testSessionRecord, ts };
 

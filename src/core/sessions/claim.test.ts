@@ -1,4 +1,4 @@
-import { describeSessionClaimConformance } from './claim-conformance.js';
+import { describeSessionClaimConformance } from './testing/claim-conformance.js';
 import { InProcessSessionClaim } from './claim.js';
 
 describeSessionClaimConformance('in-process', async () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { isTowerError } from '../protocol/errors.js';
-import type { CommitEntry, Store } from './types.js';
-import { testEntry, testSessionRecord } from './testing/fixtures.js';
+import { isTowerError } from '../../protocol/errors.js';
+import type { CommitEntry, Store } from '../types.js';
+import { testEntry, testSessionRecord } from './fixtures.js';
 
 async function failure(p: Promise<unknown>): Promise<{ code?: string; details?: unknown }> {
   const err = await p.then(

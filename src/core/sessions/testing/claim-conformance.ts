@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SessionClaim } from './claim.js';
+import type { SessionClaim } from '../claim.js';
 
 /**
  * What every SessionClaim must do. `open` returns handles on one shared claim space: two handles model
