@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, type EventType } from './events.js';
 import { Permissions, Session } from './session.js';
+import { refineWellFormed, text } from './text.js';
+
+export { SessionImportBody } from './import.js';
 
 /** Request and response bodies of the HTTP API, shared by the server (validation, OpenAPI) and the SDK. */
 
@@ -14,20 +17,20 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const CreateSessionBody = z
   .object({
-    title: z.string().max(500).optional(),
-    working_dir: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
-    permissions: Permissions.partial().optional(),
+    title: text().max(500).optional(),
+    working_dir: text().min(1).optional(),
+    model: text().min(1).optional(),
+    permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
   })
   .strict();
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 
 export const UpdateSessionBody = z
   .object({
-    title: z.string().min(1).max(500).optional(),
+    title: text().min(1).max(500).optional(),
     starred: z.boolean().optional(),
-    model: z.string().min(1).optional(),
-    permissions: Permissions.partial().optional(),
+    model: text().min(1).optional(),
+    permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
   })
   .strict();
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;
@@ -59,7 +62,7 @@ export type SnapshotBody = z.infer<typeof SnapshotBody>;
 
 export const SendMessageBody = z
   .object({
-    content: z.string().min(1).max(512 * 1024),
+    content: text().min(1).max(512 * 1024),
     /** What to do while a turn runs: refuse (409 session_busy), queue as a follow-up, or interrupt it. */
     on_busy: z.enum(['reject', 'enqueue', 'interrupt']).default('reject'),
   })
@@ -98,7 +101,7 @@ export const SessionExport = z.object({
 });
 export type SessionExport = z.infer<typeof SessionExport>;
 
-export const BatchIdsBody = z.object({ ids: z.array(z.string().min(1)).min(1).max(500) }).strict();
+export const BatchIdsBody = z.object({ ids: z.array(text().min(1)).min(1).max(500) }).strict();
 export type BatchIdsBody = z.infer<typeof BatchIdsBody>;
 
 export const BatchDeleteResult = z.object({ deleted: z.number().int(), failed: z.array(z.string()) });
@@ -127,9 +130,18 @@ export const DeleteResult = z.object({ deleted: z.literal(true) });
 export const OnBusy = z.enum(['reject', 'enqueue', 'interrupt']);
 export type OnBusy = z.infer<typeof OnBusy>;
 
-export const MessagesBody = z
-  .object({ messages: z.array(z.object({ content: z.string().min(1).max(512 * 1024) }).strict()).min(1).max(20) })
+/**
+ * One message of a steer or follow-up. `role` is optional and may only be `user` (cagent's clients send
+ * it); any other role is refused with a message that says so.
+ */
+export const QueuedMessageBody = z
+  .object({
+    content: text().min(1).max(512 * 1024),
+    role: z.literal('user', { error: 'only role "user" is accepted: steered and follow-up messages are user messages' }).optional(),
+  })
   .strict();
+
+export const MessagesBody = z.object({ messages: z.array(QueuedMessageBody).min(1).max(20) }).strict();
 export type MessagesBody = z.infer<typeof MessagesBody>;
 
 export const SteerAccepted = z.object({
@@ -171,13 +183,16 @@ export type InterruptResult = z.infer<typeof InterruptResult>;
 export const ConfirmationBody = z
   .object({
     decision: z.enum(['approve', 'approve_tool', 'approve_session', 'reject']),
-    reason: z.string().max(4000).optional(),
+    reason: text().max(4000).optional(),
   })
   .strict();
 export type ConfirmationBody = z.infer<typeof ConfirmationBody>;
 
 export const ElicitationBody = z
-  .object({ action: z.enum(['accept', 'decline', 'cancel']), content: z.record(z.string(), z.unknown()).optional() })
+  .object({
+    action: z.enum(['accept', 'decline', 'cancel']),
+    content: z.record(z.string(), z.unknown()).superRefine(refineWellFormed).optional(),
+  })
   .strict();
 export type ElicitationBody = z.infer<typeof ElicitationBody>;
 
@@ -226,5 +241,5 @@ export const SessionModels = z.object({
 });
 export type SessionModels = z.infer<typeof SessionModels>;
 
-export const TitleBody = z.object({ title: z.string().min(1).max(500) }).strict();
+export const TitleBody = z.object({ title: text().min(1).max(500) }).strict();
 export const StarredBody = z.object({ starred: z.boolean() }).strict();

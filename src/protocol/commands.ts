@@ -17,6 +17,7 @@ import {
   SendMessageBody,
   SendResult,
   SessionExport,
+  SessionImportBody,
   SessionList,
   SessionModels,
   SessionStatusBody,
@@ -76,7 +77,7 @@ export const COMMANDS = {
   'sessions.messages': { params: onSession, result: MessageList },
   'sessions.export': { params: onSession, result: SessionExport },
   /** `as_new` gives the imported session a fresh id (importing an export back onto its own server). */
-  'sessions.import': { params: z.object({ data: SessionExport, as_new: z.boolean().optional() }).strict(), result: Session },
+  'sessions.import': { params: z.object({ data: SessionImportBody, as_new: z.boolean().optional() }).strict(), result: Session },
   'sessions.fork': {
     params: z.object({ ...target, message_index: z.number().int().nonnegative() }).strict(),
     result: Session,

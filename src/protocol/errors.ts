@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'not_found',
   'conflict',
+  'idempotency_key_reused',
   'path_outside_workspace',
   'tool_failed',
   'model_http_error',

@@ -23,6 +23,7 @@ import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
 import { isLoopback, type TowerConfig } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { storeReadiness } from './readiness.js';
 import { ensureToken } from './token.js';
 import { TRANSPORTS } from './transport-list.js';
@@ -76,7 +77,6 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     for (const step of undo.reverse()) await step().catch((e: unknown) => logger.warn({ err: e }, 'start-up cleanup failed'));
     throw err;
   };
-
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});
   let registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
   requireConfiguredDefault(modelsConfig.default_model, registry, config.configPath);
@@ -104,6 +104,15 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     };
 
     await enter('opening the store');
+    // Owner-only: the data dir holds every conversation and the token.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    // Before anything reads or writes the store: recovery must never run on a log another Tower writes.
+    const lock = lockDataDir(config.dataDir);
+    undo.push(async () => lock.release());
+    // A stray rejection must be logged, not end the process (Node's default) and every session with it.
+    const onUnhandled = (reason: unknown): void => logger.error({ err: reason }, 'unhandled rejection');
+    process.on('unhandledRejection', onUnhandled);
+    undo.push(async () => process.off('unhandledRejection', onUnhandled));
     let token = config.token;
     let tokenFile: string | undefined;
     if (!token && !isLoopback(config.host)) {
@@ -111,7 +120,6 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       token = made.token;
       tokenFile = made.file;
     }
-    mkdirSync(config.dataDir, { recursive: true });
     await reapOrphanedCommands(config.dataDir, logger); // before recovery, so no orphan acts after it
     const metrics = new Metrics({ public: config.metricsPublic === true });
     undo.push(async () => metrics.close());
@@ -182,6 +190,8 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         await store.close();
         metrics.close();
         await demoServer?.close();
+        process.off('unhandledRejection', onUnhandled);
+        lock.release();
       },
     };
   } catch (err) {

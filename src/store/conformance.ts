@@ -12,9 +12,15 @@ export interface ConformanceOptions {
   cleanup?: (store: Store) => Promise<void>;
   /** Opens the same storage again after `closed` was closed; omit when the backend cannot (in-memory). */
   reopen?: (closed: Store) => Promise<Store>;
+  /**
+   * Opens a second instance on the same storage as `open` (another node on one database); omit when
+   * the backend cannot. The test closes it.
+   */
+  sameDatabase?: (first: Store) => Promise<Store>;
 }
 
 import { testEntry, testSessionRecord, ts } from './testing/fixtures.js';
+import { describeStoreConformanceMore } from './testing/conformance-more.js';
 
 export { testEntry, testSessionRecord, ts };
 
@@ -381,5 +387,6 @@ export function describeStoreConformance(
         expect((await again.commit([testEntry('a', 2)]))[0]?.event.seq).toBe(2);
       });
     });
+    describeStoreConformanceMore(fresh, opts.sameDatabase);
   });
 }

@@ -33,6 +33,11 @@ export interface SessionPatch {
  */
 export interface CommitEntry {
   session_id: string;
+  /**
+   * Creates the session row (counters at zero) in this transaction, before this entry's event: a session
+   * exists with its first event or not at all. Throws `conflict` (with `details.session_id`) if the id exists.
+   */
+  create_session?: SessionRecord;
   type: EventType;
   data: Record<string, unknown>;
   timestamp: string;
@@ -45,6 +50,23 @@ export interface CommitEntry {
   delete_session?: boolean;
   /** Per-session state rows set in the same transaction (null deletes the row). */
   state?: Record<string, string | null>;
+  /**
+   * Compare-and-set guards for `state`: the commit fails with `conflict` (with `details.session_id`) and
+   * writes nothing unless each named row holds the given value (null: absent) when the entry is applied.
+   */
+  expect_state?: Record<string, string | null>;
+  /**
+   * `data`, `message` and `replace_last_message` already serialised by the caller (the event log does it
+   * before an entry joins a batch, so a value that cannot be serialised fails its own append only). A
+   * backend may use these instead of serialising again; they always match the objects.
+   */
+  encoded?: EncodedEntry;
+}
+
+export interface EncodedEntry {
+  data: string;
+  message?: string;
+  replace_last_message?: string;
 }
 
 /** What a committed entry became. */
@@ -77,6 +99,11 @@ export interface Store {
   listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage>;
   /** All session ids, for start-up recovery. */
   listSessionIds(): Promise<string[]>;
+  /**
+   * Ids of sessions that hold at least one of the given state keys (one query, ascending id), so start-up
+   * work follows the sessions that need it (open turns, non-empty queues), not all sessions.
+   */
+  listSessionsWithState(keys: string[]): Promise<string[]>;
 
   /**
    * Commits entries in one transaction: assigns each event the next seq of its session, stores events,
@@ -104,6 +131,12 @@ export interface Store {
   /** Small durable key-value state per session (queues, idempotency keys in later issues). */
   getState(sessionId: string, key: string): Promise<string | undefined>;
   setState(sessionId: string, key: string, value: string | undefined): Promise<void>;
+  /**
+   * Compare-and-set of one state row: writes `value` (undefined deletes) only if the row currently holds
+   * `expected` (undefined: absent). Returns whether it wrote. `unknown_session` if the session is gone.
+   * What lets two writers (nodes) change queue state without losing each other's update.
+   */
+  compareAndSetState(sessionId: string, key: string, expected: string | undefined, value: string | undefined): Promise<boolean>;
 
   /**
    * The messaging tables (threads, inboxes, acks; seed 001), when the backend has them. Optional so that

@@ -5,6 +5,7 @@ import type { ModelStepper, StepUsage } from '../models/types.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import { runToolCalls } from './tool-calls.js';
 import type { TurnInput } from './turn-types.js';
+import { invalidToolArgs } from './tool-args.js';
 
 export interface TurnDeps {
   stepper: ModelStepper;
@@ -18,6 +19,8 @@ interface StepOutcome {
   text: string;
   reasoning: string;
   toolCalls: ToolCallPart[];
+  /** Calls whose arguments were refused (too deep, too large), with the result the model gets. */
+  invalid: Map<string, string>;
   usage?: StepUsage;
   error?: { code: string; message: string };
 }
@@ -41,7 +44,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
       // Once the assistant message with its tool calls is recorded, every call gets a result, even if
       // the turn was interrupted meanwhile (runToolCalls records those as canceled).
       if (outcome.toolCalls.length > 0) {
-        const completed = await runToolCalls(deps.executor, input, outcome.toolCalls);
+        const completed = await runToolCalls(deps.executor, input, outcome.toolCalls, outcome.invalid);
         if (!completed) return (reason = cancelReason(signal));
         continue;
       }
@@ -95,7 +98,7 @@ function injectSteering(input: TurnInput): void {
 }
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
-  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [] };
+  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map() };
   const tools = [...deps.executor.specs(), ...(input.hooks?.sessionTools?.specs() ?? [])];
   try {
     for await (const part of deps.stepper.step({
@@ -115,13 +118,14 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
           out.reasoning += part.delta;
           input.writer.emit({ type: 'agent_choice_reasoning', data: { content: part.delta } });
           break;
-        case 'tool_call':
-          out.toolCalls.push({ id: part.id, name: part.name, args: part.args });
-          input.writer.emit({
-            type: 'tool_call',
-            data: { tool_call_id: part.id, tool: part.name, args: part.args },
-          });
+        case 'tool_call': {
+          const invalid = invalidToolArgs(part.args);
+          const args = invalid ? {} : part.args;
+          if (invalid) out.invalid.set(part.id, invalid);
+          out.toolCalls.push({ id: part.id, name: part.name, args });
+          input.writer.emit({ type: 'tool_call', data: { tool_call_id: part.id, tool: part.name, args } });
           break;
+        }
         case 'finish':
           out.usage = part.usage;
           break;
@@ -129,6 +133,8 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
           out.error = { code: part.code, message: part.message };
           break;
       }
+      // Backpressure: a model faster than the store waits here instead of queueing without bound.
+      if (input.writer.full) await input.writer.waitForRoom();
     }
   } catch (err) {
     if (!input.signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };

@@ -16,14 +16,21 @@ export async function runToolCalls(
   executor: ToolExecutor,
   input: TurnInput,
   calls: ToolCallPart[],
+  invalid: ReadonlyMap<string, string> = new Map(),
 ): Promise<boolean> {
   const { signal, writer } = input;
-  const decisions = signal.aborted ? [] : await Promise.all(calls.map((call) => decide(input, call)));
+  // A call with refused arguments is not gated: nobody should be asked to approve what cannot run.
+  const decisions = signal.aborted
+    ? []
+    : await Promise.all(calls.map((call) => (invalid.has(call.id) ? { allow: true as const } : decide(input, call))));
   for (const [i, call] of calls.entries()) {
     const decision = decisions[i] ?? { allow: false, reason: 'canceled' };
+    const refused = invalid.get(call.id);
     const result = signal.aborted
       ? CANCELED
-      : decision.allow
+      : refused !== undefined
+        ? { output: refused, is_error: true }
+        : decision.allow
         ? await execute(executor, input, call)
         : { output: `denied: ${decision.reason}`, is_error: true };
     const message: ConversationMessage = {

@@ -2,22 +2,48 @@ import type { NewEvent } from '../../protocol/events.js';
 import type { CommitResult } from '../../store/types.js';
 import type { AppendEffects, EventLog } from '../event-log/index.js';
 
+export interface TurnWriterOptions {
+  /**
+   * Emitted appends of this turn not yet committed before `emit` starts waiting (`settle` and `commit`
+   * wait for the backlog to drain below it). Default 1024.
+   */
+  highWaterMark?: number;
+  /**
+   * State rows written with the turn's `stream_stopped` (e.g. clearing `active_turn`), so the durable
+   * marker of a running turn goes away in the same transaction as the event that closes it.
+   */
+  endState?: Record<string, string | null>;
+}
+
 /**
  * Appends a turn's events without waiting on each one: text deltas arrive faster than a commit, and the
  * log's group commit batches them. Order is kept by the log; `settle` waits for everything emitted so
  * far and surfaces the first failure, so the loop stops if the store refuses a write.
+ *
+ * Backpressure: `emit` never blocks (the loop calls it synchronously), but once more than the high-water
+ * mark of this turn's appends wait, `drained` is a promise the loop awaits before producing more
+ * (`waitForRoom`), so a slow store cannot make a fast model queue events without bound.
  */
 export class TurnWriter {
   private last: Promise<unknown> = Promise.resolve();
   private failure: unknown;
+  private inFlight = 0;
+  private maxInFlightSeen = 0;
+  private roomWaiters: Array<() => void> = [];
+  private readonly highWaterMark: number;
+  private readonly endState: Record<string, string | null> | undefined;
 
   constructor(
     private readonly log: EventLog,
     readonly sessionId: string,
-  ) {}
+    opts: TurnWriterOptions = {},
+  ) {
+    this.highWaterMark = Math.max(1, opts.highWaterMark ?? 1024);
+    this.endState = opts.endState;
+  }
 
   emit(event: NewEvent, effects?: AppendEffects): void {
-    const appended = this.log.append(this.sessionId, event, effects);
+    const appended = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)));
     appended.catch((err: unknown) => {
       this.failure ??= err;
     });
@@ -26,7 +52,7 @@ export class TurnWriter {
 
   /** Appends and waits for this event (and all before it) to be committed and published. */
   async commit(event: NewEvent, effects?: AppendEffects): Promise<CommitResult> {
-    const appended = this.log.append(this.sessionId, event, effects);
+    const appended = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)));
     this.last = appended.catch(() => undefined);
     try {
       return await appended;
@@ -36,6 +62,17 @@ export class TurnWriter {
     }
   }
 
+  /** True while the backlog is at or above the high-water mark: the producer should `waitForRoom`. */
+  get full(): boolean {
+    return this.inFlight >= this.highWaterMark;
+  }
+
+  /** Resolves at once below the high-water mark, else once the backlog has drained under it. */
+  waitForRoom(): Promise<void> {
+    if (this.inFlight < this.highWaterMark) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
   async settle(): Promise<void> {
     await this.last.catch(() => undefined);
     if (this.failure !== undefined) throw this.failure;
@@ -43,5 +80,28 @@ export class TurnWriter {
 
   get failed(): boolean {
     return this.failure !== undefined;
+  }
+
+  /** Most appends of this turn ever waiting at once (diagnostics, tests of the bound). */
+  get maxInFlight(): number {
+    return this.maxInFlightSeen;
+  }
+
+  private withEnd(event: NewEvent, effects: AppendEffects | undefined): AppendEffects | undefined {
+    if (event.type !== 'stream_stopped' || !this.endState) return effects;
+    return { ...effects, state: { ...effects?.state, ...this.endState } };
+  }
+
+  private track<T>(appended: Promise<T>): Promise<T> {
+    this.inFlight++;
+    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.inFlight);
+    const done = (): void => {
+      this.inFlight--;
+      if (this.inFlight < this.highWaterMark && this.roomWaiters.length) {
+        for (const wake of this.roomWaiters.splice(0)) wake();
+      }
+    };
+    appended.then(done, done);
+    return appended;
   }
 }

@@ -32,7 +32,7 @@ export class EventLog {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
-    this.commits = new GroupCommit(store, (events) => this.published(events), this.logger);
+    this.commits = new GroupCommit(store, (events) => this.published(events), this.logger, opts.commits);
   }
 
   /**
@@ -42,18 +42,18 @@ export class EventLog {
    */
   append(sessionId: string, event: NewEvent, effects: AppendEffects = {}): Promise<CommitResult> {
     if (this.closing) return Promise.reject(new TowerError('internal', 'event log is closed'));
-    const entry: CommitEntry = {
-      session_id: sessionId,
-      type: event.type,
-      data: event.data as Record<string, unknown>,
-      timestamp: new Date().toISOString(),
-    };
-    if (effects.message) entry.message = effects.message;
-    if (effects.replace_last_message) entry.replace_last_message = effects.replace_last_message;
-    if (effects.session) entry.session = effects.session;
-    if (effects.delete_session) entry.delete_session = true;
-    if (effects.state) entry.state = effects.state;
-    return this.commits.add(entry);
+    return this.commits.add(toEntry(sessionId, event, effects));
+  }
+
+  /** Appends several events of one session in one transaction: all of them land, or none. */
+  appendAll(sessionId: string, items: Array<{ event: NewEvent; effects?: AppendEffects }>): Promise<CommitResult[]> {
+    if (this.closing) return Promise.reject(new TowerError('internal', 'event log is closed'));
+    return this.commits.addGroup(items.map((i) => toEntry(sessionId, i.event, i.effects ?? {})));
+  }
+
+  /** Appends waiting for a commit: what writers apply backpressure on. */
+  get pendingAppends(): number {
+    return this.commits.depth;
   }
 
   /** Resolves when everything appended so far is committed and published (or has failed). */
@@ -118,6 +118,23 @@ export class EventLog {
     await this.flush();
     for (const sub of [...this.subscriptions]) sub.close();
   }
+}
+
+function toEntry(sessionId: string, event: NewEvent, effects: AppendEffects): CommitEntry {
+  const entry: CommitEntry = {
+    session_id: sessionId,
+    type: event.type,
+    data: event.data as Record<string, unknown>,
+    timestamp: new Date().toISOString(),
+  };
+  if (effects.message) entry.message = effects.message;
+  if (effects.replace_last_message) entry.replace_last_message = effects.replace_last_message;
+  if (effects.session) entry.session = effects.session;
+  if (effects.delete_session) entry.delete_session = true;
+  if (effects.state) entry.state = effects.state;
+  if (effects.expect_state) entry.expect_state = effects.expect_state;
+  if (effects.create_session) entry.create_session = effects.create_session;
+  return entry;
 }
 
 function positiveInt(value: number, name: string): number {

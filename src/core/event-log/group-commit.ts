@@ -2,11 +2,22 @@ import type { Logger } from 'pino';
 import { TowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
+import { encodeEntry } from './encode.js';
 
+/** Entries committed together atomically: never split across transactions. */
 interface Pending {
-  entry: CommitEntry;
-  resolve: (result: CommitResult) => void;
+  entries: CommitEntry[];
+  resolve: (results: CommitResult[]) => void;
   reject: (err: unknown) => void;
+}
+
+export interface GroupCommitLimits {
+  /** Entries per transaction (a group larger than this commits alone). Default 2000. */
+  maxBatch?: number;
+  /** Entries waiting for a commit before `add` refuses with `rate_limited`. Default 50 000. */
+  maxWaiting?: number;
+  /** Serialised bytes of one entry (event data plus messages). Default 8 MiB. */
+  maxEntryBytes?: number;
 }
 
 const ignore = (): void => {};
@@ -15,24 +26,58 @@ const ignore = (): void => {};
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
  * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
  * batches commit and publish strictly in order, which is what keeps each session's seqs in order on the
- * bus.
+ * bus. Every added entry is settled, whatever the store does.
  */
 export class GroupCommit {
   private pending: Pending[] = [];
+  private readonly settledSet = new WeakSet<Pending>();
+  private waiting = 0;
   private scheduled = false;
   private draining = false;
   /** Settles after the last added entry settles; batches are ordered, so that means all of them. */
   private tail: Promise<void> = Promise.resolve();
+  private readonly maxBatch: number;
+  private readonly maxWaiting: number;
+  private readonly maxEntryBytes: number;
 
   constructor(
     private readonly store: Store,
     private readonly publish: (events: StoredEvent[]) => void,
     private readonly logger: Logger,
-  ) {}
+    limits: GroupCommitLimits = {},
+  ) {
+    this.maxBatch = limits.maxBatch ?? 2000;
+    this.maxWaiting = limits.maxWaiting ?? 50_000;
+    this.maxEntryBytes = limits.maxEntryBytes ?? 8 * 1024 * 1024;
+  }
+
+  /** Entries waiting for a commit (including the batch in flight). */
+  get depth(): number {
+    return this.waiting;
+  }
 
   add(entry: CommitEntry): Promise<CommitResult> {
-    const result = new Promise<CommitResult>((resolve, reject) => {
-      this.pending.push({ entry, resolve, reject });
+    return this.addGroup([entry]).then((results) => results[0] as CommitResult);
+  }
+
+  /**
+   * Adds entries that commit in one transaction or not at all. Each is serialised and size-checked here,
+   * before it joins a batch: an entry that cannot be stored fails this call only.
+   */
+  addGroup(entries: CommitEntry[]): Promise<CommitResult[]> {
+    try {
+      for (const entry of entries) entry.encoded = encodeEntry(entry, this.maxEntryBytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.waiting + entries.length > this.maxWaiting && this.waiting > 0) {
+      return Promise.reject(
+        new TowerError('rate_limited', `${this.waiting} appends are waiting for the store; retry shortly`),
+      );
+    }
+    this.waiting += entries.length;
+    const result = new Promise<CommitResult[]>((resolve, reject) => {
+      this.pending.push({ entries, resolve, reject });
     });
     this.tail = result.then(ignore, ignore);
     this.schedule();
@@ -55,9 +100,14 @@ export class GroupCommit {
     this.draining = true;
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        await this.commitBatch(batch);
+        const batch = this.takeBatch();
+        try {
+          await this.commitBatch(batch);
+        } catch (err) {
+          // Nothing may leave an entry unsettled: a caller awaiting it would hang, and so would flush().
+          this.logger.error({ err }, 'group commit crashed');
+          for (const p of batch) this.settle(p, err);
+        }
       }
     } finally {
       // Synchronous with the loop's last check: no add() can slip in between and be left unscheduled.
@@ -65,11 +115,35 @@ export class GroupCommit {
     }
   }
 
+  /** Whole groups, up to `maxBatch` entries (at least one group). */
+  private takeBatch(): Pending[] {
+    let count = 0;
+    let n = 0;
+    while (n < this.pending.length) {
+      const size = (this.pending[n] as Pending).entries.length;
+      if (n > 0 && count + size > this.maxBatch) break;
+      count += size;
+      n++;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  private settle(p: Pending, err: unknown, results?: CommitResult[]): void {
+    if (!this.settledSet.has(p)) {
+      this.settledSet.add(p);
+      this.waiting -= p.entries.length;
+      if (results) p.resolve(results);
+      else p.reject(err);
+    }
+  }
+
   private dropAfterDelete(batch: Pending[]): Pending[] {
     const deleted = new Set<string>();
     return batch.filter((p) => {
-      if (!isAfterDelete(p, deleted)) return true;
-      p.reject(new TowerError('unknown_session', `unknown session ${p.entry.session_id}`, { session_id: p.entry.session_id }));
+      const late = p.entries.find((e) => deleted.has(e.session_id));
+      for (const e of p.entries) if (e.delete_session) deleted.add(e.session_id);
+      if (!late) return true;
+      this.settle(p, new TowerError('unknown_session', `unknown session ${late.session_id}`, { session_id: late.session_id }));
       return false;
     });
   }
@@ -78,18 +152,27 @@ export class GroupCommit {
     batch = this.dropAfterDelete(batch);
     let results: CommitResult[] | undefined;
     // A batch holds many sessions' appends: one session's bad entry (deleted a moment ago, say) must not
-    // fail the others. The store names the session at fault; its entries are rejected, the rest retried.
+    // fail the others. The store names the session at fault; its groups are rejected, the rest retried.
+    // A failure that names no session in the batch is isolated by committing each group on its own.
     while (batch.length > 0 && !results) {
       try {
-        results = await this.store.commit(batch.map((p) => p.entry));
+        results = await this.store.commit(batch.flatMap((p) => p.entries));
       } catch (err) {
         const culprit = faultySession(err);
-        const sessions = [...new Set(batch.map((p) => p.entry.session_id))];
-        this.logger.warn({ err, sessions, culprit, entries: batch.length }, 'group commit failed');
-        const rejected = culprit && sessions.length > 1 ? batch.filter((p) => p.entry.session_id === culprit) : batch;
-        for (const p of rejected) p.reject(err);
-        if (rejected === batch || rejected.length === 0) return;
-        batch = batch.filter((p) => p.entry.session_id !== culprit);
+        const sessions = new Set(batch.flatMap((p) => p.entries.map((e) => e.session_id)));
+        this.logger.warn({ err, sessions: sessions.size, culprit, groups: batch.length }, 'group commit failed');
+        if (batch.length === 1) {
+          this.settle(batch[0] as Pending, err);
+          return;
+        }
+        if (culprit !== undefined && sessions.has(culprit) && sessions.size > 1) {
+          const blamed = (p: Pending): boolean => p.entries.some((e) => e.session_id === culprit);
+          for (const p of batch) if (blamed(p)) this.settle(p, err);
+          batch = batch.filter((p) => !blamed(p));
+          continue;
+        }
+        for (const p of batch) await this.commitBatch([p]);
+        return;
       }
     }
     if (!results) return;
@@ -97,25 +180,17 @@ export class GroupCommit {
       this.publish(results.map((r) => r.event));
     } catch (err) {
       // The events are durable; subscribers that missed them recover from the store by seq.
-      this.logger.error({ err, entries: batch.length }, 'publish failed after commit');
+      this.logger.error({ err, groups: batch.length }, 'publish failed after commit');
     }
-    const committed = results;
-    batch.forEach((p, i) => {
-      const r = committed[i];
-      if (r) p.resolve(r);
-      else p.reject(new TowerError('internal', `store returned ${committed.length} results for ${batch.length} entries`));
-    });
+    let at = 0;
+    const total = batch.reduce((n, p) => n + p.entries.length, 0);
+    for (const p of batch) {
+      const mine = results.slice(at, at + p.entries.length);
+      at += p.entries.length;
+      if (results.length === total) this.settle(p, undefined, mine);
+      else this.settle(p, new TowerError('internal', `store returned ${results.length} results for ${total} entries`));
+    }
   }
-}
-
-/**
- * An append that lands in the same batch after its session's delete can only fail; left in, it would
- * fail the delete with it. It is refused on its own, as it would be one batch later.
- */
-function isAfterDelete(p: Pending, deleted: Set<string>): boolean {
-  if (deleted.has(p.entry.session_id)) return true;
-  if (p.entry.delete_session) deleted.add(p.entry.session_id);
-  return false;
 }
 
 /** The session a store error blames (`details.session_id`), if it names one. */

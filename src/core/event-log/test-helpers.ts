@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StoredMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { MemoryBus } from '../../bus/memory.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { testSessionRecord } from '../../store/testing/fixtures.js';
-import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../../store/types.js';
+import { ForwardingStore } from '../../store/testing/forwarding.js';
+import type { CommitEntry, CommitResult, SessionRecord } from '../../store/types.js';
 import type { EventSubscription } from './types.js';
 
 /** Shared fixtures of the event-log tests: a real SQLite store on a temp file, wrapped to observe it. */
@@ -19,16 +19,14 @@ export function sessionRecord(id: string): SessionRecord {
 const openPermissions = { allow: [], ask: [], deny: [], policy: 'balanced' as const, auto_approve: false };
 
 /** A Store that forwards to another and lets a test observe or delay calls. */
-export class HookedStore implements Store {
+export class HookedStore extends ForwardingStore {
   readonly commits: CommitEntry[][] = [];
   inFlightCommits = 0;
   maxInFlightCommits = 0;
   beforeCommit: ((entries: CommitEntry[]) => Promise<void>) | undefined;
   readEventsHook: ((read: () => Promise<StoredEvent[]>) => Promise<StoredEvent[]>) | undefined;
 
-  constructor(readonly inner: Store) {}
-
-  async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+  override async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     this.commits.push(entries);
     this.inFlightCommits++;
     this.maxInFlightCommits = Math.max(this.maxInFlightCommits, this.inFlightCommits);
@@ -39,42 +37,9 @@ export class HookedStore implements Store {
       this.inFlightCommits--;
     }
   }
-  readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  override readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const read = () => this.inner.readEvents(sessionId, afterSeq, limit);
     return this.readEventsHook ? this.readEventsHook(read) : read();
-  }
-  createSession(s: SessionRecord): Promise<void> {
-    return this.inner.createSession(s);
-  }
-  getSession(id: string): Promise<SessionRecord | undefined> {
-    return this.inner.getSession(id);
-  }
-  listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
-    return this.inner.listSessions(opts);
-  }
-  listSessionIds(): Promise<string[]> {
-    return this.inner.listSessionIds();
-  }
-  lastSeq(sessionId: string): Promise<number | undefined> {
-    return this.inner.lastSeq(sessionId);
-  }
-  listMessages(sessionId: string): Promise<StoredMessage[]> {
-    return this.inner.listMessages(sessionId);
-  }
-  snapshot(sessionId: string): Promise<Snapshot | undefined> {
-    return this.inner.snapshot(sessionId);
-  }
-  importSession(s: SessionRecord, m: StoredMessage[], e: StoredEvent[]): Promise<void> {
-    return this.inner.importSession(s, m, e);
-  }
-  getState(sessionId: string, key: string): Promise<string | undefined> {
-    return this.inner.getState(sessionId, key);
-  }
-  setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
-    return this.inner.setState(sessionId, key, value);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

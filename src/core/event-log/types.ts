@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import type { SessionPatch } from '../../store/types.js';
+import type { SessionPatch, SessionRecord } from '../../store/types.js';
+import type { GroupCommitLimits } from './group-commit.js';
 
 /** State changes committed in the same transaction as the appended event. */
 export interface AppendEffects {
@@ -11,6 +12,10 @@ export interface AppendEffects {
   delete_session?: boolean;
   /** Per-session state rows to set (null deletes), e.g. durable queues. */
   state?: Record<string, string | null>;
+  /** Compare-and-set guards on state rows (null: absent); a mismatch fails the append with `conflict`. */
+  expect_state?: Record<string, string | null>;
+  /** Creates the session row in the same transaction as this event (the session's first). */
+  create_session?: SessionRecord;
 }
 
 export interface EventLogOptions {
@@ -19,6 +24,8 @@ export interface EventLogOptions {
   /** Live events a subscriber may have waiting before it falls back to the store. Default 1024. */
   liveQueueLimit?: number;
   logger?: Logger;
+  /** Batch size, waiting appends and entry size limits of the group commit. */
+  commits?: GroupCommitLimits;
 }
 
 export interface SubscribeOptions {

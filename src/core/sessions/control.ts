@@ -35,41 +35,57 @@ export class SessionControl {
     if (!this.manager.active.turn(id)) {
       throw new TowerError('session_idle', 'No turn is running: send the message instead of steering');
     }
-    const set = await this.manager.queues.load(id);
-    if (set.steer.length + contents.length > STEER_CAPACITY) {
-      throw new TowerError('steer_queue_full', `The steer queue holds ${STEER_CAPACITY} messages; retry after the next model call`);
-    }
-    const items = await this.enqueue(id, set, 'steer', contents);
-    // The turn may have ended while we waited: its leftovers open the next turn instead of being lost.
-    if (!this.manager.active.turn(id)) void this.manager.turns.drain(id);
-    return { item_ids: items.map((i) => i.item_id), depth: set.steer.length };
+    return this.manager.queues.use(id, async (set) => {
+      if (set.steer.length + contents.length > STEER_CAPACITY) {
+        throw new TowerError('steer_queue_full', `The steer queue holds ${STEER_CAPACITY} messages; retry after the next model call`);
+      }
+      const items = await this.enqueue(id, set, 'steer', contents);
+      // The turn may have ended while we waited: its leftovers open the next turn instead of being lost.
+      if (!this.manager.active.turn(id)) this.drainSoon(id);
+      return { item_ids: items.map((i) => i.item_id), depth: set.steer.length };
+    });
   }
 
   /**
    * Queues messages that each get a turn of their own once the current one ends (FIFO); when idle the
-   * first starts at once. An idempotency key makes the call safe to retry.
+   * first starts at once. An idempotency key makes the call safe to retry; reusing one with a different
+   * body is refused with `idempotency_key_reused`, not mistaken for a retry.
    */
   async followup(id: string, contents: string[], idempotencyKey?: string): Promise<FollowupAccepted> {
     await this.manager.require(id);
-    const set = await this.manager.queues.load(id);
-    if (idempotencyKey !== undefined && set.keys.includes(idempotencyKey)) {
-      return { status: 'duplicate', item_ids: [], depth: set.followup.length };
-    }
-    if (set.followup.length + contents.length > FOLLOWUP_CAPACITY) {
-      throw new TowerError('followup_queue_full', `The follow-up queue holds ${FOLLOWUP_CAPACITY} messages`);
-    }
-    const streaming = this.manager.active.turn(id) !== undefined;
-    // The key is reserved before the first await, so concurrent retries see it; released if delivery fails.
-    if (idempotencyKey !== undefined) SessionQueues.remember(set, idempotencyKey);
-    let items: QueueItem[];
-    try {
-      items = await this.enqueue(id, set, 'followup', contents, idempotencyKey !== undefined);
-    } catch (err) {
-      if (idempotencyKey !== undefined) SessionQueues.forgetKey(set, idempotencyKey);
-      throw err;
-    }
-    void this.manager.turns.drain(id);
-    return { status: streaming ? 'queued_streaming' : 'queued_idle', item_ids: items.map((i) => i.item_id), depth: set.followup.length };
+    return this.manager.queues.use(id, async (set) => {
+      const fingerprint = SessionQueues.fingerprint(contents);
+      const known = idempotencyKey !== undefined ? SessionQueues.findKey(set, idempotencyKey) : undefined;
+      if (known) {
+        if (known.fingerprint !== undefined && known.fingerprint !== fingerprint) {
+          throw new TowerError(
+            'idempotency_key_reused',
+            'This Idempotency-Key was already used with a different request body; use a new key for a new request',
+          );
+        }
+        return { status: 'duplicate', item_ids: [], depth: set.followup.length };
+      }
+      if (set.followup.length + contents.length > FOLLOWUP_CAPACITY) {
+        throw new TowerError('followup_queue_full', `The follow-up queue holds ${FOLLOWUP_CAPACITY} messages`);
+      }
+      const streaming = this.manager.active.turn(id) !== undefined;
+      // The key is reserved before the first await, so concurrent retries see it; released if delivery fails.
+      if (idempotencyKey !== undefined) SessionQueues.remember(set, idempotencyKey, fingerprint);
+      let items: QueueItem[];
+      try {
+        items = await this.enqueue(id, set, 'followup', contents, idempotencyKey !== undefined);
+      } catch (err) {
+        if (idempotencyKey !== undefined) SessionQueues.forgetKey(set, idempotencyKey);
+        throw err;
+      }
+      this.drainSoon(id);
+      return { status: streaming ? 'queued_streaming' : 'queued_idle', item_ids: items.map((i) => i.item_id), depth: set.followup.length };
+    });
+  }
+
+  /** Fire-and-forget start of queued work: a failure is logged, never left as an unhandled rejection. */
+  private drainSoon(id: string): void {
+    this.manager.turns.drain(id).catch((err: unknown) => this.deps.logger.error({ err, session_id: id }, 'queue drain failed'));
   }
 
   /** A send that says what to do if a turn is running: refuse, queue as a follow-up, or interrupt it. */
@@ -80,7 +96,7 @@ export class SessionControl {
       return await this.manager.send(id, content);
     } catch (err) {
       // The interrupted turn left the queue to this send; if the send failed the queue must move on.
-      if (onBusy === 'interrupt') void this.manager.turns.drain(id);
+      if (onBusy === 'interrupt') this.drainSoon(id);
       // The turn ended between the check and the send: still what the caller asked for.
       if (onBusy === 'enqueue' && err instanceof TowerError && err.code === 'session_busy') return this.followup(id, [content]);
       throw err;
@@ -89,7 +105,7 @@ export class SessionControl {
 
   async queue(id: string): Promise<QueueState> {
     await this.manager.require(id);
-    return SessionQueues.describe(await this.manager.queues.load(id));
+    return this.manager.queues.use(id, (set) => SessionQueues.describe(set));
   }
 
   /**
@@ -147,7 +163,7 @@ export class SessionControl {
     if (waitMs > 0) await this.manager.waitIdle(id, waitMs);
     const session = await this.manager.require(id);
     const turn = this.manager.turnOf(id);
-    const set = await this.manager.queues.load(id);
+    const depth = await this.manager.queues.use(id, (set) => ({ steer: set.steer.length, followup: set.followup.length }));
     return {
       session_id: id,
       status: turn ? 'running' : 'idle',
@@ -156,7 +172,7 @@ export class SessionControl {
       last_event_seq: session.last_event_seq,
       pending_confirmations: turn?.confirmations.list() ?? [],
       pending_elicitations: turn?.elicitations.list() ?? [],
-      queue: { steer: set.steer.length, followup: set.followup.length },
+      queue: depth,
     };
   }
 
@@ -197,7 +213,10 @@ export class SessionControl {
   }
 
   private async clearQueues(id: string): Promise<void> {
-    const set = await this.manager.queues.load(id);
+    await this.manager.queues.use(id, (set) => this.clearSet(id, set));
+  }
+
+  private async clearSet(id: string, set: QueueSet): Promise<void> {
     for (const queue of ['steer', 'followup'] as const) {
       if (!set[queue].length) continue;
       const removed = set[queue].splice(0);

@@ -1,6 +1,7 @@
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { Store } from '../../store/types.js';
-import type { EventLog } from '../event-log/index.js';
+import type { NewEvent } from '../../protocol/events.js';
+import type { AppendEffects, EventLog } from '../event-log/index.js';
 import type { Logger } from '../logger.js';
 
 const INTERRUPTED = 'interrupted: Tower stopped before this tool finished';
@@ -8,15 +9,22 @@ const INTERRUPTED = 'interrupted: Tower stopped before this tool finished';
 /**
  * A turn that was running when the previous process died is closed with `stream_stopped
  * {reason: server_restart}`, and any tool call it left without a result gets one, so the session is
- * usable again and its conversation stays valid for the model.
+ * usable again and its conversation stays valid for the model. Only turns the log shows opened (a
+ * `stream_started` of that turn with no `stream_stopped` after it) are closed; a marker without one is
+ * just cleared. The closing events and the cleared marker commit in one transaction.
  */
 export async function recoverInterruptedTurns(store: Store, log: EventLog, logger: Logger): Promise<number> {
   let recovered = 0;
-  for (const id of await store.listSessionIds()) {
+  for (const id of await store.listSessionsWithState(['active_turn'])) {
     const turnId = await store.getState(id, 'active_turn');
     if (turnId === undefined) continue;
+    if (!(await turnIsOpen(store, id, turnId))) {
+      await store.setState(id, 'active_turn', undefined);
+      logger.warn({ session_id: id, turn_id: turnId }, 'cleared a turn marker the log does not show open');
+      continue;
+    }
     const messages = (await store.listMessages(id)).map((m) => m.message);
-    for (const call of danglingToolCalls(messages)) {
+    const closing: Array<{ event: NewEvent; effects?: AppendEffects }> = danglingToolCalls(messages).map((call) => {
       const message: ConversationMessage = {
         role: 'tool',
         tool_call_id: call.id,
@@ -24,18 +32,35 @@ export async function recoverInterruptedTurns(store: Store, log: EventLog, logge
         content: INTERRUPTED,
         is_error: true,
       };
-      void log.append(
-        id,
-        { type: 'tool_call_response', data: { tool_call_id: call.id, tool: call.name, result: INTERRUPTED, is_error: true } },
-        { message },
-      );
-    }
-    await log.append(id, { type: 'stream_stopped', data: { turn_id: turnId, reason: 'server_restart' } });
-    await store.setState(id, 'active_turn', undefined);
+      return {
+        event: { type: 'tool_call_response', data: { tool_call_id: call.id, tool: call.name, result: INTERRUPTED, is_error: true } },
+        effects: { message },
+      };
+    });
+    closing.push({
+      event: { type: 'stream_stopped', data: { turn_id: turnId, reason: 'server_restart' } },
+      effects: { state: { active_turn: null } },
+    });
+    await log.appendAll(id, closing);
     logger.warn({ session_id: id, turn_id: turnId }, 'closed a turn interrupted by a restart');
     recovered++;
   }
   return recovered;
+}
+
+/** True if the log's last turn is `turnId` and has no `stream_stopped` yet. */
+async function turnIsOpen(store: Store, id: string, turnId: string): Promise<boolean> {
+  let open = false;
+  let after = 0;
+  for (;;) {
+    const page = await store.readEvents(id, after, 5000);
+    for (const e of page) {
+      if (e.type === 'stream_started') open = e.data.turn_id === turnId;
+      else if (e.type === 'stream_stopped') open = false;
+    }
+    if (page.length < 5000) return open;
+    after = page[page.length - 1]?.seq ?? after;
+  }
 }
 
 /** Tool calls of the last assistant message that have no tool result after them. */

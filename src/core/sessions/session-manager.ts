@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import { ActiveSessions } from './active-sessions.js';
+import { InProcessSessionClaim, type SessionClaim } from './claim.js';
 import { SessionControl } from './control.js';
 import { SessionQueues } from './queues.js';
 import { recoverInterruptedTurns } from './recovery.js';
@@ -47,6 +48,8 @@ export interface SessionManagerDeps {
   titler?: TitleGenerator;
   logger: Logger;
   defaults: SessionDefaults;
+  /** Single writer per session across processes (default: in-process only). */
+  claims?: SessionClaim;
 }
 
 /**
@@ -61,26 +64,31 @@ export class SessionManager {
   readonly control: SessionControl;
 
   constructor(private readonly deps: SessionManagerDeps) {
-    this.queues = new SessionQueues(deps.store);
-    this.turns = new TurnRunner(deps, this.active, this.queues);
+    this.queues = new SessionQueues(deps.store, deps.logger);
+    this.turns = new TurnRunner(deps, this.active, this.queues, deps.claims ?? new InProcessSessionClaim());
     this.control = new SessionControl(deps, this);
   }
 
-  /** Closes turns the previous process left open, then delivers what was queued before it stopped. */
+  /**
+   * Closes turns the previous process left open, then delivers what was queued before it stopped. Both
+   * visit only the sessions that need it (one store query each), so start-up cost follows open turns
+   * and queued work, not the number of sessions. Must run under the data-dir lock (see server/).
+   */
   async start(): Promise<void> {
     await recoverInterruptedTurns(this.deps.store, this.deps.log, this.deps.logger);
-    for (const id of await this.deps.store.listSessionIds()) await this.turns.drain(id);
+    for (const id of await SessionQueues.pendingSessions(this.deps.store)) await this.turns.drain(id);
   }
 
   async create(body: CreateSessionBody = {}): Promise<Session> {
     if (body.model !== undefined) this.requireModel(body.model);
     const record = await buildSessionRecord(body, this.deps.defaults);
     this.requireModel(record.model);
-    await this.deps.store.createSession(record);
-    const { event } = await this.deps.log.append(record.id, {
-      type: 'session_created',
-      data: { title: record.title, model: record.model, working_dir: record.working_dir },
-    });
+    // The row and its first event in one transaction: a session exists with its log or not at all.
+    const { event } = await this.deps.log.append(
+      record.id,
+      { type: 'session_created', data: { title: record.title, model: record.model, working_dir: record.working_dir } },
+      { create_session: record },
+    );
     return this.toSession({ ...record, last_event_seq: event.seq });
   }
 

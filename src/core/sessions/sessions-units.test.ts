@@ -11,20 +11,21 @@ const record: SessionRecord = testSessionRecord('s', { title: 't', model: 'a/b',
 
 describe('SessionQueues helpers', () => {
   it('persists each queue as JSON and an empty one as a deleted row', () => {
-    const set: QueueSet = { steer: SessionQueues.newItems(['a']), followup: [], keys: ['k'] };
+    const set: QueueSet = { steer: SessionQueues.newItems(['a']), followup: [], keys: [{ key: 'k', fingerprint: 'f' }] };
     const state = SessionQueues.stateOf(set, ['steer', 'followup', 'keys']);
     expect(JSON.parse(state['queue:steer']!)).toEqual(set.steer);
     expect(state['queue:followup']).toBeNull();
-    expect(state.idempotency_keys).toBe('["k"]');
+    expect(state.idempotency_keys).toBe('[{"key":"k","fingerprint":"f"}]');
   });
 
   it('remembers the last 256 idempotency keys and forgets a released one', () => {
     const set: QueueSet = { steer: [], followup: [], keys: [] };
     for (let i = 0; i < IDEMPOTENCY_MEMORY + 10; i++) SessionQueues.remember(set, `k${i}`);
     expect(set.keys).toHaveLength(IDEMPOTENCY_MEMORY);
-    expect(set.keys[0]).toBe('k10');
+    expect(set.keys[0]).toEqual({ key: 'k10' });
     SessionQueues.forgetKey(set, 'k100');
-    expect(set.keys).not.toContain('k100');
+    expect(SessionQueues.findKey(set, 'k100')).toBeUndefined();
+    expect(SessionQueues.findKey(set, 'k101')).toEqual({ key: 'k101' });
   });
 });
 

@@ -5,6 +5,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
 import { newSessionId } from '../ids.js';
+import { validatePermissions } from '../permissions/index.js';
 
 const PAGE = 5_000;
 
@@ -30,6 +31,8 @@ export async function exportSession(store: Store, id: string): Promise<SessionEx
 /** Restores an export under its own id. The export must be internally consistent. */
 export async function importSession(store: Store, data: SessionExport): Promise<SessionRecord> {
   const id = data.session.id;
+  // The rules the API refuses on create and PATCH are refused here too.
+  validatePermissions(data.session.permissions);
   checkContiguous(data.events.map((e) => e.seq), 1, 'events must have seqs 1..N without gaps');
   checkContiguous(data.messages.map((m) => m.index), 0, 'messages must have indexes 0..N-1 without gaps');
   if (data.events.some((e) => e.session_id !== id)) {

@@ -7,6 +7,7 @@ import { PendingRequests } from '../elicitation/index.js';
 import { newTurnId } from '../ids.js';
 import type { ActiveSessions } from './active-sessions.js';
 import { createGate } from './approvals.js';
+import type { SessionClaim } from './claim.js';
 import { SessionQueues } from './queues.js';
 import { createSessionTools } from './session-tools.js';
 import type { SessionManagerDeps } from './session-manager.js';
@@ -31,6 +32,7 @@ export class TurnRunner {
     private readonly deps: SessionManagerDeps,
     private readonly active: ActiveSessions,
     private readonly queues: SessionQueues,
+    private readonly claims: SessionClaim,
   ) {}
 
   /**
@@ -60,21 +62,31 @@ export class TurnRunner {
     if (!this.active.claim(session.id, turn)) {
       throw new TowerError('session_busy', 'A turn is already running in this session; wait for it to end or interrupt it');
     }
+    const unpin = this.queues.pin(session.id);
+    let claimed = false;
+    const letGo = (): void => {
+      this.active.release(session.id, turn);
+      unpin();
+      if (claimed) {
+        this.claims.release(session.id, turn.turnId).catch((err: unknown) => this.deps.logger.error({ err, session_id: session.id }, 'claim release failed'));
+      }
+      finish();
+    };
     let opened: { seq: number; writer: TurnWriter; conversation: ConversationMessage[] };
     try {
+      claimed = await this.claims.claim(session.id, turn.turnId);
+      if (!claimed) throw new TowerError('session_busy', 'A turn is already running in this session (elsewhere); wait for it to end');
       turn.queues = await this.queues.load(session.id);
       opened = await this.open(session, turn, opening, queueState);
     } catch (err) {
-      this.active.release(session.id, turn);
-      finish();
+      letGo();
       throw err;
     }
     void this.drive(session, turn, opened.writer, opened.conversation)
       .catch((err: unknown) => this.deps.logger.error({ err, session_id: session.id }, 'turn crashed'))
       .finally(() => {
-        this.active.release(session.id, turn);
-        finish();
-        if (!turn.replaced) void this.drain(session.id);
+        letGo();
+        if (!turn.replaced) this.drainSoon(session.id);
       });
     return { seq: opened.seq, turn_id: turn.turnId };
   }
@@ -82,9 +94,26 @@ export class TurnRunner {
   /** Starts the next queued turn if the session is idle: steered leftovers first, then one follow-up. */
   async drain(sessionId: string): Promise<void> {
     if (this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
-    const set = await this.queues.load(sessionId).catch(() => undefined);
-    const session = set && (set.steer.length || set.followup.length) ? await this.deps.store.getSession(sessionId) : undefined;
-    if (!set || !session || this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
+    const unpin = this.queues.pin(sessionId);
+    try {
+      await this.drainPinned(sessionId);
+    } catch (err) {
+      // A store error here must not become an unhandled rejection: the queue stays durable and drains
+      // at the next turn end, follow-up or start.
+      this.deps.logger.error({ err, session_id: sessionId }, 'could not read the queue of a session');
+    } finally {
+      unpin();
+    }
+  }
+
+  private drainSoon(sessionId: string): void {
+    this.drain(sessionId).catch((err: unknown) => this.deps.logger.error({ err, session_id: sessionId }, 'queue drain failed'));
+  }
+
+  private async drainPinned(sessionId: string): Promise<void> {
+    const set = await this.queues.load(sessionId);
+    const session = set.steer.length || set.followup.length ? await this.deps.store.getSession(sessionId) : undefined;
+    if (!session || this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
     const fromSteer = set.steer.length > 0;
     const taken = fromSteer ? set.steer.splice(0) : set.followup.splice(0, 1);
     const state = SessionQueues.stateOf(set, [fromSteer ? 'steer' : 'followup']);
@@ -104,29 +133,31 @@ export class TurnRunner {
     queueState: Record<string, string | null> | undefined,
   ) {
     const { store, log } = this.deps;
-    await store.setState(session.id, 'active_turn', turn.turnId);
     const conversation = (await store.listMessages(session.id)).map((m) => m.message);
-    const writer = new TurnWriter(log, session.id);
-    let firstSeq = 0;
-    for (const [i, item] of opening.entries()) {
+    // `active_turn` closes with the turn's stream_stopped, in the same transaction.
+    const writer = new TurnWriter(log, session.id, { endState: { active_turn: null } });
+    // The opening messages, `stream_started` and the durable `active_turn` marker commit in one
+    // transaction: after a crash the log either shows the whole opening or nothing of this turn.
+    const items = opening.map((item, i) => {
       const message: ConversationMessage = { role: 'user', content: item.content };
       conversation.push(message);
-      const last = i === opening.length - 1;
-      const { event } = await writer.commit(
-        {
-          type: 'user_message',
+      return {
+        event: {
+          type: 'user_message' as const,
           data: {
             content: item.content,
             message_index: conversation.length - 1,
             ...(item.item_id ? { queue_item_id: item.item_id } : {}),
           },
         },
-        { message, ...(last && queueState ? { state: queueState } : {}) },
-      );
-      firstSeq ||= event.seq;
-    }
-    writer.emit({ type: 'stream_started', data: { turn_id: turn.turnId, model: turn.model } });
-    return { seq: firstSeq, writer, conversation };
+        effects: { message, ...(i === 0 ? { state: { ...queueState, active_turn: turn.turnId } } : {}) },
+      };
+    });
+    const results = await log.appendAll(session.id, [
+      ...items,
+      { event: { type: 'stream_started', data: { turn_id: turn.turnId, model: turn.model } } },
+    ]);
+    return { seq: results[0]?.event.seq ?? 0, writer, conversation };
   }
 
   private async drive(session: SessionRecord, turn: TurnState, writer: TurnWriter, conversation: ConversationMessage[]) {
@@ -164,7 +195,6 @@ export class TurnRunner {
       turn.elicitations.cancelAll('the turn ended');
     }
     logger.info({ reason }, 'turn ended');
-    await deps.store.setState(session.id, 'active_turn', undefined).catch(() => undefined);
     if (firstTurn && session.title === '' && reason !== 'server_restart') {
       const first = conversation.find((m) => m.role === 'user');
       if (first) this.titleInBackground(session.id, turn.model, first.content);

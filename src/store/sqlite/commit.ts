@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
 import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
+import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
 
 /** What a batch does to one session, summed up before anything is written. */
 interface Plan {
@@ -52,6 +53,8 @@ export class CommitWriter {
   private readonly deleteSession: Database.Statement<[string]>;
   private readonly upsertState: Database.Statement<[string, string, string]>;
   private readonly deleteState: Database.Statement<[string, string]>;
+  private readonly insertSession: Database.Statement<[SessionRow]>;
+  private readonly readState: Database.Statement<[string, string], string>;
   private readonly transaction: Database.Transaction<(entries: readonly CommitEntry[]) => CommitResult[]>;
 
   constructor(db: Database.Database) {
@@ -79,6 +82,13 @@ export class CommitWriter {
        ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
     );
     this.deleteState = db.prepare('DELETE FROM session_state WHERE session_id = ? AND key = ?');
+    const placeholders = SESSION_COLUMNS.split(', ').map((c) => `@${c}`).join(', ');
+    this.insertSession = db.prepare(
+      `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`,
+    );
+    this.readState = db
+      .prepare<[string, string], string>('SELECT value FROM session_state WHERE session_id = ? AND key = ?')
+      .pluck();
     this.transaction = db.transaction((entries) => this.apply(entries));
   }
 
@@ -89,14 +99,17 @@ export class CommitWriter {
   }
 
   private apply(entries: readonly CommitEntry[]): CommitResult[] {
+    this.createSessions(entries);
     const heads = this.reserveAll(plan(entries));
     const results: CommitResult[] = new Array<CommitResult>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as CommitEntry;
       const id = entry.session_id;
       const head = heads.get(id) as Head;
+      if (entry.expect_state) this.checkState(id, entry.expect_state);
       const seq = ++head.seq;
-      this.insertEvent.run(id, seq, entry.type, JSON.stringify(entry.data), entry.timestamp);
+      const encoded = entry.encoded;
+      this.insertEvent.run(id, seq, entry.type, encoded?.data ?? JSON.stringify(entry.data), entry.timestamp);
       const result: CommitResult = {
         event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
       };
@@ -106,11 +119,12 @@ export class CommitWriter {
           throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
         }
         const m = entry.replace_last_message;
-        this.replaceMessage.run(m.role, JSON.stringify(m), id, head.messageCount - 1);
+        this.replaceMessage.run(m.role, encoded?.replace_last_message ?? JSON.stringify(m), id, head.messageCount - 1);
       }
       if (entry.message) {
         const index = head.messageCount++;
-        this.insertMessage.run(id, index, entry.message.role, JSON.stringify(entry.message), entry.timestamp);
+        const json = encoded?.message ?? JSON.stringify(entry.message);
+        this.insertMessage.run(id, index, entry.message.role, json, entry.timestamp);
         result.message_index = index;
       }
       if (entry.state) {
@@ -123,6 +137,32 @@ export class CommitWriter {
       results[i] = result;
     }
     return results;
+  }
+
+  /** Rows of sessions created by this batch, inserted before any seq is reserved. */
+  private createSessions(entries: readonly CommitEntry[]): void {
+    for (const entry of entries) {
+      const record = entry.create_session;
+      if (!record) continue;
+      if (record.id !== entry.session_id) {
+        throw new TowerError('invalid_request', `create_session id ${record.id} differs from the entry's session`, {
+          session_id: entry.session_id,
+        });
+      }
+      const row = sessionToRow({ ...record, last_event_seq: 0, message_count: 0 });
+      if (this.insertSession.run(row).changes === 0) {
+        throw new TowerError('conflict', `session ${record.id} already exists`, { session_id: record.id });
+      }
+    }
+  }
+
+  private checkState(id: string, expected: Record<string, string | null>): void {
+    for (const [key, value] of Object.entries(expected)) {
+      const current = this.readState.get(id, key) ?? null;
+      if (current !== value) {
+        throw new TowerError('conflict', `state ${key} of session ${id} changed concurrently`, { session_id: id, key });
+      }
+    }
   }
 
   /** Applies each session's plan to its row and returns where its seqs and indexes start. */

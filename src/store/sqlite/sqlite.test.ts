@@ -35,6 +35,11 @@ describeStoreConformance('sqlite (file)', async () => openAt(tempPath()), {
     if (!path) throw new Error('store not opened by this factory');
     return openAt(path);
   },
+  sameDatabase: async (first) => {
+    const path = paths.get(first);
+    if (!path) throw new Error('store not opened by this factory');
+    return openSqliteStore(path);
+  },
 });
 
 describeStoreConformance('sqlite (:memory:)', async () => openSqliteStore(':memory:'));

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoredMessage } from '../../protocol/conversation.js';
@@ -32,7 +32,7 @@ export class SqliteStore implements Store {
   readonly messaging: SqliteMessaging;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') prepareFile(path);
     this.db = new Database(path);
     try {
       this.db.pragma('journal_mode = WAL');
@@ -97,6 +97,17 @@ export class SqliteStore implements Store {
 
   async listSessionIds(): Promise<string[]> {
     return this.guard(() => this.q.listIds.all());
+  }
+
+  async listSessionsWithState(keys: string[]): Promise<string[]> {
+    return this.guard(() => {
+      if (keys.length === 0) return [];
+      const marks = keys.map(() => '?').join(', ');
+      const query = this.db
+        .prepare<string[], string>(`SELECT DISTINCT session_id FROM session_state WHERE key IN (${marks}) ORDER BY session_id`)
+        .pluck();
+      return query.all(...keys);
+    });
   }
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
@@ -167,6 +178,25 @@ export class SqliteStore implements Store {
     return new SqliteRunnerTokens(this.db, (work) => this.guard(work));
   }
 
+  async compareAndSetState(
+    sessionId: string,
+    key: string,
+    expected: string | undefined,
+    value: string | undefined,
+  ): Promise<boolean> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        if (this.q.getSession.get(sessionId) === undefined) {
+          throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
+        }
+        if (this.q.getState.get(sessionId, key) !== expected) return false;
+        if (value === undefined) this.q.deleteState.run(sessionId, key);
+        else this.q.upsertState.run(sessionId, key, value, sessionId);
+        return true;
+      }).immediate(),
+    );
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -198,6 +228,19 @@ function checkImport(messages: readonly StoredMessage[], events: readonly Stored
       throw new TowerError('invalid_request', `event seqs must be positive and ascending (got ${e.seq} after ${prev})`);
     }
     prev = e.seq;
+  }
+}
+
+/**
+ * The database holds every conversation: owner-only, whatever the umask. The parent is created 0700 and
+ * the file 0600 before SQLite opens it; SQLite gives its -wal and -shm files the main file's mode.
+ */
+function prepareFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   }
 }
 

@@ -22,6 +22,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unknown_model: 422,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   steer_queue_full: 429,
   followup_queue_full: 429,

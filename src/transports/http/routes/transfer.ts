@@ -6,6 +6,7 @@ import {
   ErrorBody,
   ForkBody,
   SessionExport,
+  SessionImportBody,
 } from '../../../protocol/api.js';
 import { Session } from '../../../protocol/session.js';
 import type { HttpDeps } from '../deps.js';
@@ -29,7 +30,7 @@ const exportOne = createRoute({
 const importOne = createRoute({
   method: 'post', path: '/api/sessions/import', tags, security, operationId: 'sessions.import',
   summary: 'Restore an export under its id, or under a fresh one with ?as_new=true (everything else kept)',
-  request: { query: z.object({ as_new: BooleanQuery.optional() }), body: jsonBody(SessionExport) },
+  request: { query: z.object({ as_new: BooleanQuery.optional() }), body: jsonBody(SessionImportBody) },
   responses: {
     201: json(Session, 'The imported session'),
     409: json(ErrorBody, 'A session with that id exists (conflict): import with ?as_new=true'),
