@@ -19,6 +19,12 @@ export const TOOL_CATEGORIES: Readonly<Record<string, ToolCategory>> = {
   write: 'write',
   bash: 'execute',
   ask_user: 'interaction',
+  // Messaging between agents: reading is harmless, posting only writes Tower's own threads and inboxes.
+  // `handoff` starts work in another session, so it stays of unknown effect and is asked for by default.
+  thread_read: 'read_only',
+  inbox_list: 'read_only',
+  thread_post: 'write',
+  inbox_reply: 'write',
 };
 
 /** Per policy, whether a tool of each category (or of unknown effect) runs without asking. */

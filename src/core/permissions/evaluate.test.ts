@@ -36,6 +36,14 @@ describe('evaluate: the safety policy for tools no rule names', () => {
     expect(evaluate(perms(), { name: 'toString', args: {} }).action).toBe('ask');
   });
 
+  it('lets agents read messages freely, asks for posts only under strict, and always asks for a handoff by default', () => {
+    const act = (policy: 'strict' | 'balanced', name: string) => evaluate(perms({ policy }), { name, args: {} }).action;
+    expect(['thread_read', 'inbox_list'].map((n) => act('strict', n))).toEqual(['allow', 'allow']);
+    expect(['thread_post', 'inbox_reply'].map((n) => act('balanced', n))).toEqual(['allow', 'allow']);
+    expect(['thread_post', 'inbox_reply'].map((n) => act('strict', n))).toEqual(['ask', 'ask']);
+    expect(act('balanced', 'handoff')).toBe('ask');
+  });
+
   it('accepts an extended category table', () => {
     const categories = { mcp_fetch: 'read_only' as const, mcp_deploy: 'execute' as const };
     expect(evaluate(perms({ policy: 'strict' }), { name: 'mcp_fetch', args: {} }, { categories }).action).toBe('allow');
