@@ -12,6 +12,7 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerTurnRoutes } from './routes/turns.js';
+import { registerDashboard } from './static.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -49,5 +50,6 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerTurnRoutes(app, deps);
   registerControlRoutes(app, deps);
   registerOpenApiRoute(app, deps.version);
+  registerDashboard(app);
   return app;
 }
