@@ -1,0 +1,40 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef } from 'react';
+import type { Item } from '../transcript/items.js';
+import { TranscriptItem } from './TranscriptItem.js';
+
+/** The transcript, virtualized: only the lines on screen are in the DOM, so 10,000 events scroll. */
+export function Transcript({ items, onFork }: { items: readonly Item[]; onFork(messageIndex: number): void }) {
+  const parent = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => parent.current,
+    estimateSize: () => 56,
+    overscan: 12,
+    getItemKey: (i) => items[i]?.key ?? i,
+  });
+  // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
+  useEffect(() => {
+    if (stick.current && items.length > 0) virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+  }, [items, virtualizer]);
+  const onScroll = () => {
+    const el = parent.current;
+    if (el) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+  return (
+    <div ref={parent} className="transcript" onScroll={onScroll} role="log" aria-live="polite" aria-label="Transcript" tabIndex={0} data-testid="transcript">
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualizer.getVirtualItems().map((v) => {
+          const item = items[v.index];
+          if (!item) return null;
+          return (
+            <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="vrow" style={{ transform: `translateY(${v.start}px)` }}>
+              <TranscriptItem item={item} onFork={onFork} />
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
