@@ -56,7 +56,7 @@ function FieldInput({ field, value, onChange }: { field: Field; value: string | 
     return (
       <label>
         {label}
-        <select value={String(value ?? '')} onChange={(e) => onChange(e.target.value)} required={field.required}>
+        <select value={String(value ?? '')} onChange={(e) => onChange(e.target.value)} aria-required={field.required}>
           <option value="">—</option>
           {field.options.map((o) => <option key={o}>{o}</option>)}
         </select>
@@ -67,7 +67,7 @@ function FieldInput({ field, value, onChange }: { field: Field; value: string | 
     <label>
       {label}
       <input type={field.type === 'string' ? 'text' : 'number'} step={field.type === 'integer' ? 1 : 'any'} value={String(value ?? '')}
-        onChange={(e) => onChange(e.target.value)} required={field.required} />
+        onChange={(e) => onChange(e.target.value)} aria-required={field.required} />
       {field.description ? <span className="muted small">{field.description}</span> : null}
     </label>
   );

@@ -16,7 +16,14 @@ export function Transcript({ items, onFork }: { items: readonly Item[]; onFork(m
   });
   // Follow the stream while the reader is at the bottom; leave them be once they scroll up.
   useEffect(() => {
-    if (stick.current && items.length > 0) virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    if (!stick.current || items.length === 0) return;
+    virtualizer.scrollToIndex(items.length - 1, { align: 'end' });
+    // Lines measured after this render can grow the list: land at the very bottom once they have.
+    const frame = requestAnimationFrame(() => {
+      const el = parent.current;
+      if (el) el.scrollTop = el.scrollHeight;
+    });
+    return () => cancelAnimationFrame(frame);
   }, [items, virtualizer]);
   const onScroll = () => {
     const el = parent.current;
