@@ -199,6 +199,63 @@ describe('dashboard sessions', () => {
   }, 120_000);
 });
 
+describe('dashboard live feed', () => {
+  it('shows reconnecting while Tower restarts, then resumes from its last seq with nothing lost or doubled', async () => {
+    t = await startTestTower({ script: dashboardScript });
+    const s = await t.client.createSession({ title: 'Restart me' });
+    const { page, problems } = await openPage(browser);
+    await page.goto(`${t.url}/sessions/${s.id}`);
+    const live = page.getByTestId('live-state');
+    await live.filter({ hasText: 'live' }).waitFor();
+    await send(page, 'hello');
+    await lastAgentText(page).filter({ hasText: 'omega' }).waitFor();
+    await t.stop();
+    await live.filter({ hasText: 'reconnecting' }).waitFor();
+    await shot(page, 'session-reconnecting');
+    t = await t.restart();
+    await live.filter({ hasText: /^live$/ }).waitFor();
+    await send(page, 'story');
+    await lastAgentText(page).filter({ hasText: 'THE-END' }).waitFor();
+    expect(await page.locator('[data-kind=user]').allTextContents()).toEqual([expect.stringContaining('hello'), expect.stringContaining('story')]);
+    expect(await page.locator('[data-testid=agent-text]').allTextContents()).toEqual([GREETING, STORY]);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
+  it('renders a 10,000-event transcript virtualized, and the keyboard scrolls it', async () => {
+    t = await startTestTower({ script: dashboardScript });
+    const created = await t.client.createSession({ title: 'Big' });
+    const base = await t.tower.commands.execute('sessions.export', { session_id: created.id });
+    const events = [...base.events];
+    const messages = [];
+    let last = 0;
+    for (let i = 0; events.length < 10_000; i++) {
+      last = i;
+      const at = new Date(Date.parse('2026-01-01T00:00:00Z') + i * 1000).toISOString();
+      const seq = events.length + 1;
+      events.push({ session_id: created.id, seq, type: 'user_message', data: { content: `question-${i}`, message_index: i * 2 }, timestamp: at });
+      messages.push({ index: i * 2, message: { role: 'user' as const, content: `question-${i}` }, created_at: at });
+      events.push({ session_id: created.id, seq: seq + 1, type: 'agent_choice', data: { content: `answer-${i}` }, timestamp: at });
+      messages.push({ index: i * 2 + 1, message: { role: 'assistant' as const, content: `answer-${i}` }, created_at: at });
+    }
+    const data = { ...base, session: { ...base.session, id: 'ses_big', last_event_seq: events.length }, events: events.map((e) => ({ ...e, session_id: 'ses_big' })), messages };
+    await t.tower.commands.execute('sessions.import', { data });
+    const { page, problems } = await openPage(browser);
+    await page.goto(`${t.url}/sessions/ses_big`);
+    // The end of the log is on screen (the view follows the bottom), the start is not in the DOM.
+    await page.locator('[data-kind=user]').filter({ hasText: `question-${last}Fork` }).waitFor();
+    await page.locator('[data-kind=text]').filter({ hasText: `answer-${last}` }).waitFor();
+    expect(await page.locator('[data-key]').count()).toBeLessThan(200);
+    await expect(page.locator('[data-kind=user]').filter({ hasText: /^Youquestion-0Fork here$/ }).count()).resolves.toBe(0);
+    await page.getByTestId('transcript').focus();
+    await page.keyboard.press('Home');
+    await page.locator('[data-kind=user]').filter({ hasText: /^Youquestion-0Fork here$/ }).waitFor();
+    await shot(page, 'session-10k');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
 describe('dashboard build served', () => {
   it('serves index.html no-cache and hashed assets immutable, with a CSP allowing same-origin scripts only', async () => {
     t = await startTestTower({ script: dashboardScript });

@@ -25,12 +25,23 @@ export function Transcript({ items, onFork }: { items: readonly Item[]; onFork(m
     });
     return () => cancelAnimationFrame(frame);
   }, [items, virtualizer]);
+  // Only the reader's own scrolling unsticks the view: lines measured taller than estimated move the
+  // bottom away from a programmatic scroll too, and that must not stop the view following.
+  const byUser = useRef(false);
+  const userScroll = () => {
+    byUser.current = true;
+  };
   const onScroll = () => {
     const el = parent.current;
-    if (el) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (!el) return;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (atBottom) stick.current = true;
+    else if (byUser.current) stick.current = false;
+    byUser.current = false;
   };
   return (
-    <div ref={parent} className="transcript" onScroll={onScroll} role="log" aria-live="polite" aria-label="Transcript" tabIndex={0} data-testid="transcript">
+    <div ref={parent} className="transcript" onScroll={onScroll} onWheel={userScroll} onKeyDown={userScroll} onPointerDown={userScroll} onTouchMove={userScroll} role="log" aria-live="polite" aria-label="Transcript" tabIndex={0} data-testid="transcript">
+      {items.length === 0 ? <p className="muted empty">Nothing here yet: send a message below.</p> : null}
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((v) => {
           const item = items[v.index];

@@ -47,7 +47,7 @@ export function SessionView({ id }: { id: string }) {
   return (
     <section className="session" aria-labelledby="session-title">
       <div className="row spread wrap">
-        <h1 id="session-title">{state.title ?? (session.state === 'ok' ? session.value.title : id)}</h1>
+        <h1 id="session-title">{state.title || (session.state === 'ok' ? session.value.title : '') || 'New session'}</h1>
         <LiveBadge live={live} />
       </div>
       <div className="row wrap meta">
