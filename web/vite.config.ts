@@ -7,6 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/',
   plugins: [react()],
+  // `TOWER_URL=http://127.0.0.1:7420 npm run dev:web`: the dev server forwards the API to a running Tower.
+  server: process.env['TOWER_URL'] ? { proxy: { '/api': { target: process.env['TOWER_URL'], changeOrigin: true } } } : {},
   build: {
     outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
     emptyOutDir: true,
