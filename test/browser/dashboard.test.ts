@@ -168,6 +168,10 @@ describe('dashboard sessions', () => {
     await page.goto(t.url);
     const first = page.locator('tr[data-session-id]').filter({ hasText: 'First one' });
     await first.waitFor();
+    // Keyboard: Tab reaches the navigation first, with a visible focus ring.
+    await page.keyboard.press('Tab');
+    expect(await page.locator(':focus').textContent()).toBe('Sessions');
+    expect(await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).toBe('solid');
     await first.getByRole('button', { name: 'Star First one' }).click();
     await first.getByRole('button', { name: 'Unstar First one' }).waitFor();
     await page.getByLabel('Filter sessions').selectOption('starred');
