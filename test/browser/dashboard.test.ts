@@ -278,10 +278,10 @@ describe('dashboard build served', () => {
       expect(r.status, a).toBe(200);
       expect(r.headers.get('cache-control'), a).toBe('public, max-age=31536000, immutable');
     }
-    const route = await fetch(`${t.url}/sessions/whatever`);
+    const route = await fetch(`${t.url}/sessions/whatever`, { headers: { accept: 'text/html' } });
     expect(route.headers.get('cache-control')).toBe('no-cache');
     expect(await route.text()).toBe(html);
-    const api = await fetch(`${t.url}/api/nope`);
+    const api = await fetch(`${t.url}/api/nope`, { headers: { accept: 'text/html' } });
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toContain('application/json');
   });

@@ -45,8 +45,12 @@ describe('dashboard static files', () => {
   });
 
   it('falls back to index.html for client routes, but not for missing files', async () => {
-    const route = await app().request('/sessions/abc');
+    const route = await app().request('/sessions/abc', { headers: { accept: 'text/html,application/xhtml+xml' } });
     expect(route.status).toBe(200);
+    // Not a browser navigation: the API's JSON 404, not the app.
+    const plain = await app().request('/sessions/abc');
+    expect(plain.status).toBe(404);
+    expect(plain.headers.get('content-type')).toContain('application/json');
     expect(route.headers.get('cache-control')).toBe('no-cache');
     expect((await app().request('/assets/missing-12345678.js')).status).toBe(404);
   });
@@ -56,7 +60,7 @@ describe('dashboard static files', () => {
     expect(await (await a.request('/api/sessions')).json()).toEqual({ items: [] });
     expect((await a.request('/health')).status).toBe(200);
     for (const p of ['/api/nope', '/hub/ws', '/runners/ws', '/ready', '/metrics', '/openapi.json', '/api']) {
-      const r = await a.request(p);
+      const r = await a.request(p, { headers: { accept: 'text/html' } });
       expect(r.status, p).toBe(404);
       expect(r.headers.get('content-type'), p).toContain('application/json');
     }

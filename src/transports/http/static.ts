@@ -104,8 +104,10 @@ export function dashboardMiddleware(opts: DashboardOptions = {}): MiddlewareHand
         return send(file, body, method, cacheControl);
       }
     }
-    // A file-like path that is not there is a real 404; anything else is a client route of the app.
+    // A file-like path that is not there is a real 404; so is any path asked for by something other
+    // than a browser navigation (API clients keep their JSON 404). The rest is a client route of the app.
     if (path.posix.extname(rel) !== '' && rel !== 'index.html') return next();
+    if (rel !== '' && !(c.req.header('accept') ?? '').includes('text/html')) return next();
     const index = await load(indexFile);
     if (!index) return next();
     return send(indexFile, index, method, 'no-cache');
