@@ -13,6 +13,7 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerTurnRoutes } from './routes/turns.js';
+import { registerDashboard } from './static.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -51,5 +52,6 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerControlRoutes(app, deps);
   registerMessagingRoutes(app, deps);
   registerOpenApiRoute(app, deps.version);
+  registerDashboard(app);
   return app;
 }

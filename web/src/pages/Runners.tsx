@@ -1,0 +1,110 @@
+import { useRef, useState, type FormEvent } from 'react';
+import type { RunnerInfo, RunnerToken } from '../api/types.js';
+import { Chart } from '../components/Chart.js';
+import { useTower } from '../context.js';
+import { formatAgo } from '../format.js';
+import { Unavailable, usePoll } from '../hooks.js';
+
+const listOf = <T,>(v: unknown, key: string): T[] => (Array.isArray(v) ? (v as T[]) : ((v as Record<string, T[]> | undefined)?.[key] ?? []));
+type Sample = { t: number; cpu: number | null; memory: number | null; disk: number | null };
+const metric = (r: RunnerInfo, k: 'cpu' | 'memory' | 'disk'): number | null => {
+  const m = (r.heartbeat ?? (r as unknown as { metrics?: Record<string, unknown> }).metrics) as Record<string, unknown> | undefined;
+  const v = m?.[k] ?? m?.[`${k}_percent`];
+  return typeof v === 'number' ? v : null;
+};
+
+/** Runners (online/offline, labels, environment, heartbeat sparklines, tasks) and their tokens. */
+export function Runners() {
+  const { api } = useTower();
+  const history = useRef(new Map<string, Sample[]>());
+  const [runners] = usePoll(async () => {
+    const list = listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners');
+    const t = Date.now() / 1000;
+    for (const r of list) {
+      const h = history.current.get(r.id) ?? [];
+      h.push({ t, cpu: metric(r, 'cpu'), memory: metric(r, 'memory'), disk: metric(r, 'disk') });
+      history.current.set(r.id, h.slice(-60));
+    }
+    return list;
+  }, 2000);
+  if (runners.state === 'unavailable') return <section><h1>Runners</h1><Unavailable what="Remote runners are" /></section>;
+  return (
+    <section aria-labelledby="runners-title">
+      <h1 id="runners-title">Runners</h1>
+      {runners.state === 'error' ? <p role="alert" className="error">{runners.message}</p> : null}
+      <ul className="cards" data-testid="runners">
+        {(runners.state === 'ok' ? runners.value : []).map((r) => {
+          const h = history.current.get(r.id) ?? [];
+          return (
+            <li key={r.id} className="card" data-runner={r.name ?? r.id} data-online={r.online}>
+              <div className="row spread">
+                <strong>{r.name ?? r.id}</strong>
+                <span className={`status ${r.online ? 'status-running' : 'status-idle'}`}>{r.online ? 'online' : 'offline'}</span>
+              </div>
+              <p>{r.labels.map((l) => <span key={l} className="badge">{l}</span>)}</p>
+              {r.last_heartbeat ? <p className="muted small">last heartbeat {formatAgo(r.last_heartbeat)}</p> : null}
+              {r.running_tasks !== undefined ? <p className="small">running tasks: {r.running_tasks}</p> : null}
+              {r.environment ? <details><summary>Environment</summary><pre>{JSON.stringify(r.environment, null, 2)}</pre></details> : null}
+              <Chart title="CPU / memory / disk %" height={90} x={h.map((s) => s.t)} series={[
+                { label: 'cpu', values: h.map((s) => s.cpu), stroke: '#3b82f6' },
+                { label: 'mem', values: h.map((s) => s.memory), stroke: '#10b981' },
+                { label: 'disk', values: h.map((s) => s.disk), stroke: '#f59e0b' },
+              ]} />
+            </li>
+          );
+        })}
+      </ul>
+      <RunnerTokens />
+    </section>
+  );
+}
+
+function RunnerTokens() {
+  const { api } = useTower();
+  const [tokens, reload] = usePoll(async () => listOf<RunnerToken>(await api.get<unknown>('/api/runners/tokens'), 'tokens'), 10_000);
+  const [name, setName] = useState('');
+  const [labels, setLabels] = useState('');
+  const [created, setCreated] = useState<string>();
+  const [error, setError] = useState<string>();
+  if (tokens.state === 'unavailable') return <Unavailable what="Runner tokens are" />;
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      const t = await api.post<RunnerToken>('/api/runners/tokens', { name, labels: labels.split(',').map((l) => l.trim()).filter(Boolean) });
+      setCreated(t.token);
+      setName('');
+      reload();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  const revoke = async (id: string) => {
+    try {
+      await api.del(`/api/runners/tokens/${encodeURIComponent(id)}`);
+      reload();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="tokens-title">
+      <h2 id="tokens-title">Runner tokens</h2>
+      {created ? <p role="status">New token (shown once, copy it now): <code data-testid="new-token">{created}</code></p> : null}
+      {error ? <p role="alert" className="error">{error}</p> : null}
+      <form className="row wrap" onSubmit={(e) => void create(e)}>
+        <input aria-label="Token name" placeholder="name" value={name} onChange={(e) => setName(e.target.value)} required />
+        <input aria-label="Token labels" placeholder="labels, comma separated" value={labels} onChange={(e) => setLabels(e.target.value)} />
+        <button type="submit">Create token</button>
+      </form>
+      <ul>
+        {(tokens.state === 'ok' ? tokens.value : []).map((t) => (
+          <li key={t.id} className="row">
+            <span>{t.name ?? t.id}</span>
+            <span className="muted small">{formatAgo(t.created_at)}</span>
+            {t.revoked ? <span className="badge">revoked</span> : <button type="button" className="danger" onClick={() => void revoke(t.id)}>Revoke</button>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
