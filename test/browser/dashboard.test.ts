@@ -196,7 +196,9 @@ describe('dashboard sessions', () => {
     await page.getByTestId('unavailable').filter({ hasText: 'not available on this server' }).waitFor();
     await shot(page, 'runners');
     await page.getByRole('link', { name: 'Threads' }).click();
-    await page.getByTestId('unavailable').filter({ hasText: 'not available on this server' }).waitFor();
+    // Messaging is on this server: the page lists threads (none yet) and the human inbox.
+    await page.getByTestId('threads').waitFor();
+    await page.getByText('No threads yet.').waitFor();
     await shot(page, 'threads');
     expect(problems).toEqual([]);
     await page.context().close();
