@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Permissions } from './session.js';
+import { Permissions, SandboxMode } from './session.js';
 
 /**
  * Session events: every observable change of a session. Names follow cagent's session server
@@ -70,6 +70,8 @@ export const EventPayloads = {
     title: z.string().optional(),
     starred: z.boolean().optional(),
     model: z.string().optional(),
+    sandbox: SandboxMode.optional(),
+    network: z.boolean().optional(),
   }),
   message_queued: z.object({
     queue: QueueName,

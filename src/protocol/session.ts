@@ -28,6 +28,15 @@ export type Permissions = z.infer<typeof Permissions>;
 export const SandboxMode = z.enum(['auto', 'bwrap', 'none']);
 export type SandboxMode = z.infer<typeof SandboxMode>;
 
+/** Per-session executor settings, overriding the server's config. */
+export const SessionSettings = z.object({
+  /** Per-session override of the server's `sandbox` setting. */
+  sandbox: SandboxMode.optional(),
+  /** Let sandboxed commands use the network (default: off). */
+  network: z.boolean().optional(),
+});
+export type SessionSettings = z.infer<typeof SessionSettings>;
+
 export const Session = z.object({
   id: z.string(),
   title: z.string(),

@@ -1,6 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
-import type { Permissions, Session } from '../protocol/session.js';
+import type { Permissions, Session, SessionSettings } from '../protocol/session.js';
 import type {
   AckTarget,
   InboxMessage,
@@ -22,6 +22,8 @@ export interface SessionPatch {
   model?: string;
   starred?: boolean;
   permissions?: Permissions;
+  /** Replaces the executor settings (sandbox, network) as a whole. */
+  settings?: SessionSettings;
   add_input_tokens?: number;
   add_output_tokens?: number;
   add_cost?: number;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { CreateSessionBody, UpdateSessionBody } from '../../protocol/api.js';
 import { TowerError } from '../../protocol/errors.js';
 import type { NewEvent } from '../../protocol/events.js';
-import { Permissions } from '../../protocol/session.js';
+import { Permissions, type SessionSettings } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import type { AppendEffects } from '../event-log/index.js';
 import { newSessionId } from '../ids.js';
@@ -25,6 +25,8 @@ export async function buildSessionRecord(body: CreateSessionBody, defaults: Sess
     model: body.model ?? defaults.model,
     permissions,
     starred: false,
+    ...(body.sandbox !== undefined ? { sandbox: body.sandbox } : {}),
+    ...(body.network !== undefined ? { network: body.network } : {}),
     input_tokens: 0,
     output_tokens: 0,
     cost: 0,
@@ -37,6 +39,15 @@ export interface UpdatePlan {
   events: Array<{ event: NewEvent; effects: AppendEffects }>;
   model?: string;
   permissions?: Permissions;
+  settings?: SessionSettings;
+}
+
+/** The executor settings a session carries (absent fields: the server's config decides). */
+export function settingsOf(record: SessionRecord): SessionSettings {
+  return {
+    ...(record.sandbox !== undefined ? { sandbox: record.sandbox } : {}),
+    ...(record.network !== undefined ? { network: record.network } : {}),
+  };
 }
 
 /**
@@ -53,6 +64,16 @@ export function planUpdate(current: SessionRecord, body: UpdateSessionBody, live
   };
   if (Object.keys(changed).length) {
     plan.events.push({ event: { type: 'session_updated', data: changed }, effects: { session: changed } });
+  }
+  if (body.sandbox !== undefined || body.network !== undefined) {
+    // Applies from the next tool call: the executor reads the settings per call.
+    const settings = {
+      ...settingsOf(current),
+      ...(body.sandbox !== undefined ? { sandbox: body.sandbox } : {}),
+      ...(body.network !== undefined ? { network: body.network } : {}),
+    };
+    plan.settings = settings;
+    plan.events.push({ event: { type: 'session_updated', data: settings }, effects: { session: { settings } } });
   }
   if (body.model !== undefined && body.model !== current.model) {
     plan.model = body.model;

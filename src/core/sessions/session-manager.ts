@@ -110,6 +110,12 @@ export class SessionManager {
     await Promise.all(plan.events.map((e) => this.deps.log.append(id, e.event, e.effects)));
     if (turn && plan.model) turn.model = plan.model;
     if (turn && plan.permissions) turn.permissions = plan.permissions;
+    // The same object the running turn hands to each tool call: replaced in place, read at the next call.
+    if (turn && plan.settings) {
+      delete turn.toolContext.sandbox;
+      delete turn.toolContext.network;
+      Object.assign(turn.toolContext, plan.settings);
+    }
     return this.get(id);
   }
 

@@ -12,6 +12,7 @@ import { SessionQueues } from './queues.js';
 import { createSessionTools } from './session-tools.js';
 import type { SessionManagerDeps } from './session-manager.js';
 import { fallbackTitle } from './titles.js';
+import { settingsOf } from './records.js';
 import type { TurnState } from './turn-state.js';
 
 /** A user message that opens a turn; queued ones carry their item id. */
@@ -53,6 +54,7 @@ export class TurnRunner {
       done: new Promise<void>((resolve) => (finish = resolve)),
       model: session.model,
       permissions: session.permissions,
+      toolContext: settingsOf(session),
       queues: { steer: [], followup: [], keys: [] },
       confirmations: new PendingRequests(),
       elicitations: new PendingRequests(),
@@ -178,6 +180,7 @@ export class TurnRunner {
           signal: turn.abort.signal,
           writer,
           totals: { input_tokens: session.input_tokens, output_tokens: session.output_tokens, cost: session.cost },
+          toolContext: turn.toolContext,
           hooks: {
             takeSteering: () => {
               if (!turn.queues.steer.length) return undefined;

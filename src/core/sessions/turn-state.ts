@@ -1,5 +1,5 @@
 import type { ConfirmationDecision, ElicitationAction } from '../../protocol/events.js';
-import type { Permissions } from '../../protocol/session.js';
+import type { Permissions, SessionSettings } from '../../protocol/session.js';
 import { PendingRequests } from '../elicitation/index.js';
 import type { RunningTurn } from './active-sessions.js';
 import type { QueueSet } from './queues.js';
@@ -33,6 +33,8 @@ export interface TurnState extends RunningTurn {
   model: string;
   /** The live copy of the session's permissions (approvals change it mid-turn). */
   permissions: Permissions;
+  /** The session's executor settings, read at each tool call (a PATCH applies from the next call). */
+  toolContext: SessionSettings;
   queues: QueueSet;
   confirmations: PendingRequests<ConfirmationInfo, ConfirmationAnswer>;
   elicitations: PendingRequests<ElicitationInfo, ElicitationAnswer>;

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
 import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
-import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
+import { SESSION_COLUMNS, sessionToRow, settingsJson, type SessionRow } from './rows.js';
 
 /** What a batch does to one session, summed up before anything is written. */
 interface Plan {
@@ -12,6 +12,7 @@ interface Plan {
   model: string | null;
   starred: number | null;
   permissions: string | null;
+  settings: string | null;
   addInput: number;
   addOutput: number;
   addCost: number;
@@ -33,6 +34,7 @@ type UpdateArgs = [
   model: string | null,
   starred: number | null,
   permissions: string | null,
+  settings: string | null,
   addInput: number,
   addOutput: number,
   addCost: number,
@@ -63,7 +65,7 @@ export class CommitWriter {
         `UPDATE sessions SET
            last_event_seq = last_event_seq + ?, message_count = message_count + ?, updated_at = ?,
            title = COALESCE(?, title), model = COALESCE(?, model), starred = COALESCE(?, starred),
-           permissions = COALESCE(?, permissions),
+           permissions = COALESCE(?, permissions), settings = COALESCE(?, settings),
            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost = cost + ?
          WHERE id = ?
          RETURNING last_event_seq, message_count`,
@@ -177,6 +179,7 @@ export class CommitWriter {
         p.model,
         p.starred,
         p.permissions,
+        p.settings,
         p.addInput,
         p.addOutput,
         p.addCost,
@@ -202,6 +205,7 @@ function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
         model: null,
         starred: null,
         permissions: null,
+        settings: null,
         addInput: 0,
         addOutput: 0,
         addCost: 0,
@@ -225,6 +229,7 @@ function applyPatch(p: Plan, patch: SessionPatch): void {
   if (patch.model !== undefined) p.model = patch.model;
   if (patch.starred !== undefined) p.starred = patch.starred ? 1 : 0;
   if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
+  if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
   p.addInput += patch.add_input_tokens ?? 0;
   p.addOutput += patch.add_output_tokens ?? 0;
   p.addCost += patch.add_cost ?? 0;

@@ -61,6 +61,11 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    // Per-session executor settings (sandbox mode, network), JSON so later settings need no migration.
+    version: 3,
+    sql: `ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  },
+  {
     // Runner tokens (remote runners, issue 11): only the sha256 of a token is stored; revoked rows stay
     // so a listing can show them, and lookups skip them.
     version: 10,

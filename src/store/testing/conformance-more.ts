@@ -64,6 +64,21 @@ export function describeStoreConformanceMore(
       expect(page.items.map((s) => s.id)).toContain(id);
     });
 
+    it('keeps per-session executor settings from create, replaces them with a commit patch, and omits unset ones', async () => {
+      const store = await fresh();
+      await store.createSession(testSessionRecord('with', { sandbox: 'none', network: true }));
+      await store.createSession(testSessionRecord('without'));
+      expect(await store.getSession('with')).toMatchObject({ sandbox: 'none', network: true });
+      const plain = await store.getSession('without');
+      expect(plain && 'sandbox' in plain).toBe(false);
+      expect(plain && 'network' in plain).toBe(false);
+      await store.commit([{ ...testEntry('with', 1), session: { settings: { sandbox: 'bwrap' } } }]);
+      const after = await store.getSession('with');
+      expect(after?.sandbox).toBe('bwrap');
+      expect(after && 'network' in after).toBe(false);
+      expect((await store.listSessions({ limit: 10 })).items.find((r) => r.id === 'with')?.sandbox).toBe('bwrap');
+    });
+
     it('commits a large batch across sessions in order', async () => {
       const store = await fresh();
       for (const id of ['x', 'y', 'z']) await store.createSession(testSessionRecord(id));
