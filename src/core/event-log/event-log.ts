@@ -9,6 +9,7 @@ import type { AppendEffects, EventLogOptions, EventSubscription, SubscribeOption
 
 const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_LIVE_QUEUE_LIMIT = 1024;
+const DEFAULT_IDLE_RECHECK_MS = 250;
 
 /**
  * Every session's log: the one path by which events are written (group-committed, then published) and
@@ -21,6 +22,7 @@ export class EventLog {
   private readonly logger: Logger;
   private readonly pageSize: number;
   private readonly liveQueueLimit: number;
+  private readonly idleRecheckMs: number;
   private closing = false;
 
   constructor(
@@ -31,6 +33,7 @@ export class EventLog {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
+    this.idleRecheckMs = positiveInt(opts.idleRecheckMs ?? DEFAULT_IDLE_RECHECK_MS, 'idleRecheckMs');
     this.commits = new GroupCommit(store, (events) => bus.publish(events), this.logger);
   }
 
@@ -73,6 +76,7 @@ export class EventLog {
       bus: this.bus,
       pageSize: this.pageSize,
       liveQueueLimit: positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit'),
+      idleRecheckMs: this.idleRecheckMs,
       // No child logger per subscription: with thousands of idle subscribers each costs memory.
       logger: this.logger,
       ...(opts.signal ? { signal: opts.signal } : {}),
