@@ -155,6 +155,7 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
 
   private async pull(): Promise<Result> {
     try {
+      if (this.ended) return DONE;
       if (!this.active) {
         if ((await this.raced(this.ready)) === CLOSED || this.ended) return DONE;
         this.active = true;
