@@ -1,11 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../protocol/events.js';
 import type { Bus, BusListener } from './types.js';
 
 /**
  * The behaviour every Bus must show. A backend's test file calls `describeBusConformance` with a factory
- * returning a fresh bus per call; buses from one test's factory calls must share one transport (for a
- * network bus: two nodes of one cluster), which `opts.shared` declares.
+ * returning a fresh bus per call; buses one test opens may share one transport (for a network bus: two
+ * nodes of one cluster), which `opts.shared` declares; buses of different tests must never meet.
  */
 export interface BusConformanceOptions {
   /** Buses opened by one test reach each other (network buses); in-process buses do not. */
@@ -41,11 +41,16 @@ export class Collector {
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-export function describeBusConformance(name: string, open: () => Promise<Bus>, opts: BusConformanceOptions = {}): void {
+/** `open(test)`: `test` is the same for every bus one test opens, and new for every test. */
+export function describeBusConformance(name: string, open: (test: number) => Promise<Bus>, opts: BusConformanceOptions = {}): void {
   describe(`Bus conformance: ${name}`, () => {
     const opened: Bus[] = [];
+    let test = 0;
+    beforeEach(() => {
+      test++;
+    });
     const fresh = async (): Promise<Bus> => {
-      const bus = await open();
+      const bus = await open(test);
       opened.push(bus);
       return bus;
     };
