@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
 import { Permissions } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
+import { checkBusUrl, checkStoreUrl } from './backends.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -34,6 +35,10 @@ export interface ServeOptions {
   /** Where new sessions work when the client names no working_dir. */
   workingDir?: string;
   logLevel?: string;
+  /** `postgres://...`: the cluster store (absent: SQLite in the data dir). */
+  store?: string;
+  /** `redis://...`: the cluster bus (absent: in-process). */
+  bus?: string;
 }
 
 export interface TowerConfig {
@@ -49,6 +54,8 @@ export interface TowerConfig {
   /** The raw file, for the model registry (providers, models, default_model). */
   file: ConfigFile;
   logLevel?: string;
+  storeUrl?: string;
+  busUrl?: string;
 }
 
 export const DEFAULT_PORT = 7420;
@@ -93,7 +100,13 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     permissions: validated(Permissions.parse(file.permissions ?? {})),
     file,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
+    ...optional('storeUrl', checkStoreUrl(opts.store ?? env.TOWER_STORE_URL)),
+    ...optional('busUrl', checkBusUrl(opts.bus ?? env.TOWER_BUS_URL)),
   };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /** Rules in the config file are checked at start, so a bad one fails loudly instead of never matching. */

@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { MemoryBus } from '../bus/index.js';
 import { EventLog } from '../core/event-log/index.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import {
@@ -17,9 +15,9 @@ import type { ToolExecutor } from '../core/tools/types.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { createLocalExecutor } from '../runner/executor/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, type HttpServer } from '../transports/http/index.js';
+import { openBackends, pickUrls } from './backends.js';
 import { isLoopback, type TowerConfig } from './config.js';
 import { ensureToken } from './token.js';
 import { VERSION } from './version.js';
@@ -78,8 +76,9 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     tokenFile = made.file;
   }
 
-  const store = openSqliteStore(path.join(config.dataDir, 'tower.db'));
-  const log = new EventLog(store, new MemoryBus(), { logger });
+  const backends = await openBackends({ dataDir: config.dataDir, ...pickUrls(config) }, logger);
+  const { store } = backends;
+  const log = new EventLog(store, backends.bus, { logger });
   const manager = new SessionManager({
     store,
     log,
@@ -110,7 +109,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     http = await listenHttp(app, { host: config.host, port: config.port });
   } catch (err) {
     await log.close();
-    await store.close();
+    await backends.close();
     await demoServer?.close();
     throw err;
   }
@@ -131,7 +130,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       await manager.shutdown();
       await http.close();
       await log.close();
-      await store.close();
+      await backends.close();
       await demoServer?.close();
     },
   };

@@ -9,6 +9,8 @@ interface ServeFlags {
   model?: string;
   demo?: boolean;
   config?: string;
+  store?: string;
+  bus?: string;
 }
 
 /**
@@ -26,6 +28,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
     .option('--model <provider/model>', 'default model for new sessions')
     .option('--demo', 'use the scripted demo model, no API key needed')
     .option('--config <file>', 'config file')
+    .option('--store <url>', 'postgres://... store shared by a cluster (default: SQLite in the data dir; env TOWER_STORE_URL)')
+    .option('--bus <url>', 'redis://... bus shared by a cluster (default: in-process; env TOWER_BUS_URL)')
     .addHelpText('after', '\nThe global --token sets the bearer token the server requires.\n')
     .action((flags: ServeFlags, command: Command) =>
       run(async () => {
@@ -40,6 +44,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
           model: flags.model,
           demo: flags.demo,
           config: flags.config,
+          store: flags.store,
+          bus: flags.bus,
         };
         // Absent flags are left out, not set to undefined, so they cannot shadow the server's defaults.
         await serve(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)));
