@@ -35,12 +35,12 @@ describe('MemoryBus', () => {
     expect(logged[0]).toMatchObject({ session_id: 's', seq: 1, msg: 'bus listener threw' });
   });
 
-  it('unsubscribes, and forgets sessions without listeners', () => {
+  it('unsubscribes, and forgets sessions without listeners', async () => {
     const bus = new MemoryBus();
     const seen: number[] = [];
     const listener = (e: StoredEvent) => seen.push(e.seq);
-    const off1 = bus.subscribe('s', listener);
-    const off2 = bus.subscribe('s', listener);
+    const off1 = await bus.subscribe('s', listener);
+    const off2 = await bus.subscribe('s', listener);
     expect(bus.listenerCount('s')).toBe(2);
     bus.publish([ev('s', 1)]);
     off1();
@@ -52,10 +52,10 @@ describe('MemoryBus', () => {
     expect(bus.listenerCount('s')).toBe(0);
   });
 
-  it('lets a listener unsubscribe itself during publish', () => {
+  it('lets a listener unsubscribe itself during publish', async () => {
     const bus = new MemoryBus();
     const seen: string[] = [];
-    const off = bus.subscribe('s', (e) => {
+    const off = await bus.subscribe('s', (e) => {
       seen.push(`a${e.seq}`);
       off();
     });
@@ -70,7 +70,7 @@ describe('MemoryBus', () => {
     bus.subscribe('s', (e) => seen.push(e.seq));
     await bus.close();
     bus.publish([ev('s', 1)]);
-    bus.subscribe('s', (e) => seen.push(e.seq))();
+    (await bus.subscribe('s', (e) => seen.push(e.seq)))();
     expect(seen).toEqual([]);
   });
 });

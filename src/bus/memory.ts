@@ -15,7 +15,13 @@ export class MemoryBus implements Bus {
     this.logger = opts.logger ?? pino({ level: 'silent' });
   }
 
-  publish(events: readonly StoredEvent[]): void {
+  /** Delivers before returning (the promise is already settled): in-process there is nothing to wait for. */
+  publish(events: readonly StoredEvent[]): Promise<void> {
+    this.deliver(events);
+    return Promise.resolve();
+  }
+
+  private deliver(events: readonly StoredEvent[]): void {
     if (this.closed) return;
     for (const event of events) {
       const set = this.listeners.get(event.session_id);
@@ -32,7 +38,12 @@ export class MemoryBus implements Bus {
     }
   }
 
-  subscribe(sessionId: string, listener: BusListener): () => void {
+  /** Active before it returns; the promise only carries the unsubscribe. */
+  subscribe(sessionId: string, listener: BusListener): Promise<() => void> {
+    return Promise.resolve(this.subscribeNow(sessionId, listener));
+  }
+
+  private subscribeNow(sessionId: string, listener: BusListener): () => void {
     if (this.closed) return () => {};
     let set = this.listeners.get(sessionId);
     if (!set) {

@@ -7,6 +7,7 @@ import { validatePermissions } from '../core/permissions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
 import type { BusConfig } from '../transports/ipc/settings.js';
 import { isLoopback } from '../transports/net.js';
+import { checkBusUrl, checkStoreUrl } from './backends.js';
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -44,6 +45,10 @@ export interface ServeOptions {
   bus?: boolean;
   busPort?: number;
   busHost?: string;
+  /** `postgres://...`: the cluster store (absent: SQLite in the data dir). */
+  store?: string;
+  /** `redis://...`: the cluster bus (absent: in-process). */
+  busUrl?: string;
 }
 
 /** The instance bus: on by default, loopback, on the ports Pando derives from the working dir. */
@@ -64,6 +69,8 @@ export interface TowerConfig {
   metricsPublic: boolean;
   logLevel?: string;
   bus: BusConfig;
+  storeUrl?: string;
+  busUrl?: string;
 }
 
 export const DEFAULT_PORT = 7420;
@@ -116,6 +123,8 @@ export function resolveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = proce
     ...(configPath ? { configPath } : {}),
     metricsPublic: env.TOWER_METRICS_PUBLIC !== undefined ? env.TOWER_METRICS_PUBLIC === '1' : file.metrics_public === true,
     ...((opts.logLevel ?? env.TOWER_LOG_LEVEL) ? { logLevel: opts.logLevel ?? env.TOWER_LOG_LEVEL } : {}),
+    ...optional('storeUrl', checkStoreUrl(opts.store ?? env.TOWER_STORE_URL)),
+    ...optional('busUrl', checkBusUrl(opts.busUrl ?? env.TOWER_BUS_URL)),
     bus: busConfig(opts, env),
   };
 }
@@ -128,6 +137,10 @@ function busConfig(opts: ServeOptions, env: NodeJS.ProcessEnv): BusConfig {
     host: opts.busHost ?? env.TOWER_BUS_HOST ?? '127.0.0.1',
     ...(port !== undefined ? { port } : {}),
   };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 /** Rules in the config file are checked at start, so a bad one fails loudly instead of never matching. */

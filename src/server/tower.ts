@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { MemoryBus } from '../bus/index.js';
 import { EventLog } from '../core/event-log/index.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import {
@@ -19,9 +17,9 @@ import type { ToolExecutor } from '../protocol/tools.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
-import { openSqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
+import { openBackends, pickUrls } from './backends.js';
 import { isLoopback, type TowerConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { storeReadiness } from './readiness.js';
@@ -123,9 +121,10 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     await reapOrphanedCommands(config.dataDir, logger); // before recovery, so no orphan acts after it
     const metrics = new Metrics({ public: config.metricsPublic === true });
     undo.push(async () => metrics.close());
-    const store = metrics.store(openSqliteStore(path.join(config.dataDir, 'tower.db')));
-    undo.push(() => store.close());
-    const log = new EventLog(store, new MemoryBus(), { logger });
+    const backends = await openBackends({ dataDir: config.dataDir, ...pickUrls(config) }, logger);
+    undo.push(() => backends.close());
+    const store = metrics.store(backends.store);
+    const log = new EventLog(store, backends.bus, { logger });
     undo.push(() => log.close());
     const manager = new SessionManager({
       store,
@@ -187,7 +186,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         await manager.shutdown();
         await http.close();
         await log.close();
-        await store.close();
+        await backends.close();
         metrics.close();
         await demoServer?.close();
         process.off('unhandledRejection', onUnhandled);

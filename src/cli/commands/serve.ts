@@ -9,9 +9,11 @@ interface ServeFlags {
   model?: string;
   demo?: boolean;
   config?: string;
-  bus?: boolean;
+  /** `--bus redis://...` (the cluster bus) or `false` from `--no-bus` (no Pando instance bus). */
+  bus?: boolean | string;
   busPort?: string;
   busHost?: string;
+  store?: string;
 }
 
 /**
@@ -32,6 +34,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
     .option('--bus-port <port>', "Pando instance bus: PUB port (RPC is the next); default derived from the working dir")
     .option('--bus-host <host>', 'bind the instance bus elsewhere than 127.0.0.1 (it has no authentication)')
     .option('--no-bus', 'do not open the Pando instance bus')
+    .option('--store <url>', 'postgres://... store shared by a cluster (default: SQLite in the data dir; env TOWER_STORE_URL)')
+    .option('--bus <url>', 'redis://... bus shared by a cluster (default: in-process; env TOWER_BUS_URL)')
     .addHelpText('after', '\nThe global --token sets the bearer token the server requires.\n')
     .action((flags: ServeFlags, command: Command) =>
       run(async () => {
@@ -49,6 +53,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
           bus: flags.bus === false ? false : undefined,
           busPort: flags.busPort === undefined ? undefined : parseCount('--bus-port', flags.busPort),
           busHost: flags.busHost,
+          store: flags.store,
+          busUrl: typeof flags.bus === 'string' ? flags.bus : undefined,
         };
         // Absent flags are left out, not set to undefined, so they cannot shadow the server's defaults.
         await serve(Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)));

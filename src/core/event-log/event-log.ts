@@ -9,6 +9,7 @@ import type { AppendEffects, EventLogOptions, EventSubscription, SubscribeOption
 
 const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_LIVE_QUEUE_LIMIT = 1024;
+const DEFAULT_IDLE_RECHECK_MS = 250;
 
 /**
  * Every session's log: the one path by which events are written (group-committed, then published) and
@@ -21,6 +22,7 @@ export class EventLog {
   private readonly logger: Logger;
   private readonly pageSize: number;
   private readonly liveQueueLimit: number;
+  private readonly idleRecheckMs: number;
   private closing = false;
   private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
 
@@ -32,6 +34,7 @@ export class EventLog {
     this.logger = opts.logger ?? pino({ level: 'silent' });
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
+    this.idleRecheckMs = positiveInt(opts.idleRecheckMs ?? DEFAULT_IDLE_RECHECK_MS, 'idleRecheckMs');
     this.commits = new GroupCommit(store, (events) => this.published(events), this.logger, opts.commits);
   }
 
@@ -74,6 +77,7 @@ export class EventLog {
       bus: this.bus,
       pageSize: this.pageSize,
       liveQueueLimit: positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit'),
+      idleRecheckMs: this.idleRecheckMs,
       // No child logger per subscription: with thousands of idle subscribers each costs memory.
       logger: this.logger,
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -96,8 +100,9 @@ export class EventLog {
     return () => this.taps.delete(entry);
   }
 
-  private published(events: readonly StoredEvent[]): void {
-    this.bus.publish(events);
+  private async published(events: readonly StoredEvent[]): Promise<void> {
+    // Taps run while the bus publishes (a network bus may take a round trip): they only read the batch.
+    const publishing = this.bus.publish(events);
     for (const tap of this.taps) {
       try {
         tap(events);
@@ -105,6 +110,7 @@ export class EventLog {
         this.logger.error({ err }, 'event log tap threw');
       }
     }
+    await publishing;
   }
 
   /** Number of open subscriptions (diagnostics). */

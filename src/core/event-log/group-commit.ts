@@ -42,7 +42,7 @@ export class GroupCommit {
 
   constructor(
     private readonly store: Store,
-    private readonly publish: (events: StoredEvent[]) => void,
+    private readonly publish: (events: StoredEvent[]) => Promise<void>,
     private readonly logger: Logger,
     limits: GroupCommitLimits = {},
   ) {
@@ -177,7 +177,8 @@ export class GroupCommit {
     }
     if (!results) return;
     try {
-      this.publish(results.map((r) => r.event));
+      // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
+      await this.publish(results.map((r) => r.event));
     } catch (err) {
       // The events are durable; subscribers that missed them recover from the store by seq.
       this.logger.error({ err, groups: batch.length }, 'publish failed after commit');

@@ -10,6 +10,8 @@ export interface SubscriptionDeps {
   pageSize: number;
   liveQueueLimit: number;
   logger: Logger;
+  /** First idle re-check of the store on a lossy bus (ms); it backs off to `IDLE_RECHECK_MAX_MS`. */
+  idleRecheckMs: number;
   signal?: AbortSignal;
   onEnd?: (sub: Subscription) => void;
 }
@@ -17,6 +19,8 @@ export interface SubscriptionDeps {
 const CLOSED = Symbol('closed');
 type Result = IteratorResult<StoredEvent[], undefined>;
 const DONE: Result = { done: true, value: undefined };
+/** Ceiling of the idle back-off: an idle subscriber of a lossy bus costs one `lastSeq` per this period. */
+export const IDLE_RECHECK_MAX_MS = 5000;
 
 /**
  * One subscriber's view of a session log. The bus listener is registered before the first store read,
@@ -25,6 +29,11 @@ const DONE: Result = { done: true, value: undefined };
  *
  * The live queue is bounded. On overflow it is dropped and the subscription is "behind"; the next pull
  * re-arms the queue first and then reads the store from the cursor, so the rejoin is as safe as the start.
+ *
+ * The bus subscription is asynchronous (a network SUBSCRIBE takes a round trip): the first store read
+ * waits for it, so nothing committed in between can fall between the read and the live queue. A gap is
+ * noticed when a later event arrives; on a lossy bus the last event itself may be lost, so while waiting
+ * for live events the subscription also re-checks `lastSeq` on a backing-off timer.
  */
 export class Subscription implements EventSubscription, AsyncIterableIterator<StoredEvent[]> {
   private cursorSeq: number;
@@ -41,7 +50,12 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
   private chain: Promise<unknown> = Promise.resolve();
   /** Settles the store read in flight as CLOSED, so close() ends a pending next() without waiting. */
   private cancelRead: (() => void) | undefined;
-  private readonly unsubscribe: () => void;
+  /** Settles once the bus subscription is active (or failed); the first store read waits for it. */
+  private readonly ready: Promise<void>;
+  private active = false;
+  private unsubscribe: (() => void) | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleDelay: number;
   private readonly onAbort = (): void => this.close();
   private readonly counters = { maxQueued: 0, overflows: 0, storeReads: 0 };
 
@@ -51,9 +65,22 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     private readonly deps: SubscriptionDeps,
   ) {
     this.cursorSeq = afterSeq;
-    this.unsubscribe = deps.bus.subscribe(sessionId, (event) => this.onLive(event));
-    if (deps.signal?.aborted) this.close();
-    else deps.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.idleDelay = deps.idleRecheckMs;
+    if (deps.signal?.aborted) {
+      this.ready = Promise.resolve();
+      this.close();
+      return;
+    }
+    this.ready = deps.bus
+      .subscribe(sessionId, (event) => this.onLive(event), { onLoss: () => this.onLoss() })
+      .then((off) => {
+        // Closed while the SUBSCRIBE was in flight: nobody will call close() again.
+        if (this.ended) off();
+        else this.unsubscribe = off;
+      });
+    // Observed by the first pull; a subscription nobody pulls must not raise an unhandled rejection.
+    this.ready.catch(() => undefined);
+    deps.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** True once ended (closed, aborted, deleted, unknown session or failed). */
@@ -88,7 +115,9 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
   close(): void {
     if (this.ended) return;
     this.ended = true;
-    this.unsubscribe();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.stopIdleTimer();
     this.queue = [];
     this.deps.signal?.removeEventListener('abort', this.onAbort);
     this.cancelRead?.();
@@ -117,8 +146,20 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     this.wake();
   }
 
+  /** The bus says it may have dropped events (it reconnected): read the store again before the queue. */
+  private onLoss(): void {
+    if (this.ended) return;
+    this.needStore = true;
+    this.wake();
+  }
+
   private async pull(): Promise<Result> {
     try {
+      if (this.ended) return DONE;
+      if (!this.active) {
+        if ((await this.raced(this.ready)) === CLOSED || this.ended) return DONE;
+        this.active = true;
+      }
       for (;;) {
         if (this.ended) return DONE;
         if (this.behind) {
@@ -134,7 +175,7 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
         this.dropDelivered();
         const head = this.queue[0];
         if (!head) {
-          await new Promise<void>((resolve) => (this.waiter = resolve));
+          await this.waitLive();
           continue;
         }
         if (head.seq > this.cursorSeq + 1 && this.gapCheckedAt !== this.cursorSeq) {
@@ -188,11 +229,54 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     return this.deliver([deleted]);
   }
 
+  /** Waits for a live event (or close); on a lossy bus, also for the store to pass the cursor. */
+  private waitLive(): Promise<void> {
+    const woken = new Promise<void>((resolve) => (this.waiter = resolve));
+    if (this.deps.bus.lossy) this.armIdleTimer();
+    return woken;
+  }
+
+  private armIdleTimer(): void {
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => void this.idleCheck(), this.idleDelay);
+    // A subscriber waiting for events must not keep the process alive on its own.
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private async idleCheck(): Promise<void> {
+    this.idleTimer = undefined;
+    if (this.ended || !this.waiter) return;
+    let last: number | undefined;
+    try {
+      last = await this.deps.store.lastSeq(this.sessionId);
+    } catch (err) {
+      this.deps.logger.warn({ err, session_id: this.sessionId }, 'idle re-check of the store failed');
+      last = this.cursorSeq;
+    }
+    if (this.ended || !this.waiter) return;
+    if (last === undefined || last > this.cursorSeq) {
+      // Something was committed (or the session went) that the bus never delivered.
+      this.deps.logger.debug({ session_id: this.sessionId, cursor: this.cursorSeq, last }, 'idle re-check found missed events');
+      this.needStore = true;
+      this.wake();
+      return;
+    }
+    this.idleDelay = Math.min(this.idleDelay * 2, IDLE_RECHECK_MAX_MS);
+    this.armIdleTimer();
+  }
+
   private deliver(batch: StoredEvent[]): Result {
     const end = batch.findIndex((e) => e.type === 'session_deleted');
     const value = end >= 0 ? batch.slice(0, end + 1) : batch;
     const last = value[value.length - 1];
     if (last) this.cursorSeq = last.seq;
+    // Activity: a lost event is likeliest right now (a turn's last event), so re-check soon again.
+    this.idleDelay = this.deps.idleRecheckMs;
     if (end >= 0) this.close();
     // Queued events a store read has already covered would otherwise count against the bound.
     else this.dropDelivered();
@@ -214,14 +298,25 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     return new Promise<T | typeof CLOSED>((resolve, reject) => {
       const cancel = (): void => resolve(CLOSED);
       this.cancelRead = cancel;
-      work.then(resolve, reject).finally(() => {
-        // The next read may already have installed its own cancel.
+      // The next read may already have installed its own cancel.
+      const done = (): void => {
         if (this.cancelRead === cancel) this.cancelRead = undefined;
-      });
+      };
+      work.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (err: unknown) => {
+          done();
+          reject(err);
+        },
+      );
     });
   }
 
   private wake(): void {
+    this.stopIdleTimer();
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.();

@@ -23,6 +23,11 @@ export interface EventLogOptions {
   pageSize?: number;
   /** Live events a subscriber may have waiting before it falls back to the store. Default 1024. */
   liveQueueLimit?: number;
+  /**
+   * On a lossy bus (`bus.lossy`), how soon an idle subscriber first re-checks the store for events the
+   * bus lost (then backing off to 5 s). Default 250 ms.
+   */
+  idleRecheckMs?: number;
   logger?: Logger;
   /** Batch size, waiting appends and entry size limits of the group commit. */
   commits?: GroupCommitLimits;

@@ -1,0 +1,166 @@
+import type pg from 'pg';
+import { TowerError } from '../../protocol/errors.js';
+import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
+
+/** What a batch does to one session, summed up before anything is written. */
+interface Plan {
+  events: number;
+  messages: number;
+  updatedAt: string;
+  title: string | null;
+  model: string | null;
+  starred: boolean | null;
+  permissions: string | null;
+  addInput: number;
+  addOutput: number;
+  addCost: number;
+  deleted: boolean;
+}
+
+interface MessageWrite {
+  session_id: string;
+  idx: number;
+  role: string;
+  data: string;
+  created_at: string;
+}
+
+/**
+ * One group commit in one transaction on `client`. Each session's row is updated first, in id order:
+ * the UPDATE ... RETURNING both reserves the batch's seqs and message indexes and row-locks the session
+ * until COMMIT, so two nodes committing to one session serialize (no duplicate or gapped seq), and the
+ * fixed order means two batches over the same sessions cannot deadlock. Events, messages and state rows
+ * then go in as a few array-parameter statements, not one round trip per row.
+ */
+export async function commitBatch(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<CommitResult[]> {
+  const plans = plan(entries);
+  const heads = new Map<string, { seq: number; messageCount: number }>();
+  for (const id of [...plans.keys()].sort()) {
+    const p = plans.get(id) as Plan;
+    const { rows } = await client.query<{ last_event_seq: string; message_count: number }>(
+      `UPDATE sessions SET
+         last_event_seq = last_event_seq + $1, message_count = message_count + $2, updated_at = $3,
+         title = COALESCE($4, title), model = COALESCE($5, model), starred = COALESCE($6, starred),
+         permissions = COALESCE($7, permissions),
+         input_tokens = input_tokens + $8, output_tokens = output_tokens + $9, cost = cost + $10
+       WHERE id = $11
+       RETURNING last_event_seq, message_count`,
+      [p.events, p.messages, p.updatedAt, p.title, p.model, p.starred, p.permissions, p.addInput, p.addOutput, p.addCost, id],
+    );
+    const row = rows[0];
+    if (!row) throw unknownSession(id);
+    heads.set(id, { seq: Number(row.last_event_seq) - p.events, messageCount: row.message_count - p.messages });
+  }
+
+  const ev = { sid: [] as string[], seq: [] as number[], type: [] as string[], data: [] as string[], at: [] as string[] };
+  const inserted = new Map<string, MessageWrite>();
+  const replaced = new Map<string, MessageWrite>();
+  const state = new Map<string, Map<string, string | null>>();
+  const deletes: string[] = [];
+  const results: CommitResult[] = [];
+  for (const entry of entries) {
+    const id = entry.session_id;
+    const head = heads.get(id) as { seq: number; messageCount: number };
+    const seq = ++head.seq;
+    ev.sid.push(id);
+    ev.seq.push(seq);
+    ev.type.push(entry.type);
+    ev.data.push(JSON.stringify(entry.data));
+    ev.at.push(entry.timestamp);
+    const result: CommitResult = {
+      event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
+    };
+    // Replace before append, so one entry can both complete the last message and start the next.
+    if (entry.replace_last_message) {
+      if (head.messageCount === 0) {
+        throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
+      }
+      const m = entry.replace_last_message;
+      const key = `${id}\u0000${head.messageCount - 1}`;
+      const pending = inserted.get(key);
+      // A message written earlier in this batch is replaced before it is inserted.
+      if (pending) Object.assign(pending, { role: m.role, data: JSON.stringify(m) });
+      else replaced.set(key, { session_id: id, idx: head.messageCount - 1, role: m.role, data: JSON.stringify(m), created_at: '' });
+    }
+    if (entry.message) {
+      const idx = head.messageCount++;
+      const m = entry.message;
+      inserted.set(`${id}\u0000${idx}`, { session_id: id, idx, role: m.role, data: JSON.stringify(m), created_at: entry.timestamp });
+      result.message_index = idx;
+    }
+    if (entry.state) {
+      let s = state.get(id);
+      if (!s) state.set(id, (s = new Map()));
+      for (const [key, value] of Object.entries(entry.state)) s.set(key, value);
+    }
+    if (entry.delete_session) deletes.push(id);
+    results.push(result);
+  }
+
+  await client.query(
+    `INSERT INTO events (session_id, seq, type, data, created_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])`,
+    [ev.sid, ev.seq, ev.type, ev.data, ev.at],
+  );
+  for (const r of replaced.values()) {
+    await client.query('UPDATE messages SET role = $1, data = $2 WHERE session_id = $3 AND idx = $4', [r.role, r.data, r.session_id, r.idx]);
+  }
+  if (inserted.size > 0) {
+    const ms = [...inserted.values()];
+    await client.query(
+      `INSERT INTO messages (session_id, idx, role, data, created_at)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])`,
+      [ms.map((m) => m.session_id), ms.map((m) => m.idx), ms.map((m) => m.role), ms.map((m) => m.data), ms.map((m) => m.created_at)],
+    );
+  }
+  for (const [id, s] of state) {
+    for (const [key, value] of s) {
+      if (value === null) await client.query('DELETE FROM session_state WHERE session_id = $1 AND key = $2', [id, key]);
+      else {
+        await client.query(
+          `INSERT INTO session_state (session_id, key, value) VALUES ($1, $2, $3)
+           ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+          [id, key, value],
+        );
+      }
+    }
+  }
+  if (deletes.length > 0) await client.query('DELETE FROM sessions WHERE id = ANY($1::text[])', [deletes]);
+  return results;
+}
+
+function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
+  const plans = new Map<string, Plan>();
+  for (const entry of entries) {
+    let p = plans.get(entry.session_id);
+    if (!p) {
+      p = {
+        events: 0, messages: 0, updatedAt: entry.timestamp, title: null, model: null, starred: null,
+        permissions: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
+      };
+      plans.set(entry.session_id, p);
+    }
+    // Once its delete is committed the session no longer exists for the rest of the batch.
+    if (p.deleted) throw unknownSession(entry.session_id);
+    p.events++;
+    if (entry.message) p.messages++;
+    p.updatedAt = entry.timestamp;
+    if (entry.session) applyPatch(p, entry.session);
+    if (entry.delete_session) p.deleted = true;
+  }
+  return plans;
+}
+
+function applyPatch(p: Plan, patch: SessionPatch): void {
+  if (patch.title !== undefined) p.title = patch.title;
+  if (patch.model !== undefined) p.model = patch.model;
+  if (patch.starred !== undefined) p.starred = patch.starred;
+  if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
+  p.addInput += patch.add_input_tokens ?? 0;
+  p.addOutput += patch.add_output_tokens ?? 0;
+  p.addCost += patch.add_cost ?? 0;
+}
+
+function unknownSession(id: string): TowerError {
+  return new TowerError('unknown_session', `unknown session ${id}`, { session_id: id });
+}

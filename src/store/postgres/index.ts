@@ -1,0 +1,3 @@
+export { PostgresStore, openPostgresStore, type PostgresStoreOptions } from './store.js';
+export { PG_MIGRATIONS, runPgMigrations, type PgMigration } from './migrations.js';
+export { heartbeatNode, liveNodes, removeNode, NODE_LIVE_MS } from './nodes.js';

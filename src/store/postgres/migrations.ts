@@ -1,0 +1,110 @@
+import type pg from 'pg';
+
+export interface PgMigration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * Schema history, oldest first; never edit an applied one. Timestamps are TEXT, as in SQLite: the Store
+ * round-trips the exact ISO strings it was given, and ordering by them is ordering by time. The listing
+ * keys use byte order (COLLATE "C"), as SQLite does, whatever the database's locale.
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE sessions (
+        id             TEXT COLLATE "C" PRIMARY KEY,
+        title          TEXT NOT NULL,
+        created_at     TEXT COLLATE "C" NOT NULL,
+        updated_at     TEXT NOT NULL,
+        working_dir    TEXT NOT NULL,
+        model          TEXT NOT NULL,
+        permissions    TEXT NOT NULL,
+        starred        BOOLEAN NOT NULL DEFAULT false,
+        input_tokens   BIGINT NOT NULL DEFAULT 0,
+        output_tokens  BIGINT NOT NULL DEFAULT 0,
+        cost           DOUBLE PRECISION NOT NULL DEFAULT 0,
+        message_count  INTEGER NOT NULL DEFAULT 0,
+        last_event_seq BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE INDEX sessions_newest ON sessions (created_at DESC, id DESC);
+      CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq        BIGINT NOT NULL,
+        type       TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      );
+      CREATE TABLE messages (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        role       TEXT NOT NULL,
+        data       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (session_id, idx)
+      );
+      CREATE TABLE session_state (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        PRIMARY KEY (session_id, key)
+      );
+      -- Tower nodes sharing this database, each heartbeating; see nodes.ts.
+      CREATE TABLE nodes (
+        id           TEXT PRIMARY KEY,
+        bus          TEXT NOT NULL,
+        started_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+        heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
+
+/** Any constant: every Tower node migrating the same database takes the same lock. */
+const MIGRATION_LOCK = 7_420_001;
+
+/**
+ * Applies every migration newer than the database's version. Nodes starting together serialize on a
+ * session-level advisory lock (held across the transactions), so a migration is applied exactly once
+ * and a late node finds the schema complete. Returns the versions applied.
+ */
+export async function runPgMigrations(
+  client: pg.ClientBase,
+  opts: { schema?: string; migrations?: readonly PgMigration[] } = {},
+): Promise<number[]> {
+  const migrations = opts.migrations ?? PG_MIGRATIONS;
+  for (let i = 1; i < migrations.length; i++) {
+    if ((migrations[i]?.version ?? 0) <= (migrations[i - 1]?.version ?? 0)) throw new Error('migrations out of order');
+  }
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    // Under the lock too: concurrent CREATE SCHEMA IF NOT EXISTS can still collide in the catalog.
+    if (opts.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const from = rows[0]?.v ?? 0;
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+      applied.push(m.version);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}

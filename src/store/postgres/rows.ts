@@ -1,0 +1,80 @@
+import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
+import type { EventType, StoredEvent } from '../../protocol/events.js';
+import type { Permissions } from '../../protocol/session.js';
+import type { SessionRecord } from '../types.js';
+
+/** Row shapes as `pg` returns them (BIGINT arrives as a string) and their conversion. */
+
+export interface PgSessionRow {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+  working_dir: string;
+  model: string;
+  permissions: string;
+  starred: boolean;
+  input_tokens: string | number;
+  output_tokens: string | number;
+  cost: number;
+  message_count: number;
+  last_event_seq: string | number;
+}
+
+export interface PgEventRow {
+  seq: string | number;
+  type: string;
+  data: string;
+  created_at: string;
+}
+
+export interface PgMessageRow {
+  idx: number;
+  data: string;
+  created_at: string;
+}
+
+export const PG_SESSION_COLUMNS =
+  'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
+  'output_tokens, cost, message_count, last_event_seq';
+
+export function sessionFromPg(row: PgSessionRow): SessionRecord {
+  return {
+    id: row.id,
+    title: row.title,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    working_dir: row.working_dir,
+    model: row.model,
+    permissions: JSON.parse(row.permissions) as Permissions,
+    starred: row.starred,
+    input_tokens: Number(row.input_tokens),
+    output_tokens: Number(row.output_tokens),
+    cost: row.cost,
+    message_count: row.message_count,
+    last_event_seq: Number(row.last_event_seq),
+  };
+}
+
+/** Parameters for an INSERT of PG_SESSION_COLUMNS, in that order. */
+export function sessionParams(s: SessionRecord): unknown[] {
+  return [
+    s.id, s.title, s.created_at, s.updated_at, s.working_dir, s.model, JSON.stringify(s.permissions), s.starred,
+    s.input_tokens, s.output_tokens, s.cost, s.message_count, s.last_event_seq,
+  ];
+}
+
+export function eventFromPg(sessionId: string, row: PgEventRow): StoredEvent {
+  return {
+    session_id: sessionId,
+    seq: Number(row.seq),
+    // The column only ever holds types written through the typed Store API.
+    type: row.type as EventType,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    timestamp: row.created_at,
+  };
+}
+
+export function messageFromPg(row: PgMessageRow): StoredMessage {
+  return { index: row.idx, message: JSON.parse(row.data) as ConversationMessage, created_at: row.created_at };
+}

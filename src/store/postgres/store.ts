@@ -1,0 +1,275 @@
+import pg from 'pg';
+import type { StoredMessage } from '../../protocol/conversation.js';
+import { TowerError, isTowerError } from '../../protocol/errors.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
+import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
+import { commitBatch } from './commit.js';
+import { runPgMigrations } from './migrations.js';
+import {
+  PG_SESSION_COLUMNS,
+  eventFromPg,
+  messageFromPg,
+  sessionFromPg,
+  sessionParams,
+  type PgEventRow,
+  type PgMessageRow,
+  type PgSessionRow,
+} from './rows.js';
+
+export interface PostgresStoreOptions {
+  /** Schema to use (created if absent) instead of the connection's default search_path. */
+  schema?: string;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The cluster Store on PostgreSQL: the same semantics as SQLite (and the same conformance suite). Every
+ * multi-statement method runs in one transaction on one pooled connection; seqs are assigned under the
+ * session row's lock, so any number of nodes may commit to one database.
+ */
+export class PostgresStore implements Store {
+  private closed = false;
+
+  private constructor(readonly pool: pg.Pool) {}
+
+  /** Connects, creates the schema if asked, and migrates (under an advisory lock). */
+  static async open(connectionString: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
+      throw new TowerError('invalid_request', `invalid schema name ${JSON.stringify(opts.schema)}`);
+    }
+    const pool = new pg.Pool({
+      connectionString,
+      max: opts.max ?? 10,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
+    // An idle client's error (server restart) must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    try {
+      const client = await pool.connect();
+      try {
+        await runPgMigrations(client, opts.schema ? { schema: opts.schema } : {});
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw new TowerError('internal', `postgres: cannot open store: ${(err as Error).message}`, { cause: err });
+    }
+    return new PostgresStore(pool);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    await this.guard(async () => {
+      const row = sessionParams({ ...session, last_event_seq: 0, message_count: 0 });
+      const r = await this.pool.query(
+        `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+         ON CONFLICT (id) DO NOTHING`,
+        row,
+      );
+      if (r.rowCount === 0) throw new TowerError('conflict', `session ${session.id} already exists`, { session_id: session.id });
+    });
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<PgSessionRow>(`SELECT ${PG_SESSION_COLUMNS} FROM sessions WHERE id = $1`, [id]);
+      return rows[0] ? sessionFromPg(rows[0]) : undefined;
+    });
+  }
+
+  async listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
+    return this.guard(async () => {
+      const { limit } = opts;
+      if (!Number.isInteger(limit) || limit < 1) throw new TowerError('invalid_request', 'limit must be a positive integer');
+      const { rows } =
+        opts.cursor === undefined
+          ? await this.pool.query<PgSessionRow>(
+              `SELECT ${PG_SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, id DESC LIMIT $1`,
+              [limit + 1],
+            )
+          : await (() => {
+              const c = decodeCursor(opts.cursor);
+              return this.pool.query<PgSessionRow>(
+                `SELECT ${PG_SESSION_COLUMNS} FROM sessions
+                 WHERE (created_at, id) < ($1, $2)
+                 ORDER BY created_at DESC, id DESC LIMIT $3`,
+                [c.created_at, c.id, limit + 1],
+              );
+            })();
+      const items = rows.slice(0, limit).map(sessionFromPg);
+      const last = items[items.length - 1];
+      const page: SessionPage = { items };
+      if (rows.length > limit && last) page.next_cursor = encodeCursor(last);
+      return page;
+    });
+  }
+
+  async listSessionIds(): Promise<string[]> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM sessions ORDER BY id');
+      return rows.map((r) => r.id);
+    });
+  }
+
+  async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+    if (entries.length === 0) return [];
+    return this.guard(() => this.transaction((client) => commitBatch(client, entries)));
+  }
+
+  async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return [];
+      const { rows } = await this.pool.query<PgEventRow>(
+        'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+        [sessionId, afterSeq, limit],
+      );
+      return rows.map((r) => eventFromPg(sessionId, r));
+    });
+  }
+
+  async lastSeq(sessionId: string): Promise<number | undefined> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<{ s: string }>('SELECT last_event_seq AS s FROM sessions WHERE id = $1', [sessionId]);
+      return rows[0] ? Number(rows[0].s) : undefined;
+    });
+  }
+
+  async listMessages(sessionId: string): Promise<StoredMessage[]> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<PgMessageRow>(
+        'SELECT idx, data, created_at FROM messages WHERE session_id = $1 ORDER BY idx',
+        [sessionId],
+      );
+      return rows.map(messageFromPg);
+    });
+  }
+
+  async snapshot(sessionId: string): Promise<Snapshot | undefined> {
+    return this.guard(() =>
+      // One snapshot of the database for both reads: no commit can land between the row and the messages.
+      this.transaction(async (client) => {
+        const { rows } = await client.query<PgSessionRow>(`SELECT ${PG_SESSION_COLUMNS} FROM sessions WHERE id = $1`, [sessionId]);
+        if (!rows[0]) return undefined;
+        const msgs = await client.query<PgMessageRow>(
+          'SELECT idx, data, created_at FROM messages WHERE session_id = $1 ORDER BY idx',
+          [sessionId],
+        );
+        return { session: sessionFromPg(rows[0]), messages: msgs.rows.map(messageFromPg) };
+      }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'),
+    );
+  }
+
+  async importSession(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[]): Promise<void> {
+    await this.guard(async () => {
+      checkImport(messages, events);
+      const last = events[events.length - 1];
+      const row = sessionParams({ ...session, message_count: messages.length, last_event_seq: last ? last.seq : 0 });
+      await this.transaction(async (client) => {
+        const r = await client.query(
+          `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+           ON CONFLICT (id) DO NOTHING`,
+          row,
+        );
+        if (r.rowCount === 0) throw new TowerError('conflict', `session ${session.id} already exists`, { session_id: session.id });
+        if (messages.length > 0) {
+          await client.query(
+            `INSERT INTO messages (session_id, idx, role, data, created_at)
+             SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
+            [session.id, messages.map((m) => m.index), messages.map((m) => m.message.role), messages.map((m) => JSON.stringify(m.message)), messages.map((m) => m.created_at)],
+          );
+        }
+        if (events.length > 0) {
+          await client.query(
+            `INSERT INTO events (session_id, seq, type, data, created_at)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])`,
+            [session.id, events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.timestamp)],
+          );
+        }
+      });
+    });
+  }
+
+  async getState(sessionId: string, key: string): Promise<string | undefined> {
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<{ value: string }>(
+        'SELECT value FROM session_state WHERE session_id = $1 AND key = $2',
+        [sessionId, key],
+      );
+      return rows[0]?.value;
+    });
+  }
+
+  async setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    await this.guard(async () => {
+      if (value === undefined) {
+        await this.pool.query('DELETE FROM session_state WHERE session_id = $1 AND key = $2', [sessionId, key]);
+        return;
+      }
+      // The EXISTS guard turns a missing session into "0 rows" instead of a foreign-key error.
+      const r = await this.pool.query(
+        `INSERT INTO session_state (session_id, key, value)
+         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+         ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+        [sessionId, key, value],
+      );
+      if (r.rowCount === 0) throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Runs `work` in one transaction on one connection; any throw rolls it back. */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(begin);
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Keeps domain errors and turns driver failures into `internal`, with the cause attached. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new TowerError('internal', 'store is closed');
+    try {
+      return await work();
+    } catch (err) {
+      if (isTowerError(err)) throw err;
+      throw new TowerError('internal', `postgres: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+}
+
+/** Import data must be a well-formed log: messages 0..n-1 and strictly ascending positive seqs. */
+function checkImport(messages: readonly StoredMessage[], events: readonly StoredEvent[]): void {
+  messages.forEach((m, i) => {
+    if (m.index !== i) throw new TowerError('invalid_request', `message at position ${i} has index ${m.index}`);
+  });
+  let prev = 0;
+  for (const e of events) {
+    if (!Number.isInteger(e.seq) || e.seq <= prev) {
+      throw new TowerError('invalid_request', `event seqs must be positive and ascending (got ${e.seq} after ${prev})`);
+    }
+    prev = e.seq;
+  }
+}
+
+export function openPostgresStore(url: string, opts?: PostgresStoreOptions): Promise<PostgresStore> {
+  return PostgresStore.open(url, opts);
+}
