@@ -16,7 +16,22 @@ import type { QueueName } from '../../protocol/events.js';
 import { validateElicitationContent } from '../elicitation/index.js';
 import { answerConfirmation } from './approvals.js';
 import { FOLLOWUP_CAPACITY, STEER_CAPACITY, SessionQueues, type QueueSet } from './queues.js';
-import type { SessionManager, SessionManagerDeps } from './session-manager.js';
+import type { SessionRecord } from '../../store/types.js';
+import type { ActiveSessions } from './active-sessions.js';
+import type { SessionManagerDeps } from './deps.js';
+import type { TurnRunner } from './turn-runner.js';
+import type { TurnState } from './turn-state.js';
+
+/** What control needs of the session manager: a narrow view, so the two modules do not import each other. */
+export interface ControlHost {
+  readonly active: ActiveSessions;
+  readonly queues: SessionQueues;
+  readonly turns: Pick<TurnRunner, 'drain'>;
+  require(id: string): Promise<SessionRecord>;
+  turnOf(id: string): TurnState | undefined;
+  send(id: string, content: string): Promise<{ seq: number; turn_id: string }>;
+  waitIdle(id: string, timeoutMs: number): Promise<boolean>;
+}
 
 /**
  * Commands to a session while it works: steer, follow-up, interrupt, approvals, answers to questions.
@@ -26,7 +41,7 @@ import type { SessionManager, SessionManagerDeps } from './session-manager.js';
 export class SessionControl {
   constructor(
     private readonly deps: SessionManagerDeps,
-    private readonly manager: SessionManager,
+    private readonly manager: ControlHost,
   ) {}
 
   /** Injects messages into the running turn before its next model call. */

@@ -8,7 +8,7 @@ import type { SessionRecord } from '../../store/types.js';
 import type { AppendEffects } from '../event-log/index.js';
 import { newSessionId } from '../ids.js';
 import { validatePermissions } from '../permissions/index.js';
-import type { SessionDefaults } from './session-manager.js';
+import type { SessionDefaults } from './deps.js';
 
 /** A new session's row from a create request and the server's defaults. Validates working dir and rules. */
 export async function buildSessionRecord(body: CreateSessionBody, defaults: SessionDefaults): Promise<SessionRecord> {

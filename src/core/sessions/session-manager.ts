@@ -6,51 +6,22 @@ import type {
 } from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
-import type { Permissions, Session } from '../../protocol/session.js';
-import type { SessionRecord, Store } from '../../store/types.js';
+import type { Session } from '../../protocol/session.js';
+import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
-import type { EventLog, EventSubscription } from '../event-log/index.js';
-import type { Logger } from '../logger.js';
-import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
-import type { ToolExecutor } from '../../protocol/tools.js';
+import type { EventSubscription } from '../event-log/index.js';
 import { ActiveSessions } from './active-sessions.js';
-import { InProcessSessionClaim, type SessionClaim } from './claim.js';
+import type { SessionManagerDeps } from './deps.js';
+import { InProcessSessionClaim } from './claim.js';
 import { SessionControl } from './control.js';
 import { SessionQueues } from './queues.js';
 import { recoverInterruptedTurns } from './recovery.js';
 import { buildSessionRecord, planUpdate } from './records.js';
 import { exportSession, forkSession, importSession } from './transfer.js';
 import { TurnRunner } from './turn-runner.js';
+
+export type { ModelCatalog, SessionDefaults, SessionManagerDeps, TitleGenerator } from './deps.js';
 import type { TurnState } from './turn-state.js';
-
-/** What the session manager needs to know about models. */
-export interface ModelCatalog {
-  has(id: string): boolean;
-  list(): ModelInfo[];
-  cost(id: string, usage: StepUsage): number;
-}
-
-export type TitleGenerator = (model: string, firstMessage: string, signal: AbortSignal) => Promise<string | undefined>;
-
-export interface SessionDefaults {
-  workingDir: string;
-  model: string;
-  maxIterations: number;
-  permissions: Permissions;
-}
-
-export interface SessionManagerDeps {
-  store: Store;
-  log: EventLog;
-  stepper: ModelStepper;
-  executor: ToolExecutor;
-  models: ModelCatalog;
-  titler?: TitleGenerator;
-  logger: Logger;
-  defaults: SessionDefaults;
-  /** Single writer per session across processes (default: in-process only). */
-  claims?: SessionClaim;
-}
 
 /**
  * The only writer of sessions. Every command to a session (create, send, steer, interrupt, approve,

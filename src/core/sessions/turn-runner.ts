@@ -10,7 +10,7 @@ import { createGate } from './approvals.js';
 import type { SessionClaim } from './claim.js';
 import { SessionQueues } from './queues.js';
 import { createSessionTools } from './session-tools.js';
-import type { SessionManagerDeps } from './session-manager.js';
+import type { SessionManagerDeps } from './deps.js';
 import { fallbackTitle } from './titles.js';
 import { settingsOf } from './records.js';
 import type { TurnState } from './turn-state.js';

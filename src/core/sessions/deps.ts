@@ -1,0 +1,38 @@
+import type { Permissions } from '../../protocol/session.js';
+import type { ToolExecutor } from '../../protocol/tools.js';
+import type { Store } from '../../store/types.js';
+import type { EventLog } from '../event-log/index.js';
+import type { Logger } from '../logger.js';
+import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
+import type { SessionClaim } from './claim.js';
+
+/** What the session manager and its parts (turn runner, control) are built from. */
+
+/** What the session manager needs to know about models. */
+export interface ModelCatalog {
+  has(id: string): boolean;
+  list(): ModelInfo[];
+  cost(id: string, usage: StepUsage): number;
+}
+
+export type TitleGenerator = (model: string, firstMessage: string, signal: AbortSignal) => Promise<string | undefined>;
+
+export interface SessionDefaults {
+  workingDir: string;
+  model: string;
+  maxIterations: number;
+  permissions: Permissions;
+}
+
+export interface SessionManagerDeps {
+  store: Store;
+  log: EventLog;
+  stepper: ModelStepper;
+  executor: ToolExecutor;
+  models: ModelCatalog;
+  titler?: TitleGenerator;
+  logger: Logger;
+  defaults: SessionDefaults;
+  /** Single writer per session across processes (default: in-process only). */
+  claims?: SessionClaim;
+}
