@@ -1,5 +1,4 @@
 import { mapModelError } from './errors.js';
-import { mustYield, yieldTurn } from './fair.js';
 import { toV2Prompt, toV2Tools, type StreamCallOptions } from './prompt.js';
 import type { ResolvedLanguageModel } from './providers.js';
 import type { ModelRegistry } from './registry.js';
@@ -80,8 +79,6 @@ export class AiSdkStepper implements ModelStepper {
           yield out;
           if (out.type === 'finish' || out.type === 'error') return;
         }
-        if (mustYield()) await yieldTurn();
-        if (signal.aborted) return;
       }
       if (signal.aborted) return;
       // A stream that closed without a finish part (the provider's parser saw no final chunk): the step
