@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { MemoryBus } from '../src/bus/index.js';
 import { EventLog } from '../src/core/event-log/index.js';
@@ -124,6 +124,9 @@ async function compare(label: string, count: number, batch: number): Promise<{ t
   return { tower: median(tower), bare: median(bare) };
 }
 
+// The process under test is this one: its own loop delay (bare rounds included: they run here too).
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const concurrent = await compare('concurrent', CONCURRENT_EVENTS, BATCH);
 const serial = await compare('serial', SERIAL_EVENTS, 1);
 const ratio = concurrent.tower / concurrent.bare;
@@ -137,6 +140,7 @@ summary(`append (median of ${ROUNDS} alternating rounds)`, [
   ['load average (1 min)', sig(os.loadavg()[0]!)],
 ]);
 emitBench({
+  loop_max_ms: loopDelay.max / 1e6,
   name: 'append',
   value: concurrent.tower,
   unit: 'events/s',

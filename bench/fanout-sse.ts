@@ -51,6 +51,8 @@ interface Run {
   lost: number;
   dups: number;
   timedOut: boolean;
+  /** Longest server event-loop delay during the run (ms); NaN for the bare server. */
+  loopMaxMs: number;
 }
 
 interface Rig {
@@ -87,6 +89,7 @@ async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
   await sleep(100);
   await r.clients.request({ type: 'reset' });
   const rate = Math.round(deliveriesPerSec / r.subscribers);
+  if (r.kind === 'tower') await r.server.request({ type: 'loopDelay' });
   const before = await r.server.request<Cpu>({ type: 'cpu' });
   const produced = await r.server.request<Produced>(
     { type: 'produce', sessionId: r.sessionId, mode: 'paced', rate, durationMs: RUN_MS },
@@ -95,6 +98,7 @@ async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
   r.lastSeq = produced.lastSeq;
   const stats = await r.clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 30_000 }, 40_000);
   const after = await r.server.request<Cpu>({ type: 'cpu' });
+  const loopMaxMs = r.kind === 'tower' ? (await r.server.request<{ maxMs: number }>({ type: 'loopDelay' })).maxMs : NaN;
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
   const hist = Histogram.from(stats.hist);
   return {
@@ -110,6 +114,7 @@ async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
     lost: stats.lost,
     dups: stats.dups,
     timedOut: stats.timedOut === true,
+    loopMaxMs,
   };
 }
 
@@ -203,6 +208,7 @@ for (const subscribers of [200, 1000]) {
       met: ratio >= 0.7 && p99Ratio <= 2 && clean,
       p50_ms: tLight.p50,
       p99_ms: tLight.p99,
+      loop_max_ms: Math.max(tLight.loopMaxMs, tHeavy.loopMaxMs),
       notes:
         `${subscribers} subs; at ${human(HEAVY)} deliveries/s offered: achieved ${human(tHeavy.deliveriesPerSec)} vs ` +
         `${human(bHeavy.deliveriesPerSec)}, p99 ${sig(tHeavy.p99)} vs ${sig(bHeavy.p99)} ms; latency (p50/p99 fields) at ` +
@@ -218,6 +224,8 @@ for (const subscribers of [200, 1000]) {
         ratio: over.deliveriesPerSec / tHeavy.deliveriesPerSec,
         target: 'informational (>= 1: overload must not deliver less than a sustainable load)',
         met: over.deliveriesPerSec >= tHeavy.deliveriesPerSec,
+        // The loop cannot be asked during the burst; the stall is how long a request waited after it.
+        loop_max_ms: over.stallMs,
         notes:
           `200 subs, appends unthrottled for ${OVERLOAD_MS / 1000} s (${human(over.appendsPerSec)}/s), every subscriber ` +
           `overflows and reads the store; the server then answered a no-op request only after ` +

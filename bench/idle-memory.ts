@@ -23,6 +23,8 @@ interface Footprint {
   emptyRss: number;
   loadedRss: number;
   connectMs: number;
+  /** Longest server event-loop delay while the subscribers connected and idled (ms); NaN for bare servers. */
+  loopMaxMs: number;
 }
 
 type Mem = { mem: NodeJS.MemoryUsage };
@@ -51,8 +53,11 @@ async function measure(kind: 'tower' | 'bare-sse' | 'bare-ws'): Promise<Footprin
     await clients.request({ type: 'closeAll' });
     await sleep(SETTLE_MS);
     const empty = await server.request<Mem>({ type: 'mem', gc: true });
+    // After the forced GC of the "empty" reading (a GC on purpose is not a stall).
+    if (kind === 'tower') await server.request({ type: 'loopDelay' });
     const connectMs = await connect(SUBSCRIBERS);
     await sleep(SETTLE_MS);
+    const loopMaxMs = kind === 'tower' ? (await server.request<{ maxMs: number }>({ type: 'loopDelay' })).maxMs : NaN;
     const loaded = await server.request<Mem>({ type: 'mem', gc: true });
     const { count } = await server.request<{ count: number }>({ type: 'subscribers' });
     const n = count;
@@ -64,6 +69,7 @@ async function measure(kind: 'tower' | 'bare-sse' | 'bare-ws'): Promise<Footprin
       emptyRss: empty.mem.rss,
       loadedRss: loaded.mem.rss,
       connectMs,
+      loopMaxMs,
     };
   } finally {
     await stopAll(server, clients);
@@ -98,6 +104,7 @@ emitBench({
   ratio: tower.rssPerSub / bare.rssPerSub,
   target: '<= 10 KB',
   met: value <= 10 && tower.subscribers === SUBSCRIBERS,
+  loop_max_ms: tower.loopMaxMs,
   notes:
     `${tower.subscribers} subscribers over ${SESSIONS} sessions; JS heap ${sig(kb(tower.heapPerSub))} KB/sub vs ` +
     `${sig(kb(bare.heapPerSub))} bare; bare ws ${sig(kb(ws.rssPerSub))} KB RSS/conn (heap ${sig(kb(ws.heapPerSub))})`,

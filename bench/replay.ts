@@ -73,6 +73,7 @@ try {
     ratio,
     target: 'ratio >= 0.5',
     met: ratio >= 0.5 && clean,
+    loop_max_ms: delay.maxMs,
     notes:
       `${seeded.lastSeq} events (100-byte agent_choice); full replay ${sig(median(replays.map((r) => r.ms)))} ms; ` +
       `a request arriving during a replay waited ${sig(median(stalls))} ms (median), event loop blocked up to ` +

@@ -99,15 +99,15 @@ const fmt = (x: number | undefined): string => (x === undefined || !Number.isFin
 
 function table(outcomes: Outcome[]): string {
   const rows = [
-    '| name | value | unit | baseline | ratio | target | met? | p50 ms | p99 ms | notes |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| name | value | unit | baseline | ratio | target | met? | p50 ms | p99 ms | loop max ms | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const o of outcomes) {
-    if (o.error) rows.push(`| ${o.name} | | | | | | CRASHED | | | ${o.error} |`);
+    if (o.error) rows.push(`| ${o.name} | | | | | | CRASHED | | | | ${o.error} |`);
     for (const r of o.results) {
       rows.push(
         `| ${r.name} | ${fmt(r.value)} | ${r.unit} | ${fmt(r.baseline)} | ${fmt(r.ratio)} | ${r.target} | ${r.met ? 'yes' : '**no**'} | ` +
-          `${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${(r.notes ?? '').replace(/\|/g, '/')} |`,
+          `${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(r.loop_max_ms)} | ${(r.notes ?? '').replace(/\|/g, '/')} |`,
       );
     }
   }

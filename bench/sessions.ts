@@ -166,6 +166,7 @@ emitBench({
   met: p99 <= 50 && keepsUp(tower),
   p50_ms: tower.steady.percentile(50),
   p99_ms: p99,
+  loop_max_ms: tower.loopDelayMaxMs,
   notes:
     `${SESSIONS} sessions x ${TOKENS_PER_SECOND} tok/s for ${STREAM_S} s; received ${human(tower.receivedPerSec)} of ` +
     `${human(tower.writtenPerSec)} tok/s written, backlog growing ${human(tower.backlogSlope)} tok/s; ` +

@@ -125,6 +125,7 @@ emitBench({
   ratio: stalled.growth / Math.max(1, baseline.growth),
   target: '<= 50 MB, 0 lost/duplicated',
   met: growthMb <= 50 && lossless,
+  loop_max_ms: stalled.loopDelayMaxMs,
   notes:
     `stall ${STALL_MS / 1000} s at ${human(RATE)} ev/s; lost ${stalled.lost}, dup ${stalled.dups}, ${stalled.complete ? 'complete' : 'INCOMPLETE'}; ` +
     `${stalled.overflows} overflows, ${stalled.storeReads} store reads; caught up ${Math.round(stalled.catchUpMs)} ms after resume/end; ` +

@@ -12,6 +12,11 @@ export interface BenchResult {
   met: boolean;
   p50_ms?: number;
   p99_ms?: number;
+  /**
+   * Longest event-loop delay of the process under test during the measurement (ms), from
+   * `perf_hooks.monitorEventLoopDelay` there: how long any other session's timers and I/O could wait.
+   */
+  loop_max_ms?: number;
   notes?: string;
 }
 
@@ -23,6 +28,7 @@ export function emitBench(result: BenchResult): void {
     ratio: sig(result.ratio),
     ...(result.p50_ms !== undefined ? { p50_ms: sig(result.p50_ms) } : {}),
     ...(result.p99_ms !== undefined ? { p99_ms: sig(result.p99_ms) } : {}),
+    ...(result.loop_max_ms !== undefined && Number.isFinite(result.loop_max_ms) ? { loop_max_ms: sig(result.loop_max_ms) } : {}),
   };
   process.stdout.write(`BENCH ${JSON.stringify(clean)}\n`);
 }
