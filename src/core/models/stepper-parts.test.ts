@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedLanguageModel } from './providers.js';
 import type { ModelRegistry } from './registry.js';
 import { AiSdkStepper } from './stepper.js';
-import { collect } from './test-helpers.js';
+import { collect } from '../../fake-models/testing/rig.js';
 
 type V2Part = Awaited<ReturnType<ResolvedLanguageModel['doStream']>>['stream'] extends ReadableStream<infer P> ? P : never;
 type CallOptions = Parameters<ResolvedLanguageModel['doStream']>[0];
