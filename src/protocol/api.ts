@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, type EventType } from './events.js';
-import { Permissions, Session } from './session.js';
+import { Permissions, RunnerPlacement, Session } from './session.js';
 import { refineWellFormed, text } from './text.js';
 
 export { SessionImportBody } from './import.js';
@@ -21,6 +21,7 @@ export const CreateSessionBody = z
     working_dir: text().min(1).optional(),
     model: text().min(1).optional(),
     permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
+    runner: RunnerPlacement.nullable().optional(),
   })
   .strict();
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
@@ -31,6 +32,8 @@ export const UpdateSessionBody = z
     starred: z.boolean().optional(),
     model: text().min(1).optional(),
     permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
+    /** null: tools run on the server again. */
+    runner: RunnerPlacement.nullable().optional(),
   })
   .strict();
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;

@@ -28,6 +28,15 @@ export type Permissions = z.infer<typeof Permissions>;
 export const SandboxMode = z.enum(['auto', 'bwrap', 'none']);
 export type SandboxMode = z.infer<typeof SandboxMode>;
 
+/**
+ * Where a session's tools run: on an online remote runner whose labels include all of `labels` (least
+ * busy first). Absent or null: on the Tower server itself.
+ */
+export const RunnerPlacement = z
+  .object({ labels: z.array(z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'labels are letters, digits and _ . : -')).max(20) })
+  .strict();
+export type RunnerPlacement = z.infer<typeof RunnerPlacement>;
+
 export const Session = z.object({
   id: z.string(),
   title: z.string(),
@@ -47,5 +56,7 @@ export const Session = z.object({
   sandbox: SandboxMode.optional(),
   /** Let sandboxed commands use the network (default: off). */
   network: z.boolean().optional(),
+  /** Where the session's tools run; absent or null: on the server (or the config's `runner` default). */
+  runner: RunnerPlacement.nullable().optional(),
 });
 export type Session = z.infer<typeof Session>;

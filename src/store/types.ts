@@ -1,6 +1,7 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
-import type { Permissions, Session } from '../protocol/session.js';
+import type { Permissions, RunnerPlacement, Session } from '../protocol/session.js';
+import type { RunnerTokenStore } from './runner-tokens.js';
 import type {
   AckTarget,
   InboxMessage,
@@ -22,6 +23,8 @@ export interface SessionPatch {
   model?: string;
   starred?: boolean;
   permissions?: Permissions;
+  /** null: back to the server. */
+  runner?: RunnerPlacement | null;
   add_input_tokens?: number;
   add_output_tokens?: number;
   add_cost?: number;
@@ -144,6 +147,9 @@ export interface Store {
    * `describeMessagingConformance` (src/store/conformance-messaging.ts).
    */
   readonly messaging?: MessagingStore;
+
+  /** Runner tokens (remote runners), when the backend keeps them. */
+  runnerTokens?(): RunnerTokenStore;
 
   close(): Promise<void>;
 }

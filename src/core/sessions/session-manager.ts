@@ -50,7 +50,15 @@ export interface SessionManagerDeps {
   defaults: SessionDefaults;
   /** Single writer per session across processes (default: in-process only). */
   claims?: SessionClaim;
+  /**
+   * Picks the executor of a session's turn (remote runners route by the session's `runner` labels);
+   * undefined, or a result of undefined, means `executor`. Set after start-up with `routeTools`.
+   */
+  executorFor?: ExecutorSelector | undefined;
 }
+
+/** `local` is the server's executor (tools a remote executor does not serve can run there). */
+export type ExecutorSelector = (session: SessionRecord, local: ToolExecutor) => ToolExecutor | undefined;
 
 /**
  * The only writer of sessions. Every command to a session (create, send, steer, interrupt, approve,
@@ -90,6 +98,11 @@ export class SessionManager {
       { create_session: record },
     );
     return this.toSession({ ...record, last_event_seq: event.seq });
+  }
+
+  /** Installs (or, with undefined, removes) the per-session executor choice; applies from the next turn. */
+  routeTools(selector: ExecutorSelector | undefined): void {
+    this.deps.executorFor = selector;
   }
 
   async get(id: string): Promise<Session> {

@@ -12,6 +12,8 @@ interface Plan {
   model: string | null;
   starred: number | null;
   permissions: string | null;
+  /** JSON; the string 'null' clears the column (SQL NULL means "unchanged"). */
+  runner: string | null;
   addInput: number;
   addOutput: number;
   addCost: number;
@@ -33,6 +35,7 @@ type UpdateArgs = [
   model: string | null,
   starred: number | null,
   permissions: string | null,
+  runner: string | null,
   addInput: number,
   addOutput: number,
   addCost: number,
@@ -63,7 +66,7 @@ export class CommitWriter {
         `UPDATE sessions SET
            last_event_seq = last_event_seq + ?, message_count = message_count + ?, updated_at = ?,
            title = COALESCE(?, title), model = COALESCE(?, model), starred = COALESCE(?, starred),
-           permissions = COALESCE(?, permissions),
+           permissions = COALESCE(?, permissions), runner = NULLIF(COALESCE(?, runner), 'null'),
            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost = cost + ?
          WHERE id = ?
          RETURNING last_event_seq, message_count`,
@@ -177,6 +180,7 @@ export class CommitWriter {
         p.model,
         p.starred,
         p.permissions,
+        p.runner,
         p.addInput,
         p.addOutput,
         p.addCost,
@@ -202,6 +206,7 @@ function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
         model: null,
         starred: null,
         permissions: null,
+        runner: null,
         addInput: 0,
         addOutput: 0,
         addCost: 0,
@@ -225,6 +230,7 @@ function applyPatch(p: Plan, patch: SessionPatch): void {
   if (patch.model !== undefined) p.model = patch.model;
   if (patch.starred !== undefined) p.starred = patch.starred ? 1 : 0;
   if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
+  if (patch.runner !== undefined) p.runner = JSON.stringify(patch.runner);
   p.addInput += patch.add_input_tokens ?? 0;
   p.addOutput += patch.add_output_tokens ?? 0;
   p.addCost += patch.add_cost ?? 0;

@@ -1,6 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import type { Permissions } from '../../protocol/session.js';
+import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
 import type { SessionRecord } from '../types.js';
 
 /** Row shapes as better-sqlite3 returns them, and their conversion to the Store's types. */
@@ -19,6 +19,7 @@ export interface SessionRow {
   cost: number;
   message_count: number;
   last_event_seq: number;
+  runner: string | null;
 }
 
 export interface EventRow {
@@ -36,7 +37,7 @@ export interface MessageRow {
 
 export const SESSION_COLUMNS =
   'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
-  'output_tokens, cost, message_count, last_event_seq';
+  'output_tokens, cost, message_count, last_event_seq, runner';
 
 export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
@@ -53,6 +54,7 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     cost: row.cost,
     message_count: row.message_count,
     last_event_seq: row.last_event_seq,
+    ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
   };
 }
 
@@ -71,6 +73,7 @@ export function sessionToRow(s: SessionRecord): SessionRow {
     cost: s.cost,
     message_count: s.message_count,
     last_event_seq: s.last_event_seq,
+    runner: s.runner ? JSON.stringify(s.runner) : null,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   type TaskOperation,
   type TaskResultPayload,
 } from '../../protocol/runner.js';
+import type { RunnerEvent } from '../../protocol/runner-api.js';
 import { RunnerRegistry } from './registry.js';
 import type { RunnerTokenRecord, RunnerTokenVerifier } from './tokens.js';
 
@@ -27,6 +28,8 @@ export interface RunnerGatewayOptions {
   heartbeatMs?: number;
   /** How long a task waits for its runner to come back after a disconnect before failing. */
   runnerWaitMs?: number;
+  /** At most one `runner_heartbeat` event per runner per this interval (default 30 s). */
+  heartbeatEventMs?: number;
 }
 
 export interface DispatchOptions {
@@ -75,6 +78,8 @@ export class RunnerGateway {
   private readonly mcpCalls = new Map<string, { runnerId: string; resolve: (r: PayloadOf<'mcp.result'>) => void }>();
   private readonly heartbeatMs: number;
   private readonly runnerWaitMs: number;
+  private readonly listeners = new Set<(event: RunnerEvent) => void>();
+  private readonly lastHeartbeatEvent = new Map<string, number>();
 
   constructor(private readonly opts: RunnerGatewayOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 30_000;
@@ -104,6 +109,29 @@ export class RunnerGateway {
       },
     );
     return true;
+  }
+
+  /**
+   * Follows runners: `runner_connected`, `runner_disconnected`, and `runner_heartbeat` at most once per
+   * `heartbeatEventMs` per runner. Returns the removal. A listener's throw is its own problem.
+   */
+  onEvent(listener: (event: RunnerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(type: RunnerEvent['type'], id: string): void {
+    const runner = this.registry.get(id);
+    if (!runner) return;
+    const { token_id: _tokenId, ...view } = runner;
+    const event: RunnerEvent = { type, runner: view, timestamp: new Date().toISOString() };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.log.warn({ err, type }, 'runner gateway: an event listener failed');
+      }
+    }
   }
 
   /** Sends an operation to a runner; resolves with its `task.result` (never rejects for runner failures). */
@@ -139,15 +167,21 @@ export class RunnerGateway {
     });
   }
 
-  /** A revoked token's runner is disconnected at once. */
-  disconnectToken(tokenId: string): void {
+  /** A revoked token's runner is disconnected at once; returns how many connections were closed. */
+  disconnectToken(tokenId: string): number {
+    let closed = 0;
     for (const [id, conn] of this.connections) {
       if (conn.token.id === tokenId) {
         conn.ws.close(4001, 'token revoked');
+        // Cut it if it does not answer the close handshake promptly.
+        setTimeout(() => conn.ws.terminate(), 1000).unref();
         this.connections.delete(id);
         this.registry.disconnected(id);
+        this.emit('runner_disconnected', id);
+        closed += 1;
       }
     }
+    return closed;
   }
 
   async close(): Promise<void> {
@@ -167,6 +201,7 @@ export class RunnerGateway {
     this.connections.set(id, { ws, token });
     this.registry.connected(id, token.id, token.name, token.labels);
     this.opts.log.info({ runner_id: id, name: token.name }, 'runner gateway: runner connected');
+    this.emit('runner_connected', id);
     ws.send(this.frame('welcome', { worknode_id: id, name: token.name, labels: token.labels }));
     // Tasks left waiting by an earlier connection go out again under the same ids.
     for (const task of this.pending.values()) {
@@ -192,9 +227,16 @@ export class RunnerGateway {
 
   private handle(id: string, ws: WebSocket, message: RunnerMessage): void {
     switch (message.type) {
-      case 'heartbeat':
+      case 'heartbeat': {
         this.registry.heartbeat(id, message.payload);
+        const now = Date.now();
+        const last = this.lastHeartbeatEvent.get(id);
+        if (last === undefined || now - last >= (this.opts.heartbeatEventMs ?? 30_000)) {
+          this.lastHeartbeatEvent.set(id, now);
+          this.emit('runner_heartbeat', id);
+        }
         return;
+      }
       case 'task.output': {
         const task = this.pending.get(message.payload.task_id);
         if (!task || task.runnerId !== id) return this.refuseTask(id, ws, message.payload.task_id, 'task.output');
@@ -247,6 +289,7 @@ export class RunnerGateway {
     this.connections.delete(id);
     this.registry.disconnected(id);
     this.opts.log.info({ runner_id: id }, 'runner gateway: runner disconnected');
+    this.emit('runner_disconnected', id);
     for (const [taskId, task] of this.pending) {
       if (task.runnerId !== id || task.orphanTimer) continue;
       task.orphanTimer = setTimeout(() => {
