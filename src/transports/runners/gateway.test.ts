@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -89,6 +89,13 @@ describe('runner gateway', () => {
     const result = await gateway.dispatch('r-good', 'bash', { command: 'echo hi; echo err >&2' }, { onOutput: (s, d) => output.push(`${s}:${d}`) });
     expect(result).toMatchObject({ success: true, exit_code: 0, result: { stdout: 'hi\n', stderr: 'err\n' } });
     expect(output.sort()).toEqual(['stderr:err\n', 'stdout:hi\n']);
+  });
+
+  it('a signal shared by many tasks keeps no listener per finished task', async () => {
+    await realRunner();
+    const ac = new AbortController();
+    for (let i = 0; i < 15; i++) await gateway.dispatch('r-good', 'bash', { command: 'true' }, { signal: ac.signal });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 
   it('refuses a bad token and closes a revoked token\'s live connection', async () => {

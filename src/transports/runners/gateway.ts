@@ -46,6 +46,8 @@ interface PendingTask {
   onOutput?: DispatchOptions['onOutput'];
   resolve: (result: TaskResultPayload) => void;
   orphanTimer: NodeJS.Timeout | null;
+  /** Removes the abort listener: a turn's signal serves many calls and must not collect one per call. */
+  unlisten: () => void;
 }
 
 interface Connection {
@@ -142,10 +144,14 @@ export class RunnerGateway {
     if (this.pending.has(taskId)) return Promise.reject(new TowerError('conflict', `task ${taskId} is already running`));
     const frame = this.frame('task.request', { task_id: taskId, ...(opts.traceId ? { trace_id: opts.traceId } : {}), operation, args });
     return new Promise<TaskResultPayload>((resolve) => {
-      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null });
+      const signal = opts.signal;
+      const onAbort = (): void => this.cancel(taskId);
+      const unlisten = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null, unlisten });
       this.registry.taskStarted(runnerId, taskId);
       conn.ws.send(frame);
-      opts.signal?.addEventListener('abort', () => this.cancel(taskId), { once: true });
+      if (signal?.aborted) this.cancel(taskId);
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -274,6 +280,7 @@ export class RunnerGateway {
     const task = this.pending.get(taskId);
     if (!task) return;
     this.pending.delete(taskId);
+    task.unlisten();
     if (task.orphanTimer) clearTimeout(task.orphanTimer);
     this.registry.taskEnded(task.runnerId, taskId);
     this.completed.add(taskId);
