@@ -72,4 +72,16 @@ describe('runner administration', () => {
     const refused = await t.api<{ code: string }>('PATCH', `/api/sessions/${session.id}`, { runner: { labels: ['bad label'] } });
     expect(refused.status).toBe(400);
   });
+
+  it("the config's runner and runner_wait apply to sessions that name no runner", async () => {
+    t = await startRunnerTower({ config: { runner: { labels: ['from-config'] }, runner_wait: 0.2 } });
+    const token = await t.token('cfg', ['from-config']);
+    const session = await t.client.createSession();
+    const missed = await t.call(session.id, 'bash', { command: 'echo hi' });
+    expect(missed.find((e) => e.type === 'error')).toMatchObject({ code: 'no_runner', message: expect.stringContaining('from-config') });
+    t.runner(token.token, 'cfg', path.join(t.base, 'ws'));
+    await t.online(token.id);
+    const served = await t.call(session.id, 'bash', { command: 'echo served' });
+    expect(served.find((e) => e.type === 'tool_call_response')).toMatchObject({ is_error: false, runner: { id: token.id, name: 'cfg' } });
+  });
 });
