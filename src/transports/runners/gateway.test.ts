@@ -1,6 +1,7 @@
 import { getEventListeners, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -150,4 +151,31 @@ describe('runner gateway', () => {
     await until(() => gateway.registry.get('r-good')?.status === 'online', 'back online');
     expect((await gateway.dispatch('r-good', 'bash', { command: 'echo next' })).result).toMatchObject({ stdout: 'next\n' });
   });
+
+  it('a task canceled while its runner is away ends at once, and the cancel reaches the runner when it is back', async () => {
+    await realRunner();
+    const ac = new AbortController();
+    const done = gateway.dispatch('r-good', 'bash', { command: 'echo $$ > pid.txt; echo started; sleep 100' }, {
+      signal: ac.signal,
+      onOutput: (_s, d) => {
+        if (!d.includes('started')) return;
+        for (const client of (gateway as unknown as { wss: { clients: Set<WebSocket> } }).wss.clients) client.terminate();
+        ac.abort();
+      },
+    });
+    expect(await done).toMatchObject({ success: false, error: expect.stringMatching(/canceled/) });
+    const pid = Number((await readFile(path.join(workspace, 'pid.txt'), 'utf8')).trim());
+    await until(() => !alive(pid), 'the canceled command to be killed after the reconnect');
+    expect(gateway.registry.get('r-good')?.running_tasks).toBe(0);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

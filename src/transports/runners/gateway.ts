@@ -77,6 +77,8 @@ export class RunnerGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly pending = new Map<string, PendingTask>();
   private readonly completed = new Set<string>();
+  /** Tasks canceled while their runner was away: `task.cancel` goes out when it is back. */
+  private readonly cancelOnReconnect = new Map<string, Set<string>>();
   private readonly mcpCalls = new Map<string, { runnerId: string; resolve: (r: PayloadOf<'mcp.result'>) => void }>();
   private readonly heartbeatMs: number;
   private readonly runnerWaitMs: number;
@@ -155,11 +157,28 @@ export class RunnerGateway {
     });
   }
 
-  /** Sends `task.cancel` for a running task. */
+  /**
+   * Sends `task.cancel` for a running task. When its runner is away, the task ends now as canceled (a
+   * canceled call must not wait `runnerWaitMs`), and the cancel goes out when the runner reconnects, so
+   * the command does not run on there unattended.
+   */
   cancel(taskId: string): void {
     const task = this.pending.get(taskId);
     if (!task) return;
-    this.connections.get(task.runnerId)?.ws.send(this.frame('task.cancel', { task_id: taskId }));
+    const conn = this.connections.get(task.runnerId);
+    // A socket already closing counts as away: a frame sent on it would be lost.
+    if (conn && conn.ws.readyState === conn.ws.OPEN) {
+      conn.ws.send(this.frame('task.cancel', { task_id: taskId }));
+      return;
+    }
+    let set = this.cancelOnReconnect.get(task.runnerId);
+    if (!set) this.cancelOnReconnect.set(task.runnerId, (set = new Set()));
+    set.add(taskId);
+    if (set.size > COMPLETED_MEMORY) {
+      const oldest = set.values().next().value;
+      if (oldest !== undefined) set.delete(oldest);
+    }
+    this.finish(taskId, { task_id: taskId, success: false, error: 'canceled while the runner was disconnected' });
   }
 
   /** `mcp.call` on a runner; resolves with its `mcp.result`. */
@@ -209,6 +228,9 @@ export class RunnerGateway {
     this.opts.log.info({ runner_id: id, name: token.name }, 'runner gateway: runner connected');
     this.emit('runner_connected', id);
     ws.send(this.frame('welcome', { worknode_id: id, name: token.name, labels: token.labels }));
+    const canceled = this.cancelOnReconnect.get(id);
+    this.cancelOnReconnect.delete(id);
+    for (const taskId of canceled ?? []) ws.send(this.frame('task.cancel', { task_id: taskId }));
     // Tasks left waiting by an earlier connection go out again under the same ids.
     for (const task of this.pending.values()) {
       if (task.runnerId !== id) continue;

@@ -37,7 +37,7 @@ export class RunnerToolExecutor implements ToolExecutor {
     if (typeof mapped === 'string') return { output: mapped, is_error: true };
     // A runner picked can vanish before the frame goes out: pick again (within the same wait).
     const deadline = Date.now() + this.opts.waitMs;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       const runner = await this.pick(deadline, ctx.signal);
       if (ctx.signal.aborted) return CANCELED;
       if (!runner) {
@@ -52,6 +52,8 @@ export class RunnerToolExecutor implements ToolExecutor {
           ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
         });
       } catch (err) {
+        // Bounded: the registry and the connections agree, so this is a race with a disconnect, not a loop.
+        if (attempt >= 3) return { output: `could not send ${call.name} to a runner: ${err instanceof Error ? err.message : String(err)}`, is_error: true };
         this.opts.logger.debug({ err, runner_id: runner.id }, 'runner left before the task was sent; picking again');
         continue;
       }
