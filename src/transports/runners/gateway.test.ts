@@ -152,6 +152,19 @@ describe('runner gateway', () => {
     expect((await gateway.dispatch('r-good', 'bash', { command: 'echo next' })).result).toMatchObject({ stdout: 'next\n' });
   });
 
+  it("revoking a runner's token fails its running tasks at once", async () => {
+    await realRunner();
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const done = gateway.dispatch('r-good', 'bash', { command: 'echo started; while [ ! -e go ]; do sleep 0.05; done' }, { onOutput: (_s, d) => d.includes('started') && started() });
+    await running;
+    const entry = entries.find((e) => e.record.id === 'r-good');
+    if (entry) entry.revoked = true;
+    expect(gateway.disconnectToken('r-good')).toBe(1);
+    expect(await done).toMatchObject({ success: false, error: expect.stringMatching(/revoked/) });
+    await writeFile(path.join(workspace, 'go'), '');
+  });
+
   it('a task canceled while its runner is away ends at once, and the cancel reaches the runner when it is back', async () => {
     await realRunner();
     const ac = new AbortController();

@@ -203,6 +203,8 @@ export class RunnerGateway {
         this.connections.delete(id);
         this.registry.disconnected(id);
         this.emit('runner_disconnected', id);
+        // A revoked runner cannot come back: its tasks fail now rather than after runnerWaitMs.
+        this.orphan(id, 0, `runner ${id} was disconnected: its token was revoked`);
         closed += 1;
       }
     }
@@ -319,11 +321,15 @@ export class RunnerGateway {
     this.registry.disconnected(id);
     this.opts.log.info({ runner_id: id }, 'runner gateway: runner disconnected');
     this.emit('runner_disconnected', id);
+    this.orphan(id, this.runnerWaitMs, `runner ${id} disconnected and did not come back within ${Math.round(this.runnerWaitMs / 1000)} s`);
+  }
+
+  /** A gone runner's tasks fail after `waitMs` unless it reconnects first; its MCP calls fail now. */
+  private orphan(id: string, waitMs: number, error: string): void {
     for (const [taskId, task] of this.pending) {
-      if (task.runnerId !== id || task.orphanTimer) continue;
-      task.orphanTimer = setTimeout(() => {
-        this.finish(taskId, { task_id: taskId, success: false, error: `runner ${id} disconnected and did not come back within ${Math.round(this.runnerWaitMs / 1000)} s` });
-      }, this.runnerWaitMs);
+      if (task.runnerId !== id) continue;
+      if (task.orphanTimer) clearTimeout(task.orphanTimer);
+      task.orphanTimer = setTimeout(() => this.finish(taskId, { task_id: taskId, success: false, error }), waitMs);
     }
     for (const [callId, call] of this.mcpCalls) {
       if (call.runnerId !== id) continue;
