@@ -6,6 +6,7 @@ import { registerControl } from './commands/control.js';
 import { registerInbox } from './commands/inbox.js';
 import { registerModel } from './commands/model.js';
 import { registerRunner } from './commands/runner.js';
+import { registerRunners } from './commands/runners.js';
 import { registerRemote } from './commands/remote.js';
 import { registerSend } from './commands/send.js';
 import { registerServe } from './commands/serve.js';
@@ -58,6 +59,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   registerThreads(program, io, runner);
   registerInbox(program, io, runner);
   registerRunner(program, runner);
+  registerRunners(program, io, runner);
   registerRemote(program, io, runner);
 
   try {

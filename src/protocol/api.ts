@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, type EventType } from './events.js';
-import { Permissions, Session, SessionSettings } from './session.js';
+import { Permissions, RunnerPlacement, Session, SessionSettings } from './session.js';
 import { refineWellFormed, text } from './text.js';
 
 export { SessionImportBody } from './import.js';
@@ -22,6 +22,7 @@ export const CreateSessionBody = z
     model: text().min(1).optional(),
     permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
     ...SessionSettings.shape,
+    runner: RunnerPlacement.nullable().optional(),
   })
   .strict();
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
@@ -33,6 +34,8 @@ export const UpdateSessionBody = z
     model: text().min(1).optional(),
     permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
     ...SessionSettings.shape,
+    /** null: tools run on the server again. */
+    runner: RunnerPlacement.nullable().optional(),
   })
   .strict();
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;

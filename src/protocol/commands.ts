@@ -48,6 +48,7 @@ import {
   ThreadStatusParams,
 } from './messaging.js';
 import { TelemetryList } from './telemetry.js';
+import { CreateRunnerTokenBody, CreatedRunnerToken, RevokedRunnerToken, RunnerList, RunnerTokenList, RunnerView } from './runner-api.js';
 
 /**
  * The command layer's vocabulary: every operation a client can ask of Tower, by name, with the schema of
@@ -122,6 +123,12 @@ export const COMMANDS = {
   'inbox.set_status': { params: InboxStatusParams, result: InboxMessage },
   'messaging.handoff': { params: HandoffParams, result: HandoffResult },
   'telemetry.get': { params: z.object({}).strict(), result: TelemetryList },
+  // Remote runners (seed 004's control plane).
+  'runners.tokens.create': { params: CreateRunnerTokenBody, result: CreatedRunnerToken },
+  'runners.tokens.list': { params: z.object({}).strict(), result: RunnerTokenList },
+  'runners.tokens.revoke': { params: z.object({ token_id: z.string().min(1).max(200) }).strict(), result: RevokedRunnerToken },
+  'runners.list': { params: z.object({}).strict(), result: RunnerList },
+  'runners.get': { params: z.object({ runner_id: z.string().min(1).max(200) }).strict(), result: RunnerView },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Permissions, SandboxMode } from './session.js';
+import { Permissions, RunnerPlacement, SandboxMode } from './session.js';
 
 /**
  * Session events: every observable change of a session. Names follow cagent's session server
@@ -24,6 +24,9 @@ export type ConfirmationDecision = z.infer<typeof ConfirmationDecision>;
 
 export const ElicitationAction = z.enum(['accept', 'decline', 'cancel']);
 export type ElicitationAction = z.infer<typeof ElicitationAction>;
+
+/** The remote runner a tool call ran on (absent: on the server). */
+const RunnerRef = z.object({ id: z.string(), name: z.string() });
 
 const ToolCallFields = {
   tool_call_id: z.string(),
@@ -51,7 +54,7 @@ export const EventPayloads = {
     stream: z.enum(['stdout', 'stderr']),
     data: z.string(),
   }),
-  tool_call_response: z.object({ ...ToolCallFields, result: z.string(), is_error: z.boolean() }),
+  tool_call_response: z.object({ ...ToolCallFields, result: z.string(), is_error: z.boolean(), runner: RunnerRef.optional() }),
   token_usage: z.object({
     model: z.string(),
     input_tokens: z.number().int().nonnegative(),
@@ -72,6 +75,8 @@ export const EventPayloads = {
     model: z.string().optional(),
     sandbox: SandboxMode.optional(),
     network: z.boolean().optional(),
+    /** Where the session's tools run from now on (null: on the server). */
+    runner: RunnerPlacement.nullable().optional(),
   }),
   message_queued: z.object({
     queue: QueueName,

@@ -36,6 +36,14 @@ export const SessionSettings = z.object({
   network: z.boolean().optional(),
 });
 export type SessionSettings = z.infer<typeof SessionSettings>;
+/**
+ * Where a session's tools run: on an online remote runner whose labels include all of `labels` (least
+ * busy first). Absent or null: on the Tower server itself.
+ */
+export const RunnerPlacement = z
+  .object({ labels: z.array(z.string().min(1).max(100).regex(/^[A-Za-z0-9_.:-]+$/, 'labels are letters, digits and _ . : -')).max(20) })
+  .strict();
+export type RunnerPlacement = z.infer<typeof RunnerPlacement>;
 
 export const Session = z.object({
   id: z.string(),
@@ -56,5 +64,7 @@ export const Session = z.object({
   sandbox: SandboxMode.optional(),
   /** Let sandboxed commands use the network (default: off). */
   network: z.boolean().optional(),
+  /** Where the session's tools run; absent or null: on the server (or the config's `runner` default). */
+  runner: RunnerPlacement.nullable().optional(),
 });
 export type Session = z.infer<typeof Session>;

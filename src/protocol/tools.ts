@@ -37,6 +37,8 @@ export interface ToolResult {
   is_error: boolean;
   /** Process exit code, for tools that run one. */
   exit_code?: number;
+  /** The remote runner that ran the call, when it did not run on the server. */
+  runner?: { id: string; name: string };
 }
 
 /**

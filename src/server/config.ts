@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
-import { Permissions } from '../protocol/session.js';
+import { Permissions, RunnerPlacement } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
 import type { BusConfig } from '../transports/ipc/settings.js';
@@ -25,6 +25,10 @@ export const ConfigFile = z
     default_model: z.string().optional(),
     /** Serve `/metrics` without the token (for a scraper on a trusted network). */
     metrics_public: z.boolean().optional(),
+    /** Where sessions' tools run unless a session says otherwise (remote runners by labels). */
+    runner: RunnerPlacement.nullable().optional(),
+    /** Seconds a tool call waits for a matching runner to come online. */
+    runner_wait: z.number().positive().max(3600).optional(),
   })
   .merge(ExecutorConfig) // sandbox, network, tool_env
   .passthrough();

@@ -18,6 +18,7 @@ import { startDemoModelServer, type FakeModelServer } from '../fake-models/index
 import { TowerError } from '../protocol/errors.js';
 import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
 import type { Store } from '../store/types.js';
+import { RunnerEvents } from '../transports/runner-events.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
 import { openBackends, pickUrls } from './backends.js';
 import { isLoopback, type TowerConfig } from './config.js';
@@ -161,7 +162,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     });
     await enter('starting transports');
     const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
-      config, commands, manager, log, store, logger, http, metrics, version: VERSION, ...(token ? { token } : {}),
+      config, commands, manager, log, store, logger, http, metrics, version: VERSION, runnerEvents: new RunnerEvents(), ...(token ? { token } : {}),
     });
     http.use(app);
     logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');

@@ -1,6 +1,7 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
-import type { Permissions, Session, SessionSettings } from '../protocol/session.js';
+import type { Permissions, RunnerPlacement, Session, SessionSettings } from '../protocol/session.js';
+import type { RunnerTokenStore } from './runner-tokens.js';
 import type {
   AckTarget,
   InboxMessage,
@@ -24,6 +25,8 @@ export interface SessionPatch {
   permissions?: Permissions;
   /** Replaces the executor settings (sandbox, network) as a whole. */
   settings?: SessionSettings;
+  /** null: back to the server. */
+  runner?: RunnerPlacement | null;
   add_input_tokens?: number;
   add_output_tokens?: number;
   add_cost?: number;
@@ -146,6 +149,9 @@ export interface Store {
    * `describeMessagingConformance` (src/store/conformance-messaging.ts).
    */
   readonly messaging?: MessagingStore;
+
+  /** Runner tokens (remote runners), when the backend keeps them. */
+  runnerTokens?(): RunnerTokenStore;
 
   close(): Promise<void>;
 }

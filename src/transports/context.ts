@@ -6,6 +6,7 @@ import type { SessionManager } from '../core/sessions/index.js';
 import type { Store } from '../store/types.js';
 import type { HttpServer } from './http/index.js';
 import type { BusConfig } from './ipc/settings.js';
+import type { RunnerEvents } from './runner-events.js';
 
 /** What a transport gets from the composition root: the core services, and the HTTP server to share. */
 /** The slice of Tower's configuration transports read. */
@@ -28,6 +29,8 @@ export interface TransportContext {
   version: string;
   /** The bearer token clients must present, when one is in use. */
   token?: string;
+  /** Runner events (connected, disconnected, heartbeat): the runner gateway publishes, the hub follows. */
+  runnerEvents?: RunnerEvents;
   /** Count live subscriptions with `metrics.subscription('<transport>', sub)` (shown in /metrics). */
   metrics?: Metrics;
 }

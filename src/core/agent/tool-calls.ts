@@ -44,7 +44,7 @@ export async function runToolCalls(
     writer.emit(
       {
         type: 'tool_call_response',
-        data: { tool_call_id: call.id, tool: call.name, result: result.output, is_error: result.is_error },
+        data: { tool_call_id: call.id, tool: call.name, result: result.output, is_error: result.is_error, ...(result.runner ? { runner: result.runner } : {}) },
       },
       { message },
     );

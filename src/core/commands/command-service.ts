@@ -13,6 +13,7 @@ import type { ModelInfo } from '../models/types.js';
 import type { SessionManager } from '../sessions/index.js';
 import { buildMessagingHandlers, type MessagingCommandDeps, type MessagingCommandName } from './messaging-handlers.js';
 import { issuesOf } from './error-body.js';
+import { buildRunnerHandlers, type RunnerAdmin, type RunnerCommandName } from './runner-handlers.js';
 
 export type Handlers = { [N in CommandName]: (params: ParsedCommandParams<N>) => Promise<CommandResult<N>> };
 
@@ -29,9 +30,10 @@ export interface CommandServiceDeps {
 export class CommandService {
   private readonly handlers: Handlers;
   private messaging: MessagingCommandDeps | undefined;
+  private runners: RunnerAdmin | undefined;
 
   constructor(deps: CommandServiceDeps) {
-    this.handlers = { ...buildHandlers(deps), ...buildMessagingHandlers(() => this.messaging) };
+    this.handlers = { ...buildHandlers(deps), ...buildMessagingHandlers(() => this.messaging), ...buildRunnerHandlers(() => this.runners) };
   }
 
   /**
@@ -40,6 +42,11 @@ export class CommandService {
    */
   attachMessaging(deps: MessagingCommandDeps | undefined): void {
     this.messaging = deps;
+  }
+
+  /** The runner gateway, started beside HTTP, is attached here; until then runner commands fail with `not_found`. */
+  attachRunners(admin: RunnerAdmin | undefined): void {
+    this.runners = admin;
   }
 
   /** Validates `params` for `name`, then runs the command. Unknown names are `invalid_request`. */
@@ -56,7 +63,7 @@ export class CommandService {
   }
 }
 
-function buildHandlers({ manager, models }: CommandServiceDeps): Omit<Handlers, MessagingCommandName> {
+function buildHandlers({ manager, models }: CommandServiceDeps): Omit<Handlers, MessagingCommandName | RunnerCommandName> {
   const { control } = manager;
   const contents = (messages: readonly { content: string }[]) => messages.map((m) => m.content);
   return {

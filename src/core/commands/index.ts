@@ -1,2 +1,3 @@
 export * from './command-service.js';
 export * from './error-body.js';
+export * from './runner-handlers.js';

@@ -1,6 +1,6 @@
 import type { Permissions } from '../../protocol/session.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
-import type { Store } from '../../store/types.js';
+import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
 import type { Logger } from '../logger.js';
 import type { ModelInfo, ModelStepper, StepUsage } from '../models/types.js';
@@ -35,4 +35,12 @@ export interface SessionManagerDeps {
   defaults: SessionDefaults;
   /** Single writer per session across processes (default: in-process only). */
   claims?: SessionClaim;
+  /**
+   * Picks the executor of a session's turn (remote runners route by the session's `runner` labels);
+   * undefined, or a result of undefined, means `executor`. Set after start-up with `routeTools`.
+   */
+  executorFor?: ExecutorSelector | undefined;
 }
+
+/** `local` is the server's executor (tools a remote executor does not serve can run there). */
+export type ExecutorSelector = (session: SessionRecord, local: ToolExecutor) => ToolExecutor | undefined;

@@ -32,6 +32,7 @@ export async function buildSessionRecord(body: CreateSessionBody, defaults: Sess
     cost: 0,
     message_count: 0,
     last_event_seq: 0,
+    ...(body.runner ? { runner: body.runner } : {}),
   };
 }
 
@@ -61,6 +62,7 @@ export function planUpdate(current: SessionRecord, body: UpdateSessionBody, live
   const changed = {
     ...(body.title !== undefined ? { title: body.title } : {}),
     ...(body.starred !== undefined ? { starred: body.starred } : {}),
+    ...(body.runner !== undefined ? { runner: body.runner } : {}),
   };
   if (Object.keys(changed).length) {
     plan.events.push({ event: { type: 'session_updated', data: changed }, effects: { session: changed } });

@@ -11,7 +11,7 @@ import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
 import type { EventSubscription } from '../event-log/index.js';
 import { ActiveSessions } from './active-sessions.js';
-import type { SessionManagerDeps } from './deps.js';
+import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
 import { InProcessSessionClaim } from './claim.js';
 import { SessionControl } from './control.js';
 import { SessionQueues } from './queues.js';
@@ -20,7 +20,7 @@ import { buildSessionRecord, planUpdate } from './records.js';
 import { exportSession, forkSession, importSession } from './transfer.js';
 import { TurnRunner } from './turn-runner.js';
 
-export type { ModelCatalog, SessionDefaults, SessionManagerDeps, TitleGenerator } from './deps.js';
+export type { ExecutorSelector, ModelCatalog, SessionDefaults, SessionManagerDeps, TitleGenerator } from './deps.js';
 import type { TurnState } from './turn-state.js';
 
 /**
@@ -61,6 +61,11 @@ export class SessionManager {
       { create_session: record },
     );
     return this.toSession({ ...record, last_event_seq: event.seq });
+  }
+
+  /** Installs (or, with undefined, removes) the per-session executor choice; applies from the next turn. */
+  routeTools(selector: ExecutorSelector | undefined): void {
+    this.deps.executorFor = selector;
   }
 
   async get(id: string): Promise<Session> {

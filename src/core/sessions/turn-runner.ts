@@ -169,7 +169,7 @@ export class TurnRunner {
     let reason: StopReason;
     try {
       reason = await runTurn(
-        { stepper: deps.stepper, executor: deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
+        { stepper: deps.stepper, executor: deps.executorFor?.(session, deps.executor) ?? deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
         {
           turnId: turn.turnId,
           workingDir: session.working_dir,

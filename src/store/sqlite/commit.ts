@@ -13,6 +13,8 @@ interface Plan {
   starred: number | null;
   permissions: string | null;
   settings: string | null;
+  /** JSON; the string 'null' clears the column (SQL NULL means "unchanged"). */
+  runner: string | null;
   addInput: number;
   addOutput: number;
   addCost: number;
@@ -35,6 +37,7 @@ type UpdateArgs = [
   starred: number | null,
   permissions: string | null,
   settings: string | null,
+  runner: string | null,
   addInput: number,
   addOutput: number,
   addCost: number,
@@ -66,6 +69,7 @@ export class CommitWriter {
            last_event_seq = last_event_seq + ?, message_count = message_count + ?, updated_at = ?,
            title = COALESCE(?, title), model = COALESCE(?, model), starred = COALESCE(?, starred),
            permissions = COALESCE(?, permissions), settings = COALESCE(?, settings),
+           runner = NULLIF(COALESCE(?, runner), 'null'),
            input_tokens = input_tokens + ?, output_tokens = output_tokens + ?, cost = cost + ?
          WHERE id = ?
          RETURNING last_event_seq, message_count`,
@@ -180,6 +184,7 @@ export class CommitWriter {
         p.starred,
         p.permissions,
         p.settings,
+        p.runner,
         p.addInput,
         p.addOutput,
         p.addCost,
@@ -206,6 +211,7 @@ function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
         starred: null,
         permissions: null,
         settings: null,
+        runner: null,
         addInput: 0,
         addOutput: 0,
         addCost: 0,
@@ -230,6 +236,7 @@ function applyPatch(p: Plan, patch: SessionPatch): void {
   if (patch.starred !== undefined) p.starred = patch.starred ? 1 : 0;
   if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
   if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
+  if (patch.runner !== undefined) p.runner = JSON.stringify(patch.runner);
   p.addInput += patch.add_input_tokens ?? 0;
   p.addOutput += patch.add_output_tokens ?? 0;
   p.addCost += patch.add_cost ?? 0;

@@ -80,6 +80,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Where a session's tools run (remote runners, issue 11): JSON `{labels}` or NULL for the server.
+    version: 11,
+    sql: `ALTER TABLE sessions ADD COLUMN runner TEXT;`,
+  },
   // Versions 20-29 belong to messaging (threads, inboxes, acks).
   { version: 20, sql: MESSAGING_SCHEMA_V20 },
 ];

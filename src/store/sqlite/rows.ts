@@ -1,6 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import { SessionSettings, type Permissions } from '../../protocol/session.js';
+import { RunnerPlacement, SessionSettings, type Permissions } from '../../protocol/session.js';
 import type { SessionRecord } from '../types.js';
 
 /** Row shapes as better-sqlite3 returns them, and their conversion to the Store's types. */
@@ -20,6 +20,7 @@ export interface SessionRow {
   message_count: number;
   last_event_seq: number;
   settings: string;
+  runner: string | null;
 }
 
 export interface EventRow {
@@ -37,7 +38,7 @@ export interface MessageRow {
 
 export const SESSION_COLUMNS =
   'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
-  'output_tokens, cost, message_count, last_event_seq, settings';
+  'output_tokens, cost, message_count, last_event_seq, settings, runner';
 
 export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
@@ -55,6 +56,7 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     message_count: row.message_count,
     last_event_seq: row.last_event_seq,
     ...settingsFromJson(row.settings),
+    ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
   };
 }
 
@@ -95,6 +97,7 @@ export function sessionToRow(s: SessionRecord): SessionRow {
     message_count: s.message_count,
     last_event_seq: s.last_event_seq,
     settings: settingsJson(s),
+    runner: s.runner ? JSON.stringify(s.runner) : null,
   };
 }
 

@@ -10,6 +10,7 @@ import { registerOpenApiRoute } from './openapi/document.js';
 import { registerControlRoutes } from './routes/control.js';
 import { registerMessagingRoutes } from './routes/messaging.js';
 import { registerMetaRoutes } from './routes/meta.js';
+import { registerRunnerRoutes } from './routes/runners.js';
 import { registerSessionRoutes } from './routes/sessions.js';
 import { registerTransferRoutes } from './routes/transfer.js';
 import { registerTurnRoutes } from './routes/turns.js';
@@ -51,6 +52,7 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   registerTurnRoutes(app, deps);
   registerControlRoutes(app, deps);
   registerMessagingRoutes(app, deps);
+  registerRunnerRoutes(app, deps);
   registerOpenApiRoute(app, deps.version);
   registerDashboard(app);
   return app;

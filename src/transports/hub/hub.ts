@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { CommandService } from '../../core/commands/index.js';
 import type { Logger } from '../../core/logger.js';
 import { tokenMatches } from '../http/auth.js';
+import { routeUpgrade } from '../upgrade.js';
 import { HubConnection } from './connection.js';
 import { ClientId } from './frames.js';
 import type { HubOptions } from './options.js';
@@ -28,13 +29,14 @@ export class Hub {
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.upgrade(req, socket, head);
 
   private readonly connDeps;
+  private readonly unroute: () => void;
 
   constructor(
-    private readonly server: Server,
+    server: Server,
     private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger },
   ) {
     this.connDeps = { ...deps, onDispose: (c: HubConnection) => this.connections.delete(c) };
-    server.on('upgrade', this.onUpgrade);
+    this.unroute = routeUpgrade(server, HUB_PATH, this.onUpgrade);
     const { pingMs, pongWaitMs, writeWaitMs } = deps.options;
     this.pingTimer = setInterval(() => {
       for (const c of this.connections) if (!c.closed) c.ws.ping();
@@ -45,7 +47,7 @@ export class Hub {
   }
 
   async close(): Promise<void> {
-    this.server.off('upgrade', this.onUpgrade);
+    this.unroute();
     clearInterval(this.pingTimer);
     clearInterval(this.deadlineTimer);
     const open = [...this.connections];

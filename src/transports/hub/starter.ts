@@ -73,6 +73,7 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
     });
     const unprovide = provideSessionTools(ctx.log, (sessionId) => createMessagingTools(messaging, sessions, sessionId));
     ctx.commands.attachMessaging({ messaging, sessions, telemetry });
+    const unrunners = ctx.runnerEvents?.subscribe((e) => subscriptions.publish('runner', frame('runner', e)));
     const hub = new Hub(ctx.http.server as Server, { options, commands: ctx.commands, subscriptions, logger: ctx.logger });
     ctx.logger.info({ path: '/hub/ws' }, 'hub listening');
     return {
@@ -84,6 +85,7 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       close: async () => {
         await hub.close();
         ctx.commands.attachMessaging(undefined);
+        unrunners?.();
         unprovide();
         unnotice();
         untap();

@@ -1,6 +1,7 @@
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,6 +92,13 @@ describe('runner gateway', () => {
     expect(output.sort()).toEqual(['stderr:err\n', 'stdout:hi\n']);
   });
 
+  it('a signal shared by many tasks keeps no listener per finished task', async () => {
+    await realRunner();
+    const ac = new AbortController();
+    for (let i = 0; i < 15; i++) await gateway.dispatch('r-good', 'bash', { command: 'true' }, { signal: ac.signal });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
   it('refuses a bad token and closes a revoked token\'s live connection', async () => {
     const bad = new WebSocket(url, { headers: { authorization: 'Bearer nope' } });
     const [err] = (await once(bad, 'error')) as [Error];
@@ -143,4 +151,44 @@ describe('runner gateway', () => {
     await until(() => gateway.registry.get('r-good')?.status === 'online', 'back online');
     expect((await gateway.dispatch('r-good', 'bash', { command: 'echo next' })).result).toMatchObject({ stdout: 'next\n' });
   });
+
+  it("revoking a runner's token fails its running tasks at once", async () => {
+    await realRunner();
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const done = gateway.dispatch('r-good', 'bash', { command: 'echo started; while [ ! -e go ]; do sleep 0.05; done' }, { onOutput: (_s, d) => d.includes('started') && started() });
+    await running;
+    const entry = entries.find((e) => e.record.id === 'r-good');
+    if (entry) entry.revoked = true;
+    expect(gateway.disconnectToken('r-good')).toBe(1);
+    expect(await done).toMatchObject({ success: false, error: expect.stringMatching(/revoked/) });
+    await writeFile(path.join(workspace, 'go'), '');
+  });
+
+  it('a task canceled while its runner is away ends at once, and the cancel reaches the runner when it is back', async () => {
+    await realRunner();
+    const ac = new AbortController();
+    const done = gateway.dispatch('r-good', 'bash', { command: 'echo $$ > pid.txt; echo started; sleep 100' }, {
+      signal: ac.signal,
+      onOutput: (_s, d) => {
+        if (!d.includes('started')) return;
+        for (const client of (gateway as unknown as { wss: { clients: Set<WebSocket> } }).wss.clients) client.terminate();
+        ac.abort();
+      },
+    });
+    expect(await done).toMatchObject({ success: false, error: expect.stringMatching(/canceled/) });
+    const pid = Number((await readFile(path.join(workspace, 'pid.txt'), 'utf8')).trim());
+    await until(() => !alive(pid), 'the canceled command to be killed after the reconnect');
+    expect(gateway.registry.get('r-good')?.running_tasks).toBe(0);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

@@ -15,6 +15,7 @@ import {
   type TaskOperation,
   type TaskResultPayload,
 } from '../../protocol/runner.js';
+import type { RunnerEvent } from '../../protocol/runner-api.js';
 import { RunnerRegistry } from './registry.js';
 import type { RunnerTokenRecord, RunnerTokenVerifier } from './tokens.js';
 
@@ -27,6 +28,8 @@ export interface RunnerGatewayOptions {
   heartbeatMs?: number;
   /** How long a task waits for its runner to come back after a disconnect before failing. */
   runnerWaitMs?: number;
+  /** At most one `runner_heartbeat` event per runner per this interval (default 30 s). */
+  heartbeatEventMs?: number;
 }
 
 export interface DispatchOptions {
@@ -43,6 +46,8 @@ interface PendingTask {
   onOutput?: DispatchOptions['onOutput'];
   resolve: (result: TaskResultPayload) => void;
   orphanTimer: NodeJS.Timeout | null;
+  /** Removes the abort listener: a turn's signal serves many calls and must not collect one per call. */
+  unlisten: () => void;
 }
 
 interface Connection {
@@ -72,9 +77,13 @@ export class RunnerGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly pending = new Map<string, PendingTask>();
   private readonly completed = new Set<string>();
+  /** Tasks canceled while their runner was away: `task.cancel` goes out when it is back. */
+  private readonly cancelOnReconnect = new Map<string, Set<string>>();
   private readonly mcpCalls = new Map<string, { runnerId: string; resolve: (r: PayloadOf<'mcp.result'>) => void }>();
   private readonly heartbeatMs: number;
   private readonly runnerWaitMs: number;
+  private readonly listeners = new Set<(event: RunnerEvent) => void>();
+  private readonly lastHeartbeatEvent = new Map<string, number>();
 
   constructor(private readonly opts: RunnerGatewayOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 30_000;
@@ -106,6 +115,29 @@ export class RunnerGateway {
     return true;
   }
 
+  /**
+   * Follows runners: `runner_connected`, `runner_disconnected`, and `runner_heartbeat` at most once per
+   * `heartbeatEventMs` per runner. Returns the removal. A listener's throw is its own problem.
+   */
+  onEvent(listener: (event: RunnerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(type: RunnerEvent['type'], id: string): void {
+    const runner = this.registry.get(id);
+    if (!runner) return;
+    const { token_id: _tokenId, ...view } = runner;
+    const event: RunnerEvent = { type, runner: view, timestamp: new Date().toISOString() };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.opts.log.warn({ err, type }, 'runner gateway: an event listener failed');
+      }
+    }
+  }
+
   /** Sends an operation to a runner; resolves with its `task.result` (never rejects for runner failures). */
   dispatch(runnerId: string, operation: TaskOperation, args: unknown, opts: DispatchOptions = {}): Promise<TaskResultPayload> {
     const conn = this.connections.get(runnerId);
@@ -114,18 +146,39 @@ export class RunnerGateway {
     if (this.pending.has(taskId)) return Promise.reject(new TowerError('conflict', `task ${taskId} is already running`));
     const frame = this.frame('task.request', { task_id: taskId, ...(opts.traceId ? { trace_id: opts.traceId } : {}), operation, args });
     return new Promise<TaskResultPayload>((resolve) => {
-      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null });
+      const signal = opts.signal;
+      const onAbort = (): void => this.cancel(taskId);
+      const unlisten = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null, unlisten });
       this.registry.taskStarted(runnerId, taskId);
       conn.ws.send(frame);
-      opts.signal?.addEventListener('abort', () => this.cancel(taskId), { once: true });
+      if (signal?.aborted) this.cancel(taskId);
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
-  /** Sends `task.cancel` for a running task. */
+  /**
+   * Sends `task.cancel` for a running task. When its runner is away, the task ends now as canceled (a
+   * canceled call must not wait `runnerWaitMs`), and the cancel goes out when the runner reconnects, so
+   * the command does not run on there unattended.
+   */
   cancel(taskId: string): void {
     const task = this.pending.get(taskId);
     if (!task) return;
-    this.connections.get(task.runnerId)?.ws.send(this.frame('task.cancel', { task_id: taskId }));
+    const conn = this.connections.get(task.runnerId);
+    // A socket already closing counts as away: a frame sent on it would be lost.
+    if (conn && conn.ws.readyState === conn.ws.OPEN) {
+      conn.ws.send(this.frame('task.cancel', { task_id: taskId }));
+      return;
+    }
+    let set = this.cancelOnReconnect.get(task.runnerId);
+    if (!set) this.cancelOnReconnect.set(task.runnerId, (set = new Set()));
+    set.add(taskId);
+    if (set.size > COMPLETED_MEMORY) {
+      const oldest = set.values().next().value;
+      if (oldest !== undefined) set.delete(oldest);
+    }
+    this.finish(taskId, { task_id: taskId, success: false, error: 'canceled while the runner was disconnected' });
   }
 
   /** `mcp.call` on a runner; resolves with its `mcp.result`. */
@@ -139,15 +192,23 @@ export class RunnerGateway {
     });
   }
 
-  /** A revoked token's runner is disconnected at once. */
-  disconnectToken(tokenId: string): void {
+  /** A revoked token's runner is disconnected at once; returns how many connections were closed. */
+  disconnectToken(tokenId: string): number {
+    let closed = 0;
     for (const [id, conn] of this.connections) {
       if (conn.token.id === tokenId) {
         conn.ws.close(4001, 'token revoked');
+        // Cut it if it does not answer the close handshake promptly.
+        setTimeout(() => conn.ws.terminate(), 1000).unref();
         this.connections.delete(id);
         this.registry.disconnected(id);
+        this.emit('runner_disconnected', id);
+        // A revoked runner cannot come back: its tasks fail now rather than after runnerWaitMs.
+        this.orphan(id, 0, `runner ${id} was disconnected: its token was revoked`);
+        closed += 1;
       }
     }
+    return closed;
   }
 
   async close(): Promise<void> {
@@ -167,7 +228,11 @@ export class RunnerGateway {
     this.connections.set(id, { ws, token });
     this.registry.connected(id, token.id, token.name, token.labels);
     this.opts.log.info({ runner_id: id, name: token.name }, 'runner gateway: runner connected');
+    this.emit('runner_connected', id);
     ws.send(this.frame('welcome', { worknode_id: id, name: token.name, labels: token.labels }));
+    const canceled = this.cancelOnReconnect.get(id);
+    this.cancelOnReconnect.delete(id);
+    for (const taskId of canceled ?? []) ws.send(this.frame('task.cancel', { task_id: taskId }));
     // Tasks left waiting by an earlier connection go out again under the same ids.
     for (const task of this.pending.values()) {
       if (task.runnerId !== id) continue;
@@ -192,9 +257,16 @@ export class RunnerGateway {
 
   private handle(id: string, ws: WebSocket, message: RunnerMessage): void {
     switch (message.type) {
-      case 'heartbeat':
+      case 'heartbeat': {
         this.registry.heartbeat(id, message.payload);
+        const now = Date.now();
+        const last = this.lastHeartbeatEvent.get(id);
+        if (last === undefined || now - last >= (this.opts.heartbeatEventMs ?? 30_000)) {
+          this.lastHeartbeatEvent.set(id, now);
+          this.emit('runner_heartbeat', id);
+        }
         return;
+      }
       case 'task.output': {
         const task = this.pending.get(message.payload.task_id);
         if (!task || task.runnerId !== id) return this.refuseTask(id, ws, message.payload.task_id, 'task.output');
@@ -232,6 +304,7 @@ export class RunnerGateway {
     const task = this.pending.get(taskId);
     if (!task) return;
     this.pending.delete(taskId);
+    task.unlisten();
     if (task.orphanTimer) clearTimeout(task.orphanTimer);
     this.registry.taskEnded(task.runnerId, taskId);
     this.completed.add(taskId);
@@ -247,11 +320,16 @@ export class RunnerGateway {
     this.connections.delete(id);
     this.registry.disconnected(id);
     this.opts.log.info({ runner_id: id }, 'runner gateway: runner disconnected');
+    this.emit('runner_disconnected', id);
+    this.orphan(id, this.runnerWaitMs, `runner ${id} disconnected and did not come back within ${Math.round(this.runnerWaitMs / 1000)} s`);
+  }
+
+  /** A gone runner's tasks fail after `waitMs` unless it reconnects first; its MCP calls fail now. */
+  private orphan(id: string, waitMs: number, error: string): void {
     for (const [taskId, task] of this.pending) {
-      if (task.runnerId !== id || task.orphanTimer) continue;
-      task.orphanTimer = setTimeout(() => {
-        this.finish(taskId, { task_id: taskId, success: false, error: `runner ${id} disconnected and did not come back within ${Math.round(this.runnerWaitMs / 1000)} s` });
-      }, this.runnerWaitMs);
+      if (task.runnerId !== id) continue;
+      if (task.orphanTimer) clearTimeout(task.orphanTimer);
+      task.orphanTimer = setTimeout(() => this.finish(taskId, { task_id: taskId, success: false, error }), waitMs);
     }
     for (const [callId, call] of this.mcpCalls) {
       if (call.runnerId !== id) continue;

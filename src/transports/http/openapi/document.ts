@@ -41,6 +41,7 @@ export function openApiDocument(app: OpenAPIHono, version: string): Document {
       { name: 'control', description: 'Steer, queue, interrupt and answer a running session' },
       { name: 'transfer', description: 'Fork, export and import' },
       { name: 'models', description: 'Configured models' },
+      { name: 'runners', description: 'Remote runners: tokens, status' },
       { name: 'meta', description: 'Health, readiness, metrics and this document' },
     ],
   });

@@ -1,0 +1,100 @@
+/**
+ * runner: tool calls through a remote runner vs the local executor, in the same run. A real `tower runner`
+ * child process connects over loopback to Tower's gateway (in this process, on a real HTTP server);
+ * `RunnerToolExecutor` sends each call as a seed-004 `task.request` and maps the result back, as a
+ * session's turn does. Calls are issued one after another, as the agent loop runs them.
+ *
+ * - read: N small `read` calls of a 1 KB file (the target: runner throughput >= 0.5 of local).
+ * - bash: M `bash echo` calls (process spawn dominates both sides).
+ */
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { silentLogger } from '../src/core/logger.js';
+import type { ToolExecutor } from '../src/protocol/tools.js';
+import { createServerExecutor } from '../src/runner/index.js';
+import { spawnRunner } from '../src/runner/worker/testing/control-plane.js';
+import { routeUpgrade } from '../src/transports/upgrade.js';
+import { RunnerGateway, RUNNERS_WS_PATH, RunnerToolExecutor, hashRunnerToken, staticTokenVerifier } from '../src/transports/runners/index.js';
+import { pick } from './lib/cli.js';
+import { emitBench, human, progress, sig, summary } from './lib/report.js';
+
+const READS = pick(300, 1000);
+const BASHES = pick(30, 100);
+const TOKEN = 'trt_bench_runner_token';
+
+const base = mkdtempSync(path.join(os.tmpdir(), 'tower-bench-runner-'));
+const local = path.join(base, 'local');
+const remote = path.join(base, 'remote');
+for (const dir of [local, remote]) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'small.txt'), `${'x'.repeat(63)}\n`.repeat(16));
+}
+
+const gateway = new RunnerGateway({
+  verifyToken: staticTokenVerifier([{ hash: hashRunnerToken(TOKEN), record: { id: 'bench', name: 'bench', labels: [] } }]),
+  log: silentLogger,
+});
+const http = createServer((_req, res) => res.writeHead(404).end());
+routeUpgrade(http, RUNNERS_WS_PATH, (req, socket, head) => {
+  gateway.handleUpgrade(req, socket, head);
+});
+http.listen(0, '127.0.0.1');
+await once(http, 'listening');
+const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}${RUNNERS_WS_PATH}`;
+const child = spawnRunner(['--url', url, '--token', TOKEN, '--workspace', remote, '--name', 'bench'], { TOWER_RUNNER_SANDBOX: 'none', TOWER_LOG_LEVEL: 'warn' });
+try {
+  await new Promise<void>((resolve, reject) => {
+    const off = gateway.onEvent((e) => {
+      if (e.type === 'runner_connected') {
+        off();
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`tower runner exited (${code}): ${child.output()}`)));
+  });
+  progress('runner connected');
+
+  const localExec = createServerExecutor({ dataDir: path.join(base, 'data'), config: { sandbox: 'none' }, logger: silentLogger });
+  const remoteExec = new RunnerToolExecutor({ gateway, local: localExec, labels: [], waitMs: 10_000, onNoRunner: () => undefined, logger: silentLogger });
+
+  const time = async (exec: ToolExecutor, workingDir: string, n: number, name: string, args: unknown): Promise<number> => {
+    const signal = new AbortController().signal;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const r = await exec.execute({ id: `c${i}`, name, args }, { workingDir, signal, sandbox: 'none' });
+      if (r.is_error) throw new Error(`${name} failed: ${r.output}`);
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+
+  // Warm both paths (JIT, first spawn) before measuring.
+  await time(localExec, local, 20, 'read', { path: 'small.txt' });
+  await time(remoteExec, remote, 20, 'read', { path: 'small.txt' });
+  const readLocal = await time(localExec, local, READS, 'read', { path: 'small.txt' });
+  const readRemote = await time(remoteExec, remote, READS, 'read', { path: 'small.txt' });
+  const bashLocal = await time(localExec, local, BASHES, 'bash', { command: 'echo hi' });
+  const bashRemote = await time(remoteExec, remote, BASHES, 'bash', { command: 'echo hi' });
+  const ratio = readRemote / readLocal;
+
+  summary(`runner (${READS} reads, ${BASHES} bash echo, one at a time)`, [
+    ['read: runner calls/s', human(readRemote)],
+    ['read: local calls/s', human(readLocal)],
+    ['read ratio', sig(ratio)],
+    ['bash echo: runner calls/s', human(bashRemote)],
+    ['bash echo: local calls/s', human(bashLocal)],
+    ['bash ratio', sig(bashRemote / bashLocal)],
+    ['load average (1 min)', sig(os.loadavg()[0]!)],
+  ]);
+  emitBench({ name: 'runner', value: readRemote, unit: 'reads/s', baseline: readLocal, ratio, target: 'ratio >= 0.5', met: ratio >= 0.5, notes: `bash echo ${sig(bashRemote)}/s via runner vs ${sig(bashLocal)}/s local (ratio ${sig(bashRemote / bashLocal)})` });
+} finally {
+  child.kill('SIGKILL');
+  await gateway.close();
+  http.closeAllConnections();
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+  rmSync(base, { recursive: true, force: true });
+}

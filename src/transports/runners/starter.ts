@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { z } from 'zod';
+import type { RunnerAdmin } from '../../core/commands/index.js';
+import { TowerError } from '../../protocol/errors.js';
+import type { RunnerTokenInfo, RunnerView } from '../../protocol/runner-api.js';
+import { RunnerPlacement } from '../../protocol/session.js';
+import type { RunnerTokenStore } from '../../store/runner-tokens.js';
+import type { RunningTransport, TransportContext } from '../context.js';
+import { routeUpgrade } from '../upgrade.js';
+import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gateway.js';
+import type { RunnerInfo } from './registry.js';
+import { RunnerToolExecutor } from './remote-executor.js';
+import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
+
+/** Config file keys: `runner` (the default placement of sessions' tools) and `runner_wait` (seconds). */
+const RunnerSettings = z.object({
+  runner: RunnerPlacement.nullable().optional(),
+  runner_wait: z.number().positive().max(3600).optional(),
+});
+
+export type RunnersTransportOverrides = Partial<Omit<RunnerGatewayOptions, 'verifyToken' | 'log'>>;
+
+export interface RunningRunners extends RunningTransport {
+  gateway: RunnerGateway;
+}
+
+/**
+ * The runner gateway beside HTTP: `/runners/ws` for `tower runner` processes, the runner commands
+ * (tokens, listing), runner events for the hub, and the routing of sessions' tool calls to runners by
+ * labels (a session's `runner`, else the config's).
+ */
+export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ctx: TransportContext) => Promise<RunningRunners | undefined> {
+  return async (ctx) => {
+    const tokens = ctx.store.runnerTokens?.();
+    if (!tokens) {
+      ctx.logger.warn('store keeps no runner tokens; the runner gateway is off');
+      return undefined;
+    }
+    const settings = RunnerSettings.safeParse(ctx.config.file);
+    if (!settings.success) {
+      throw new TowerError('invalid_request', `config: runner settings: ${settings.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    const waitMs = overrides.runnerWaitMs ?? (settings.data.runner_wait ?? 30) * 1000;
+    const fallback = settings.data.runner ?? null;
+    const gateway = new RunnerGateway({ verifyToken: storeTokenVerifier(tokens), log: ctx.logger, ...overrides, runnerWaitMs: waitMs });
+    const unroute = routeUpgrade(ctx.http.server as Server, RUNNERS_WS_PATH, (req, socket, head) => {
+      gateway.handleUpgrade(req, socket, head);
+    });
+    const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
+    ctx.commands.attachRunners(runnerAdmin(gateway, tokens));
+    ctx.manager.routeTools((session, local) => {
+      const placement = session.runner ?? fallback;
+      if (!placement) return undefined;
+      return new RunnerToolExecutor({
+        gateway,
+        local,
+        labels: placement.labels,
+        waitMs,
+        logger: ctx.logger,
+        onNoRunner: (message) => {
+          ctx.log.append(session.id, { type: 'error', data: { code: 'no_runner', message } }).catch((err: unknown) => {
+            ctx.logger.debug({ err, session_id: session.id }, 'no_runner event not recorded');
+          });
+        },
+      });
+    });
+    ctx.logger.info({ path: RUNNERS_WS_PATH }, 'runner gateway listening');
+    return {
+      name: 'runners',
+      gateway,
+      close: async () => {
+        ctx.manager.routeTools(undefined);
+        ctx.commands.attachRunners(undefined);
+        unevents();
+        unroute();
+        await gateway.close();
+      },
+    };
+  };
+}
+
+function view(info: RunnerInfo): RunnerView {
+  const { token_id: _tokenId, ...rest } = info;
+  return rest;
+}
+
+function runnerAdmin(gateway: RunnerGateway, tokens: RunnerTokenStore): RunnerAdmin {
+  return {
+    async createToken(name, labels) {
+      const token = newRunnerToken();
+      const row = { id: `rn_${randomUUID().replace(/-/g, '').slice(0, 16)}`, name, labels, created_at: new Date().toISOString() };
+      await tokens.createRunnerToken({ ...row, token_hash: hashRunnerToken(token) });
+      return { ...row, revoked_at: null, token };
+    },
+    async listTokens(): Promise<RunnerTokenInfo[]> {
+      return (await tokens.listRunnerTokens()).map((t) => ({ id: t.id, name: t.name, labels: t.labels, created_at: t.created_at, revoked_at: t.revoked_at }));
+    },
+    async revokeToken(id) {
+      if (!(await tokens.revokeRunnerToken(id, new Date().toISOString()))) {
+        throw new TowerError('not_found', `No live runner token with id "${id}"`);
+      }
+      return gateway.disconnectToken(id);
+    },
+    listRunners: () => gateway.registry.list().map(view),
+    getRunner: (id) => {
+      const info = gateway.registry.get(id);
+      return info ? view(info) : null;
+    },
+  };
+}
