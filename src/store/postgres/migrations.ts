@@ -61,6 +61,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // Per-session executor settings (sandbox, network) as JSON, like SQLite migration 3 (same number).
+    version: 3,
+    sql: `ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */
