@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
 import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
+import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams, settingsJson } from './rows.js';
 
 /** What a batch does to one session, summed up before anything is written. */
 interface Plan {
@@ -11,6 +12,7 @@ interface Plan {
   model: string | null;
   starred: boolean | null;
   permissions: string | null;
+  settings: string | null;
   addInput: number;
   addOutput: number;
   addCost: number;
@@ -34,6 +36,7 @@ interface MessageWrite {
  */
 export async function commitBatch(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<CommitResult[]> {
   const plans = plan(entries);
+  await createSessions(client, entries);
   const heads = new Map<string, { seq: number; messageCount: number }>();
   for (const id of [...plans.keys()].sort()) {
     const p = plans.get(id) as Plan;
@@ -41,11 +44,11 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
       `UPDATE sessions SET
          last_event_seq = last_event_seq + $1, message_count = message_count + $2, updated_at = $3,
          title = COALESCE($4, title), model = COALESCE($5, model), starred = COALESCE($6, starred),
-         permissions = COALESCE($7, permissions),
-         input_tokens = input_tokens + $8, output_tokens = output_tokens + $9, cost = cost + $10
-       WHERE id = $11
+         permissions = COALESCE($7, permissions), settings = COALESCE($8, settings),
+         input_tokens = input_tokens + $9, output_tokens = output_tokens + $10, cost = cost + $11
+       WHERE id = $12
        RETURNING last_event_seq, message_count`,
-      [p.events, p.messages, p.updatedAt, p.title, p.model, p.starred, p.permissions, p.addInput, p.addOutput, p.addCost, id],
+      [p.events, p.messages, p.updatedAt, pgTextOrNull(p.title), pgTextOrNull(p.model), p.starred, p.permissions, p.settings, p.addInput, p.addOutput, p.addCost, id],
     );
     const row = rows[0];
     if (!row) throw unknownSession(id);
@@ -61,11 +64,13 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
   for (const entry of entries) {
     const id = entry.session_id;
     const head = heads.get(id) as { seq: number; messageCount: number };
+    if (entry.expect_state) await checkState(client, id, entry.expect_state, state.get(id));
     const seq = ++head.seq;
+    const encoded = entry.encoded;
     ev.sid.push(id);
     ev.seq.push(seq);
     ev.type.push(entry.type);
-    ev.data.push(JSON.stringify(entry.data));
+    ev.data.push(encoded?.data ?? JSON.stringify(entry.data));
     ev.at.push(entry.timestamp);
     const result: CommitResult = {
       event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
@@ -76,16 +81,18 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
         throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
       }
       const m = entry.replace_last_message;
+      const data = encoded?.replace_last_message ?? JSON.stringify(m);
       const key = `${id}\u0000${head.messageCount - 1}`;
       const pending = inserted.get(key);
       // A message written earlier in this batch is replaced before it is inserted.
-      if (pending) Object.assign(pending, { role: m.role, data: JSON.stringify(m) });
-      else replaced.set(key, { session_id: id, idx: head.messageCount - 1, role: m.role, data: JSON.stringify(m), created_at: '' });
+      if (pending) Object.assign(pending, { role: m.role, data });
+      else replaced.set(key, { session_id: id, idx: head.messageCount - 1, role: m.role, data, created_at: '' });
     }
     if (entry.message) {
       const idx = head.messageCount++;
       const m = entry.message;
-      inserted.set(`${id}\u0000${idx}`, { session_id: id, idx, role: m.role, data: JSON.stringify(m), created_at: entry.timestamp });
+      const data = encoded?.message ?? JSON.stringify(m);
+      inserted.set(`${id}\u0000${idx}`, { session_id: id, idx, role: m.role, data, created_at: entry.timestamp });
       result.message_index = idx;
     }
     if (entry.state) {
@@ -120,7 +127,7 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
         await client.query(
           `INSERT INTO session_state (session_id, key, value) VALUES ($1, $2, $3)
            ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
-          [id, key, value],
+          [id, key, pgText(value)],
         );
       }
     }
@@ -136,7 +143,7 @@ function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
     if (!p) {
       p = {
         events: 0, messages: 0, updatedAt: entry.timestamp, title: null, model: null, starred: null,
-        permissions: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
+        permissions: null, settings: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
       };
       plans.set(entry.session_id, p);
     }
@@ -156,9 +163,58 @@ function applyPatch(p: Plan, patch: SessionPatch): void {
   if (patch.model !== undefined) p.model = patch.model;
   if (patch.starred !== undefined) p.starred = patch.starred;
   if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
+  if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
   p.addInput += patch.add_input_tokens ?? 0;
   p.addOutput += patch.add_output_tokens ?? 0;
   p.addCost += patch.add_cost ?? 0;
+}
+
+/**
+ * Rows of sessions created by this batch, inserted before any seq is reserved. An id that already exists
+ * is a `conflict` and rolls the batch back: a session exists with its first event or not at all.
+ */
+async function createSessions(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const record = entry.create_session;
+    if (!record) continue;
+    if (record.id !== entry.session_id) {
+      throw new TowerError('invalid_request', `create_session id ${record.id} differs from the entry's session`, {
+        session_id: entry.session_id,
+      });
+    }
+    const r = await client.query(
+      `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES (${PG_SESSION_PLACEHOLDERS}) ON CONFLICT (id) DO NOTHING`,
+      sessionParams({ ...record, last_event_seq: 0, message_count: 0 }),
+    );
+    if (r.rowCount === 0) throw new TowerError('conflict', `session ${record.id} already exists`, { session_id: record.id });
+  }
+}
+
+/**
+ * The compare-and-set guard of one entry. State set by earlier entries of this batch is not written yet,
+ * so it is consulted first; otherwise the row is read under the session row's lock (taken by the UPDATE
+ * above), which every other commit and compareAndSetState on this session also takes.
+ */
+async function checkState(
+  client: pg.ClientBase,
+  id: string,
+  expected: Record<string, string | null>,
+  pending: Map<string, string | null> | undefined,
+): Promise<void> {
+  for (const [key, value] of Object.entries(expected)) {
+    let current: string | null;
+    if (pending?.has(key)) current = pending.get(key) ?? null;
+    else {
+      const { rows } = await client.query<{ value: string }>(
+        'SELECT value FROM session_state WHERE session_id = $1 AND key = $2',
+        [id, key],
+      );
+      current = rows[0] ? fromPgText(rows[0].value) : null;
+    }
+    if (current !== value) {
+      throw new TowerError('conflict', `state ${key} of session ${id} changed concurrently`, { session_id: id, key });
+    }
+  }
 }
 
 function unknownSession(id: string): TowerError {

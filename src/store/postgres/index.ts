@@ -1,3 +1,4 @@
 export { PostgresStore, openPostgresStore, type PostgresStoreOptions } from './store.js';
 export { PG_MIGRATIONS, runPgMigrations, type PgMigration } from './migrations.js';
 export { heartbeatNode, liveNodes, removeNode, NODE_LIVE_MS } from './nodes.js';
+export { PgSessionLease, assertFence, type PgSessionLeaseOptions } from './lease.js';

@@ -61,6 +61,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // Per-session executor settings (sandbox, network) as JSON, like SQLite migration 3 (same number).
+    version: 3,
+    sql: `ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
+  },
+  {
+    // Session leases (issue 15, lease.ts). Postgres-only, numbered from 101 so SQLite's numbers stay free
+    // for mirroring. No foreign key: a node may claim a session before (or after) its row exists here.
+    version: 101,
+    sql: `
+      CREATE SEQUENCE session_lease_tokens;
+      CREATE TABLE session_leases (
+        session_id TEXT COLLATE "C" PRIMARY KEY,
+        owner      TEXT NOT NULL,
+        token      BIGINT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

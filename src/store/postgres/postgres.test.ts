@@ -30,6 +30,32 @@ describe.skipIf(NO_POSTGRES)('PostgresStore', () => {
       schemas.set(again, schema);
       return again;
     },
+    // Another node on the same schema; the test closes it, the first store's cleanup drops the schema.
+    sameDatabase: (first) => PostgresStore.open(TEST_PG_URL, { schema: schemas.get(first) as string, max: 4 }),
+  });
+
+  describe('text PostgreSQL cannot hold as is', () => {
+    it('round-trips NUL and the escape marker in titles, working dirs, models and state values', async () => {
+      const store = await openFresh();
+      try {
+        const odd = ['a\u0000b', '\u0001starts with the marker', '\u0001"looks escaped"', 'plain', ''];
+        for (const [i, text] of odd.entries()) {
+          const id = `s${i}`;
+          await store.createSession(testSessionRecord(id, { title: text, working_dir: `/w/${text}`, model: text }));
+          expect(await store.getSession(id)).toMatchObject({ title: text, working_dir: `/w/${text}`, model: text });
+          await store.commit([{ ...testEntry(id, 1), session: { title: `${text}!` }, state: { k: text } }]);
+          expect((await store.getSession(id))?.title).toBe(`${text}!`);
+          expect(await store.getState(id, 'k')).toBe(text);
+          expect(await store.compareAndSetState(id, 'k', text, `${text}2`)).toBe(true);
+          await store.commit([{ ...testEntry(id, 2), expect_state: { k: `${text}2` } }]);
+          await store.setState(id, 'k', text);
+          expect(await store.getState(id, 'k')).toBe(text);
+        }
+      } finally {
+        await store.close();
+        await dropSchema(schemas.get(store) as string);
+      }
+    });
   });
 
   describe('cluster semantics', () => {

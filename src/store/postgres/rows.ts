@@ -1,6 +1,7 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import type { Permissions } from '../../protocol/session.js';
+import { SessionSettings, type Permissions } from '../../protocol/session.js';
+import { settingsJson } from '../sqlite/rows.js';
 import type { SessionRecord } from '../types.js';
 
 /** Row shapes as `pg` returns them (BIGINT arrives as a string) and their conversion. */
@@ -19,6 +20,7 @@ export interface PgSessionRow {
   cost: number;
   message_count: number;
   last_event_seq: string | number;
+  settings: string;
 }
 
 export interface PgEventRow {
@@ -34,18 +36,40 @@ export interface PgMessageRow {
   created_at: string;
 }
 
+const ESCAPED = '\u0001';
+
+/**
+ * Free text as stored in a TEXT column. PostgreSQL text cannot hold U+0000, which SQLite (and the Store
+ * contract) allow, so a string holding one (or starting with the marker U+0001) is stored as the marker
+ * followed by its JSON; every other string is stored unchanged. Reversed by `fromPgText`.
+ */
+export function pgText(s: string): string {
+  return s.includes('\u0000') || s.startsWith(ESCAPED) ? ESCAPED + JSON.stringify(s) : s;
+}
+
+export function fromPgText(s: string): string {
+  return s.startsWith(ESCAPED) ? (JSON.parse(s.slice(1)) as string) : s;
+}
+
+export function pgTextOrNull(s: string | null): string | null {
+  return s === null ? null : pgText(s);
+}
+
 export const PG_SESSION_COLUMNS =
   'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
-  'output_tokens, cost, message_count, last_event_seq';
+  'output_tokens, cost, message_count, last_event_seq, settings';
+
+/** `$1, ..., $14`: one placeholder per PG_SESSION_COLUMNS entry. */
+export const PG_SESSION_PLACEHOLDERS = PG_SESSION_COLUMNS.split(', ').map((_, i) => `$${i + 1}`).join(', ');
 
 export function sessionFromPg(row: PgSessionRow): SessionRecord {
   return {
     id: row.id,
-    title: row.title,
+    title: fromPgText(row.title),
     created_at: row.created_at,
     updated_at: row.updated_at,
-    working_dir: row.working_dir,
-    model: row.model,
+    working_dir: fromPgText(row.working_dir),
+    model: fromPgText(row.model),
     permissions: JSON.parse(row.permissions) as Permissions,
     starred: row.starred,
     input_tokens: Number(row.input_tokens),
@@ -53,14 +77,34 @@ export function sessionFromPg(row: PgSessionRow): SessionRecord {
     cost: row.cost,
     message_count: row.message_count,
     last_event_seq: Number(row.last_event_seq),
+    ...settingsFromPg(row.settings),
   };
 }
+
+/** The `settings` column (JSON, as in SQLite): fields an older or newer Tower wrote that do not parse are dropped. */
+function settingsFromPg(text: string): SessionSettings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const parsed = SessionSettings.safeParse(raw);
+  if (!parsed.success) return {};
+  const s = parsed.data;
+  return {
+    ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
+    ...(s.network !== undefined ? { network: s.network } : {}),
+  };
+}
+
+export { settingsJson };
 
 /** Parameters for an INSERT of PG_SESSION_COLUMNS, in that order. */
 export function sessionParams(s: SessionRecord): unknown[] {
   return [
-    s.id, s.title, s.created_at, s.updated_at, s.working_dir, s.model, JSON.stringify(s.permissions), s.starred,
-    s.input_tokens, s.output_tokens, s.cost, s.message_count, s.last_event_seq,
+    s.id, pgText(s.title), s.created_at, s.updated_at, pgText(s.working_dir), pgText(s.model), JSON.stringify(s.permissions), s.starred,
+    s.input_tokens, s.output_tokens, s.cost, s.message_count, s.last_event_seq, settingsJson(s),
   ];
 }
 

@@ -8,6 +8,9 @@ import { commitBatch } from './commit.js';
 import { runPgMigrations } from './migrations.js';
 import {
   PG_SESSION_COLUMNS,
+  PG_SESSION_PLACEHOLDERS,
+  fromPgText,
+  pgText,
   eventFromPg,
   messageFromPg,
   sessionFromPg,
@@ -66,7 +69,7 @@ export class PostgresStore implements Store {
     await this.guard(async () => {
       const row = sessionParams({ ...session, last_event_seq: 0, message_count: 0 });
       const r = await this.pool.query(
-        `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+        `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES (${PG_SESSION_PLACEHOLDERS})
          ON CONFLICT (id) DO NOTHING`,
         row,
       );
@@ -112,6 +115,18 @@ export class PostgresStore implements Store {
     return this.guard(async () => {
       const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM sessions ORDER BY id');
       return rows.map((r) => r.id);
+    });
+  }
+
+  async listSessionsWithState(keys: string[]): Promise<string[]> {
+    return this.guard(async () => {
+      if (keys.length === 0) return [];
+      const { rows } = await this.pool.query<{ session_id: string }>(
+        // COLLATE "C": ascending id in byte order, as SQLite and listSessionIds give it.
+        'SELECT DISTINCT session_id COLLATE "C" AS session_id FROM session_state WHERE key = ANY($1::text[]) ORDER BY 1',
+        [keys],
+      );
+      return rows.map((r) => r.session_id);
     });
   }
 
@@ -170,7 +185,7 @@ export class PostgresStore implements Store {
       const row = sessionParams({ ...session, message_count: messages.length, last_event_seq: last ? last.seq : 0 });
       await this.transaction(async (client) => {
         const r = await client.query(
-          `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+          `INSERT INTO sessions (${PG_SESSION_COLUMNS}) VALUES (${PG_SESSION_PLACEHOLDERS})
            ON CONFLICT (id) DO NOTHING`,
           row,
         );
@@ -199,7 +214,7 @@ export class PostgresStore implements Store {
         'SELECT value FROM session_state WHERE session_id = $1 AND key = $2',
         [sessionId, key],
       );
-      return rows[0]?.value;
+      return rows[0] ? fromPgText(rows[0].value) : undefined;
     });
   }
 
@@ -214,10 +229,43 @@ export class PostgresStore implements Store {
         `INSERT INTO session_state (session_id, key, value)
          SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
          ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
-        [sessionId, key, value],
+        [sessionId, key, pgText(value)],
       );
       if (r.rowCount === 0) throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
     });
+  }
+
+  async compareAndSetState(
+    sessionId: string,
+    key: string,
+    expected: string | undefined,
+    value: string | undefined,
+  ): Promise<boolean> {
+    return this.guard(() =>
+      this.transaction(async (client) => {
+        // The session row's lock serializes this with every commit to the session (their UPDATE takes
+        // it too) and with other compare-and-sets, so the read below cannot go stale before the write.
+        const locked = await client.query('SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE', [sessionId]);
+        if (locked.rowCount === 0) {
+          throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
+        }
+        const { rows } = await client.query<{ value: string }>(
+          'SELECT value FROM session_state WHERE session_id = $1 AND key = $2',
+          [sessionId, key],
+        );
+        if ((rows[0] ? fromPgText(rows[0].value) : undefined) !== expected) return false;
+        if (value === undefined) {
+          await client.query('DELETE FROM session_state WHERE session_id = $1 AND key = $2', [sessionId, key]);
+        } else {
+          await client.query(
+            `INSERT INTO session_state (session_id, key, value) VALUES ($1, $2, $3)
+             ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
+            [sessionId, key, pgText(value)],
+          );
+        }
+        return true;
+      }),
+    );
   }
 
   async close(): Promise<void> {
