@@ -13,6 +13,8 @@ interface Plan {
   starred: boolean | null;
   permissions: string | null;
   settings: string | null;
+  /** JSON; the string 'null' clears the column (SQL NULL means "unchanged"). */
+  runner: string | null;
   addInput: number;
   addOutput: number;
   addCost: number;
@@ -45,10 +47,11 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
          last_event_seq = last_event_seq + $1, message_count = message_count + $2, updated_at = $3,
          title = COALESCE($4, title), model = COALESCE($5, model), starred = COALESCE($6, starred),
          permissions = COALESCE($7, permissions), settings = COALESCE($8, settings),
-         input_tokens = input_tokens + $9, output_tokens = output_tokens + $10, cost = cost + $11
+         input_tokens = input_tokens + $9, output_tokens = output_tokens + $10, cost = cost + $11,
+         runner = NULLIF(COALESCE($13, runner), 'null')
        WHERE id = $12
        RETURNING last_event_seq, message_count`,
-      [p.events, p.messages, p.updatedAt, pgTextOrNull(p.title), pgTextOrNull(p.model), p.starred, p.permissions, p.settings, p.addInput, p.addOutput, p.addCost, id],
+      [p.events, p.messages, p.updatedAt, pgTextOrNull(p.title), pgTextOrNull(p.model), p.starred, p.permissions, p.settings, p.addInput, p.addOutput, p.addCost, id, p.runner],
     );
     const row = rows[0];
     if (!row) throw unknownSession(id);
@@ -143,7 +146,7 @@ function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
     if (!p) {
       p = {
         events: 0, messages: 0, updatedAt: entry.timestamp, title: null, model: null, starred: null,
-        permissions: null, settings: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
+        permissions: null, settings: null, runner: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
       };
       plans.set(entry.session_id, p);
     }
@@ -164,6 +167,7 @@ function applyPatch(p: Plan, patch: SessionPatch): void {
   if (patch.starred !== undefined) p.starred = patch.starred;
   if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
   if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
+  if (patch.runner !== undefined) p.runner = JSON.stringify(patch.runner);
   p.addInput += patch.add_input_tokens ?? 0;
   p.addOutput += patch.add_output_tokens ?? 0;
   p.addCost += patch.add_cost ?? 0;

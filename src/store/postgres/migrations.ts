@@ -67,6 +67,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     sql: `ALTER TABLE sessions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';`,
   },
   {
+    // Where the session's tools run (remote runner labels), JSON or NULL, like SQLite migration 11.
+    version: 11,
+    sql: `ALTER TABLE sessions ADD COLUMN runner TEXT;`,
+  },
+  {
     // Session leases (issue 15, lease.ts). Postgres-only, numbered from 101 so SQLite's numbers stay free
     // for mirroring. No foreign key: a node may claim a session before (or after) its row exists here.
     version: 101,

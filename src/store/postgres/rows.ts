@@ -1,6 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import { SessionSettings, type Permissions } from '../../protocol/session.js';
+import { RunnerPlacement, SessionSettings, type Permissions } from '../../protocol/session.js';
 import { settingsJson } from '../sqlite/rows.js';
 import type { SessionRecord } from '../types.js';
 
@@ -21,6 +21,7 @@ export interface PgSessionRow {
   message_count: number;
   last_event_seq: string | number;
   settings: string;
+  runner: string | null;
 }
 
 export interface PgEventRow {
@@ -57,7 +58,7 @@ export function pgTextOrNull(s: string | null): string | null {
 
 export const PG_SESSION_COLUMNS =
   'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
-  'output_tokens, cost, message_count, last_event_seq, settings';
+  'output_tokens, cost, message_count, last_event_seq, settings, runner';
 
 /** `$1, ..., $14`: one placeholder per PG_SESSION_COLUMNS entry. */
 export const PG_SESSION_PLACEHOLDERS = PG_SESSION_COLUMNS.split(', ').map((_, i) => `$${i + 1}`).join(', ');
@@ -78,6 +79,7 @@ export function sessionFromPg(row: PgSessionRow): SessionRecord {
     message_count: row.message_count,
     last_event_seq: Number(row.last_event_seq),
     ...settingsFromPg(row.settings),
+    ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
   };
 }
 
@@ -105,6 +107,7 @@ export function sessionParams(s: SessionRecord): unknown[] {
   return [
     s.id, pgText(s.title), s.created_at, s.updated_at, pgText(s.working_dir), pgText(s.model), JSON.stringify(s.permissions), s.starred,
     s.input_tokens, s.output_tokens, s.cost, s.message_count, s.last_event_seq, settingsJson(s),
+    s.runner ? JSON.stringify(s.runner) : null,
   ];
 }
 

@@ -79,6 +79,19 @@ export function describeStoreConformanceMore(
       expect((await store.listSessions({ limit: 10 })).items.find((r) => r.id === 'with')?.sandbox).toBe('bwrap');
     });
 
+    it('keeps where a session runs its tools, changes it with a patch and clears it with null', async () => {
+      const store = await fresh();
+      await store.createSession(testSessionRecord('r', { runner: { labels: ['gpu', 'linux'] } }));
+      expect((await store.getSession('r'))?.runner).toEqual({ labels: ['gpu', 'linux'] });
+      await store.commit([{ ...testEntry('r', 1), session: { runner: { labels: ['arm'] } } }]);
+      expect((await store.getSession('r'))?.runner).toEqual({ labels: ['arm'] });
+      await store.commit([{ ...testEntry('r', 2), session: { title: 'kept' } }]);
+      expect((await store.getSession('r'))?.runner).toEqual({ labels: ['arm'] });
+      await store.commit([{ ...testEntry('r', 3), session: { runner: null } }]);
+      const cleared = await store.getSession('r');
+      expect(cleared && 'runner' in cleared).toBe(false);
+    });
+
     it('commits a large batch across sessions in order', async () => {
       const store = await fresh();
       for (const id of ['x', 'y', 'z']) await store.createSession(testSessionRecord(id));
