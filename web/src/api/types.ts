@@ -26,6 +26,7 @@ export interface RunnerInfo {
   name?: string;
   labels: string[];
   online: boolean;
+  status?: 'online' | 'offline';
   environment?: Record<string, unknown>;
   running_tasks?: number;
   last_heartbeat?: string;

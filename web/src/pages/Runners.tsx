@@ -18,7 +18,8 @@ export function Runners() {
   const { api } = useTower();
   const history = useRef(new Map<string, Sample[]>());
   const [runners] = usePoll(async () => {
-    const list = listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners');
+    // Tower's GET /api/runners says `status: online | offline`; `online` is the page's own flag.
+    const list = listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners').map((r) => ({ ...r, online: r.status ? r.status === 'online' : r.online }));
     const t = Date.now() / 1000;
     for (const r of list) {
       const h = history.current.get(r.id) ?? [];
