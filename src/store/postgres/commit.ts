@@ -1,25 +1,8 @@
 import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
-import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
-import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams, settingsJson } from './rows.js';
-
-/** What a batch does to one session, summed up before anything is written. */
-interface Plan {
-  events: number;
-  messages: number;
-  updatedAt: string;
-  title: string | null;
-  model: string | null;
-  starred: boolean | null;
-  permissions: string | null;
-  settings: string | null;
-  /** JSON; the string 'null' clears the column (SQL NULL means "unchanged"). */
-  runner: string | null;
-  addInput: number;
-  addOutput: number;
-  addCost: number;
-  deleted: boolean;
-}
+import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
+import type { CommitEntry, CommitResult } from '../types.js';
+import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams } from './rows.js';
 
 interface MessageWrite {
   session_id: string;
@@ -37,11 +20,11 @@ interface MessageWrite {
  * then go in as a few array-parameter statements, not one round trip per row.
  */
 export async function commitBatch(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<CommitResult[]> {
-  const plans = plan(entries);
+  const plans = planCommit(entries);
   await createSessions(client, entries);
   const heads = new Map<string, { seq: number; messageCount: number }>();
   for (const id of [...plans.keys()].sort()) {
-    const p = plans.get(id) as Plan;
+    const p = plans.get(id) as CommitPlan;
     const { rows } = await client.query<{ last_event_seq: string; message_count: number }>(
       `UPDATE sessions SET
          last_event_seq = last_event_seq + $1, message_count = message_count + $2, updated_at = $3,
@@ -139,44 +122,6 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
   return results;
 }
 
-function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
-  const plans = new Map<string, Plan>();
-  for (const entry of entries) {
-    let p = plans.get(entry.session_id);
-    if (!p) {
-      p = {
-        events: 0, messages: 0, updatedAt: entry.timestamp, title: null, model: null, starred: null,
-        permissions: null, settings: null, runner: null, addInput: 0, addOutput: 0, addCost: 0, deleted: false,
-      };
-      plans.set(entry.session_id, p);
-    }
-    // Once its delete is committed the session no longer exists for the rest of the batch.
-    if (p.deleted) throw unknownSession(entry.session_id);
-    p.events++;
-    if (entry.message) p.messages++;
-    p.updatedAt = entry.timestamp;
-    if (entry.session) applyPatch(p, entry.session);
-    if (entry.delete_session) p.deleted = true;
-  }
-  return plans;
-}
-
-function applyPatch(p: Plan, patch: SessionPatch): void {
-  if (patch.title !== undefined) p.title = patch.title;
-  if (patch.model !== undefined) p.model = patch.model;
-  if (patch.starred !== undefined) p.starred = patch.starred;
-  if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
-  if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
-  if (patch.runner !== undefined) p.runner = JSON.stringify(patch.runner);
-  p.addInput += patch.add_input_tokens ?? 0;
-  p.addOutput += patch.add_output_tokens ?? 0;
-  p.addCost += patch.add_cost ?? 0;
-}
-
-/**
- * Rows of sessions created by this batch, inserted before any seq is reserved. An id that already exists
- * is a `conflict` and rolls the batch back: a session exists with its first event or not at all.
- */
 async function createSessions(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<void> {
   for (const entry of entries) {
     const record = entry.create_session;
@@ -219,8 +164,4 @@ async function checkState(
       throw new TowerError('conflict', `state ${key} of session ${id} changed concurrently`, { session_id: id, key });
     }
   }
-}
-
-function unknownSession(id: string): TowerError {
-  return new TowerError('unknown_session', `unknown session ${id}`, { session_id: id });
 }

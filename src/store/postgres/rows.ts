@@ -1,7 +1,7 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import { RunnerPlacement, SessionSettings, type Permissions } from '../../protocol/session.js';
-import { settingsJson } from '../sqlite/rows.js';
+import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
+import { settingsFromJson, settingsJson } from '../commit-plan.js';
 import type { SessionRecord } from '../types.js';
 
 /** Row shapes as `pg` returns them (BIGINT arrives as a string) and their conversion. */
@@ -78,25 +78,8 @@ export function sessionFromPg(row: PgSessionRow): SessionRecord {
     cost: row.cost,
     message_count: row.message_count,
     last_event_seq: Number(row.last_event_seq),
-    ...settingsFromPg(row.settings),
+    ...settingsFromJson(row.settings),
     ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
-  };
-}
-
-/** The `settings` column (JSON, as in SQLite): fields an older or newer Tower wrote that do not parse are dropped. */
-function settingsFromPg(text: string): SessionSettings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  const parsed = SessionSettings.safeParse(raw);
-  if (!parsed.success) return {};
-  const s = parsed.data;
-  return {
-    ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
-    ...(s.network !== undefined ? { network: s.network } : {}),
   };
 }
 

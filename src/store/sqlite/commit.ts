@@ -1,25 +1,8 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
-import type { CommitEntry, CommitResult, SessionPatch } from '../types.js';
-import { SESSION_COLUMNS, sessionToRow, settingsJson, type SessionRow } from './rows.js';
-
-/** What a batch does to one session, summed up before anything is written. */
-interface Plan {
-  events: number;
-  messages: number;
-  updatedAt: string;
-  title: string | null;
-  model: string | null;
-  starred: number | null;
-  permissions: string | null;
-  settings: string | null;
-  /** JSON; the string 'null' clears the column (SQL NULL means "unchanged"). */
-  runner: string | null;
-  addInput: number;
-  addOutput: number;
-  addCost: number;
-  deleted: boolean;
-}
+import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
+import type { CommitEntry, CommitResult } from '../types.js';
+import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
 
 /** Seq and message count before the batch, advanced as its entries are written. */
 interface Head {
@@ -106,7 +89,7 @@ export class CommitWriter {
 
   private apply(entries: readonly CommitEntry[]): CommitResult[] {
     this.createSessions(entries);
-    const heads = this.reserveAll(plan(entries));
+    const heads = this.reserveAll(planCommit(entries));
     const results: CommitResult[] = new Array<CommitResult>(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as CommitEntry;
@@ -172,7 +155,7 @@ export class CommitWriter {
   }
 
   /** Applies each session's plan to its row and returns where its seqs and indexes start. */
-  private reserveAll(plans: Map<string, Plan>): Map<string, Head> {
+  private reserveAll(plans: Map<string, CommitPlan>): Map<string, Head> {
     const heads = new Map<string, Head>();
     for (const [id, p] of plans) {
       const row = this.reserve.get(
@@ -181,7 +164,7 @@ export class CommitWriter {
         p.updatedAt,
         p.title,
         p.model,
-        p.starred,
+        p.starred === null ? null : p.starred ? 1 : 0,
         p.permissions,
         p.settings,
         p.runner,
@@ -197,51 +180,3 @@ export class CommitWriter {
   }
 }
 
-function plan(entries: readonly CommitEntry[]): Map<string, Plan> {
-  const plans = new Map<string, Plan>();
-  for (const entry of entries) {
-    let p = plans.get(entry.session_id);
-    if (!p) {
-      p = {
-        events: 0,
-        messages: 0,
-        updatedAt: entry.timestamp,
-        title: null,
-        model: null,
-        starred: null,
-        permissions: null,
-        settings: null,
-        runner: null,
-        addInput: 0,
-        addOutput: 0,
-        addCost: 0,
-        deleted: false,
-      };
-      plans.set(entry.session_id, p);
-    }
-    // Once its delete is committed the session no longer exists for the rest of the batch.
-    if (p.deleted) throw unknownSession(entry.session_id);
-    p.events++;
-    if (entry.message) p.messages++;
-    p.updatedAt = entry.timestamp;
-    if (entry.session) applyPatch(p, entry.session);
-    if (entry.delete_session) p.deleted = true;
-  }
-  return plans;
-}
-
-function applyPatch(p: Plan, patch: SessionPatch): void {
-  if (patch.title !== undefined) p.title = patch.title;
-  if (patch.model !== undefined) p.model = patch.model;
-  if (patch.starred !== undefined) p.starred = patch.starred ? 1 : 0;
-  if (patch.permissions !== undefined) p.permissions = JSON.stringify(patch.permissions);
-  if (patch.settings !== undefined) p.settings = settingsJson(patch.settings);
-  if (patch.runner !== undefined) p.runner = JSON.stringify(patch.runner);
-  p.addInput += patch.add_input_tokens ?? 0;
-  p.addOutput += patch.add_output_tokens ?? 0;
-  p.addCost += patch.add_cost ?? 0;
-}
-
-function unknownSession(id: string): TowerError {
-  return new TowerError('unknown_session', `unknown session ${id}`, { session_id: id });
-}

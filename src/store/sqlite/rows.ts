@@ -1,7 +1,10 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../../protocol/events.js';
-import { RunnerPlacement, SessionSettings, type Permissions } from '../../protocol/session.js';
+import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
+import { settingsFromJson, settingsJson } from '../commit-plan.js';
 import type { SessionRecord } from '../types.js';
+
+export { settingsJson };
 
 /** Row shapes as better-sqlite3 returns them, and their conversion to the Store's types. */
 
@@ -58,27 +61,6 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     ...settingsFromJson(row.settings),
     ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
   };
-}
-
-/** The `settings` column: fields written by an older or newer Tower that do not parse are dropped. */
-function settingsFromJson(text: string): SessionSettings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  const parsed = SessionSettings.safeParse(raw);
-  return parsed.success ? stripUndefined(parsed.data) : {};
-}
-
-const stripUndefined = (s: SessionSettings): SessionSettings => ({
-  ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
-  ...(s.network !== undefined ? { network: s.network } : {}),
-});
-
-export function settingsJson(s: SessionSettings): string {
-  return JSON.stringify(stripUndefined(s));
 }
 
 export function sessionToRow(s: SessionRecord): SessionRow {
