@@ -18,21 +18,13 @@ export interface GroupCommitLimits {
   maxWaiting?: number;
   /** Serialised bytes of one entry (event data plus messages). Default 8 MiB. */
   maxEntryBytes?: number;
-  /**
-   * Least time from one commit's start to the next while appends keep arriving, so that tokens of many
-   * sessions, which arrive in separate macrotasks, share a transaction. The first append after an idle
-   * spell still commits on the next `setImmediate`; `flush()` and a full batch skip the wait. 0 turns the
-   * window off (one batch per tick). Default 1 ms.
-   */
-  flushIntervalMs?: number;
 }
 
 const ignore = (): void => {};
 
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
- * and entries added while a commit is in flight, or within `flushIntervalMs` of its start, form the
- * next batch. One drain loop runs at a time, so
+ * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
  * batches commit and publish strictly in order, which is what keeps each session's seqs in order on the
  * bus. Every added entry is settled, whatever the store does.
  */
@@ -42,19 +34,11 @@ export class GroupCommit {
   private waiting = 0;
   private scheduled = false;
   private draining = false;
-  /** The window's timer, while the next drain waits for it. */
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set by `settled()`: commit without waiting for the window until the queue runs empty. */
-  private hurry = false;
-  private lastCommitAt = -Infinity;
-  /** The one session of the last batch, or undefined when it held several (or none yet). */
-  private lastSoleSession: string | undefined;
   /** Settles after the last added entry settles; batches are ordered, so that means all of them. */
   private tail: Promise<void> = Promise.resolve();
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
-  private readonly flushIntervalMs: number;
 
   constructor(
     private readonly store: Store,
@@ -65,7 +49,6 @@ export class GroupCommit {
     this.maxBatch = limits.maxBatch ?? 2000;
     this.maxWaiting = limits.maxWaiting ?? 50_000;
     this.maxEntryBytes = limits.maxEntryBytes ?? 8 * 1024 * 1024;
-    this.flushIntervalMs = limits.flushIntervalMs ?? 1;
   }
 
   /** Entries waiting for a commit (including the batch in flight). */
@@ -97,64 +80,27 @@ export class GroupCommit {
       this.pending.push({ entries, resolve, reject });
     });
     this.tail = result.then(ignore, ignore);
-    if (this.waiting >= this.maxBatch) this.commitSoon();
-    else this.schedule();
+    this.schedule();
     return result;
   }
 
   /** Resolves once everything added so far is committed and published (or has failed). */
   settled(): Promise<void> {
-    if (this.pending.length > 0) {
-      this.hurry = true;
-      this.commitSoon();
-    }
     return this.tail;
   }
 
   private schedule(): void {
     if (this.scheduled || this.draining) return;
     this.scheduled = true;
-    const wait = this.hurry || this.serialWriter() ? 0 : this.lastCommitAt + this.flushIntervalMs - performance.now();
-    if (wait > 0) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.drain();
-      }, wait);
-    } else {
-      setImmediate(() => void this.drain());
-    }
-  }
-
-  /**
-   * The window pays off only when several sessions append at once. One session appending after its last
-   * commit (a writer awaiting each append, a turn's own events) would wait the window per append for
-   * nothing to share it with, so it commits on the next tick as it did before the window.
-   */
-  private serialWriter(): boolean {
-    const next = this.pending[0]?.entries[0]?.session_id;
-    return this.lastSoleSession !== undefined && next === this.lastSoleSession;
-  }
-
-  /** Cuts a pending window short: the next drain runs on the next `setImmediate`. */
-  private commitSoon(): void {
-    if (this.timer === undefined) {
-      this.schedule();
-      return;
-    }
-    clearTimeout(this.timer);
-    this.timer = undefined;
     setImmediate(() => void this.drain());
   }
 
-  /** Commits one batch, then hands the rest to the next window, so appends keep joining it meanwhile. */
   private async drain(): Promise<void> {
     this.scheduled = false;
     this.draining = true;
     try {
-      if (this.pending.length > 0) {
+      while (this.pending.length > 0) {
         const batch = this.takeBatch();
-        this.lastCommitAt = performance.now();
-        this.lastSoleSession = soleSession(batch);
         try {
           await this.commitBatch(batch);
         } catch (err) {
@@ -164,21 +110,9 @@ export class GroupCommit {
         }
       }
     } finally {
-      // Synchronous with the last check: no add() can slip in between and be left unscheduled.
+      // Synchronous with the loop's last check: no add() can slip in between and be left unscheduled.
       this.draining = false;
-      if (this.pending.length > 0) {
-        if (this.waiting >= this.maxBatch) this.hurryOnce();
-        else this.schedule();
-      } else {
-        this.hurry = false;
-      }
     }
-  }
-
-  /** A full batch is waiting: no reason to let it grow further. */
-  private hurryOnce(): void {
-    this.scheduled = true;
-    setImmediate(() => void this.drain());
   }
 
   /** Whole groups, up to `maxBatch` entries (at least one group). */
@@ -258,12 +192,6 @@ export class GroupCommit {
       else this.settle(p, new TowerError('internal', `store returned ${results.length} results for ${total} entries`));
     }
   }
-}
-
-function soleSession(batch: Pending[]): string | undefined {
-  const first = batch[0]?.entries[0]?.session_id;
-  for (const p of batch) for (const e of p.entries) if (e.session_id !== first) return undefined;
-  return first;
 }
 
 /** The session a store error blames (`details.session_id`), if it names one. */
