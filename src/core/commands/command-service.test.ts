@@ -40,6 +40,15 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe('CommandService', () => {
+  it('sessions.update with one permissions field keeps the others', async () => {
+    const { commands } = await service();
+    const session = await commands.execute('sessions.create', { permissions: { allow: ['read'], ask: ['bash'] } });
+    const updated = await commands.execute('sessions.update', { session_id: session.id, permissions: { deny: ['write'] } });
+    expect(updated.permissions).toEqual({ allow: ['read'], ask: ['bash'], deny: ['write'], policy: 'balanced', auto_approve: false });
+    const toggled = await commands.execute('sessions.update', { session_id: session.id, permissions: { auto_approve: true } });
+    expect(toggled.permissions).toEqual({ ...updated.permissions, auto_approve: true });
+  });
+
   it('runs a session through create, send, snapshot, export, import as new and delete', async () => {
     const { commands, manager } = await service();
     const session = await commands.execute('sessions.create', { title: 'cmd' });
