@@ -111,7 +111,7 @@ describe('EventLog.append (group commit)', () => {
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const ghost = settled[1];
     if (ghost?.status === 'rejected') expect(ghost.reason).toMatchObject({ name: 'TowerError', code: 'unknown_session' });
-    expect(seen.map((e) => [e.seq, e.data.content])).toEqual([
+    expect(seen.map((e) => [e.seq, e.type === 'agent_choice' ? e.data.content : e.type])).toEqual([
       [1, 'a'],
       [2, 'c'],
     ]);
