@@ -36,6 +36,15 @@ export class ShellParseError extends Error {
 
 const MAX_NESTING = 8;
 const UTF8 = new TextEncoder();
+let shared: sh.Parser | undefined;
+/**
+ * One parser for every line: making one costs several times a parse. `Parse` resets it, and the tree it
+ * returns does not depend on it, so the nested parses of inline scripts (during the walk) are safe.
+ */
+function parser(): sh.Parser {
+  shared ??= sh.syntax.NewParser();
+  return shared;
+}
 const TEXT = new TextDecoder();
 /** Longer lines are not parsed: the parser is synchronous, and nobody types 64 KiB. */
 export const MAX_PARSED_COMMAND_CHARS = 64 * 1024;
@@ -48,7 +57,7 @@ export function parseCommandLine(command: string, depth = 0): ParsedCommandLine 
   }
   let file: sh.File;
   try {
-    file = sh.syntax.NewParser().Parse(command, 'command');
+    file = parser().Parse(command, 'command');
   } catch (err) {
     throw new ShellParseError(`command is not valid shell syntax: ${describeParseError(err)}`);
   }
