@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { EVENT_TYPES, type EventType, type StoredEvent } from '../protocol/events.js';
+import { EVENT_TYPES, storedEventOf, type EventType, type StoredEvent } from '../protocol/events.js';
 import type { Bus, BusListener, BusSubscribeOptions } from './types.js';
 
 export interface RedisBusOptions {
@@ -135,7 +135,7 @@ export class RedisBus implements Bus {
     if (!target) return;
     let events: StoredEvent[];
     try {
-      events = Message.parse(JSON.parse(raw.toString('utf8')));
+      events = Message.parse(JSON.parse(raw.toString('utf8'))).map((e) => storedEventOf(e.session_id, e.seq, e.type, e.data, e.timestamp));
     } catch (err) {
       // Dropped like a lost message: the subscribers repair from the store.
       this.logger.warn({ err, channel }, 'redis bus: malformed message dropped');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, type EventType } from './events.js';
-import { Permissions, RunnerPlacement, Session, SessionSettings } from './session.js';
+import { PermissionsPatch, RunnerPlacement, Session, SessionSettings } from './session.js';
 import { refineWellFormed, text } from './text.js';
 
 export { SessionImportBody } from './import.js';
@@ -20,7 +20,7 @@ export const CreateSessionBody = z
     title: text().max(500).optional(),
     working_dir: text().min(1).optional(),
     model: text().min(1).optional(),
-    permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
+    permissions: PermissionsPatch.superRefine(refineWellFormed).optional(),
     ...SessionSettings.shape,
     runner: RunnerPlacement.nullable().optional(),
   })
@@ -32,7 +32,7 @@ export const UpdateSessionBody = z
     title: text().min(1).max(500).optional(),
     starred: z.boolean().optional(),
     model: text().min(1).optional(),
-    permissions: Permissions.partial().superRefine(refineWellFormed).optional(),
+    permissions: PermissionsPatch.superRefine(refineWellFormed).optional(),
     ...SessionSettings.shape,
     /** null: tools run on the server again. */
     runner: RunnerPlacement.nullable().optional(),

@@ -114,34 +114,45 @@ export type NewEvent = {
   [T in EventType]: { type: T; data: EventPayload<T> };
 }[EventType];
 
-/** An event as stored and delivered: seq is per session, gap-free, from 1. */
-export interface StoredEvent {
+/** The envelope of a stored event: seq is per session, gap-free, from 1. */
+export interface StoredEventBase {
   session_id: string;
   seq: number;
-  type: EventType;
-  data: Record<string, unknown>;
   /** ISO 8601, UTC. */
   timestamp: string;
 }
 
 /** A stored event of one type, with its payload typed. */
-export type StoredEventOf<T extends EventType> = Omit<StoredEvent, 'type' | 'data'> & { type: T; data: EventPayload<T> };
+export type StoredEventOf<T extends EventType> = StoredEventBase & { type: T; data: EventPayload<T> };
 
 /**
- * Every stored event, discriminated by `type`, so code that translates events (other transports, topic
- * mappers) is type-checked per payload. `StoredEvent` itself keeps a loose `data` until every store
- * parses rows with their schema; events are appended as `NewEvent`, so their payloads match their type.
+ * An event as stored and delivered, discriminated by `type`: `switch (event.type)` narrows `data` to that
+ * type's payload, so code that translates events (transports, topic mappers, renderers) is type-checked
+ * per payload. Events are appended as `NewEvent`, so a stored payload matches its type; stores read rows
+ * back as written (`storedEventOf` is their one place that says so).
  */
-export type TypedStoredEvent = { [T in EventType]: StoredEventOf<T> }[EventType];
+export type StoredEvent = { [T in EventType]: StoredEventOf<T> }[EventType];
 
-/** The event with its payload typed by `type` (a type-level view; nothing is copied or checked). */
-export function typedEvent(event: StoredEvent): TypedStoredEvent {
-  return event as TypedStoredEvent;
+/** The same type as `StoredEvent` (from before `StoredEvent` itself was discriminated). */
+export type TypedStoredEvent = StoredEvent;
+
+/** The event itself: `StoredEvent` is typed by `type` already (kept for callers written before). */
+export function typedEvent(event: StoredEvent): StoredEvent {
+  return event;
 }
 
-/** True when `event` is of `type`, narrowing its `data` to that type's payload. */
-export function isEventOf<T extends EventType>(event: StoredEvent, type: T): event is StoredEvent & StoredEventOf<T> {
+/** True when `event` is of `type`, narrowing it (and its `data`) to that type. */
+export function isEventOf<T extends EventType>(event: StoredEvent, type: T): event is Extract<StoredEvent, { type: T }> {
   return event.type === type;
+}
+
+/**
+ * A stored event from its columns as a store (or a bus message) holds them. The one cast from a row to
+ * a typed event, which is sound because every row was written from a `NewEvent` of its type (appends
+ * are typed, imports are checked with `EventPayloads`). One object literal, so V8 keeps one shape.
+ */
+export function storedEventOf(sessionId: string, seq: number, type: EventType, data: unknown, timestamp: string): StoredEvent {
+  return { session_id: sessionId, seq, type, data, timestamp } as StoredEvent;
 }
 
 /** The wire form of an event: envelope fields and payload fields side by side. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
-import { EVENT_TYPES, type EventType } from './events.js';
+import { EVENT_TYPES, EventPayloads, type EventType } from './events.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './limits.js';
 import { Permissions } from './session.js';
 import { refineWellFormed, text } from './text.js';
@@ -8,7 +8,8 @@ import { refineWellFormed, text } from './text.js';
 /**
  * What `POST /api/sessions/import` accepts: an export, held to the same rules as create and PATCH
  * (title length, model, absolute working dir, valid dates) and to the shape of a log Tower writes itself
- * (seqs 1..n of this session, message indexes 0..n-1, known event types, every turn closed, no
+ * (seqs 1..n of this session, message indexes 0..n-1, known event types with payloads of their type
+ * (`EventPayloads`), every turn closed, no
  * `session_deleted`), within the depth limit. Anything else is a 400 listing the issues.
  */
 const isoDate = z.iso.datetime({ offset: true });
@@ -67,6 +68,11 @@ export const SessionImportBody = z
       if (e.seq !== i + 1) issue(`event at position ${i} has seq ${e.seq}; seqs must be 1..n without gaps`, [...at, 'seq']);
       if (e.session_id !== data.session.id) issue('event belongs to another session', [...at, 'session_id']);
       if (e.type === 'session_deleted') issue('a deleted session cannot be imported', [...at, 'type']);
+      const payload = EventPayloads[e.type].safeParse(e.data);
+      if (!payload.success) {
+        const first = payload.error.issues[0];
+        issue(`${e.type} data does not match its schema: ${first?.message ?? 'invalid'}`, [...at, 'data', ...(first?.path ?? []).map(String)]);
+      }
       if (e.type === 'stream_started') {
         if (open) issue('a turn starts before the previous one stopped', [...at, 'type']);
         open = true;

@@ -10,16 +10,31 @@ export type SessionStatus = z.infer<typeof SessionStatus>;
 export const SafetyPolicy = z.enum(['strict', 'balanced', 'autonomous']);
 export type SafetyPolicy = z.infer<typeof SafetyPolicy>;
 
+const permissionFields = {
+  allow: z.array(z.string()),
+  ask: z.array(z.string()),
+  deny: z.array(z.string()),
+  policy: SafetyPolicy,
+  /** Approve every call that no deny rule stops (toggled with POST /tools/toggle). */
+  auto_approve: z.boolean(),
+};
+
 /** Tool permissions: glob patterns on tool names with optional argument conditions (`bash:cmd=git *`). */
 export const Permissions = z.object({
-  allow: z.array(z.string()).default([]),
-  ask: z.array(z.string()).default([]),
-  deny: z.array(z.string()).default([]),
-  policy: SafetyPolicy.default('balanced'),
-  /** Approve every call that no deny rule stops (toggled with POST /tools/toggle). */
-  auto_approve: z.boolean().default(false),
+  allow: permissionFields.allow.default([]),
+  ask: permissionFields.ask.default([]),
+  deny: permissionFields.deny.default([]),
+  policy: permissionFields.policy.default('balanced'),
+  auto_approve: permissionFields.auto_approve.default(false),
 });
 export type Permissions = z.infer<typeof Permissions>;
+
+/**
+ * A change to permissions: only the fields it names. No defaults here (zod 4 fills defaults even inside
+ * `.optional()`, so `Permissions.partial()` would turn `{deny: [...]}` into a reset of allow and ask).
+ */
+export const PermissionsPatch = z.object(permissionFields).partial();
+export type PermissionsPatch = z.infer<typeof PermissionsPatch>;
 
 /**
  * How bash is contained: `bwrap` requires bubblewrap (a call fails when it does not work here), `none` runs

@@ -342,7 +342,7 @@ export function describeStoreConformance(
       it('refuses an existing id with conflict and leaves it untouched', async () => {
         await fresh();
         await store.createSession(testSessionRecord('a', { title: 'orig' }));
-        const events = [{ session_id: 'a', seq: 1, type: 'agent_choice' as const, data: {}, timestamp: ts(1) }];
+        const events = [{ session_id: 'a', seq: 1, type: 'agent_choice' as const, data: { content: 'x' }, timestamp: ts(1) }];
         await expectCode(store.importSession(testSessionRecord('a', { title: 'imp' }), [], events), 'conflict');
         expect((await store.getSession('a'))?.title).toBe('orig');
         expect(await store.readEvents('a', 0, 10)).toEqual([]);

@@ -92,7 +92,7 @@ function injectSteering(input: TurnInput): void {
           queue_item_id: item.item_id,
         },
       },
-      { message, ...(last && batch.state ? { state: batch.state } : {}) },
+      { message, ...(last && batch.effects ? batch.effects : {}) },
     );
   });
 }

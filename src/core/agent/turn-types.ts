@@ -10,10 +10,13 @@ export type GateDecision = { allow: true } | { allow: false; reason: string };
 /** Decides whether a tool call may run. Permissions and approvals plug in here. */
 export type ToolGate = (call: ToolCallPart, signal: AbortSignal) => Promise<GateDecision>;
 
-/** Steered messages taken from the queue, and the queue state to persist with their delivery. */
+/**
+ * Steered messages taken from the queue, and the queue state to persist with their delivery (with the
+ * compare-and-set guard of the rows it replaces).
+ */
 export interface SteerBatch {
   items: Array<{ content: string; item_id: string }>;
-  state?: Record<string, string | null>;
+  effects?: { state: Record<string, string | null>; expect_state?: Record<string, string | null> };
 }
 
 /**

@@ -40,6 +40,28 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 }
 
 describe('CommandService', () => {
+  it('sessions.import refuses an event whose data does not match its type', async () => {
+    const { commands, manager } = await service();
+    const session = await commands.execute('sessions.create', { title: 'typed' });
+    await commands.execute('sessions.send', { session_id: session.id, content: 'hi' });
+    expect(await manager.waitIdle(session.id, 2000)).toBe(true);
+    const exported = await commands.execute('sessions.export', { session_id: session.id });
+    const at = exported.events.findIndex((e) => e.type === 'user_message');
+    const events = exported.events.map((e, i) => (i === at ? { ...e, data: { ...e.data, message_index: 'zero' } } : e));
+    const err = await commands.execute('sessions.import', { data: { ...exported, events }, as_new: true }).then(() => undefined, (e: unknown) => toErrorBody(e));
+    expect(err?.code).toBe('invalid_request');
+    expect(err?.issues).toContainEqual(expect.objectContaining({ path: `data.events.${at}.data.message_index` }));
+  });
+
+  it('sessions.update with one permissions field keeps the others', async () => {
+    const { commands } = await service();
+    const session = await commands.execute('sessions.create', { permissions: { allow: ['read'], ask: ['bash'] } });
+    const updated = await commands.execute('sessions.update', { session_id: session.id, permissions: { deny: ['write'] } });
+    expect(updated.permissions).toEqual({ allow: ['read'], ask: ['bash'], deny: ['write'], policy: 'balanced', auto_approve: false });
+    const toggled = await commands.execute('sessions.update', { session_id: session.id, permissions: { auto_approve: true } });
+    expect(toggled.permissions).toEqual({ ...updated.permissions, auto_approve: true });
+  });
+
   it('runs a session through create, send, snapshot, export, import as new and delete', async () => {
     const { commands, manager } = await service();
     const session = await commands.execute('sessions.create', { title: 'cmd' });

@@ -111,11 +111,28 @@ describe('EventLog.append (group commit)', () => {
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const ghost = settled[1];
     if (ghost?.status === 'rejected') expect(ghost.reason).toMatchObject({ name: 'TowerError', code: 'unknown_session' });
-    expect(seen.map((e) => [e.seq, e.data.content])).toEqual([
+    expect(seen.map((e) => [e.seq, e.type === 'agent_choice' ? e.data.content : e.type])).toEqual([
       [1, 'a'],
       [2, 'c'],
     ]);
     expect(await f.store.listMessages('s1')).toHaveLength(1);
+  });
+
+  it('a stale compare-and-set fails only its own append; the same session\'s other appends in the batch commit', async () => {
+    f = await fixture(['s1', 's2']);
+    const log = new EventLog(f.store, f.bus);
+    const settled = await Promise.allSettled([
+      log.append('s1', choice('a')),
+      log.append('s1', choice('stale'), { state: { q: 'x' }, expect_state: { q: 'not what it holds' } }),
+      log.append('s2', choice('other')),
+      log.append('s1', choice('c')),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const stale = settled[1];
+    if (stale?.status === 'rejected') expect(stale.reason).toMatchObject({ code: 'conflict', details: { session_id: 's1', key: 'q' } });
+    const events = await f.store.readEvents('s1', 0, 10);
+    expect(events.map((e) => (e.type === 'agent_choice' ? e.data.content : e.type))).toEqual(['a', 'c']);
+    expect(await f.store.getState('s1', 'q')).toBeUndefined();
   });
 
   it('an append that lands after its session\'s delete in the same batch is refused alone; the delete commits', async () => {

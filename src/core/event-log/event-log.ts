@@ -130,7 +130,7 @@ function toEntry(sessionId: string, event: NewEvent, effects: AppendEffects): Co
   const entry: CommitEntry = {
     session_id: sessionId,
     type: event.type,
-    data: event.data as Record<string, unknown>,
+    data: event.data,
     timestamp: new Date().toISOString(),
   };
   if (effects.message) entry.message = effects.message;

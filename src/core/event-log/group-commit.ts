@@ -167,7 +167,11 @@ export class GroupCommit {
         }
         if (culprit !== undefined && sessions.has(culprit) && sessions.size > 1) {
           const blamed = (p: Pending): boolean => p.entries.some((e) => e.session_id === culprit);
-          for (const p of batch) if (blamed(p)) this.settle(p, err);
+          const theirs = batch.filter(blamed);
+          // One of the session's groups is at fault (a queue write another node beat, say), not always
+          // all of them: with several, each is committed on its own, in order.
+          if (theirs.length === 1) this.settle(theirs[0] as Pending, err);
+          else for (const p of theirs) await this.commitBatch([p]);
           batch = batch.filter((p) => !blamed(p));
           continue;
         }

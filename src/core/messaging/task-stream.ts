@@ -33,9 +33,8 @@ export class TaskStreamDeriver {
   /** With `emit` false only the turn context is kept up to date (nobody listens: no frame is built). */
   derive(event: StoredEvent, info: SessionInfo | undefined, emit = true): TaskStream | undefined {
     const id = event.session_id;
-    const d = event.data;
     if (event.type === 'user_message') {
-      if (!this.turns.has(id)) this.lastUser.set(id, str(d.content));
+      if (!this.turns.has(id)) this.lastUser.set(id, event.data.content);
       return undefined;
     }
     if (event.type === 'session_deleted') {
@@ -46,7 +45,7 @@ export class TaskStreamDeriver {
       const turnNum = (this.turnCount.get(id) ?? 0) + 1;
       this.turnCount.set(id, turnNum);
       const directive = this.lastUser.get(id) ?? '';
-      this.turns.set(id, { turnId: str(d.turn_id), turnNum, directive, startedAt: Date.parse(event.timestamp), tokensIn: 0, tokensOut: 0, cost: 0 });
+      this.turns.set(id, { turnId: event.data.turn_id, turnNum, directive, startedAt: Date.parse(event.timestamp), tokensIn: 0, tokensOut: 0, cost: 0 });
       if (!emit) return undefined;
       return this.frame(event, info, 'turn_start', { status: 'running', directive: cut(directive, SHORT), directive_full: directive });
     }
@@ -55,24 +54,24 @@ export class TaskStreamDeriver {
     if (!emit && event.type !== 'token_usage' && event.type !== 'stream_stopped') return undefined;
     switch (event.type) {
       case 'agent_choice':
-        return this.frame(event, info, 'text', { text: str(d.content) });
+        return this.frame(event, info, 'text', { text: event.data.content });
       case 'tool_call':
-        return this.frame(event, info, 'tool_use', { tool_name: str(d.tool), tool_input: cut(str(d.args), TOOL_TEXT) });
+        return this.frame(event, info, 'tool_use', { tool_name: event.data.tool, tool_input: cut(str(event.data.args), TOOL_TEXT) });
       case 'tool_call_response':
         return this.frame(event, info, 'tool_result', {
-          tool_name: str(d.tool),
-          tool_output: cut(str(d.result), TOOL_TEXT),
-          ...(d.is_error === true ? { error_msg: cut(str(d.result), SHORT) } : {}),
+          tool_name: event.data.tool,
+          tool_output: cut(event.data.result, TOOL_TEXT),
+          ...(event.data.is_error ? { error_msg: cut(event.data.result, SHORT) } : {}),
         });
       case 'token_usage':
-        turn.tokensIn += Number(d.input_tokens) || 0;
-        turn.tokensOut += Number(d.output_tokens) || 0;
-        turn.cost += Number(d.cost) || 0;
+        turn.tokensIn += event.data.input_tokens;
+        turn.tokensOut += event.data.output_tokens;
+        turn.cost += event.data.cost;
         return undefined;
       case 'error':
-        return this.frame(event, info, 'error', { error_msg: `${str(d.code)}: ${str(d.message)}` });
+        return this.frame(event, info, 'error', { error_msg: `${event.data.code}: ${event.data.message}` });
       case 'tool_call_confirmation':
-        return this.frame(event, info, 'status', { status: 'waiting_confirmation', tool_name: str(d.tool) });
+        return this.frame(event, info, 'status', { status: 'waiting_confirmation', tool_name: event.data.tool });
       case 'elicitation_request':
         return this.frame(event, info, 'status', { status: 'waiting_input' });
       case 'tool_call_confirmed':
@@ -82,7 +81,7 @@ export class TaskStreamDeriver {
         this.turns.delete(id);
         this.lastUser.delete(id);
         if (!emit) return undefined;
-        const reason = str(d.reason);
+        const reason = event.data.reason;
         const status = reason === 'normal' || reason === 'max_iterations' ? 'completed' : reason === 'canceled' ? 'canceled' : 'failed';
         return this.frame(event, info, 'turn_end', {
           status,

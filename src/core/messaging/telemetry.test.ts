@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { StoredEvent } from '../../protocol/events.js';
+import { storedEventOf, type StoredEvent } from '../../protocol/events.js';
 import type { Telemetry } from '../../protocol/telemetry.js';
 import { TaskStreamDeriver } from './task-stream.js';
 import { TelemetryTracker } from './telemetry.js';
 
 let seq = 0;
-const ev = (type: StoredEvent['type'], data: Record<string, unknown>, at = 0, session_id = 's1'): StoredEvent => ({
-  session_id, seq: ++seq, type, data, timestamp: new Date(Date.UTC(2026, 0, 1) + at * 1000).toISOString(),
-});
+// Payloads are partial on purpose (only what the tracker reads), so the event is built untyped.
+const ev = (type: StoredEvent['type'], data: Record<string, unknown>, at = 0, session_id = 's1'): StoredEvent =>
+  storedEventOf(session_id, ++seq, type, data, new Date(Date.UTC(2026, 0, 1) + at * 1000).toISOString());
 
 afterEach(() => vi.useRealTimers());
 

@@ -33,7 +33,6 @@ export class TelemetryTracker {
   }
 
   apply(event: StoredEvent): void {
-    const d = event.data;
     if (event.type === 'session_deleted') {
       const gone = this.entries.get(event.session_id);
       if (gone?.timer) clearTimeout(gone.timer);
@@ -46,7 +45,7 @@ export class TelemetryTracker {
       case 'session_created':
       case 'session_title':
       case 'session_updated':
-        if (typeof d.title === 'string') e.t.title = d.title;
+        if (event.data.title !== undefined) e.t.title = event.data.title;
         else return;
         break;
       case 'stream_started':
@@ -55,12 +54,12 @@ export class TelemetryTracker {
         e.runningSince = at;
         break;
       case 'token_usage':
-        e.t.tokens_in = Number(d.total_input_tokens) || e.t.tokens_in;
-        e.t.tokens_out = Number(d.total_output_tokens) || e.t.tokens_out;
-        e.t.cost = Number(d.total_cost) || e.t.cost;
+        e.t.tokens_in = event.data.total_input_tokens || e.t.tokens_in;
+        e.t.tokens_out = event.data.total_output_tokens || e.t.tokens_out;
+        e.t.cost = event.data.total_cost || e.t.cost;
         break;
       case 'stream_stopped': {
-        const reason = d.reason;
+        const reason = event.data.reason;
         e.t.status = reason === 'error' ? 'error' : reason === 'canceled' ? 'canceled' : 'completed';
         if (e.runningSince !== undefined) e.closedSec += Math.max(0, (at - e.runningSince) / 1000);
         e.runningSince = undefined;

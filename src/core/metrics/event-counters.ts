@@ -51,14 +51,13 @@ export class EventCounters {
     for (const event of batch) {
       this.appended.inc({ type: event.type });
       this.sessionCount.observe(event);
-      const data = event.data;
-      if (event.type === 'stream_started') this.turnsStarted.inc({ model: String(data.model) });
-      else if (event.type === 'stream_stopped') this.turnsEnded.inc({ reason: String(data.reason) });
+      if (event.type === 'stream_started') this.turnsStarted.inc({ model: event.data.model });
+      else if (event.type === 'stream_stopped') this.turnsEnded.inc({ reason: event.data.reason });
       else if (event.type === 'token_usage') {
-        const model = String(data.model);
-        this.tokens.inc({ model, kind: 'input' }, count(data.input_tokens));
-        this.tokens.inc({ model, kind: 'output' }, count(data.output_tokens));
-        this.tokens.inc({ model, kind: 'cached_input' }, count(data.cached_input_tokens));
+        const { model } = event.data;
+        this.tokens.inc({ model, kind: 'input' }, count(event.data.input_tokens));
+        this.tokens.inc({ model, kind: 'output' }, count(event.data.output_tokens));
+        this.tokens.inc({ model, kind: 'cached_input' }, count(event.data.cached_input_tokens));
       }
     }
   }

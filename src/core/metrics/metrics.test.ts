@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { storedEventOf } from '../../protocol/events.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { FakeExecutor, FakeStepper, finish } from '../testing/fakes.js';
 import { SessionCount } from './event-counters.js';
@@ -45,7 +46,7 @@ describe('SessionCount', () => {
       return ['a', 'b'];
     };
     expect(await count.total(read)).toBe(2);
-    const event = (type: 'session_created' | 'session_forked' | 'session_deleted') => ({ session_id: 'x', seq: 1, type, data: {}, timestamp: '' });
+    const event = (type: 'session_created' | 'session_forked' | 'session_deleted') => storedEventOf('x', 1, type, {}, '');
     count.observe(event('session_created'));
     count.observe(event('session_forked'));
     count.observe(event('session_deleted'));

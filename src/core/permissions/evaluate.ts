@@ -1,6 +1,6 @@
 import type { Permissions } from '../../protocol/session.js';
 import { categoryOf, POLICY_ALLOWS, TOOL_CATEGORIES, type ToolCategory } from './categories.js';
-import { findAllowingRules, findBlockingRule, uncoveredCommandParts, type ToolCallLike } from './match.js';
+import { findAllowingRules, findBlockingRule, uncoveredCommandParts, unreadableCommand, type ToolCallLike } from './match.js';
 import { parseRule, type PermissionRule } from './rule.js';
 
 export type PermissionAction = 'allow' | 'ask' | 'deny';
@@ -33,10 +33,13 @@ type PermissionRules = Pick<Permissions, 'allow' | 'ask' | 'deny'>;
  * Decides one tool call. In order:
  * 1. a deny rule matches → deny (nothing overrides a deny, not even auto-approve);
  * 2. an `interaction` tool (`ask_user`) → allow;
- * 3. allow rules cover it → allow;
- * 4. auto-approve is on → allow (it approves whatever no deny rule stops, ask rules included);
- * 5. an ask rule matches → ask;
- * 6. the safety policy, by tool category: autonomous allows all; balanced allows reading and writing
+ * 3. its command line does not parse while a rule with a command condition names the tool → ask, even
+ *    with an allow rule for the whole tool, auto-approve or the autonomous policy (no such rule could be
+ *    checked against it, and bash runs the lines before a syntax error);
+ * 4. allow rules cover it → allow;
+ * 5. auto-approve is on → allow (it approves whatever no deny rule stops, ask rules included);
+ * 6. an ask rule matches → ask;
+ * 7. the safety policy, by tool category: autonomous allows all; balanced allows reading and writing
  *    files and asks for bash and unknown tools; strict allows only reading.
  * Rules that do not parse are skipped here; `validatePermissions` refuses them where permissions enter.
  */
@@ -55,6 +58,12 @@ export function evaluate(
   const category = categoryOf(call.name, options.categories ?? TOOL_CATEGORIES);
   if (category === 'interaction') {
     return { action: 'allow', reason: `${tool} only talks to the person, so it needs no confirmation` };
+  }
+
+  // Before the allow rules: a rule on the whole tool must not let a line through that deny rules cannot read.
+  const unreadable = unreadableCommand([...rules.allow, ...rules.ask, ...rules.deny], call, ctx);
+  if (unreadable !== undefined) {
+    return { action: 'ask', reason: `the ${tool} command line cannot be checked against its rules (${unreadable}), so it is asked` };
   }
 
   const allowing = findAllowingRules(rules.allow, call, ctx);

@@ -4,6 +4,7 @@ export {
   findAllowingRules,
   findBlockingRule,
   uncoveredCommandParts,
+  unreadableCommand,
   type MatchContext,
   type ToolCallLike,
 } from './match.js';
@@ -18,5 +19,5 @@ export {
   type PermissionRule,
   type RuleCondition,
 } from './rule.js';
-export { denyCandidates, splitShellCommand } from './shell-split.js';
+export { readCommand, type CommandPart, type CommandReading } from './command-parts.js';
 export { compileWildcard } from './wildcard.js';

@@ -1,5 +1,5 @@
 import { SHELL_KEY, type PermissionRule, type RuleCondition } from './rule.js';
-import { denyCandidates, splitShellCommand } from './shell-split.js';
+import { readCommand } from './command-parts.js';
 
 /** A tool call as far as permissions care: which tool, with which arguments. */
 export interface ToolCallLike {
@@ -42,7 +42,7 @@ function matchesCommand(rule: PermissionRule, command: string, ctx: MatchContext
 
 /**
  * The first deny (or ask) rule that matches. A shell condition holds if ANY simple command of the command
- * line matches it (or the whole line does): `rm *` denies `git status && rm -rf /`.
+ * line matches it (or the whole line does): `rm *` denies `git status && rm -rf /` and `echo $(rm x)`.
  */
 export function findBlockingRule(
   rules: readonly PermissionRule[],
@@ -54,15 +54,15 @@ export function findBlockingRule(
     if (shellConditions(rule).length === 0) return true;
     const command = argOf(call.args, SHELL_KEY);
     if (command === undefined) return false;
-    return denyCandidates(command).some((candidate) => matchesCommand(rule, candidate, ctx));
+    return readCommand(command).candidates.some((candidate) => matchesCommand(rule, candidate, ctx));
   });
 }
 
 /**
  * The allow rules that together allow the call, or undefined. A rule without shell conditions allows
- * the call alone. Otherwise EVERY simple command of the command line must match some allow rule: allowing
- * `git *` does not allow `git status && rm -rf /`, while `git *` and `npm *` together allow
- * `git pull && npm test`.
+ * the call alone. Otherwise EVERY simple command of the command line (and every file it redirects to)
+ * must match some allow rule: allowing `git *` does not allow `git status && rm -rf /`, while `git *`
+ * and `npm *` together allow `git pull && npm test`. A command line that does not parse is not allowed.
  */
 export function findAllowingRules(
   rules: readonly PermissionRule[],
@@ -74,9 +74,11 @@ export function findAllowingRules(
   if (unconditional) return [unconditional];
   const command = argOf(call.args, SHELL_KEY);
   if (command === undefined || candidates.length === 0) return undefined;
+  const reading = readCommand(command);
+  if (!reading.ok) return undefined; // a line that does not parse is never allowed by a command rule
   const used = new Set<PermissionRule>();
-  for (const part of splitShellCommand(command)) {
-    const rule = candidates.find((r) => matchesCommand(r, part, ctx));
+  for (const part of reading.parts) {
+    const rule = part.allowable ? candidates.find((r) => matchesCommand(r, part.text, ctx)) : undefined;
     if (!rule) return undefined;
     used.add(rule);
   }
@@ -95,5 +97,25 @@ export function uncoveredCommandParts(
   const candidates = rules.filter((rule) => matchesOutsideCommand(rule, call, ctx) && shellConditions(rule).length > 0);
   const command = argOf(call.args, SHELL_KEY);
   if (command === undefined || candidates.length === 0) return [];
-  return splitShellCommand(command).filter((part) => !candidates.some((r) => matchesCommand(r, part, ctx)));
+  const reading = readCommand(command);
+  if (!reading.ok) return [];
+  return reading.parts
+    .filter((part) => !part.allowable || !candidates.some((r) => matchesCommand(r, part.text, ctx)))
+    .map((part) => part.text);
+}
+
+/**
+ * Why the call's command line cannot be read, when some rule for this tool would have to look into it
+ * (a rule with a command condition); undefined when it parses or no rule cares.
+ */
+export function unreadableCommand(
+  rules: readonly PermissionRule[],
+  call: ToolCallLike,
+  ctx: MatchContext = {},
+): string | undefined {
+  const command = argOf(call.args, SHELL_KEY);
+  if (command === undefined) return undefined;
+  if (!rules.some((rule) => matchesOutsideCommand(rule, call, ctx) && shellConditions(rule).length > 0)) return undefined;
+  const reading = readCommand(command);
+  return reading.ok ? undefined : reading.reason;
 }

@@ -50,7 +50,7 @@ export class SessionControl {
     if (!this.manager.active.turn(id)) {
       throw new TowerError('session_idle', 'No turn is running: send the message instead of steering');
     }
-    return this.manager.queues.use(id, async (set) => {
+    return this.manager.queues.change(id, async (set) => {
       if (set.steer.length + contents.length > STEER_CAPACITY) {
         throw new TowerError('steer_queue_full', `The steer queue holds ${STEER_CAPACITY} messages; retry after the next model call`);
       }
@@ -68,7 +68,7 @@ export class SessionControl {
    */
   async followup(id: string, contents: string[], idempotencyKey?: string): Promise<FollowupAccepted> {
     await this.manager.require(id);
-    return this.manager.queues.use(id, async (set) => {
+    return this.manager.queues.change(id, async (set) => {
       const fingerprint = SessionQueues.fingerprint(contents);
       const known = idempotencyKey !== undefined ? SessionQueues.findKey(set, idempotencyKey) : undefined;
       if (known) {
@@ -84,15 +84,9 @@ export class SessionControl {
         throw new TowerError('followup_queue_full', `The follow-up queue holds ${FOLLOWUP_CAPACITY} messages`);
       }
       const streaming = this.manager.active.turn(id) !== undefined;
-      // The key is reserved before the first await, so concurrent retries see it; released if delivery fails.
-      if (idempotencyKey !== undefined) SessionQueues.remember(set, idempotencyKey, fingerprint);
-      let items: QueueItem[];
-      try {
-        items = await this.enqueue(id, set, 'followup', contents, idempotencyKey !== undefined);
-      } catch (err) {
-        if (idempotencyKey !== undefined) SessionQueues.forgetKey(set, idempotencyKey);
-        throw err;
-      }
+      // The key is reserved with the items (same tick), so concurrent retries see it; released if delivery fails.
+      const key = idempotencyKey !== undefined ? { key: idempotencyKey, fingerprint } : undefined;
+      const items = await this.enqueue(id, set, 'followup', contents, key);
       this.drainSoon(id);
       return { status: streaming ? 'queued_streaming' : 'queued_idle', item_ids: items.map((i) => i.item_id), depth: set.followup.length };
     });
@@ -202,43 +196,54 @@ export class SessionControl {
     return { current, models };
   }
 
-  private async enqueue(id: string, set: QueueSet, queue: QueueName, contents: string[], withKeys = false): Promise<QueueItem[]> {
+  private async enqueue(
+    id: string,
+    set: QueueSet,
+    queue: QueueName,
+    contents: string[],
+    key?: { key: string; fingerprint: string },
+  ): Promise<QueueItem[]> {
     const items = SessionQueues.newItems(contents);
+    if (key) SessionQueues.remember(set, key.key, key.fingerprint);
     set[queue].push(...items);
     const depthAfter = set[queue].length;
-    const state = SessionQueues.stateOf(set, withKeys ? [queue, 'keys'] : [queue]);
-    try {
-      await Promise.all(
-        items.map((item, i) =>
-          this.deps.log.append(
-            id,
-            { type: 'message_queued', data: { queue, item_id: item.item_id, content: item.content, depth: depthAfter - items.length + i + 1 } },
-            i === items.length - 1 ? { state } : {},
-          ),
-        ),
-      );
-    } catch (err) {
+    const rollback = (): void => {
       for (const item of items) {
         const at = set[queue].indexOf(item);
         if (at >= 0) set[queue].splice(at, 1);
       }
-      throw err;
-    }
+      if (key) SessionQueues.forgetKey(set, key.key);
+    };
+    await this.manager.queues.commit(
+      set,
+      key ? [queue, 'keys'] : [queue],
+      // One transaction: the events and the rows they announce commit (or conflict) together.
+      (effects) =>
+        this.deps.log.appendAll(
+          id,
+          items.map((item, i) => ({
+            event: { type: 'message_queued', data: { queue, item_id: item.item_id, content: item.content, depth: depthAfter - items.length + i + 1 } },
+            ...(i === items.length - 1 ? { effects } : {}),
+          })),
+        ),
+      rollback,
+    );
     return items;
   }
 
   private async clearQueues(id: string): Promise<void> {
-    await this.manager.queues.use(id, (set) => this.clearSet(id, set));
+    await this.manager.queues.change(id, (set) => this.clearSet(id, set));
   }
 
   private async clearSet(id: string, set: QueueSet): Promise<void> {
     for (const queue of ['steer', 'followup'] as const) {
       if (!set[queue].length) continue;
       const removed = set[queue].splice(0);
-      await this.deps.log.append(
-        id,
-        { type: 'queue_cleared', data: { queue, item_ids: removed.map((i) => i.item_id) } },
-        { state: SessionQueues.stateOf(set, [queue]) },
+      await this.manager.queues.commit(
+        set,
+        [queue],
+        (effects) => this.deps.log.append(id, { type: 'queue_cleared', data: { queue, item_ids: removed.map((i) => i.item_id) } }, effects),
+        () => set[queue].unshift(...removed),
       );
     }
   }

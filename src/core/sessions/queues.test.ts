@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { testSessionRecord } from '../../store/testing/fixtures.js';
 import type { Store } from '../../store/types.js';
-import { SessionQueues } from './queues.js';
+import { TowerError } from '../../protocol/errors.js';
+import { QUEUE_CHANGE_ATTEMPTS, SessionQueues, isQueueConflict, type QueueSet } from './queues.js';
 
 let store: Store;
 afterEach(() => store.close());
@@ -54,5 +55,91 @@ describe('SessionQueues memory and durable state', () => {
     await store.setState('b', 'queue:followup', '[]');
     await store.setState('a', 'idempotency_keys', '[]');
     expect(await SessionQueues.pendingSessions(store)).toEqual(['b']);
+  });
+});
+
+/** Commits a follow-up enqueue the way SessionControl does: state and guard in one commit entry. */
+async function enqueue(queues: SessionQueues, set: QueueSet, content: string): Promise<void> {
+  const [item] = SessionQueues.newItems([content]);
+  set.followup.push(item!);
+  await queues.commit(
+    set,
+    ['followup'],
+    (effects) => store.commit([{ session_id: 'a', type: 'message_queued', data: {}, timestamp: new Date().toISOString(), ...effects }]),
+    () => set.followup.splice(set.followup.indexOf(item!), 1),
+  );
+}
+
+describe('SessionQueues compare-and-set writes', () => {
+  it('a write carries the rows it replaces; writes in flight on one node expect each other', async () => {
+    const queues = await setup();
+    const set = await queues.load('a');
+    const first = queues.guard(set, ['followup']);
+    expect(first.expect_state).toEqual({ 'queue:followup': null });
+    set.followup.push(...SessionQueues.newItems(['x']));
+    const second = queues.guard(set, ['followup', 'keys']);
+    expect(second.expect_state).toEqual({ 'queue:followup': first.state['queue:followup'], idempotency_keys: null });
+    expect(() => queues.guard({ steer: [], followup: [], keys: [] }, ['steer'])).toThrow(/not loaded/);
+  });
+
+  it("another node's write fails this node's next one as a queue conflict, and nothing is overwritten", async () => {
+    const queues = await setup();
+    const other = new SessionQueues(store);
+    const mine = await queues.load('a');
+    const theirs = await other.load('a');
+    await enqueue(other, theirs, 'from the other node');
+    const err = await enqueue(queues, mine, 'from this node').then(() => undefined, (e: unknown) => e);
+    expect(isQueueConflict(err)).toBe(true);
+    expect((err as TowerError).details).toMatchObject({ session_id: 'a', key: 'queue:followup' });
+    expect(mine.followup).toEqual([]); // rolled back
+    const stored = JSON.parse((await store.getState('a', 'queue:followup'))!) as Array<{ content: string }>;
+    expect(stored.map((i) => i.content)).toEqual(['from the other node']);
+    expect(isQueueConflict(new TowerError('conflict', 'session exists', { session_id: 'a' }))).toBe(false);
+  });
+
+  it('change() reloads the copy in place after a conflict and runs the operation again', async () => {
+    const queues = await setup();
+    const other = new SessionQueues(store);
+    queues.pin('a'); // held (a running turn holds its copy), so the reload must update this very object
+    const mine = await queues.load('a');
+    await enqueue(other, await other.load('a'), 'one');
+    let runs = 0;
+    await queues.change('a', async (set) => {
+      runs += 1;
+      expect(set).toBe(mine); // every holder sees the reload
+      await enqueue(queues, set, 'two');
+    });
+    expect(runs).toBe(2);
+    expect(mine.followup.map((i) => i.content)).toEqual(['one', 'two']);
+    const stored = JSON.parse((await store.getState('a', 'queue:followup'))!) as Array<{ content: string }>;
+    expect(stored.map((i) => i.content)).toEqual(['one', 'two']);
+  });
+
+  it('gives up after a bounded number of conflicts with the conflict itself', async () => {
+    const queues = await setup();
+    const other = new SessionQueues(store);
+    let runs = 0;
+    const err = await queues
+      .change('a', async (set) => {
+        runs += 1;
+        // Another node writes between every reload and this node's write.
+        await enqueue(other, await other.load('a'), `theirs ${runs}`);
+        await other.reload('a');
+        await enqueue(queues, set, `mine ${runs}`);
+      })
+      .then(() => undefined, (e: unknown) => e);
+    expect(runs).toBe(QUEUE_CHANGE_ATTEMPTS);
+    expect(isQueueConflict(err)).toBe(true);
+    const stored = JSON.parse((await store.getState('a', 'queue:followup'))!) as Array<{ content: string }>;
+    expect(stored.map((i) => i.content)).toEqual(Array.from({ length: QUEUE_CHANGE_ATTEMPTS }, (_, i) => `theirs ${i + 1}`));
+  });
+
+  it('a failed write that is not a conflict rolls back and expects the old rows again', async () => {
+    const queues = await setup();
+    const set = await queues.load('a');
+    await expect(
+      queues.commit(set, ['followup'], () => Promise.reject(new TowerError('internal', 'disk full')), () => undefined),
+    ).rejects.toThrow('disk full');
+    expect(queues.guard(set, ['followup']).expect_state).toEqual({ 'queue:followup': null });
   });
 });

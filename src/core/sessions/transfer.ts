@@ -1,7 +1,7 @@
 import type { SessionExport } from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
-import type { StoredEvent } from '../../protocol/events.js';
+import { storedEventOf, type StoredEvent } from '../../protocol/events.js';
 import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
 import { newSessionId } from '../ids.js';
@@ -43,7 +43,9 @@ export async function importSession(store: Store, data: SessionExport): Promise<
     last_event_seq: data.events.length,
     message_count: data.messages.length,
   };
-  await store.importSession(record, data.messages, data.events);
+  // Each payload was checked against its type's schema by `SessionImportBody`.
+  const events = data.events.map((e) => storedEventOf(e.session_id, e.seq, e.type, e.data, e.timestamp));
+  await store.importSession(record, data.messages, events);
   return record;
 }
 
@@ -63,7 +65,7 @@ export async function forkSession(store: Store, log: EventLog, id: string, messa
   const forkId = newSessionId();
   const prefix = (cut ? events.filter((e) => e.seq < cut.seq) : []).map((e) => ({ ...e, session_id: forkId }));
   const usage = prefix.filter((e) => e.type === 'token_usage');
-  const sum = (key: string): number => usage.reduce((acc, e) => acc + Number(e.data[key] ?? 0), 0);
+  const sum = (key: 'input_tokens' | 'output_tokens' | 'cost'): number => usage.reduce((acc, e) => acc + e.data[key], 0);
   const messages: StoredMessage[] = source.messages.slice(0, messageIndex);
   const now = new Date().toISOString();
   const record: SessionRecord = {

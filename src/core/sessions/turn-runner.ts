@@ -8,7 +8,7 @@ import { newTurnId } from '../ids.js';
 import type { ActiveSessions } from './active-sessions.js';
 import { createGate } from './approvals.js';
 import type { SessionClaim } from './claim.js';
-import { SessionQueues } from './queues.js';
+import { isQueueConflict, type QueueEffects, type QueueSet, type SessionQueues } from './queues.js';
 import { createSessionTools } from './session-tools.js';
 import type { SessionManagerDeps } from './deps.js';
 import { fallbackTitle } from './titles.js';
@@ -43,7 +43,7 @@ export class TurnRunner {
   async start(
     session: SessionRecord,
     opening: OpeningMessage[],
-    queueState?: Record<string, string | null>,
+    queueEffects?: QueueEffects,
   ): Promise<{ seq: number; turn_id: string }> {
     if (this.closing) throw new TowerError('session_busy', 'Tower is shutting down');
     let finish!: () => void;
@@ -79,7 +79,7 @@ export class TurnRunner {
       claimed = await this.claims.claim(session.id, turn.turnId);
       if (!claimed) throw new TowerError('session_busy', 'A turn is already running in this session (elsewhere); wait for it to end');
       turn.queues = await this.queues.load(session.id);
-      opened = await this.open(session, turn, opening, queueState);
+      opened = await this.open(session, turn, opening, queueEffects);
     } catch (err) {
       letGo();
       throw err;
@@ -96,15 +96,12 @@ export class TurnRunner {
   /** Starts the next queued turn if the session is idle: steered leftovers first, then one follow-up. */
   async drain(sessionId: string): Promise<void> {
     if (this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
-    const unpin = this.queues.pin(sessionId);
     try {
-      await this.drainPinned(sessionId);
+      await this.queues.change(sessionId, (set) => this.drainSet(sessionId, set));
     } catch (err) {
       // A store error here must not become an unhandled rejection: the queue stays durable and drains
       // at the next turn end, follow-up or start.
       this.deps.logger.error({ err, session_id: sessionId }, 'could not read the queue of a session');
-    } finally {
-      unpin();
     }
   }
 
@@ -112,18 +109,22 @@ export class TurnRunner {
     this.drain(sessionId).catch((err: unknown) => this.deps.logger.error({ err, session_id: sessionId }, 'queue drain failed'));
   }
 
-  private async drainPinned(sessionId: string): Promise<void> {
-    const set = await this.queues.load(sessionId);
+  private async drainSet(sessionId: string, set: QueueSet): Promise<void> {
     const session = set.steer.length || set.followup.length ? await this.deps.store.getSession(sessionId) : undefined;
     if (!session || this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
     const fromSteer = set.steer.length > 0;
+    const queue = fromSteer ? set.steer : set.followup;
     const taken = fromSteer ? set.steer.splice(0) : set.followup.splice(0, 1);
-    const state = SessionQueues.stateOf(set, [fromSteer ? 'steer' : 'followup']);
     try {
-      await this.start(session, taken.map((i) => ({ content: i.content, item_id: i.item_id })), state);
+      await this.queues.commit(
+        set,
+        [fromSteer ? 'steer' : 'followup'],
+        (effects) => this.start(session, taken.map((i) => ({ content: i.content, item_id: i.item_id })), effects),
+        // Not delivered: back to the head of the queue, nothing lost.
+        () => queue.unshift(...taken),
+      );
     } catch (err) {
-      // Not delivered: back to the head of the queue, nothing lost.
-      (fromSteer ? set.steer : set.followup).unshift(...taken);
+      if (isQueueConflict(err)) throw err; // `change` reloads the queue and tries again
       this.deps.logger.warn({ err, session_id: sessionId }, 'could not start a queued turn');
     }
   }
@@ -132,7 +133,7 @@ export class TurnRunner {
     session: SessionRecord,
     turn: TurnState,
     opening: OpeningMessage[],
-    queueState: Record<string, string | null> | undefined,
+    queueEffects: QueueEffects | undefined,
   ) {
     const { store, log } = this.deps;
     const conversation = (await store.listMessages(session.id)).map((m) => m.message);
@@ -152,7 +153,10 @@ export class TurnRunner {
             ...(item.item_id ? { queue_item_id: item.item_id } : {}),
           },
         },
-        effects: { message, ...(i === 0 ? { state: { ...queueState, active_turn: turn.turnId } } : {}) },
+        effects: {
+          message,
+          ...(i === 0 ? { state: { ...queueEffects?.state, active_turn: turn.turnId }, ...(queueEffects ? { expect_state: queueEffects.expect_state } : {}) } : {}),
+        },
       };
     });
     const results = await log.appendAll(session.id, [
@@ -185,7 +189,7 @@ export class TurnRunner {
             takeSteering: () => {
               if (!turn.queues.steer.length) return undefined;
               const items = turn.queues.steer.splice(0);
-              return { items, state: SessionQueues.stateOf(turn.queues, ['steer']) };
+              return { items, effects: this.queues.guard(turn.queues, ['steer']) };
             },
             hasSteering: () => turn.queues.steer.length > 0,
             gate: createGate(turn, deps.log, session.working_dir),

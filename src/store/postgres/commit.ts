@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
+import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult } from '../types.js';
 import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams } from './rows.js';
@@ -59,7 +60,7 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
     ev.data.push(encoded?.data ?? JSON.stringify(entry.data));
     ev.at.push(entry.timestamp);
     const result: CommitResult = {
-      event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
+      event: storedEventOf(id, seq, entry.type, entry.data, entry.timestamp),
     };
     // Replace before append, so one entry can both complete the last message and start the next.
     if (entry.replace_last_message) {

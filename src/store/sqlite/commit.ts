@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
+import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult } from '../types.js';
 import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
@@ -100,7 +101,7 @@ export class CommitWriter {
       const encoded = entry.encoded;
       this.insertEvent.run(id, seq, entry.type, encoded?.data ?? JSON.stringify(entry.data), entry.timestamp);
       const result: CommitResult = {
-        event: { session_id: id, seq, type: entry.type, data: entry.data, timestamp: entry.timestamp },
+        event: storedEventOf(id, seq, entry.type, entry.data, entry.timestamp),
       };
       // Replace before append, so one entry can both complete the last message and start the next.
       if (entry.replace_last_message) {

@@ -1,5 +1,5 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
-import type { EventType, StoredEvent } from '../../protocol/events.js';
+import { storedEventOf, type EventType, type StoredEvent } from '../../protocol/events.js';
 import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
 import { settingsFromJson, settingsJson } from '../commit-plan.js';
 import type { SessionRecord } from '../types.js';
@@ -84,14 +84,8 @@ export function sessionToRow(s: SessionRecord): SessionRow {
 }
 
 export function eventFromRow(sessionId: string, row: EventRow): StoredEvent {
-  return {
-    session_id: sessionId,
-    seq: row.seq,
-    // The column only ever holds types written through the typed Store API.
-    type: row.type as EventType,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-    timestamp: row.created_at,
-  };
+  // The column only ever holds types written through the typed Store API.
+  return storedEventOf(sessionId, row.seq, row.type as EventType, JSON.parse(row.data), row.created_at);
 }
 
 export function messageFromRow(row: MessageRow): StoredMessage {

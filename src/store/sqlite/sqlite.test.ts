@@ -116,7 +116,7 @@ describe('SqliteStore specifics', () => {
 
   it('takes import counters from the imported data, and refuses malformed logs', async () => {
     const store = open(tempPath());
-    const event = (seq: number) => ({ session_id: 'x', seq, type: 'agent_choice' as const, data: {}, timestamp: 't' });
+    const event = (seq: number) => ({ session_id: 'x', seq, type: 'agent_choice' as const, data: { content: 'x' }, timestamp: 't' });
     await store.importSession(testSessionRecord('a', { last_event_seq: 99, message_count: 5 }), [], [event(1), event(2)]);
     expect(await store.getSession('a')).toMatchObject({ last_event_seq: 2, message_count: 0 });
     await expect(store.importSession(testSessionRecord('b'), [], [event(2), event(2)])).rejects.toMatchObject({

@@ -71,6 +71,24 @@ describe('HTTP app (in memory)', () => {
     }
   });
 
+  it('a permissions PATCH changes only the fields it names', async () => {
+    const { http } = await app();
+    const initial = { allow: ['read'], ask: ['bash:cmd=git push*'], deny: [], policy: 'strict', auto_approve: true };
+    const created = await http.request('/api/sessions', json({ permissions: initial }));
+    const { id } = (await created.json()) as { id: string };
+    const patch = (body: unknown) =>
+      http.request(`/api/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const denied = await patch({ permissions: { deny: ['bash:cmd=rm *'] } });
+    expect(denied.status).toBe(200);
+    expect(((await denied.json()) as { permissions: unknown }).permissions).toEqual({ ...initial, deny: ['bash:cmd=rm *'] });
+    const relaxed = await patch({ permissions: { policy: 'balanced' } });
+    expect(((await relaxed.json()) as { permissions: unknown }).permissions).toEqual({ ...initial, deny: ['bash:cmd=rm *'], policy: 'balanced' });
+    const bad = await patch({ permissions: { allow: 'read' } });
+    expect(bad.status).toBe(400);
+    const read = (await (await http.request(`/api/sessions/${id}`)).json()) as { permissions: unknown };
+    expect(read.permissions).toEqual({ ...initial, deny: ['bash:cmd=rm *'], policy: 'balanced' });
+  });
+
   it('requires the bearer token on /api and /openapi.json, not on health', async () => {
     const { http } = await app(TOKEN);
     expect((await http.request('/health')).status).toBe(200);

@@ -43,7 +43,7 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
     const deriver = new TaskStreamDeriver();
     const untap = ctx.log.tap((events: readonly StoredEvent[]) => {
       for (const e of events) {
-        if (e.type === 'session_created') infos.set(e.session_id, { working_dir: String(e.data.working_dir) });
+        if (e.type === 'session_created') infos.set(e.session_id, { working_dir: e.data.working_dir });
         const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
         if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));

@@ -70,7 +70,7 @@ export class TopicDeriver {
       if (LIST_EVENTS.has(event.type)) listChanged = true;
       if (event.type === 'session_created') track.floor = -1;
       if (event.type === 'user_message' && track.announced === undefined) {
-        const index = Number(event.data.message_index);
+        const index = event.data.message_index;
         track.floor = Math.min(track.floor ?? index - 1, index - 1);
       }
     }
@@ -103,7 +103,6 @@ export class TopicDeriver {
 
   private streaming(event: StoredEvent, track: SessionTrack): void {
     const sid = event.session_id;
-    const d = event.data;
     const startCall = (): void => {
       if (track.inCall) return;
       track.inCall = true;
@@ -116,22 +115,22 @@ export class TopicDeriver {
         return;
       case 'agent_choice':
         startCall();
-        this.publisher.publish('llm.token', { session_id: sid, token: String(d.content) }, sid);
+        this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
         return;
       case 'tool_call':
         startCall();
         this.publisher.publish('tool.start', {
-          session_id: sid, tool_name: String(d.tool), call_id: String(d.tool_call_id), params: JSON.stringify(d.args ?? {}),
+          session_id: sid, tool_name: event.data.tool, call_id: event.data.tool_call_id, params: JSON.stringify(event.data.args ?? {}),
         }, sid);
         return;
       case 'token_usage':
         startCall();
         track.inCall = false;
-        this.publisher.publish('llm.end', { session_id: sid, tokens_in: Number(d.input_tokens), tokens_out: Number(d.output_tokens) }, sid);
+        this.publisher.publish('llm.end', { session_id: sid, tokens_in: event.data.input_tokens, tokens_out: event.data.output_tokens }, sid);
         return;
       case 'tool_call_response':
         this.publisher.publish('tool.end', {
-          session_id: sid, tool_name: String(d.tool), call_id: String(d.tool_call_id), is_error: d.is_error === true, result: cut(String(d.result)),
+          session_id: sid, tool_name: event.data.tool, call_id: event.data.tool_call_id, is_error: event.data.is_error, result: cut(event.data.result),
         }, sid);
         return;
       case 'stream_stopped':

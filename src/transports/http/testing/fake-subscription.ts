@@ -1,5 +1,5 @@
 import type { EventSubscription } from '../../../core/event-log/index.js';
-import type { StoredEvent } from '../../../protocol/events.js';
+import { storedEventOf, type StoredEvent } from '../../../protocol/events.js';
 
 /**
  * A subscription the test feeds by hand: `push` hands a batch to the next `next()`, `end` finishes the
@@ -61,5 +61,5 @@ export class FakeSubscription implements EventSubscription {
 }
 
 export function storedEvent(seq: number, data: Record<string, unknown> = { content: `chunk ${seq}` }): StoredEvent {
-  return { session_id: 'ses_1', seq, type: 'agent_choice', data, timestamp: '2026-01-01T00:00:00.000Z' };
+  return storedEventOf('ses_1', seq, 'agent_choice', data, '2026-01-01T00:00:00.000Z');
 }
