@@ -98,6 +98,8 @@ export class TurnRunner {
     if (this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
     const unpin = this.queues.pin(sessionId);
     try {
+      // Another node runs the session: it drains the queue when its turn ends (and holds the fresh copy).
+      if (await this.claims.heldElsewhere?.(sessionId)) return;
       await this.drainPinned(sessionId);
     } catch (err) {
       // A store error here must not become an unhandled rejection: the queue stays durable and drains

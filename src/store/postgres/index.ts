@@ -2,3 +2,5 @@ export { PostgresStore, openPostgresStore, type PostgresStoreOptions } from './s
 export { PG_MIGRATIONS, runPgMigrations, type PgMigration } from './migrations.js';
 export { heartbeatNode, liveNodes, removeNode, NODE_LIVE_MS } from './nodes.js';
 export { PgSessionLease, assertFence, type PgSessionLeaseOptions } from './lease.js';
+export type { FenceSource } from './lease.js';
+export { leaseNode, leasedSessions, unownedSessions } from './ownership.js';

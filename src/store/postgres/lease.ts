@@ -8,6 +8,16 @@ export interface PgSessionLeaseOptions {
   renewMs?: number;
   /** Called with sessions whose lease this instance lost (expired and taken, or deleted) at a renewal. */
   onLost?: (sessionIds: string[]) => void;
+  /** The node this instance runs on, recorded with each lease so other nodes can forward commands to it. */
+  node?: string;
+}
+
+/** Where a store finds the fencing token of each session this node writes as the lease holder. */
+export interface FenceSource {
+  /** The token held by this node's writer of the session; undefined means it writes unfenced. */
+  tokenOf(sessionId: string): number | undefined;
+  /** A commit found the token stale: the lease is gone, whatever the renewal timer thinks. */
+  fenceFailed?(sessionId: string): void;
 }
 
 /**
@@ -49,15 +59,15 @@ export class PgSessionLease {
     // One statement: racing claimants serialize on the row (ON CONFLICT re-checks the WHERE against the
     // winner's committed row), so exactly one of them gets it.
     const { rows } = await this.pool.query<{ token: string }>(
-      `INSERT INTO session_leases AS l (session_id, owner, token, expires_at)
-       VALUES ($1, $2, nextval('session_lease_tokens'), now() + make_interval(secs => $3))
+      `INSERT INTO session_leases AS l (session_id, owner, token, expires_at, node)
+       VALUES ($1, $2, nextval('session_lease_tokens'), now() + make_interval(secs => $3), $4)
        ON CONFLICT (session_id) DO UPDATE SET
-         owner = excluded.owner,
+         owner = excluded.owner, node = excluded.node,
          token = CASE WHEN l.owner = excluded.owner AND l.expires_at > now() THEN l.token ELSE excluded.token END,
          expires_at = excluded.expires_at
        WHERE l.owner = excluded.owner OR l.expires_at <= now()
        RETURNING token`,
-      [sessionId, owner, this.ttlMs / 1000],
+      [sessionId, owner, this.ttlMs / 1000, this.opts.node ?? ''],
     );
     const row = rows[0];
     if (!row) return undefined;

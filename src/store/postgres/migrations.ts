@@ -85,6 +85,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // The node holding each lease (issue 15 ownership): where a command for a running session is
+    // forwarded. Empty for leases taken without one (a single node).
+    version: 120,
+    sql: `ALTER TABLE session_leases ADD COLUMN node TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

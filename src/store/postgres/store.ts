@@ -5,6 +5,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
+import type { FenceSource } from './lease.js';
 import { runPgMigrations } from './migrations.js';
 import {
   PG_SESSION_COLUMNS,
@@ -36,8 +37,17 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export class PostgresStore implements Store {
   private closed = false;
+  private fence: FenceSource | undefined;
 
   private constructor(readonly pool: pg.Pool) {}
+
+  /**
+   * Fences this node's commits with its session leases (issue 15): every commit to a session whose
+   * token `fence` knows checks it in the transaction and fails with `session_busy` once it is stale.
+   */
+  useFence(fence: FenceSource | undefined): void {
+    this.fence = fence;
+  }
 
   /** Connects, creates the schema if asked, and migrates (under an advisory lock). */
   static async open(connectionString: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -132,7 +142,7 @@ export class PostgresStore implements Store {
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     if (entries.length === 0) return [];
-    return this.guard(() => this.transaction((client) => commitBatch(client, entries)));
+    return this.guard(() => this.transaction((client) => commitBatch(client, entries, this.fence)));
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
