@@ -50,8 +50,11 @@ export class ClusterClaim implements SessionClaim, FenceSource {
   }
 
   async heldElsewhere(sessionId: string): Promise<boolean> {
+    // The turn that just ended here may still be releasing: that lease is not someone else's.
+    await this.releasing.get(sessionId);
     if (this.holders.has(sessionId)) return false;
-    return (await leaseNode(this.pool, sessionId)) !== undefined;
+    const node = await leaseNode(this.pool, sessionId);
+    return node !== undefined && node !== this.node;
   }
 
   /** The node holding the session's live lease, if any (this node included). */

@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL, uniquePrefix } from '../../bus/test-redis.js';
+import { silentLogger } from '../../core/logger.js';
+import { TowerError } from '../../protocol/errors.js';
+import { NodeRpc } from './rpc.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function pair(): Promise<{ a: NodeRpc; b: NodeRpc; prefix: string }> {
+  const prefix = uniquePrefix('rpc');
+  const a = await NodeRpc.open(TEST_REDIS_URL, 'node-a', silentLogger, prefix);
+  const b = await NodeRpc.open(TEST_REDIS_URL, 'node-b', silentLogger, prefix);
+  cleanups.push(async () => {
+    await a.close();
+    await b.close();
+  });
+  return { a, b, prefix };
+}
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(() => undefined, (e: unknown) => e);
+}
+
+describe('NodeRpc (forwarded commands over Redis)', () => {
+  it('answers with the remote result, or the remote error with its code, message and details', async () => {
+    const { a, b } = await pair();
+    b.serve(async (name, params) => {
+      if (name === 'fail') throw new TowerError('steer_queue_full', 'The steer queue holds 5 messages', { session_id: 's' });
+      if (name === 'bug') throw new Error('a bug');
+      return { name, params };
+    });
+    expect(await a.call('node-b', 'echo', { x: 1 }, 5000)).toEqual({ name: 'echo', params: { x: 1 } });
+    expect(await failure(a.call('node-b', 'fail', {}, 5000))).toMatchObject({
+      code: 'steer_queue_full',
+      message: 'The steer queue holds 5 messages',
+      details: { session_id: 's' },
+    });
+    expect(await failure(a.call('node-b', 'bug', {}, 5000))).toMatchObject({ code: 'internal' });
+    // Concurrent calls are matched to their answers by id.
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => a.call('node-b', 'echo', i, 5000)));
+    expect(many).toEqual(Array.from({ length: 20 }, (_, i) => ({ name: 'echo', params: i })));
+  });
+
+  it('fails at once with not_ready when nobody listens on the target channel (the node is gone)', async () => {
+    const { a } = await pair();
+    expect(await failure(a.call('node-gone', 'echo', {}, 60_000))).toMatchObject({ code: 'not_ready', message: expect.stringContaining('not reachable') });
+  });
+
+  it('fails with not_ready when the owner does not answer in time', async () => {
+    const { a, b } = await pair();
+    b.serve(() => new Promise(() => undefined));
+    expect(await failure(a.call('node-b', 'hang', {}, 200))).toMatchObject({ code: 'not_ready', message: expect.stringContaining('did not answer') });
+  });
+
+  it('ignores junk on a node channel and keeps serving', async () => {
+    const { a, b, prefix } = await pair();
+    b.serve(async () => 'fine');
+    const raw = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void raw.disconnect());
+    for (const junk of ['not json', '{}', JSON.stringify({ kind: 'request', id: 1 }), JSON.stringify({ kind: 'reply', id: 'x', ok: 'maybe' })]) {
+      await raw.publish(`${prefix}:node:node-b`, junk);
+      await raw.publish(`${prefix}:node:node-a`, junk);
+    }
+    expect(await a.call('node-b', 'echo', {}, 5000)).toBe('fine');
+  });
+
+  it('refuses calls after close', async () => {
+    const { a } = await pair();
+    await a.close();
+    expect(await failure(a.call('node-b', 'echo', {}, 5000))).toMatchObject({ code: 'not_ready' });
+  });
+});
