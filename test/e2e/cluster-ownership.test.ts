@@ -117,6 +117,30 @@ describe.skipIf(NO_POSTGRES)('session ownership across nodes (in-process nodes, 
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
   });
 
+  it('a confirmation pending on one node is answered through the other; a delete through it stops the turn first', async () => {
+    const session = await a.commands.execute('sessions.create', {});
+    const id = session.id;
+    await a.commands.execute('sessions.send', { session_id: id, content: 'please run a tool' });
+    const asked = await eventsUntil(b, id, (e) => e.type === 'tool_call_confirmation');
+    const callId = (asked.at(-1)?.data as { tool_call_id: string }).tool_call_id;
+    const pending = await b.commands.execute('sessions.status', { session_id: id });
+    expect(pending.pending_confirmations.map((p) => p.tool_call_id)).toEqual([callId]);
+    expect(await b.commands.execute('confirmations.answer', { session_id: id, tool_call_id: callId, decision: 'approve' })).toEqual({ resolved: true });
+    expect(await codeOf(b.commands.execute('confirmations.answer', { session_id: id, tool_call_id: callId, decision: 'approve' }))).toBe(
+      await codeOf(a.commands.execute('confirmations.answer', { session_id: id, tool_call_id: callId, decision: 'approve' })),
+    );
+    const events = await eventsUntil(b, id, (e) => e.type === 'stream_stopped');
+    expect(stops(events)).toEqual(['normal']);
+    expect(events.find((e) => e.type === 'tool_call_response')?.data).toMatchObject({ is_error: false });
+
+    await a.commands.execute('sessions.send', { session_id: id, content: 'a slow one, then deleted' });
+    await eventsUntil(b, id, (_e, all) => all.filter((e) => e.type === 'agent_choice').length > 1 && all.at(-1)?.type === 'agent_choice');
+    expect(await b.commands.execute('sessions.delete', { session_id: id })).toEqual({ deleted: true });
+    expect(a.manager.turnOf(id)).toBeUndefined();
+    expect(await pg.getSession(id)).toBeUndefined();
+    for (const node of [a, b]) expect(await codeOf(node.commands.execute('sessions.get', { session_id: id }))).toBe('unknown_session');
+  });
+
   it('a node that lost its lease stops its turn and writes nothing more; another node recovers the session once', async () => {
     const session = await a.commands.execute('sessions.create', {});
     const id = session.id;

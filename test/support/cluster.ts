@@ -15,13 +15,16 @@ export const FAST_LEASES = {
 
 /**
  * The model of the cluster tests: a message containing "slow" gets a long answer streamed at 20
- * chunks a second (a turn that stays live for `slowSeconds`), anything else a short one naming it.
+ * chunks a second (a turn that stays live for `slowSeconds`), "run a tool" a bash call (which asks for a
+ * confirmation under the default policy), anything else a short answer naming it.
  * Title requests get the automatic title.
  */
 export function clusterScript(slowSeconds = 20): ScriptFunction {
   return (request) => {
     if (isTitleRequest(request)) return undefined;
+    if (request.messages.at(-1)?.role === 'tool') return { text: 'the tool ran' };
     const last = lastUserText(request);
+    if (last.includes('run a tool')) return { text: 'running', tool_calls: [{ name: 'bash', args: { command: 'echo from-the-tool' } }] };
     if (last.includes('slow')) return { text: Array.from({ length: slowSeconds * 20 }, (_, i) => `w${i} `), tokensPerSecond: 20 };
     return { text: `done: ${last}` };
   };
