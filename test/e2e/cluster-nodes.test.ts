@@ -153,6 +153,13 @@ describe.skipIf(NO_POSTGRES)('three tower serve processes on one Postgres and on
         expect(w.events.map((e) => e.type)).toEqual(stored.map((e) => e.type));
       }
       expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+      // One recovery: a single server_restart, by whichever survivor took the lease.
+      expect(stored.filter((e) => e.type === 'stream_stopped').map((e) => (e.data as { reason: string }).reason)).toEqual([
+        'canceled',
+        'normal',
+        'server_restart',
+        'normal',
+      ]);
       expect(await store.getState(id, 'active_turn')).toBeUndefined();
     } finally {
       await store.close();

@@ -6,7 +6,7 @@ import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import { fakeModelsConfig, tempDir } from './harness.js';
 
-/** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 5 s). */
+/** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 2 s). */
 export const FAST_LEASES = {
   TOWER_LEASE_TTL_MS: '2000',
   TOWER_LEASE_RENEW_MS: '500',

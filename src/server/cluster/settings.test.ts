@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLUSTER_SETTINGS, clusterSettings } from './settings.js';
 
 describe('cluster settings', () => {
-  it('defaults to a 15 s lease renewed every 5 s, polled for takeover every 5 s', () => {
+  it('defaults to a 15 s lease renewed every 5 s, polled for takeover every 2 s', () => {
     expect(clusterSettings({})).toEqual(DEFAULT_CLUSTER_SETTINGS);
-    expect(DEFAULT_CLUSTER_SETTINGS).toMatchObject({ leaseTtlMs: 15_000, leaseRenewMs: 5_000, takeoverPollMs: 5_000 });
+    expect(DEFAULT_CLUSTER_SETTINGS).toMatchObject({ leaseTtlMs: 15_000, leaseRenewMs: 5_000, takeoverPollMs: 2_000 });
   });
 
   it('reads milliseconds from the environment', () => {

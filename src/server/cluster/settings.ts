@@ -15,7 +15,7 @@ export interface ClusterSettings {
 export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = {
   leaseTtlMs: 15_000,
   leaseRenewMs: 5_000,
-  takeoverPollMs: 5_000,
+  takeoverPollMs: 2_000,
   forwardTimeoutMs: 30_000,
 };
 
