@@ -75,7 +75,7 @@ describe.skipIf(NO_POSTGRES)('session ownership across nodes (in-process nodes, 
   it('commands sent to the node that does not run the turn act on it, with the same answers and error codes', async () => {
     const session = await a.commands.execute('sessions.create', {});
     const id = session.id;
-    const started = await a.commands.execute('sessions.send', { session_id: id, content: 'a slow one' });
+    const started = (await a.commands.execute('sessions.send', { session_id: id, content: 'a slow one' })) as { turn_id: string };
     await eventsUntil(b, id, (e) => e.type === 'agent_choice');
 
     // Read live state through b: it is a's turn.

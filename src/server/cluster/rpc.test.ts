@@ -40,6 +40,15 @@ describe('NodeRpc (forwarded commands over Redis)', () => {
       details: { session_id: 's' },
     });
     expect(await failure(a.call('node-b', 'bug', {}, 5000))).toMatchObject({ code: 'internal' });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    b.serve(async (name) => {
+      if (name === 'cyclic-error') throw new TowerError('conflict', 'cannot', cyclic);
+      return cyclic;
+    });
+    expect(await failure(a.call('node-b', 'cyclic-error', {}, 5000))).toMatchObject({ code: 'conflict', message: 'cannot' });
+    expect(await failure(a.call('node-b', 'cyclic-result', {}, 5000))).toMatchObject({ code: 'internal' });
+    b.serve(async (name, params) => ({ name, params }));
     // Concurrent calls are matched to their answers by id.
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => a.call('node-b', 'echo', i, 5000)));
     expect(many).toEqual(Array.from({ length: 20 }, (_, i) => ({ name: 'echo', params: i })));

@@ -138,7 +138,15 @@ export class NodeRpc {
         : { code: 'internal', message: err instanceof Error ? err.message : String(err) };
       reply = { kind: 'reply', id: req.id, ok: false, error };
     }
-    await this.pub.publish(this.channel(req.from), JSON.stringify(reply)).catch((err: unknown) => {
+    let text: string;
+    try {
+      text = JSON.stringify(reply);
+    } catch {
+      // Details that do not serialize (a cycle, a bigint) are left out; the code and message still go.
+      const error = reply.ok ? { code: 'internal', message: 'the result could not be serialized' } : { code: reply.error.code, message: reply.error.message };
+      text = JSON.stringify({ kind: 'reply', id: req.id, ok: false, error });
+    }
+    await this.pub.publish(this.channel(req.from), text).catch((err: unknown) => {
       this.logger.warn({ err, command: req.name }, 'could not answer a forwarded command');
     });
   }
