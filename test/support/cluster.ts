@@ -8,8 +8,8 @@ import { fakeModelsConfig, tempDir } from './harness.js';
 
 /** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 2 s). */
 export const FAST_LEASES = {
-  TOWER_LEASE_TTL_MS: '2000',
-  TOWER_LEASE_RENEW_MS: '500',
+  TOWER_LEASE_TTL_MS: '4000',
+  TOWER_LEASE_RENEW_MS: '1000',
   TOWER_TAKEOVER_POLL_MS: '250',
 };
 
