@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult } from '../types.js';
-import { assertFence, type FenceSource } from './lease.js';
+import { assertFences, type FenceSource } from './lease.js';
 import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams } from './rows.js';
 
 interface MessageWrite {
@@ -130,15 +130,16 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
  * row's share lock makes a takeover wait for this commit.
  */
 async function checkFences(client: pg.ClientBase, ids: readonly string[], fence: FenceSource): Promise<void> {
-  for (const id of ids) {
-    const token = fence.tokenOf(id);
-    if (token === undefined) continue;
-    try {
-      await assertFence(client, id, token);
-    } catch (err) {
-      fence.fenceFailed?.(id);
-      throw err;
-    }
+  const fences = ids.flatMap((sessionId) => {
+    const token = fence.tokenOf(sessionId);
+    return token === undefined ? [] : [{ sessionId, token }];
+  });
+  try {
+    await assertFences(client, fences);
+  } catch (err) {
+    const blamed = (err as { details?: { session_id?: unknown } }).details?.session_id;
+    if (typeof blamed === 'string') fence.fenceFailed?.(blamed);
+    throw err;
   }
 }
 

@@ -112,4 +112,22 @@ describe.skipIf(NO_POSTGRES)('commits fenced by session leases', () => {
     await Promise.all([writer, takeover]);
     expect(order).toEqual(['writer committed', 'takeover true']);
   });
+
+  it('commits over many fenced sessions and renewals of their leases never deadlock (both lock in id order)', async () => {
+    const [a] = await twoNodes();
+    if (!a) throw new Error('a node');
+    // Claimed in reverse order, so the renewal's input order is not the commit's.
+    const ids = Array.from({ length: 8 }, (_, i) => `dl-${String.fromCharCode(122 - i)}`);
+    for (const id of ids) {
+      await a.store.createSession(testSessionRecord(id));
+      expect(await a.lease.claim(id, `turn-${id}`)).toBe(true);
+    }
+    let n = 0;
+    for (let round = 0; round < 25; round++) {
+      const batch = () => a.store.commit(ids.map((id) => testEntry(id, ++n)));
+      await Promise.all([batch(), a.lease.renew(), batch(), a.lease.renew().then(() => a.lease.renew())]);
+    }
+    for (const id of ids) expect(await a.store.lastSeq(id)).toBe(50);
+    expect(a.failed).toEqual([]);
+  });
 });
