@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL, uniquePrefix } from '../../bus/test-redis.js';
 import { silentLogger } from '../../core/logger.js';
 import { TowerError } from '../../protocol/errors.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { NodeRpc } from './rpc.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -14,6 +15,10 @@ async function pair(): Promise<{ a: NodeRpc; b: NodeRpc; prefix: string }> {
   const prefix = uniquePrefix('rpc');
   const a = await NodeRpc.open(TEST_REDIS_URL, 'node-a', silentLogger, prefix);
   const b = await NodeRpc.open(TEST_REDIS_URL, 'node-b', silentLogger, prefix);
+  return own(a, b, prefix);
+}
+
+function own(a: NodeRpc, b: NodeRpc, prefix: string): { a: NodeRpc; b: NodeRpc; prefix: string } {
   cleanups.push(async () => {
     await a.close();
     await b.close();
@@ -75,6 +80,30 @@ describe('NodeRpc (forwarded commands over Redis)', () => {
       await raw.publish(`${prefix}:node:node-a`, junk);
     }
     expect(await a.call('node-b', 'echo', {}, 5000)).toBe('fine');
+  });
+
+  it('serves again after Redis dropped its connections (the node channel is subscribed again)', async () => {
+    const prefix = uniquePrefix('rpc-drop');
+    const ids = [`a-${prefix}`, `b-${prefix}`];
+    const { a, b } = own(
+      await NodeRpc.open(TEST_REDIS_URL, ids[0] as string, silentLogger, prefix),
+      await NodeRpc.open(TEST_REDIS_URL, ids[1] as string, silentLogger, prefix),
+      prefix,
+    );
+    b.serve(async () => 'back');
+    expect(await a.call(ids[1] as string, 'x', {}, 5000)).toBe('back');
+    const admin = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void admin.disconnect());
+    const list = (await admin.client('LIST')) as string;
+    const victims = list
+      .split('\n')
+      .filter((line) => / name=(\S+)/.exec(line)?.[1]?.startsWith(`tower-rpc-`) && line.includes(prefix))
+      .map((line) => / ?id=(\d+)/.exec(line)?.[1])
+      .filter((id): id is string => id !== undefined);
+    expect(victims.length).toBe(4);
+    for (const id of victims) await admin.client('KILL', 'ID', id);
+    // Calls fail with not_ready while the connections come back, then work again.
+    await waitFor(async () => (await a.call(ids[1] as string, 'x', {}, 1000).catch(() => undefined)) === 'back', 15_000);
   });
 
   it('refuses calls after close', async () => {

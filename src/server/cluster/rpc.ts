@@ -49,7 +49,7 @@ export class NodeRpc {
   }
 
   static async open(url: string, node: string, logger: Logger, prefix = 'tower'): Promise<NodeRpc> {
-    const name = `tower-rpc-${node.slice(0, 8)}`;
+    const name = `tower-rpc-${node}`;
     const pub = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `${name}-pub` });
     const sub = new Redis(url, { lazyConnect: true, connectionName: `${name}-sub` });
     // Connection errors surface as failed calls (and are retried by ioredis); never as a process crash.
