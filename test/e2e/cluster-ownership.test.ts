@@ -160,4 +160,20 @@ describe.skipIf(NO_POSTGRES)('session ownership across nodes (in-process nodes, 
     const after = await eventsUntil(a, id, (_e, all) => stops(all).length === 2);
     expect(stops(after)).toEqual(['server_restart', 'normal']);
   });
+
+  it('a node stopped cleanly ends its turn as server_restart; another node delivers the follow-up it had queued', async () => {
+    const session = await a.commands.execute('sessions.create', {});
+    const id = session.id;
+    await a.commands.execute('sessions.send', { session_id: id, content: 'a slow one before a clean stop' });
+    await eventsUntil(b, id, (e) => e.type === 'agent_choice');
+    expect(await b.commands.execute('sessions.follow_up', { session_id: id, messages: [{ content: 'picked up elsewhere' }] })).toMatchObject({ status: 'queued_streaming' });
+    await a.close();
+    const events = await eventsUntil(b, id, (_e, all) => stops(all).length === 2);
+    expect(stops(events)).toEqual(['server_restart', 'normal']);
+    expect(events.filter((e) => e.type === 'user_message').map((e) => (e.data as { content: string }).content)).toEqual([
+      'a slow one before a clean stop',
+      'picked up elsewhere',
+    ]);
+    expect(await pg.getState(id, 'queue:followup')).toBeUndefined();
+  });
 });
