@@ -46,6 +46,18 @@ describe.skipIf(NO_POSTGRES)('ClusterClaim (a node’s leases as its SessionClai
     expect(await b.heldElsewhere('s')).toBe(false);
   });
 
+  it('holds waits for a claim in flight: a node losing a race does not take the session for its own', async () => {
+    const [a, b] = (await twoNodes()).claims;
+    for (let i = 0; i < 5; i++) {
+      const id = `h${i}`;
+      const claims = [a.claim(id, 'turn-a'), b.claim(id, 'turn-b')];
+      const [ha, hb] = await Promise.all([a.holds(id), b.holds(id)]);
+      const [wa, wb] = await Promise.all(claims);
+      expect([ha, hb]).toEqual([wa, wb]);
+      expect([wa, wb].filter(Boolean)).toHaveLength(1);
+    }
+  });
+
   it('a claim right after a release of the same session waits for it (the next turn on this node gets the session)', async () => {
     const [a] = (await twoNodes()).claims;
     for (let i = 0; i < 10; i++) {

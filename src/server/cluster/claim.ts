@@ -13,6 +13,7 @@ export class ClusterClaim implements SessionClaim, FenceSource {
   private readonly lease: PgSessionLease;
   private readonly holders = new Map<string, { owner: string; token: number }>();
   private readonly releasing = new Map<string, Promise<void>>();
+  private readonly claiming = new Map<string, Promise<boolean>>();
   private lostHandler: (sessionIds: string[]) => void = () => undefined;
 
   constructor(
@@ -28,7 +29,25 @@ export class ClusterClaim implements SessionClaim, FenceSource {
     this.lostHandler = handler;
   }
 
-  async claim(sessionId: string, owner: string): Promise<boolean> {
+  claim(sessionId: string, owner: string): Promise<boolean> {
+    const claiming = this.claimNow(sessionId, owner);
+    const tracked = claiming.catch(() => false).finally(() => {
+      if (this.claiming.get(sessionId) === tracked) this.claiming.delete(sessionId);
+    });
+    this.claiming.set(sessionId, tracked);
+    return claiming;
+  }
+
+  /**
+   * True once this node holds the session's lease; a claim still in flight is waited for first (a turn
+   * that is starting here may yet lose the session to another node).
+   */
+  async holds(sessionId: string): Promise<boolean> {
+    await this.claiming.get(sessionId);
+    return this.holders.has(sessionId);
+  }
+
+  private async claimNow(sessionId: string, owner: string): Promise<boolean> {
     // A release of this session still on its way (the previous turn's) must land before the next claim.
     await this.releasing.get(sessionId);
     const token = await this.lease.claimToken(sessionId, owner);

@@ -28,6 +28,8 @@ const FORWARDED: ReadonlySet<CommandName> = new Set<CommandName>([
 ]);
 
 export interface Ownership {
+  /** True once this node holds the session's lease (a claim in flight is waited for). */
+  holds(sessionId: string): Promise<boolean>;
   /** The node owning the session (holding its live lease), or undefined when nobody runs it. */
   nodeOf(sessionId: string): Promise<string | undefined>;
   /** Of these sessions, the ones a node (any) runs now. */
@@ -54,10 +56,10 @@ export class ClusterCommandService extends CommandService {
     private readonly routing: ClusterRouting,
   ) {
     super(deps);
-    this.isLocal = (id) => deps.manager.active.turn(id) !== undefined;
+    this.runsHere = (id) => deps.manager.active.turn(id) !== undefined;
   }
 
-  private readonly isLocal: (sessionId: string) => boolean;
+  private readonly runsHere: (sessionId: string) => boolean;
 
   override async execute<N extends CommandName>(name: N, params: unknown): Promise<CommandResult<N>> {
     const parsed = this.validate(name, params);
@@ -86,7 +88,10 @@ export class ClusterCommandService extends CommandService {
 
   private async ownerElsewhere(sessionId: string): Promise<string | undefined> {
     const { rpc, ownership, node } = this.routing;
-    if (!rpc || this.isLocal(sessionId)) return undefined;
+    if (!rpc) return undefined;
+    // A turn running here under this node's lease: ours. One still claiming may lose the session to
+    // another node, so its commands wait for the claim (and then go to the winner).
+    if (this.runsHere(sessionId) && (await ownership.holds(sessionId))) return undefined;
     const owner = await ownership.nodeOf(sessionId);
     return owner === undefined || owner === '' || owner === node ? undefined : owner;
   }

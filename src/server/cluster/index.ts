@@ -52,7 +52,7 @@ export async function openCluster(
         node,
         rpc,
         forwardTimeoutMs: settings.forwardTimeoutMs,
-        ownership: { nodeOf: (id) => claims.nodeOf(id), running: (ids) => leasedSessions(store.pool, ids) },
+        ownership: { holds: (id) => claims.holds(id), nodeOf: (id) => claims.nodeOf(id), running: (ids) => leasedSessions(store.pool, ids) },
       });
       return service;
     },
