@@ -47,6 +47,8 @@ export async function openBus(url: string | undefined, logger?: Logger): Promise
 export interface Backends {
   store: Store;
   bus: Bus;
+  /** This node's id in the `nodes` table (Postgres only): leases and forwarded commands name it. */
+  nodeId?: string;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function openBackends(opts: { storeUrl?: string; busUrl?: string; d
   return {
     store,
     bus,
+    nodeId,
     close: async () => {
       clearInterval(timer);
       await removeNode(store, nodeId).catch(() => undefined);

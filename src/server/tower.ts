@@ -22,6 +22,7 @@ import type { Store } from '../store/types.js';
 import { RunnerEvents } from '../transports/runner-events.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
 import { backendExtras, openBackends, pickUrls } from './backends.js';
+import { clusterSettings, openCluster } from './cluster/index.js';
 import { isLoopback, type TowerConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { startMessaging } from './messaging.js';
@@ -81,6 +82,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});
   let registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
   requireConfiguredDefault(modelsConfig.default_model, registry, config.configPath);
+  const clusterTimings = clusterSettings(overrides.env ?? process.env);
   const providers = registry.providerNames();
   let demoServer: FakeModelServer | undefined;
   const demo = config.demo || !registry.isConfigured();
@@ -126,6 +128,11 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     undo.push(async () => metrics.close());
     const backends = await openBackends({ dataDir: config.dataDir, ...pickUrls(config) }, logger);
     undo.push(() => backends.close());
+    const cluster = await openCluster(
+      { store: backends.store, node: backends.nodeId, busUrl: config.busUrl, settings: clusterTimings },
+      logger,
+    );
+    if (cluster) undo.push(() => cluster.close());
     const store = metrics.store(backends.store);
     const log = new EventLog(store, backends.bus, { logger });
     undo.push(() => log.close());
@@ -143,9 +150,10 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         maxIterations: config.maxIterations,
         permissions: config.permissions,
       },
+      ...(cluster ? { claims: cluster.claims } : {}),
     });
     const modelList = { list: () => registry.list(), defaultModel };
-    const commands = new CommandService({ manager, models: modelList });
+    const commands = cluster ? cluster.commands({ manager, models: modelList }) : new CommandService({ manager, models: modelList });
     metrics.attach(log, metricsSources(manager, store, commands));
     // Before recovery: a recovered turn may call the messaging tools.
     const messaging = await startMessaging({ backend: backends.store, store, log, commands, logger });
@@ -153,6 +161,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
 
     await enter('recovering interrupted turns');
     await manager.start();
+    cluster?.start(manager);
     let stopping = false;
     const app = createHttpApp({
       manager,
@@ -191,6 +200,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         stopping = true;
         await closeTransports(transports, logger);
         await manager.shutdown();
+        await cluster?.close();
         messaging.close();
         await http.close();
         await log.close();

@@ -51,6 +51,11 @@ export class CommandService {
 
   /** Validates `params` for `name`, then runs the command. Unknown names are `invalid_request`. */
   async execute<N extends CommandName>(name: N, params: unknown): Promise<CommandResult<N>> {
+    return this.run(name, this.validate(name, params));
+  }
+
+  /** The params of `name` as its schema parses them; `invalid_request` (with the issues) otherwise. */
+  protected validate<N extends CommandName>(name: N, params: unknown): ParsedCommandParams<N> {
     if (!isCommandName(name)) throw new TowerError('invalid_request', `Unknown command "${String(name)}"`);
     const schema: z.ZodType = COMMANDS[name].params;
     const parsed = schema.safeParse(params ?? {});
@@ -58,8 +63,13 @@ export class CommandService {
       const issues = issuesOf(parsed.error);
       throw new TowerError('invalid_request', `Invalid params for ${name}: ${parsed.error.issues[0]?.message ?? 'bad input'}`, { issues });
     }
+    return parsed.data as ParsedCommandParams<N>;
+  }
+
+  /** Runs validated params on this node (a cluster decorator may route elsewhere first, see server/cluster). */
+  protected run<N extends CommandName>(name: N, parsed: ParsedCommandParams<N>): Promise<CommandResult<N>> {
     const handler = this.handlers[name] as (p: unknown) => Promise<CommandResult<N>>;
-    return handler(parsed.data);
+    return handler(parsed);
   }
 }
 

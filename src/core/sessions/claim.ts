@@ -8,6 +8,11 @@ export interface SessionClaim {
   claim(sessionId: string, owner: string): Promise<boolean>;
   /** Gives the session up; a no-op unless `owner` holds it (a late release never frees someone else's). */
   release(sessionId: string, owner: string): Promise<void>;
+  /**
+   * True while another process holds the session (a cluster lease owned elsewhere): queued work is then
+   * that owner's to deliver. Optional; in one process nothing is held elsewhere.
+   */
+  heldElsewhere?(sessionId: string): Promise<boolean>;
 }
 
 export class InProcessSessionClaim implements SessionClaim {

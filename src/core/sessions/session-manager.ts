@@ -12,7 +12,7 @@ import { SHUTDOWN } from '../agent/index.js';
 import type { EventSubscription } from '../event-log/index.js';
 import { ActiveSessions } from './active-sessions.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
-import { InProcessSessionClaim } from './claim.js';
+import { InProcessSessionClaim, type SessionClaim } from './claim.js';
 import { SessionControl } from './control.js';
 import { SessionQueues } from './queues.js';
 import { recoverInterruptedTurns } from './recovery.js';
@@ -34,20 +34,51 @@ export class SessionManager {
   readonly turns: TurnRunner;
   readonly control: SessionControl;
 
+  private readonly claims: SessionClaim;
+
   constructor(private readonly deps: SessionManagerDeps) {
     this.queues = new SessionQueues(deps.store, deps.logger);
-    this.turns = new TurnRunner(deps, this.active, this.queues, deps.claims ?? new InProcessSessionClaim());
+    this.claims = deps.claims ?? new InProcessSessionClaim();
+    this.turns = new TurnRunner(deps, this.active, this.queues, this.claims);
     this.control = new SessionControl(deps, this);
   }
 
   /**
    * Closes turns the previous process left open, then delivers what was queued before it stopped. Both
    * visit only the sessions that need it (one store query each), so start-up cost follows open turns
-   * and queued work, not the number of sessions. Must run under the data-dir lock (see server/).
+   * and queued work, not the number of sessions. Must run under the data-dir lock (see server/). With a
+   * cluster claim (`deps.claims`), a session is recovered only by the node that takes its claim, so turns
+   * other nodes run are left alone.
    */
   async start(): Promise<void> {
-    await recoverInterruptedTurns(this.deps.store, this.deps.log, this.deps.logger);
+    await recoverInterruptedTurns(this.deps.store, this.deps.log, this.deps.logger, this.deps.claims ? { claims: this.claims } : {});
     for (const id of await SessionQueues.pendingSessions(this.deps.store)) await this.turns.drain(id);
+  }
+
+  /**
+   * Takes over sessions another node left (it died, its lease expired): the same recovery as a restart,
+   * under the session's claim, then its queued work is delivered here. A session running here, or
+   * claimed by someone else meanwhile, is left alone. Returns the sessions whose turn this closed.
+   */
+  async takeOver(ids: readonly string[]): Promise<string[]> {
+    const closed: string[] = [];
+    for (const id of ids) {
+      if (this.active.turn(id) || this.active.isDeleting(id) || this.turns.closing) continue;
+      // Whatever this node remembered of the queues is older than the store's (the owner changed them).
+      this.queues.forget(id);
+      const n = await recoverInterruptedTurns(this.deps.store, this.deps.log, this.deps.logger, { sessions: [id], claims: this.claims });
+      if (n > 0) closed.push(id);
+      await this.turns.drain(id);
+    }
+    return closed;
+  }
+
+  /**
+   * Stops the session's running turn here because this node lost its claim (another node owns the
+   * session now): the turn ends as at a shutdown, and the fence keeps it from writing anything more.
+   */
+  abandon(id: string): void {
+    this.turnOf(id)?.abort.abort(SHUTDOWN);
   }
 
   async create(body: CreateSessionBody = {}): Promise<Session> {

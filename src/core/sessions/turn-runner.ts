@@ -97,6 +97,8 @@ export class TurnRunner {
   async drain(sessionId: string): Promise<void> {
     if (this.closing || this.active.turn(sessionId) || this.active.isDeleting(sessionId)) return;
     try {
+      // Another node runs the session: it drains the queue when its turn ends (and holds the fresh copy).
+      if (await this.claims.heldElsewhere?.(sessionId)) return;
       await this.queues.change(sessionId, (set) => this.drainSet(sessionId, set));
     } catch (err) {
       // A store error here must not become an unhandled rejection: the queue stays durable and drains

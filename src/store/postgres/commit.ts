@@ -3,6 +3,7 @@ import { TowerError } from '../../protocol/errors.js';
 import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult } from '../types.js';
+import { assertFences, type FenceSource } from './lease.js';
 import { PG_SESSION_COLUMNS, PG_SESSION_PLACEHOLDERS, fromPgText, pgText, pgTextOrNull, sessionParams } from './rows.js';
 
 interface MessageWrite {
@@ -20,8 +21,9 @@ interface MessageWrite {
  * fixed order means two batches over the same sessions cannot deadlock. Events, messages and state rows
  * then go in as a few array-parameter statements, not one round trip per row.
  */
-export async function commitBatch(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<CommitResult[]> {
+export async function commitBatch(client: pg.ClientBase, entries: readonly CommitEntry[], fence?: FenceSource): Promise<CommitResult[]> {
   const plans = planCommit(entries);
+  if (fence) await checkFences(client, [...plans.keys()].sort(), fence);
   await createSessions(client, entries);
   const heads = new Map<string, { seq: number; messageCount: number }>();
   for (const id of [...plans.keys()].sort()) {
@@ -121,6 +123,25 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
   }
   if (deletes.length > 0) await client.query('DELETE FROM sessions WHERE id = ANY($1::text[])', [deletes]);
   return results;
+}
+
+/**
+ * A node writing a session it holds the lease of proves, inside this transaction, that the lease is
+ * still its own (the token written with every commit): a node that lost it appends nothing. The lease
+ * row's share lock makes a takeover wait for this commit.
+ */
+async function checkFences(client: pg.ClientBase, ids: readonly string[], fence: FenceSource): Promise<void> {
+  const fences = ids.flatMap((sessionId) => {
+    const token = fence.tokenOf(sessionId);
+    return token === undefined ? [] : [{ sessionId, token }];
+  });
+  try {
+    await assertFences(client, fences);
+  } catch (err) {
+    const blamed = (err as { details?: { session_id?: unknown } }).details?.session_id;
+    if (typeof blamed === 'string') fence.fenceFailed?.(blamed);
+    throw err;
+  }
 }
 
 async function createSessions(client: pg.ClientBase, entries: readonly CommitEntry[]): Promise<void> {

@@ -8,6 +8,16 @@ export interface PgSessionLeaseOptions {
   renewMs?: number;
   /** Called with sessions whose lease this instance lost (expired and taken, or deleted) at a renewal. */
   onLost?: (sessionIds: string[]) => void;
+  /** The node this instance runs on, recorded with each lease so other nodes can forward commands to it. */
+  node?: string;
+}
+
+/** Where a store finds the fencing token of each session this node writes as the lease holder. */
+export interface FenceSource {
+  /** The token held by this node's writer of the session; undefined means it writes unfenced. */
+  tokenOf(sessionId: string): number | undefined;
+  /** A commit found the token stale: the lease is gone, whatever the renewal timer thinks. */
+  fenceFailed?(sessionId: string): void;
 }
 
 /**
@@ -49,15 +59,15 @@ export class PgSessionLease {
     // One statement: racing claimants serialize on the row (ON CONFLICT re-checks the WHERE against the
     // winner's committed row), so exactly one of them gets it.
     const { rows } = await this.pool.query<{ token: string }>(
-      `INSERT INTO session_leases AS l (session_id, owner, token, expires_at)
-       VALUES ($1, $2, nextval('session_lease_tokens'), now() + make_interval(secs => $3))
+      `INSERT INTO session_leases AS l (session_id, owner, token, expires_at, node)
+       VALUES ($1, $2, nextval('session_lease_tokens'), now() + make_interval(secs => $3), $4)
        ON CONFLICT (session_id) DO UPDATE SET
-         owner = excluded.owner,
+         owner = excluded.owner, node = excluded.node,
          token = CASE WHEN l.owner = excluded.owner AND l.expires_at > now() THEN l.token ELSE excluded.token END,
          expires_at = excluded.expires_at
        WHERE l.owner = excluded.owner OR l.expires_at <= now()
        RETURNING token`,
-      [sessionId, owner, this.ttlMs / 1000],
+      [sessionId, owner, this.ttlMs / 1000, this.opts.node ?? ''],
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -99,10 +109,19 @@ export class PgSessionLease {
   private async renewOnce(): Promise<string[]> {
     const mine = [...this.held.entries()];
     if (mine.length === 0) return [];
+    // Rows are locked in session id order, as commits take their fences (`assertFences`): a renewal and
+    // a commit over the same leases can then never deadlock.
     const { rows } = await this.pool.query<{ session_id: string }>(
-      `UPDATE session_leases l SET expires_at = now() + make_interval(secs => $4)
-       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS h(session_id, owner, token)
-       WHERE l.session_id = h.session_id AND l.owner = h.owner AND l.token = h.token AND l.expires_at > now()
+      `WITH mine AS (
+         SELECT l.session_id FROM session_leases l
+         JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS h(session_id, owner, token)
+           ON l.session_id = h.session_id AND l.owner = h.owner AND l.token = h.token
+         WHERE l.expires_at > now()
+         ORDER BY l.session_id
+         FOR UPDATE OF l
+       )
+       UPDATE session_leases l SET expires_at = now() + make_interval(secs => $4)
+       FROM mine WHERE l.session_id = mine.session_id
        RETURNING l.session_id`,
       [mine.map(([id]) => id), mine.map(([, h]) => h.owner), mine.map(([, h]) => h.token), this.ttlMs / 1000],
     );
@@ -124,6 +143,30 @@ export class PgSessionLease {
 }
 
 /**
+ * Every fence of one commit in one statement: throws `session_busy` naming the first session (in id
+ * order) whose token is no longer its live lease. The share locks are taken in session id order, like
+ * renewals take theirs, so the two never deadlock.
+ */
+export async function assertFences(client: pg.ClientBase, fences: ReadonlyArray<{ sessionId: string; token: number }>): Promise<void> {
+  if (fences.length === 0) return;
+  const { rows } = await client.query<{ session_id: string }>(
+    `SELECT l.session_id FROM session_leases l
+     JOIN unnest($1::text[], $2::bigint[]) AS f(session_id, token) ON l.session_id = f.session_id AND l.token = f.token
+     WHERE l.expires_at > now()
+     ORDER BY l.session_id
+     FOR SHARE OF l`,
+    [fences.map((f) => f.sessionId), fences.map((f) => f.token)],
+  );
+  const live = new Set(rows.map((r) => r.session_id));
+  const lost = fences.map((f) => f.sessionId).sort().find((id) => !live.has(id));
+  if (lost !== undefined) throw fenceError(lost);
+}
+
+function fenceError(sessionId: string): TowerError {
+  return new TowerError('session_busy', `session ${sessionId} is owned by another node (lease lost)`, { session_id: sessionId });
+}
+
+/**
  * The fence: inside a writer's transaction, throws `session_busy` unless `token` is still the session's
  * live lease. FOR SHARE holds the lease row until the writer commits, so a takeover (which updates the
  * row) waits for that commit, and every write after the takeover fails here.
@@ -133,7 +176,5 @@ export async function assertFence(client: pg.ClientBase, sessionId: string, toke
     'SELECT 1 FROM session_leases WHERE session_id = $1 AND token = $2 AND expires_at > now() FOR SHARE',
     [sessionId, token],
   );
-  if (rowCount === 0) {
-    throw new TowerError('session_busy', `session ${sessionId} is owned by another node (lease lost)`, { session_id: sessionId });
-  }
+  if (rowCount === 0) throw fenceError(sessionId);
 }

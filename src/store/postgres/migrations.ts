@@ -90,6 +90,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 110, sql: PG_MESSAGING_SCHEMA_V110 },
   // Runner tokens (SQLite's migration 10).
   { version: 111, sql: PG_RUNNER_TOKENS_V111 },
+  {
+    // The node holding each lease (issue 15 ownership): where a command for a running session is
+    // forwarded. Empty for leases taken without one (a single node).
+    version: 120,
+    sql: `ALTER TABLE session_leases ADD COLUMN node TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

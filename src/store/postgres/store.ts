@@ -7,6 +7,7 @@ import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, S
 import { commitBatch } from './commit.js';
 import { PgMessaging } from './messaging.js';
 import { PgChangeFeed } from './messaging-watch.js';
+import type { FenceSource } from './lease.js';
 import { runPgMigrations } from './migrations.js';
 import { PgRunnerTokens } from './runner-tokens.js';
 import {
@@ -41,6 +42,7 @@ export class PostgresStore implements Store {
   private closed = false;
   /** Threads, inboxes and acks (migration 110); watchers hear every node's writes (LISTEN/NOTIFY). */
   readonly messaging: PgMessaging;
+  private fence: FenceSource | undefined;
 
   private constructor(
     readonly pool: pg.Pool,
@@ -49,6 +51,14 @@ export class PostgresStore implements Store {
   ) {
     const guard = <T>(work: () => Promise<T>): Promise<T> => this.guard(work);
     this.messaging = new PgMessaging(pool, new PgChangeFeed(pool, listenConfig, schema), guard, (work) => this.transaction(work));
+  }
+
+  /**
+   * Fences this node's commits with its session leases (issue 15): every commit to a session whose
+   * token `fence` knows checks it in the transaction and fails with `session_busy` once it is stale.
+   */
+  useFence(fence: FenceSource | undefined): void {
+    this.fence = fence;
   }
 
   /** Connects, creates the schema if asked, and migrates (under an advisory lock). */
@@ -141,7 +151,7 @@ export class PostgresStore implements Store {
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     if (entries.length === 0) return [];
-    return this.guard(() => this.transaction((client) => commitBatch(client, entries)));
+    return this.guard(() => this.transaction((client) => commitBatch(client, entries, this.fence)));
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {

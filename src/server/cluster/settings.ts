@@ -1,0 +1,45 @@
+import { TowerError } from '../../protocol/errors.js';
+
+/** Timings of session ownership across nodes (issue 15). The defaults are what production runs. */
+export interface ClusterSettings {
+  /** A lease not renewed for this long is free: a dead node's sessions are taken over after it. */
+  leaseTtlMs: number;
+  /** How often a node renews the leases it holds (a third of the ttl: two renewals may fail). */
+  leaseRenewMs: number;
+  /** How often a node looks for sessions whose owner is gone (expired lease, open turn or queued work). */
+  takeoverPollMs: number;
+  /** How long a forwarded command waits for the owning node's answer. */
+  forwardTimeoutMs: number;
+}
+
+export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = {
+  leaseTtlMs: 15_000,
+  leaseRenewMs: 5_000,
+  takeoverPollMs: 2_000,
+  forwardTimeoutMs: 30_000,
+};
+
+const ENV: Record<keyof ClusterSettings, string> = {
+  leaseTtlMs: 'TOWER_LEASE_TTL_MS',
+  leaseRenewMs: 'TOWER_LEASE_RENEW_MS',
+  takeoverPollMs: 'TOWER_TAKEOVER_POLL_MS',
+  forwardTimeoutMs: 'TOWER_FORWARD_TIMEOUT_MS',
+};
+
+/** Reads the settings from the environment (milliseconds, whole numbers); a bad value fails the start. */
+export function clusterSettings(env: NodeJS.ProcessEnv): ClusterSettings {
+  const out = { ...DEFAULT_CLUSTER_SETTINGS };
+  for (const key of Object.keys(ENV) as Array<keyof ClusterSettings>) {
+    const raw = env[ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 50 || n > 3_600_000) {
+      throw new TowerError('invalid_request', `${ENV[key]} must be a whole number of milliseconds between 50 and 3600000`);
+    }
+    out[key] = n;
+  }
+  if (out.leaseRenewMs >= out.leaseTtlMs) {
+    throw new TowerError('invalid_request', `TOWER_LEASE_RENEW_MS (${out.leaseRenewMs}) must be below TOWER_LEASE_TTL_MS (${out.leaseTtlMs})`);
+  }
+  return out;
+}

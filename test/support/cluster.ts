@@ -1,0 +1,60 @@
+import { rmSync } from 'node:fs';
+import { isTitleRequest, lastUserText, type ScriptFunction } from '../../src/fake-models/index.js';
+import type { FakeModelServer } from '../../src/fake-models/index.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { resolveConfig } from '../../src/server/config.js';
+import { startTower, type Tower } from '../../src/server/tower.js';
+import { fakeModelsConfig, tempDir } from './harness.js';
+
+/** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 2 s). */
+export const FAST_LEASES = {
+  TOWER_LEASE_TTL_MS: '4000',
+  TOWER_LEASE_RENEW_MS: '1000',
+  TOWER_TAKEOVER_POLL_MS: '250',
+};
+
+/**
+ * The model of the cluster tests: a message containing "slow" gets a long answer streamed at 20
+ * chunks a second (a turn that stays live for `slowSeconds`), "run a tool" a bash call (which asks for a
+ * confirmation under the default policy), anything else a short answer naming it.
+ * Title requests get the automatic title.
+ */
+export function clusterScript(slowSeconds = 20): ScriptFunction {
+  return (request) => {
+    if (isTitleRequest(request)) return undefined;
+    if (request.messages.at(-1)?.role === 'tool') return { text: 'the tool ran' };
+    const last = lastUserText(request);
+    if (last.includes('run a tool')) return { text: 'running', tool_calls: [{ name: 'bash', args: { command: 'echo from-the-tool' } }] };
+    if (last.includes('slow')) return { text: Array.from({ length: slowSeconds * 20 }, (_, i) => `w${i} `), tokensPerSecond: 20 };
+    return { text: `done: ${last}` };
+  };
+}
+
+/** Tower nodes in this process on one Postgres schema and one Redis, each with its own data dir. */
+export async function startNodes(
+  count: number,
+  opts: { storeUrl: string; busUrl: string; fake: FakeModelServer; env?: Record<string, string> },
+): Promise<{ nodes: Tower[]; close(): Promise<void> }> {
+  const nodes: Tower[] = [];
+  const dirs: string[] = [];
+  const { config: models } = fakeModelsConfig(opts.fake);
+  const close = async (): Promise<void> => {
+    for (const t of nodes.reverse()) await t.close().catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const dir = tempDir(`node${i}`);
+      dirs.push(dir);
+      const config = resolveConfig(
+        { host: '127.0.0.1', port: 0, dataDir: dir, workingDir: dir, store: opts.storeUrl, busUrl: opts.busUrl },
+        {},
+      );
+      nodes.push(await startTower(config, { models, env: { ...FAST_LEASES, ...opts.env }, logger: silentLogger, transports: [] }));
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { nodes, close };
+}
