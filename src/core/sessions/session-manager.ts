@@ -90,6 +90,7 @@ export class SessionManager {
     if (turn && plan.settings) {
       delete turn.toolContext.sandbox;
       delete turn.toolContext.network;
+      delete turn.toolContext.mcp;
       Object.assign(turn.toolContext, plan.settings);
     }
     return this.get(id);
