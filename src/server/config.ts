@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
+import { McpSettings } from '../protocol/mcp.js';
 import { Permissions, RunnerPlacement } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
@@ -29,6 +30,8 @@ export const ConfigFile = z
     runner: RunnerPlacement.nullable().optional(),
     /** Seconds a tool call waits for a matching runner to come online. */
     runner_wait: z.number().positive().max(3600).optional(),
+    /** MCP servers every session has (seed 004's `MCPServerConfig`); a session's own of the same name wins. */
+    mcp: McpSettings.optional(),
   })
   .merge(ExecutorConfig) // sandbox, network, tool_env
   .passthrough();

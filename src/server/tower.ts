@@ -140,6 +140,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         model: defaultModel,
         maxIterations: config.maxIterations,
         permissions: config.permissions,
+        ...(config.file.mcp ? { mcpServers: config.file.mcp.servers } : {}),
       },
     });
     const modelList = { list: () => registry.list(), defaultModel };

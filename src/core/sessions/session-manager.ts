@@ -10,6 +10,7 @@ import type { Session } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
 import type { EventSubscription } from '../event-log/index.js';
+import { McpHost, type McpSelector } from '../mcp/index.js';
 import { ActiveSessions } from './active-sessions.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
 import { InProcessSessionClaim } from './claim.js';
@@ -33,10 +34,13 @@ export class SessionManager {
   readonly queues: SessionQueues;
   readonly turns: TurnRunner;
   readonly control: SessionControl;
+  /** MCP servers of every session: listed at each turn's start, run here or on the session's runner. */
+  readonly mcp: McpHost;
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.queues = new SessionQueues(deps.store, deps.logger);
-    this.turns = new TurnRunner(deps, this.active, this.queues, deps.claims ?? new InProcessSessionClaim());
+    this.mcp = new McpHost({ defaults: deps.defaults.mcpServers ?? [], logger: deps.logger });
+    this.turns = new TurnRunner(deps, this.active, this.queues, deps.claims ?? new InProcessSessionClaim(), this.mcp);
     this.control = new SessionControl(deps, this);
   }
 
@@ -66,6 +70,11 @@ export class SessionManager {
   /** Installs (or, with undefined, removes) the per-session executor choice; applies from the next turn. */
   routeTools(selector: ExecutorSelector | undefined): void {
     this.deps.executorFor = selector;
+  }
+
+  /** Installs (or removes) the choice of where a session's MCP servers run (a runner); applies from the next turn. */
+  routeMcp(selector: McpSelector | undefined): void {
+    this.mcp.route(selector);
   }
 
   async get(id: string): Promise<Session> {
@@ -189,6 +198,7 @@ export class SessionManager {
     const turns = this.active.runningTurns();
     for (const [, turn] of turns) turn.abort.abort(SHUTDOWN);
     await Promise.all(turns.map(([, t]) => t.done));
+    await this.mcp.close();
     await this.deps.log.flush();
   }
 

@@ -11,6 +11,8 @@ import { routeUpgrade } from '../upgrade.js';
 import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gateway.js';
 import type { RunnerInfo } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
+import { RunnerMcpBackend } from './remote-mcp.js';
+import { RunnerDispatcher } from './runner-dispatch.js';
 import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
 
 /** Config file keys: `runner` (the default placement of sessions' tools) and `runner_wait` (seconds). */
@@ -49,12 +51,11 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     });
     const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
     ctx.commands.attachRunners(runnerAdmin(gateway, tokens));
-    ctx.manager.routeTools((session, local) => {
+    const dispatcherFor = (session: { id: string; runner?: RunnerPlacement | null | undefined }): RunnerDispatcher | undefined => {
       const placement = session.runner ?? fallback;
       if (!placement) return undefined;
-      return new RunnerToolExecutor({
+      return new RunnerDispatcher({
         gateway,
-        local,
         labels: placement.labels,
         waitMs,
         logger: ctx.logger,
@@ -64,6 +65,15 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
           });
         },
       });
+    };
+    ctx.manager.routeTools((session, local) => {
+      const runners = dispatcherFor(session);
+      return runners ? new RunnerToolExecutor({ ...runners.opts, local }) : undefined;
+    });
+    // A session placed on runners runs its MCP servers there too (same labels, same wait).
+    ctx.manager.routeMcp((session) => {
+      const runners = dispatcherFor(session);
+      return runners ? new RunnerMcpBackend(runners) : undefined;
     });
     ctx.logger.info({ path: RUNNERS_WS_PATH }, 'runner gateway listening');
     return {
@@ -71,6 +81,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
       gateway,
       close: async () => {
         ctx.manager.routeTools(undefined);
+        ctx.manager.routeMcp(undefined);
         ctx.commands.attachRunners(undefined);
         unevents();
         unroute();
