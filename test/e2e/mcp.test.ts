@@ -5,6 +5,7 @@ import type { McpServerSetting } from '../../src/protocol/mcp.js';
 import { startTestTower, type TestTower } from '../support/harness.js';
 import { startMcpHttpServer, stdioServerCommand, type McpHttpTestServer } from '../support/mcp-http-server.js';
 import { toolCallScript } from '../support/runners.js';
+import { isProcessAlive, waitFor } from '../support/wait.js';
 
 /**
  * Sessions with MCP servers, end to end: a real Tower, the scripted fake model asking for `mcp__…` tool
@@ -131,6 +132,21 @@ describe('MCP servers of a session', () => {
     expect((await t.client.getSession(session.id)).mcp?.servers).toHaveLength(2);
     expect(ofType(await call(t, session.id, 'mcp__shared__echo', { text: 'b' }), 'tool_call_response')[0]).toMatchObject({ result: 'mine: b' });
     expect(ofType(await call(t, session.id, 'mcp__remote__echo', { text: 'c' }), 'tool_call_response')[0]).toMatchObject({ result: 'http-test: c' });
+  });
+
+  it('interrupting a turn while a server waits for an answer cancels the question; deleting the session ends its servers', async () => {
+    t = await startTestTower({ script: toolCallScript });
+    const session = await t.client.createSession({ mcp: { servers: [stdio()] }, permissions: { policy: 'autonomous' } });
+    const pid = Number(ofType(await call(t, session.id, 'mcp__local__pid', {}), 'tool_call_response')[0]?.result);
+    expect(isProcessAlive(pid)).toBe(true);
+    const events = await call(t, session.id, 'mcp__local__ask', { question: 'Which colour?' }, async (e) => {
+      if (e.type === 'elicitation_request') await t!.client.interrupt(session.id);
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'stream_stopped', reason: 'canceled' });
+    expect(ofType(events, 'tool_call_response')[0]).toMatchObject({ is_error: true });
+    expect((await t.client.status(session.id)).pending_elicitations).toEqual([]);
+    await t.client.deleteSession(session.id);
+    await waitFor(() => !isProcessAlive(pid), 15_000);
   });
 
   it('refuses junk MCP configs with invalid_request and changes nothing', async () => {

@@ -66,6 +66,13 @@ export class LocalMcp {
     };
   }
 
+  /** Closes a session's servers (it was deleted). */
+  async forget(sessionId: string): Promise<void> {
+    const entry = this.sessions.get(sessionId);
+    this.sessions.delete(sessionId);
+    await entry?.clients.closeAll();
+  }
+
   async close(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();

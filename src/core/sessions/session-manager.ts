@@ -118,6 +118,7 @@ export class SessionManager {
       await this.deps.log.append(id, { type: 'session_deleted', data: {} }, { delete_session: true });
       deleted = true;
       this.queues.forget(id);
+      await this.mcp.local.forget(id);
     } finally {
       this.active.endDelete(id, deleted);
     }
