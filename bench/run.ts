@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { ROOT } from './lib/proc.js';
 import { human, sig, type BenchResult } from './lib/report.js';
 
-const BENCHMARKS = ['append', 'fanout-sse', 'fanout-ws', 'replay', 'sessions', 'idle-memory', 'slow-consumer', 'bus', 'runner'] as const;
+const BENCHMARKS = ['append', 'fanout-sse', 'fanout-ws', 'replay', 'sessions', 'idle-memory', 'slow-consumer', 'bus', 'runner', 'cluster'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 const argv = process.argv.slice(2);

@@ -1,5 +1,6 @@
 /**
- * The server under test: a real Tower (startTower: SQLite file, EventLog, MemoryBus, Hono HTTP + SSE) on
+ * The server under test: a real Tower (startTower: SQLite file, EventLog, MemoryBus, Hono HTTP + SSE; or a
+ * cluster node on Postgres + Redis when `init` names them) on
  * a loopback port, in its own process so its CPU and RSS are attributable. Load comes from other
  * processes; this process only appends (as a session's model stream would) and reports on itself.
  */
@@ -46,9 +47,11 @@ const appendOne = (t: Tower, sessionId: string) =>
 serveParent(
   {
     async init(msg) {
-      const { models, pingMs } = msg as unknown as { models?: ModelsConfigInput; pingMs?: number };
+      // storeUrl / busUrl: a cluster node (Postgres store, Redis bus; bench/cluster.ts) instead of SQLite.
+      const { models, pingMs, storeUrl, busUrl } = msg as unknown as { models?: ModelsConfigInput; pingMs?: number; storeUrl?: string; busUrl?: string };
       dir = mkdtempSync(path.join(os.tmpdir(), 'tower-bench-'));
-      const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'data'), workingDir: dir }, {});
+      const backends = { ...(storeUrl ? { store: storeUrl } : {}), ...(busUrl ? { busUrl } : {}) };
+      const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'data'), workingDir: dir, ...backends }, {});
       tower = await startTower(config, { models: models ?? UNUSED_MODELS, env: {}, logger: silentLogger, ...(pingMs ? { pingMs } : {}) });
       // cleanupDir: the parent removes it if this process is killed before it can (bench/lib/proc.ts).
       return { url: tower.url, port: tower.port, pid: process.pid, db: path.join(dir, 'data', 'tower.db'), cleanupDir: dir };

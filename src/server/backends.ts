@@ -5,7 +5,8 @@ import { MemoryBus, RedisBus, type Bus } from '../bus/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { PostgresStore, heartbeatNode, liveNodes, removeNode, NODE_LIVE_MS } from '../store/postgres/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
-import type { Store } from '../store/types.js';
+import type { RunnerTokenStore } from '../store/runner-tokens.js';
+import type { MessagingStore, Store } from '../store/types.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 const REDIS_URL = /^rediss?:\/\//;
@@ -102,6 +103,12 @@ export async function openBackends(opts: { storeUrl?: string; busUrl?: string; d
 async function closeBoth(store: Store, bus: Bus): Promise<void> {
   await bus.close();
   await store.close();
+}
+
+/** The messaging tables and runner tokens of the backend in use (SQLite's file, or Postgres shared by the nodes). */
+export function backendExtras(store: Store): { messaging?: MessagingStore; runnerTokens?: RunnerTokenStore } {
+  const tokens = store.runnerTokens?.();
+  return { ...(store.messaging ? { messaging: store.messaging } : {}), ...(tokens ? { runnerTokens: tokens } : {}) };
 }
 
 /** URLs may carry passwords; messages keep only scheme, host and port. */

@@ -17,12 +17,14 @@ import type { ToolExecutor } from '../protocol/tools.js';
 import { startDemoModelServer, type FakeModelServer } from '../fake-models/index.js';
 import { TowerError } from '../protocol/errors.js';
 import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
+import type { RunnerTokenStore } from '../store/runner-tokens.js';
 import type { Store } from '../store/types.js';
 import { RunnerEvents } from '../transports/runner-events.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
-import { openBackends, pickUrls } from './backends.js';
+import { backendExtras, openBackends, pickUrls } from './backends.js';
 import { isLoopback, type TowerConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { startMessaging } from './messaging.js';
 import { storeReadiness } from './readiness.js';
 import { ensureToken } from './token.js';
 import { TRANSPORTS } from './transport-list.js';
@@ -146,6 +148,9 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     const modelList = { list: () => registry.list(), defaultModel };
     const commands = new CommandService({ manager, models: modelList });
     metrics.attach(log, metricsSources(manager, store, commands));
+    // Before recovery: a recovered turn may call the messaging tools.
+    const messaging = await startMessaging({ backend: backends.store, store, log, commands, logger });
+    undo.push(async () => messaging.close());
 
     await enter('recovering interrupted turns');
     await manager.start();
@@ -164,6 +169,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     await enter('starting transports');
     const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
       config, commands, manager, log, store, logger, http, metrics, version: VERSION, runnerEvents: new RunnerEvents(), ...(token ? { token } : {}),
+      ...(messaging.runtime ? { messaging: messaging.runtime } : {}), ...withTokens(backendExtras(backends.store).runnerTokens),
     });
     http.use(app);
     logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');
@@ -186,6 +192,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         stopping = true;
         await closeTransports(transports, logger);
         await manager.shutdown();
+        messaging.close();
         await http.close();
         await log.close();
         await backends.close();
@@ -199,6 +206,8 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     return fail(err);
   }
 }
+
+const withTokens = (runnerTokens: RunnerTokenStore | undefined): { runnerTokens?: RunnerTokenStore } => (runnerTokens ? { runnerTokens } : {});
 
 /** The config's `default_model` must name a configured provider: a silent fallback would mislead. */
 function requireConfiguredDefault(wanted: string | undefined, registry: ModelRegistry, file: string | undefined): void {

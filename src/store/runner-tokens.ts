@@ -21,3 +21,8 @@ export interface RunnerTokenStore {
   /** Marks a token revoked; false when there is no such live token. */
   revokeRunnerToken(id: string, at: string): Promise<boolean>;
 }
+
+/** A runner_tokens row as both backends read it (labels kept as JSON text). */
+export function runnerTokenFromRow(r: { id: string; name: string; labels: string; created_at: string; revoked_at: string | null }): RunnerTokenRow {
+  return { id: r.id, name: r.name, labels: JSON.parse(r.labels) as string[], created_at: r.created_at, revoked_at: r.revoked_at };
+}

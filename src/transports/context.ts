@@ -1,8 +1,10 @@
 import type { CommandService } from '../core/commands/index.js';
 import type { EventLog } from '../core/event-log/index.js';
 import type { Logger } from '../core/logger.js';
+import type { MessagingRuntime } from '../core/messaging/index.js';
 import type { Metrics } from '../core/metrics/index.js';
 import type { SessionManager } from '../core/sessions/index.js';
+import type { RunnerTokenStore } from '../store/runner-tokens.js';
 import type { Store } from '../store/types.js';
 import type { HttpServer } from './http/index.js';
 import type { BusConfig } from './ipc/settings.js';
@@ -31,6 +33,10 @@ export interface TransportContext {
   token?: string;
   /** Runner events (connected, disconnected, heartbeat): the runner gateway publishes, the hub follows. */
   runnerEvents?: RunnerEvents;
+  /** Messaging (threads, inboxes, telemetry) as the composition root runs it; absent: no messaging. */
+  messaging?: MessagingRuntime;
+  /** Runner tokens of the store backend in use; absent: no runner gateway. */
+  runnerTokens?: RunnerTokenStore;
   /** Count live subscriptions with `metrics.subscription('<transport>', sub)` (shown in /metrics). */
   metrics?: Metrics;
 }

@@ -1,7 +1,12 @@
+import { rmSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MessagingClient, TowerApiError } from '../../src/client/index.js';
 import type { ThreadMessage } from '../../src/protocol/messaging.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { resolveConfig } from '../../src/server/config.js';
+import { startTower } from '../../src/server/tower.js';
+import { tempDir } from '../support/harness.js';
 import { startHubTower, type HubTower } from '../support/hub.js';
 
 let t: HubTower | undefined;
@@ -99,6 +104,23 @@ describe('messaging over HTTP and the SDK', () => {
     expect(checked.valid, checked.valid ? '' : compileErrors(checked)).toBe(true);
     for (const p of ['/api/threads', '/api/threads/{id}/messages', '/api/inbox/{inbox}', '/api/inbox/{inbox}/{id}/reply', '/api/telemetry']) {
       expect(Object.keys(doc.paths)).toContain(p);
+    }
+  });
+
+  it('runs without the hub: messaging belongs to the server, not to a transport', async () => {
+    const dir = tempDir('msg-nohub');
+    const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: dir, workingDir: dir, demo: true }, {});
+    const tower = await startTower(config, { env: {}, logger: silentLogger, transports: [] });
+    try {
+      const m = new MessagingClient({ url: tower.url });
+      await m.createThread({ id: 'solo' });
+      expect((await m.post('solo', { content: 'no hub here' })).message.message_seq).toBe(1);
+      expect((await m.readThread('solo')).messages.map((x) => x.content)).toEqual(['no hub here']);
+      expect(Array.isArray((await m.telemetry()).sessions)).toBe(true);
+      expect((await tower.commands.execute('threads.list', { limit: 10 })).threads.map((x) => x.id)).toEqual(['solo']);
+    } finally {
+      await tower.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

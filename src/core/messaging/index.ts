@@ -5,3 +5,4 @@ export { handoff, handoffPrompt, newCorrelationId, type SessionPort } from './ha
 export { createMessagingTools, MESSAGING_TOOL_SPECS } from './tools.js';
 export { TaskStreamDeriver, type SessionInfo } from './task-stream.js';
 export { TelemetryTracker } from './telemetry.js';
+export { MessagingRuntime, type MessagingRuntimeDeps } from './runtime.js';

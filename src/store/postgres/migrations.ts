@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { PG_MESSAGING_SCHEMA_V110, PG_RUNNER_TOKENS_V111 } from './messaging-schema.js';
 
 export interface PgMigration {
   version: number;
@@ -85,6 +86,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  // Threads, inboxes, acks and their change feed (issue 15; SQLite's migration 20). 110-119 are messaging's.
+  { version: 110, sql: PG_MESSAGING_SCHEMA_V110 },
+  // Runner tokens (SQLite's migration 10).
+  { version: 111, sql: PG_RUNNER_TOKENS_V111 },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

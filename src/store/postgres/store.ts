@@ -5,7 +5,10 @@ import type { StoredEvent } from '../../protocol/events.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
+import { PgMessaging } from './messaging.js';
+import { PgChangeFeed } from './messaging-watch.js';
 import { runPgMigrations } from './migrations.js';
+import { PgRunnerTokens } from './runner-tokens.js';
 import {
   PG_SESSION_COLUMNS,
   PG_SESSION_PLACEHOLDERS,
@@ -36,19 +39,25 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export class PostgresStore implements Store {
   private closed = false;
+  /** Threads, inboxes and acks (migration 110); watchers hear every node's writes (LISTEN/NOTIFY). */
+  readonly messaging: PgMessaging;
 
-  private constructor(readonly pool: pg.Pool) {}
+  private constructor(
+    readonly pool: pg.Pool,
+    listenConfig: pg.ClientConfig,
+    schema: string | undefined,
+  ) {
+    const guard = <T>(work: () => Promise<T>): Promise<T> => this.guard(work);
+    this.messaging = new PgMessaging(pool, new PgChangeFeed(pool, listenConfig, schema), guard, (work) => this.transaction(work));
+  }
 
   /** Connects, creates the schema if asked, and migrates (under an advisory lock). */
   static async open(connectionString: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) {
       throw new TowerError('invalid_request', `invalid schema name ${JSON.stringify(opts.schema)}`);
     }
-    const pool = new pg.Pool({
-      connectionString,
-      max: opts.max ?? 10,
-      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
-    });
+    const connection: pg.ClientConfig = { connectionString, ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}) };
+    const pool = new pg.Pool({ ...connection, max: opts.max ?? 10 });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     try {
@@ -62,7 +71,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw new TowerError('internal', `postgres: cannot open store: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, connection, opts.schema);
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -268,9 +277,15 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** Runner tokens (migration 111), shared by every node on this database. */
+  runnerTokens(): PgRunnerTokens {
+    return new PgRunnerTokens(this.pool, (work) => this.guard(work));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.messaging.stop();
     await this.pool.end();
   }
 

@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
+import { TowerError } from '../../protocol/errors.js';
 import {
   InboxMessageType,
   InboxStatus,
   MessageKind,
   PartyType,
   ThreadStatus,
+  type AckTarget,
   type InboxMessage,
+  type MessagingChange,
   type Thread,
   type ThreadMessage,
 } from '../../protocol/messaging.js';
@@ -214,4 +217,22 @@ function parseMetadata(text: string | null): Record<string, unknown> | undefined
     // fall through
   }
   return { raw: text };
+}
+
+/** How an ack target is keyed in `client_acks` (both backends). */
+export function ackKey(target: AckTarget): ['thread' | 'session', string] {
+  return 'thread_id' in target ? ['thread', target.thread_id] : ['session', target.session_id];
+}
+
+/** A listing limit must be a positive integer (both backends). */
+export function positiveLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new TowerError('invalid_request', 'limit must be a positive integer');
+  return limit;
+}
+
+/** A `messaging_changes` row as a change (both backends). */
+export function changeFromRow(row: ChangeRow): MessagingChange {
+  if (row.kind === 'thread_message') return { id: row.id, kind: 'thread_message', thread_id: row.ref, message_seq: row.seq ?? 0 };
+  if (row.kind === 'thread_state') return { id: row.id, kind: 'thread_state', thread_id: row.ref };
+  return { id: row.id, kind: 'inbox_message', inbox_message_id: row.ref };
 }

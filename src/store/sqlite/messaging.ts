@@ -12,7 +12,7 @@ import type {
   ThreadStatus,
 } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../types.js';
-import { MessagingStatements, inboxFromRow, messageFromRow, threadFromRow, type ChangeRow } from './messaging-rows.js';
+import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit, messageFromRow, threadFromRow } from './messaging-rows.js';
 
 export interface SqliteMessagingOptions {
   /** How often a watcher checks for commits by other connections. Default 10 ms. */
@@ -66,7 +66,7 @@ export class SqliteMessaging implements MessagingStore {
 
   async listThreads(opts: { status?: ThreadStatus; limit: number }): Promise<Thread[]> {
     return this.guard(() => {
-      const limit = positive(opts.limit);
+      const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listThreadsByStatus.all(opts.status, limit) : this.q.listThreads.all(limit);
       return rows.map(threadFromRow);
     });
@@ -140,7 +140,7 @@ export class SqliteMessaging implements MessagingStore {
 
   async listInbox(inbox: string, opts: { status?: InboxStatus; limit: number }): Promise<InboxMessage[]> {
     return this.guard(() => {
-      const limit = positive(opts.limit);
+      const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listInboxByStatus.all(inbox, opts.status, limit) : this.q.listInbox.all(inbox, limit);
       return rows.map(inboxFromRow);
     });
@@ -242,19 +242,4 @@ export class SqliteMessaging implements MessagingStore {
     if (!row) throw new TowerError('not_found', `No thread with id "${id}"`, { thread_id: id });
     return threadFromRow(row);
   }
-}
-
-function ackKey(target: AckTarget): ['thread' | 'session', string] {
-  return 'thread_id' in target ? ['thread', target.thread_id] : ['session', target.session_id];
-}
-
-function positive(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1) throw new TowerError('invalid_request', 'limit must be a positive integer');
-  return limit;
-}
-
-function changeFromRow(row: ChangeRow): MessagingChange {
-  if (row.kind === 'thread_message') return { id: row.id, kind: 'thread_message', thread_id: row.ref, message_seq: row.seq ?? 0 };
-  if (row.kind === 'thread_state') return { id: row.id, kind: 'thread_state', thread_id: row.ref };
-  return { id: row.id, kind: 'inbox_message', inbox_message_id: row.ref };
 }

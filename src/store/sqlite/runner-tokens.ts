@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
-import type { RunnerTokenRow, RunnerTokenStore } from '../runner-tokens.js';
+import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore } from '../runner-tokens.js';
 
 interface Row {
   id: string;
@@ -10,7 +10,7 @@ interface Row {
   revoked_at: string | null;
 }
 
-const fromRow = (r: Row): RunnerTokenRow => ({ id: r.id, name: r.name, labels: JSON.parse(r.labels) as string[], created_at: r.created_at, revoked_at: r.revoked_at });
+const fromRow = runnerTokenFromRow;
 
 /** SQLite runner tokens (migration 10), on the store's own connection. */
 export class SqliteRunnerTokens implements RunnerTokenStore {

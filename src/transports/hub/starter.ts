@@ -1,24 +1,11 @@
 import type { Server } from 'node:http';
-import type { CommandService } from '../../core/commands/index.js';
-import { createMessagingTools, MessagingService, TaskStreamDeriver, TelemetryTracker, type SessionInfo, type SessionPort } from '../../core/messaging/index.js';
-import { provideSessionTools } from '../../core/sessions/session-tools.js';
+import { TaskStreamDeriver, type MessagingService, type SessionInfo, type TelemetryTracker } from '../../core/messaging/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { RunningTransport, TransportContext } from '../context.js';
 import { frame } from './frames.js';
 import { Hub } from './hub.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
 import { Subscriptions } from './subscriptions.js';
-
-/** Sessions as the messaging core needs them, backed by the command layer (same checks as HTTP). */
-export function commandSessionPort(commands: CommandService): SessionPort {
-  return {
-    create: (body) => commands.execute('sessions.create', body),
-    sendOrQueue: async (sessionId, content) => {
-      const r = await commands.execute('sessions.send', { session_id: sessionId, content, on_busy: 'enqueue' });
-      return 'turn_id' in r ? 'started' : 'queued';
-    },
-  };
-}
 
 export interface RunningHub extends RunningTransport {
   hub: Hub;
@@ -28,40 +15,35 @@ export interface RunningHub extends RunningTransport {
 }
 
 /**
- * Messaging beside HTTP: the messaging service (watching the store, including other processes' rows),
- * the agents' messaging tools, telemetry and the task stream, and the WebSocket hub that carries them.
- * `overrides` are for tests (short timings); `hub_allowed_origins` in the config file lists origins.
+ * The WebSocket hub beside HTTP: it carries the messaging the composition root runs (`ctx.messaging`:
+ * threads, inboxes, telemetry), the task stream it derives from the log, and the commands. Without
+ * messaging (a store with no messaging tables) there is no hub. `overrides` are for tests (short
+ * timings); `hub_allowed_origins` in the config file lists origins.
  */
 export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: TransportContext) => Promise<RunningHub | undefined> {
   return async (ctx: TransportContext): Promise<RunningHub | undefined> => {
-    const store = ctx.store.messaging;
-    if (!store) {
-      ctx.logger.warn('store has no messaging tables; hub and messaging are off');
+    const runtime = ctx.messaging;
+    if (!runtime) {
+      ctx.logger.warn('no messaging on this server; the hub is off');
       return undefined;
     }
-    const messaging = new MessagingService(store, ctx.logger);
-    messaging.start();
-    const sessions = commandSessionPort(ctx.commands);
+    const messaging = runtime.service;
     const options: HubOptions = { ...DEFAULT_HUB_OPTIONS, ...allowedOriginsOf(ctx), ...(ctx.token ? { token: ctx.token } : {}), ...overrides };
     const subscriptions = new Subscriptions({
       manager: ctx.manager,
       messaging,
-      acks: store,
+      acks: messaging.store,
       lastSessionSeq: (id) => ctx.store.lastSeq(id),
       logger: ctx.logger,
     });
-    const telemetry = new TelemetryTracker((t) => subscriptions.publish('telemetry', frame('telemetry', t), t.instance_id));
+    const untelemetry = runtime.onTelemetry((t) => subscriptions.publish('telemetry', frame('telemetry', t), t.instance_id));
     const page = await ctx.store.listSessions({ limit: 200 });
     const infos = new Map<string, SessionInfo>();
-    for (const s of page.items) {
-      telemetry.seed(s);
-      infos.set(s.id, { working_dir: s.working_dir });
-    }
+    for (const s of page.items) infos.set(s.id, { working_dir: s.working_dir });
     const deriver = new TaskStreamDeriver();
     const untap = ctx.log.tap((events: readonly StoredEvent[]) => {
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: String(e.data.working_dir) });
-        telemetry.apply(e);
         const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
         if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
@@ -71,8 +53,6 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       if (n.kind === 'thread_state') subscriptions.threadChanged(n.thread);
       else if (n.kind === 'inbox_message') subscriptions.publish('inbox_message', frame('inbox_message', n.message));
     });
-    const unprovide = provideSessionTools(ctx.log, (sessionId) => createMessagingTools(messaging, sessions, sessionId));
-    ctx.commands.attachMessaging({ messaging, sessions, telemetry });
     const unrunners = ctx.runnerEvents?.subscribe((e) => subscriptions.publish('runner', frame('runner', e)));
     const hub = new Hub(ctx.http.server as Server, { options, commands: ctx.commands, subscriptions, logger: ctx.logger });
     ctx.logger.info({ path: '/hub/ws' }, 'hub listening');
@@ -81,16 +61,13 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       hub,
       messaging,
       subscriptions,
-      telemetry,
+      telemetry: runtime.telemetry,
       close: async () => {
         await hub.close();
-        ctx.commands.attachMessaging(undefined);
         unrunners?.();
-        unprovide();
         unnotice();
         untap();
-        telemetry.close();
-        messaging.stop();
+        untelemetry();
       },
     };
   };

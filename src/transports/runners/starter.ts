@@ -34,7 +34,7 @@ export interface RunningRunners extends RunningTransport {
  */
 export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ctx: TransportContext) => Promise<RunningRunners | undefined> {
   return async (ctx) => {
-    const tokens = ctx.store.runnerTokens?.();
+    const tokens = ctx.runnerTokens;
     if (!tokens) {
       ctx.logger.warn('store keeps no runner tokens; the runner gateway is off');
       return undefined;
