@@ -18,7 +18,7 @@ export class RunnerMcpBackend implements McpBackend {
   }
 
   async listTools(server: MCPServerConfig, signal: AbortSignal): Promise<MCPToolInfo[]> {
-    const sent = await this.runners.dispatch('mcp_list_tools', { server }, `MCP server ${server.name}`, { signal });
+    const sent = await this.runners.dispatch('mcp_list_tools', { server }, `MCP server ${server.name}`, signal);
     if ('output' in sent) throw new Error(`MCP server ${server.name}: ${sent.output}`);
     if (!sent.result.success) throw new Error(sent.result.error ?? `MCP server ${server.name}: listing failed on runner ${sent.runner.name}`);
     const parsed = MCPListToolsResult.safeParse(sent.result.result);
@@ -27,7 +27,7 @@ export class RunnerMcpBackend implements McpBackend {
   }
 
   async callTool(server: MCPServerConfig, tool: string, args: Record<string, unknown>, ctx: { signal: AbortSignal }): Promise<ToolResult> {
-    const sent = await this.runners.dispatch('mcp_call', { server, tool_name: tool, args }, `${tool} of MCP server ${server.name}`, { signal: ctx.signal });
+    const sent = await this.runners.dispatch('mcp_call', { server, tool_name: tool, args }, `${tool} of MCP server ${server.name}`, ctx.signal);
     if ('output' in sent) return sent;
     const runner = sent.runner;
     if (!sent.result.success) return { output: sent.result.error ?? `${tool} failed on runner ${runner.name}`, is_error: true, runner };

@@ -51,11 +51,12 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     });
     const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
     ctx.commands.attachRunners(runnerAdmin(gateway, tokens));
-    const dispatcherFor = (session: { id: string; runner?: RunnerPlacement | null | undefined }): RunnerDispatcher | undefined => {
+    ctx.manager.routeTools((session, local) => {
       const placement = session.runner ?? fallback;
       if (!placement) return undefined;
-      return new RunnerDispatcher({
+      return new RunnerToolExecutor({
         gateway,
+        local,
         labels: placement.labels,
         waitMs,
         logger: ctx.logger,
@@ -65,15 +66,17 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
           });
         },
       });
-    };
-    ctx.manager.routeTools((session, local) => {
-      const runners = dispatcherFor(session);
-      return runners ? new RunnerToolExecutor({ ...runners.opts, local }) : undefined;
     });
     // A session placed on runners runs its MCP servers there too (same labels, same wait).
     ctx.manager.routeMcp((session) => {
-      const runners = dispatcherFor(session);
-      return runners ? new RunnerMcpBackend(runners) : undefined;
+      const placement = session.runner ?? fallback;
+      if (!placement) return undefined;
+      const onNoRunner = (message: string): void => {
+        ctx.log.append(session.id, { type: 'error', data: { code: 'no_runner', message } }).catch((err: unknown) => {
+          ctx.logger.debug({ err, session_id: session.id }, 'no_runner event not recorded');
+        });
+      };
+      return new RunnerMcpBackend(new RunnerDispatcher({ gateway, labels: placement.labels, waitMs, logger: ctx.logger, onNoRunner }));
     });
     ctx.logger.info({ path: RUNNERS_WS_PATH }, 'runner gateway listening');
     return {
