@@ -26,12 +26,12 @@ export const ConfigFile = z
     default_model: z.string().optional(),
     /** Serve `/metrics` without the token (for a scraper on a trusted network). */
     metrics_public: z.boolean().optional(),
+    /** MCP servers every session has (seed 004's `MCPServerConfig`); a session's own of the same name wins. */
+    mcp: McpSettings.optional(),
     /** Where sessions' tools run unless a session says otherwise (remote runners by labels). */
     runner: RunnerPlacement.nullable().optional(),
     /** Seconds a tool call waits for a matching runner to come online. */
     runner_wait: z.number().positive().max(3600).optional(),
-    /** MCP servers every session has (seed 004's `MCPServerConfig`); a session's own of the same name wins. */
-    mcp: McpSettings.optional(),
   })
   .merge(ExecutorConfig) // sandbox, network, tool_env
   .passthrough();
