@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Permissions, RunnerPlacement, SandboxMode } from './session.js';
+import { McpSettings } from './mcp.js';
 
 /**
  * Session events: every observable change of a session. Names follow cagent's session server
@@ -75,6 +76,8 @@ export const EventPayloads = {
     model: z.string().optional(),
     sandbox: SandboxMode.optional(),
     network: z.boolean().optional(),
+    /** The session's MCP servers from the next turn on. */
+    mcp: McpSettings.optional(),
     /** Where the session's tools run from now on (null: on the server). */
     runner: RunnerPlacement.nullable().optional(),
   }),

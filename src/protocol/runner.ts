@@ -226,6 +226,10 @@ export const MCPToolInfo = z.object({
   name: z.string(),
   description: z.string(),
   input_schema: z.unknown().optional(),
+  /** The tool's MCP annotations (Tower's addition to seed 004: `readOnlyHint` lets a session skip asking). */
+  annotations: z
+    .object({ title: z.string().optional(), readOnlyHint: z.boolean().optional(), destructiveHint: z.boolean().optional(), idempotentHint: z.boolean().optional(), openWorldHint: z.boolean().optional() })
+    .optional(),
 });
 export type MCPToolInfo = z.infer<typeof MCPToolInfo>;
 export const MCPListToolsResult = z.object({ tools: z.array(MCPToolInfo) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { McpSettings } from './mcp.js';
 
 export const SessionStatus = z.enum(['idle', 'running']);
 export type SessionStatus = z.infer<typeof SessionStatus>;
@@ -49,6 +50,8 @@ export const SessionSettings = z.object({
   sandbox: SandboxMode.optional(),
   /** Let sandboxed commands use the network (default: off). */
   network: z.boolean().optional(),
+  /** MCP servers whose tools the session offers as `mcp__<server>__<tool>` (besides the config's). */
+  mcp: McpSettings.optional(),
 });
 export type SessionSettings = z.infer<typeof SessionSettings>;
 /**
@@ -79,6 +82,8 @@ export const Session = z.object({
   sandbox: SandboxMode.optional(),
   /** Let sandboxed commands use the network (default: off). */
   network: z.boolean().optional(),
+  /** The session's own MCP servers (the config's defaults apply too). */
+  mcp: McpSettings.optional(),
   /** Where the session's tools run; absent or null: on the server (or the config's `runner` default). */
   runner: RunnerPlacement.nullable().optional(),
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { TowerError } from '../protocol/errors.js';
+import { McpSettings } from '../protocol/mcp.js';
 import { Permissions, RunnerPlacement } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
@@ -25,6 +26,8 @@ export const ConfigFile = z
     default_model: z.string().optional(),
     /** Serve `/metrics` without the token (for a scraper on a trusted network). */
     metrics_public: z.boolean().optional(),
+    /** MCP servers every session has (seed 004's `MCPServerConfig`); a session's own of the same name wins. */
+    mcp: McpSettings.optional(),
     /** Where sessions' tools run unless a session says otherwise (remote runners by labels). */
     runner: RunnerPlacement.nullable().optional(),
     /** Seconds a tool call waits for a matching runner to come online. */

@@ -149,6 +149,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         model: defaultModel,
         maxIterations: config.maxIterations,
         permissions: config.permissions,
+        ...(config.file.mcp ? { mcpServers: config.file.mcp.servers } : {}),
       },
       ...(cluster ? { claims: cluster.claims } : {}),
     });

@@ -65,6 +65,7 @@ export function unknownSession(id: string): TowerError {
 const definedSettings = (s: SessionSettings): SessionSettings => ({
   ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
   ...(s.network !== undefined ? { network: s.network } : {}),
+  ...(s.mcp !== undefined ? { mcp: s.mcp } : {}),
 });
 
 /** The `settings` column's text. */

@@ -60,6 +60,16 @@ describe('tower serve fails loudly on bad configuration', () => {
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
+  it('refuses junk MCP servers in the config file, naming the field', async () => {
+    const dir = scratch();
+    const config = path.join(dir, 'tower.config.json');
+    writeFileSync(config, JSON.stringify({ mcp: { servers: [{ name: 'docs', transport: 'http', url: 'ftp://example.com/mcp' }] } }));
+    const { code, stderr } = await failedStart(['--config', config, '--data-dir', path.join(dir, 'data')]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('mcp.servers.0.url: the url must be http or https');
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
   it('fails on a port in use before creating its data dir or database', async () => {
     const busy: Server = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));

@@ -39,6 +39,8 @@ export interface TestTowerOptions {
   port?: number;
   /** Config-file `sandbox` (default: the server's, `auto`). */
   sandbox?: 'auto' | 'bwrap' | 'none';
+  /** More config-file keys (e.g. `mcp`). */
+  config?: Record<string, unknown>;
 }
 
 export function fakeModelsConfig(fake: FakeModelServer): { config: ModelsConfigInput; model: string } {
@@ -65,6 +67,7 @@ export async function startTestTower(opts: TestTowerOptions = {}): Promise<TestT
     {},
   );
   if (opts.sandbox) config.file = { ...config.file, sandbox: opts.sandbox };
+  if (opts.config) config.file = { ...config.file, ...opts.config };
   const tower = await startTower(config, { models, env: {}, logger: silentLogger, ...(opts.pingMs ? { pingMs: opts.pingMs } : {}) });
   const client = new TowerClient({ url: tower.url, ...(opts.token ? { token: opts.token } : {}) });
   let stopped = false;

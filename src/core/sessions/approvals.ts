@@ -3,7 +3,7 @@ import { TowerError } from '../../protocol/errors.js';
 import type { Permissions } from '../../protocol/session.js';
 import type { ToolGate } from '../agent/index.js';
 import type { EventLog } from '../event-log/index.js';
-import { evaluate, withAllowedTool } from '../permissions/index.js';
+import { evaluate, TOOL_CATEGORIES, withAllowedTool, type EvaluateOptions } from '../permissions/index.js';
 import type { TurnState } from './turn-state.js';
 
 /**
@@ -13,7 +13,7 @@ import type { TurnState } from './turn-state.js';
  */
 export function createGate(turn: TurnState, log: EventLog, workingDir: string): ToolGate {
   return async (call, signal) => {
-    const verdict = evaluate(turn.permissions, { name: call.name, args: call.args }, { workingDir });
+    const verdict = evaluate(turn.permissions, { name: call.name, args: call.args }, { workingDir, ...categoriesOf(turn) });
     if (verdict.action === 'allow') return { allow: true };
     if (verdict.action === 'deny') return { allow: false, reason: verdict.reason };
     const answer = turn.confirmations.open(call.id, { tool_call_id: call.id, tool: call.name, args: call.args }, signal);
@@ -27,6 +27,11 @@ export function createGate(turn: TurnState, log: EventLog, workingDir: string): 
     }
     return { allow: true };
   };
+}
+
+/** The turn's own tool categories (MCP tools annotated read-only) on top of the built-in ones. */
+function categoriesOf(turn: TurnState): Pick<EvaluateOptions, 'categories'> {
+  return turn.toolCategories ? { categories: { ...TOOL_CATEGORIES, ...turn.toolCategories } } : {};
 }
 
 /**
@@ -53,7 +58,7 @@ export async function answerConfirmation(
     turn.permissions = permissions;
     answered.push(log.append(id, { type: 'permissions_changed', data: { permissions } }, { session: { permissions } }));
     for (const other of turn.confirmations.list()) {
-      if (evaluate(permissions, { name: other.tool, args: other.args }).action !== 'allow') continue;
+      if (evaluate(permissions, { name: other.tool, args: other.args }, categoriesOf(turn)).action !== 'allow') continue;
       turn.confirmations.resolve(other.tool_call_id, { decision: 'approve' });
       answered.push(
         log.append(id, {

@@ -1,3 +1,4 @@
+import type { McpServerSetting } from '../../protocol/mcp.js';
 import type { Permissions } from '../../protocol/session.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import type { SessionRecord, Store } from '../../store/types.js';
@@ -22,6 +23,8 @@ export interface SessionDefaults {
   model: string;
   maxIterations: number;
   permissions: Permissions;
+  /** The config's `mcp.servers`: every session's tools include theirs. */
+  mcpServers?: McpServerSetting[];
 }
 
 export interface SessionManagerDeps {

@@ -27,6 +27,7 @@ export async function buildSessionRecord(body: CreateSessionBody, defaults: Sess
     starred: false,
     ...(body.sandbox !== undefined ? { sandbox: body.sandbox } : {}),
     ...(body.network !== undefined ? { network: body.network } : {}),
+    ...(body.mcp !== undefined ? { mcp: body.mcp } : {}),
     input_tokens: 0,
     output_tokens: 0,
     cost: 0,
@@ -48,6 +49,7 @@ export function settingsOf(record: SessionRecord): SessionSettings {
   return {
     ...(record.sandbox !== undefined ? { sandbox: record.sandbox } : {}),
     ...(record.network !== undefined ? { network: record.network } : {}),
+    ...(record.mcp !== undefined ? { mcp: record.mcp } : {}),
   };
 }
 
@@ -67,12 +69,14 @@ export function planUpdate(current: SessionRecord, body: UpdateSessionBody, live
   if (Object.keys(changed).length) {
     plan.events.push({ event: { type: 'session_updated', data: changed }, effects: { session: changed } });
   }
-  if (body.sandbox !== undefined || body.network !== undefined) {
-    // Applies from the next tool call: the executor reads the settings per call.
+  if (body.sandbox !== undefined || body.network !== undefined || body.mcp !== undefined) {
+    // Sandbox and network apply from the next tool call (the executor reads them per call), MCP servers
+    // from the next turn (their tools are listed when a turn starts).
     const settings = {
       ...settingsOf(current),
       ...(body.sandbox !== undefined ? { sandbox: body.sandbox } : {}),
       ...(body.network !== undefined ? { network: body.network } : {}),
+      ...(body.mcp !== undefined ? { mcp: body.mcp } : {}),
     };
     plan.settings = settings;
     plan.events.push({ event: { type: 'session_updated', data: settings }, effects: { session: { settings } } });

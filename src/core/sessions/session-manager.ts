@@ -10,6 +10,7 @@ import type { Session } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
 import type { EventSubscription } from '../event-log/index.js';
+import { McpHost, type McpSelector } from '../mcp/index.js';
 import { ActiveSessions } from './active-sessions.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
 import { InProcessSessionClaim, type SessionClaim } from './claim.js';
@@ -33,13 +34,16 @@ export class SessionManager {
   readonly queues: SessionQueues;
   readonly turns: TurnRunner;
   readonly control: SessionControl;
+  /** MCP servers of every session: listed at each turn's start, run here or on the session's runner. */
+  readonly mcp: McpHost;
 
   private readonly claims: SessionClaim;
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.queues = new SessionQueues(deps.store, deps.logger);
     this.claims = deps.claims ?? new InProcessSessionClaim();
-    this.turns = new TurnRunner(deps, this.active, this.queues, this.claims);
+    this.mcp = new McpHost({ defaults: deps.defaults.mcpServers ?? [], logger: deps.logger });
+    this.turns = new TurnRunner(deps, this.active, this.queues, this.claims, this.mcp);
     this.control = new SessionControl(deps, this);
   }
 
@@ -99,6 +103,11 @@ export class SessionManager {
     this.deps.executorFor = selector;
   }
 
+  /** Installs (or removes) the choice of where a session's MCP servers run (a runner); applies from the next turn. */
+  routeMcp(selector: McpSelector | undefined): void {
+    this.mcp.route(selector);
+  }
+
   async get(id: string): Promise<Session> {
     return this.toSession(await this.require(id));
   }
@@ -121,6 +130,7 @@ export class SessionManager {
     if (turn && plan.settings) {
       delete turn.toolContext.sandbox;
       delete turn.toolContext.network;
+      delete turn.toolContext.mcp;
       Object.assign(turn.toolContext, plan.settings);
     }
     return this.get(id);
@@ -139,6 +149,7 @@ export class SessionManager {
       await this.deps.log.append(id, { type: 'session_deleted', data: {} }, { delete_session: true });
       deleted = true;
       this.queues.forget(id);
+      await this.mcp.local.forget(id);
     } finally {
       this.active.endDelete(id, deleted);
     }
@@ -219,6 +230,7 @@ export class SessionManager {
     const turns = this.active.runningTurns();
     for (const [, turn] of turns) turn.abort.abort(SHUTDOWN);
     await Promise.all(turns.map(([, t]) => t.done));
+    await this.mcp.close();
     await this.deps.log.flush();
   }
 

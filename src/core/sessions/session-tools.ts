@@ -3,7 +3,7 @@ import { TowerError } from '../../protocol/errors.js';
 import type { EventLog } from '../event-log/index.js';
 import { askUserToolSpec, compileElicitationSchema, parseAskUserArgs } from '../elicitation/index.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
-import type { TurnState } from './turn-state.js';
+import type { ElicitationAnswer, TurnState } from './turn-state.js';
 
 type SessionToolProvider = (sessionId: string) => ToolExecutor;
 /** Keyed by the EventLog, which is one per Tower: several Towers in one process keep their own tools. */
@@ -21,12 +21,29 @@ export function provideSessionTools(log: EventLog, provider: SessionToolProvider
 }
 
 /**
+ * Puts a question to the person: an `elicitation_request` event, then waits for `elicitations.answer`
+ * (or the turn's end, or `signal`). `ask_user` and MCP servers' `elicitation/create` both come here.
+ */
+export async function askPerson(
+  turn: TurnState,
+  log: EventLog,
+  question: { message: string; schema?: Record<string, unknown> },
+  signal: AbortSignal,
+): Promise<ElicitationAnswer> {
+  const elicitationId = `el_${randomUUID().slice(0, 12)}`;
+  const info = { elicitation_id: elicitationId, message: question.message, ...(question.schema ? { schema: question.schema } : {}) };
+  const answer = turn.elicitations.open(elicitationId, info, signal);
+  await log.append(turn.sessionId, { type: 'elicitation_request', data: info });
+  return answer;
+}
+
+/**
  * Tools served by the session rather than the executor: `ask_user` puts a question to the person
  * (`elicitation_request`) and waits for the answer, which the model receives as JSON; plus the
- * provided ones.
+ * provided ones and `more` (the turn's MCP tools).
  */
-export function createSessionTools(turn: TurnState, log: EventLog): ToolExecutor {
-  const extra = [...(providers.get(log) ?? [])].map((p) => p(turn.sessionId));
+export function createSessionTools(turn: TurnState, log: EventLog, more: ToolExecutor[] = []): ToolExecutor {
+  const extra = [...[...(providers.get(log) ?? [])].map((p) => p(turn.sessionId)), ...more];
   const owner = (name: string) => extra.find((t) => t.specs().some((s) => s.name === name));
   return {
     specs: () => [askUserToolSpec, ...extra.flatMap((t) => t.specs())],
@@ -43,11 +60,7 @@ export function createSessionTools(turn: TurnState, log: EventLog): ToolExecutor
           return { output: err instanceof TowerError ? err.message : String(err), is_error: true };
         }
       }
-      const elicitationId = `el_${randomUUID().slice(0, 12)}`;
-      const info = { elicitation_id: elicitationId, message: args.message, ...(args.schema ? { schema: args.schema } : {}) };
-      const answer = turn.elicitations.open(elicitationId, info, ctx.signal);
-      await log.append(turn.sessionId, { type: 'elicitation_request', data: info });
-      const { action, content } = await answer;
+      const { action, content } = await askPerson(turn, log, args, ctx.signal);
       return { output: JSON.stringify({ action, ...(content ? { content } : {}) }), is_error: false };
     },
   };

@@ -10,6 +10,8 @@ import { createGate } from './approvals.js';
 import type { SessionClaim } from './claim.js';
 import { isQueueConflict, type QueueEffects, type QueueSet, type SessionQueues } from './queues.js';
 import { createSessionTools } from './session-tools.js';
+import { openMcpTools } from './mcp-turn.js';
+import type { McpHost } from '../mcp/index.js';
 import type { SessionManagerDeps } from './deps.js';
 import { fallbackTitle } from './titles.js';
 import { settingsOf } from './records.js';
@@ -34,6 +36,7 @@ export class TurnRunner {
     private readonly active: ActiveSessions,
     private readonly queues: SessionQueues,
     private readonly claims: SessionClaim,
+    private readonly mcp: McpHost,
   ) {}
 
   /**
@@ -174,6 +177,7 @@ export class TurnRunner {
     const firstTurn = session.message_count === 0;
     let reason: StopReason;
     try {
+      const mcp = await openMcpTools(this.mcp, session, turn, writer, deps.log, logger);
       reason = await runTurn(
         { stepper: deps.stepper, executor: deps.executorFor?.(session, deps.executor) ?? deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
         {
@@ -195,7 +199,7 @@ export class TurnRunner {
             },
             hasSteering: () => turn.queues.steer.length > 0,
             gate: createGate(turn, deps.log, session.working_dir),
-            sessionTools: createSessionTools(turn, deps.log),
+            sessionTools: createSessionTools(turn, deps.log, mcp ? [mcp] : []),
           },
         },
       );

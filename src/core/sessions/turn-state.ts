@@ -1,6 +1,7 @@
 import type { ConfirmationDecision, ElicitationAction } from '../../protocol/events.js';
 import type { Permissions, SessionSettings } from '../../protocol/session.js';
 import { PendingRequests } from '../elicitation/index.js';
+import type { ToolCategory } from '../permissions/index.js';
 import type { RunningTurn } from './active-sessions.js';
 import type { QueueSet } from './queues.js';
 
@@ -36,6 +37,8 @@ export interface TurnState extends RunningTurn {
   /** The session's executor settings, read at each tool call (a PATCH applies from the next call). */
   toolContext: SessionSettings;
   queues: QueueSet;
+  /** Categories of this turn's own tools for the permission gate (MCP tools annotated read-only). */
+  toolCategories?: Record<string, ToolCategory>;
   confirmations: PendingRequests<ConfirmationInfo, ConfirmationAnswer>;
   elicitations: PendingRequests<ElicitationInfo, ElicitationAnswer>;
   /**

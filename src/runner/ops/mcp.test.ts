@@ -29,8 +29,8 @@ describe('MCP operations', () => {
     const listed = await runOperation('mcp_list_tools', { server: stdio() }, ctx);
     expect(listed.success).toBe(true);
     const tools = (listed.result as { tools: { name: string; description: string; input_schema: unknown }[] }).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(['big', 'echo', 'fail', 'pid', 'slow']);
-    expect(tools.find((t) => t.name === 'echo')).toMatchObject({ description: 'Echo the text back', input_schema: { type: 'object' } });
+    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'big', 'echo', 'fail', 'pid', 'slow']);
+    expect(tools.find((t) => t.name === 'echo')).toMatchObject({ description: 'Echo the text back', input_schema: { type: 'object' }, annotations: { readOnlyHint: true } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: { text: 'hi' } }, ctx)).toEqual({ success: true, result: { content: 'local: hi' } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'fail', args: {} }, ctx)).toEqual({ success: true, result: { content: 'it failed', is_error: true } });
   });
@@ -55,6 +55,33 @@ describe('MCP operations', () => {
     expect(await runOperation('mcp_list_tools', { server: dead }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/^MCP server dead:/) });
     expect(await runOperation('mcp_list_tools', { server: { name: 'x', transport: 'stdio' } }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/needs a command/) });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: [1] }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/JSON object/) });
+  });
+});
+
+describe('MCP elicitation', () => {
+  it('hands a server question to the elicit handler and answers the server with it, over stdio and HTTP', async () => {
+    const asked: { message: string; schema: Record<string, unknown> }[] = [];
+    const clients = new McpClients({
+      elicit: async (request) => {
+        asked.push(request);
+        return asked.length === 1 ? { action: 'accept', content: { color: 'teal' } } : { action: 'decline' };
+      },
+    });
+    try {
+      expect((await clients.callTool(stdio(), 'ask', { question: 'Which colour?' })).content).toBe('answer: accept {"color":"teal"}');
+      expect((await clients.callTool(remote(), 'ask', { question: 'And now?' })).content).toBe('answer: decline');
+      expect(asked).toEqual([
+        { message: 'Which colour?', schema: expect.objectContaining({ type: 'object', required: ['color'] }) },
+        { message: 'And now?', schema: expect.objectContaining({ type: 'object' }) },
+      ]);
+    } finally {
+      await clients.closeAll();
+    }
+  });
+
+  it('without a handler the client declares no elicitation capability and the tool fails (what a runner does)', async () => {
+    const res = await runOperation('mcp_call', { server: stdio(), tool_name: 'ask', args: { question: 'q' } }, ws.ctx());
+    expect(JSON.stringify(res)).toMatch(/elicitation/i);
   });
 });
 

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { TowerError } from '../../protocol/errors.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 
@@ -15,6 +16,25 @@ export interface McpCallOutcome {
   isError: boolean;
 }
 
+/** A server's `elicitation/create` (form mode): a message and the restricted JSON Schema of the answer. */
+export interface McpElicitation {
+  message: string;
+  schema: Record<string, unknown>;
+}
+export interface McpElicitAnswer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+/** Answers a server's question; without one, clients declare no elicitation capability (servers must not ask). */
+export type McpElicitHandler = (request: McpElicitation, signal: AbortSignal) => Promise<McpElicitAnswer>;
+
+export interface McpClientsOptions {
+  idleMs?: number;
+  connectTimeoutMs?: number;
+  clientName?: string;
+  elicit?: McpElicitHandler;
+}
+
 /**
  * MCP clients of one runner, cached by a hash of the whole server config (not its name: two sessions may
  * give the same name to different servers, and a changed config must not reuse the old process). A client
@@ -23,7 +43,7 @@ export interface McpCallOutcome {
 export class McpClients {
   private readonly entries = new Map<string, { client: Promise<Client>; timer: NodeJS.Timeout | null; busy: number }>();
 
-  constructor(private readonly opts: { idleMs?: number; connectTimeoutMs?: number; clientName?: string } = {}) {}
+  constructor(private readonly opts: McpClientsOptions = {}) {}
 
   get size(): number {
     return this.entries.size;
@@ -35,7 +55,9 @@ export class McpClients {
       let cursor: string | undefined;
       do {
         const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: MCP_CALL_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-        for (const t of page.tools) tools.push({ name: t.name, description: t.description ?? '', input_schema: t.inputSchema });
+        for (const t of page.tools) {
+          tools.push({ name: t.name, description: t.description ?? '', input_schema: t.inputSchema, ...(t.annotations ? { annotations: t.annotations } : {}) });
+        }
         cursor = page.nextCursor;
       } while (cursor !== undefined);
       return tools;
@@ -100,7 +122,17 @@ export class McpClients {
   }
 
   private async connect(server: MCPServerConfig, key: string): Promise<Client> {
-    const client = new Client({ name: this.opts.clientName ?? 'tower-runner', version: '1' });
+    const elicit = this.opts.elicit;
+    const client = new Client({ name: this.opts.clientName ?? 'tower-runner', version: '1' }, elicit ? { capabilities: { elicitation: { form: {} } } } : {});
+    if (elicit) {
+      client.setRequestHandler(ElicitRequestSchema, async (request, extra): Promise<ElicitResult> => {
+        const params = request.params;
+        // Only form mode is declared, so the SDK refuses URL mode before it gets here.
+        if (params.mode === 'url') return { action: 'decline' };
+        const answer = await elicit({ message: params.message, schema: params.requestedSchema as Record<string, unknown> }, extra.signal);
+        return { action: answer.action, ...(answer.action === 'accept' && answer.content ? { content: answer.content as ElicitResult['content'] } : {}) };
+      });
+    }
     const transport = makeTransport(server);
     transport.onclose = () => {
       const entry = this.entries.get(key);

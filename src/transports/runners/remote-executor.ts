@@ -3,6 +3,7 @@ import type { ToolCallRequest, ToolContext, ToolExecutor, ToolResult, ToolSpec }
 import type { RunnerGateway } from './gateway.js';
 import type { RunnerInfo } from './registry.js';
 import { isRemoteTool, toOperation, toToolResult } from './tool-mapping.js';
+import { waitForRunner } from './runner-dispatch.js';
 
 export interface RunnerExecutorOptions {
   gateway: RunnerGateway;
@@ -68,20 +69,6 @@ export class RunnerToolExecutor implements ToolExecutor {
     const { gateway, labels } = this.opts;
     const now = gateway.registry.candidates(labels)[0];
     if (now) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const done = (value: RunnerInfo | null): void => {
-        clearTimeout(timer);
-        off();
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      };
-      const onAbort = (): void => done(null);
-      const timer = setTimeout(() => done(gateway.registry.candidates(labels)[0] ?? null), Math.max(0, deadline - Date.now()));
-      const off = gateway.onEvent(() => {
-        const found = gateway.registry.candidates(labels)[0];
-        if (found) done(found);
-      });
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return waitForRunner(gateway, labels, deadline, signal);
   }
 }

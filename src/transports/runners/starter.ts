@@ -11,6 +11,8 @@ import { routeUpgrade } from '../upgrade.js';
 import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gateway.js';
 import type { RunnerInfo } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
+import { RunnerMcpBackend } from './remote-mcp.js';
+import { RunnerDispatcher } from './runner-dispatch.js';
 import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
 
 /** Config file keys: `runner` (the default placement of sessions' tools) and `runner_wait` (seconds). */
@@ -65,12 +67,24 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
         },
       });
     });
+    // A session placed on runners runs its MCP servers there too (same labels, same wait).
+    ctx.manager.routeMcp((session) => {
+      const placement = session.runner ?? fallback;
+      if (!placement) return undefined;
+      const onNoRunner = (message: string): void => {
+        ctx.log.append(session.id, { type: 'error', data: { code: 'no_runner', message } }).catch((err: unknown) => {
+          ctx.logger.debug({ err, session_id: session.id }, 'no_runner event not recorded');
+        });
+      };
+      return new RunnerMcpBackend(new RunnerDispatcher({ gateway, labels: placement.labels, waitMs, logger: ctx.logger, onNoRunner }));
+    });
     ctx.logger.info({ path: RUNNERS_WS_PATH }, 'runner gateway listening');
     return {
       name: 'runners',
       gateway,
       close: async () => {
         ctx.manager.routeTools(undefined);
+        ctx.manager.routeMcp(undefined);
         ctx.commands.attachRunners(undefined);
         unevents();
         unroute();

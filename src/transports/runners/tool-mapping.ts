@@ -56,7 +56,8 @@ export function toOperation(tool: RemoteTool, args: unknown): Mapped | string {
   }
 }
 
-const truncNote = (r: { truncated?: boolean | undefined; file_path?: string | undefined; total_size?: number | undefined }): string =>
+/** The line a truncated runner result ends with: where the whole output was saved. */
+export const truncNote = (r: { truncated?: boolean | undefined; file_path?: string | undefined; total_size?: number | undefined }): string =>
   r.truncated ? `\n[output truncated: ${r.total_size ?? '?'} bytes in total, saved whole to ${r.file_path ?? '?'} on the runner; read it with offset]` : '';
 
 /** A runner's `task.result` as the model's tool result text. */
