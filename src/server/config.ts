@@ -30,7 +30,7 @@ export const ConfigFile = z
     /** Seconds a tool call waits for a matching runner to come online. */
     runner_wait: z.number().positive().max(3600).optional(),
   })
-  .merge(ExecutorConfig) // sandbox, network, tool_env
+  .merge(ExecutorConfig) // sandbox, network, tool_env, allow_private_net
   .passthrough();
 export type ConfigFile = z.infer<typeof ConfigFile>;
 
