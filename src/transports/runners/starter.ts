@@ -13,10 +13,14 @@ import type { RunnerInfo } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
 import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
 
-/** Config file keys: `runner` (the default placement of sessions' tools) and `runner_wait` (seconds). */
+/**
+ * Config file keys: `runner` (the default placement of sessions' tools), `runner_wait` (seconds) and
+ * `network` (the executor's default, which webfetch on a runner honours too).
+ */
 const RunnerSettings = z.object({
   runner: RunnerPlacement.nullable().optional(),
   runner_wait: z.number().positive().max(3600).optional(),
+  network: z.boolean().optional(),
 });
 
 export type RunnersTransportOverrides = Partial<Omit<RunnerGatewayOptions, 'verifyToken' | 'log'>>;
@@ -57,6 +61,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
         local,
         labels: placement.labels,
         waitMs,
+        network: settings.data.network ?? false,
         logger: ctx.logger,
         onNoRunner: (message) => {
           ctx.log.append(session.id, { type: 'error', data: { code: 'no_runner', message } }).catch((err: unknown) => {
