@@ -141,9 +141,7 @@ describe('runTurn', () => {
     expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool']);
     expect(executor.calls).toEqual(['a']);
   });
-});
 
-describe('runTurn, interrupted while the step is being recorded', () => {
   it("names the executor's placement of a call in its tool_call event and hands it to execute", async () => {
     await setup();
     const seen: unknown[] = [];
@@ -167,7 +165,9 @@ describe('runTurn, interrupted while the step is being recorded', () => {
     const plain = await turn((_req, i) => (i === 0 ? toolStep('c2') : [{ type: 'text', delta: 'done' }, finish]));
     expect(plain.events.find((e) => e.type === 'tool_call')?.data).toEqual({ tool_call_id: 'c2', tool: 'echo', args: {} });
   });
+});
 
+describe('runTurn, interrupted while the step is being recorded', () => {
   it('still records a result for every tool call of the recorded assistant message', async () => {
     const f = await fixture(['s']);
     const abort = new AbortController();
