@@ -49,7 +49,8 @@ export const EventPayloads = {
   stream_started: z.object({ turn_id: z.string(), model: z.string() }),
   agent_choice: z.object({ content: z.string() }),
   agent_choice_reasoning: z.object({ content: z.string() }),
-  tool_call: z.object({ ...ToolCallFields, args: z.unknown() }),
+  /** `runner`: the runner the call was placed on when the model asked for it (it runs there while online). */
+  tool_call: z.object({ ...ToolCallFields, args: z.unknown(), runner: RunnerRef.optional() }),
   tool_call_output: z.object({
     tool_call_id: z.string(),
     stream: z.enum(['stdout', 'stderr']),

@@ -15,6 +15,14 @@ export interface ToolCallRequest {
   id: string;
   name: string;
   args: unknown;
+  /** Where `ToolExecutor.place` put the call when it was recorded; the executor runs it there if it can. */
+  runner?: RunnerRef;
+}
+
+/** A remote runner, as tool calls and their results name it. */
+export interface RunnerRef {
+  id: string;
+  name: string;
 }
 
 export interface ToolContext {
@@ -38,7 +46,7 @@ export interface ToolResult {
   /** Process exit code, for tools that run one. */
   exit_code?: number;
   /** The remote runner that ran the call, when it did not run on the server. */
-  runner?: { id: string; name: string };
+  runner?: RunnerRef;
 }
 
 /**
@@ -47,6 +55,11 @@ export interface ToolResult {
  */
 export interface ToolExecutor {
   specs(): ToolSpec[];
+  /**
+   * Where a call will run, decided when the model asks for it (before approval), so the `tool_call` event
+   * can name the runner. Optional: executors that run everything on the server have nothing to say.
+   */
+  place?(call: { name: string; args: unknown }, settings?: Pick<ToolContext, 'network'>): RunnerRef | undefined;
   /** Never throws for tool failures: they become `is_error` results the model can read. */
   execute(call: ToolCallRequest, ctx: ToolContext): Promise<ToolResult>;
 }

@@ -6,17 +6,20 @@ import { ENV_NAME } from './executor/tool-env.js';
 import { createProcessRegistry } from './process-registry.js';
 import type { RunnerLogger } from './reap.js';
 
-/** The config-file keys the executor reads (the server's ConfigFile declares the same three). */
+/** The config-file keys the executor reads (the server's ConfigFile merges them in). */
 export const ExecutorConfig = z.object({
   sandbox: SandboxMode.optional(),
   network: z.boolean().optional(),
   tool_env: z.array(z.string().regex(ENV_NAME, 'must be an environment variable name')).optional(),
+  /** webfetch may reach loopback, private, link-local and CGNAT addresses (default: refused). */
+  allow_private_net: z.boolean().optional(),
 });
 export type ExecutorConfig = z.infer<typeof ExecutorConfig>;
 
 /**
  * The executor a server uses: commands recorded under `<dataDir>/procs` (reaped at the next start), the
- * data dir hidden from sandboxed commands, and sandbox, network and environment from the config file.
+ * data dir hidden from sandboxed commands, and sandbox, network, environment and webfetch's reach from the
+ * config file.
  */
 export function createServerExecutor(opts: { dataDir: string; config: ExecutorConfig; logger: RunnerLogger }): ToolExecutor {
   const config = ExecutorConfig.parse(opts.config);
@@ -27,5 +30,6 @@ export function createServerExecutor(opts: { dataDir: string; config: ExecutorCo
     envAllow: config.tool_env ?? [],
     hide: [opts.dataDir],
     logger: opts.logger,
+    web: { allowPrivateNet: config.allow_private_net ?? false },
   });
 }

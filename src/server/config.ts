@@ -32,8 +32,10 @@ export const ConfigFile = z
     runner: RunnerPlacement.nullable().optional(),
     /** Seconds a tool call waits for a matching runner to come online. */
     runner_wait: z.number().positive().max(3600).optional(),
+    /** Seconds a disconnected runner stays listed before it is forgotten (default one day). */
+    runner_offline_retention: z.number().positive().optional(),
   })
-  .merge(ExecutorConfig) // sandbox, network, tool_env
+  .merge(ExecutorConfig) // sandbox, network, tool_env, allow_private_net
   .passthrough();
 export type ConfigFile = z.infer<typeof ConfigFile>;
 

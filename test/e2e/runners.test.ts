@@ -36,6 +36,8 @@ describe('remote runners end to end', () => {
     expect(session.runner).toEqual({ labels: ['gpu'] });
 
     const wrote = await t.call(session.id, 'write', { path: 'hello.txt', content: 'hi there' });
+    // The runner is picked when the model asks for the call, so the tool_call event names it already.
+    expect(ofType(wrote, 'tool_call')[0]).toMatchObject({ tool: 'write', runner: { id: token.id, name: 'builder' } });
     expect(ofType(wrote, 'tool_call_response')[0]).toMatchObject({ is_error: false, runner: { id: token.id, name: 'builder' } });
     expect(readFileSync(path.join(ws, 'hello.txt'), 'utf8')).toBe('hi there');
     const read = await t.call(session.id, 'read', { path: 'hello.txt' });
@@ -50,6 +52,7 @@ describe('remote runners end to end', () => {
       }
     });
     expect(sawOutputFirst).toBe(true);
+    expect(ofType(bash, 'tool_call')[0]).toMatchObject({ runner: { id: token.id, name: 'builder' } });
     const response = ofType(bash, 'tool_call_response')[0];
     expect(response).toMatchObject({ is_error: false, runner: { id: token.id, name: 'builder' }, result: expect.stringContaining('first\nsecond') });
     const types = bash.map((e) => e.type);
@@ -88,6 +91,7 @@ describe('remote runners end to end', () => {
     t = await startRunnerTower({ runnerWaitMs: 300 });
     const session = await t.client.createSession({ runner: { labels: ['nowhere'] } });
     const events = await t.call(session.id, 'bash', { command: 'echo hi' });
+    expect(ofType(events, 'tool_call')[0]?.runner).toBeUndefined();
     expect(ofType(events, 'error')[0]).toMatchObject({ code: 'no_runner', message: expect.stringContaining('nowhere') });
     expect(ofType(events, 'tool_call_response')[0]).toMatchObject({ is_error: true, result: expect.stringContaining('no runner') });
     expect(events.at(-1)).toMatchObject({ type: 'stream_stopped', reason: 'normal' });

@@ -6,6 +6,7 @@ import { TowerClient, type TowerEvent } from '../../src/client/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startFakeModelServer, type FakeModelServer, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
 import type { CreatedRunnerToken, RunnerView } from '../../src/protocol/runner-api.js';
+import type { ToolExecutor } from '../../src/protocol/tools.js';
 import { isTitleRequest } from '../../src/fake-models/script.js';
 import { spawnRunner } from '../../src/runner/worker/testing/control-plane.js';
 import { resolveConfig } from '../../src/server/config.js';
@@ -36,8 +37,8 @@ export interface RunnerTower {
   /** Creates a runner token through the API. */
   token(name: string, labels: string[]): Promise<CreatedRunnerToken>;
   api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-  /** Starts `tower runner` in a child process, fast heartbeats and reconnects, sandbox off. */
-  runner(token: string, name: string, workspace: string): ChildProcess & { output(): string };
+  /** Starts `tower runner` in a child process, fast heartbeats and reconnects, sandbox off (`extra`: more config-file keys). */
+  runner(token: string, name: string, workspace: string, extra?: Record<string, unknown>): ChildProcess & { output(): string };
   /** Resolves once the runner is listed online. */
   online(id: string): Promise<RunnerView>;
   /** Sends a tool call through a turn and follows the session's events until the turn ends. */
@@ -45,7 +46,7 @@ export interface RunnerTower {
   close(): Promise<void>;
 }
 
-export async function startRunnerTower(opts: { runnerWaitMs?: number; config?: Record<string, unknown> } = {}): Promise<RunnerTower> {
+export async function startRunnerTower(opts: { runnerWaitMs?: number; config?: Record<string, unknown>; executor?: ToolExecutor } = {}): Promise<RunnerTower> {
   const fake: FakeModelServer = await startFakeModelServer({ format: 'openai', script: toolCallScript });
   const base = tempDir('runners');
   const dataDir = path.join(base, 'data');
@@ -61,6 +62,7 @@ export async function startRunnerTower(opts: { runnerWaitMs?: number; config?: R
     models,
     env: {},
     logger: silentLogger,
+    ...(opts.executor ? { executor: opts.executor } : {}),
     transports: [hubTransport(), async (ctx) => (running = await runners(ctx))],
   });
   if (!running) throw new Error('the runner gateway did not start');
@@ -84,10 +86,10 @@ export async function startRunnerTower(opts: { runnerWaitMs?: number; config?: R
       if (r.status !== 201) throw new Error(`token creation answered ${r.status}`);
       return r.body;
     },
-    runner: (token, name, workspace) => {
+    runner: (token, name, workspace, extra = {}) => {
       mkdirSync(workspace, { recursive: true });
       const configFile = path.join(base, `${name}-${children.length}.json`);
-      writeFileSync(configFile, JSON.stringify({ workspace, reconnect_min_ms: 50, reconnect_max_ms: 200, heartbeat_ms: 300 }));
+      writeFileSync(configFile, JSON.stringify({ workspace, reconnect_min_ms: 50, reconnect_max_ms: 200, heartbeat_ms: 300, ...extra }));
       const child = spawnRunner(['--url', wsUrl, '--token', token, '--config', configFile, '--name', name], { TOWER_RUNNER_SANDBOX: 'none' });
       children.push(child);
       return child;

@@ -141,6 +141,30 @@ describe('runTurn', () => {
     expect(r.messages.map((m) => m.role)).toEqual(['assistant', 'tool', 'tool']);
     expect(executor.calls).toEqual(['a']);
   });
+
+  it("names the executor's placement of a call in its tool_call event and hands it to execute", async () => {
+    await setup();
+    const seen: unknown[] = [];
+    class PlacingExecutor extends FakeExecutor {
+      place(call: { name: string; args: unknown }) {
+        return call.name === 'echo' ? { id: 'rn_1', name: 'builder' } : undefined;
+      }
+      override async execute(call: { id: string; name: string; args: unknown; runner?: unknown }, ctx: { signal: AbortSignal }) {
+        seen.push(call.runner);
+        return { ...(await super.execute(call, ctx)), runner: { id: 'rn_1', name: 'builder' } };
+      }
+    }
+    const r = await turn((_req, i) => (i === 0 ? toolStep('c1') : [{ type: 'text', delta: 'done' }, finish]), { executor: new PlacingExecutor() });
+    expect(r.events.find((e) => e.type === 'tool_call')?.data).toEqual({ tool_call_id: 'c1', tool: 'echo', args: {}, runner: { id: 'rn_1', name: 'builder' } });
+    expect(r.events.find((e) => e.type === 'tool_call_response')?.data).toMatchObject({ runner: { id: 'rn_1', name: 'builder' } });
+    expect(seen).toEqual([{ id: 'rn_1', name: 'builder' }]);
+    // Without a placement the event has no runner field at all.
+    await log.close();
+    await store.close();
+    await setup();
+    const plain = await turn((_req, i) => (i === 0 ? toolStep('c2') : [{ type: 'text', delta: 'done' }, finish]));
+    expect(plain.events.find((e) => e.type === 'tool_call')?.data).toEqual({ tool_call_id: 'c2', tool: 'echo', args: {} });
+  });
 });
 
 describe('runTurn, interrupted while the step is being recorded', () => {

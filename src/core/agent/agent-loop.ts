@@ -2,7 +2,7 @@ import type { ConversationMessage, ToolCallPart } from '../../protocol/conversat
 import type { StopReason } from '../../protocol/events.js';
 import type { Logger } from '../logger.js';
 import type { ModelStepper, StepUsage } from '../models/types.js';
-import type { ToolExecutor } from '../../protocol/tools.js';
+import type { RunnerRef, ToolExecutor } from '../../protocol/tools.js';
 import { runToolCalls } from './tool-calls.js';
 import type { TurnInput } from './turn-types.js';
 import { invalidToolArgs } from './tool-args.js';
@@ -21,6 +21,8 @@ interface StepOutcome {
   toolCalls: ToolCallPart[];
   /** Calls whose arguments were refused (too deep, too large), with the result the model gets. */
   invalid: Map<string, string>;
+  /** Calls the executor placed on a remote runner as they were recorded (named in their `tool_call`). */
+  placements: Map<string, RunnerRef>;
   usage?: StepUsage;
   error?: { code: string; message: string };
 }
@@ -44,7 +46,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
       // Once the assistant message with its tool calls is recorded, every call gets a result, even if
       // the turn was interrupted meanwhile (runToolCalls records those as canceled).
       if (outcome.toolCalls.length > 0) {
-        const completed = await runToolCalls(deps.executor, input, outcome.toolCalls, outcome.invalid);
+        const completed = await runToolCalls(deps.executor, input, outcome.toolCalls, outcome.invalid, outcome.placements);
         if (!completed) return (reason = cancelReason(signal));
         continue;
       }
@@ -98,8 +100,9 @@ function injectSteering(input: TurnInput): void {
 }
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
-  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map() };
-  const tools = [...deps.executor.specs(), ...(input.hooks?.sessionTools?.specs() ?? [])];
+  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
+  const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
+  const tools = [...deps.executor.specs(), ...sessionTools];
   try {
     for await (const part of deps.stepper.step({
       model,
@@ -123,7 +126,10 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
           const args = invalid ? {} : part.args;
           if (invalid) out.invalid.set(part.id, invalid);
           out.toolCalls.push({ id: part.id, name: part.name, args });
-          input.writer.emit({ type: 'tool_call', data: { tool_call_id: part.id, tool: part.name, args } });
+          const ownTool = sessionTools.some((t) => t.name === part.name);
+          const runner = invalid || ownTool ? undefined : deps.executor.place?.({ name: part.name, args }, input.toolContext);
+          if (runner) out.placements.set(part.id, runner);
+          input.writer.emit({ type: 'tool_call', data: { tool_call_id: part.id, tool: part.name, args, ...(runner ? { runner } : {}) } });
           break;
         }
         case 'finish':

@@ -1,5 +1,5 @@
 import type { ConversationMessage, ToolCallPart } from '../../protocol/conversation.js';
-import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
+import type { RunnerRef, ToolExecutor, ToolResult } from '../../protocol/tools.js';
 import type { GateDecision, TurnInput } from './turn-types.js';
 
 const CANCELED: ToolResult = { output: 'canceled: the turn was interrupted before this tool finished', is_error: true };
@@ -17,6 +17,7 @@ export async function runToolCalls(
   input: TurnInput,
   calls: ToolCallPart[],
   invalid: ReadonlyMap<string, string> = new Map(),
+  placements: ReadonlyMap<string, RunnerRef> = new Map(),
 ): Promise<boolean> {
   const { signal, writer } = input;
   // A call with refused arguments is not gated: nobody should be asked to approve what cannot run.
@@ -31,7 +32,7 @@ export async function runToolCalls(
       : refused !== undefined
         ? { output: refused, is_error: true }
         : decision.allow
-        ? await execute(executor, input, call)
+        ? await execute(executor, input, call, placements.get(call.id))
         : { output: `denied: ${decision.reason}`, is_error: true };
     const message: ConversationMessage = {
       role: 'tool',
@@ -65,13 +66,13 @@ async function decide(input: TurnInput, call: ToolCallPart): Promise<GateDecisio
   }
 }
 
-async function execute(executor: ToolExecutor, input: TurnInput, call: ToolCallPart): Promise<ToolResult> {
+async function execute(executor: ToolExecutor, input: TurnInput, call: ToolCallPart, runner: RunnerRef | undefined): Promise<ToolResult> {
   const { signal, writer } = input;
   const sessionTools = input.hooks?.sessionTools;
   const target = sessionTools?.specs().some((s) => s.name === call.name) ? sessionTools : executor;
   try {
     return await target.execute(
-      { id: call.id, name: call.name, args: call.args },
+      { id: call.id, name: call.name, args: call.args, ...(runner && target === executor ? { runner } : {}) },
       {
         ...input.toolContext,
         workingDir: input.workingDir,

@@ -2,10 +2,11 @@ import type { SafetyPolicy } from '../../protocol/session.js';
 
 /**
  * What a tool may do, which is what the safety policy decides on for tools no rule names.
- * `interaction` tools only talk to the person (asking them to confirm a question would be absurd), so
- * they are allowed unless a deny rule names them.
+ * `network` tools reach outside the machine (a URL can carry the session's data away), so only the
+ * autonomous policy runs them unasked. `interaction` tools only talk to the person (asking them to
+ * confirm a question would be absurd), so they are allowed unless a deny rule names them.
  */
-export type ToolCategory = 'read_only' | 'write' | 'execute' | 'interaction';
+export type ToolCategory = 'read_only' | 'write' | 'execute' | 'network' | 'interaction';
 
 /**
  * The known tools. A tool missing here is of unknown effect and treated like `execute`. Extend it by
@@ -18,6 +19,7 @@ export const TOOL_CATEGORIES: Readonly<Record<string, ToolCategory>> = {
   grep: 'read_only',
   write: 'write',
   bash: 'execute',
+  webfetch: 'network',
   ask_user: 'interaction',
   // Messaging between agents: reading is harmless, posting only writes Tower's own threads and inboxes.
   // `handoff` starts work in another session, so it stays of unknown effect and is asked for by default.
@@ -29,9 +31,9 @@ export const TOOL_CATEGORIES: Readonly<Record<string, ToolCategory>> = {
 
 /** Per policy, whether a tool of each category (or of unknown effect) runs without asking. */
 export const POLICY_ALLOWS: Readonly<Record<SafetyPolicy, Readonly<Record<ToolCategory | 'unknown', boolean>>>> = {
-  autonomous: { read_only: true, write: true, execute: true, interaction: true, unknown: true },
-  balanced: { read_only: true, write: true, execute: false, interaction: true, unknown: false },
-  strict: { read_only: true, write: false, execute: false, interaction: true, unknown: false },
+  autonomous: { read_only: true, write: true, execute: true, network: true, interaction: true, unknown: true },
+  balanced: { read_only: true, write: true, execute: false, network: false, interaction: true, unknown: false },
+  strict: { read_only: true, write: false, execute: false, network: false, interaction: true, unknown: false },
 };
 
 export function categoryOf(

@@ -44,6 +44,14 @@ describe('evaluate: the safety policy for tools no rule names', () => {
     expect(act('balanced', 'handoff')).toBe('ask');
   });
 
+  it('asks before webfetch unless the policy is autonomous or an allow rule covers the URL', () => {
+    const call = { name: 'webfetch', args: { url: 'https://docs.example.com/a' } };
+    expect((['autonomous', 'balanced', 'strict'] as const).map((policy) => evaluate(perms({ policy }), call).action)).toEqual(['allow', 'ask', 'ask']);
+    expect(evaluate(perms({ policy: 'balanced' }), call).reason).toContain('tools that reach the network');
+    expect(evaluate(perms({ policy: 'strict', allow: ['webfetch:url=https://docs.example.com/*'] }), call).action).toBe('allow');
+    expect(evaluate(perms({ policy: 'balanced', allow: ['webfetch:url=https://docs.example.com/*'] }), { ...call, args: { url: 'https://evil.example/x' } }).action).toBe('ask');
+  });
+
   it('accepts an extended category table', () => {
     const categories = { mcp_fetch: 'read_only' as const, mcp_deploy: 'execute' as const };
     expect(evaluate(perms({ policy: 'strict' }), { name: 'mcp_fetch', args: {} }, { categories }).action).toBe('allow');

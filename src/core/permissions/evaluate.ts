@@ -24,6 +24,7 @@ const CATEGORY_LABELS: Record<ToolCategory, string> = {
   read_only: 'read-only tools',
   write: 'file-writing tools',
   execute: 'command-running tools',
+  network: 'tools that reach the network',
   interaction: 'tools that talk to the person',
 };
 
@@ -40,7 +41,7 @@ type PermissionRules = Pick<Permissions, 'allow' | 'ask' | 'deny'>;
  * 5. auto-approve is on → allow (it approves whatever no deny rule stops, ask rules included);
  * 6. an ask rule matches → ask;
  * 7. the safety policy, by tool category: autonomous allows all; balanced allows reading and writing
- *    files and asks for bash and unknown tools; strict allows only reading.
+ *    files and asks for bash, webfetch and unknown tools; strict allows only reading.
  * Rules that do not parse are skipped here; `validatePermissions` refuses them where permissions enter.
  */
 export function evaluate(

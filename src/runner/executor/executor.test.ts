@@ -15,7 +15,7 @@ afterEach(async () => {
 describe('createLocalExecutor', () => {
   it('offers every built-in tool with a description and a JSON Schema from its zod schema', () => {
     const specs = createLocalExecutor().specs();
-    expect(specs.map((s) => s.name)).toEqual(['read', 'write', 'list', 'glob', 'grep', 'bash']);
+    expect(specs.map((s) => s.name)).toEqual(['read', 'write', 'list', 'glob', 'grep', 'bash', 'webfetch']);
     for (const spec of specs) {
       expect(spec.description.length).toBeGreaterThan(80);
       expect(spec.parameters).toMatchObject({ type: 'object' });
@@ -50,7 +50,7 @@ describe('createLocalExecutor', () => {
   it('answers an unknown tool name with an is_error result', async () => {
     const res = await callTool(createLocalExecutor(), ws.root, 'rm_rf', {});
     expect(res.is_error).toBe(true);
-    expect(res.output).toMatch(/^unknown tool rm_rf; available tools: read, write, list, glob, grep, bash$/);
+    expect(res.output).toMatch(/^unknown tool rm_rf; available tools: read, write, list, glob, grep, bash, webfetch$/);
   });
 
   it('turns bad arguments into an is_error result naming the problem', async () => {
@@ -76,6 +76,6 @@ describe('createLocalExecutor', () => {
   });
 
   it('exports the names of all built-in tools', () => {
-    expect(BUILTIN_TOOL_NAMES).toEqual(['read', 'write', 'list', 'glob', 'grep', 'bash']);
+    expect(BUILTIN_TOOL_NAMES).toEqual(['read', 'write', 'list', 'glob', 'grep', 'bash', 'webfetch']);
   });
 });

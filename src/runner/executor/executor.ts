@@ -6,7 +6,7 @@ import type { RunnerLogger } from '../reap.js';
 import { realWorkingDir } from './sandbox.js';
 import { toolEnvironment } from './tool-env.js';
 import { fail } from './tool.js';
-import type { BuiltinTool } from './tool.js';
+import type { BuiltinTool, WebAccess } from './tool.js';
 import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, type BuiltinToolName } from './tools/index.js';
 
 export interface LocalExecutorOptions {
@@ -25,10 +25,12 @@ export interface LocalExecutorOptions {
   /** Paths hidden from sandboxed commands (the data dir with the token and database). */
   hide?: readonly string[];
   logger?: RunnerLogger;
+  /** What webfetch may reach; default: public addresses only. */
+  web?: WebAccess;
 }
 
 /**
- * The built-in tools (read, write, list, glob, grep, bash), confined to `ctx.workingDir`. Depends on nothing
+ * The built-in tools (read, write, list, glob, grep, bash, webfetch), confined to `ctx.workingDir`. Depends on nothing
  * server-side, so a remote runner runs exactly this code.
  *
  * Throws only at construction, for an unknown name in `opts.tools` (a programming error). `execute` never
@@ -39,6 +41,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecut
   const names = opts.tools ?? BUILTIN_TOOL_NAMES;
   const registry = opts.processes ?? new MemoryProcessRegistry();
   const enabled = new Map<string, BuiltinTool>();
+  const web: WebAccess = opts.web ?? { allowPrivateNet: false };
   for (const name of names) {
     const tool = byName.get(name);
     if (tool === undefined) {
@@ -68,7 +71,7 @@ export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecut
           env: toolEnvironment(opts.envSource ?? process.env, opts.envAllow, ctx.env),
           ...(opts.logger ? { logger: opts.logger } : {}),
         };
-        return await tool.run(call.args, { ...ctx, root, callId: call.id, commands });
+        return await tool.run(call.args, { ...ctx, root, callId: call.id, commands, web });
       } catch (err) {
         return fail(describeFailure(call.name, err));
       }

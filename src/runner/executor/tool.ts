@@ -12,6 +12,15 @@ export interface ToolRunContext extends ToolContext {
   callId: string;
   /** How commands are run: resolved from the executor's options and the session's overrides. */
   commands: CommandSettings;
+  /** What webfetch may reach (the executor's options; network access itself is `commands.network`). */
+  web: WebAccess;
+}
+
+export interface WebAccess {
+  /** Loopback, private, link-local and CGNAT addresses may be fetched (config `allow_private_net`). */
+  allowPrivateNet: boolean;
+  /** Which addresses count as internal; tests narrow it to stand a local server in for a public one. */
+  isBlockedAddress?: (address: string) => boolean;
 }
 
 export interface CommandSettings {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LIMITS, OUTPUTS_DIR, displayPath, resolveInside } from '../executor/index.js';
+// Straight to the files, not the executor's index: the executor's webfetch tool uses ops/webfetch.ts, which
+// uses this file, and the index would close that loop.
+import { LIMITS, OUTPUTS_DIR } from '../executor/limits.js';
+import { displayPath, resolveInside } from '../executor/sandbox.js';
 import { previewOf } from '../executor/spill.js';
 
 export interface Spilled {

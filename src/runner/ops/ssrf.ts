@@ -112,6 +112,6 @@ export function refusal(host: string, address: string): TowerError {
   return new TowerError(
     'invalid_request',
     `refusing to fetch ${host}: it resolves to ${address}, a loopback, private, link-local or otherwise internal address ` +
-      '(the runner operator can allow these with --allow-private-net)',
+      '(whoever runs the tools can allow these: --allow-private-net on a runner, allow_private_net in Tower\'s config)',
   );
 }

@@ -40,12 +40,22 @@ export interface Fetched {
  * again once connected. Bodies are capped at 5 MB after decompression.
  */
 export async function webfetchOp(args: WebFetchArgs, ctx: OpContext): Promise<WebFetchResult> {
-  const fetched = await fetchUrl(args.url, args.timeout, { allowPrivateNet: ctx.allowPrivateNet, signal: ctx.signal });
+  const page = await fetchPage(args, { allowPrivateNet: ctx.allowPrivateNet, signal: ctx.signal });
+  const { text, ...truncation } = await spillIfLong(page.content, ctx.root, ctx.taskId, 'webfetch');
+  return { content: text, url: page.url, ...truncation };
+}
+
+/**
+ * Fetches `args.url` and renders it in `args.format` (default markdown; HTML converted off the event loop,
+ * other content types returned as they came). Shared by the runner's operation and the local `webfetch`
+ * tool, which differ only in how they cut a long page.
+ */
+export async function fetchPage(args: WebFetchArgs, opts: WebFetchOptions): Promise<{ content: string; url: string }> {
+  const fetched = await fetchUrl(args.url, args.timeout, opts);
   const format = args.format ?? 'markdown';
   const isHtml = /\b(text\/html|application\/xhtml\+xml)\b/i.test(fetched.contentType);
-  const content = isHtml && format !== 'html' ? await convertHtml(fetched.body, format, WEBFETCH.convertTimeoutMs, ctx.signal) : fetched.body;
-  const { text, ...truncation } = await spillIfLong(content, ctx.root, ctx.taskId, 'webfetch');
-  return { content: text, url: fetched.url, ...truncation };
+  const content = isHtml && format !== 'html' ? await convertHtml(fetched.body, format, WEBFETCH.convertTimeoutMs, opts.signal) : fetched.body;
+  return { content, url: fetched.url };
 }
 
 export async function fetchUrl(rawUrl: string, timeoutSec: number | undefined, opts: WebFetchOptions): Promise<Fetched> {

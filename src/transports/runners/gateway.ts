@@ -30,6 +30,10 @@ export interface RunnerGatewayOptions {
   runnerWaitMs?: number;
   /** At most one `runner_heartbeat` event per runner per this interval (default 30 s). */
   heartbeatEventMs?: number;
+  /** How long a disconnected runner stays listed before it is forgotten (default 24 h). */
+  offlineRetentionMs?: number;
+  /** How many disconnected runners stay listed at most (default 1000). */
+  maxOfflineRunners?: number;
 }
 
 export interface DispatchOptions {
@@ -88,7 +92,11 @@ export class RunnerGateway {
   constructor(private readonly opts: RunnerGatewayOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 30_000;
     this.runnerWaitMs = opts.runnerWaitMs ?? 30_000;
-    this.registry = new RunnerRegistry(this.heartbeatMs);
+    this.registry = new RunnerRegistry(this.heartbeatMs, {
+      ...(opts.offlineRetentionMs !== undefined ? { offlineRetentionMs: opts.offlineRetentionMs } : {}),
+      ...(opts.maxOfflineRunners !== undefined ? { maxOffline: opts.maxOfflineRunners } : {}),
+      onForget: (id) => this.lastHeartbeatEvent.delete(id),
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: RUNNER_MAX_FRAME_BYTES + 1024 * 1024 });
   }
 

@@ -18,17 +18,41 @@ interface Entry {
   info: Omit<RunnerInfo, 'status' | 'running_tasks'>;
   connected: boolean;
   lastHeartbeatMs: number;
+  /** When the connection closed; null while connected. */
+  disconnectedAtMs: number | null;
   running: Set<string>;
 }
 
+export interface RunnerRegistryOptions {
+  /** How long a disconnected runner stays listed (default 24 h). */
+  offlineRetentionMs?: number;
+  /** How many disconnected runners stay listed at most; the longest gone are forgotten first (default 1000). */
+  maxOffline?: number;
+  now?: () => number;
+  /** Told the id of each runner forgotten, so per-runner state elsewhere can go with it. */
+  onForget?: (id: string) => void;
+}
+
+export const OFFLINE_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const MAX_OFFLINE_RUNNERS = 1000;
+
 /**
  * Runners known to this gateway. A runner is online while connected and heard from within two heartbeat
- * intervals; it stays listed (offline) after it leaves, so `GET /api/runners` can show where it was.
+ * intervals; it stays listed (offline) after it leaves, so `GET /api/runners` can show where it was, for
+ * `offlineRetentionMs` and among at most `maxOffline` such runners; then it is forgotten (a runner with
+ * tasks still pending stays until they end, so a reconnect finds them).
  */
 export class RunnerRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly now: () => number;
+  private readonly retentionMs: number;
+  private readonly maxOffline: number;
 
-  constructor(private readonly heartbeatMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly heartbeatMs: number, private readonly opts: RunnerRegistryOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.retentionMs = opts.offlineRetentionMs ?? OFFLINE_RETENTION_MS;
+    this.maxOffline = opts.maxOffline ?? MAX_OFFLINE_RUNNERS;
+  }
 
   connected(id: string, tokenId: string, name: string, labels: string[]): void {
     const at = new Date(this.now()).toISOString();
@@ -37,13 +61,17 @@ export class RunnerRegistry {
       info: { id, name, labels, token_id: tokenId, connected_at: at, last_heartbeat: prev?.info.last_heartbeat ?? null, version: prev?.info.version ?? null, environment: prev?.info.environment ?? null, metrics: prev?.info.metrics ?? null },
       connected: true,
       lastHeartbeatMs: this.now(),
+      disconnectedAtMs: null,
       running: prev?.running ?? new Set(),
     });
   }
 
   disconnected(id: string): void {
     const e = this.entries.get(id);
-    if (e) e.connected = false;
+    if (!e) return;
+    e.connected = false;
+    e.disconnectedAtMs = this.now();
+    this.prune();
   }
 
   heartbeat(id: string, hb: { version: string; environment?: EnvironmentInfo; metrics?: HeartbeatMetrics }): void {
@@ -65,12 +93,33 @@ export class RunnerRegistry {
   }
 
   get(id: string): RunnerInfo | null {
+    this.prune();
     const e = this.entries.get(id);
     return e ? this.view(e) : null;
   }
 
   list(): RunnerInfo[] {
+    this.prune();
     return [...this.entries.values()].map((e) => this.view(e));
+  }
+
+  /** Forgets disconnected runners gone longer than the retention, then the longest gone beyond the count. */
+  private prune(): void {
+    const now = this.now();
+    const gone: Array<{ id: string; at: number }> = [];
+    for (const [id, e] of this.entries) {
+      if (e.connected || e.disconnectedAtMs === null || e.running.size > 0) continue;
+      if (now - e.disconnectedAtMs > this.retentionMs) this.forget(id);
+      else gone.push({ id, at: e.disconnectedAtMs });
+    }
+    if (gone.length <= this.maxOffline) return;
+    gone.sort((a, b) => a.at - b.at);
+    for (const { id } of gone.slice(0, gone.length - this.maxOffline)) this.forget(id);
+  }
+
+  private forget(id: string): void {
+    this.entries.delete(id);
+    this.opts.onForget?.(id);
   }
 
   /** Online runners whose labels include all of `labels`, least busy first. */

@@ -15,10 +15,17 @@ import { RunnerMcpBackend } from './remote-mcp.js';
 import { RunnerDispatcher } from './runner-dispatch.js';
 import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
 
-/** Config file keys: `runner` (the default placement of sessions' tools) and `runner_wait` (seconds). */
+/**
+ * Config file keys: `runner` (the default placement of sessions' tools), `runner_wait` (seconds),
+ * `runner_offline_retention` (seconds) and `network` (the executor's default, which webfetch on a runner
+ * honours too).
+ */
 const RunnerSettings = z.object({
   runner: RunnerPlacement.nullable().optional(),
   runner_wait: z.number().positive().max(3600).optional(),
+  /** Seconds a disconnected runner stays listed (default one day). */
+  runner_offline_retention: z.number().positive().optional(),
+  network: z.boolean().optional(),
 });
 
 export type RunnersTransportOverrides = Partial<Omit<RunnerGatewayOptions, 'verifyToken' | 'log'>>;
@@ -45,7 +52,14 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     }
     const waitMs = overrides.runnerWaitMs ?? (settings.data.runner_wait ?? 30) * 1000;
     const fallback = settings.data.runner ?? null;
-    const gateway = new RunnerGateway({ verifyToken: storeTokenVerifier(tokens), log: ctx.logger, ...overrides, runnerWaitMs: waitMs });
+    const retention = settings.data.runner_offline_retention;
+    const gateway = new RunnerGateway({
+      verifyToken: storeTokenVerifier(tokens),
+      log: ctx.logger,
+      ...(retention !== undefined ? { offlineRetentionMs: retention * 1000 } : {}),
+      ...overrides,
+      runnerWaitMs: waitMs,
+    });
     const unroute = routeUpgrade(ctx.http.server as Server, RUNNERS_WS_PATH, (req, socket, head) => {
       gateway.handleUpgrade(req, socket, head);
     });
@@ -59,6 +73,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
         local,
         labels: placement.labels,
         waitMs,
+        network: settings.data.network ?? false,
         logger: ctx.logger,
         onNoRunner: (message) => {
           ctx.log.append(session.id, { type: 'error', data: { code: 'no_runner', message } }).catch((err: unknown) => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { OperationArgs, TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
-import { BashResult, GlobResult, GrepResult, ListResult, ReadResult, WriteResult } from '../../protocol/runner.js';
+import { BashResult, GlobResult, GrepResult, ListResult, ReadResult, WebFetchFormat, WebFetchResult, WriteResult } from '../../protocol/runner.js';
 import type { ToolResult } from '../../protocol/tools.js';
 
 /** Tower's built-in tools that a runner serves, as seed-004 operations. */
-export const REMOTE_TOOLS = ['read', 'write', 'list', 'glob', 'grep', 'bash'] as const;
+export const REMOTE_TOOLS = ['read', 'write', 'list', 'glob', 'grep', 'bash', 'webfetch'] as const;
 export type RemoteTool = (typeof REMOTE_TOOLS)[number];
 
 export function isRemoteTool(name: string): name is RemoteTool {
@@ -18,6 +18,7 @@ const ListIn = z.object({ path: str.optional() }).passthrough();
 const GlobIn = z.object({ pattern: str, path: str.optional() }).passthrough();
 const GrepIn = z.object({ pattern: str, path: str.optional(), include: str.optional() }).passthrough();
 const BashIn = z.object({ command: str, timeout: z.number().positive().optional() }).passthrough();
+const WebFetchIn = z.object({ url: str, format: WebFetchFormat.optional(), timeout: z.number().positive().optional() }).passthrough();
 
 type Mapped = { [O in TaskOperation]: { operation: O; args: OperationArgs[O] } }[TaskOperation];
 
@@ -52,6 +53,12 @@ export function toOperation(tool: RemoteTool, args: unknown): Mapped | string {
     case 'bash': {
       const p = BashIn.safeParse(args);
       return p.success ? { operation: 'bash', args: { command: p.data.command, ...(p.data.timeout ? { timeout: p.data.timeout } : {}) } } : bad(p.error);
+    }
+    case 'webfetch': {
+      const p = WebFetchIn.safeParse(args);
+      if (!p.success) return bad(p.error);
+      const { url, format, timeout } = p.data;
+      return { operation: 'webfetch', args: { url, ...(format ? { format } : {}), ...(timeout ? { timeout } : {}) } };
     }
   }
 }
@@ -97,6 +104,10 @@ export function toToolResult(tool: RemoteTool, result: TaskResultPayload): ToolR
       const parts = [r.stdout.replace(/\n$/, ''), r.stderr ? `[stderr]\n${r.stderr.replace(/\n$/, '')}` : '', `[exit code ${r.exit_code}]`];
       const out = parts.filter((p) => p !== '').join('\n') + truncNote(r);
       return { output: result.success ? out : `${result.error ?? 'failed'}\n${out}`, is_error: !result.success || r.exit_code !== 0, exit_code: r.exit_code };
+    }
+    case 'webfetch': {
+      const r = shape(WebFetchResult);
+      return r ? { output: r.content + truncNote(r), is_error: false } : junk;
     }
   }
 }
