@@ -7,7 +7,8 @@ import type { RunningTransport, TransportContext } from '../context.js';
 import { frame } from './frames.js';
 import { Hub } from './hub.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
-import { Subscriptions } from './subscriptions.js';
+import { SessionChangeDeriver } from './session-changes.js';
+import { stateFrame, Subscriptions } from './subscriptions.js';
 
 /** Sessions as the messaging core needs them, backed by the command layer (same checks as HTTP). */
 export function commandSessionPort(commands: CommandService): SessionPort {
@@ -58,6 +59,7 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       infos.set(s.id, { working_dir: s.working_dir });
     }
     const deriver = new TaskStreamDeriver();
+    const changes = new SessionChangeDeriver();
     const untap = ctx.log.tap((events: readonly StoredEvent[]) => {
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: String(e.data.working_dir) });
@@ -65,10 +67,15 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
         const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
         if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
+        const change = changes.derive(e);
+        if (change && subscriptions.topicCount('sessions') > 0) subscriptions.publish('sessions', frame('session_change', change));
       }
     });
     const unnotice = messaging.onNotice((n) => {
-      if (n.kind === 'thread_state') subscriptions.threadChanged(n.thread);
+      if (n.kind === 'thread_state') {
+        subscriptions.threadChanged(n.thread);
+        subscriptions.publish('threads', stateFrame(n.thread), n.thread.id);
+      }
       else if (n.kind === 'inbox_message') subscriptions.publish('inbox_message', frame('inbox_message', n.message));
     });
     const unprovide = provideSessionTools(ctx.log, (sessionId) => createMessagingTools(messaging, sessions, sessionId));
