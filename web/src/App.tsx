@@ -2,7 +2,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { Api, probeAuth } from './api/client.js';
 import { loadToken, saveToken, takeTokenFromFragment } from './api/token.js';
 import { TowerContext } from './context.js';
-import { SseFeed } from './live/sse.js';
+import { AutoFeed } from './live/auto.js';
+import { ConnectionBadge } from './components/ConnectionBadge.js';
 import { Runners } from './pages/Runners.js';
 import { SessionList } from './pages/SessionList.js';
 import { SessionView } from './pages/SessionView.js';
@@ -15,7 +16,10 @@ type Auth = { phase: 'checking' } | { phase: 'in' } | { phase: 'out'; reason: 'n
 
 export function App() {
   const api = useMemo(() => new Api(takeTokenFromFragment(location, history) ?? loadToken()), []);
-  const tower = useMemo(() => ({ api, feed: new SseFeed(api) }), [api]);
+  const tower = useMemo(() => {
+    const feeds = new AutoFeed(api);
+    return { api, feeds, hub: feeds.socket };
+  }, [api]);
   const [auth, setAuth] = useState<Auth>({ phase: 'checking' });
 
   const check = async (token: string | undefined): Promise<void> => {
@@ -37,6 +41,12 @@ export function App() {
       setAuth({ phase: 'out', reason: 'wrong' });
     });
   }, [api]);
+
+  // The hub socket carries the token in its first frame: signed out, it closes; signed in, it opens.
+  useEffect(() => {
+    if (auth.phase === 'in') tower.hub.start();
+    else tower.hub.stop();
+  }, [auth.phase, tower]);
 
   if (auth.phase === 'checking') return <main className="center" aria-busy="true">Connecting to Tower…</main>;
   if (auth.phase === 'out') return <SignIn reason={auth.reason} onSubmit={(t) => void check(t)} />;
@@ -65,6 +75,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | undefined }) {
           <Link to="/runners">Runners</Link>
           <Link to="/threads">Threads</Link>
         </nav>
+        <ConnectionBadge />
         {onSignOut ? (
           <button type="button" className="ghost" onClick={onSignOut}>
             Sign out
