@@ -32,6 +32,11 @@ export function Threads() {
     for (const id of untitled) reread.current.add(id);
     reload();
   }, [untitled.join(','), reload]);
+  // The first thread shown stays open when newer ones arrive; the reader moves on by choice.
+  const first = list[0]?.id;
+  useEffect(() => {
+    if (selected === undefined && first !== undefined) setSelected(first);
+  }, [selected, first]);
   if (threads.state === 'unavailable') return <section><h1>Threads</h1><Unavailable what="Threads and inboxes are" /></section>;
   const current = selected ?? list[0]?.id;
   return (
@@ -154,7 +159,7 @@ function Inbox() {
       <ul data-testid="inbox">
         {grouped.map((c) => (
           <li key={c.id} data-correlation={c.id}>
-            {c.messages.length > 1 ? <p className="muted small">chain {c.id.slice(0, 12)}: {c.messages.length} messages</p> : null}
+            {c.messages.length > 1 ? <p className="muted small">chain {c.id.length > 24 ? `${c.id.slice(0, 12)}…` : c.id}: {c.messages.length} messages</p> : null}
             <ul>
               {c.messages.map((m) => (
                 <li key={m.id} id={`inbox-${m.id}`} data-testid="inbox-message">
