@@ -3,12 +3,13 @@ import { Api, probeAuth } from './api/client.js';
 import { loadToken, saveToken, takeTokenFromFragment } from './api/token.js';
 import { TowerContext } from './context.js';
 import { AutoFeed } from './live/auto.js';
+import { TelemetryStore } from './live/telemetryStore.js';
 import { ConnectionBadge } from './components/ConnectionBadge.js';
 import { Runners } from './pages/Runners.js';
 import { SessionList } from './pages/SessionList.js';
 import { SessionView } from './pages/SessionView.js';
 import { SignIn } from './pages/SignIn.js';
-import { Telemetry } from './pages/Telemetry.js';
+import { Telemetry, TelemetryCollector } from './pages/Telemetry.js';
 import { Threads } from './pages/Threads.js';
 import { Link, usePath } from './router.js';
 
@@ -18,7 +19,7 @@ export function App() {
   const api = useMemo(() => new Api(takeTokenFromFragment(location, history) ?? loadToken()), []);
   const tower = useMemo(() => {
     const feeds = new AutoFeed(api);
-    return { api, feeds, hub: feeds.socket };
+    return { api, feeds, hub: feeds.socket, telemetry: new TelemetryStore() };
   }, [api]);
   const [auth, setAuth] = useState<Auth>({ phase: 'checking' });
 
@@ -67,6 +68,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | undefined }) {
   const session = /^\/sessions\/([^/]+)$/.exec(path)?.[1];
   return (
     <div className="shell">
+      <TelemetryCollector />
       <header className="topbar">
         <strong className="brand">Tower</strong>
         <nav aria-label="Main">

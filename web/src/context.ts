@@ -2,11 +2,13 @@ import { createContext, useContext, useEffect, useState } from 'react';
 import type { Api } from './api/client.js';
 import type { FeedSource, LiveFeed } from './live/feed.js';
 import type { HubSocket } from './live/hub-socket.js';
+import type { TelemetryStore } from './live/telemetryStore.js';
 
 export interface Tower {
   api: Api;
   feeds: FeedSource;
   hub: HubSocket;
+  telemetry: TelemetryStore;
 }
 
 export const TowerContext = createContext<Tower | undefined>(undefined);

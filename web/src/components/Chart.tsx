@@ -19,6 +19,8 @@ export function Chart({ title, x, series, height = 180, empty = 'no model steps 
       title,
       width: Math.max(200, el.clientWidth),
       height,
+      // One reading alone gets a minute either side, not an axis of years.
+      scales: { x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, spanGaps: true, points: { show: x.length < 60 } }))],
       axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.2)' } }],
     };

@@ -39,5 +39,9 @@ describe('telemetry fold and charts', () => {
     expect(c.perSession.map((p) => p.id)).toEqual(['b', 'a']);
     expect(c.sum).toEqual({ tokens: 170, cost: 2 });
     expect(charts(s, 1).perSession).toHaveLength(1);
+    // A later read keeps the history of listed sessions and drops the deleted.
+    const reread = loadTelemetry(s, [rec('a', 40, 0.5)], 20_000);
+    expect([...reread.keys()]).toEqual(['a']);
+    expect(reread.get('a')?.readings).toHaveLength(2);
   });
 });

@@ -44,9 +44,10 @@ export function foldTelemetry(state: TelemetryState, data: unknown, atMs: number
   return new Map(state).set(data.instance_id, { latest: data, readings });
 }
 
-/** A read of `GET /api/telemetry` at `atMs`: every session's reading folded in (history kept). */
+/** A read of `GET /api/telemetry` at `atMs`: every listed session's reading folded in (history kept); sessions no longer listed (deleted) go. */
 export function loadTelemetry(prev: TelemetryState | undefined, list: readonly TelemetryRecord[], atMs: number): TelemetryState {
-  let state: TelemetryState = prev ?? new Map();
+  const listed = new Set(list.map((r) => r.instance_id));
+  let state: TelemetryState = new Map([...(prev ?? new Map<string, SessionSeries>())].filter(([id]) => listed.has(id)));
   for (const r of list) state = foldTelemetry(state, r, atMs);
   return state;
 }

@@ -1,31 +1,36 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { Chart } from '../components/Chart.js';
 import { useTower } from '../context.js';
 import { charts, foldTelemetry, loadTelemetry, type TelemetryRecord, type TelemetryState } from '../folds/telemetry.js';
 import { formatCost, formatTokens } from '../format.js';
 import { Unavailable } from '../hooks.js';
+import { useTelemetry } from '../live/telemetryStore.js';
 import { useLiveList } from '../live/useLiveList.js';
 
 const SHOWN = 6;
 const COLORS = ['#3b82f6', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#ec4899'];
 
-/** Readings gathered while the dashboard is open, kept across visits to this page. */
-let kept: TelemetryState | undefined;
-
 /**
- * Tokens per second and cost over time, per session and in total: read from `GET /api/telemetry`,
- * then live from the hub's `telemetry` topic (each session's totals, at most once a second while it
- * changes); polled every 5 s without the hub.
+ * Gathers telemetry while the dashboard is open: `GET /api/telemetry`, then the hub's `telemetry`
+ * topic (each session's totals, at most once a second while it changes); polled every 5 s without the
+ * hub. Mounted once in the shell; renders nothing.
  */
-export function Telemetry() {
-  const { api } = useTower();
-  const { list: loaded, transport } = useLiveList<TelemetryState, { sessions: TelemetryRecord[]; at: number }>({
+export function TelemetryCollector() {
+  const { api, telemetry } = useTower();
+  const { list, transport } = useLiveList<TelemetryState, { sessions: TelemetryRecord[]; at: number }>({
     topic: 'telemetry',
     pollMs: 5000,
     load: async () => ({ ...(await api.get<{ sessions: TelemetryRecord[] }>('/api/telemetry')), at: Date.now() }),
-    merge: (prev, l) => (kept = loadTelemetry(prev ?? kept, l.sessions, l.at)),
-    fold: (state, type, data, at) => (type === 'telemetry' ? (kept = foldTelemetry(state, data, at)) : state),
+    merge: (prev, l) => loadTelemetry(prev, l.sessions, l.at),
+    fold: (state, type, data, at) => (type === 'telemetry' ? foldTelemetry(state, data, at) : state),
   });
+  useEffect(() => telemetry.set({ list, transport }), [telemetry, list, transport]);
+  return null;
+}
+
+/** Tokens per second and cost over time, per session and in total, from the readings gathered. */
+export function Telemetry() {
+  const { list: loaded, transport } = useTelemetry();
   const c = useMemo(() => charts(loaded.state === 'ok' ? loaded.value : new Map(), SHOWN), [loaded]);
   const series = useMemo(() => {
     const label = (s: { title: string }) => s.title.slice(0, 30);
