@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startTestTower } from '../support/harness.js';
 import { startHubTower } from '../support/hub.js';
 import { startRunnerTower } from '../support/runners.js';
-import { launchChromium, openPage, shot } from './browser.js';
+import { openPage, sharedBrowser, shot } from './browser.js';
 import { dashboardScript, GREETING, STORY } from './dashboard-script.js';
 
 /**
@@ -13,14 +13,8 @@ import { dashboardScript, GREETING, STORY } from './dashboard-script.js';
  * transcript, telemetry), the fallback to SSE and polling when the hub is off, and a hub reconnect
  * mid-stream. Every wait is on DOM state or on the server; there are no sleeps.
  */
-let browser: Browser;
+const browser = sharedBrowser();
 const cleanups: (() => Promise<void>)[] = [];
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -53,7 +47,7 @@ describe('dashboard live over the hub', () => {
   it('a runner appears, draws its heartbeat sparklines, and goes offline when its process is killed', async () => {
     const t = await startRunnerTower();
     cleanups.push(() => t.close());
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
     await page.goto(`${t.tower.url}/runners`);
     await page.getByTestId('runners').and(page.locator('[data-transport=hub]')).waitFor({ state: 'attached' });
@@ -79,7 +73,7 @@ describe('dashboard live over the hub', () => {
     const t = await startTestTower({ script: dashboardScript });
     cleanups.push(() => t.close());
     await post(`${t.url}/api/threads`, { id: 'deploy', title: 'Deploy plan' });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
     await page.goto(`${t.url}/threads`);
     await page.getByTestId('threads').and(page.locator('[data-transport=hub]')).waitFor();
@@ -111,7 +105,7 @@ describe('dashboard live over the hub', () => {
   it('the sessions list, a session and the telemetry page follow the hub; the list changes without polling', async () => {
     const t = await startTestTower({ script: dashboardScript });
     cleanups.push(() => t.close());
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
     await page.goto(t.url);
     await page.getByTestId('sessions').and(page.locator('[data-transport=hub]')).waitFor();
@@ -159,7 +153,7 @@ describe('dashboard without the hub', () => {
     const t = await startTestTower({ script: dashboardScript, transports: [] });
     cleanups.push(() => t.close());
     const s = await t.client.createSession({ title: 'No hub here' });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
     await page.goto(`${t.url}/sessions/${s.id}`);
     await page.getByTestId('live-state').and(page.locator('[data-transport=sse]')).filter({ hasText: 'live' }).waitFor();
@@ -183,7 +177,7 @@ describe('dashboard hub reconnect', () => {
     const t = await startHubTower({ script: dashboardScript });
     cleanups.push(() => t.close());
     const s = await t.tower.commands.execute('sessions.create', { title: 'Cut me' });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
     await page.goto(`${t.url}/sessions/${s.id}`);
     await page.getByTestId('live-state').and(page.locator('[data-transport=hub]')).filter({ hasText: 'live' }).waitFor();

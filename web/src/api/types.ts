@@ -29,3 +29,4 @@ export type RunnerInfo = RunnerView & { online: boolean };
 export type RunnerToken = RunnerTokenInfo & { token?: string };
 
 export type { Thread, ThreadMessage, InboxMessage, ThreadStatus } from '../../../src/protocol/messaging.js';
+export type { SessionChange, Telemetry, TaskStream } from '../../../src/protocol/telemetry.js';

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../api/types.js';
-import { emptyRows, foldChange, loadRows, type SessionChange, type SessionRows } from './sessions.js';
+import type { SessionChange } from '../api/types.js';
+import { emptyRows, foldChange, loadRows, type SessionRows } from './sessions.js';
 
-const session = (id: string, over: Partial<Session> = {}): Session => ({
-  id,
-  title: id,
-  created_at: '2026-01-01T00:00:00.000Z',
-  updated_at: '2026-01-01T00:00:00.000Z',
-  working_dir: '/w',
-  model: 'm',
-  permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
-  starred: false,
-  input_tokens: 0,
-  output_tokens: 0,
-  cost: 0,
-  message_count: 0,
-  status: 'idle',
-  last_event_seq: 1,
-  ...over,
-});
+/** A list row as the API reads it, made by folding its creation (the fold fills every field). */
+const session = (id: string, over: Partial<Session> = {}): Session => {
+  const made = foldChange(emptyRows(), { session_id: id, seq: 1, timestamp: '2026-01-01T00:00:00.000Z', title: id, model: 'm', working_dir: '/w' });
+  return { ...(made.rows.get(id)?.s as Session), ...over };
+};
 const ch = (session_id: string, seq: number, over: Partial<SessionChange> = {}): SessionChange => ({
   session_id,
   seq,

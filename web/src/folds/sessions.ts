@@ -1,22 +1,5 @@
-import type { Session } from '../api/types.js';
+import type { Session, SessionChange } from '../api/types.js';
 import type { ListStatus } from '../pages/sessionStatus.js';
-
-/** A `session_change` frame of the hub's `sessions` topic (src/transports/hub/session-changes.ts). */
-export interface SessionChange {
-  session_id: string;
-  seq: number;
-  timestamp: string;
-  deleted?: true;
-  title?: string;
-  model?: string;
-  working_dir?: string;
-  starred?: boolean;
-  status?: 'idle' | 'running';
-  activity?: 'idle' | 'running' | 'waiting_confirmation' | 'waiting_input';
-  input_tokens?: number;
-  output_tokens?: number;
-  cost?: number;
-}
 
 export interface Row {
   s: Session;

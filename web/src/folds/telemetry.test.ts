@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { charts, foldTelemetry, loadTelemetry, type TelemetryRecord, type TelemetryState } from './telemetry.js';
 
 const rec = (id: string, tokens_out: number, cost: number): TelemetryRecord => ({
+  pid: 1,
   instance_id: id,
   title: `title ${id}`,
   turns: 1,

@@ -1,14 +1,7 @@
+import type { Telemetry } from '../api/types.js';
+
 /** A session's telemetry (`GET /api/telemetry` and the hub's `telemetry` topic; `instance_id` is the session id). */
-export interface TelemetryRecord {
-  instance_id: string;
-  title: string;
-  turns: number;
-  tokens_in: number;
-  tokens_out: number;
-  cost: number;
-  status: string;
-  duration_sec: number;
-}
+export type TelemetryRecord = Telemetry;
 
 /** One reading (t in unix seconds). */
 export interface Reading {
