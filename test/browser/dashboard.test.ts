@@ -45,6 +45,8 @@ describe('dashboard sign-in', () => {
     await page.getByLabel('Token').fill('right-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    // The hub took the same token in its first frame (a browser cannot set a WebSocket header).
+    await page.getByTestId('connection').and(page.locator('[data-transport=hub][data-hub=open]')).waitFor();
     // Kept in local storage: a reload opens straight away.
     await page.reload();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();

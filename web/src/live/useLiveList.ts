@@ -15,6 +15,8 @@ export interface LiveListOptions<S, L> {
   fold(s: S, type: string, data: unknown, timestamp: number): S;
   /** Poll period without the hub. */
   pollMs: number;
+  /** With the hub too, read again this often (what no frame announces, such as a runner gone silent). */
+  refreshMs?: number;
 }
 
 export interface LiveList<S> {
@@ -87,6 +89,8 @@ export function useLiveList<S, L>(opts: LiveListOptions<S, L>): LiveList<S> {
         if (timer) clearTimeout(timer);
       };
     }
+    const refresh = optsRef.current.refreshMs;
+    const refresher = refresh ? setInterval(() => void read(), refresh) : undefined;
     const stop = feed.topic(optsRef.current.topic, {
       onState: setLive,
       onLive: () => void read(),
@@ -100,6 +104,7 @@ export function useLiveList<S, L>(opts: LiveListOptions<S, L>): LiveList<S> {
     });
     return () => {
       stopped = true;
+      if (refresher) clearInterval(refresher);
       stop();
     };
   }, [feed]);

@@ -18,6 +18,8 @@ export function Runners() {
   const { list: runners, transport } = useLiveList<RunnerRows, RunnerInfo[]>({
     topic: 'runner',
     pollMs: 2000,
+    // A runner that stops heartbeating without closing its socket sends no event: the list says so.
+    refreshMs: 30_000,
     load: async () => listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners'),
     merge: loadRunners,
     fold: (rows, type, data) => (type === 'runner' ? foldRunner(rows, data) : rows),
