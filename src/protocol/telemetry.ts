@@ -45,3 +45,28 @@ export const TaskStream = z.object({
   source_type: z.string().optional(),
 });
 export type TaskStream = z.infer<typeof TaskStream>;
+
+/** What a session is doing, as a list shows it. */
+export type SessionActivity = 'idle' | 'running' | 'waiting_confirmation' | 'waiting_input';
+
+/**
+ * One `session_change` frame of the hub's `sessions` topic: a session's list row changed. `seq` is the
+ * session event it comes from, so a client folds changes per session in seq order and drops what its
+ * list already holds (`last_event_seq`). `deleted` removes the row; otherwise the fields present are
+ * the new values (a created session carries its title, model and working dir).
+ */
+export interface SessionChange {
+  session_id: string;
+  seq: number;
+  timestamp: string;
+  deleted?: true;
+  title?: string;
+  model?: string;
+  working_dir?: string;
+  starred?: boolean;
+  status?: 'idle' | 'running';
+  activity?: SessionActivity;
+  input_tokens?: number;
+  output_tokens?: number;
+  cost?: number;
+}

@@ -1,21 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startTestTower, type TestTower } from '../support/harness.js';
-import { launchChromium, openPage, shot } from './browser.js';
+import { openPage, sharedBrowser, shot } from './browser.js';
 import { dashboardScript, GREETING, STORY } from './dashboard-script.js';
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real Tower on
  * port 0 with the scripted fake model. Every wait is on DOM state; there are no sleeps.
  */
-let browser: Browser;
+const browser = sharedBrowser();
 let t: TestTower | undefined;
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
 afterEach(async () => {
   await t?.close();
   t = undefined;
@@ -40,7 +34,7 @@ async function newSession(page: Page, url: string): Promise<void> {
 describe('dashboard sign-in', () => {
   it('asks for the token, refuses a wrong one with a clear message, accepts the right one and keeps it', async () => {
     t = await startTestTower({ token: 'right-token', script: dashboardScript });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     await page.goto(t.url);
     await page.getByRole('heading', { name: 'Sign in to Tower' }).waitFor();
     await shot(page, 'signin');
@@ -51,6 +45,8 @@ describe('dashboard sign-in', () => {
     await page.getByLabel('Token').fill('right-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+    // The hub took the same token in its first frame (a browser cannot set a WebSocket header).
+    await page.getByTestId('connection').and(page.locator('[data-transport=hub][data-hub=open]')).waitFor();
     // Kept in local storage: a reload opens straight away.
     await page.reload();
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
@@ -61,7 +57,7 @@ describe('dashboard sign-in', () => {
 
   it('takes the token from the URL fragment and drops it from the address bar', async () => {
     t = await startTestTower({ token: 'frag-token', script: dashboardScript });
-    const { page } = await openPage(browser);
+    const { page } = await openPage(browser());
     await page.goto(`${t.url}/#token=frag-token`);
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
     expect(page.url()).not.toContain('frag-token');
@@ -72,7 +68,7 @@ describe('dashboard sign-in', () => {
 describe('dashboard sessions', () => {
   it('creates a session, streams tokens, approves a tool call, steers, interrupts, answers a question, survives a reload mid-stream', async () => {
     t = await startTestTower({ script: dashboardScript });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     // Loopback without a token: straight in, no sign-in screen.
     await newSession(page, t.url);
     await shot(page, 'session-new');
@@ -164,7 +160,7 @@ describe('dashboard sessions', () => {
     t = await startTestTower({ script: dashboardScript });
     await t.client.createSession({ title: 'First one' });
     await t.client.createSession({ title: 'Second one' });
-    const { page, problems } = await openPage(browser, 'dark');
+    const { page, problems } = await openPage(browser(), 'dark');
     await page.goto(t.url);
     const first = page.locator('tr[data-session-id]').filter({ hasText: 'First one' });
     await first.waitFor();
@@ -211,7 +207,7 @@ describe('dashboard live feed', () => {
   it('shows reconnecting while Tower restarts, then resumes from its last seq with nothing lost or doubled', async () => {
     t = await startTestTower({ script: dashboardScript });
     const s = await t.client.createSession({ title: 'Restart me' });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     await page.goto(`${t.url}/sessions/${s.id}`);
     const live = page.getByTestId('live-state');
     await live.filter({ hasText: 'live' }).waitFor();
@@ -248,7 +244,7 @@ describe('dashboard live feed', () => {
     }
     const data = { ...base, session: { ...base.session, id: 'ses_big', last_event_seq: events.length }, events: events.map((e) => ({ ...e, session_id: 'ses_big' })), messages };
     await t.tower.commands.execute('sessions.import', { data });
-    const { page, problems } = await openPage(browser);
+    const { page, problems } = await openPage(browser());
     await page.goto(`${t.url}/sessions/ses_big`);
     // The end of the log is on screen (the view follows the bottom), the start is not in the DOM.
     await page.locator('[data-kind=user]').filter({ hasText: `question-${last}Fork` }).waitFor();

@@ -7,6 +7,7 @@ import type { ModelsConfigInput } from '../../src/core/models/index.js';
 import { startFakeModelServer, type FakeFormat, type FakeModelServer, type Script } from '../../src/fake-models/index.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
+import type { TransportStarter } from '../../src/server/transports.js';
 import type { Store } from '../../src/store/types.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `tower-${prefix}-`));
@@ -41,6 +42,8 @@ export interface TestTowerOptions {
   sandbox?: 'auto' | 'bwrap' | 'none';
   /** More config-file keys (e.g. `mcp`). */
   config?: Record<string, unknown>;
+  /** Transports beside HTTP (default: the server's list); `[]` runs HTTP alone (no hub). */
+  transports?: readonly TransportStarter[];
 }
 
 export function fakeModelsConfig(fake: FakeModelServer): { config: ModelsConfigInput; model: string } {
@@ -68,7 +71,7 @@ export async function startTestTower(opts: TestTowerOptions = {}): Promise<TestT
   );
   if (opts.sandbox) config.file = { ...config.file, sandbox: opts.sandbox };
   if (opts.config) config.file = { ...config.file, ...opts.config };
-  const tower = await startTower(config, { models, env: {}, logger: silentLogger, ...(opts.pingMs ? { pingMs: opts.pingMs } : {}) });
+  const tower = await startTower(config, { models, env: {}, logger: silentLogger, ...(opts.pingMs ? { pingMs: opts.pingMs } : {}), ...(opts.transports ? { transports: opts.transports } : {}) });
   const client = new TowerClient({ url: tower.url, ...(opts.token ? { token: opts.token } : {}) });
   let stopped = false;
   const stop = async (): Promise<void> => {

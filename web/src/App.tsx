@@ -2,12 +2,14 @@ import { useEffect, useMemo, useState } from 'react';
 import { Api, probeAuth } from './api/client.js';
 import { loadToken, saveToken, takeTokenFromFragment } from './api/token.js';
 import { TowerContext } from './context.js';
-import { SseFeed } from './live/sse.js';
+import { AutoFeed } from './live/auto.js';
+import { TelemetryStore } from './live/telemetryStore.js';
+import { ConnectionBadge } from './components/ConnectionBadge.js';
 import { Runners } from './pages/Runners.js';
 import { SessionList } from './pages/SessionList.js';
 import { SessionView } from './pages/SessionView.js';
 import { SignIn } from './pages/SignIn.js';
-import { Telemetry } from './pages/Telemetry.js';
+import { Telemetry, TelemetryCollector } from './pages/Telemetry.js';
 import { Threads } from './pages/Threads.js';
 import { Link, usePath } from './router.js';
 
@@ -15,7 +17,10 @@ type Auth = { phase: 'checking' } | { phase: 'in' } | { phase: 'out'; reason: 'n
 
 export function App() {
   const api = useMemo(() => new Api(takeTokenFromFragment(location, history) ?? loadToken()), []);
-  const tower = useMemo(() => ({ api, feed: new SseFeed(api) }), [api]);
+  const tower = useMemo(() => {
+    const feeds = new AutoFeed(api);
+    return { api, feeds, hub: feeds.socket, telemetry: new TelemetryStore() };
+  }, [api]);
   const [auth, setAuth] = useState<Auth>({ phase: 'checking' });
 
   const check = async (token: string | undefined): Promise<void> => {
@@ -38,6 +43,12 @@ export function App() {
     });
   }, [api]);
 
+  // The hub socket carries the token in its first frame: signed out, it closes; signed in, it opens.
+  useEffect(() => {
+    if (auth.phase === 'in') tower.hub.start();
+    else tower.hub.stop();
+  }, [auth.phase, tower]);
+
   if (auth.phase === 'checking') return <main className="center" aria-busy="true">Connecting to Tower…</main>;
   if (auth.phase === 'out') return <SignIn reason={auth.reason} onSubmit={(t) => void check(t)} />;
   const signOut = () => {
@@ -57,6 +68,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | undefined }) {
   const session = /^\/sessions\/([^/]+)$/.exec(path)?.[1];
   return (
     <div className="shell">
+      <TelemetryCollector />
       <header className="topbar">
         <strong className="brand">Tower</strong>
         <nav aria-label="Main">
@@ -65,6 +77,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | undefined }) {
           <Link to="/runners">Runners</Link>
           <Link to="/threads">Threads</Link>
         </nav>
+        <ConnectionBadge />
         {onSignOut ? (
           <button type="button" className="ghost" onClick={onSignOut}>
             Sign out

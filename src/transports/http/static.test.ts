@@ -64,6 +64,12 @@ describe('dashboard static files', () => {
       expect(r.status, p).toBe(404);
       expect(r.headers.get('content-type'), p).toContain('application/json');
     }
+    // The dashboard's own pages load when reloaded, /runners included (only /runners/ws is the gateway's).
+    for (const p of ['/runners', '/threads', '/telemetry']) {
+      const r = await a.request(p, { headers: { accept: 'text/html' } });
+      expect(r.status, p).toBe(200);
+      expect(r.headers.get('content-type'), p).toContain('text/html');
+    }
   });
 
   it('refuses paths that climb out of the root, and non-GET methods', async () => {

@@ -11,7 +11,8 @@ import type { Env, Hono, MiddlewareHandler, Schema } from 'hono';
  */
 
 /** Paths the dashboard never answers, even for a browser asking for HTML: they belong to the API. */
-export const RESERVED_PREFIXES = ['/api', '/hub', '/runners', '/health', '/ready', '/metrics', '/openapi.json'];
+/** Server paths the dashboard never answers. `/runners` itself is the dashboard's Runners page; the gateway is `/runners/ws`. */
+export const RESERVED_PREFIXES = ['/api', '/hub', '/runners/ws', '/health', '/ready', '/metrics', '/openapi.json'];
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",

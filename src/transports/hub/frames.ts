@@ -21,7 +21,8 @@ export const HUB_ERROR_CODES = [
 ] as const;
 export type HubErrorCode = (typeof HUB_ERROR_CODES)[number];
 
-export const TOPICS = ['telemetry', 'task_stream', 'inbox_message', 'runner'] as const;
+/** `sessions`: list-row changes of every session (session_change); `threads`: thread_state of every thread. */
+export const TOPICS = ['telemetry', 'task_stream', 'inbox_message', 'runner', 'sessions', 'threads'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 const Id = z.string().min(1).max(200);

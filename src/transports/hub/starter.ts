@@ -5,7 +5,8 @@ import type { RunningTransport, TransportContext } from '../context.js';
 import { frame } from './frames.js';
 import { Hub } from './hub.js';
 import { DEFAULT_HUB_OPTIONS, type HubOptions } from './options.js';
-import { Subscriptions } from './subscriptions.js';
+import { SessionChangeDeriver } from './session-changes.js';
+import { stateFrame, Subscriptions } from './subscriptions.js';
 
 export interface RunningHub extends RunningTransport {
   hub: Hub;
@@ -41,16 +42,22 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
     const infos = new Map<string, SessionInfo>();
     for (const s of page.items) infos.set(s.id, { working_dir: s.working_dir });
     const deriver = new TaskStreamDeriver();
+    const changes = new SessionChangeDeriver();
     const untap = ctx.log.tap((events: readonly StoredEvent[]) => {
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: e.data.working_dir });
         const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
         if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
+        const change = changes.derive(e);
+        if (change && subscriptions.topicCount('sessions') > 0) subscriptions.publish('sessions', frame('session_change', change));
       }
     });
     const unnotice = messaging.onNotice((n) => {
-      if (n.kind === 'thread_state') subscriptions.threadChanged(n.thread);
+      if (n.kind === 'thread_state') {
+        subscriptions.threadChanged(n.thread);
+        subscriptions.publish('threads', stateFrame(n.thread), n.thread.id);
+      }
       else if (n.kind === 'inbox_message') subscriptions.publish('inbox_message', frame('inbox_message', n.message));
     });
     const unrunners = ctx.runnerEvents?.subscribe((e) => subscriptions.publish('runner', frame('runner', e)));

@@ -20,7 +20,7 @@ export interface SubscriptionDeps {
 const feedCode = (err: unknown): 'BATCH_FAILED' | 'FETCH_FAILED' =>
   err instanceof FeedError && err.phase === 'catch_up' ? 'BATCH_FAILED' : 'FETCH_FAILED';
 
-const stateFrame = (t: Thread): string =>
+export const stateFrame = (t: Thread): string =>
   frame('thread_state', { thread_id: t.id, status: t.status, last_seq: t.last_seq, updated_at: t.updated_at });
 
 /**

@@ -6,10 +6,12 @@ import type { LiveFeed, SessionFeedOptions } from './feed.js';
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 
 /**
- * SSE over fetch (EventSource cannot send the bearer token). Each network chunk's events are handed
+ * The fallback feed when the hub is refused: SSE over fetch (EventSource cannot send the bearer token).
+ * It follows sessions only; lists poll. Each network chunk's events are handed
  * over as one batch, so a 10,000-event replay folds in a few renders, not 10,000.
  */
 export class SseFeed implements LiveFeed {
+  readonly transport = 'sse' as const;
   constructor(private readonly api: Api) {}
 
   session(id: string, opts: SessionFeedOptions): () => void {

@@ -1,59 +1,59 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { RunnerInfo, RunnerToken } from '../api/types.js';
 import { Chart } from '../components/Chart.js';
 import { useTower } from '../context.js';
 import { formatAgo } from '../format.js';
+import { foldRunner, loadRunners, type RunnerRows } from '../folds/runners.js';
 import { Unavailable, usePoll } from '../hooks.js';
+import { useLiveList } from '../live/useLiveList.js';
 
 const listOf = <T,>(v: unknown, key: string): T[] => (Array.isArray(v) ? (v as T[]) : ((v as Record<string, T[]> | undefined)?.[key] ?? []));
-type Sample = { t: number; cpu: number | null; memory: number | null; disk: number | null };
-const metric = (r: RunnerInfo, k: 'cpu' | 'memory' | 'disk'): number | null => {
-  const m = (r.heartbeat ?? (r as unknown as { metrics?: Record<string, unknown> }).metrics) as Record<string, unknown> | undefined;
-  const v = m?.[k] ?? m?.[`${k}_percent`];
-  return typeof v === 'number' ? v : null;
-};
 
-/** Runners (online/offline, labels, environment, heartbeat sparklines, tasks) and their tokens. */
+/**
+ * Runners (online/offline, labels, environment, heartbeat sparklines, tasks) and their tokens: live
+ * from the hub's runner events (connected, heartbeat, disconnected), polled without the hub.
+ */
 export function Runners() {
   const { api } = useTower();
-  const history = useRef(new Map<string, Sample[]>());
-  const [runners] = usePoll(async () => {
-    // Tower's GET /api/runners says `status: online | offline`; `online` is the page's own flag.
-    const list = listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners').map((r) => ({ ...r, online: r.status ? r.status === 'online' : r.online }));
-    const t = Date.now() / 1000;
-    for (const r of list) {
-      const h = history.current.get(r.id) ?? [];
-      h.push({ t, cpu: metric(r, 'cpu'), memory: metric(r, 'memory'), disk: metric(r, 'disk') });
-      history.current.set(r.id, h.slice(-60));
-    }
-    return list;
-  }, 2000);
+  const { list: runners, transport } = useLiveList<RunnerRows, RunnerInfo[]>({
+    topic: 'runner',
+    pollMs: 2000,
+    // A runner that stops heartbeating without closing its socket sends no event: the list says so.
+    refreshMs: 30_000,
+    load: async () => listOf<RunnerInfo>(await api.get<unknown>('/api/runners'), 'runners'),
+    merge: loadRunners,
+    fold: (rows, type, data) => (type === 'runner' ? foldRunner(rows, data) : rows),
+  });
   if (runners.state === 'unavailable') return <section><h1>Runners</h1><Unavailable what="Remote runners are" /></section>;
+  const rows = runners.state === 'ok' ? [...runners.value.values()].sort((a, b) => a.runner.name.localeCompare(b.runner.name)) : [];
   return (
     <section aria-labelledby="runners-title">
       <h1 id="runners-title">Runners</h1>
       {runners.state === 'error' ? <p role="alert" className="error">{runners.message}</p> : null}
-      <ul className="cards" data-testid="runners">
-        {(runners.state === 'ok' ? runners.value : []).map((r) => {
-          const h = history.current.get(r.id) ?? [];
-          return (
-            <li key={r.id} className="card" data-runner={r.name ?? r.id} data-online={r.online}>
-              <div className="row spread">
-                <strong>{r.name ?? r.id}</strong>
-                <span className={`status ${r.online ? 'status-running' : 'status-idle'}`}>{r.online ? 'online' : 'offline'}</span>
-              </div>
-              <p>{r.labels.map((l) => <span key={l} className="badge">{l}</span>)}</p>
-              {r.last_heartbeat ? <p className="muted small">last heartbeat {formatAgo(r.last_heartbeat)}</p> : null}
-              {r.running_tasks !== undefined ? <p className="small">running tasks: {r.running_tasks}</p> : null}
-              {r.environment ? <details><summary>Environment</summary><pre>{JSON.stringify(r.environment, null, 2)}</pre></details> : null}
-              <Chart title="CPU / memory / disk %" height={90} x={h.map((s) => s.t)} series={[
-                { label: 'cpu', values: h.map((s) => s.cpu), stroke: '#3b82f6' },
-                { label: 'mem', values: h.map((s) => s.memory), stroke: '#10b981' },
-                { label: 'disk', values: h.map((s) => s.disk), stroke: '#f59e0b' },
-              ]} />
-            </li>
-          );
-        })}
+      {runners.state === 'ok' && rows.length === 0 ? <p className="muted">No runner has connected yet. Create a token below and start <code>tower runner</code> with it.</p> : null}
+      <ul className="cards" data-testid="runners" data-transport={transport}>
+        {rows.map(({ runner: r, samples: h }) => (
+          <li key={r.id} className="card" data-runner={r.name} data-online={r.online} aria-label={`Runner ${r.name}`}>
+            <div className="row spread">
+              <strong>{r.name}</strong>
+              <span className={`status ${r.online ? 'status-running' : 'status-idle'}`} data-testid="runner-status">{r.online ? 'online' : 'offline'}</span>
+            </div>
+            <p>{r.labels.map((l) => <span key={l} className="badge">{l}</span>)}</p>
+            {r.last_heartbeat ? <p className="muted small">last heartbeat {formatAgo(r.last_heartbeat)}</p> : null}
+            <p className="small">running tasks: {r.running_tasks}</p>
+            {r.environment ? (
+              <details>
+                <summary>Environment: {r.environment.os} {r.environment.arch}, {r.environment.num_cpu} CPU, {r.environment.hostname}</summary>
+                <pre>{JSON.stringify(r.environment, null, 2)}</pre>
+              </details>
+            ) : null}
+            <Chart title={`${r.name}: CPU / memory / disk %`} empty="no heartbeat metrics yet" height={90} x={h.map((s) => s.t)} series={[
+              { label: 'cpu', values: h.map((s) => s.cpu), stroke: '#3b82f6' },
+              { label: 'mem', values: h.map((s) => s.memory), stroke: '#10b981' },
+              { label: 'disk', values: h.map((s) => s.disk), stroke: '#f59e0b' },
+            ]} />
+          </li>
+        ))}
       </ul>
       <RunnerTokens />
     </section>
@@ -102,7 +102,7 @@ function RunnerTokens() {
           <li key={t.id} className="row">
             <span>{t.name ?? t.id}</span>
             <span className="muted small">{formatAgo(t.created_at)}</span>
-            {t.revoked ? <span className="badge">revoked</span> : <button type="button" className="danger" onClick={() => void revoke(t.id)}>Revoke</button>}
+            {t.revoked_at ? <span className="badge">revoked</span> : <button type="button" className="danger" onClick={() => void revoke(t.id)}>Revoke</button>}
           </li>
         ))}
       </ul>

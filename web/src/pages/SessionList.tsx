@@ -1,39 +1,41 @@
 import { useState } from 'react';
-import type { Session, SessionList as List, SessionStatusBody } from '../api/types.js';
+import type { SessionList as List, SessionStatusBody } from '../api/types.js';
 import { useTower } from '../context.js';
 import { formatAgo, formatCost, formatTokens } from '../format.js';
-import { usePoll } from '../hooks.js';
+import { foldChange, loadRows, type Row, type SessionRows } from '../folds/sessions.js';
+import { useLiveList } from '../live/useLiveList.js';
 import { Link } from '../router.js';
 import { NewSession } from './NewSession.js';
-import { arrange, listStatus, type Filter, type ListStatus, type SortKey } from './sessionStatus.js';
+import { arrange, listStatus, type Filter, type SortKey } from './sessionStatus.js';
 
-interface Row {
-  s: Session;
-  status: ListStatus;
-}
-
-/** The sessions, refreshed every second and a half (the list has no per-session stream to follow). */
+/** The sessions, live from the hub's `sessions` topic (polled every 1.5 s without the hub). */
 export function SessionList() {
   const { api } = useTower();
   const [q, setQ] = useState('');
   const [filter, setFilter] = useState<Filter>('all');
   const [sort, setSort] = useState<SortKey>('updated');
   const [message, setMessage] = useState<string>();
-  const [loaded, reload] = usePoll(async (): Promise<Row[]> => {
-    const list = await api.get<List>('/api/sessions?limit=200');
-    const running = list.items.filter((s) => s.status === 'running');
-    const statuses = new Map<string, SessionStatusBody>();
-    await Promise.all(
-      running.map(async (s) => {
-        try {
-          statuses.set(s.id, await api.get<SessionStatusBody>(`/api/sessions/${s.id}/status`));
-        } catch {
-          // Gone between the list and this read: the next refresh drops it.
-        }
-      }),
-    );
-    return list.items.map((s) => ({ s, status: listStatus(s, statuses.get(s.id)) }));
-  }, 1500);
+  const { list: loaded, reload, transport } = useLiveList<SessionRows, Row[]>({
+    topic: 'sessions',
+    pollMs: 1500,
+    load: async () => {
+      const list = await api.get<List>('/api/sessions?limit=200');
+      const running = list.items.filter((s) => s.status === 'running');
+      const statuses = new Map<string, SessionStatusBody>();
+      await Promise.all(
+        running.map(async (s) => {
+          try {
+            statuses.set(s.id, await api.get<SessionStatusBody>(`/api/sessions/${s.id}/status`));
+          } catch {
+            // Gone between the list and this read: its deletion comes as a change.
+          }
+        }),
+      );
+      return list.items.map((s) => ({ s, status: listStatus(s, statuses.get(s.id)) }));
+    },
+    merge: loadRows,
+    fold: (state, type, data) => (type === 'session_change' ? foldChange(state, data) : state),
+  });
 
   const act = async (what: string, fn: () => Promise<unknown>) => {
     try {
@@ -45,7 +47,7 @@ export function SessionList() {
     }
   };
 
-  const rows = loaded.state === 'ok' ? arrange(loaded.value, q, filter, sort) : [];
+  const rows = loaded.state === 'ok' ? arrange([...loaded.value.rows.values()], q, filter, sort) : [];
   return (
     <section aria-labelledby="sessions-title">
       <div className="row spread">
@@ -76,7 +78,7 @@ export function SessionList() {
       {message ? <p role="alert" className="error">{message}</p> : null}
       {loaded.state === 'error' ? <p role="alert" className="error">{loaded.message}</p> : null}
       {loaded.state === 'loading' ? <p className="muted">Loading…</p> : null}
-      <table className="sessions" data-testid="sessions">
+      <table className="sessions" data-testid="sessions" data-transport={transport}>
         <thead>
           <tr>
             <th scope="col">★</th>

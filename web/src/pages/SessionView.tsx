@@ -9,14 +9,14 @@ import { Transcript } from '../components/Transcript.js';
 import { useTower } from '../context.js';
 import { formatCost, formatTokens } from '../format.js';
 import { usePoll } from '../hooks.js';
-import type { LiveState } from '../live/feed.js';
+import type { LiveState, Transport } from '../live/feed.js';
 import { navigate } from '../router.js';
 import type { Item } from '../transcript/items.js';
 import { useTranscript } from '../transcript/useTranscript.js';
 
 export function SessionView({ id }: { id: string }) {
   const { api } = useTower();
-  const { state, live } = useTranscript(id);
+  const { state, live, transport } = useTranscript(id);
   const [session] = usePoll(() => api.get<Session>(`/api/sessions/${encodeURIComponent(id)}`), 10_000, [id]);
   const [error, setError] = useState<string>();
   const [showChart, setShowChart] = useState(false);
@@ -48,7 +48,7 @@ export function SessionView({ id }: { id: string }) {
     <section className="session" aria-labelledby="session-title">
       <div className="row spread wrap">
         <h1 id="session-title">{state.title || (session.state === 'ok' ? session.value.title : '') || 'New session'}</h1>
-        <LiveBadge live={live} />
+        <LiveBadge live={live} transport={transport} />
       </div>
       <div className="row wrap meta">
         <span className={`status status-${status.replace(/ /g, '-')}`} data-testid="session-status">{status}</span>
@@ -73,7 +73,8 @@ export function SessionView({ id }: { id: string }) {
   );
 }
 
-export function LiveBadge({ live }: { live: LiveState }) {
+/** The feed's state; `data-transport` says whether it comes over the hub or SSE (the title says it too). */
+export function LiveBadge({ live, transport }: { live: LiveState; transport: Transport }) {
   const text = live === 'live' ? 'live' : live === 'reconnecting' ? 'reconnecting…' : live === 'connecting' ? 'connecting…' : 'offline';
-  return <span className={`live live-${live}`} role="status" data-testid="live-state">{text}</span>;
+  return <span className={`live live-${live}`} role="status" data-testid="live-state" data-transport={transport} title={`over ${transport === 'hub' ? 'the hub' : 'SSE'}`}>{text}</span>;
 }
