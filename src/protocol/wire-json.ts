@@ -1,4 +1,4 @@
-import { toWire, type EventType, type StoredEvent } from './events.js';
+import { EventPayloads, toWire, type EventType, type StoredEvent } from './events.js';
 
 /**
  * A stored event as the store holds it: `data` is the JSON text of its payload, not parsed. Catch-up
@@ -36,6 +36,9 @@ export function wireJson(event: StoredEvent): string {
  */
 const NOT_SPLICEABLE = /"(?:type|seq|session_id|timestamp|__proto__)"/;
 
+/** Event types are identifiers: quoting one needs no escaping. */
+const TYPES = new Set<string>(Object.keys(EventPayloads));
+
 /**
  * The wire JSON of a stored row, spliced from its stored text: byte for byte what `wireJson` gives for
  * the parsed event. The stored text is `JSON.stringify` output, so parsing and serialising it again
@@ -43,11 +46,16 @@ const NOT_SPLICEABLE = /"(?:type|seq|session_id|timestamp|__proto__)"/;
  * envelope is appended here instead.
  */
 export function rawWireJson(raw: RawStoredEvent): string {
+  return rawWireJsonOf(raw, JSON.stringify(raw.session_id));
+}
+
+/** `rawWireJson` for rows of one session, its id already serialised (`sessionJson`) once for all. */
+export function rawWireJsonOf(raw: RawStoredEvent, sessionJson: string): string {
   const data = raw.data;
   const n = data.length;
-  if (n < 2 || data.charCodeAt(0) !== 0x7b || data.charCodeAt(n - 1) !== 0x7d || NOT_SPLICEABLE.test(data)) {
+  if (n < 2 || data.charCodeAt(0) !== 0x7b || data.charCodeAt(n - 1) !== 0x7d || NOT_SPLICEABLE.test(data) || !TYPES.has(raw.type)) {
     return wireJson(parseRawEvent(raw));
   }
-  const envelope = `"type":${JSON.stringify(raw.type)},"seq":${raw.seq},"session_id":${JSON.stringify(raw.session_id)},"timestamp":${JSON.stringify(raw.timestamp)}}`;
+  const envelope = `"type":"${raw.type}","seq":${raw.seq},"session_id":${sessionJson},"timestamp":${JSON.stringify(raw.timestamp)}}`;
   return n === 2 ? `{${envelope}` : `${data.slice(0, n - 1)},${envelope}`;
 }

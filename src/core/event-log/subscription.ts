@@ -64,8 +64,8 @@ export class Subscription implements SinkSubscription {
   private scheduled = false;
   /** Waiting for the bus, a store read or a turn of the loop: the step resumes by itself. */
   private busy = false;
-  /** Settles once the bus subscription is active (or failed); the first store read waits for it. */
-  private readonly ready: Promise<void>;
+  /** Settles once the bus subscription is active (or failed); the first store read waits for it. Dropped once active. */
+  private ready: Promise<void> | undefined;
   private active = false;
   private unsubscribe: (() => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -225,11 +225,12 @@ export class Subscription implements SinkSubscription {
 
   private activate(): void {
     this.busy = true;
-    this.ready.then(
+    (this.ready ?? Promise.resolve()).then(
       () => {
         this.busy = false;
         if (this.ended) return;
         this.active = true;
+        this.ready = undefined;
         this.freshAfter = this.deps.pages.mark();
         this.step();
       },

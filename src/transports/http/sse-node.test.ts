@@ -15,7 +15,7 @@ afterEach(async () => {
 /** A real HTTP server whose every request streams `sub`. */
 async function serve(sub: FakeSubscription, pingMs = 60_000): Promise<string> {
   server = createServer((_req, res) => {
-    const writer = new NodeSseWriter(res, { pingMs });
+    const writer = new NodeSseWriter(res, pingMs);
     writer.start(sub.attach(writer));
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));

@@ -12,8 +12,10 @@ export class SseStream implements EventSink, Pingable {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private sub: SinkSubscription | undefined;
   private ended = false;
+  /** Called once when the stream ends (a metrics untrack, say). */
+  onEnded: (() => void) | undefined;
 
-  constructor(private readonly opts: { pingMs: number; onEnd?: () => void }) {}
+  constructor(private readonly pingMs: number) {}
 
   start(sub: SinkSubscription): Response {
     this.sub = sub;
@@ -23,7 +25,7 @@ export class SseStream implements EventSink, Pingable {
           this.controller = controller;
           controller.enqueue(RETRY);
           if (this.ended) controller.close();
-          else pinger(this.opts.pingMs).add(this);
+          else pinger(this.pingMs).add(this);
         },
         pull: () => this.sub?.resume(),
         cancel: () => this.sub?.close(),
@@ -43,8 +45,8 @@ export class SseStream implements EventSink, Pingable {
   onEnd(err?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    pinger(this.opts.pingMs).remove(this);
-    this.opts.onEnd?.();
+    pinger(this.pingMs).remove(this);
+    this.onEnded?.();
     try {
       if (err !== undefined) this.controller?.error(err);
       else this.controller?.close();

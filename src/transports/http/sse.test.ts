@@ -10,7 +10,7 @@ import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
 const live = (...events: StoredEvent[]) => ({ from: 'live' as const, events });
 const rawOf = (e: StoredEvent): RawStoredEvent => ({ ...e, data: JSON.stringify(e.data) });
 function streamed(sub: FakeSubscription, pingMs: number): Response {
-  const stream = new SseStream({ pingMs });
+  const stream = new SseStream(pingMs);
   return stream.start(sub.attach(stream));
 }
 

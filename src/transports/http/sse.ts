@@ -1,6 +1,6 @@
 import type { EventBatch, StoredPage } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import { rawWireJson, wireJson } from '../../protocol/wire-json.js';
+import { rawWireJsonOf, wireJson } from '../../protocol/wire-json.js';
 
 // Every subscriber of a session receives the same event objects from the bus: serialize and encode each
 // once, and hand every subscriber the same bytes.
@@ -36,8 +36,9 @@ const pages = new WeakMap<StoredPage, PageFrames>();
 export function pageBytes(page: StoredPage, start: number, end: number): Uint8Array {
   let encoded = pages.get(page);
   if (!encoded) {
+    const sessionJson = JSON.stringify(page.sessionId);
     let text = '';
-    for (const row of page.rows) text += `id: ${row.seq}\nevent: ${row.type}\ndata: ${rawWireJson(row)}\n\n`;
+    for (const row of page.rows) text += `id: ${row.seq}\nevent: ${row.type}\ndata: ${rawWireJsonOf(row, sessionJson)}\n\n`;
     encoded = { bytes: Buffer.from(text), offsets: undefined };
     pages.set(page, encoded);
   }

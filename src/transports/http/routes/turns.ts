@@ -53,22 +53,20 @@ export function registerTurnRoutes(app: OpenAPIHono, { commands, manager, metric
     // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
     const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
-    let untrack: (() => void) | undefined;
-    const onEnd = (): void => untrack?.();
     // On a real Node server write to the socket directly (its 'close' ends the subscription, so the
     // request's AbortSignal, ~1 KB per idle subscriber, is never created); elsewhere (app.request in
     // tests) a web stream. Either is the subscription's sink, held until its response has started.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) {
-      const writer = new NodeSseWriter(outgoing, { pingMs, onEnd });
+      const writer = new NodeSseWriter(outgoing, pingMs);
       const sub = await manager.subscribeSink(id, since, writer, { paused: true });
-      untrack = metrics?.sinkSubscription('sse', sub);
+      writer.onEnded = metrics?.sinkSubscription('sse', sub);
       writer.start(sub);
       return RESPONSE_ALREADY_SENT;
     }
-    const stream = new SseStream({ pingMs, onEnd });
+    const stream = new SseStream(pingMs);
     const sub = await manager.subscribeSink(id, since, stream, { paused: true, signal: c.req.raw.signal });
-    untrack = metrics?.sinkSubscription('sse', sub);
+    stream.onEnded = metrics?.sinkSubscription('sse', sub);
     return stream.start(sub);
   });
 }
