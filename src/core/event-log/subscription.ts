@@ -214,10 +214,18 @@ export class Subscription implements SinkSubscription {
         this.storeAgain();
         continue;
       }
+      const queue = this.queue;
       let n = 1;
-      while (n < this.queue.length && this.queue[n]?.seq === (this.queue[n - 1]?.seq ?? 0) + 1) n++;
-      const events = this.queue.splice(0, n);
-      const end = events.findIndex((e) => e.type === 'session_deleted');
+      while (n < queue.length && queue[n]?.seq === (queue[n - 1]?.seq ?? 0) + 1) n++;
+      // Usually the whole queue is one run: hand it over instead of copying it out.
+      let events: StoredEvent[];
+      if (n === queue.length) {
+        events = queue;
+        this.queue = [];
+      } else {
+        events = queue.splice(0, n);
+      }
+      const end = this.deleted ? events.findIndex((e) => e.type === 'session_deleted') : -1;
       const batch = end >= 0 ? events.slice(0, end + 1) : events;
       this.deliver({ from: 'live', events: batch }, (batch[batch.length - 1] as StoredEvent).seq, end >= 0);
     }

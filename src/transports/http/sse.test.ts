@@ -147,3 +147,14 @@ describe('SseStream', () => {
     await reader.cancel();
   });
 });
+
+describe('eventsBytes', () => {
+  it('concatenates a run of events once for every subscriber taking the same run', () => {
+    const run = [storedEvent(21), storedEvent(22), storedEvent(23)];
+    const a = eventsBytes(run);
+    expect(eventsBytes([...run])).toBe(a);
+    // Another run from the same first event (a subscriber that took fewer) gets its own bytes.
+    const shorter = eventsBytes(run.slice(0, 2));
+    expect(Buffer.from(shorter).toString()).toBe(Buffer.from(a).toString().split('\n\n').slice(0, 2).join('\n\n') + '\n\n');
+  });
+});

@@ -15,9 +15,19 @@ export function sseFrame(event: StoredEvent): Buffer {
   return frame;
 }
 
+// Subscribers that keep up take the same run of a commit's events (the same objects): concatenate a run
+// once, keyed by its first event, and hand the same bytes to each of them.
+const runs = new WeakMap<StoredEvent, { last: StoredEvent; bytes: Buffer }>();
+
 export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
-  if (events.length === 1) return sseFrame(events[0] as StoredEvent);
-  return Buffer.concat(events.map(sseFrame));
+  const first = events[0] as StoredEvent;
+  if (events.length === 1) return sseFrame(first);
+  const last = events[events.length - 1] as StoredEvent;
+  const run = runs.get(first);
+  if (run?.last === last) return run.bytes;
+  const bytes = Buffer.concat(events.map(sseFrame));
+  runs.set(first, { last, bytes });
+  return bytes;
 }
 
 /** A store page's frames, encoded once for every subscriber that catches up over it. */
