@@ -21,6 +21,7 @@ import type { ClientStats } from './loadgen/sse-clients.js';
 import { pick, profArgs } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
+import { httpNoop, maxOf, probe } from './lib/probe.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
 import { emitBench, human, progress, sig, summary, type BenchResult } from './lib/report.js';
 
@@ -62,6 +63,7 @@ interface Rig {
   sessionId: string;
   subscribers: number;
   lastSeq: number;
+  port: number;
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -80,7 +82,7 @@ async function rig(kind: 'tower' | 'bare', subscribers: number): Promise<Rig> {
   }
   await clients.request({ type: 'connect', host: '127.0.0.1', port, paths: Array<string>(subscribers).fill(path) });
   await clients.request({ type: 'waitSeq', target: 1, timeoutMs: 10_000 });
-  return { kind, server, clients, sessionId, subscribers, lastSeq: 1 };
+  return { kind, server, clients, sessionId, subscribers, lastSeq: 1, port };
 }
 
 async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
@@ -124,12 +126,24 @@ interface Overload {
   /** How long the server took to answer a no-op IPC request right after the burst (capped). */
   stallMs: number;
   stallCapped: boolean;
+  /** No-op HTTP requests sent one after another (5 ms apart) during the burst and the 2 s after it. */
+  noops: number;
+  /** The longest any of them waited (ms). */
+  noopMaxMs: number;
+  /** Over all subscriptions: live-queue overflows, store reads, and reads served by a shared page. */
+  overflows: number;
+  storeReads: number;
+  sharedReads: number;
 }
 
 /** Unthrottled appends for OVERLOAD_MS, deliveries counted for 2 s more; the server is killed afterwards. */
 async function overload(r: Rig): Promise<Overload> {
   await r.clients.request({ type: 'waitSeq', target: r.lastSeq, timeoutMs: 60_000 }, 70_000);
   await r.clients.request({ type: 'reset' });
+  const noop = httpNoop('127.0.0.1', r.port);
+  await noop();
+  // "The server answers a no-op request within 50 ms throughout": requests one after another, all along.
+  const probing = probe(noop);
   const produced = await r.server.request<Produced>(
     { type: 'produce', sessionId: r.sessionId, mode: 'closed', k: 10, durationMs: OVERLOAD_MS },
     OVERLOAD_MS + 60_000,
@@ -142,7 +156,14 @@ async function overload(r: Rig): Promise<Overload> {
   const stallMs = performance.now() - t0;
   const waited = performance.now() - t0;
   if (waited < 2_000) await sleep(2_000 - waited);
+  const waits = await probing.stop();
   const stats = await r.clients.request<ClientStats>({ type: 'stats' });
+  type SubStats = { overflows: number; storeReads: number; sharedReads?: number };
+  const subs = await r.server
+    .request<{ stats: SubStats[] }>({ type: 'subscriptionStats' }, 10_000)
+    .then((x) => x.stats)
+    .catch((): SubStats[] => []);
+  const sum = (k: keyof SubStats): number => subs.reduce((n, x) => n + (x[k] ?? 0), 0);
   // A server still catching up can take minutes to get to an exit request.
   await r.server.kill();
   return {
@@ -150,6 +171,11 @@ async function overload(r: Rig): Promise<Overload> {
     deliveriesPerSec: stats.deliveries / ((stats.lastRecv - produced.startedAt) / 1000),
     stallMs,
     stallCapped: !answered,
+    noops: waits.length,
+    noopMaxMs: maxOf(waits),
+    overflows: sum('overflows'),
+    storeReads: sum('storeReads'),
+    sharedReads: sum('sharedReads'),
   };
 }
 
@@ -193,6 +219,7 @@ for (const subscribers of [200, 1000]) {
             ['overload: tower appends/s', human(over.appendsPerSec)],
             ['overload: tower deliveries/s', human(over.deliveriesPerSec)],
             ['overload: server answered IPC after', `${over.stallCapped ? '> ' : ''}${sig(over.stallMs / 1000)} s`],
+            [`overload: no-op HTTP requests throughout (${over.noops}), longest wait ms`, sig(over.noopMaxMs)],
           ] as Array<[string, string]>)
         : []),
       ['load average (1 min) at start', sig(load)],
@@ -222,14 +249,15 @@ for (const subscribers of [200, 1000]) {
         unit: 'deliveries/s',
         baseline: tHeavy.deliveriesPerSec,
         ratio: over.deliveriesPerSec / tHeavy.deliveriesPerSec,
-        target: 'informational (>= 1: overload must not deliver less than a sustainable load)',
-        met: over.deliveriesPerSec >= tHeavy.deliveriesPerSec,
-        // The loop cannot be asked during the burst; the stall is how long a request waited after it.
-        loop_max_ms: over.stallMs,
+        target: 'ratio >= 0.8 of a sustainable load, no-op requests answered within 50 ms throughout',
+        met: over.deliveriesPerSec >= 0.8 * tHeavy.deliveriesPerSec && over.noopMaxMs <= 50,
+        // The loop cannot be asked during the burst; the longest no-op request wait stands for it.
+        loop_max_ms: Math.max(over.stallMs, over.noopMaxMs),
         notes:
-          `200 subs, appends unthrottled for ${OVERLOAD_MS / 1000} s (${human(over.appendsPerSec)}/s), every subscriber ` +
-          `overflows and reads the store; the server then answered a no-op request only after ` +
-          `${over.stallCapped ? '> ' : ''}${sig(over.stallMs / 1000)} s (event loop starved); baseline = Tower's own ` +
+          `200 subs, appends unthrottled for ${OVERLOAD_MS / 1000} s (${human(over.appendsPerSec)}/s): ${over.overflows} ` +
+          `overflows, ${over.storeReads} store reads (${over.sharedReads} from a shared page); the server then answered a no-op IPC request after ` +
+          `${over.stallCapped ? '> ' : ''}${sig(over.stallMs / 1000)} s; ${over.noops} no-op HTTP requests sent one after another ` +
+          `during and after the burst waited up to ${sig(over.noopMaxMs)} ms; baseline = Tower's own ` +
           `deliveries/s at ${human(HEAVY)}/s offered`,
       });
     }

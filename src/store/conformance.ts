@@ -298,6 +298,33 @@ export function describeStoreConformance(
         expect(await store.lastSeq('nope')).toBeUndefined();
       });
 
+      it('readEventsRaw gives the same rows with data as the stored JSON text, verbatim', async () => {
+        await fresh();
+        await store.createSession(testSessionRecord('a'));
+        const payloads: Record<string, unknown>[] = [
+          { content: 'plain' },
+          { content: 'ünïcødé \u0000 nul, "quotes", \\ back\nslash, \ud83d\ude00, lone \ud800' },
+          {},
+          { nested: { list: [1, 2.5, -0, 1e21, null, true], deep: { k: 'v' } }, '10': 'integer key', z: 'last' },
+        ];
+        await store.commit(payloads.map((data, i) => ({ ...testEntry('a', i + 1), data })));
+        const typed = await store.readEvents('a', 0, 100);
+        const raw = await store.readEventsRaw('a', 0, 100);
+        expect(raw.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+        expect(raw.map((r) => r.data)).toEqual(payloads.map((p) => JSON.stringify(p)));
+        expect(raw.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }))).toEqual(typed);
+        expect(typeof raw[0]?.seq).toBe('number');
+        expect((await store.readEventsRaw('a', 1, 2)).map((r) => r.seq)).toEqual([2, 3]);
+        expect(await store.readEventsRaw('a', 4, 100)).toEqual([]);
+        expect(await store.readEventsRaw('a', 0, 0)).toEqual([]);
+        expect(await store.readEventsRaw('nope', 0, 100)).toEqual([]);
+        // Imported events (original seqs) read back raw too.
+        await store.importSession(testSessionRecord('imp'), [], typed.map((e) => ({ ...e, session_id: 'imp' })));
+        expect((await store.readEventsRaw('imp', 2, 100)).map((r) => [r.session_id, r.seq, r.data])).toEqual(
+          raw.slice(2).map((r) => ['imp', r.seq, r.data]),
+        );
+      });
+
       it('snapshot returns the row and conversation consistently', async () => {
         await fresh();
         await store.createSession(testSessionRecord('a'));

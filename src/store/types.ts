@@ -1,5 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
+import type { RawStoredEvent } from '../protocol/wire-json.js';
 import type { Permissions, RunnerPlacement, Session, SessionSettings } from '../protocol/session.js';
 import type { RunnerTokenStore } from './runner-tokens.js';
 import type {
@@ -120,6 +121,11 @@ export interface Store {
 
   /** Events with seq > afterSeq, ascending, at most `limit`. Empty for an unknown session. */
   readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * The same rows as `readEvents`, with `data` left as its stored JSON text (catch-up reads build wire
+   * frames from it without parsing).
+   */
+  readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]>;
   /** Highest seq of the session (0 when none); undefined for an unknown session. */
   lastSeq(sessionId: string): Promise<number | undefined>;
 

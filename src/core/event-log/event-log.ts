@@ -4,8 +4,10 @@ import type { NewEvent, StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
 import { GroupCommit } from './group-commit.js';
-import { Subscription } from './subscription.js';
-import type { AppendEffects, EventLogOptions, EventSubscription, SubscribeOptions } from './types.js';
+import { IteratedSubscription } from './iterator.js';
+import { PageCache } from './pages.js';
+import { Subscription, type SubscriptionDeps } from './subscription.js';
+import type { AppendEffects, EventLogOptions, EventSink, EventSubscription, SinkSubscription, SubscribeOptions } from './types.js';
 
 const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_LIVE_QUEUE_LIMIT = 1024;
@@ -25,9 +27,11 @@ export class EventLog {
   private readonly idleRecheckMs: number;
   private closing = false;
   private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
+  private readonly pages: PageCache;
+  private readonly subscriptionDeps: SubscriptionDeps;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly bus: Bus,
     opts: EventLogOptions = {},
   ) {
@@ -35,6 +39,20 @@ export class EventLog {
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
     this.idleRecheckMs = positiveInt(opts.idleRecheckMs ?? DEFAULT_IDLE_RECHECK_MS, 'idleRecheckMs');
+    this.pages = new PageCache(store, opts.pages);
+    this.subscriptionDeps = {
+      store,
+      pages: this.pages,
+      bus,
+      pageSize: this.pageSize,
+      idleRecheckMs: this.idleRecheckMs,
+      // No child logger per subscription: with thousands of idle subscribers each costs memory.
+      logger: this.logger,
+      onEnd: (s) => {
+        this.subscriptions.delete(s);
+        this.pages.release(s.sessionId);
+      },
+    };
     this.commits = new GroupCommit(store, (events) => this.published(events), this.logger, opts.commits);
   }
 
@@ -65,24 +83,28 @@ export class EventLog {
   }
 
   /**
-   * Events with seq > afterSeq, stored then live, in batches. Ends after `session_deleted`, at once for
-   * an unknown session, and promptly on `signal` abort or `close()`.
+   * Events with seq > afterSeq, stored then live, in batches (typed objects, pulled one batch per
+   * `next()`). Ends after `session_deleted`, at once for an unknown session, and promptly on `signal`
+   * abort or `close()`.
    */
   subscribe(sessionId: string, afterSeq: number, opts: SubscribeOptions = {}): EventSubscription {
+    const iterated = new IteratedSubscription();
+    iterated.attach(this.subscribeSink(sessionId, afterSeq, iterated, { ...opts, paused: true }));
+    return iterated;
+  }
+
+  /**
+   * The same events pushed into `sink` as they come (store pages as stored rows, live events as the
+   * bus's objects), held while the sink says so. What transports serve subscribers with: an idle
+   * subscription holds no promise, and catch-up pages are shared between the session's subscribers.
+   */
+  subscribeSink(sessionId: string, afterSeq: number, sink: EventSink, opts: SubscribeOptions = {}): SinkSubscription {
     if (!Number.isInteger(afterSeq) || afterSeq < 0) {
       throw new TowerError('invalid_request', `afterSeq must be a non-negative integer, got ${afterSeq}`);
     }
-    const sub = new Subscription(sessionId, afterSeq, {
-      store: this.store,
-      bus: this.bus,
-      pageSize: this.pageSize,
-      liveQueueLimit: positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit'),
-      idleRecheckMs: this.idleRecheckMs,
-      // No child logger per subscription: with thousands of idle subscribers each costs memory.
-      logger: this.logger,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onEnd: (s) => this.subscriptions.delete(s),
-    });
+    const liveQueueLimit = positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit');
+    this.pages.retain(sessionId);
+    const sub = new Subscription(sessionId, afterSeq, sink, this.subscriptionDeps, { liveQueueLimit, signal: opts.signal, paused: opts.paused });
     if (this.closing) sub.close();
     if (!sub.closed) this.subscriptions.add(sub);
     return sub;
@@ -103,6 +125,7 @@ export class EventLog {
   private async published(events: readonly StoredEvent[]): Promise<void> {
     // Taps run while the bus publishes (a network bus may take a round trip): they only read the batch.
     const publishing = this.bus.publish(events);
+    for (const e of events) if (e.type === 'session_deleted') this.pages.drop(e.session_id);
     for (const tap of this.taps) {
       try {
         tap(events);

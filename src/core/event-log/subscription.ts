@@ -2,40 +2,51 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
-import type { EventSubscription, SubscriptionStats } from './types.js';
+import type { EventBatch, PageCache, PageSlice } from './pages.js';
+import type { EventSink, SinkSubscription, SubscriptionStats } from './types.js';
 
+/** What every subscription of one EventLog shares (one object, not one per subscriber). */
 export interface SubscriptionDeps {
   store: Store;
+  pages: PageCache;
   bus: Bus;
   pageSize: number;
-  liveQueueLimit: number;
   logger: Logger;
   /** First idle re-check of the store on a lossy bus (ms); it backs off to `IDLE_RECHECK_MAX_MS`. */
   idleRecheckMs: number;
-  signal?: AbortSignal;
   onEnd?: (sub: Subscription) => void;
 }
 
-const CLOSED = Symbol('closed');
-type Result = IteratorResult<StoredEvent[], undefined>;
-const DONE: Result = { done: true, value: undefined };
+export interface SubscriptionOptions {
+  liveQueueLimit: number;
+  signal?: AbortSignal | undefined;
+  /** Start held: nothing is delivered before the first `resume()`. */
+  paused?: boolean | undefined;
+}
+
 /** Ceiling of the idle back-off: an idle subscriber of a lossy bus costs one `lastSeq` per this period. */
 export const IDLE_RECHECK_MAX_MS = 5000;
 
 /**
- * One subscriber's view of a session log. The bus listener is registered before the first store read,
- * so every event committed after that read began is also in the live queue: the store covers the past,
- * the queue the present, and seq comparisons against `cursor` stitch them without gap or duplicate.
+ * One subscriber's view of a session log, pushed into an `EventSink`. The bus listener is registered
+ * before the first store read, so every event committed after that read began is also in the live
+ * queue: the store covers the past, the queue the present, and seq comparisons against `cursor` stitch
+ * them without gap or duplicate.
  *
- * The live queue is bounded. On overflow it is dropped and the subscription is "behind"; the next pull
+ * The live queue is bounded. On overflow it is dropped and the subscription is "behind"; the next step
  * re-arms the queue first and then reads the store from the cursor, so the rejoin is as safe as the start.
+ *
+ * A state machine, not a loop awaiting promises: an idle subscriber holds no pending promise or closure,
+ * only its queue and flags. A live event schedules one microtask (so a commit's events go out as one
+ * batch); a store read yields a macrotask turn before every page after the first, so a long catch-up
+ * never holds the event loop (and every other session) for more than a page.
  *
  * The bus subscription is asynchronous (a network SUBSCRIBE takes a round trip): the first store read
  * waits for it, so nothing committed in between can fall between the read and the live queue. A gap is
- * noticed when a later event arrives; on a lossy bus the last event itself may be lost, so while waiting
- * for live events the subscription also re-checks `lastSeq` on a backing-off timer.
+ * noticed when a later event arrives; on a lossy bus the last event itself may be lost, so while idle the
+ * subscription also re-checks `lastSeq` on a backing-off timer.
  */
-export class Subscription implements EventSubscription, AsyncIterableIterator<StoredEvent[]> {
+export class Subscription implements SinkSubscription {
   private cursorSeq: number;
   private queue: StoredEvent[] = [];
   private behind = false;
@@ -43,30 +54,44 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
   private needStore = true;
   /** Cursor at which a gap-triggered store read found nothing new: the store itself lacks those seqs. */
   private gapCheckedAt = -1;
+  /** A store read only counts if it started after this mark (see `PageCache`): set when (re-)arming. */
+  private freshAfter = 0;
   /** Kept even while behind: once a session is deleted its events are gone from the store. */
   private deleted: StoredEvent | undefined;
   private ended = false;
-  private waiter: (() => void) | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
-  /** Settles the store read in flight as CLOSED, so close() ends a pending next() without waiting. */
-  private cancelRead: (() => void) | undefined;
-  /** Settles once the bus subscription is active (or failed); the first store read waits for it. */
-  private readonly ready: Promise<void>;
+  private paused: boolean;
+  /** A step is queued as a microtask. */
+  private scheduled = false;
+  /** Waiting for the bus, a store read or a turn of the loop: the step resumes by itself. */
+  private busy = false;
+  /** Settles once the bus subscription is active (or failed); the first store read waits for it. Dropped once active. */
+  private ready: Promise<void> | undefined;
   private active = false;
   private unsubscribe: (() => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleDelay: number;
-  private readonly onAbort = (): void => this.close();
-  private readonly counters = { maxQueued: 0, overflows: 0, storeReads: 0 };
+  private readonly liveQueueLimit: number;
+  private readonly signal: AbortSignal | undefined;
+  private onAbort: (() => void) | undefined;
+  private readonly counters = { maxQueued: 0, overflows: 0, storeReads: 0, sharedReads: 0 };
+  private readonly run = (): void => {
+    this.scheduled = false;
+    this.step();
+  };
 
   constructor(
-    private readonly sessionId: string,
+    readonly sessionId: string,
     afterSeq: number,
+    private readonly sink: EventSink,
     private readonly deps: SubscriptionDeps,
+    opts: SubscriptionOptions,
   ) {
     this.cursorSeq = afterSeq;
     this.idleDelay = deps.idleRecheckMs;
-    if (deps.signal?.aborted) {
+    this.liveQueueLimit = opts.liveQueueLimit;
+    this.signal = opts.signal;
+    this.paused = opts.paused === true;
+    if (opts.signal?.aborted) {
       this.ready = Promise.resolve();
       this.close();
       return;
@@ -78,9 +103,13 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
         if (this.ended) off();
         else this.unsubscribe = off;
       });
-    // Observed by the first pull; a subscription nobody pulls must not raise an unhandled rejection.
+    // Observed by the first step; a subscription that never steps must not raise an unhandled rejection.
     this.ready.catch(() => undefined);
-    deps.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (opts.signal) {
+      this.onAbort = () => this.close();
+      opts.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    this.kick();
   }
 
   /** True once ended (closed, aborted, deleted, unknown session or failed). */
@@ -96,41 +125,37 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     return { queued: this.queue.length, ...this.counters };
   }
 
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  next(): Promise<Result> {
-    // Serialized: two overlapping next() calls must not both read from the same cursor.
-    const result = this.chain.then(() => this.pull());
-    this.chain = result.catch(() => undefined);
-    return result;
-  }
-
-  async return(): Promise<Result> {
-    this.close();
-    return DONE;
+  resume(): void {
+    if (!this.paused || this.ended) return;
+    this.paused = false;
+    this.kick();
   }
 
   close(): void {
+    this.finish(undefined);
+  }
+
+  private finish(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.stopIdleTimer();
     this.queue = [];
-    this.deps.signal?.removeEventListener('abort', this.onAbort);
-    this.cancelRead?.();
-    this.wake();
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     this.deps.onEnd?.(this);
+    this.sink.onEnd?.(err);
   }
 
   /** Runs inside Bus.publish: constant work, never waits for the consumer. */
   private onLive(event: StoredEvent): void {
     if (this.ended) return;
-    if (event.type === 'session_deleted') this.deleted = event;
+    if (event.type === 'session_deleted') {
+      this.deleted = event;
+      this.deps.pages.drop(this.sessionId);
+    }
     if (this.behind || event.seq <= this.cursorSeq) return;
-    if (this.queue.length >= this.deps.liveQueueLimit) {
+    if (this.queue.length >= this.liveQueueLimit) {
       this.queue = [];
       this.behind = true;
       this.counters.overflows++;
@@ -138,79 +163,139 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
         { session_id: this.sessionId, cursor: this.cursorSeq, seq: event.seq },
         'subscriber behind, will catch up from store',
       );
-      this.wake();
+      this.kick();
       return;
     }
     this.queue.push(event);
     if (this.queue.length > this.counters.maxQueued) this.counters.maxQueued = this.queue.length;
-    this.wake();
+    this.kick();
   }
 
   /** The bus says it may have dropped events (it reconnected): read the store again before the queue. */
   private onLoss(): void {
     if (this.ended) return;
-    this.needStore = true;
-    this.wake();
+    this.storeAgain();
+    this.kick();
   }
 
-  private async pull(): Promise<Result> {
-    try {
-      if (this.ended) return DONE;
-      if (!this.active) {
-        if ((await this.raced(this.ready)) === CLOSED || this.ended) return DONE;
-        this.active = true;
+  /** A store read is needed that must see everything committed up to now. */
+  private storeAgain(): void {
+    this.needStore = true;
+    this.freshAfter = this.deps.pages.mark();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.busy || this.paused || this.ended) return;
+    this.scheduled = true;
+    queueMicrotask(this.run);
+  }
+
+  /** Delivers what can be delivered now; returns when held, idle, or waiting (which steps again itself). */
+  private step(): void {
+    if (this.busy) return;
+    this.stopIdleTimer();
+    while (!this.ended && !this.paused) {
+      if (!this.active) return this.activate();
+      if (this.behind) {
+        // Re-arm before reading, so events published during the read are queued, not lost.
+        this.behind = false;
+        this.storeAgain();
       }
-      for (;;) {
-        if (this.ended) return DONE;
-        if (this.behind) {
-          // Re-arm before reading, so events published during the read are queued, not lost.
-          this.behind = false;
-          this.needStore = true;
-        }
-        if (this.needStore) {
-          const result = await this.readStore();
-          if (result) return result;
-          continue;
-        }
-        this.dropDelivered();
-        const head = this.queue[0];
-        if (!head) {
-          await this.waitLive();
-          continue;
-        }
-        if (head.seq > this.cursorSeq + 1 && this.gapCheckedAt !== this.cursorSeq) {
-          // Committed before it was published, so the store holds whatever the bus skipped.
-          this.gapCheckedAt = this.cursorSeq;
-          this.needStore = true;
-          continue;
-        }
-        let n = 1;
-        while (n < this.queue.length && this.queue[n]?.seq === (this.queue[n - 1]?.seq ?? 0) + 1) n++;
-        return this.deliver(this.queue.splice(0, n));
+      if (this.needStore) return this.readStore();
+      this.dropDelivered();
+      const head = this.queue[0];
+      if (!head) {
+        if (this.deps.bus.lossy) this.armIdleTimer();
+        return;
       }
-    } catch (err) {
-      this.close();
-      throw err;
+      if (head.seq > this.cursorSeq + 1 && this.gapCheckedAt !== this.cursorSeq) {
+        // Committed before it was published, so the store holds whatever the bus skipped.
+        this.gapCheckedAt = this.cursorSeq;
+        this.storeAgain();
+        continue;
+      }
+      const queue = this.queue;
+      let n = 1;
+      while (n < queue.length && queue[n]?.seq === (queue[n - 1]?.seq ?? 0) + 1) n++;
+      // Usually the whole queue is one run: hand it over instead of copying it out.
+      let events: StoredEvent[];
+      if (n === queue.length) {
+        events = queue;
+        this.queue = [];
+      } else {
+        events = queue.splice(0, n);
+      }
+      const end = this.deleted ? events.findIndex((e) => e.type === 'session_deleted') : -1;
+      const batch = end >= 0 ? events.slice(0, end + 1) : events;
+      this.deliver({ from: 'live', events: batch }, (batch[batch.length - 1] as StoredEvent).seq, end >= 0);
     }
   }
 
-  /** One store page; undefined when there was nothing to deliver and the loop should go on. */
-  private async readStore(): Promise<Result | undefined> {
-    // A catch-up is page after synchronous page; on loopback the socket drains at once, so without a
-    // macrotask turn between pages one replay would hold the event loop (and every other session).
-    if (this.counters.storeReads > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.ended) return DONE;
+  private activate(): void {
+    this.busy = true;
+    (this.ready ?? Promise.resolve()).then(
+      () => {
+        this.busy = false;
+        if (this.ended) return;
+        this.active = true;
+        this.ready = undefined;
+        this.freshAfter = this.deps.pages.mark();
+        this.step();
+      },
+      (err: unknown) => {
+        this.busy = false;
+        this.finish(err);
+      },
+    );
+  }
+
+  private readStore(): void {
+    this.busy = true;
+    // A catch-up is page after page; on loopback the socket drains at once, so without a macrotask turn
+    // between pages one replay would hold the event loop (and every other session).
+    if (this.counters.storeReads > 0) setImmediate(() => this.readPage());
+    else this.readPage();
+  }
+
+  private readPage(): void {
+    if (this.ended) return;
     this.counters.storeReads++;
-    const page = await this.raced(this.deps.store.readEvents(this.sessionId, this.cursorSeq, this.deps.pageSize));
-    if (page === CLOSED || this.ended) return DONE;
-    this.needStore = page.length >= this.deps.pageSize;
-    const fresh = page.filter((e) => e.seq > this.cursorSeq);
-    if (fresh.length > 0) return this.deliver(fresh);
-    if (page.length > 0) return undefined;
-    const last = await this.raced(this.deps.store.lastSeq(this.sessionId));
-    if (last === CLOSED || this.ended) return DONE;
-    if (last === undefined) return this.finishGone();
-    return undefined;
+    this.deps.pages.read(this.sessionId, this.cursorSeq, this.deps.pageSize, this.freshAfter).then(
+      (slice) => this.onPage(slice),
+      (err: unknown) => this.finish(err),
+    );
+  }
+
+  private onPage({ page, start, more, shared }: PageSlice): void {
+    this.busy = false;
+    if (this.ended) return;
+    if (shared) this.counters.sharedReads++;
+    this.needStore = more;
+    const rows = page.rows;
+    let from = start;
+    while (from < rows.length && (rows[from]?.seq ?? 0) <= this.cursorSeq) from++;
+    if (from < rows.length) {
+      let end = from;
+      while (end < rows.length && rows[end]?.type !== 'session_deleted') end++;
+      const deleted = end < rows.length;
+      if (deleted) end++;
+      this.deliver({ from: 'store', page, start: from, end }, (rows[end - 1] as { seq: number }).seq, deleted);
+      return this.step();
+    }
+    if (rows.length > 0) return this.step();
+    this.busy = true;
+    this.deps.store.lastSeq(this.sessionId).then(
+      (last) => {
+        this.busy = false;
+        if (this.ended) return;
+        if (last === undefined) this.finishGone();
+        else this.step();
+      },
+      (err: unknown) => {
+        this.busy = false;
+        this.finish(err);
+      },
+    );
   }
 
   /**
@@ -218,22 +303,54 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
    * told us of the deletion, that event is the last thing the subscriber needs to see, even when the
    * events between the cursor and it were deleted with the session before this subscriber read them.
    */
-  private async finishGone(): Promise<Result> {
+  private finishGone(): void {
+    this.deps.pages.drop(this.sessionId);
+    if (this.deleted) return this.deliverGone();
     // An in-process delete is published right after its commit; give that publish one turn to land.
-    if (!this.deleted) await new Promise<void>((resolve) => setImmediate(resolve));
-    const deleted = this.deleted;
-    if (this.ended || !deleted || deleted.seq <= this.cursorSeq) {
-      this.close();
-      return DONE;
-    }
-    return this.deliver([deleted]);
+    this.busy = true;
+    setImmediate(() => {
+      this.busy = false;
+      this.deliverGone();
+    });
   }
 
-  /** Waits for a live event (or close); on a lossy bus, also for the store to pass the cursor. */
-  private waitLive(): Promise<void> {
-    const woken = new Promise<void>((resolve) => (this.waiter = resolve));
-    if (this.deps.bus.lossy) this.armIdleTimer();
-    return woken;
+  private deliverGone(): void {
+    const deleted = this.deleted;
+    if (this.ended) return;
+    if (!deleted || deleted.seq <= this.cursorSeq) return this.close();
+    this.deliver({ from: 'live', events: [deleted] }, deleted.seq, true);
+  }
+
+  /** Hands a batch to the sink; `last` is its last seq, `ends` whether it ends with `session_deleted`. */
+  private deliver(batch: EventBatch, last: number, ends: boolean): void {
+    this.cursorSeq = last;
+    // Activity: a lost event is likeliest right now (a turn's last event), so re-check soon again.
+    this.idleDelay = this.deps.idleRecheckMs;
+    let answer: boolean | PromiseLike<unknown>;
+    try {
+      answer = this.sink.onBatch(batch);
+    } catch (err) {
+      this.finish(err);
+      return;
+    }
+    if (ends) return this.close();
+    // Queued events a store read has already covered would otherwise count against the bound.
+    this.dropDelivered();
+    if (answer === true) return;
+    this.paused = true;
+    if (answer !== false) {
+      answer.then(
+        () => this.resume(),
+        (err: unknown) => this.finish(err),
+      );
+    }
+  }
+
+  /** Drops queued duplicates: events at or below the cursor. The queue is ascending (bus order). */
+  private dropDelivered(): void {
+    let stale = 0;
+    while (stale < this.queue.length && (this.queue[stale]?.seq ?? 0) <= this.cursorSeq) stale++;
+    if (stale > 0) this.queue.splice(0, stale);
   }
 
   private armIdleTimer(): void {
@@ -248,9 +365,14 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
     this.idleTimer = undefined;
   }
 
+  /** Idle: waiting for live events, with nothing queued, held or in flight. */
+  private get idle(): boolean {
+    return !this.ended && !this.busy && !this.scheduled && !this.paused && this.queue.length === 0 && !this.needStore;
+  }
+
   private async idleCheck(): Promise<void> {
     this.idleTimer = undefined;
-    if (this.ended || !this.waiter) return;
+    if (!this.idle) return;
     let last: number | undefined;
     try {
       last = await this.deps.store.lastSeq(this.sessionId);
@@ -258,67 +380,15 @@ export class Subscription implements EventSubscription, AsyncIterableIterator<St
       this.deps.logger.warn({ err, session_id: this.sessionId }, 'idle re-check of the store failed');
       last = this.cursorSeq;
     }
-    if (this.ended || !this.waiter) return;
+    if (!this.idle) return;
     if (last === undefined || last > this.cursorSeq) {
       // Something was committed (or the session went) that the bus never delivered.
       this.deps.logger.debug({ session_id: this.sessionId, cursor: this.cursorSeq, last }, 'idle re-check found missed events');
-      this.needStore = true;
-      this.wake();
+      this.storeAgain();
+      this.kick();
       return;
     }
     this.idleDelay = Math.min(this.idleDelay * 2, IDLE_RECHECK_MAX_MS);
     this.armIdleTimer();
-  }
-
-  private deliver(batch: StoredEvent[]): Result {
-    const end = batch.findIndex((e) => e.type === 'session_deleted');
-    const value = end >= 0 ? batch.slice(0, end + 1) : batch;
-    const last = value[value.length - 1];
-    if (last) this.cursorSeq = last.seq;
-    // Activity: a lost event is likeliest right now (a turn's last event), so re-check soon again.
-    this.idleDelay = this.deps.idleRecheckMs;
-    if (end >= 0) this.close();
-    // Queued events a store read has already covered would otherwise count against the bound.
-    else this.dropDelivered();
-    return { done: false, value };
-  }
-
-  /** Drops queued duplicates: events at or below the cursor. The queue is ascending (bus order). */
-  private dropDelivered(): void {
-    let stale = 0;
-    while (stale < this.queue.length && (this.queue[stale]?.seq ?? 0) <= this.cursorSeq) stale++;
-    if (stale > 0) this.queue.splice(0, stale);
-  }
-
-  /**
-   * Not Promise.race against one long-lived "closed" promise: every race would leave a reaction on it
-   * for the subscription's whole life.
-   */
-  private raced<T>(work: Promise<T>): Promise<T | typeof CLOSED> {
-    return new Promise<T | typeof CLOSED>((resolve, reject) => {
-      const cancel = (): void => resolve(CLOSED);
-      this.cancelRead = cancel;
-      // The next read may already have installed its own cancel.
-      const done = (): void => {
-        if (this.cancelRead === cancel) this.cancelRead = undefined;
-      };
-      work.then(
-        (value) => {
-          done();
-          resolve(value);
-        },
-        (err: unknown) => {
-          done();
-          reject(err);
-        },
-      );
-    });
-  }
-
-  private wake(): void {
-    this.stopIdleTimer();
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { MemoryBus } from '../../bus/memory.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import { testSessionRecord } from '../../store/testing/fixtures.js';
@@ -24,7 +25,8 @@ export class HookedStore extends ForwardingStore {
   inFlightCommits = 0;
   maxInFlightCommits = 0;
   beforeCommit: ((entries: CommitEntry[]) => Promise<void>) | undefined;
-  readEventsHook: ((read: () => Promise<StoredEvent[]>) => Promise<StoredEvent[]>) | undefined;
+  /** Wraps every event read (typed or raw: subscriptions read raw rows). */
+  readEventsHook: (<T>(read: () => Promise<T>) => Promise<T>) | undefined;
 
   override async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     this.commits.push(entries);
@@ -39,6 +41,10 @@ export class HookedStore extends ForwardingStore {
   }
   override readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const read = () => this.inner.readEvents(sessionId, afterSeq, limit);
+    return this.readEventsHook ? this.readEventsHook(read) : read();
+  }
+  override readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
+    const read = () => this.inner.readEventsRaw(sessionId, afterSeq, limit);
     return this.readEventsHook ? this.readEventsHook(read) : read();
   }
 }

@@ -3,6 +3,7 @@ import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { SessionPatch, SessionRecord } from '../../store/types.js';
 import type { GroupCommitLimits } from './group-commit.js';
+import type { EventBatch, PageCacheOptions } from './pages.js';
 
 /** State changes committed in the same transaction as the appended event. */
 export interface AppendEffects {
@@ -31,11 +32,15 @@ export interface EventLogOptions {
   logger?: Logger;
   /** Batch size, waiting appends and entry size limits of the group commit. */
   commits?: GroupCommitLimits;
+  /** The catch-up pages shared between subscribers of a session. */
+  pages?: PageCacheOptions;
 }
 
 export interface SubscribeOptions {
   signal?: AbortSignal;
   liveQueueLimit?: number;
+  /** Push subscriptions only: deliver nothing until the first `resume()` (the sink is not ready yet). */
+  paused?: boolean;
 }
 
 /** Counters of one subscription, for diagnostics and for tests that pin the memory bound. */
@@ -48,6 +53,39 @@ export interface SubscriptionStats {
   overflows: number;
   /** Store reads made (initial catch-up, after overflow, on a gap). */
   storeReads: number;
+  /** Of those, the ones served by a page another subscriber read (cached or in flight). */
+  sharedReads: number;
+}
+
+/**
+ * A push subscriber (SSE writer, hub connection, bus): takes batches as the log has them, and says when
+ * to hold the next ones. Batches are ascending and gap-free, each starting right after the previous one.
+ */
+export interface EventSink {
+  /**
+   * One batch. Return true to take the next as soon as there is one; false to hold them until
+   * `resume()`; a promise to hold them until it settles (a rejection ends the subscription with it).
+   * While held, live events wait in the bounded queue; past its bound the subscription catches up from
+   * the store on resume. Throwing ends the subscription with that error.
+   */
+  onBatch(batch: EventBatch): boolean | PromiseLike<unknown>;
+  /**
+   * Called once when the subscription ends: closed, aborted, the session deleted (after its
+   * `session_deleted`) or unknown (no `err`), or a store or bus failure (`err`).
+   */
+  onEnd?(err?: unknown): void;
+}
+
+/** A push subscription: what `EventLog.subscribeSink` returns. */
+export interface SinkSubscription {
+  /** Takes batches again after the sink returned false. No-op when not held. */
+  resume(): void;
+  /** Ends the subscription (the sink's `onEnd` runs). Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+  /** Seq of the last event handed to the sink (the subscriber's `afterSeq` until the first batch). */
+  readonly cursor: number;
+  readonly stats: SubscriptionStats;
 }
 
 /**

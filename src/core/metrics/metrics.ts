@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Store } from '../../store/types.js';
-import type { EventLog, EventSubscription } from '../event-log/index.js';
+import type { EventLog, EventSubscription, SinkSubscription } from '../event-log/index.js';
 import type { ModelStepper } from '../models/types.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import { EventCounters } from './event-counters.js';
@@ -101,6 +101,11 @@ export class Metrics {
   /** A transport's subscription, counted among the live subscribers of `transport` until it closes. */
   subscription(transport: string, sub: EventSubscription): EventSubscription {
     return this.subscribers.track(transport, sub);
+  }
+
+  /** A transport's push subscription, counted as live until the returned untrack is called. */
+  sinkSubscription(transport: string, sub: SinkSubscription): () => void {
+    return this.subscribers.add(transport, sub);
   }
 
   render(): Promise<string> {

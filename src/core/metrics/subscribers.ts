@@ -1,7 +1,7 @@
-import type { EventSubscription } from '../event-log/index.js';
+import type { EventSubscription, SubscriptionStats } from '../event-log/index.js';
 
 interface TransportCounts {
-  open: Set<EventSubscription>;
+  open: Set<{ readonly stats: SubscriptionStats }>;
   /** Store reads and overflows of subscriptions that have ended. */
   closedReads: number;
   closedOverflows: number;
@@ -15,16 +15,7 @@ export class SubscriberTracker {
   private readonly byTransport = new Map<string, TransportCounts>();
 
   track(transport: string, sub: EventSubscription): EventSubscription {
-    const counts = this.counts(transport);
-    counts.open.add(sub);
-    let tracked = true;
-    const untrack = (): void => {
-      if (!tracked) return;
-      tracked = false;
-      counts.open.delete(sub);
-      counts.closedReads += sub.stats.storeReads;
-      counts.closedOverflows += sub.stats.overflows;
-    };
+    const untrack = this.add(transport, sub);
     return {
       [Symbol.asyncIterator]: () => sub[Symbol.asyncIterator](),
       close: () => {
@@ -37,6 +28,23 @@ export class SubscriberTracker {
       get stats() {
         return sub.stats;
       },
+    };
+  }
+
+  /**
+   * Counts a (push) subscription as open until the returned untrack is called (idempotent), then adds
+   * its reads and overflows to the transport's totals.
+   */
+  add(transport: string, sub: { readonly stats: SubscriptionStats }): () => void {
+    const counts = this.counts(transport);
+    counts.open.add(sub);
+    let tracked = true;
+    return (): void => {
+      if (!tracked) return;
+      tracked = false;
+      counts.open.delete(sub);
+      counts.closedReads += sub.stats.storeReads;
+      counts.closedOverflows += sub.stats.overflows;
     };
   }
 

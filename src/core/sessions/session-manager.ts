@@ -9,7 +9,7 @@ import { TowerError } from '../../protocol/errors.js';
 import type { Session } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
-import type { EventSubscription } from '../event-log/index.js';
+import type { EventSink, EventSubscription, SinkSubscription, SubscribeOptions } from '../event-log/index.js';
 import { McpHost, type McpSelector } from '../mcp/index.js';
 import { ActiveSessions } from './active-sessions.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
@@ -173,12 +173,22 @@ export class SessionManager {
 
   /** Events after `since`, then live. Refuses a `since` ahead of the log: that client has another log. */
   async subscribe(id: string, since: number, signal?: AbortSignal): Promise<EventSubscription> {
+    await this.checkSince(id, since);
+    return this.deps.log.subscribe(id, since, signal ? { signal } : undefined);
+  }
+
+  /** `subscribe` pushed into a sink (what transports serve subscribers with); same checks. */
+  async subscribeSink(id: string, since: number, sink: EventSink, opts?: SubscribeOptions): Promise<SinkSubscription> {
+    await this.checkSince(id, since);
+    return this.deps.log.subscribeSink(id, since, sink, opts);
+  }
+
+  private async checkSince(id: string, since: number): Promise<void> {
     const last = await this.deps.store.lastSeq(id);
     if (last === undefined || this.active.isDeleting(id)) throw unknownSession(id);
     if (since > last) {
       throw new TowerError('invalid_request', `since=${since} is ahead of this session's log (last seq ${last})`);
     }
-    return this.deps.log.subscribe(id, since, signal ? { signal } : undefined);
   }
 
   /** Starts a turn with a user message. Throws `session_busy` while another turn runs. */

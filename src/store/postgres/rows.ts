@@ -1,5 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import { storedEventOf, type EventType, type StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
 import { settingsFromJson, settingsJson } from '../commit-plan.js';
 import type { SessionRecord } from '../types.js';
@@ -97,6 +98,11 @@ export function sessionParams(s: SessionRecord): unknown[] {
 export function eventFromPg(sessionId: string, row: PgEventRow): StoredEvent {
   // The column only ever holds types written through the typed Store API.
   return storedEventOf(sessionId, Number(row.seq), row.type as EventType, JSON.parse(row.data), row.created_at);
+}
+
+export function rawEventFromPg(sessionId: string, row: PgEventRow): RawStoredEvent {
+  // The column only ever holds types written through the typed Store API.
+  return { session_id: sessionId, seq: Number(row.seq), type: row.type as EventType, data: row.data, timestamp: row.created_at };
 }
 
 export function messageFromPg(row: PgMessageRow): StoredMessage {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
@@ -17,6 +18,7 @@ import {
   pgText,
   eventFromPg,
   messageFromPg,
+  rawEventFromPg,
   sessionFromPg,
   sessionParams,
   type PgEventRow,
@@ -30,6 +32,8 @@ export interface PostgresStoreOptions {
   /** Pool size. Default 10. */
   max?: number;
 }
+
+const READ_EVENTS = 'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -157,11 +161,16 @@ export class PostgresStore implements Store {
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.guard(async () => {
       if (limit <= 0) return [];
-      const { rows } = await this.pool.query<PgEventRow>(
-        'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-        [sessionId, afterSeq, limit],
-      );
+      const { rows } = await this.pool.query<PgEventRow>(READ_EVENTS, [sessionId, afterSeq, limit]);
       return rows.map((r) => eventFromPg(sessionId, r));
+    });
+  }
+
+  async readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
+    return this.guard(async () => {
+      if (limit <= 0) return [];
+      const { rows } = await this.pool.query<PgEventRow>(READ_EVENTS, [sessionId, afterSeq, limit]);
+      return rows.map((r) => rawEventFromPg(sessionId, r));
     });
   }
 

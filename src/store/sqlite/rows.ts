@@ -1,5 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../../protocol/conversation.js';
 import { storedEventOf, type EventType, type StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
 import { settingsFromJson, settingsJson } from '../commit-plan.js';
 import type { SessionRecord } from '../types.js';
@@ -32,6 +33,9 @@ export interface EventRow {
   data: string;
   created_at: string;
 }
+
+/** An event row in raw mode: seq, type, data, created_at. */
+export type EventTuple = [number, string, string, string];
 
 export interface MessageRow {
   idx: number;
@@ -86,6 +90,11 @@ export function sessionToRow(s: SessionRecord): SessionRow {
 export function eventFromRow(sessionId: string, row: EventRow): StoredEvent {
   // The column only ever holds types written through the typed Store API.
   return storedEventOf(sessionId, row.seq, row.type as EventType, JSON.parse(row.data), row.created_at);
+}
+
+export function rawEventFromTuple(sessionId: string, row: EventTuple): RawStoredEvent {
+  // The column only ever holds types written through the typed Store API.
+  return { session_id: sessionId, seq: row[0], type: row[1] as EventType, data: row[2], timestamp: row[3] };
 }
 
 export function messageFromRow(row: MessageRow): StoredMessage {

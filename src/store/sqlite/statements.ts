@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { SESSION_COLUMNS, type EventRow, type MessageRow, type SessionRow } from './rows.js';
+import { SESSION_COLUMNS, type EventRow, type EventTuple, type MessageRow, type SessionRow } from './rows.js';
 
 /** Every statement outside the commit path, prepared once per connection. */
 export class SessionStatements {
@@ -10,6 +10,8 @@ export class SessionStatements {
   readonly listIds: Database.Statement<[], string>;
   readonly lastSeq: Database.Statement<[string], number>;
   readonly readEvents: Database.Statement<[string, number, number], EventRow>;
+  /** `readEvents` in raw mode: each row an array `[seq, type, data, created_at]` (no row objects). */
+  readonly readEventRows: Database.Statement<[string, number, number], EventTuple>;
   readonly listMessages: Database.Statement<[string], MessageRow>;
   readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
   readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
@@ -37,6 +39,11 @@ export class SessionStatements {
     this.readEvents = db.prepare(
       'SELECT seq, type, data, created_at FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
+    this.readEventRows = db
+      .prepare<[string, number, number], EventTuple>(
+        'SELECT seq, type, data, created_at FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+      .raw(true);
     this.listMessages = db.prepare('SELECT idx, data, created_at FROM messages WHERE session_id = ? ORDER BY idx');
     this.insertMessage = db.prepare(
       'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',

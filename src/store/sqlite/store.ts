@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { CommitWriter } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -11,7 +12,7 @@ import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
 import { SqliteRunnerTokens } from './runner-tokens.js';
 import { SessionStatements } from './statements.js';
-import { eventFromRow, messageFromRow, sessionFromRow, sessionToRow } from './rows.js';
+import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessionToRow } from './rows.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
@@ -118,6 +119,13 @@ export class SqliteStore implements Store {
     return this.guard(() => {
       if (limit <= 0) return [];
       return this.q.readEvents.all(sessionId, afterSeq, limit).map((row) => eventFromRow(sessionId, row));
+    });
+  }
+
+  async readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
+    return this.guard(() => {
+      if (limit <= 0) return [];
+      return this.q.readEventRows.all(sessionId, afterSeq, limit).map((row) => rawEventFromTuple(sessionId, row));
     });
   }
 

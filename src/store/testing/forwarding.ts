@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 
 /**
@@ -34,6 +35,9 @@ export class ForwardingStore implements Store {
   }
   readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.call('readEvents', () => this.inner.readEvents(sessionId, afterSeq, limit));
+  }
+  readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
+    return this.call('readEventsRaw', () => this.inner.readEventsRaw(sessionId, afterSeq, limit));
   }
   lastSeq(sessionId: string): Promise<number | undefined> {
     return this.call('lastSeq', () => this.inner.lastSeq(sessionId));

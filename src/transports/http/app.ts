@@ -34,17 +34,18 @@ export function createHttpApp(deps: HttpDeps): OpenAPIHono {
   app.use('/api/*', bearerAuth(deps.token));
   app.use('/openapi.json', bearerAuth(deps.token));
   if (deps.metrics && !deps.metrics.isPublic) app.use('/metrics', bearerAuth(deps.token));
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => {
-        // The rest of the body is never read: the socket cannot carry another request.
-        c.header('Connection', 'close');
-        return errorResponse(c, new TowerError('payload_too_large', 'Request body is over 1 MiB'));
-      },
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => {
+      // The rest of the body is never read: the socket cannot carry another request.
+      c.header('Connection', 'close');
+      return errorResponse(c, new TowerError('payload_too_large', 'Request body is over 1 MiB'));
+    },
+  });
+  // GET and HEAD carry no body. Skipping them matters for SSE: asking a request for its body makes
+  // @hono/node-server build a full web Request (AbortController, Headers, URL: ~2 KB) that every open
+  // event stream would then keep for its whole life.
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.use('/api/sessions/:id/interrupt', emptyJsonMeansNoBody);
   registerMetaRoutes(app, deps);
   registerTransferRoutes(app, deps);

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader, type SseMessage } from '../../client/sse-reader.js';
-import { streamSseToNode } from './sse-node.js';
+import { NodeSseWriter } from './sse-node.js';
 import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
 
 let server: Server | undefined;
@@ -14,7 +14,10 @@ afterEach(async () => {
 
 /** A real HTTP server whose every request streams `sub`. */
 async function serve(sub: FakeSubscription, pingMs = 60_000): Promise<string> {
-  server = createServer((_req, res) => streamSseToNode(sub, res, { pingMs }));
+  server = createServer((_req, res) => {
+    const writer = new NodeSseWriter(res, pingMs);
+    writer.start(sub.attach(writer));
+  });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 }
@@ -75,16 +78,12 @@ describe('streamSseToNode', () => {
 
   it('ends the stream when the subscription fails mid-way (the client resumes by seq)', async () => {
     const sub = new FakeSubscription();
-    const failing = Object.assign(Object.create(sub) as FakeSubscription, {
-      [Symbol.asyncIterator]: () => ({
-        next: () => Promise.reject(new Error('store went away')),
-        return: () => Promise.resolve({ value: undefined, done: true as const }),
-      }),
-    });
-    failing.close = () => sub.close();
-    const response = await fetch(await serve(failing));
+    const response = await fetch(await serve(sub));
     const chunks: string[] = [];
-    for await (const chunk of messages(response)) chunks.push(chunk.raw);
+    for await (const chunk of messages(response)) {
+      chunks.push(chunk.raw);
+      sub.fail(new Error('store went away'));
+    }
     expect(chunks.join('')).toBe('retry: 1000\n\n');
     expect(sub.closed).toBe(true);
   });

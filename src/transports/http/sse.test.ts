@@ -1,7 +1,18 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseReader } from '../../client/sse-reader.js';
-import { PING, Pinger, RETRY, SSE_HEADERS, batchBytes, sseFrame, sseResponse } from './sse.js';
+import { StoredPage } from '../../core/event-log/index.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import type { RawStoredEvent } from '../../protocol/wire-json.js';
+import { PING, Pinger, RETRY, SSE_HEADERS, batchBytes, eventsBytes, pageBytes, sseFrame } from './sse.js';
+import { SseStream } from './sse-stream.js';
 import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
+
+const live = (...events: StoredEvent[]) => ({ from: 'live' as const, events });
+const rawOf = (e: StoredEvent): RawStoredEvent => ({ ...e, data: JSON.stringify(e.data) });
+function streamed(sub: FakeSubscription, pingMs: number): Response {
+  const stream = new SseStream(pingMs);
+  return stream.start(sub.attach(stream));
+}
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 
@@ -30,9 +41,37 @@ describe('sseFrame', () => {
 
   it('batches frames in order', () => {
     const batch = [storedEvent(1), storedEvent(2), storedEvent(3)];
-    const messages = new SseReader().push(batchBytes(batch));
+    const messages = new SseReader().push(batchBytes(live(...batch)));
     expect(messages.map((m) => m.id)).toEqual(['1', '2', '3']);
-    expect(batchBytes([batch[0]!])).toBe(sseFrame(batch[0]!));
+    expect(batchBytes(live(batch[0]!))).toBe(sseFrame(batch[0]!));
+  });
+});
+
+describe('pageBytes (catch-up frames from the stored JSON text)', () => {
+  const events = [
+    storedEvent(11, { content: 'plain' }),
+    storedEvent(12, { content: 'multi-byte ü 😀 and "quotes"\n' }),
+    storedEvent(13, {}),
+    { ...storedEvent(14), type: 'session_deleted' as const, data: {} },
+  ];
+  const page = new StoredPage('ses_1', 10, events.map(rawOf), false, 1);
+
+  it('is byte-identical to the frames of the parsed events, for the page and any slice of it', () => {
+    const whole = Buffer.from(eventsBytes(events)).toString('utf8');
+    expect(Buffer.from(pageBytes(page, 0, 4)).toString('utf8')).toBe(whole);
+    for (let start = 0; start < 4; start++) {
+      for (let end = start + 1; end <= 4; end++) {
+        const slice = Buffer.from(pageBytes(page, start, end)).toString('utf8');
+        expect(slice).toBe(Buffer.from(eventsBytes(events.slice(start, end))).toString('utf8'));
+      }
+    }
+    expect(batchBytes({ from: 'store', page, start: 1, end: 3 })).toEqual(pageBytes(page, 1, 3));
+  });
+
+  it('encodes a page once, however many subscribers read it', () => {
+    const a = pageBytes(page, 0, 4);
+    expect(pageBytes(page, 0, 4)).toBe(a);
+    expect(Buffer.from(pageBytes(page, 2, 4)).buffer).toBe(Buffer.from(a).buffer);
   });
 });
 
@@ -41,25 +80,27 @@ describe('Pinger', () => {
     vi.useFakeTimers();
     const pinger = new Pinger(1000);
     const pings: string[] = [];
-    const removeA = pinger.add(() => pings.push('a'));
-    const removeB = pinger.add(() => pings.push('b'));
+    const a = { ping: () => pings.push('a') };
+    const b = { ping: () => pings.push('b') };
+    pinger.add(a);
+    pinger.add(b);
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(1000);
     expect(pings).toEqual(['a', 'b']);
-    removeA();
+    pinger.remove(a);
     vi.advanceTimersByTime(1000);
     expect(pings).toEqual(['a', 'b', 'b']);
-    removeB();
+    pinger.remove(b);
     expect(vi.getTimerCount()).toBe(0);
-    pinger.add(() => pings.push('c'));
+    pinger.add({ ping: () => pings.push('c') });
     expect(vi.getTimerCount()).toBe(1);
   });
 });
 
-describe('sseResponse', () => {
+describe('SseStream', () => {
   it('starts with retry, streams batches as they come, and ends with the subscription', async () => {
     const sub = new FakeSubscription();
-    const response = sseResponse(sub, { pingMs: 60_000 });
+    const response = streamed(sub, 60_000);
     expect(Object.fromEntries(response.headers)).toMatchObject({
       'content-type': SSE_HEADERS['Content-Type'],
       'cache-control': SSE_HEADERS['Cache-Control'],
@@ -67,7 +108,7 @@ describe('sseResponse', () => {
     const reader = response.body!.getReader();
     expect(text((await reader.read()).value!)).toBe(text(RETRY));
     sub.push(storedEvent(1), storedEvent(2));
-    expect(text((await reader.read()).value!)).toBe(text(batchBytes([storedEvent(1), storedEvent(2)])));
+    expect(text((await reader.read()).value!)).toBe(text(eventsBytes([storedEvent(1), storedEvent(2)])));
     sub.end();
     expect((await reader.read()).done).toBe(true);
     expect(sub.closed).toBe(true);
@@ -77,7 +118,7 @@ describe('sseResponse', () => {
     const sub = new FakeSubscription();
     sub.push(storedEvent(1));
     sub.push(storedEvent(2));
-    const reader = sseResponse(sub, { pingMs: 60_000 }).body!.getReader();
+    const reader = streamed(sub, 60_000).body!.getReader();
     await reader.read(); // retry
     await reader.read(); // event 1
     expect(sub.pulls).toBe(1);
@@ -88,7 +129,7 @@ describe('sseResponse', () => {
 
   it('closes the subscription when the client cancels', async () => {
     const sub = new FakeSubscription();
-    const reader = sseResponse(sub, { pingMs: 60_000 }).body!.getReader();
+    const reader = streamed(sub, 60_000).body!.getReader();
     await reader.read();
     await reader.cancel();
     await sub.whenClosed();
@@ -98,11 +139,22 @@ describe('sseResponse', () => {
   it('pings on the interval', async () => {
     vi.useFakeTimers();
     const sub = new FakeSubscription();
-    const reader = sseResponse(sub, { pingMs: 5_000 }).body!.getReader();
+    const reader = streamed(sub, 5_000).body!.getReader();
     await reader.read(); // retry
     const next = reader.read();
     vi.advanceTimersByTime(5_000);
     expect(text((await next).value!)).toBe(text(PING));
     await reader.cancel();
+  });
+});
+
+describe('eventsBytes', () => {
+  it('concatenates a run of events once for every subscriber taking the same run', () => {
+    const run = [storedEvent(21), storedEvent(22), storedEvent(23)];
+    const a = eventsBytes(run);
+    expect(eventsBytes([...run])).toBe(a);
+    // Another run from the same first event (a subscriber that took fewer) gets its own bytes.
+    const shorter = eventsBytes(run.slice(0, 2));
+    expect(Buffer.from(shorter).toString()).toBe(Buffer.from(a).toString().split('\n\n').slice(0, 2).join('\n\n') + '\n\n');
   });
 });

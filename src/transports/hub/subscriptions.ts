@@ -4,8 +4,10 @@ import type { SessionManager } from '../../core/sessions/index.js';
 import { isTowerError } from '../../protocol/errors.js';
 import type { Thread } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../../store/types.js';
+import type { SinkSubscription } from '../../core/event-log/index.js';
 import type { HubSubscriber } from './subscriber.js';
-import { FeedError, pumpSession, pumpThread } from './feeds.js';
+import { FeedError, pumpThread } from './feeds.js';
+import { SessionFeed } from './session-feed.js';
 import { frame, type AckData, type SubscribeData, type Topic } from './frames.js';
 
 export interface SubscriptionDeps {
@@ -149,14 +151,16 @@ export class Subscriptions {
     const key = `session:${sessionId}`;
     let last: number | undefined;
     let from: number;
-    let sub: Awaited<ReturnType<SessionManager['subscribe']>>;
+    let sub: SinkSubscription;
+    let feed: SessionFeed;
     try {
       last = await this.deps.lastSessionSeq(sessionId);
       if (last === undefined) return conn.error('SUBSCRIBE_FAILED', `no session "${sessionId}"`, { session_id: sessionId });
       from = await this.startFrom(conn, { session_id: sessionId }, fromSeq);
       if (fromSeq === undefined) from = Math.min(from, last);
       if (from > last) return conn.error('INVALID_SUBSCRIBE', `from_seq ${from} is past the session's last seq ${last}`, { session_id: sessionId });
-      sub = await this.deps.manager.subscribe(sessionId, from);
+      feed = new SessionFeed(conn, sessionId, from, last, (err) => this.sessionFeedEnded(conn, key, sub, err));
+      sub = await this.deps.manager.subscribeSink(sessionId, from, feed, { paused: true });
     } catch (err) {
       if (isTowerError(err) && err.code === 'invalid_request') return conn.error('INVALID_SUBSCRIBE', err.message, { session_id: sessionId });
       if (isTowerError(err) && err.code === 'unknown_session') return conn.error('SUBSCRIBE_FAILED', err.message, { session_id: sessionId });
@@ -167,14 +171,15 @@ export class Subscriptions {
     conn.subs.get(key)?.close();
     conn.subs.set(key, sub);
     conn.send(frame('subscribed', { session_id: sessionId, from_seq: from, last_seq: last }));
-    pumpSession(conn, sessionId, sub, from, last)
-      // The log ended (session deleted): the subscription is gone, and so is its key.
-      .then(() => {
-        if (conn.subs.get(key) === sub) conn.subs.delete(key);
-      })
-      .catch((err: unknown) => {
-        this.deps.logger.warn({ err }, 'hub session feed failed');
-        if (!conn.closed) conn.error(feedCode(err), 'reading the session failed; subscribe again', { session_id: sessionId });
-      });
+    feed.start(sub);
+  }
+
+  /** A session feed ended: the log ended (session deleted) or it was closed; or it failed (`err`). */
+  private sessionFeedEnded(conn: HubSubscriber, key: string, sub: SinkSubscription | undefined, err: FeedError | undefined): void {
+    // The subscription is gone, and so is its key.
+    if (sub && conn.subs.get(key) === sub) conn.subs.delete(key);
+    if (!err) return;
+    this.deps.logger.warn({ err }, 'hub session feed failed');
+    if (!conn.closed) conn.error(feedCode(err), 'reading the session failed; subscribe again', { session_id: key.slice('session:'.length) });
   }
 }

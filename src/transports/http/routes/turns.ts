@@ -6,8 +6,8 @@ import { TowerError } from '../../../protocol/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { SessionEvent } from '../openapi/events.js';
 import { BEARER, SessionIdParams, bodyErrorResponses, errorResponses, json, jsonBody } from '../schemas.js';
-import { sseResponse } from '../sse.js';
-import { streamSseToNode } from '../sse-node.js';
+import { NodeSseWriter } from '../sse-node.js';
+import { SseStream } from '../sse-stream.js';
 
 const tags = ['turns'];
 const security = BEARER;
@@ -53,15 +53,20 @@ export function registerTurnRoutes(app: OpenAPIHono, { commands, manager, metric
     // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
     const since = c.req.valid('header')['last-event-id'] ?? c.req.valid('query').since ?? 0;
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
-    const track = <S extends Parameters<typeof streamSseToNode>[0]>(sub: S) => (metrics ? metrics.subscription('sse', sub) : sub);
     // On a real Node server write to the socket directly (its 'close' ends the subscription, so the
     // request's AbortSignal, ~1 KB per idle subscriber, is never created); elsewhere (app.request in
-    // tests) a web stream.
+    // tests) a web stream. Either is the subscription's sink, held until its response has started.
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     if (outgoing) {
-      streamSseToNode(track(await manager.subscribe(id, since)), outgoing, { pingMs });
+      const writer = new NodeSseWriter(outgoing, pingMs);
+      const sub = await manager.subscribeSink(id, since, writer, { paused: true });
+      writer.onEnded = metrics?.sinkSubscription('sse', sub);
+      writer.start(sub);
       return RESPONSE_ALREADY_SENT;
     }
-    return sseResponse(track(await manager.subscribe(id, since, c.req.raw.signal)), { pingMs });
+    const stream = new SseStream(pingMs);
+    const sub = await manager.subscribeSink(id, since, stream, { paused: true, signal: c.req.raw.signal });
+    stream.onEnded = metrics?.sinkSubscription('sse', sub);
+    return stream.start(sub);
   });
 }

@@ -1,62 +1,73 @@
-import type { EventSubscription } from '../../../core/event-log/index.js';
+import type { EventSink, SinkSubscription } from '../../../core/event-log/index.js';
 import { storedEventOf, type StoredEvent } from '../../../protocol/events.js';
 
 /**
- * A subscription the test feeds by hand: `push` hands a batch to the next `next()`, `end` finishes the
- * iteration. `pulls` counts `next()` calls, so a test can see whether the writer pulled ahead.
+ * A push subscription the test feeds by hand: `push` hands a batch to the sink (or keeps it while the
+ * sink holds the subscription), `end` and `fail` end it. `pulls` counts batches the sink took, so a test
+ * can see whether the writer took more than the client asked for.
  */
-export class FakeSubscription implements EventSubscription {
+export class FakeSubscription implements SinkSubscription {
   readonly cursor = 0;
-  readonly stats = { queued: 0, maxQueued: 0, overflows: 0, storeReads: 0 };
+  readonly stats = { queued: 0, maxQueued: 0, overflows: 0, storeReads: 0, sharedReads: 0 };
   pulls = 0;
   closed = false;
+  private held = true;
   private readonly batches: StoredEvent[][] = [];
-  private waiter: ((result: IteratorResult<StoredEvent[]>) => void) | undefined;
-  private ended = false;
   private readonly closeListeners = new Set<() => void>();
+  private sink: EventSink | undefined;
+
+  /** The writer under test; the subscription starts held, as `paused: true` makes a real one. */
+  attach(sink: EventSink): this {
+    this.sink = sink;
+    return this;
+  }
 
   push(...batch: StoredEvent[]): void {
-    if (this.waiter) {
-      const wake = this.waiter;
-      this.waiter = undefined;
-      wake({ value: batch, done: false });
-    } else {
-      this.batches.push(batch);
-    }
+    this.batches.push(batch);
+    this.flush();
   }
 
   end(): void {
-    this.ended = true;
-    this.waiter?.({ value: undefined, done: true });
-    this.waiter = undefined;
+    this.finish(undefined);
+  }
+
+  fail(err: unknown): void {
+    this.finish(err);
+  }
+
+  resume(): void {
+    if (this.closed) return;
+    this.held = false;
+    this.flush();
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.end();
-    for (const listener of this.closeListeners) listener();
+    this.finish(undefined);
   }
 
-  /** Resolves once `close()` was called. */
+  /** Resolves once the subscription ended (closed by the writer, or `end`/`fail`). */
   whenClosed(): Promise<void> {
     return this.closed ? Promise.resolve() : new Promise((resolve) => this.closeListeners.add(resolve));
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<StoredEvent[]> {
-    return {
-      next: () => {
-        this.pulls += 1;
-        const batch = this.batches.shift();
-        if (batch) return Promise.resolve({ value: batch, done: false });
-        if (this.ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.waiter = resolve));
-      },
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
+  private flush(): void {
+    while (!this.held && !this.closed && this.batches.length > 0) {
+      this.pulls += 1;
+      const events = this.batches.shift() as StoredEvent[];
+      const answer = this.sink?.onBatch({ from: 'live', events });
+      if (answer === false) this.held = true;
+      else if (answer !== true && answer) {
+        this.held = true;
+        void Promise.resolve(answer).then(() => this.resume());
+      }
+    }
+  }
+
+  private finish(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink?.onEnd?.(err);
+    for (const listener of this.closeListeners) listener();
   }
 }
 

@@ -1,0 +1,219 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../protocol/events.js';
+import { EventLog } from './event-log.js';
+import { batchEvents, type EventBatch, type StoredPage } from './pages.js';
+import { deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
+import type { EventSink } from './types.js';
+
+const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+async function appendMany(log: EventLog, n: number, perTick = n): Promise<void> {
+  for (let done = 0; done < n; done += perTick) {
+    const count = Math.min(perTick, n - done);
+    await Promise.all(Array.from({ length: count }, (_, i) => log.append('s1', choice(`e${done + i}`))));
+  }
+}
+
+/** A sink that records what it gets; `answer` decides what it tells the subscription after each batch. */
+class Recorder implements EventSink {
+  readonly events: StoredEvent[] = [];
+  readonly batches: EventBatch[] = [];
+  ends: unknown[] = [];
+  answer: () => boolean | Promise<unknown> = () => true;
+  private waiting: { seq: number; resolve: () => void } | undefined;
+
+  onBatch(batch: EventBatch): boolean | Promise<unknown> {
+    this.batches.push(batch);
+    this.events.push(...batchEvents(batch));
+    const last = this.events[this.events.length - 1];
+    if (this.waiting && last && last.seq >= this.waiting.seq) this.waiting.resolve();
+    return this.answer();
+  }
+
+  onEnd(err?: unknown): void {
+    this.ends.push(err);
+    this.waiting?.resolve();
+  }
+
+  /** Resolves once the sink has seq `seq` (or the subscription ended). */
+  until(seq: number): Promise<void> {
+    if ((this.events[this.events.length - 1]?.seq ?? 0) >= seq || this.ends.length > 0) return Promise.resolve();
+    return new Promise((resolve) => (this.waiting = { seq, resolve }));
+  }
+
+  get seqs(): number[] {
+    return this.events.map((e) => e.seq);
+  }
+}
+
+describe('EventLog.subscribeSink (push)', () => {
+  let f: Fixture;
+  afterEach(async () => f.dispose());
+
+  it('overflow and rejoin: a held sink keeps a bounded queue, then gets every event exactly once on resume', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 100 });
+    const sink = new Recorder();
+    sink.answer = () => false;
+    const sub = log.subscribeSink('s1', 0, sink, { liveQueueLimit: 16 });
+    await appendMany(log, 1, 1);
+    await sink.until(1);
+    // Held after its first batch: 3,000 events arrive meanwhile.
+    const peaks: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await appendMany(log, 100, 7);
+      peaks.push(sub.stats.queued);
+    }
+    expect(Math.max(...peaks)).toBeLessThanOrEqual(16);
+    expect(sub.stats.overflows).toBeGreaterThan(0);
+    sink.answer = () => true;
+    sub.resume();
+    await sink.until(3001);
+    expect(sink.seqs).toEqual(range(1, 3001));
+    expect(sub.stats.maxQueued).toBeLessThanOrEqual(16);
+    // Back on the live path: new events come from the queue.
+    const reads = sub.stats.storeReads;
+    await appendMany(log, 5);
+    await sink.until(3006);
+    expect(sink.seqs).toEqual(range(1, 3006));
+    expect(sub.stats.storeReads - reads).toBeLessThanOrEqual(1);
+    sub.close();
+    expect(sink.ends).toEqual([undefined]);
+  });
+
+  it('a promise from the sink holds the subscription until it settles; a rejection ends it with the error', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    const sink = new Recorder();
+    const gate = deferred();
+    sink.answer = () => gate.promise;
+    const sub = log.subscribeSink('s1', 0, sink);
+    await appendMany(log, 1);
+    await sink.until(1);
+    await appendMany(log, 3);
+    for (let i = 0; i < 3; i++) await nextTick();
+    expect(sink.seqs).toEqual([1]);
+    expect(sub.stats.queued).toBe(3);
+    sink.answer = () => Promise.reject(new Error('consumer broke'));
+    gate.resolve();
+    await sink.until(4);
+    expect(sink.seqs).toEqual([1, 2, 3, 4]);
+    await nextTick();
+    expect(sub.closed).toBe(true);
+    expect(sink.ends).toHaveLength(1);
+    expect(String(sink.ends[0])).toContain('consumer broke');
+    expect(log.subscriberCount).toBe(0);
+  });
+
+  it('close during catch-up: ends at once, delivers nothing after, and lets go of the bus', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 10 });
+    await appendMany(log, 50);
+    const slow = deferred();
+    let reads = 0;
+    f.store.readEventsHook = async (read) => {
+      if (++reads === 2) await slow.promise;
+      return read();
+    };
+    const sink = new Recorder();
+    const sub = log.subscribeSink('s1', 0, sink);
+    await sink.until(10);
+    // The second page's read is in flight: close now.
+    while (reads < 2) await nextTick();
+    sub.close();
+    expect(sink.ends).toEqual([undefined]);
+    slow.resolve();
+    for (let i = 0; i < 5; i++) await nextTick();
+    expect(sink.seqs).toEqual(range(1, 10));
+    expect(sink.ends).toEqual([undefined]);
+    expect(log.subscriberCount).toBe(0);
+    expect(f.bus.listenerCount('s1')).toBe(0);
+  });
+
+  it('a sink that throws ends its subscription with the error', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    await appendMany(log, 2);
+    const sink = new Recorder();
+    sink.answer = () => {
+      throw new Error('write failed');
+    };
+    const sub = log.subscribeSink('s1', 0, sink);
+    await sink.until(2);
+    await nextTick();
+    expect(sub.closed).toBe(true);
+    expect(String(sink.ends[0])).toContain('write failed');
+  });
+
+  it('starts held with paused: true, and delivers on resume', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    await appendMany(log, 3);
+    const sink = new Recorder();
+    const sub = log.subscribeSink('s1', 0, sink, { paused: true });
+    for (let i = 0; i < 3; i++) await nextTick();
+    expect(sink.batches).toHaveLength(0);
+    sub.resume();
+    await sink.until(3);
+    expect(sink.seqs).toEqual([1, 2, 3]);
+    sub.close();
+  });
+
+  it('subscribers catching up the same range share the store page (and its rows)', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 4 });
+    await appendMany(log, 10);
+    const a = new Recorder();
+    const subA = log.subscribeSink('s1', 0, a);
+    await a.until(10);
+    const b = new Recorder();
+    const subB = log.subscribeSink('s1', 2, b);
+    await b.until(10);
+    expect(b.seqs).toEqual(range(3, 10));
+    // B's first rows came from A's first full page (1..4), as a slice of the same object.
+    expect(subB.stats.sharedReads).toBeGreaterThan(0);
+    const pageOf = (r: Recorder, i: number): StoredPage | undefined => {
+      const batch = r.batches[i];
+      return batch?.from === 'store' ? batch.page : undefined;
+    };
+    expect(pageOf(b, 0)).toBe(pageOf(a, 0));
+    expect(b.batches[0]).toMatchObject({ from: 'store', start: 2, end: 4 });
+    subA.close();
+    subB.close();
+  });
+
+  it('never serves a short cached page read before the subscriber was listening (it may lack later events)', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 100 });
+    await appendMany(log, 3);
+    const a = new Recorder();
+    const subA = log.subscribeSink('s1', 0, a);
+    await a.until(3);
+    // Published before B exists: only a fresh store read can give them to B.
+    await appendMany(log, 2);
+    await a.until(5);
+    const b = new Recorder();
+    const subB = log.subscribeSink('s1', 0, b);
+    await b.until(5);
+    expect(b.seqs).toEqual([1, 2, 3, 4, 5]);
+    expect(subB.stats.sharedReads).toBe(0);
+    subA.close();
+    subB.close();
+  });
+
+  it('keeps the shared pages within their byte bound', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 10, pages: { maxBytes: 6000, perSession: 8 } });
+    await appendMany(log, 200);
+    const sink = new Recorder();
+    const sub = log.subscribeSink('s1', 0, sink);
+    await sink.until(200);
+    const held = (log as unknown as { pages: { heldBytes: number } }).pages.heldBytes;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(6000);
+    sub.close();
+    // The session's last subscriber here left: its pages go.
+    expect((log as unknown as { pages: { heldBytes: number } }).pages.heldBytes).toBe(0);
+  });
+});

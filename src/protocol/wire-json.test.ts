@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { EventType } from './events.js';
+import { parseRawEvent, rawWireJson, wireJson, type RawStoredEvent } from './wire-json.js';
+
+const raw = (data: unknown, type: EventType = 'agent_choice'): RawStoredEvent => ({
+  session_id: 'sess-"1"',
+  seq: 42,
+  type,
+  data: JSON.stringify(data),
+  timestamp: '2026-01-02T03:04:05.678Z',
+});
+
+describe('rawWireJson', () => {
+  const payloads: unknown[] = [
+    { content: 'hello' },
+    {},
+    { content: 'ünï \u0000 "q" \\ \n \u2028 \ud83d\ude00 lone \udc00' },
+    { '2': 'b', '1': 'a', z: [1, -0, 1e21, 5e-324, null, { x: true }] },
+    // Payloads the splice cannot reproduce: an envelope key (toWire overrides it in place), a string that
+    // looks like one, __proto__ (Object.assign sets the prototype instead of copying it).
+    { content: 'x', type: 'not-the-type', seq: 'nope' },
+    { content: '"seq"' },
+    JSON.parse('{"__proto__": {"polluted": 1}, "content": "p"}') as unknown,
+    { timestamp: 'payload timestamp', session_id: 'payload session' },
+  ];
+
+  it.each(payloads.map((p) => [JSON.stringify(p), p]))('is byte-identical to the object path for %s', (_label, payload) => {
+    const r = raw(payload);
+    expect(rawWireJson(r)).toBe(wireJson(parseRawEvent(r)));
+  });
+
+  it('puts the envelope after the payload keys, as toWire does', () => {
+    expect(rawWireJson(raw({ content: 'c' }, 'agent_choice_reasoning'))).toBe(
+      '{"content":"c","type":"agent_choice_reasoning","seq":42,"session_id":"sess-\\"1\\"","timestamp":"2026-01-02T03:04:05.678Z"}',
+    );
+    expect(rawWireJson(raw({}, 'stream_started'))).toBe(
+      '{"type":"stream_started","seq":42,"session_id":"sess-\\"1\\"","timestamp":"2026-01-02T03:04:05.678Z"}',
+    );
+  });
+
+  it('parses a row into the typed event', () => {
+    expect(parseRawEvent(raw({ content: 'c' }))).toEqual({
+      session_id: 'sess-"1"',
+      seq: 42,
+      type: 'agent_choice',
+      data: { content: 'c' },
+      timestamp: '2026-01-02T03:04:05.678Z',
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
+import type { StoredEvent } from '../../protocol/events.js';
+import { rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
+import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
+
+/** A delivered event: a live one (the bus's object) or a stored row of a shared catch-up page. */
+type Item = StoredEvent | RawStoredEvent;
+
+// Live events and stored rows are shared by every connection carrying them (the bus hands out one
+// object per event; catch-up pages are shared between subscribers): serialise each once.
+const wires = new WeakMap<Item, string>();
+const eventFrames = new WeakMap<Item, string>();
+
+function wireOf(item: Item): string {
+  let s = wires.get(item);
+  if (s === undefined) {
+    s = typeof item.data === 'string' ? rawWireJson(item as RawStoredEvent) : wireJson(item as StoredEvent);
+    wires.set(item, s);
+  }
+  return s;
+}
+
+/** An event's `event` frame, serialized once however many connections carry it. */
+export function eventFrame(item: Item): string {
+  let s = eventFrames.get(item);
+  if (s === undefined) {
+    s = `{"type":"event","timestamp":${Date.now()},"data":${wireOf(item)}}`;
+    eventFrames.set(item, s);
+  }
+  return s;
+}
+
+/**
+ * One hub session subscription, pushed: `batch` frames of at most 50 until the seq the session had at
+ * subscribe time, then one `event` frame per event, built from the stored JSON text for catch-up rows.
+ * When the connection's backlog is full the subscription is held until there is room, so a stalled
+ * reader makes it fall behind (and catch up from the store), never queue without bound. `done` is told
+ * once when it ends: without an error when the log ended (session deleted) or it was closed.
+ */
+export class SessionFeed implements EventSink, FrameKinds<Item> {
+  private cursor: number;
+  private readonly sessionJson: string;
+
+  constructor(
+    private readonly target: FeedTarget,
+    sessionId: string,
+    fromSeq: number,
+    private readonly lastAtSubscribe: number,
+    private readonly done: (err: FeedError | undefined) => void,
+  ) {
+    this.cursor = fromSeq;
+    this.sessionJson = JSON.stringify(sessionId);
+  }
+
+  /** Starts delivery on a subscription made held (`paused`) with this feed as its sink. */
+  start(sub: SinkSubscription): void {
+    if (this.cursor >= this.lastAtSubscribe) this.target.outbox.send(this.batch([], false));
+    sub.resume();
+  }
+
+  onBatch(batch: EventBatch): boolean | Promise<void> {
+    if (this.target.closed) return false;
+    const items: readonly Item[] = batch.from === 'live' ? batch.events : batch.page.rows.slice(batch.start, batch.end);
+    this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
+    return this.target.outbox.full ? this.target.outbox.room() : true;
+  }
+
+  onEnd(err?: unknown): void {
+    this.done(err === undefined ? undefined : new FeedError(this.cursor < this.lastAtSubscribe ? 'catch_up' : 'live', { cause: err }));
+  }
+
+  seqOf(item: Item): number {
+    return item.seq;
+  }
+
+  batch(items: readonly Item[], hasMore: boolean): string {
+    return `{"type":"batch","timestamp":${Date.now()},"data":{"session_id":${this.sessionJson},"events":[${items.map(wireOf).join(',')}],"has_more":${hasMore}}}`;
+  }
+
+  live(item: Item): string {
+    return eventFrame(item);
+  }
+}
