@@ -45,6 +45,8 @@ interface Outcome {
   cpuUsPerToken: number;
   /** Longest event-loop delay in Tower during the run (NaN for the relay). */
   loopDelayMaxMs?: number;
+  /** Tower's stalls over 40 ms, [wallMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
+  stalls?: Array<[number, number, number]>;
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -111,8 +113,9 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
       BARRIER_MS + STREAM_S * 1000 + DRAIN_MS + 60_000,
     );
     const after = await server.request<Cpu>({ type: 'cpu' }, 120_000);
-    const delay = kind === 'tower' ? await server.request<{ maxMs: number }>({ type: 'loopDelay' }) : { maxMs: NaN };
-    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs };
+    const delay =
+      kind === 'tower' ? await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' }) : { maxMs: NaN, stalls: [] };
+    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls };
   } finally {
     // A Tower still working through a backlog takes long to shut down cleanly; its numbers are in.
     if (kind === 'tower' && !process.env.BENCH_CPU_PROF) await server?.kill();
@@ -126,6 +129,22 @@ const keepsUp = (o: Outcome): boolean =>
   o.receivedPerSec >= 0.95 * o.writtenPerSec &&
   o.stats.censored === 0;
 
+/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, after it. */
+function stallText(o: Outcome): string {
+  const phases = [
+    ['start-up', (t: number) => t < o.stats.releasedAt],
+    ['warm-up', (t: number) => t >= o.stats.releasedAt && t < o.stats.releasedAt + WARMUP_MS],
+    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS],
+  ] as const;
+  return phases
+    .map(([name, inPhase]) => {
+      const inside = (o.stalls ?? []).filter(([t]) => inPhase(t));
+      const worst = inside.reduce<[number, number, number] | undefined>((w, s) => (w === undefined || s[1] > w[1] ? s : w), undefined);
+      return `${name} ${inside.length}${worst ? ` (max ${Math.round(worst[1])}, CPU ${Math.round(worst[2])})` : ''}`;
+    })
+    .join(', ');
+}
+
 const p99Text = (o: Outcome): string => `${o.stats.censored > 0 ? '>= ' : ''}${sig(o.steady.percentile(99))}`;
 
 const rows = (o: Outcome): Array<[string, string]> => [
@@ -136,7 +155,12 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['tokens undelivered at the end (window)', String(o.stats.censored)],
   ['server CPU %, us per delivered token (incl. start-up)', `${Math.round(o.serverCpuPct)}%, ${sig(o.cpuUsPerToken)}`],
   ['load generator CPU %', `${Math.round(o.stats.cpuPct)}%`],
-  ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs) ? [] : ([['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs))]] as Array<[string, string]>)),
+  ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs)
+    ? []
+    : ([
+        ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs))],
+        ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
+      ] as Array<[string, string]>)),
   ['keeps up', keepsUp(o) ? 'yes' : 'NO'],
 ];
 

@@ -12,6 +12,18 @@ interface Call {
   order: number;
 }
 
+/** A named delta at an index that already has a call: the start of another call there? */
+function startsAnother(call: Call, wireId: string | undefined, args: string): boolean {
+  if (wireId !== undefined && call.wireId !== undefined) return wireId !== call.wireId;
+  if (!/^\s*[[{]/.test(args)) return false;
+  try {
+    JSON.parse(call.args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const nonBlank = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
 
 /**
@@ -19,8 +31,9 @@ const nonBlank = (value: unknown): string | undefined => (typeof value === 'stri
  * index, id and function name, the following ones pieces of the JSON arguments. Calls are reported when
  * the stream ends, in index order, as the AI SDK's `StreamingToolCallTracker` reports them. The same
  * lenience for OpenAI-compatible servers: a delta without an index takes its position in the delta list;
- * a different id at a known index starts a new call (servers that reuse index 0); a delta without a name
- * continues the only open call; a blank name is ignored; a missing or reused id gets a generated one.
+ * a named delta at a known index starts a new call when its id differs, or, without an id, when it opens
+ * a JSON value and the call there is already complete (servers that reuse index 0); a delta without a
+ * name continues the only open call; a blank name is ignored; a missing or reused id gets a generated one.
  */
 export class ToolCallAssembler {
   private readonly calls: Call[] = [];
@@ -36,8 +49,7 @@ export class ToolCallAssembler {
     const name = nonBlank(fn?.name);
     const args = typeof fn?.arguments === 'string' ? fn.arguments : '';
     let call = this.byIndex.get(index);
-    const startsAnother = call !== undefined && name !== undefined && wireId !== undefined && call.wireId !== undefined && wireId !== call.wireId;
-    if (call === undefined || startsAnother) {
+    if (call === undefined || (name !== undefined && startsAnother(call, wireId, args))) {
       if (name === undefined) {
         if (typeof fn?.name === 'string') return undefined; // a blank name: ignored, as the AI SDK does
         if (call === undefined && this.calls.length === 1) call = this.calls[0];

@@ -10,6 +10,12 @@ import type { WireDecoder } from './decoder.js';
 import { OpenAIChatDecoder } from './openai-chat.js';
 import { PartQueue } from './part-queue.js';
 import { streamWire } from './sse-stream.js';
+import type { TurnBudget } from './turn-budget.js';
+
+export interface WireStepperOptions extends AiSdkStepperOptions {
+  /** The event-loop budget the streams share (default: the process's, `MODEL_TURN_BUDGET`). */
+  turnBudget?: TurnBudget;
+}
 
 /** The provider types whose wire format Tower reads itself; any other type keeps the AI SDK path. */
 const DECODERS: Partial<Record<ProviderType, (providerType: ProviderType, request: WireRequest) => WireDecoder>> = {
@@ -36,7 +42,7 @@ export class WireStepper implements ModelStepper {
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly options: AiSdkStepperOptions = {},
+    private readonly options: WireStepperOptions = {},
   ) {
     this.fallback = new AiSdkStepper(registry, options);
   }
@@ -71,7 +77,7 @@ export class WireStepper implements ModelStepper {
       return;
     }
     if (queue.ended) return;
-    if ('request' in captured) streamWire(captured.request, decoder(providerType, captured.request), queue);
+    if ('request' in captured) streamWire(captured.request, decoder(providerType, captured.request), queue, this.options.turnBudget);
     else await pipe(readV2Stream(() => captured.passthrough, req.signal, providerType), queue);
   }
 }
