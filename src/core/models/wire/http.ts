@@ -68,9 +68,12 @@ export function postStreaming(request: WireRequest, handlers: StreamHandlers): S
       done = true;
       handlers.end();
     });
-    res.on('error', fail);
+    // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
+    const cut = (error?: Error & { code?: string }) =>
+      fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
+    res.on('error', cut);
     res.on('close', () => {
-      if (!done) fail(codeError('the model server closed the connection mid-stream', 'ECONNRESET'));
+      if (!done) cut();
     });
   });
   req.end(request.body);

@@ -50,7 +50,9 @@ export class TurnBudget {
   private readonly turn = (): void => {
     this.scheduled = false;
     this.turnStart = performance.now();
-    while (this.waiting.length > 0 && performance.now() - this.turnStart < this.budgetMs) this.waiting.shift()?.();
+    // At least one item per turn, whatever the budget: waiting work always moves.
+    do this.waiting.shift()?.();
+    while (this.waiting.length > 0 && performance.now() - this.turnStart < this.budgetMs);
     if (this.waiting.length > 0) this.schedule();
     else this.turnStart = -1;
   };

@@ -8,6 +8,8 @@ import type { ConversationMessage } from '../../../protocol/conversation.js';
 import type { ScriptResponse } from '../../../fake-models/types.js';
 import { BASH_TOOL, LIST_TOOL, PROVIDER_CASES, collect, startRig, type StepperKind } from '../../../fake-models/testing/rig.js';
 import type { StepPart } from '../types.js';
+import { TurnBudget } from './turn-budget.js';
+import { WireStepper } from './wire-stepper.js';
 
 const HISTORY: ConversationMessage[] = [
   { role: 'user', content: 'look around' },
@@ -69,5 +71,34 @@ describe('wire path transport', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
     await run('ai-sdk', providerType, format, { text: 'hi' });
     expect(fetchSpy).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('wire path under a spent turn budget', () => {
+  class CountingBudget extends TurnBudget {
+    deferred = 0;
+    override defer(work: () => void): void {
+      this.deferred++;
+      super.defer(work);
+    }
+  }
+
+  it.each(PROVIDER_CASES)('defers chunks to later turns and keeps every part in order ($providerType)', async ({ providerType, format }) => {
+    const script: ScriptResponse = { text: 'one two three four five six seven', tool_calls: [{ name: 'list', args: { path: 'deep/er/still' } }], tokensPerSecond: 1000 };
+    const expected = await run('wire', providerType, format, script);
+    const rig = await startRig(providerType, format, [script]);
+    const budget = new CountingBudget(0);
+    try {
+      const stepper = new WireStepper(rig.registry, { turnBudget: budget });
+      const parts = await collect(
+        stepper.step({ model: rig.model, system: 'Be brief.', messages: HISTORY, tools: [LIST_TOOL, BASH_TOOL], signal: new AbortController().signal }),
+      );
+      expect(parts).toEqual(expected.parts);
+      expect(budget.deferred).toBeGreaterThan(0);
+      // Work still waiting after the last part (the body's end behind an Anthropic finish) runs soon after.
+      await vi.waitFor(() => expect(budget.backlog).toBe(0));
+    } finally {
+      await rig.server.close();
+    }
   });
 });
