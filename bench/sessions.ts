@@ -196,7 +196,7 @@ emitBench({
     `${human(tower.writtenPerSec)} tok/s written, backlog growing ${human(tower.backlogSlope)} tok/s; ` +
     `${tower.stats.censored > 0 ? `p99 is a lower bound (${tower.stats.censored} tokens undelivered); ` : ''}` +
     `server CPU per delivered token (incl. start-up) ${sig(tower.cpuUsPerToken)} us vs ${sig(bare.cpuUsPerToken)} bare; starting ${SESSIONS} turns took ` +
-    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +
+    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +
     (small
       ? `; at 50 sessions Tower: p50/p99 ${sig(small.steady.percentile(50))}/${p99Text(small)} ms, keeps up: ${keepsUp(small) ? 'yes' : 'no'}`
       : ''),
