@@ -1,7 +1,8 @@
 /**
  * sessions: 500 concurrent sessions, each driven by the fake model server at 50 tokens/s (25,000 tokens/s
- * in all) through Tower's real path (POST /messages, the AI SDK openai-compatible provider over HTTP,
- * agent_choice appends, group commit, SSE), one SSE subscriber each.
+ * in all) through Tower's real path (POST /messages, an openai-compatible provider over HTTP through the
+ * wire stepper, agent_choice appends, group commit, SSE), one SSE subscriber each. `BENCH_SESSIONS=1000`
+ * for another count.
  *
  * The fake model holds its answers until every session's model request has arrived (a barrier), so all
  * 500 stream at once; the time to get there (500 sends) is reported apart. Token latency: from the fake
