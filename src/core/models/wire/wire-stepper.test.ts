@@ -85,6 +85,15 @@ describe('WireStepper over a raw server', () => {
   });
 });
 
+describe('WireStepper requests Node refuses to send', () => {
+  it('a key with a control character is an error part, not an unhandled rejection', async () => {
+    const url = await rawServer((res) => res.end());
+    const registry = createModelRegistry({ config: { providers: { raw: { type: 'openai-compatible', base_url: url, api_key: 'bad\u007fkey' } } }, env: {} });
+    const parts = await collect(new WireStepper(registry).step(request('raw/m')));
+    expect(parts).toEqual([{ type: 'error', code: 'model_error', message: expect.stringMatching(/invalid character/i) }]);
+  });
+});
+
 describe('WireStepper fallback', () => {
   it('reads a model that does not send through Tower’s fetch the AI SDK way, once', async () => {
     let calls = 0;

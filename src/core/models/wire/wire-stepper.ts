@@ -71,14 +71,19 @@ export class WireStepper implements ModelStepper {
       const model = this.registry.languageModel(req.model);
       const call = stepCallOptions(req, this.options);
       captured = await captureRequest((abortSignal) => model.doStream({ ...call, abortSignal }), req.signal);
+      if ('passthrough' in captured) {
+        const { passthrough } = captured;
+        await pipe(readV2Stream(() => passthrough, req.signal, providerType), queue);
+        return;
+      }
+      // Aborted meanwhile: the queue cancels nothing yet, nothing was sent.
+      if (queue.ended) return;
+      // Throws at once for a request Node refuses to send (a header with a newline, a bad URL).
+      streamWire(captured.request, decoder(providerType, captured.request), queue, this.options.turnBudget);
     } catch (error) {
       queue.push({ type: 'error', ...mapModelError(error) });
       queue.close();
-      return;
     }
-    if (queue.ended) return;
-    if ('request' in captured) streamWire(captured.request, decoder(providerType, captured.request), queue, this.options.turnBudget);
-    else await pipe(readV2Stream(() => captured.passthrough, req.signal, providerType), queue);
   }
 }
 
