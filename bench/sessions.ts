@@ -1,7 +1,8 @@
 /**
  * sessions: 500 concurrent sessions, each driven by the fake model server at 50 tokens/s (25,000 tokens/s
- * in all) through Tower's real path (POST /messages, the AI SDK openai-compatible provider over HTTP,
- * agent_choice appends, group commit, SSE), one SSE subscriber each.
+ * in all) through Tower's real path (POST /messages, an openai-compatible provider over HTTP through the
+ * wire stepper, agent_choice appends, group commit, SSE), one SSE subscriber each. `BENCH_SESSIONS=1000`
+ * for another count.
  *
  * The fake model holds its answers until every session's model request has arrived (a barrier), so all
  * 500 stream at once; the time to get there (500 sends) is reported apart. Token latency: from the fake
@@ -45,6 +46,8 @@ interface Outcome {
   cpuUsPerToken: number;
   /** Longest event-loop delay in Tower during the run (NaN for the relay). */
   loopDelayMaxMs?: number;
+  /** Tower's stalls over 40 ms, [wallMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
+  stalls?: Array<[number, number, number]>;
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -111,8 +114,9 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
       BARRIER_MS + STREAM_S * 1000 + DRAIN_MS + 60_000,
     );
     const after = await server.request<Cpu>({ type: 'cpu' }, 120_000);
-    const delay = kind === 'tower' ? await server.request<{ maxMs: number }>({ type: 'loopDelay' }) : { maxMs: NaN };
-    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs };
+    const delay =
+      kind === 'tower' ? await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' }) : { maxMs: NaN, stalls: [] };
+    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls };
   } finally {
     // A Tower still working through a backlog takes long to shut down cleanly; its numbers are in.
     if (kind === 'tower' && !process.env.BENCH_CPU_PROF) await server?.kill();
@@ -126,6 +130,22 @@ const keepsUp = (o: Outcome): boolean =>
   o.receivedPerSec >= 0.95 * o.writtenPerSec &&
   o.stats.censored === 0;
 
+/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, after it. */
+function stallText(o: Outcome): string {
+  const phases = [
+    ['start-up', (t: number) => t < o.stats.releasedAt],
+    ['warm-up', (t: number) => t >= o.stats.releasedAt && t < o.stats.releasedAt + WARMUP_MS],
+    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS],
+  ] as const;
+  return phases
+    .map(([name, inPhase]) => {
+      const inside = (o.stalls ?? []).filter(([t]) => inPhase(t));
+      const worst = inside.reduce<[number, number, number] | undefined>((w, s) => (w === undefined || s[1] > w[1] ? s : w), undefined);
+      return `${name} ${inside.length}${worst ? ` (max ${Math.round(worst[1])}, CPU ${Math.round(worst[2])})` : ''}`;
+    })
+    .join(', ');
+}
+
 const p99Text = (o: Outcome): string => `${o.stats.censored > 0 ? '>= ' : ''}${sig(o.steady.percentile(99))}`;
 
 const rows = (o: Outcome): Array<[string, string]> => [
@@ -136,7 +156,12 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['tokens undelivered at the end (window)', String(o.stats.censored)],
   ['server CPU %, us per delivered token (incl. start-up)', `${Math.round(o.serverCpuPct)}%, ${sig(o.cpuUsPerToken)}`],
   ['load generator CPU %', `${Math.round(o.stats.cpuPct)}%`],
-  ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs) ? [] : ([['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs))]] as Array<[string, string]>)),
+  ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs)
+    ? []
+    : ([
+        ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs))],
+        ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
+      ] as Array<[string, string]>)),
   ['keeps up', keepsUp(o) ? 'yes' : 'NO'],
 ];
 
@@ -172,7 +197,7 @@ emitBench({
     `${human(tower.writtenPerSec)} tok/s written, backlog growing ${human(tower.backlogSlope)} tok/s; ` +
     `${tower.stats.censored > 0 ? `p99 is a lower bound (${tower.stats.censored} tokens undelivered); ` : ''}` +
     `server CPU per delivered token (incl. start-up) ${sig(tower.cpuUsPerToken)} us vs ${sig(bare.cpuUsPerToken)} bare; starting ${SESSIONS} turns took ` +
-    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +
+    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +
     (small
       ? `; at 50 sessions Tower: p50/p99 ${sig(small.steady.percentile(50))}/${p99Text(small)} ms, keeps up: ${keepsUp(small) ? 'yes' : 'no'}`
       : ''),

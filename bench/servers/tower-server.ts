@@ -27,6 +27,23 @@ let tower: Tower | undefined;
 /** Event-loop delay of this process (how long timers, I/O and every other session waited). */
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
+/**
+ * The stalls since the last `loopDelay` reset, as [wallMs when the loop turned again, ms late, ms of CPU
+ * this process used meanwhile], so a benchmark can tell when they happened (start-up, release, steady
+ * state) and whether Tower was working (CPU close to the delay) or waiting for a core the machine's
+ * other jobs held (CPU far below it). A 10 ms timer that comes back more than 40 ms late is a stall.
+ */
+const stalls: Array<[number, number, number]> = [];
+let lastTick = wallMs();
+let lastCpu = process.cpuUsage();
+setInterval(() => {
+  const now = wallMs();
+  const cpu = process.cpuUsage();
+  const late = now - lastTick - 10;
+  if (late > 40 && stalls.length < 1000) stalls.push([now, late, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000]);
+  lastTick = now;
+  lastCpu = cpu;
+}, 10).unref();
 let dir: string | undefined;
 /** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
 type MemSample = [number, number, number, number, number];
@@ -179,7 +196,7 @@ serveParent(
 
     /** Event-loop delay since the last reset (ms), then resets. */
     loopDelay: () => {
-      const out = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+      const out = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, stalls: stalls.splice(0) };
       loopDelay.reset();
       return out;
     },

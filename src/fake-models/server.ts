@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { anthropicFormat } from './anthropic-format.js';
 import { openaiFormat } from './openai-format.js';
@@ -22,6 +22,7 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
   const format: WireFormat = options.format === 'openai' ? openaiFormat : anthropicFormat;
   const runScript = createScriptRunner(options.script);
   const requests: unknown[] = [];
+  const headers: IncomingHttpHeaders[] = [];
   const parsed: ParsedRequest[] = [];
   const aborted: number[] = [];
   const exchanges = new Set<Exchange>();
@@ -52,6 +53,7 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
     }
     const index = requests.length;
     requests.push(body);
+    headers.push(req.headers);
     const request = format.parseRequest(body, index);
     parsed.push(request);
 
@@ -117,6 +119,7 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
     format: options.format,
     url: `http://${host}:${port}/v1`,
     requests,
+    headers,
     parsed,
     aborted,
     close: async () => {

@@ -126,6 +126,8 @@ export interface FakeModelServer {
   url: string;
   /** Every POST body received, parsed JSON, in order (title requests included). */
   requests: unknown[];
+  /** The headers of each of those POSTs (names in lower case). */
+  headers: Record<string, string | string[] | undefined>[];
   /** The same requests, normalized. */
   parsed: ParsedRequest[];
   /** Indexes of requests whose client went away before the response was complete. */

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { EventLog } from '../core/event-log/index.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import {
-  AiSdkStepper,
   DEMO_MODEL_ID,
+  WireStepper,
   createModelRegistry,
   generateTitle,
   mergeModelsConfig,
@@ -139,7 +139,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     const manager = new SessionManager({
       store,
       log,
-      stepper: metrics.stepper(new AiSdkStepper(registry)),
+      stepper: metrics.stepper(new WireStepper(registry)),
       executor: metrics.executor(overrides.executor ?? createServerExecutor({ dataDir: config.dataDir, config: config.file, logger })),
       models: registry,
       titler: (model, first, signal) => generateTitle(registry, model, first, signal),

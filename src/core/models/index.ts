@@ -19,5 +19,6 @@ export { toToolSet } from './tools.js';
 export { mapModelError, type ModelErrorCode, type ModelErrorInfo } from './errors.js';
 export { toStepUsage } from './usage.js';
 export { AiSdkStepper, type AiSdkStepperOptions } from './stepper.js';
+export { WireStepper } from './wire/wire-stepper.js';
 export { MAX_TITLE_LENGTH, TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
 export { DEMO_MODEL_ID, DEMO_PROVIDER, demoProvidersConfig } from './demo.js';

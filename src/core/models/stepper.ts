@@ -2,29 +2,33 @@ import { mapModelError } from './errors.js';
 import { toV2Prompt, toV2Tools, type StreamCallOptions } from './prompt.js';
 import type { ResolvedLanguageModel } from './providers.js';
 import type { ModelRegistry } from './registry.js';
-import type { ModelStepper, StepPart, StepRequest, StepUsage } from './types.js';
-import { toStepUsage } from './usage.js';
+import type { ModelStepper, StepPart, StepRequest } from './types.js';
+import { readV2Stream } from './v2-parts.js';
 
 export interface AiSdkStepperOptions {
   /** Output token cap per step; by default each provider's own (model-specific) default. */
   maxOutputTokens?: number;
 }
 
-type StreamResult = Awaited<ReturnType<ResolvedLanguageModel['doStream']>>;
-type V2StreamPart = StreamResult['stream'] extends ReadableStream<infer P> ? P : never;
-
-const ABORTED = Symbol('aborted');
+/** The provider call of one step (what `streamText` would hand `doStream`), without the abort signal. */
+export function stepCallOptions(req: StepRequest, options: AiSdkStepperOptions): Omit<StreamCallOptions, 'abortSignal'> {
+  return {
+    prompt: toV2Prompt(req.system, req.messages),
+    ...toV2Tools(req.tools),
+    ...(options.maxOutputTokens !== undefined ? { maxOutputTokens: options.maxOutputTokens } : {}),
+  };
+}
 
 /**
  * One model step through an AI SDK provider, driven at the provider level: `LanguageModelV2.doStream()`
- * builds the request and parses the wire format, and its stream parts are mapped here. `streamText` is
- * not used: its chain of web-stream transforms and per-chunk promise reactions cost more CPU per token
- * than the provider's parsing (bench/RESULTS.md), and Tower needs none of it (no tool execution, no
- * multi-step, no retries: those are the agent loop's).
+ * builds the request and parses the wire format, and its stream parts are mapped in `v2-parts.ts`.
+ * `streamText` is not used: its chain of web-stream transforms and per-chunk promise reactions cost more
+ * CPU per token than the provider's parsing (bench/RESULTS.md), and Tower needs none of it (no tool
+ * execution, no multi-step, no retries: those are the agent loop's).
  *
  * The iteration ends after exactly one terminal part — `finish` or `error` — or, when `req.signal`
  * aborts, simply ends without either (no throw): the agent loop reads `signal.aborted` to tell a cancel
- * from a completed step. An abort takes effect at once, whatever the provider or a proxy in between does.
+ * from a completed step.
  */
 export class AiSdkStepper implements ModelStepper {
   constructor(
@@ -42,88 +46,7 @@ export class AiSdkStepper implements ModelStepper {
       yield { type: 'error', ...mapModelError(error) };
       return;
     }
-    const providerType = this.registry.providerType(req.model);
-    const call: StreamCallOptions = {
-      prompt: toV2Prompt(req.system, req.messages),
-      ...toV2Tools(req.tools),
-      ...(this.options.maxOutputTokens !== undefined ? { maxOutputTokens: this.options.maxOutputTokens } : {}),
-      abortSignal: signal,
-    };
-
-    let reader: ReadableStreamDefaultReader<V2StreamPart> | undefined;
-    let onAbort = () => {};
-    const aborted = new Promise<typeof ABORTED>((resolve) => {
-      onAbort = () => {
-        resolve(ABORTED);
-        // Cancelling the reader ends a pending read at once, with `done`.
-        reader?.cancel().catch(() => {});
-      };
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const pending = Promise.resolve(model.doStream(call));
-      // Left behind by an abort, it may still reject (AbortError); nobody waits for it any more.
-      pending.catch(() => {});
-      const started = await Promise.race([pending, aborted]);
-      if (started === ABORTED || signal.aborted) {
-        // The response may still arrive: its body is cancelled then, not left to buffer.
-        pending.then((late) => late.stream.cancel().catch(() => {}), () => {});
-        return;
-      }
-      reader = started.stream.getReader();
-      for (;;) {
-        const next = await reader.read();
-        if (signal.aborted || next.done) break;
-        const out = toStepPart(next.value, providerType);
-        if (out !== undefined) {
-          yield out;
-          if (out.type === 'finish' || out.type === 'error') return;
-        }
-      }
-      if (signal.aborted) return;
-      // A stream that closed without a finish part (the provider's parser saw no final chunk): the step
-      // still ends, with what is known.
-      yield { type: 'finish', usage: toStepUsage(undefined, providerType, undefined), finish_reason: 'unknown' };
-    } catch (error) {
-      if (signal.aborted) return;
-      yield { type: 'error', ...mapModelError(error) };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      // Stops the provider's response body when the consumer leaves early (return or throw).
-      reader?.cancel().catch(() => {});
-    }
-  }
-}
-
-function toStepPart(part: V2StreamPart, providerType: Parameters<typeof toStepUsage>[1]): StepPart | undefined {
-  switch (part.type) {
-    case 'text-delta':
-      return part.delta.length > 0 ? { type: 'text', delta: part.delta } : undefined;
-    case 'reasoning-delta':
-      return part.delta.length > 0 ? { type: 'reasoning', delta: part.delta } : undefined;
-    case 'tool-call':
-      // Invalid calls (unparseable JSON, unknown tool) come through too, with the raw input: the executor
-      // answers them with an error result the model can correct itself from.
-      return { type: 'tool_call', id: part.toolCallId, name: part.toolName, args: parseToolInput(part.input) };
-    case 'finish': {
-      const usage: StepUsage = toStepUsage(part.usage, providerType, part.providerMetadata);
-      return { type: 'finish', usage, finish_reason: part.finishReason };
-    }
-    case 'error':
-      return { type: 'error', ...mapModelError(part.error) };
-    default:
-      // text/reasoning start and end, tool-input-* (the complete `tool-call` follows), stream-start
-      // (warnings), response-metadata, sources, files and raw chunks: nothing Tower records.
-      return undefined;
-  }
-}
-
-/** As the AI SDK parses tool inputs: empty means `{}`, unparseable JSON stays the raw string. */
-function parseToolInput(input: string): unknown {
-  if (input.trim() === '') return {};
-  try {
-    return JSON.parse(input) as unknown;
-  } catch {
-    return input;
+    const call: StreamCallOptions = { ...stepCallOptions(req, this.options), abortSignal: signal };
+    yield* readV2Stream(() => model.doStream(call), signal, this.registry.providerType(req.model));
   }
 }

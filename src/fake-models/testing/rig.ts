@@ -4,7 +4,8 @@ import type { FakeFormat, FakeModelServer, Script } from '../types.js';
 import type { ProviderType } from '../../core/models/config.js';
 import { createModelRegistry, type ModelRegistry } from '../../core/models/registry.js';
 import { AiSdkStepper } from '../../core/models/stepper.js';
-import type { StepPart, ToolSpec } from '../../core/models/types.js';
+import type { ModelStepper, StepPart, ToolSpec } from '../../core/models/types.js';
+import { WireStepper } from '../../core/models/wire/wire-stepper.js';
 
 // The AI SDK prints a process warning per call for unknown Anthropic model names like `test-model`.
 (globalThis as { AI_SDK_LOG_WARNINGS?: unknown }).AI_SDK_LOG_WARNINGS = false;
@@ -12,8 +13,19 @@ import type { StepPart, ToolSpec } from '../../core/models/types.js';
 export interface Rig {
   server: FakeModelServer;
   registry: ModelRegistry;
-  stepper: AiSdkStepper;
+  stepper: ModelStepper;
   model: string;
+}
+
+/**
+ * The two stepper paths: `wire` (Tower reads the SSE itself, what the server uses) and `ai-sdk` (the
+ * provider's own `doStream` parsing, kept for other providers). The stepper tests run against both.
+ */
+export type StepperKind = 'wire' | 'ai-sdk';
+export const STEPPER_KINDS: StepperKind[] = ['wire', 'ai-sdk'];
+
+export function createStepper(kind: StepperKind, registry: ModelRegistry): ModelStepper {
+  return kind === 'wire' ? new WireStepper(registry) : new AiSdkStepper(registry);
 }
 
 /** The three provider paths Tower uses, each against the fake server format it speaks. */
@@ -23,13 +35,13 @@ export const PROVIDER_CASES: { providerType: ProviderType; format: FakeFormat }[
   { providerType: 'anthropic', format: 'anthropic' },
 ];
 
-export async function startRig(providerType: ProviderType, format: FakeFormat, script: Script): Promise<Rig> {
+export async function startRig(providerType: ProviderType, format: FakeFormat, script: Script, stepper: StepperKind = 'wire'): Promise<Rig> {
   const server = await startFakeModelServer({ format, script });
   const registry = createModelRegistry({
     config: { providers: { fake: { type: providerType, base_url: server.url, api_key: 'test-key' } } },
     env: {},
   });
-  return { server, registry, stepper: new AiSdkStepper(registry), model: 'fake/test-model' };
+  return { server, registry, stepper: createStepper(stepper, registry), model: 'fake/test-model' };
 }
 
 export async function collect(parts: AsyncIterable<StepPart>): Promise<StepPart[]> {

@@ -1,0 +1,104 @@
+/**
+ * The long stretches of a V8 .cpuprofile: runs of samples in which the main thread never went idle
+ * (waiting in the event loop), longer than a threshold. For each, what ran in it (inclusive time of
+ * repository frames, and the top self time), so a loop-delay figure can be traced to its cause. Sample
+ * gaps are wall time: a process the OS held off a core shows long stretches with few samples.
+ *
+ *   npx tsx bench/long-tasks.ts /tmp/tower-bench-prof/sessions-500 [threshold-ms=50] [top=8]
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+}
+
+let file = process.argv[2];
+if (file && statSync(file).isDirectory()) {
+  const dir = file;
+  file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+}
+if (!file) {
+  process.stderr.write('usage: tsx bench/long-tasks.ts FILE.cpuprofile|DIR [threshold-ms] [top]\n');
+  process.exit(2);
+}
+const thresholdUs = Number(process.argv[3] ?? 50) * 1000;
+const top = Number(process.argv[4] ?? 8);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+
+const shortUrl = (url: string): string => {
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) return url.slice(nm + 13);
+  const src = url.search(/\/(src|bench)\//);
+  return src >= 0 ? url.slice(src + 1) : url;
+};
+const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${f.url ? `${shortUrl(f.url)}:${f.lineNumber + 1}` : '(native)'}`;
+const isRepo = (f: CallFrame): boolean => /\/(src|bench)\//.test(f.url) && !f.url.includes('node_modules');
+
+interface Stretch {
+  startUs: number;
+  wallUs: number;
+  samples: number;
+  self: Map<string, number>;
+  inclusive: Map<string, number>;
+}
+
+const stretches: Stretch[] = [];
+let current: Stretch | undefined;
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  const delta = profile.timeDeltas[i] ?? 0;
+  at += delta;
+  const frame = byId.get(id)!.callFrame;
+  if (frame.functionName === '(idle)') {
+    if (current && current.wallUs >= thresholdUs) stretches.push(current);
+    current = undefined;
+    return;
+  }
+  current ??= { startUs: at - delta, wallUs: 0, samples: 0, self: new Map(), inclusive: new Map() };
+  current.wallUs += delta;
+  current.samples++;
+  const own = label(frame);
+  current.self.set(own, (current.self.get(own) ?? 0) + delta);
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const f = byId.get(cur)!.callFrame;
+    if (!isRepo(f)) continue;
+    const l = label(f);
+    if (seen.has(l)) continue;
+    seen.add(l);
+    current.inclusive.set(l, (current.inclusive.get(l) ?? 0) + delta);
+  }
+});
+if (current && current.wallUs >= thresholdUs) stretches.push(current);
+
+const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
+const best = (map: Map<string, number>, n: number): string[] =>
+  [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${ms(us).padStart(9)}  ${k}`);
+
+process.stdout.write(`${file}\n${stretches.length} stretches without idle >= ${ms(thresholdUs)}\n`);
+for (const s of stretches.sort((a, b) => b.wallUs - a.wallUs).slice(0, 10)) {
+  process.stdout.write(`\n@${ms(s.startUs - profile.startTime)}: ${ms(s.wallUs)} wall, ${s.samples} samples\n  self:\n`);
+  for (const line of best(s.self, top)) process.stdout.write(`    ${line}\n`);
+  process.stdout.write('  inclusive (repository frames):\n');
+  for (const line of best(s.inclusive, top)) process.stdout.write(`    ${line}\n`);
+}

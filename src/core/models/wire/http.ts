@@ -1,0 +1,131 @@
+import http from 'node:http';
+import https from 'node:https';
+import { APICallError } from 'ai';
+import type { WireRequest } from './capture.js';
+
+/** What a streaming POST reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
+export interface StreamHandlers {
+  /** A piece of a 2xx body, decoded as UTF-8 (a character split across packets is kept whole). */
+  data(text: string): void;
+  /** The 2xx body ended. */
+  end(): void;
+  /**
+   * The request failed: a socket error (with its `code`), an idle timeout (`ETIMEDOUT`), a body cut short
+   * (`ECONNRESET`), or an HTTP error status, as the `APICallError` the AI SDK providers build for it.
+   */
+  fail(error: unknown): void;
+}
+
+export interface StreamConnection {
+  /** Flow control: stops reading the socket until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Ends the request at once (the server sees the disconnect); idempotent. */
+  cancel(): void;
+}
+
+/** No byte for this long ends the request: undici's default headers and body timeouts, which `fetch` had. */
+const IDLE_TIMEOUT_MS = 300_000;
+/** An error body is read up to this size for its message. */
+const MAX_ERROR_BODY = 1 << 20;
+
+const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+
+/**
+ * POSTs a captured provider request over `node:http`/`node:https` (the global keep-alive agents) and
+ * streams the body to `handlers`: no web streams, no promise per chunk.
+ */
+export function postStreaming(request: WireRequest, handlers: StreamHandlers): StreamConnection {
+  const url = new URL(request.url);
+  const client = url.protocol === 'https:' ? https : http;
+  let done = false;
+  let response: http.IncomingMessage | undefined;
+  const fail = (error: unknown) => {
+    if (done) return;
+    done = true;
+    req.destroy();
+    handlers.fail(error);
+  };
+  const req = client.request(url, {
+    method: 'POST',
+    headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
+  });
+  req.setTimeout(IDLE_TIMEOUT_MS, () => fail(codeError(`no data from the model server for ${IDLE_TIMEOUT_MS / 1000} s`, 'ETIMEDOUT')));
+  req.on('error', fail);
+  req.on('response', (res) => {
+    response = res;
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      readErrorBody(res, (body) => fail(httpError(request, res, body)), fail);
+      return;
+    }
+    res.setEncoding('utf8');
+    res.on('data', (text: string) => {
+      if (!done) handlers.data(text);
+    });
+    res.on('end', () => {
+      if (done) return;
+      done = true;
+      handlers.end();
+    });
+    // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
+    const cut = (error?: Error & { code?: string }) =>
+      fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
+    res.on('error', cut);
+    res.on('close', () => {
+      if (!done) cut();
+    });
+  });
+  req.end(request.body);
+  return {
+    pause: () => response?.pause(),
+    resume: () => response?.resume(),
+    cancel: () => {
+      done = true;
+      req.destroy();
+    },
+  };
+}
+
+function readErrorBody(res: http.IncomingMessage, onBody: (body: string) => void, onError: (error: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    if (size >= MAX_ERROR_BODY) return;
+    chunks.push(chunk);
+    size += chunk.length;
+  });
+  res.on('end', () => onBody(Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY)));
+  res.on('error', onError);
+}
+
+/**
+ * An HTTP error as the providers' own error handlers build it (`createJsonErrorResponseHandler`): the
+ * message is the body's `error.message` when it has one (OpenAI's and Anthropic's error shapes both do),
+ * else the status text.
+ */
+function httpError(request: WireRequest, res: http.IncomingMessage, body: string): APICallError {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return new APICallError({
+    message: errorMessage(body) ?? res.statusMessage ?? `HTTP ${res.statusCode}`,
+    url: request.url,
+    requestBodyValues: undefined,
+    statusCode: res.statusCode,
+    responseHeaders: headers,
+    responseBody: body,
+  });
+}
+
+function errorMessage(body: string): string | undefined {
+  if (body.trim() === '') return undefined;
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } } | null;
+    const message = parsed?.error?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}

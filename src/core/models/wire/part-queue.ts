@@ -1,0 +1,135 @@
+/** Where a queue's items come from: flow control and cancellation. */
+export interface QueueSource {
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+}
+
+export interface PartQueueOptions {
+  /** Buffered items at which the source is paused (default 256)... */
+  highWaterMark?: number;
+  /** ...and resumed again (default 32). */
+  lowWaterMark?: number;
+  /**
+   * Items handed out back to back from the buffer before the consumer waits for a macrotask turn
+   * (`setImmediate`), so one stream's burst never holds the event loop (default 64).
+   */
+  turnBudget?: number;
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * A push-to-pull queue: a source pushes items from its I/O callbacks, one consumer iterates them. Lean on
+ * the hot path: an item pushed while the consumer waits resolves its pending promise directly; buffered
+ * items are handed out as already resolved promises. Bounded: the source is paused above the high-water
+ * mark. Fair: after `turnBudget` buffered items in a row the consumer yields a macrotask turn, so a
+ * stream that arrives in one burst (hundreds of events in one socket read) takes turns with timers,
+ * sockets and the group commit. A consumer that keeps up never meets the budget: it waits for the socket
+ * between items anyway.
+ *
+ * The abort signal ends the iteration at once: buffered items are dropped, the source is cancelled.
+ */
+export class PartQueue<T> implements AsyncIterableIterator<T> {
+  private readonly buffer: T[] = [];
+  private waiter: ((result: IteratorResult<T>) => void) | undefined;
+  private closed = false;
+  private paused = false;
+  private served = 0;
+  private source: QueueSource | undefined;
+  private readonly high: number;
+  private readonly low: number;
+  private readonly budget: number;
+  private readonly onAbort = () => this.stop();
+
+  constructor(
+    private readonly signal: AbortSignal,
+    options: PartQueueOptions = {},
+  ) {
+    this.high = options.highWaterMark ?? 256;
+    this.low = Math.min(options.lowWaterMark ?? 32, this.high);
+    this.budget = Math.max(1, options.turnBudget ?? 64);
+    if (signal.aborted) this.closed = true;
+    else signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Connects the source (pushes may start before it is known). */
+  attach(source: QueueSource): void {
+    this.source = source;
+    if (this.closed) source.cancel();
+    else if (this.paused) source.pause();
+  }
+
+  /** True once the queue takes no more items (closed, aborted, or the consumer left). */
+  get ended(): boolean {
+    return this.closed;
+  }
+
+  push(item: T): void {
+    if (this.closed) return;
+    const waiter = this.waiter;
+    if (waiter !== undefined) {
+      this.waiter = undefined;
+      this.served = 1;
+      waiter({ done: false, value: item });
+      return;
+    }
+    this.buffer.push(item);
+    if (!this.paused && this.buffer.length >= this.high) {
+      this.paused = true;
+      this.source?.pause();
+    }
+  }
+
+  /** No more items: the consumer gets the buffered ones, then the end. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    if (this.buffer.length === 0) this.release();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.signal.aborted) return Promise.resolve(DONE);
+    if (this.buffer.length > 0) {
+      if (this.served >= this.budget) {
+        this.served = 0;
+        return new Promise((resolve) => setImmediate(() => resolve(this.next())));
+      }
+      this.served++;
+      const value = this.buffer.shift() as T;
+      if (this.paused && this.buffer.length <= this.low) {
+        this.paused = false;
+        this.source?.resume();
+      }
+      return Promise.resolve({ done: false, value });
+    }
+    this.served = 0;
+    if (this.closed) return Promise.resolve(DONE);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** The consumer left early (`break` in `for await`): the source is cancelled. */
+  return(): Promise<IteratorResult<T>> {
+    this.stop();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private stop(): void {
+    this.closed = true;
+    this.buffer.length = 0;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.release();
+    this.source?.cancel();
+  }
+
+  private release(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.(DONE);
+  }
+}
