@@ -29,7 +29,7 @@ describe('MCP operations', () => {
     const listed = await runOperation('mcp_list_tools', { server: stdio() }, ctx);
     expect(listed.success).toBe(true);
     const tools = (listed.result as { tools: { name: string; description: string; input_schema: unknown }[] }).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'big', 'echo', 'fail', 'pid', 'slow']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'big', 'echo', 'env', 'fail', 'pid', 'slow']);
     expect(tools.find((t) => t.name === 'echo')).toMatchObject({ description: 'Echo the text back', input_schema: { type: 'object' }, annotations: { readOnlyHint: true } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: { text: 'hi' } }, ctx)).toEqual({ success: true, result: { content: 'local: hi' } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'fail', args: {} }, ctx)).toEqual({ success: true, result: { content: 'it failed', is_error: true } });
