@@ -35,6 +35,25 @@ describe('MCP operations', () => {
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'fail', args: {} }, ctx)).toEqual({ success: true, result: { content: 'it failed', is_error: true } });
   });
 
+  it("a stdio server gets PATH, HOME and its own env, never the runner's token or provider keys", async () => {
+    const saved = { token: process.env.TOWER_RUNNER_TOKEN, key: process.env.ANTHROPIC_API_KEY };
+    process.env.TOWER_RUNNER_TOKEN = 'trt_must_not_leak';
+    process.env.ANTHROPIC_API_KEY = 'sk-must-not-leak';
+    try {
+      const server = { ...stdio(), env: { MCP_SERVER_NAME: 'local', OWN: 'own-value' } };
+      const env = async (name: string) => (await runOperation('mcp_call', { server, tool_name: 'env', args: { name } }, ws.ctx())).result;
+      expect(await env('OWN')).toEqual({ content: 'own-value' });
+      expect(await env('PATH')).toEqual({ content: process.env.PATH });
+      expect(await env('TOWER_RUNNER_TOKEN')).toEqual({ content: '(unset)' });
+      expect(await env('ANTHROPIC_API_KEY')).toEqual({ content: '(unset)' });
+    } finally {
+      for (const [name, value] of [['TOWER_RUNNER_TOKEN', saved.token], ['ANTHROPIC_API_KEY', saved.key]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('lists and calls tools over streamable HTTP, for both "sse" and "http" configs, sending the configured headers', async () => {
     for (const transport of ['sse', 'http'] as const) {
       const res = await runOperation('mcp_call', { server: remote(transport), tool_name: 'echo', args: { text: transport } }, ws.ctx());
