@@ -6,12 +6,14 @@
  *
  * - read: N small `read` calls of a 1 KB file (the target: runner throughput >= 0.5 of local).
  * - bash: M `bash echo` calls (process spawn dominates both sides).
+ * - read, 8 in flight: the same N reads with 8 calls outstanding on each side (information only; the
+ *   target is the sequential figure).
  *
  * Local and runner calls alternate in 20 rounds; each side's figure is the median of its rounds. `loop_max_ms` is the longest event-loop delay of this
  * process (Tower's side: gateway and dispatch) while the runner rounds ran.
  */
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -71,41 +73,67 @@ try {
   const localExec = createServerExecutor({ dataDir: path.join(base, 'data'), config: { sandbox: 'none' }, logger: silentLogger });
   const remoteExec = new RunnerToolExecutor({ gateway, local: localExec, labels: [], waitMs: 10_000, onNoRunner: () => undefined, logger: silentLogger });
 
-  /** Seconds for `n` calls, one after another. */
-  const time = async (exec: ToolExecutor, workingDir: string, n: number, name: string, args: unknown): Promise<number> => {
+  /** Seconds for `n` calls, one after another (`width` 1, the target's figure) or `width` in flight at once. */
+  const time = async (exec: ToolExecutor, workingDir: string, n: number, name: string, args: unknown, width = 1): Promise<number> => {
     const signal = new AbortController().signal;
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const r = await exec.execute({ id: `c${i}`, name, args }, { workingDir, signal, sandbox: 'none' });
-      if (r.is_error) throw new Error(`${name} failed: ${r.output}`);
-    }
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < n) {
+        const i = next++;
+        const r = await exec.execute({ id: `c${i}`, name, args }, { workingDir, signal, sandbox: 'none' });
+        if (r.is_error) throw new Error(`${name} failed: ${r.output}`);
+      }
+    };
+    await Promise.all(Array.from({ length: width }, lane));
     return (performance.now() - t0) / 1000;
   };
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** CPU ms the runner child used so far (utime + stime of /proc/PID/stat, 100 ticks/s); 0 off Linux. */
+  const childCpuMs = (): number => {
+    const statFile = `/proc/${child.pid}/stat`;
+    if (!existsSync(statFile)) return 0;
+    const text = readFileSync(statFile, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  };
   /**
    * Calls/s of local and runner in ROUNDS alternating slices (local, then runner). Each side's figure is the
    * median of its slices, so a stall from other jobs on this shared machine (seconds, at a load average of
    * 15 on 2 cores) costs one slice, not the run; the totals go into the notes. The loop-delay histogram
    * records the runner slices.
    */
-  const compare = async (n: number, name: string, args: unknown) => {
+  const compare = async (n: number, name: string, args: unknown, width = 1) => {
     const localRates: number[] = [];
     const remoteRates: number[] = [];
     let localSec = 0;
     let remoteSec = 0;
+    const cpu = { local: 0, gateway: 0, runner: 0 };
     const slice = Math.ceil(n / ROUNDS);
     for (let done = 0; done < n; done += slice) {
       const count = Math.min(slice, n - done);
-      const l = await time(localExec, local, count, name, args);
+      const c0 = process.cpuUsage();
+      const l = await time(localExec, local, count, name, args, width);
+      const c1 = process.cpuUsage();
+      const r0 = childCpuMs();
       loopDelay.enable();
-      const r = await time(remoteExec, remote, count, name, args);
+      const r = await time(remoteExec, remote, count, name, args, width);
       loopDelay.disable();
+      const c2 = process.cpuUsage(c1);
+      cpu.runner += childCpuMs() - r0;
+      cpu.local += (c1.user - c0.user + c1.system - c0.system) / 1000;
+      cpu.gateway += (c2.user + c2.system) / 1000;
       localSec += l;
       remoteSec += r;
       localRates.push(count / l);
       remoteRates.push(count / r);
     }
-    return { local: median(localRates), remote: median(remoteRates), localTotal: n / localSec, remoteTotal: n / remoteSec };
+    // CPU per call (us): wall time on this shared machine mostly measures the scheduler; CPU time does not.
+    const per = (ms: number): number => (ms * 1000) / n;
+    return {
+      local: median(localRates), remote: median(remoteRates), localTotal: n / localSec, remoteTotal: n / remoteSec,
+      cpuUs: { local: per(cpu.local), gateway: per(cpu.gateway), runner: per(cpu.runner) },
+    };
   };
 
   // Warm both paths (JIT, first spawn) before measuring.
@@ -115,6 +143,8 @@ try {
   await time(remoteExec, remote, 3, 'bash', { command: 'echo hi' });
   const reads = await compare(READS, 'read', { path: 'small.txt' });
   const bashes = await compare(BASHES, 'bash', { command: 'echo hi' });
+  // Additional information, not the target: the same reads with 8 calls in flight on each side.
+  const wide = await compare(READS, 'read', { path: 'small.txt' }, 8);
   const { local: readLocal, remote: readRemote } = reads;
   const { local: bashLocal, remote: bashRemote } = bashes;
   const loopMaxMs = loopDelay.max / 1e6;
@@ -124,6 +154,9 @@ try {
     ['read: runner calls/s (median of rounds; overall)', `${human(readRemote)}; ${human(reads.remoteTotal)}`],
     ['read: local calls/s (median of rounds; overall)', `${human(readLocal)}; ${human(reads.localTotal)}`],
     ['read ratio', sig(ratio)],
+    ['read CPU us/call: local; runner path (gateway side + runner process)', `${sig(reads.cpuUs.local)}; ${sig(reads.cpuUs.gateway + reads.cpuUs.runner)} (${sig(reads.cpuUs.gateway)} + ${sig(reads.cpuUs.runner)})`],
+    ['read, 8 in flight: runner / local calls/s (medians)', `${human(wide.remote)} / ${human(wide.local)}`],
+    ['read, 8 in flight: ratio', sig(wide.remote / wide.local)],
     ['bash echo: runner calls/s (median; overall)', `${human(bashRemote)}; ${human(bashes.remoteTotal)}`],
     ['bash echo: local calls/s (median; overall)', `${human(bashLocal)}; ${human(bashes.localTotal)}`],
     ['bash ratio', sig(bashRemote / bashLocal)],
@@ -132,6 +165,8 @@ try {
   ]);
   emitBench({ name: 'runner', value: readRemote, unit: 'reads/s', baseline: readLocal, ratio, target: 'ratio >= 0.5', met: ratio >= 0.5, loop_max_ms: loopMaxMs, notes:
       `medians of ${ROUNDS} alternating rounds; read overall ${sig(reads.remoteTotal)}/s vs ${sig(reads.localTotal)}/s (ratio ${sig(reads.remoteTotal / reads.localTotal)}); ` +
+      `read CPU/call ${sig(reads.cpuUs.local)} us local vs ${sig(reads.cpuUs.gateway)} + ${sig(reads.cpuUs.runner)} us gateway + runner; ` +
+      `8 in flight: read ${sig(wide.remote)}/s via runner vs ${sig(wide.local)}/s local (ratio ${sig(wide.remote / wide.local)}); ` +
       `bash echo ${sig(bashRemote)}/s via runner vs ${sig(bashLocal)}/s local (ratio ${sig(bashRemote / bashLocal)}; overall ${sig(bashes.remoteTotal / bashes.localTotal)}); load avg ${sig(os.loadavg()[0]!)}` });
 } finally {
   // A profiled runner must exit on its own to write its profile; otherwise there is nothing to wait for.

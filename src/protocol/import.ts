@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, EventPayloads, type EventType } from './events.js';
+import { McpSettings } from './mcp.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './limits.js';
 import { Permissions } from './session.js';
 import { refineWellFormed, text } from './text.js';
@@ -29,6 +30,8 @@ export const ImportedSession = z
     cost: z.number().nonnegative(),
     message_count: z.number().int().nonnegative(),
     last_event_seq: z.number().int().nonnegative(),
+    /** Exports carry MCP secrets redacted: an import holding the marker is refused (`core/sessions/transfer.ts`). */
+    mcp: McpSettings.optional(),
   })
   .strict();
 

@@ -352,7 +352,8 @@ export function parseFrame(frame: string | Uint8Array, maxBytes = RUNNER_MAX_FRA
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8'));
+    // A Buffer (what ws hands over) is decoded in place, not copied first.
+    raw = JSON.parse(typeof frame === 'string' ? frame : Buffer.isBuffer(frame) ? frame.toString('utf8') : Buffer.from(frame).toString('utf8'));
   } catch (err) {
     return { ok: false, error: { code: 'invalid_json', message: `frame is not JSON: ${err instanceof Error ? err.message : String(err)}` } };
   }

@@ -177,6 +177,7 @@ describe('MCP servers of a session', () => {
     const session = await t.client.createSession({ mcp: { servers: [stdio()] } });
     const patched = await api(t, 'PATCH', `/api/sessions/${session.id}`, { mcp: { servers: [stdio('dup'), stdio('dup')] } });
     expect(patched).toMatchObject({ status: 400, body: { code: 'invalid_request', message: expect.stringContaining('duplicate') } });
-    expect((await t.client.getSession(session.id)).mcp).toEqual({ servers: [stdio()] });
+    // Unchanged (env values are shown redacted: see mcp-secrets.test.ts).
+    expect((await t.client.getSession(session.id)).mcp).toEqual({ servers: [{ ...stdio(), env: { MCP_SERVER_NAME: '***' } }] });
   });
 });

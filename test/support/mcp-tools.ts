@@ -5,7 +5,8 @@ import { z } from 'zod';
 /**
  * The tools of Tower's test MCP servers (stdio and streamable HTTP share them): `echo` answers its text,
  * `fail` answers an error result, `slow` waits `ms` before answering, `big` answers `n` characters, `pid`
- * answers the server's process id (so tests can tell whether a client was reused), `ask` puts a question
+ * answers the server's process id (so tests can tell whether a client was reused), `env` answers an
+ * environment variable of the server's process (read-only), `ask` puts a question
  * to the client (`elicitation/create`, form mode) and answers what came back. `echo` is annotated
  * read-only; the others carry no hints (a session asks before running them).
  */
@@ -24,6 +25,10 @@ export function buildTestMcpServer(name: string): McpServer {
   });
   server.registerTool('big', { description: 'Answers n characters', inputSchema: { n: z.number() } }, async ({ n }) => ({
     content: [{ type: 'text', text: Array.from({ length: Math.ceil(n / 10) }, (_, i) => `${String(i).padStart(9, '0')}\n`).join('').slice(0, n) }],
+  }));
+  // Read-only: tests ask for variables freely (what a server was given, and what it must not inherit).
+  server.registerTool('env', { description: 'The value of an environment variable', inputSchema: { name: z.string() }, annotations: { readOnlyHint: true } }, async ({ name: variable }) => ({
+    content: [{ type: 'text', text: process.env[variable] ?? '(unset)' }],
   }));
   server.registerTool('pid', { description: 'The server process id', inputSchema: {} }, async () => ({
     content: [{ type: 'text', text: String(process.pid) }],

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { CreateSessionBody, UpdateSessionBody } from '../../protocol/api.js';
 import { TowerError } from '../../protocol/errors.js';
 import type { NewEvent } from '../../protocol/events.js';
+import { restoreMcpSecrets, withRedactedMcp } from '../../protocol/mcp-secrets.js';
 import { Permissions, type SessionSettings } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import type { AppendEffects } from '../event-log/index.js';
@@ -76,10 +77,12 @@ export function planUpdate(current: SessionRecord, body: UpdateSessionBody, live
       ...settingsOf(current),
       ...(body.sandbox !== undefined ? { sandbox: body.sandbox } : {}),
       ...(body.network !== undefined ? { network: body.network } : {}),
-      ...(body.mcp !== undefined ? { mcp: body.mcp } : {}),
+      // A value sent back as the redaction marker keeps the stored secret.
+      ...(body.mcp !== undefined ? { mcp: restoreMcpSecrets(body.mcp, current.mcp) } : {}),
     };
     plan.settings = settings;
-    plan.events.push({ event: { type: 'session_updated', data: settings }, effects: { session: { settings } } });
+    // The row gets the secrets; the event (read by every subscriber) only their keys.
+    plan.events.push({ event: { type: 'session_updated', data: withRedactedMcp(settings) }, effects: { session: { settings } } });
   }
   if (body.model !== undefined && body.model !== current.model) {
     plan.model = body.model;

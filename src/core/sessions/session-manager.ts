@@ -6,6 +6,7 @@ import type {
 } from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
+import { withRedactedMcp } from '../../protocol/mcp-secrets.js';
 import type { Session } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
@@ -244,8 +245,9 @@ export class SessionManager {
     await this.deps.log.flush();
   }
 
+  /** A row as clients see it: MCP secrets redacted (only the MCP clients get them). */
   toSession(record: SessionRecord): Session {
-    return { ...record, status: this.active.turn(record.id) ? 'running' : 'idle' };
+    return { ...withRedactedMcp(record), status: this.active.turn(record.id) ? 'running' : 'idle' };
   }
 
   async require(id: string): Promise<SessionRecord> {

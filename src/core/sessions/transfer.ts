@@ -1,6 +1,7 @@
 import type { SessionExport } from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
+import { redactedPaths, SECRET_MARKER, withRedactedMcp } from '../../protocol/mcp-secrets.js';
 import { storedEventOf, type StoredEvent } from '../../protocol/events.js';
 import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
@@ -25,7 +26,8 @@ export async function exportSession(store: Store, id: string): Promise<SessionEx
   if (!snap) return undefined;
   // Events are read up to the snapshot's seq, so the three parts describe one moment.
   const events = (await readAllEvents(store, id)).filter((e) => e.seq <= snap.session.last_event_seq);
-  return { version: 1, session: snap.session, messages: snap.messages, events };
+  // MCP secrets stay in this store: an export is read, copied and mailed around like any other file.
+  return { version: 1, session: withRedactedMcp(snap.session), messages: snap.messages, events };
 }
 
 /** Restores an export under its own id. The export must be internally consistent. */
@@ -33,6 +35,14 @@ export async function importSession(store: Store, data: SessionExport): Promise<
   const id = data.session.id;
   // The rules the API refuses on create and PATCH are refused here too.
   validatePermissions(data.session.permissions);
+  const redacted = redactedPaths(data.session.mcp);
+  if (redacted.length) {
+    throw new TowerError(
+      'invalid_request',
+      `session.mcp ${redacted.join(', ')} hold "${SECRET_MARKER}": exports carry no MCP secrets; put the real values ` +
+        'in (or remove those keys) before importing',
+    );
+  }
   checkContiguous(data.events.map((e) => e.seq), 1, 'events must have seqs 1..N without gaps');
   checkContiguous(data.messages.map((m) => m.index), 0, 'messages must have indexes 0..N-1 without gaps');
   if (data.events.some((e) => e.session_id !== id)) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readlink, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { TowerError } from '../../protocol/errors.js';
 import { errnoCode } from './fs-util.js';
@@ -43,9 +43,16 @@ async function openComponent(parent: FileHandle, name: string, flags: number, mo
   try {
     return await open(fdPath(parent, name), flags, mode);
   } catch (err) {
-    if (errnoCode(err) === 'ELOOP') throw swapped(name);
+    const code = errnoCode(err);
+    if (code === 'ELOOP') throw swapped(name);
+    // O_DIRECTORY | O_NOFOLLOW on a symlink fails with ENOTDIR, not ELOOP.
+    if (code === 'ENOTDIR' && (flags & constants.O_DIRECTORY) !== 0 && (await isSymlink(fdPath(parent, name)))) throw swapped(name);
     throw err;
   }
+}
+
+async function isSymlink(file: string): Promise<boolean> {
+  return (await lstat(file).catch(() => undefined))?.isSymbolicLink() === true;
 }
 
 /**
@@ -156,7 +163,7 @@ async function checkedForRead(root: string, handle: FileHandle, shown: string): 
  * Replaces `file` (a real path inside `root`) with `content`, creating missing parent directories. The
  * content is written to a fresh file beside it and renamed over the target, keeping the target's mode.
  */
-export async function writeInside(root: string, file: string, content: string): Promise<void> {
+export async function writeInside(root: string, file: string, content: string | Uint8Array): Promise<void> {
   if (!HAS_PROC_FD) {
     await mkdir(path.dirname(file), { recursive: true });
     const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);

@@ -75,7 +75,7 @@ async function* walkDir(dir: FileHandle, absoluteDir: string, signal: AbortSigna
 }
 
 /** The subdirectory, or `null` when it vanished, is unreadable or was swapped for a symlink meanwhile. */
-async function openChildDir(dir: FileHandle, name: string, absolute: string): Promise<FileHandle | null> {
+export async function openChildDir(dir: FileHandle, name: string, absolute: string): Promise<FileHandle | null> {
   try {
     return await openDirAt(dir, name, absolute);
   } catch (err) {

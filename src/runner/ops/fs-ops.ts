@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, writeFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type {
@@ -14,7 +14,8 @@ import type {
 } from '../../protocol/runner.js';
 import { TowerError } from '../../protocol/errors.js';
 import { displayPath, resolveInside } from '../executor/index.js';
-import { statOrNull } from '../executor/fs-util.js';
+import { errnoCode, statOrNull } from '../executor/fs-util.js';
+import { openForRead, writeInside } from '../executor/safe-open.js';
 import type { OpContext } from './context.js';
 import { walkTree } from './tree.js';
 
@@ -23,24 +24,31 @@ export const READ_MAX_BYTES = 8 * 1024 * 1024;
 /** Entries one `list` or `glob` returns at most. */
 export const LIST_MAX_ENTRIES = 10_000;
 
-/** `read`: bytes from `offset` (default 0), at most `limit` (default and max 8 MiB), base64-encoded. */
+/**
+ * `read`: bytes from `offset` (default 0), at most `limit` (default and max 8 MiB), base64-encoded. Opened
+ * like the local `read` tool (`executor/safe-open.ts`): a path component swapped for a symlink after
+ * `resolveInside` checked it is refused, and so is a hard-linked file.
+ */
 export async function readOp(args: ReadArgs, ctx: OpContext): Promise<ReadResult> {
   const file = await resolveInside(ctx.root, args.path);
-  const st = await statOrNull(file);
-  if (st === null) throw new TowerError('not_found', `file not found: ${displayPath(ctx.root, file)}`);
-  if (!st.isFile()) throw new TowerError('invalid_request', `${displayPath(ctx.root, file)} is not a regular file`);
-  const offset = Math.min(args.offset ?? 0, st.size);
-  const length = Math.min(args.limit ?? READ_MAX_BYTES, READ_MAX_BYTES, st.size - offset);
-  const buf = Buffer.alloc(length);
-  const handle = await open(file, 'r');
+  const shown = displayPath(ctx.root, file);
+  const { handle, stats: st } = await openForRead(ctx.root, file, shown).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new TowerError('not_found', `file not found: ${shown}`);
+    throw err;
+  });
   try {
+    if (!st.isFile()) throw new TowerError('invalid_request', `${shown} is not a regular file`);
+    const size = Number(st.size);
+    const offset = Math.min(args.offset ?? 0, size);
+    const length = Math.min(args.limit ?? READ_MAX_BYTES, READ_MAX_BYTES, size - offset);
+    const buf = Buffer.alloc(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await handle.read(buf, done, length - done, offset + done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    return { content: buf.subarray(0, done).toString('base64'), total_size: st.size };
+    return { content: buf.subarray(0, done).toString('base64'), total_size: size };
   } finally {
     await handle.close();
   }
@@ -48,7 +56,7 @@ export async function readOp(args: ReadArgs, ctx: OpContext): Promise<ReadResult
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** `write`: `content` is base64; parent directories are created. */
+/** `write`: `content` is base64; parent directories are created. Written like the local `write` tool (safe-open). */
 export async function writeOp(args: WriteArgs, ctx: OpContext): Promise<WriteResult> {
   if (args.content.length % 4 !== 0 || !BASE64.test(args.content)) {
     throw new TowerError('invalid_request', 'write content must be base64');
@@ -57,8 +65,7 @@ export async function writeOp(args: WriteArgs, ctx: OpContext): Promise<WriteRes
   const existing = await statOrNull(file);
   if (existing?.isDirectory()) throw new TowerError('invalid_request', `${displayPath(ctx.root, file)} is a directory`);
   const bytes = Buffer.from(args.content, 'base64');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, bytes);
+  await writeInside(ctx.root, file, bytes);
   return { path: displayPath(ctx.root, file), size: bytes.length };
 }
 
@@ -73,7 +80,7 @@ export async function listOp(args: ListArgs, ctx: OpContext): Promise<ListResult
   for await (const entry of walk) {
     if (entries.length >= LIST_MAX_ENTRIES) break;
     // lstat: a symlink's own size, never its target's (which may be outside the workspace).
-    const size = entry.kind === 'file' ? (await lstat(entry.absolute)).size : 0;
+    const size = entry.kind === 'file' ? (await lstat(entry.via)).size : 0;
     entries.push({ path: entry.rel, is_dir: entry.kind === 'dir', size });
   }
   throwIfAborted(ctx, 'list');

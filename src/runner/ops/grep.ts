@@ -1,10 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
 import picomatch from 'picomatch';
 import { RE2JS } from 're2js';
-import { TowerError } from '../../protocol/errors.js';
+import { isTowerError, TowerError } from '../../protocol/errors.js';
 import type { GrepArgs, GrepMatch, GrepResult } from '../../protocol/runner.js';
 import { LIMITS } from '../executor/index.js';
-import { cutLine, looksBinary } from '../executor/fs-util.js';
+import { cutLine, errnoCode, looksBinary } from '../executor/fs-util.js';
+import type { FileHandle } from 'node:fs/promises';
+import { openForReadAt, type OpenedFile } from '../executor/safe-open.js';
 import type { OpContext } from './context.js';
 import { throwIfAborted } from './fs-ops.js';
 import { spillIfLong } from './spill.js';
@@ -33,8 +34,8 @@ export async function grepOp(args: GrepArgs, ctx: OpContext): Promise<GrepResult
   for await (const entry of walkTree(ctx.root, ctx.root, { signal: ctx.signal })) {
     // Reading through a symlink could read outside the workspace.
     if (entry.kind !== 'file' || !included(entry.rel)) continue;
-    if ((await stat(entry.absolute)).size > LIMITS.grepMaxFileBytes) continue;
-    const bytes = await readFile(entry.absolute);
+    const bytes = await readSmallFile(ctx.root, entry.dir, entry.absolute, entry.rel);
+    if (bytes === null) continue;
     if (looksBinary(bytes)) continue;
     const lines = bytes.toString('utf8').split(/\r?\n/);
     for (let i = 0; i < lines.length; i += 1) {
@@ -55,4 +56,25 @@ export async function grepOp(args: GrepArgs, ctx: OpContext): Promise<GrepResult
   const spilled = await spillIfLong(text, ctx.root, ctx.taskId, 'grep');
   const { text: content, ...truncation } = spilled;
   return { matches, content, ...truncation };
+}
+
+/**
+ * A file's bytes through its open directory (safe-open: a file swapped for a symlink or hard-linked is
+ * skipped, as the local grep does); null when skipped or over the grep size cap.
+ */
+async function readSmallFile(root: string, dir: FileHandle, absolute: string, rel: string): Promise<Buffer | null> {
+  let opened: OpenedFile;
+  try {
+    opened = await openForReadAt(root, dir, absolute, rel);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (isTowerError(err) || code === 'ENOENT' || code === 'EACCES' || code === 'ELOOP') return null;
+    throw err;
+  }
+  try {
+    if (!opened.stats.isFile() || opened.stats.size > LIMITS.grepMaxFileBytes) return null;
+    return await opened.handle.readFile();
+  } finally {
+    await opened.handle.close();
+  }
 }

@@ -29,10 +29,29 @@ describe('MCP operations', () => {
     const listed = await runOperation('mcp_list_tools', { server: stdio() }, ctx);
     expect(listed.success).toBe(true);
     const tools = (listed.result as { tools: { name: string; description: string; input_schema: unknown }[] }).tools;
-    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'big', 'echo', 'fail', 'pid', 'slow']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'big', 'echo', 'env', 'fail', 'pid', 'slow']);
     expect(tools.find((t) => t.name === 'echo')).toMatchObject({ description: 'Echo the text back', input_schema: { type: 'object' }, annotations: { readOnlyHint: true } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: { text: 'hi' } }, ctx)).toEqual({ success: true, result: { content: 'local: hi' } });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'fail', args: {} }, ctx)).toEqual({ success: true, result: { content: 'it failed', is_error: true } });
+  });
+
+  it("a stdio server gets PATH, HOME and its own env, never the runner's token or provider keys", async () => {
+    const saved = { token: process.env.TOWER_RUNNER_TOKEN, key: process.env.ANTHROPIC_API_KEY };
+    process.env.TOWER_RUNNER_TOKEN = 'trt_must_not_leak';
+    process.env.ANTHROPIC_API_KEY = 'sk-must-not-leak';
+    try {
+      const server = { ...stdio(), env: { MCP_SERVER_NAME: 'local', OWN: 'own-value' } };
+      const env = async (name: string) => (await runOperation('mcp_call', { server, tool_name: 'env', args: { name } }, ws.ctx())).result;
+      expect(await env('OWN')).toEqual({ content: 'own-value' });
+      expect(await env('PATH')).toEqual({ content: process.env.PATH });
+      expect(await env('TOWER_RUNNER_TOKEN')).toEqual({ content: '(unset)' });
+      expect(await env('ANTHROPIC_API_KEY')).toEqual({ content: '(unset)' });
+    } finally {
+      for (const [name, value] of [['TOWER_RUNNER_TOKEN', saved.token], ['ANTHROPIC_API_KEY', saved.key]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 
   it('lists and calls tools over streamable HTTP, for both "sse" and "http" configs, sending the configured headers', async () => {

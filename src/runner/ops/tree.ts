@@ -1,14 +1,18 @@
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { errnoCode } from '../executor/fs-util.js';
+import { openDirInside, pathOfDir } from '../executor/safe-open.js';
+import { openChildDir } from '../executor/walk.js';
 
 /**
  * Walks the workspace the way git sees it: `.gitignore` files (the root's and every nested one, each
  * applying below its own directory) and the caller's extra patterns prune the walk, so an ignored
  * `dist/` with 100,000 files costs one readdir. `.git` is never entered; symlinks are reported, never
- * followed (a link could lead outside the workspace or into a cycle).
+ * followed (a link could lead outside the workspace or into a cycle). Directories are opened from their
+ * parent's descriptor like the local tools' walk (`executor/safe-open.ts`), so a directory swapped for a
+ * symlink meanwhile is skipped, never followed out of the workspace.
  */
 
 export interface TreeEntry {
@@ -16,6 +20,10 @@ export interface TreeEntry {
   /** Path relative to the workspace root, `/`-separated. */
   rel: string;
   kind: 'file' | 'dir' | 'symlink';
+  /** The containing directory, open (read or stat the entry through it); valid until the next entry. */
+  dir: FileHandle;
+  /** The entry's path through `dir`'s descriptor (`/proc/self/fd/N/name` on Linux): stat it, never resolve `absolute` again. */
+  via: string;
 }
 
 interface Rules {
@@ -46,13 +54,19 @@ export async function* walkTree(root: string, start: string, opts: WalkOptions =
     const ig = await loadGitignore(path.join(root, base));
     if (ig) rules.push({ base, ig });
   }
-  yield* walkDir(root, start, rules, opts, true);
+  const dir = await openDirInside(root, start, false);
+  try {
+    yield* walkDir(root, dir, start, rules, opts, true);
+  } finally {
+    await dir.close();
+  }
 }
 
-async function* walkDir(root: string, dir: string, rules: Rules[], opts: WalkOptions, isStart: boolean): AsyncGenerator<TreeEntry> {
+async function* walkDir(root: string, dir: FileHandle, absoluteDir: string, rules: Rules[], opts: WalkOptions, isStart: boolean): AsyncGenerator<TreeEntry> {
+  const through = pathOfDir(dir, absoluteDir);
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdir(through, { withFileTypes: true });
   } catch (err) {
     const code = errnoCode(err);
     if (code === 'EACCES' || code === 'EPERM' || code === 'ENOENT') return;
@@ -60,24 +74,32 @@ async function* walkDir(root: string, dir: string, rules: Rules[], opts: WalkOpt
   }
   let scoped = rules;
   if (!isStart) {
-    const own = await loadGitignore(dir);
-    if (own) scoped = [...rules, { base: toRel(root, dir), ig: own }];
+    const own = await loadGitignore(through);
+    if (own) scoped = [...rules, { base: toRel(root, absoluteDir), ig: own }];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     if (opts.signal?.aborted) return;
-    const absolute = path.join(dir, entry.name);
+    const absolute = path.join(absoluteDir, entry.name);
     const rel = toRel(root, absolute);
     const isDir = entry.isDirectory();
     if (isDir && NEVER_ENTERED.has(entry.name)) continue;
     if (isIgnored(scoped, rel, isDir)) continue;
+    const via = path.join(through, entry.name);
     if (isDir) {
-      yield { absolute, rel, kind: 'dir' };
-      if (opts.recursive !== false) yield* walkDir(root, absolute, scoped, opts, false);
+      yield { absolute, rel, kind: 'dir', dir, via };
+      if (opts.recursive === false) continue;
+      const child = await openChildDir(dir, entry.name, absolute);
+      if (child === null) continue;
+      try {
+        yield* walkDir(root, child, absolute, scoped, opts, false);
+      } finally {
+        await child.close();
+      }
     } else if (entry.isFile()) {
-      yield { absolute, rel, kind: 'file' };
+      yield { absolute, rel, kind: 'file', dir, via };
     } else if (entry.isSymbolicLink()) {
-      yield { absolute, rel, kind: 'symlink' };
+      yield { absolute, rel, kind: 'symlink', dir, via };
     }
   }
 }

@@ -130,7 +130,7 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
       const url = new URL(config.url);
       // Seed-004 control planes read `?token=`; Tower reads the header. Both carry the same token.
       url.searchParams.set('token', config.token);
-      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${config.token}` }, maxPayload: RUNNER_MAX_FRAME_BYTES, handshakeTimeout: 30_000 });
+      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${config.token}` }, maxPayload: RUNNER_MAX_FRAME_BYTES, handshakeTimeout: 30_000, perMessageDeflate: false });
       current = ws;
       let welcomed = false;
       let heartbeatTimer: NodeJS.Timeout | null = null;

@@ -97,7 +97,8 @@ export class RunnerGateway {
       ...(opts.maxOfflineRunners !== undefined ? { maxOffline: opts.maxOfflineRunners } : {}),
       onForget: (id) => this.lastHeartbeatEvent.delete(id),
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: RUNNER_MAX_FRAME_BYTES + 1024 * 1024 });
+    // No per-message compression: frames are small and per-call latency is what counts (ws sets TCP_NODELAY itself).
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: RUNNER_MAX_FRAME_BYTES + 1024 * 1024 });
   }
 
   /** Handles an HTTP upgrade if it is for `/runners/ws`; returns false otherwise (someone else's). */
