@@ -49,11 +49,25 @@ describe('dashboard live over the hub', () => {
     cleanups.push(() => t.close());
     const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
+    // Token reads: on opening and after each change, never on a timer.
+    let tokenReads = 0;
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/runners/tokens' && r.method() === 'GET') tokenReads++;
+    });
     await page.goto(`${t.tower.url}/runners`);
     await page.getByTestId('runners').and(page.locator('[data-transport=hub]')).waitFor({ state: 'attached' });
     await page.getByTestId('connection').and(page.locator('[data-hub=open]')).waitFor();
-    const token = await t.token('builder', ['linux', 'gpu']);
-    const child = t.runner(token.token, 'builder', path.join(t.base, 'ws'));
+    // The token is made on the page: shown once, listed at once, without its secret.
+    await page.getByLabel('Token name').fill('builder');
+    await page.getByLabel('Token labels').fill('linux, gpu');
+    await page.getByLabel('Token labels').press('Enter');
+    const secret = (await page.getByTestId('new-token').textContent()) ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    const tokenRow = page.locator('[data-testid=runner-token][data-token-name=builder]');
+    await tokenRow.getByRole('button', { name: 'Revoke' }).waitFor();
+    expect(await tokenRow.textContent()).not.toContain(secret);
+    expect(tokenReads).toBe(2);
+    const child = t.runner(secret, 'builder', path.join(t.base, 'ws'));
     const card = page.locator('li[data-runner=builder]');
     await card.and(page.locator('[data-online=true]')).waitFor();
     await card.getByText('online', { exact: true }).waitFor();
@@ -66,6 +80,13 @@ describe('dashboard live over the hub', () => {
     await card.and(page.locator('[data-online=false]')).waitFor();
     await card.getByText('offline', { exact: true }).waitFor();
     await shot(page, 'runners-offline');
+    // Revoked from the keyboard: the row says so; a reload no longer shows the secret.
+    await tokenRow.getByRole('button', { name: 'Revoke' }).focus();
+    await page.keyboard.press('Enter');
+    await tokenRow.getByText('revoked', { exact: true }).waitFor();
+    await page.reload();
+    await tokenRow.getByText('revoked', { exact: true }).waitFor();
+    expect(await page.getByTestId('new-token').count()).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -86,10 +107,10 @@ describe('dashboard live over the hub', () => {
     await page.locator('[data-testid=thread-message][data-seq="2"]').filter({ hasText: 'Image built.' }).waitFor();
     await post(`${t.url}/api/threads/deploy/status`, { status: 'resolved' });
     await page.locator('[data-thread=deploy] [data-testid=thread-status]').filter({ hasText: 'resolved' }).waitFor();
-    // A thread created while the page is open shows up with its first message.
+    // A thread created while the page is open shows up with its title before any message, then grows.
     await post(`${t.url}/api/threads`, { id: 'incident', title: 'Incident 42' });
-    await post(`${t.url}/api/threads/incident/messages`, { from_type: 'agent', from_id: 'oncall', content: 'Paging.' });
     await page.locator('[data-thread=incident]').filter({ hasText: 'Incident 42' }).waitFor();
+    await post(`${t.url}/api/threads/incident/messages`, { from_type: 'agent', from_id: 'oncall', content: 'Paging.' });
     // A request to the human, handed off between agents, answered: one chain.
     const request = await post(`${t.url}/api/inbox/human`, { from_agent: 'planner', message_type: 'request', title: 'Approve the deploy?', correlation_id: 'corr-deploy-1' });
     await post(`${t.url}/api/inbox/reviewer`, { from_agent: 'planner', message_type: 'handoff', title: 'Please review', correlation_id: 'corr-deploy-1' });
