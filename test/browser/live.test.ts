@@ -75,6 +75,28 @@ describe('dashboard live over the hub', () => {
     await card.getByText(/^Environment: /).waitFor();
     expect(await card.locator('.badge').allTextContents()).toEqual(['linux', 'gpu']);
     await shot(page, 'runners-online');
+    // A session made on the page with runner labels: its bash call runs on the runner, and the line says which.
+    await page.goto(t.tower.url);
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByLabel('Runner labels').fill('linux');
+    await page.getByLabel('Permissions').selectOption('autonomous');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor();
+    const sessionId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    expect((await t.client.getSession(sessionId)).runner).toMatchObject({ labels: ['linux'] });
+    await send(page, JSON.stringify({ tool: 'bash', args: { command: 'echo from-the-runner' } }));
+    const tool = page.locator('[data-kind=tool]').last();
+    await tool.locator('.badge').filter({ hasText: 'on builder' }).waitFor();
+    await tool.filter({ hasText: 'done' }).waitFor();
+    // Keyboard: the collapsed result opens from its summary.
+    await tool.locator('summary', { hasText: 'Result' }).focus();
+    await page.keyboard.press('Enter');
+    await tool.locator('details', { hasText: 'Result' }).locator('pre').filter({ hasText: 'from-the-runner' }).waitFor();
+    // The runner's bash output streamed live into the line, and ended up in the result.
+    expect(await tool.getByLabel('Live output').textContent()).toBe('from-the-runner\n');
+    await shot(page, 'session-tool-on-runner');
+    await page.goto(`${t.tower.url}/runners`);
+    await card.and(page.locator('[data-online=true]')).waitFor();
     child.kill('SIGKILL');
     await once(child, 'exit');
     await card.and(page.locator('[data-online=false]')).waitFor();

@@ -78,6 +78,7 @@ function RunnerTokens({ runnersKey }: { runnersKey: string }) {
       const t = await api.post<RunnerToken>('/api/runners/tokens', { name, labels: labels.split(',').map((l) => l.trim()).filter(Boolean) });
       setCreated(t.token);
       setName('');
+      setLabels('');
       reload();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
