@@ -67,12 +67,27 @@ describe('dashboard controls', () => {
     await send(page, 'use a tool');
     const approval = page.getByTestId('approval');
     await approval.waitFor();
+    // The list, open beside it, shows the wait live.
+    const list = await page.context().newPage();
+    await list.goto(t.url);
+    const row = list.locator(`tr[data-session-id="${id}"]`);
+    await row.locator('.status').filter({ hasText: 'waiting for approval' }).waitFor();
     await approval.getByLabel('Reason for rejecting').fill('not on this machine');
     await approval.getByRole('button', { name: 'Reject' }).click();
     const tool = page.locator('[data-kind=tool]').last();
     await tool.getByText('Reason: not on this machine').waitFor();
     await tool.locator('.badge').filter({ hasText: 'reject' }).waitFor();
     await page.getByTestId('session-status').filter({ hasText: 'idle' }).waitFor();
+
+    await row.locator('.status').filter({ hasText: 'idle' }).waitFor();
+    // A question: the list says the session waits for an answer.
+    await send(page, 'ask me');
+    await row.locator('.status').filter({ hasText: 'waiting for an answer' }).waitFor();
+    const form = page.getByTestId('question');
+    await form.getByLabel('Your name').fill('Ada');
+    await form.getByRole('button', { name: 'Answer' }).click();
+    await row.locator('.status').filter({ hasText: 'idle' }).waitFor();
+    await list.close();
 
     // Approve for the whole session: the next call of any tool runs without asking.
     await send(page, 'use a tool');
@@ -81,8 +96,10 @@ describe('dashboard controls', () => {
     await lastAgentText(page).filter({ hasText: 'The command printed dashboard-ok.' }).waitFor();
     await page.getByTestId('session-status').filter({ hasText: 'idle' }).waitFor();
     await send(page, 'steer test');
-    await page.locator('[data-kind=tool]').last().filter({ hasText: 'done' }).waitFor();
+    await page.locator('[data-kind=tool]').filter({ hasText: 'steer-step' }).filter({ hasText: 'done' }).waitFor();
+    await lastAgentText(page).filter({ hasText: 'Tool done.' }).waitFor();
     expect(await approval.count()).toBe(0);
+    await page.getByTestId('session-status').filter({ hasText: 'idle' }).waitFor();
 
     // Token usage and cost per model step.
     await send(page, 'hello');
