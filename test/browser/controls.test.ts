@@ -128,6 +128,29 @@ describe('dashboard controls', () => {
     await page.context().close();
   }, 180_000);
 
+  it('reasoning is collapsed and opens from the keyboard; the model switcher changes the next step\'s model', async () => {
+    t = await startTestTower({ script: dashboardScript, models: ['fake/gpt-other'] });
+    const s = await t.client.createSession({ title: 'Thinker' });
+    const { page, problems } = await openPage(browser());
+    await page.goto(`${t.url}/sessions/${s.id}`);
+    await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor();
+    await send(page, 'think');
+    await lastAgentText(page).filter({ hasText: 'Thought it through.' }).waitFor();
+    const reasoning = page.locator('details[data-kind=reasoning]');
+    expect(await reasoning.getAttribute('open')).toBeNull();
+    await reasoning.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await reasoning.and(page.locator('[open]')).getByText('Weighing the options first.').waitFor();
+    await page.getByTestId('session-status').filter({ hasText: 'idle' }).waitFor();
+    await page.getByLabel('Model').selectOption('fake/gpt-other');
+    await expect.poll(async () => (await t!.client.getSession(s.id)).model).toBe('fake/gpt-other');
+    await send(page, 'hello');
+    await page.locator('[data-kind=usage]').filter({ hasText: 'fake/gpt-other:' }).waitFor();
+    await shot(page, 'session-reasoning-model');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+
   it('sorts and exports from the list; light and dark follow the system', async () => {
     t = await startTestTower({ script: dashboardScript });
     await t.client.createSession({ title: 'Bravo' });
