@@ -66,6 +66,7 @@ describe('dashboard live over the hub', () => {
     const tokenRow = page.locator('[data-testid=runner-token][data-token-name=builder]');
     await tokenRow.getByRole('button', { name: 'Revoke' }).waitFor();
     expect(await tokenRow.textContent()).not.toContain(secret);
+    expect(await tokenRow.locator('.badge').allTextContents()).toEqual(['linux', 'gpu']);
     expect(tokenReads).toBe(2);
     const child = t.runner(secret, 'builder', path.join(t.base, 'ws'));
     const card = page.locator('li[data-runner=builder]');

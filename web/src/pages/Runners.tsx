@@ -106,6 +106,7 @@ function RunnerTokens({ runnersKey }: { runnersKey: string }) {
         {(tokens.state === 'ok' ? tokens.value : []).map((t) => (
           <li key={t.id} className="row" data-testid="runner-token" data-token-name={t.name ?? t.id}>
             <span>{t.name ?? t.id}</span>
+            {(t.labels ?? []).map((l) => <span key={l} className="badge">{l}</span>)}
             <span className="muted small">{formatAgo(t.created_at)}</span>
             {t.revoked_at ? <span className="badge">revoked</span> : <button type="button" className="danger" onClick={() => void revoke(t.id)}>Revoke</button>}
           </li>
