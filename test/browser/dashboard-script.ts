@@ -34,6 +34,8 @@ export function dashboardScript(r: ParsedRequest): ScriptResponse | undefined {
       return { text: 'Thinking', hang: true };
     case 'ask me':
       return { tool_calls: [{ name: 'ask_user', args: { message: 'What is your name?', schema: QUESTION_SCHEMA } }] };
+    case 'think':
+      return { reasoning: 'Weighing the options first.', text: 'Thought it through.' };
     case 'story':
       return { text: STORY, tokensPerSecond: 10, usage: { input_tokens: 300, output_tokens: 31 } };
     default:

@@ -49,11 +49,26 @@ describe('dashboard live over the hub', () => {
     cleanups.push(() => t.close());
     const { page, problems } = await openPage(browser());
     cleanups.push(() => page.context().close());
+    // Token reads: on opening and after each change, never on a timer.
+    let tokenReads = 0;
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/runners/tokens' && r.method() === 'GET') tokenReads++;
+    });
     await page.goto(`${t.tower.url}/runners`);
     await page.getByTestId('runners').and(page.locator('[data-transport=hub]')).waitFor({ state: 'attached' });
     await page.getByTestId('connection').and(page.locator('[data-hub=open]')).waitFor();
-    const token = await t.token('builder', ['linux', 'gpu']);
-    const child = t.runner(token.token, 'builder', path.join(t.base, 'ws'));
+    // The token is made on the page: shown once, listed at once, without its secret.
+    await page.getByLabel('Token name').fill('builder');
+    await page.getByLabel('Token labels').fill('linux, gpu');
+    await page.getByLabel('Token labels').press('Enter');
+    const secret = (await page.getByTestId('new-token').textContent()) ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    const tokenRow = page.locator('[data-testid=runner-token][data-token-name=builder]');
+    await tokenRow.getByRole('button', { name: 'Revoke' }).waitFor();
+    expect(await tokenRow.textContent()).not.toContain(secret);
+    expect(await tokenRow.locator('.badge').allTextContents()).toEqual(['linux', 'gpu']);
+    expect(tokenReads).toBe(2);
+    const child = t.runner(secret, 'builder', path.join(t.base, 'ws'));
     const card = page.locator('li[data-runner=builder]');
     await card.and(page.locator('[data-online=true]')).waitFor();
     await card.getByText('online', { exact: true }).waitFor();
@@ -61,11 +76,40 @@ describe('dashboard live over the hub', () => {
     await card.getByText(/^Environment: /).waitFor();
     expect(await card.locator('.badge').allTextContents()).toEqual(['linux', 'gpu']);
     await shot(page, 'runners-online');
+    // A session made on the page with runner labels: its bash call runs on the runner, and the line says which.
+    await page.goto(t.tower.url);
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByLabel('Runner labels').fill('linux');
+    await page.getByLabel('Permissions').selectOption('autonomous');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByTestId('live-state').filter({ hasText: 'live' }).waitFor();
+    const sessionId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    expect((await t.client.getSession(sessionId)).runner).toMatchObject({ labels: ['linux'] });
+    await send(page, JSON.stringify({ tool: 'bash', args: { command: 'echo from-the-runner' } }));
+    const tool = page.locator('[data-kind=tool]').last();
+    await tool.locator('.badge').filter({ hasText: 'on builder' }).waitFor();
+    await tool.filter({ hasText: 'done' }).waitFor();
+    // Keyboard: the collapsed result opens from its summary.
+    await tool.locator('summary', { hasText: 'Result' }).focus();
+    await page.keyboard.press('Enter');
+    await tool.locator('details', { hasText: 'Result' }).locator('pre').filter({ hasText: 'from-the-runner' }).waitFor();
+    // The runner's bash output streamed live into the line, and ended up in the result.
+    expect(await tool.getByLabel('Live output').textContent()).toBe('from-the-runner\n');
+    await shot(page, 'session-tool-on-runner');
+    await page.goto(`${t.tower.url}/runners`);
+    await card.and(page.locator('[data-online=true]')).waitFor();
     child.kill('SIGKILL');
     await once(child, 'exit');
     await card.and(page.locator('[data-online=false]')).waitFor();
     await card.getByText('offline', { exact: true }).waitFor();
     await shot(page, 'runners-offline');
+    // Revoked from the keyboard: the row says so; a reload no longer shows the secret.
+    await tokenRow.getByRole('button', { name: 'Revoke' }).focus();
+    await page.keyboard.press('Enter');
+    await tokenRow.getByText('revoked', { exact: true }).waitFor();
+    await page.reload();
+    await tokenRow.getByText('revoked', { exact: true }).waitFor();
+    expect(await page.getByTestId('new-token').count()).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -86,10 +130,10 @@ describe('dashboard live over the hub', () => {
     await page.locator('[data-testid=thread-message][data-seq="2"]').filter({ hasText: 'Image built.' }).waitFor();
     await post(`${t.url}/api/threads/deploy/status`, { status: 'resolved' });
     await page.locator('[data-thread=deploy] [data-testid=thread-status]').filter({ hasText: 'resolved' }).waitFor();
-    // A thread created while the page is open shows up with its first message.
+    // A thread created while the page is open shows up with its title before any message, then grows.
     await post(`${t.url}/api/threads`, { id: 'incident', title: 'Incident 42' });
-    await post(`${t.url}/api/threads/incident/messages`, { from_type: 'agent', from_id: 'oncall', content: 'Paging.' });
     await page.locator('[data-thread=incident]').filter({ hasText: 'Incident 42' }).waitFor();
+    await post(`${t.url}/api/threads/incident/messages`, { from_type: 'agent', from_id: 'oncall', content: 'Paging.' });
     // A request to the human, handed off between agents, answered: one chain.
     const request = await post(`${t.url}/api/inbox/human`, { from_agent: 'planner', message_type: 'request', title: 'Approve the deploy?', correlation_id: 'corr-deploy-1' });
     await post(`${t.url}/api/inbox/reviewer`, { from_agent: 'planner', message_type: 'handoff', title: 'Please review', correlation_id: 'corr-deploy-1' });

@@ -165,6 +165,39 @@ describe('hub sessions and commands', () => {
   });
 });
 
+describe('hub inbox filter', () => {
+  it('a subscriber that names inboxes gets only their messages; one that names none gets all', async () => {
+    t = await startHubTower({ script });
+    const mine = await connect(t);
+    const two = await connect(t);
+    const all = await connect(t);
+    mine.send('subscribe', { topics: ['inbox_message'], inbox: 'alice' });
+    expect((await mine.next((f) => f.type === 'subscribed')).data).toMatchObject({ topics: ['inbox_message'], inboxes: ['alice'] });
+    two.send('subscribe', { topics: ['inbox_message'], inboxes: ['alice', 'bob'] });
+    await two.next((f) => f.type === 'subscribed');
+    all.send('subscribe', { topics: ['inbox_message'] });
+    await all.next((f) => f.type === 'subscribed');
+    for (const to of ['bob', 'carol', 'alice']) await t.hub.messaging.sendInbox({ from_agent: 'x', to_inbox: to, title: `to ${to}` });
+    await all.next((f) => f.type === 'inbox_message' && f.data?.to_inbox === 'alice');
+    await two.next((f) => f.type === 'inbox_message' && f.data?.to_inbox === 'alice');
+    await mine.next((f) => f.type === 'inbox_message' && f.data?.to_inbox === 'alice');
+    const inboxesOf = (c: HubClient) => c.frames.filter((f) => f.type === 'inbox_message').map((f) => f.data?.to_inbox);
+    expect(inboxesOf(all)).toEqual(['bob', 'carol', 'alice']);
+    expect(inboxesOf(two)).toEqual(['bob', 'alice']);
+    expect(inboxesOf(mine)).toEqual(['alice']);
+    // A filter without the topic, or junk names, are refused; the connection stays usable.
+    mine.send('subscribe', { topics: ['threads'], inbox: 'alice' });
+    expect((await mine.next((f) => f.type === 'error')).data?.code).toBe('INVALID_SUBSCRIBE');
+    mine.send('subscribe', { topics: ['inbox_message'], inboxes: [] });
+    expect((await mine.next((f) => f.type === 'error' && mine.frames.filter((x) => x.type === 'error').length === 2)).data?.code).toBe('INVALID_SUBSCRIBE');
+    // Subscribing again without a filter widens it to every inbox.
+    mine.send('subscribe', { topics: ['inbox_message'] });
+    await mine.next((f) => f.type === 'subscribed' && f.data?.inboxes === undefined);
+    await t.hub.messaging.sendInbox({ from_agent: 'x', to_inbox: 'dave', title: 'to dave' });
+    await mine.next((f) => f.type === 'inbox_message' && f.data?.to_inbox === 'dave');
+  });
+});
+
 const changesOf = (c: HubClient, id: string): Record<string, unknown>[] =>
   c.frames.filter((f) => f.type === 'session_change' && f.data?.session_id === id).map((f) => f.data as Record<string, unknown>);
 
@@ -217,6 +250,9 @@ describe('hub list topics', () => {
     await other.next((f) => f.type === 'subscribed');
     const post = (p: string, body: unknown) => fetch(`${t!.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/api/threads', { id: 'th1', title: 'one' })).status).toBe(201);
+    // A new thread reaches the list before its first message, with its title.
+    const created = await c.next((f: Frame) => f.type === 'thread_state' && f.data?.thread_id === 'th1');
+    expect(created.data).toMatchObject({ last_seq: 0, status: 'active', title: 'one', created_at: expect.any(String) });
     expect((await post('/api/threads/th1/messages', { content: 'hi', from_type: 'agent', from_id: 'a1' })).status).toBe(201);
     await c.next((f: Frame) => f.type === 'thread_state' && f.data?.thread_id === 'th1' && f.data?.last_seq === 1);
     expect((await post('/api/threads/th1/status', { status: 'resolved' })).status).toBe(200);

@@ -42,6 +42,8 @@ export interface TestTowerOptions {
   sandbox?: 'auto' | 'bwrap' | 'none';
   /** More config-file keys (e.g. `mcp`). */
   config?: Record<string, unknown>;
+  /** Models listed beside the fake provider's default (ids `fake/...`), e.g. for a model switcher. */
+  models?: string[];
   /** Transports beside HTTP (default: the server's list); `[]` runs HTTP alone (no hub). */
   transports?: readonly TransportStarter[];
 }
@@ -64,7 +66,8 @@ export async function startTestTower(opts: TestTowerOptions = {}): Promise<TestT
   const fake = opts.fake ?? (await startFakeModelServer({ format: opts.format ?? 'openai', script: opts.script ?? [] }));
   const dataDir = opts.dataDir ?? tempDir('data');
   const workDir = opts.workDir ?? tempDir('work');
-  const { config: models, model } = fakeModelsConfig(fake);
+  const { config: base, model } = fakeModelsConfig(fake);
+  const models = opts.models ? { ...base, models: [model, ...opts.models].map((id) => ({ id })) } : base;
   const config = resolveConfig(
     { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, ...(opts.token ? { token: opts.token } : {}) },
     {},

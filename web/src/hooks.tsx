@@ -4,10 +4,11 @@ import { ApiError } from './api/client.js';
 export type Loaded<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'unavailable' } | { state: 'error'; message: string };
 
 /**
- * Loads `fn` now and every `everyMs` (pages without a live feed of their own). A 404 for a route the
- * server does not have is "unavailable", not an error: such a server simply lacks that feature.
+ * Loads `fn` now and every `everyMs` (pages without a live feed of their own); with `everyMs` null,
+ * only now, when `deps` change and on `reload()`. A 404 for a route the server does not have is
+ * "unavailable", not an error: such a server simply lacks that feature.
  */
-export function usePoll<T>(fn: () => Promise<T>, everyMs: number, deps: unknown[] = []): [Loaded<T>, () => void] {
+export function usePoll<T>(fn: () => Promise<T>, everyMs: number | null, deps: unknown[] = []): [Loaded<T>, () => void] {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const [tick, setTick] = useState(0);
   const fnRef = useRef(fn);
@@ -27,7 +28,7 @@ export function usePoll<T>(fn: () => Promise<T>, everyMs: number, deps: unknown[
         }
         setLoaded({ state: 'error', message: e instanceof Error ? e.message : String(e) });
       }
-      if (!stop) timer = setTimeout(load, everyMs);
+      if (!stop && everyMs !== null) timer = setTimeout(load, everyMs);
     };
     void load();
     return () => {

@@ -52,7 +52,17 @@ export async function watch(ctx: MessagingContext, id: string, opts: { fromSeq?:
   const off = ctx.io.onInterrupt(() => ac.abort());
   const from = intOption('--from-seq', opts.fromSeq);
   try {
-    for await (const m of ctx.messaging.watchThread(id, { signal: ac.signal, ...(from !== undefined ? { fromSeq: from } : {}), ...(opts.clientId ? { clientId: opts.clientId } : {}) })) {
+    const watched = ctx.messaging.watchThread(id, {
+      signal: ac.signal,
+      ...(from !== undefined ? { fromSeq: from } : {}),
+      ...(opts.clientId ? { clientId: opts.clientId } : {}),
+      onReconnect: ({ attempt, delayMs, lastSeq }) => {
+        const resume = lastSeq === undefined ? '' : `, resuming after #${lastSeq}`;
+        ctx.io.stderr.write(ctx.err.dim(`connection lost; reconnecting in ${delayMs} ms (attempt ${attempt}${resume})\n`));
+      },
+      onResumed: ({ lastSeq }) => ctx.io.stderr.write(ctx.err.dim(`reconnected${lastSeq === undefined ? '' : ` (resumed after #${lastSeq})`}\n`)),
+    });
+    for await (const m of watched) {
       ctx.io.stdout.write(ctx.json ? `${JSON.stringify(m)}\n` : messageLine(ctx, m));
     }
   } finally {

@@ -48,7 +48,9 @@ export class MessagingService {
 
   async createThread(input: NewThread): Promise<Thread> {
     const t = NewThread.parse(input);
-    return this.store.createThread({ id: t.id ?? newThreadId(), title: t.title, ...(t.status ? { status: t.status } : {}) });
+    const thread = await this.store.createThread({ id: t.id ?? newThreadId(), title: t.title, ...(t.status ? { status: t.status } : {}) });
+    this.live.threadCreated(thread);
+    return thread;
   }
 
   async getThread(id: string): Promise<Thread> {

@@ -21,14 +21,24 @@ const TOOL_TEXT = 2000;
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
 
+/** The messaging tools whose `thread_id` argument binds a session to a thread. */
+const THREAD_TOOLS = new Set(['thread_post', 'thread_read']);
+
 /**
  * Turns session events into seed 001's task stream (turn_start, text, tool_use, tool_result, turn_end,
  * error, status), carrying the context a dashboard groups by. Keeps only the open turn of each session.
+ *
+ * `thread_id`: sessions are not created inside a thread (a handoff goes through the inbox, not a
+ * thread), so the binding is what the session itself does: from its first `thread_post` / `thread_read`
+ * call on, its frames carry the thread it last used. A session that never touches a thread has no
+ * `thread_id` (the field is omitted). The binding is rebuilt from live events only, so after a restart
+ * it starts again at the session's next thread call.
  */
 export class TaskStreamDeriver {
   private readonly turns = new Map<string, TurnContext>();
   private readonly lastUser = new Map<string, string>();
   private readonly turnCount = new Map<string, number>();
+  private readonly threadOf = new Map<string, string>();
 
   /** With `emit` false only the turn context is kept up to date (nobody listens: no frame is built). */
   derive(event: StoredEvent, info: SessionInfo | undefined, emit = true): TaskStream | undefined {
@@ -49,6 +59,7 @@ export class TaskStreamDeriver {
       if (!emit) return undefined;
       return this.frame(event, info, 'turn_start', { status: 'running', directive: cut(directive, SHORT), directive_full: directive });
     }
+    if (event.type === 'tool_call' && THREAD_TOOLS.has(event.data.tool)) this.bindThread(id, event.data.args);
     const turn = this.turns.get(id);
     if (!turn) return undefined;
     if (!emit && event.type !== 'token_usage' && event.type !== 'stream_stopped') return undefined;
@@ -100,6 +111,12 @@ export class TaskStreamDeriver {
     this.turns.delete(sessionId);
     this.lastUser.delete(sessionId);
     this.turnCount.delete(sessionId);
+    this.threadOf.delete(sessionId);
+  }
+
+  private bindThread(sessionId: string, args: unknown): void {
+    const threadId = typeof args === 'object' && args !== null ? (args as Record<string, unknown>).thread_id : undefined;
+    if (typeof threadId === 'string' && threadId.length > 0 && threadId.length <= 200) this.threadOf.set(sessionId, threadId);
   }
 
   private frame(
@@ -111,6 +128,7 @@ export class TaskStreamDeriver {
   ): TaskStream {
     const turn = ended ?? this.turns.get(event.session_id);
     const directive = turn?.directive ?? '';
+    const threadId = this.threadOf.get(event.session_id);
     return {
       task_id: turn?.turnId ?? '',
       session_id: event.session_id,
@@ -118,6 +136,7 @@ export class TaskStreamDeriver {
       stream_type,
       turn_num: turn?.turnNum ?? 0,
       agent_id: event.session_id,
+      ...(threadId ? { thread_id: threadId } : {}),
       source_type: directive.startsWith('[handoff from') ? 'handoff' : 'direct',
       ...(info ? { workspace: info.working_dir } : {}),
       ...(stream_type !== 'turn_start' && directive ? { directive: cut(directive, SHORT) } : {}),

@@ -56,3 +56,26 @@ describe('TaskStreamDeriver', () => {
     expect(out[8]).toMatchObject({ status: 'failed', tokens_in: 3, tokens_out: 4, cost: 0.1, duration_sec: 2, task_id: 't1' });
   });
 });
+
+describe('TaskStreamDeriver thread binding', () => {
+  it('carries the thread a session last posted to or read, and none before', () => {
+    const d = new TaskStreamDeriver();
+    const out = [
+      ev('stream_started', { turn_id: 't1', model: 'm' }, 0, 'b1'),
+      ev('agent_choice', { content: 'hi' }, 0, 'b1'),
+      ev('tool_call', { tool_call_id: 'c1', tool: 'thread_post', args: { thread_id: 'th_a', content: 'x' } }, 0, 'b1'),
+      ev('tool_call_response', { tool_call_id: 'c1', tool: 'thread_post', result: '{}', is_error: false }, 0, 'b1'),
+      ev('tool_call', { tool_call_id: 'c2', tool: 'thread_read', args: { thread_id: 'th_b' } }, 0, 'b1'),
+      ev('tool_call', { tool_call_id: 'c3', tool: 'bash', args: { thread_id: 'not_a_thread' } }, 0, 'b1'),
+      ev('agent_choice', { content: 'other session' }, 0, 'b2'),
+    ].map((e) => d.derive(e, undefined));
+    expect(out[1]?.thread_id).toBeUndefined();
+    expect(out[2]?.thread_id).toBe('th_a');
+    expect(out[3]?.thread_id).toBe('th_a');
+    expect(out[4]?.thread_id).toBe('th_b');
+    expect(out[5]?.thread_id).toBe('th_b');
+    d.forget('b1');
+    const after = [ev('stream_started', { turn_id: 't2', model: 'm' }, 0, 'b1'), ev('agent_choice', { content: 'x' }, 0, 'b1')].map((e) => d.derive(e, undefined));
+    expect(after[1]?.thread_id).toBeUndefined();
+  });
+});

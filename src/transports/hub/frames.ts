@@ -29,10 +29,21 @@ const Id = z.string().min(1).max(200);
 const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const ClientId = z.string().regex(/^[A-Za-z0-9._:@-]{1,200}$/, 'client_id: 1-200 of A-Z a-z 0-9 . _ : @ -');
 
+/**
+ * `inbox` / `inboxes` narrow `inbox_message` to the messages whose `to_inbox` is one of them (the
+ * seed's InboxMessageEvent field); without either the topic carries every inbox. A later subscribe
+ * replaces the filter.
+ */
 export const SubscribeData = z.union([
   z.object({ thread_id: Id, from_seq: Seq.optional() }).strict(),
   z.object({ session_id: Id, from_seq: Seq.optional() }).strict(),
-  z.object({ topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length) }).strict(),
+  z
+    .object({ topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length), inbox: Id.optional(), inboxes: z.array(Id).min(1).max(100).optional() })
+    .strict()
+    .refine((d) => (d.inbox === undefined && d.inboxes === undefined) || d.topics.includes('inbox_message'), {
+      message: 'inbox filters need the inbox_message topic',
+      path: ['inbox'],
+    }),
 ]);
 export type SubscribeData = z.infer<typeof SubscribeData>;
 

@@ -58,7 +58,7 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
         subscriptions.threadChanged(n.thread);
         subscriptions.publish('threads', stateFrame(n.thread), n.thread.id);
       }
-      else if (n.kind === 'inbox_message') subscriptions.publish('inbox_message', frame('inbox_message', n.message));
+      else if (n.kind === 'inbox_message') subscriptions.publishInbox(n.message);
     });
     const unrunners = ctx.runnerEvents?.subscribe((e) => subscriptions.publish('runner', frame('runner', e)));
     const hub = new Hub(ctx.http.server as Server, { options, commands: ctx.commands, subscriptions, logger: ctx.logger });

@@ -2,7 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import type { MessagingService } from '../../core/messaging/index.js';
 import type { SessionManager } from '../../core/sessions/index.js';
 import { isTowerError } from '../../protocol/errors.js';
-import type { Thread } from '../../protocol/messaging.js';
+import type { InboxMessage, Thread } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../../store/types.js';
 import type { SinkSubscription } from '../../core/event-log/index.js';
 import type { HubSubscriber } from './subscriber.js';
@@ -22,8 +22,9 @@ export interface SubscriptionDeps {
 const feedCode = (err: unknown): 'BATCH_FAILED' | 'FETCH_FAILED' =>
   err instanceof FeedError && err.phase === 'catch_up' ? 'BATCH_FAILED' : 'FETCH_FAILED';
 
+/** `title` and `created_at` are Tower's additions to the seed's thread_state, so a list can show a thread it has not read. */
 export const stateFrame = (t: Thread): string =>
-  frame('thread_state', { thread_id: t.id, status: t.status, last_seq: t.last_seq, updated_at: t.updated_at });
+  frame('thread_state', { thread_id: t.id, status: t.status, last_seq: t.last_seq, updated_at: t.updated_at, title: t.title, created_at: t.created_at });
 
 /**
  * Who listens to what: thread and session subscriptions (each a pump from the store-backed
@@ -32,6 +33,8 @@ export const stateFrame = (t: Thread): string =>
 export class Subscriptions {
   private readonly byTopic = new Map<Topic, Set<HubSubscriber>>();
   private readonly byThread = new Map<string, Set<HubSubscriber>>();
+  /** Connections that named inboxes get only those inboxes' `inbox_message` frames. */
+  private readonly inboxFilter = new WeakMap<HubSubscriber, Set<string>>();
 
   constructor(private readonly deps: SubscriptionDeps) {}
 
@@ -42,6 +45,17 @@ export class Subscriptions {
     for (const c of set) {
       if (stateKey !== undefined) c.sendState(`${topic}:${stateKey}`, text);
       else c.sendBroadcast(text);
+    }
+  }
+
+  /** An inbox message to every `inbox_message` subscriber whose filter (if any) names its inbox. */
+  publishInbox(message: InboxMessage): void {
+    const set = this.byTopic.get('inbox_message');
+    if (!set) return;
+    const text = frame('inbox_message', message);
+    for (const c of set) {
+      const only = this.inboxFilter.get(c);
+      if (!only || only.has(message.to_inbox)) c.sendBroadcast(text);
     }
   }
 
@@ -64,7 +78,11 @@ export class Subscriptions {
         if (!set) this.byTopic.set(t, (set = new Set()));
         set.add(conn);
       }
-      conn.send(frame('subscribed', { topics: conn.topicList() }));
+      const inboxes = [...(data.inbox !== undefined ? [data.inbox] : []), ...(data.inboxes ?? [])];
+      if (inboxes.length > 0) this.inboxFilter.set(conn, new Set(inboxes));
+      else if (data.topics.includes('inbox_message')) this.inboxFilter.delete(conn);
+      const filter = this.inboxFilter.get(conn);
+      conn.send(frame('subscribed', { topics: conn.topicList(), ...(filter ? { inboxes: [...filter] } : {}) }));
       return;
     }
     if ('thread_id' in data) return this.subscribeThread(conn, data.thread_id, data.from_seq);
@@ -76,6 +94,7 @@ export class Subscriptions {
       for (const t of data.topics) {
         conn.topics.delete(t);
         this.byTopic.get(t)?.delete(conn);
+        if (t === 'inbox_message') this.inboxFilter.delete(conn);
       }
       conn.send(frame('unsubscribed', { topics: data.topics }));
       return;

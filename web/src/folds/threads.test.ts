@@ -42,6 +42,10 @@ describe('threads list fold', () => {
     const s = foldThreadState(base, { thread_id: 'u', status: 'active', last_seq: 1, updated_at: '2026-01-01T00:00:05Z' });
     expect(sortThreads(s).map((t) => [t.id, t.title])).toEqual([['u', ''], ['t', 'T']]);
   });
+  it('a created thread (last_seq 0) arrives with its title and creation time', () => {
+    const s = foldThreadState(base, { thread_id: 'n', status: 'active', last_seq: 0, updated_at: '2026-01-01T00:00:06Z', title: 'New', created_at: '2026-01-01T00:00:06Z' });
+    expect(s.get('n')).toMatchObject({ title: 'New', created_at: '2026-01-01T00:00:06Z', last_seq: 0 });
+  });
 });
 
 const inbox = (id: string, over: Partial<InboxMessage> = {}): InboxMessage => ({

@@ -8,6 +8,9 @@ interface ThreadState {
   status: ThreadStatus;
   last_seq: number;
   updated_at: string;
+  /** Sent by the hub so a thread created elsewhere shows its title before it is read. */
+  title?: string;
+  created_at?: string;
 }
 
 const isState = (v: unknown): v is ThreadState =>
@@ -25,8 +28,10 @@ export function foldThreadState(threads: Threads, data: unknown): Threads {
   if (!isState(data)) return threads;
   const old = threads.get(data.thread_id);
   if (old && (data.last_seq < old.last_seq || (data.last_seq === old.last_seq && data.updated_at < old.updated_at))) return threads;
-  if (old && old.status === data.status && old.last_seq === data.last_seq && old.updated_at === data.updated_at) return threads;
-  const row: Thread = { id: data.thread_id, title: old?.title ?? '', created_at: old?.created_at ?? data.updated_at, status: data.status, last_seq: data.last_seq, updated_at: data.updated_at };
+  const title = typeof data.title === 'string' ? data.title : old?.title ?? '';
+  const createdAt = old?.created_at ?? (typeof data.created_at === 'string' ? data.created_at : data.updated_at);
+  if (old && old.title === title && old.status === data.status && old.last_seq === data.last_seq && old.updated_at === data.updated_at) return threads;
+  const row: Thread = { id: data.thread_id, title, created_at: createdAt, status: data.status, last_seq: data.last_seq, updated_at: data.updated_at };
   return new Map(threads).set(row.id, row);
 }
 

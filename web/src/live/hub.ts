@@ -1,6 +1,6 @@
-import type { ThreadMessage, WireEvent } from '../api/types.js';
 import type { LiveFeed, LiveState, SessionFeedOptions, ThreadFeedOptions, TopicName, TopicOptions } from './feed.js';
 import type { HubFrame, HubSocket } from './hub-socket.js';
+import { threadMessagesOf, wireEventsOf } from './wire.js';
 
 /** Errors after which a subscription is sent again (the server says: subscribe again). */
 const RETRY = new Set(['FETCH_FAILED', 'BATCH_FAILED']);
@@ -16,16 +16,16 @@ export class HubFeed implements LiveFeed {
   session(id: string, opts: SessionFeedOptions): () => void {
     const key = `session:${id}`;
     return this.follow(key, { session_id: id }, opts.from, opts.onState, (f) => {
-      if (f.type === 'batch' && Array.isArray(f.data?.events)) opts.onEvents(f.data.events as WireEvent[]);
-      else if (f.type === 'event' && f.data) opts.onEvents([f.data as unknown as WireEvent]);
+      if (f.type === 'batch' && Array.isArray(f.data?.events)) opts.onEvents(wireEventsOf(f.data.events));
+      else if (f.type === 'event' && f.data) opts.onEvents(wireEventsOf(f.data));
     });
   }
 
   thread(id: string, opts: ThreadFeedOptions): () => void {
     const key = `thread:${id}`;
     return this.follow(key, { thread_id: id }, opts.from, opts.onState, (f) => {
-      if (f.type === 'batch' && Array.isArray(f.data?.messages)) opts.onMessages(f.data.messages as ThreadMessage[]);
-      else if (f.type === 'message' && f.data) opts.onMessages([f.data as unknown as ThreadMessage]);
+      if (f.type === 'batch' && Array.isArray(f.data?.messages)) opts.onMessages(threadMessagesOf(f.data.messages));
+      else if (f.type === 'message' && f.data) opts.onMessages(threadMessagesOf(f.data));
     });
   }
 

@@ -2,6 +2,7 @@ import { createParser } from 'eventsource-parser';
 import type { Api } from '../api/client.js';
 import type { WireEvent } from '../api/types.js';
 import type { LiveFeed, SessionFeedOptions } from './feed.js';
+import { isWireEvent } from './wire.js';
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 
@@ -60,8 +61,8 @@ async function pump(body: ReadableStream<Uint8Array>, opts: SessionFeedOptions):
   const parser = createParser({
     onEvent: (m) => {
       try {
-        const value = JSON.parse(m.data) as WireEvent;
-        if (typeof value.seq === 'number' && typeof value.type === 'string') batch.push(value);
+        const value: unknown = JSON.parse(m.data);
+        if (isWireEvent(value)) batch.push(value);
       } catch {
         // A frame that is not JSON is not an event: skip it.
       }

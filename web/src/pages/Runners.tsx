@@ -55,14 +55,18 @@ export function Runners() {
           </li>
         ))}
       </ul>
-      <RunnerTokens />
+      <RunnerTokens runnersKey={rows.map((r) => `${r.runner.id}:${r.runner.status}`).join(',')} />
     </section>
   );
 }
 
-function RunnerTokens() {
+/**
+ * Tokens are read when the page opens, after each create and revoke here, and whenever a runner
+ * connects or goes offline (a token revoked elsewhere disconnects its runners), not on a timer.
+ */
+function RunnerTokens({ runnersKey }: { runnersKey: string }) {
   const { api } = useTower();
-  const [tokens, reload] = usePoll(async () => listOf<RunnerToken>(await api.get<unknown>('/api/runners/tokens'), 'tokens'), 10_000);
+  const [tokens, reload] = usePoll(async () => listOf<RunnerToken>(await api.get<unknown>('/api/runners/tokens'), 'tokens'), null, [runnersKey]);
   const [name, setName] = useState('');
   const [labels, setLabels] = useState('');
   const [created, setCreated] = useState<string>();
@@ -74,6 +78,7 @@ function RunnerTokens() {
       const t = await api.post<RunnerToken>('/api/runners/tokens', { name, labels: labels.split(',').map((l) => l.trim()).filter(Boolean) });
       setCreated(t.token);
       setName('');
+      setLabels('');
       reload();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -99,8 +104,9 @@ function RunnerTokens() {
       </form>
       <ul>
         {(tokens.state === 'ok' ? tokens.value : []).map((t) => (
-          <li key={t.id} className="row">
+          <li key={t.id} className="row" data-testid="runner-token" data-token-name={t.name ?? t.id}>
             <span>{t.name ?? t.id}</span>
+            {(t.labels ?? []).map((l) => <span key={l} className="badge">{l}</span>)}
             <span className="muted small">{formatAgo(t.created_at)}</span>
             {t.revoked_at ? <span className="badge">revoked</span> : <button type="button" className="danger" onClick={() => void revoke(t.id)}>Revoke</button>}
           </li>

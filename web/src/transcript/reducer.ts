@@ -246,14 +246,9 @@ function fold(d: Draft, e: WireEvent): void {
   }
 }
 
+type ToolEvent = Extract<WireEvent, { type: 'tool_call' | 'tool_call_response' }>;
+
 /** Remote runners tag tool events with `runner: {id, name}` (issue 11); absent when the call ran locally. */
-function runnerOf(e: WireEvent): string | undefined {
-  const r = (e as unknown as Record<string, unknown>)['runner'];
-  if (typeof r === 'string') return r;
-  if (r && typeof r === 'object') {
-    const { id, name } = r as { id?: unknown; name?: unknown };
-    if (typeof name === 'string' && name) return name;
-    if (typeof id === 'string') return id;
-  }
-  return undefined;
+function runnerOf(e: ToolEvent): string | undefined {
+  return e.runner ? e.runner.name || e.runner.id : undefined;
 }
