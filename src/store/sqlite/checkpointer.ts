@@ -129,6 +129,8 @@ export class WalCheckpointer {
     if (this.closing) return this.exited;
     this.closing = true;
     clearInterval(this.timer);
+    // Referenced again, so that a process awaiting close() stays alive until the thread has exited.
+    this.worker.ref();
     if (!this.failed) this.worker.postMessage({ close: true });
     await this.exited;
     this.rejectAll(new TowerError('internal', 'checkpointer closed'));
