@@ -40,7 +40,7 @@ interface Round {
 
 async function round(checkpointer: boolean, batch: number): Promise<Round> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-commit-stalls-'));
-  const store = new SqliteStore(path.join(dir, 'tower.db'), { checkpointer: checkpointer ? {} : false });
+  const store = new SqliteStore(path.join(dir, 'tower.db'), { checkpointer: checkpointer ? { intervalMs: Number(process.env.BENCH_CKPT_MS ?? 200) } : false, busyTimeoutMs: Number(process.env.BENCH_BUSY_TIMEOUT_MS ?? 5000) });
   try {
     const ids: string[] = [];
     for (let i = 0; i < SESSIONS; i++) {
