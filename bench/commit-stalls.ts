@@ -25,6 +25,7 @@ const SESSIONS = 500;
 const EVENTS = pick(100_000, 300_000);
 const ROUNDS = pick(2, 3);
 const BATCHES = (process.env.BENCH_BATCHES ?? '500,2000').split(',').map(Number);
+const READS_PER_COMMIT = 20;
 const TOKEN = { content: 'tok ', type: 'text' };
 
 function record(i: number): SessionRecord {
@@ -36,6 +37,10 @@ interface Round {
   p99: number;
   max: number;
   usPerEvent: number;
+  /** One-row reads on the writer's connection after each commit (does a checkpoint make readers wait?). */
+  readP99: number;
+  readMax: number;
+  slowReads: number;
 }
 
 async function round(checkpointer: boolean, batch: number): Promise<Round> {
@@ -49,7 +54,10 @@ async function round(checkpointer: boolean, batch: number): Promise<Round> {
       ids.push(r.id);
     }
     const hist = new Histogram();
+    const reads = new Histogram();
     let max = 0;
+    let readMax = 0;
+    let slowReads = 0;
     let next = 0;
     const started = performance.now();
     for (let done = 0; done < EVENTS; done += batch) {
@@ -65,9 +73,17 @@ async function round(checkpointer: boolean, batch: number): Promise<Round> {
       // A macrotask between commits, as the group commit's setImmediate gives: the checkpointer's
       // timer and replies run here.
       await new Promise((resolve) => setImmediate(resolve));
+      for (let k = 0; k < READS_PER_COMMIT; k++) {
+        const r0 = performance.now();
+        await store.lastSeq(ids[k] as string);
+        const readMs = performance.now() - r0;
+        reads.record(readMs);
+        if (readMs > readMax) readMax = readMs;
+        if (readMs > 5) slowReads++;
+      }
     }
     const elapsed = performance.now() - started;
-    return { p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS };
+    return { p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -90,8 +106,8 @@ const med = (name: string, pick: (r: Round) => number): number => median((result
 for (const v of variants) {
   const rs = results.get(v.name) ?? [];
   rows.push([
-    `${v.name}: commit p50 / p99 / max ms, us/event`,
-    `${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}`,
+    `${v.name}: commit p50 / p99 / max ms, us/event; read p99 / max ms, reads > 5 ms`,
+    `${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}`,
   ]);
 }
 summary(`commit-stalls: ${SESSIONS} sessions, ${EVENTS} events per round, ${ROUNDS} rounds`, rows);
