@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testEntry, testSessionRecord } from '../testing/fixtures.js';
-import type { CheckpointResult } from './checkpointer.js';
+import { WalCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { SqliteStore } from './store.js';
 
 const dirs: string[] = [];
@@ -115,5 +115,22 @@ describe('WAL checkpointer thread', () => {
     expect(store.checkpointer).toBeUndefined();
     await store.createSession(testSessionRecord('s1'));
     expect(walSize(path)).toBeGreaterThan(0);
+  });
+
+  it('reports a thread that cannot open the database, and then refuses checkpoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tower-ckpt-'));
+    dirs.push(dir);
+    let reportFailure: (err: Error) => void = () => {};
+    const failure = new Promise<Error>((resolve) => {
+      reportFailure = resolve;
+    });
+    const checkpointer = new WalCheckpointer(join(dir, 'missing.db'), { changes: () => 0, onFailure: (err) => reportFailure(err) });
+    try {
+      const err = await failure;
+      expect(err.message).toMatch(/SQLITE_CANTOPEN|unable to open|does not exist/i);
+      await expect(checkpointer.checkpoint('PASSIVE')).rejects.toMatchObject({ code: 'internal' });
+    } finally {
+      await checkpointer.close();
+    }
   });
 });

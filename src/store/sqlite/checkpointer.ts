@@ -97,7 +97,8 @@ export class WalCheckpointer {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driverPath } });
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.onReply(reply));
-    this.worker.on('error', (err) => this.fail(err));
+    // A driver error reaches this thread as a plain clone (a SqliteError keeps only its `code`).
+    this.worker.on('error', (err: unknown) => this.fail(describeError(err)));
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         if (!this.closing) this.fail(new Error(`checkpointer exited with code ${code}`));
@@ -193,4 +194,11 @@ export class WalCheckpointer {
     for (const waiter of this.waiters.values()) waiter.reject(err);
     this.waiters.clear();
   }
+}
+
+function describeError(err: unknown): Error {
+  if (err instanceof Error && err.message) return err;
+  const { message, code } = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown };
+  const text = [code, message].filter((x) => typeof x === 'string' && x !== '').join(': ');
+  return new Error(text || String(err));
 }
