@@ -82,7 +82,8 @@ describe('restart', () => {
         if (e.type === 'stream_stopped' && seen.filter((x) => x.type === 'stream_stopped').length === 2) break;
       }
     })();
-    await waitFor(() => seen.some((e) => e.type === 'stream_stopped'));
+    // The title is written after the turn, in the background: wait for it, or the snapshot races it.
+    await waitFor(() => seen.some((e) => e.type === 'stream_stopped') && seen.some((e) => e.type === 'session_title'));
 
     const before = { session: await t.client.getSession(session.id), messages: await t.client.messages(session.id) };
     const eventsBefore = await t.store().readEvents(session.id, 0, 1000);

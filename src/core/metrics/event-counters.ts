@@ -48,8 +48,11 @@ export class EventCounters {
   }
 
   observe(batch: readonly StoredEvent[]): void {
+    // One labelled inc per type per batch: prom-client hashes the labels on every call, and a batch of
+    // streaming sessions is thousands of agent_choice events.
+    const byType = new Map<string, number>();
     for (const event of batch) {
-      this.appended.inc({ type: event.type });
+      byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
       this.sessionCount.observe(event);
       if (event.type === 'stream_started') this.turnsStarted.inc({ model: event.data.model });
       else if (event.type === 'stream_stopped') this.turnsEnded.inc({ reason: event.data.reason });
@@ -60,6 +63,7 @@ export class EventCounters {
         this.tokens.inc({ model, kind: 'cached_input' }, count(event.data.cached_input_tokens));
       }
     }
+    for (const [type, n] of byType) this.appended.inc({ type }, n);
   }
 }
 

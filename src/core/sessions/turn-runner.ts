@@ -12,8 +12,8 @@ import { isQueueConflict, type QueueEffects, type QueueSet, type SessionQueues }
 import { createSessionTools } from './session-tools.js';
 import { openMcpTools } from './mcp-turn.js';
 import type { McpHost } from '../mcp/index.js';
-import type { SessionManagerDeps } from './deps.js';
-import { fallbackTitle } from './titles.js';
+import type { SessionManagerDeps, TitleGenerator } from './deps.js';
+import { fallbackTitle, limitTitler } from './titles.js';
 import { settingsOf } from './records.js';
 import type { TurnState } from './turn-state.js';
 
@@ -30,6 +30,8 @@ export interface OpeningMessage {
  */
 export class TurnRunner {
   closing = false;
+  /** The deps' titler behind a concurrency limit: many first turns ending at once queue their titles. */
+  private readonly titler: TitleGenerator | undefined;
 
   constructor(
     private readonly deps: SessionManagerDeps,
@@ -37,7 +39,9 @@ export class TurnRunner {
     private readonly queues: SessionQueues,
     private readonly claims: SessionClaim,
     private readonly mcp: McpHost,
-  ) {}
+  ) {
+    this.titler = deps.titler && limitTitler(deps.titler);
+  }
 
   /**
    * Claims the session and starts a turn. Synchronous up to the claim, so no other command can slip in
@@ -217,7 +221,8 @@ export class TurnRunner {
   /** Titles are made after the first turn, off the turn's critical path: the session is idle meanwhile. */
   private titleInBackground(id: string, model: string, firstMessage: string): void {
     const job = this.active.background(id);
-    const { titler, log, logger, store } = this.deps;
+    const { log, logger, store } = this.deps;
+    const titler = this.titler;
     void (async () => {
       const generated = titler ? await titler(model, firstMessage, job.signal).catch(() => undefined) : undefined;
       if (job.signal.aborted) return;

@@ -6,6 +6,7 @@ import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
+import { WalCheckpointer } from './checkpointer.js';
 import { CommitWriter } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
@@ -17,6 +18,11 @@ import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessio
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints in a worker thread, every `intervalMs` after writes (default 200 ms), instead of
+   * SQLite's auto-checkpoint inside a commit on the event loop; `false` keeps SQLite's. File stores only.
+   */
+  checkpointer?: { intervalMs?: number } | false;
 }
 
 /**
@@ -31,6 +37,8 @@ export class SqliteStore implements Store {
   private readonly snapshotTx: Database.Transaction<(sessionId: string) => Snapshot | undefined>;
   private closed = false;
   readonly messaging: SqliteMessaging;
+  /** The WAL checkpointer thread, when this store runs one. */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
@@ -41,6 +49,7 @@ export class SqliteStore implements Store {
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
       this.db.pragma('foreign_keys = ON');
       runMigrations(this.db);
+      this.checkpointer = path === ':memory:' || opts.checkpointer === false ? undefined : this.startCheckpointer(path, opts.checkpointer);
       this.writer = new CommitWriter(this.db);
       this.q = new SessionStatements(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);
@@ -51,9 +60,23 @@ export class SqliteStore implements Store {
         return { session: sessionFromRow(row), messages: this.q.listMessages.all(sessionId).map(messageFromRow) };
       });
     } catch (err) {
+      void this.checkpointer?.close();
       this.db.close();
       throw err;
     }
+  }
+
+  private startCheckpointer(path: string, opts: { intervalMs?: number } = {}): WalCheckpointer {
+    const changes = this.db.prepare<[], number>('SELECT total_changes()').pluck();
+    this.db.pragma('wal_autocheckpoint = 0');
+    return new WalCheckpointer(path, {
+      intervalMs: opts.intervalMs,
+      changes: () => changes.get() ?? 0,
+      // Without the thread, SQLite's own checkpoints (its default threshold) keep the WAL bounded.
+      onFailure: () => {
+        if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      },
+    });
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -209,6 +232,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
+    // The thread's connection closes first, so the writer's close is the last and checkpoints the WAL.
+    await this.checkpointer?.close();
     this.db.close();
   }
 

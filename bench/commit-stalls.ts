@@ -1,0 +1,129 @@
+/**
+ * commit-stalls: how long one group commit holds the event loop, with SQLite's auto-checkpoint inside
+ * the commits (`checkpointer: false`) vs the WAL checkpointer thread (the default), at several batch
+ * sizes. 500 sessions, each batch one token-sized agent_choice per session in turn (as the sessions
+ * bench's group commits hold), committed back to back through `SqliteStore.commit` (the group commit's
+ * transaction), for a fixed number of events. Variants alternate round by round in this one process, on
+ * fresh databases, so they share the machine's load; per variant it reports the median over rounds of
+ * the p50 / p99 / max commit wall time, and us per event.
+ *
+ *   npx tsx bench/commit-stalls.ts            (BENCH_QUICK=1 or --quick for fewer events)
+ *   BENCH_BATCHES=100,500,2000 npx tsx bench/commit-stalls.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SqliteStore } from '../src/store/sqlite/index.js';
+import { testSessionRecord } from '../src/store/testing/fixtures.js';
+import type { CommitEntry, SessionRecord } from '../src/store/types.js';
+import { pick } from './lib/cli.js';
+import { Histogram, median } from './lib/hist.js';
+import { emitBench, progress, sig, summary } from './lib/report.js';
+
+const SESSIONS = 500;
+const EVENTS = pick(100_000, 300_000);
+const ROUNDS = pick(2, 3);
+const BATCHES = (process.env.BENCH_BATCHES ?? '500,2000').split(',').map(Number);
+const READS_PER_COMMIT = 20;
+const TOKEN = { content: 'tok ', type: 'text' };
+
+function record(i: number): SessionRecord {
+  return testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+}
+
+interface Round {
+  p50: number;
+  p99: number;
+  max: number;
+  usPerEvent: number;
+  /** One-row reads on the writer's connection after each commit (does a checkpoint make readers wait?). */
+  readP99: number;
+  readMax: number;
+  slowReads: number;
+}
+
+async function round(checkpointer: boolean, batch: number): Promise<Round> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-commit-stalls-'));
+  const store = new SqliteStore(path.join(dir, 'tower.db'), { checkpointer: checkpointer ? { intervalMs: Number(process.env.BENCH_CKPT_MS ?? 200) } : false, busyTimeoutMs: Number(process.env.BENCH_BUSY_TIMEOUT_MS ?? 5000) });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < SESSIONS; i++) {
+      const r = record(i);
+      await store.createSession(r);
+      ids.push(r.id);
+    }
+    const hist = new Histogram();
+    const reads = new Histogram();
+    let max = 0;
+    let readMax = 0;
+    let slowReads = 0;
+    let next = 0;
+    const started = performance.now();
+    for (let done = 0; done < EVENTS; done += batch) {
+      const entries: CommitEntry[] = [];
+      for (let i = 0; i < batch; i++) {
+        entries.push({ session_id: ids[next++ % SESSIONS] as string, type: 'agent_choice', data: TOKEN, timestamp: new Date().toISOString() });
+      }
+      const t0 = performance.now();
+      await store.commit(entries);
+      const ms = performance.now() - t0;
+      hist.record(ms);
+      if (ms > max) max = ms;
+      // A macrotask between commits, as the group commit's setImmediate gives: the checkpointer's
+      // timer and replies run here.
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let k = 0; k < READS_PER_COMMIT; k++) {
+        const r0 = performance.now();
+        await store.lastSeq(ids[k] as string);
+        const readMs = performance.now() - r0;
+        reads.record(readMs);
+        if (readMs > readMax) readMax = readMs;
+        if (readMs > 5) slowReads++;
+      }
+    }
+    const elapsed = performance.now() - started;
+    return { p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const variants = BATCHES.flatMap((batch) => [
+  { name: `auto-checkpoint, batch ${batch}`, checkpointer: false, batch },
+  { name: `checkpointer thread, batch ${batch}`, checkpointer: true, batch },
+]);
+const results = new Map<string, Round[]>(variants.map((v) => [v.name, []]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const v of variants) {
+    progress(`commit-stalls: round ${r + 1}, ${v.name}`);
+    results.get(v.name)?.push(await round(v.checkpointer, v.batch));
+  }
+}
+const rows: Array<[string, string]> = [];
+const med = (name: string, pick: (r: Round) => number): number => median((results.get(name) ?? []).map(pick));
+for (const v of variants) {
+  const rs = results.get(v.name) ?? [];
+  rows.push([
+    `${v.name}: commit p50 / p99 / max ms, us/event; read p99 / max ms, reads > 5 ms`,
+    `${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}`,
+  ]);
+}
+summary(`commit-stalls: ${SESSIONS} sessions, ${EVENTS} events per round, ${ROUNDS} rounds`, rows);
+const last = BATCHES[BATCHES.length - 1] as number;
+const off = med(`auto-checkpoint, batch ${last}`, (x) => x.max);
+const on = med(`checkpointer thread, batch ${last}`, (x) => x.max);
+emitBench({
+  name: 'commit-stalls',
+  value: on,
+  unit: `ms (longest commit, batch ${last}, checkpointer thread)`,
+  baseline: off,
+  ratio: on / off,
+  target: 'longest commit <= 20 ms',
+  met: on <= 20,
+  p50_ms: med(`checkpointer thread, batch ${last}`, (x) => x.p50),
+  p99_ms: med(`checkpointer thread, batch ${last}`, (x) => x.p99),
+  loop_max_ms: on,
+  notes: rows.map(([k, v]) => `${k}: ${v}`).join('; '),
+});

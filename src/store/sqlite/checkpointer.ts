@@ -1,0 +1,204 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { TowerError } from '../../protocol/errors.js';
+
+/**
+ * SQLite's WAL checkpoints, off the event loop. With `wal_autocheckpoint` on, the commit that pushes the
+ * WAL past 1000 pages also copies the WAL into the database file and fsyncs both, inside the writer's
+ * COMMIT, synchronously on the event loop: the longest stalls of a busy server. The writer connection
+ * turns it off and this worker thread, on its own connection to the same file, checkpoints instead:
+ * PASSIVE (never waits for, nor blocks, the writer or readers) on the first tick after a write (seen
+ * as a moved `total_changes()` of the writer connection, one cheap query per tick), and
+ * TRUNCATE on the first tick with no write since (so an idle database's WAL shrinks to nothing). After
+ * a PASSIVE checkpoint has copied every frame, the writer's next transaction restarts the WAL from its
+ * start, so under sustained writes the file stays as large as one interval's writes.
+ *
+ * Durability is the writer's settings (WAL, `synchronous = NORMAL`): checkpoints only move committed
+ * frames into the database file. If the worker fails, `onFailure` runs (the store turns SQLite's own
+ * auto-checkpoint back on). The worker is plain CommonJS source (`eval`), requiring better-sqlite3 by
+ * its resolved path, so it runs the same from source (tsx), under the test runner and from the build.
+ */
+
+const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driverPath);
+const db = new Database(workerData.path, { fileMustExist: true });
+// A TRUNCATE that would have to wait for the writer gives up at once (busy) and is retried next tick.
+db.pragma('busy_timeout = 0');
+parentPort.on('message', (msg) => {
+  if (msg.close) {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    const [row] = db.pragma('wal_checkpoint(' + msg.mode + ')');
+    parentPort.postMessage({ id: msg.id, busy: row.busy, log: row.log, checkpointed: row.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ id: msg.id, error: String(err && err.message || err) });
+  }
+});
+parentPort.postMessage({ ready: true });
+`;
+
+export type CheckpointMode = 'PASSIVE' | 'TRUNCATE';
+
+export interface CheckpointResult {
+  mode: CheckpointMode;
+  /** The checkpoint could not finish (a TRUNCATE that met a writer or a reader); retried later. */
+  busy: boolean;
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  logFrames: number;
+  checkpointedFrames: number;
+}
+
+export interface CheckpointerOptions {
+  /** How often the timer looks for work. Default 200 ms. */
+  intervalMs?: number;
+  /** The writer connection's `total_changes()`: a write happened when it moved since the last tick. */
+  changes: () => number;
+  /** The worker could not start or stopped unexpectedly. */
+  onFailure: (err: Error) => void;
+}
+
+interface Reply {
+  id?: number;
+  ready?: boolean;
+  busy?: number;
+  log?: number;
+  checkpointed?: number;
+  error?: string;
+}
+
+interface Waiter {
+  mode: CheckpointMode;
+  resolve: (r: CheckpointResult) => void;
+  reject: (err: Error) => void;
+}
+
+export class WalCheckpointer {
+  private readonly worker: Worker;
+  private readonly timer: NodeJS.Timeout;
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly listeners = new Set<(r: CheckpointResult) => void>();
+  private nextId = 1;
+  private written = false;
+  private lastChanges = -1;
+  /** The WAL was truncated and nothing was written since: the idle tick has nothing to do. */
+  private clean = true;
+  private inFlight = false;
+  private failed = false;
+  private closing = false;
+  private readonly exited: Promise<void>;
+
+  constructor(path: string, private readonly opts: CheckpointerOptions) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driverPath } });
+    this.worker.unref();
+    this.worker.on('message', (reply: Reply) => this.onReply(reply));
+    // A driver error reaches this thread as a plain clone (a SqliteError keeps only its `code`).
+    this.worker.on('error', (err: unknown) => this.fail(describeError(err)));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`checkpointer exited with code ${code}`));
+        resolve();
+      });
+    });
+    this.timer = setInterval(() => this.tick(), Math.max(1, opts.intervalMs ?? 200));
+    this.timer.unref();
+  }
+
+  /** Listens to every finished checkpoint (for tests and metrics); returns the unsubscribe. */
+  onCheckpoint(listener: (r: CheckpointResult) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs one checkpoint now, whatever the timer is doing. */
+  checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
+    if (this.failed || this.closing) return Promise.reject(new TowerError('internal', 'checkpointer is not running'));
+    const id = this.nextId++;
+    return new Promise<CheckpointResult>((resolve, reject) => {
+      this.waiters.set(id, { mode, resolve, reject });
+      this.worker.postMessage({ id, mode });
+    });
+  }
+
+  /** Stops the timer and the worker; the writer's own close makes the final checkpoint. */
+  async close(): Promise<void> {
+    if (this.closing) return this.exited;
+    this.closing = true;
+    clearInterval(this.timer);
+    // Referenced again, so that a process awaiting close() stays alive until the thread has exited.
+    this.worker.ref();
+    if (!this.failed) this.worker.postMessage({ close: true });
+    await this.exited;
+    this.rejectAll(new TowerError('internal', 'checkpointer closed'));
+  }
+
+  private tick(): void {
+    if (this.inFlight || this.failed || this.closing) return;
+    const changes = this.opts.changes();
+    if (changes !== this.lastChanges) {
+      this.lastChanges = changes;
+      this.written = true;
+      this.clean = false;
+    }
+    let mode: CheckpointMode;
+    if (this.written) mode = 'PASSIVE';
+    else if (!this.clean) mode = 'TRUNCATE';
+    else return;
+    this.written = false;
+    this.inFlight = true;
+    this.checkpoint(mode).then(
+      (r) => {
+        this.inFlight = false;
+        // A TRUNCATE that met a writer leaves the WAL as it was: try again next idle tick.
+        if (r.mode === 'TRUNCATE' && !r.busy && !this.written) this.clean = true;
+      },
+      () => {
+        this.inFlight = false;
+      },
+    );
+  }
+
+  private onReply(reply: Reply): void {
+    if (reply.ready || reply.id === undefined) return;
+    const waiter = this.waiters.get(reply.id);
+    if (!waiter) return;
+    this.waiters.delete(reply.id);
+    if (reply.error !== undefined) {
+      waiter.reject(new TowerError('internal', `sqlite checkpoint: ${reply.error}`));
+      return;
+    }
+    const result: CheckpointResult = {
+      mode: waiter.mode,
+      busy: reply.busy === 1,
+      logFrames: reply.log ?? 0,
+      checkpointedFrames: reply.checkpointed ?? 0,
+    };
+    waiter.resolve(result);
+    for (const listener of this.listeners) listener(result);
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    clearInterval(this.timer);
+    this.rejectAll(new TowerError('internal', `sqlite checkpointer failed: ${err.message}`));
+    this.opts.onFailure(err);
+  }
+
+  private rejectAll(err: Error): void {
+    for (const waiter of this.waiters.values()) waiter.reject(err);
+    this.waiters.clear();
+  }
+}
+
+function describeError(err: unknown): Error {
+  if (err instanceof Error && err.message) return err;
+  const { message, code } = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown };
+  const text = [code, message].filter((x) => typeof x === 'string' && x !== '').join(': ');
+  return new Error(text || String(err));
+}
