@@ -5,6 +5,7 @@ import type { Bus } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
 import { GroupCommit } from './group-commit.js';
 import { IteratedSubscription } from './iterator.js';
+import { LiveRing } from './live-ring.js';
 import { PageCache } from './pages.js';
 import { Subscription, type SubscriptionDeps } from './subscription.js';
 import type { AppendEffects, EventLogOptions, EventSink, EventSubscription, SinkSubscription, SubscribeOptions } from './types.js';
@@ -29,6 +30,8 @@ export class EventLog {
   private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
   private readonly pages: PageCache;
   private readonly subscriptionDeps: SubscriptionDeps;
+  /** One live ring (one bus listener) per session with subscribers in this process. */
+  private readonly rings = new Map<string, LiveRing>();
 
   constructor(
     store: Store,
@@ -51,6 +54,7 @@ export class EventLog {
       onEnd: (s) => {
         this.subscriptions.delete(s);
         this.pages.release(s.sessionId);
+        if (s.ring.remove(s) && this.rings.get(s.sessionId) === s.ring) this.rings.delete(s.sessionId);
       },
     };
     this.commits = new GroupCommit(store, (events) => this.published(events), this.logger, opts.commits);
@@ -104,10 +108,27 @@ export class EventLog {
     }
     const liveQueueLimit = positiveInt(opts.liveQueueLimit ?? this.liveQueueLimit, 'liveQueueLimit');
     this.pages.retain(sessionId);
-    const sub = new Subscription(sessionId, afterSeq, sink, this.subscriptionDeps, { liveQueueLimit, signal: opts.signal, paused: opts.paused });
+    const sub = new Subscription(sessionId, afterSeq, sink, this.ringOf(sessionId, liveQueueLimit), this.subscriptionDeps, {
+      liveQueueLimit,
+      signal: opts.signal,
+      paused: opts.paused,
+    });
     if (this.closing) sub.close();
     if (!sub.closed) this.subscriptions.add(sub);
     return sub;
+  }
+
+  /** The session's ring, made on its first subscriber; a ring whose bus subscription failed is replaced. */
+  private ringOf(sessionId: string, limit: number): LiveRing {
+    let ring = this.rings.get(sessionId);
+    if (!ring) {
+      const made = new LiveRing(sessionId, this.bus, Math.max(limit, this.liveQueueLimit), () => this.pages.drop(sessionId));
+      made.ready.catch(() => {
+        if (this.rings.get(sessionId) === made) this.rings.delete(sessionId);
+      });
+      this.rings.set(sessionId, (ring = made));
+    }
+    return ring;
   }
 
   /**

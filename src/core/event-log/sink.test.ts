@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../protocol/events.js';
 import { EventLog } from './event-log.js';
-import { batchEvents, type EventBatch, type StoredPage } from './pages.js';
-import { deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
-import type { EventSink } from './types.js';
+import type { StoredPage } from './pages.js';
+import { Recorder, deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
 
 const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -12,38 +10,6 @@ async function appendMany(log: EventLog, n: number, perTick = n): Promise<void> 
   for (let done = 0; done < n; done += perTick) {
     const count = Math.min(perTick, n - done);
     await Promise.all(Array.from({ length: count }, (_, i) => log.append('s1', choice(`e${done + i}`))));
-  }
-}
-
-/** A sink that records what it gets; `answer` decides what it tells the subscription after each batch. */
-class Recorder implements EventSink {
-  readonly events: StoredEvent[] = [];
-  readonly batches: EventBatch[] = [];
-  ends: unknown[] = [];
-  answer: () => boolean | Promise<unknown> = () => true;
-  private waiting: { seq: number; resolve: () => void } | undefined;
-
-  onBatch(batch: EventBatch): boolean | Promise<unknown> {
-    this.batches.push(batch);
-    this.events.push(...batchEvents(batch));
-    const last = this.events[this.events.length - 1];
-    if (this.waiting && last && last.seq >= this.waiting.seq) this.waiting.resolve();
-    return this.answer();
-  }
-
-  onEnd(err?: unknown): void {
-    this.ends.push(err);
-    this.waiting?.resolve();
-  }
-
-  /** Resolves once the sink has seq `seq` (or the subscription ended). */
-  until(seq: number): Promise<void> {
-    if ((this.events[this.events.length - 1]?.seq ?? 0) >= seq || this.ends.length > 0) return Promise.resolve();
-    return new Promise((resolve) => (this.waiting = { seq, resolve }));
-  }
-
-  get seqs(): number[] {
-    return this.events.map((e) => e.seq);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
+import { BEHIND, type LiveRing, type RingReader } from './live-ring.js';
 import type { EventBatch, PageCache, PageSlice } from './pages.js';
 import type { EventSink, SinkSubscription, SubscriptionStats } from './types.js';
 
@@ -28,46 +29,48 @@ export interface SubscriptionOptions {
 export const IDLE_RECHECK_MAX_MS = 5000;
 
 /**
- * One subscriber's view of a session log, pushed into an `EventSink`. The bus listener is registered
- * before the first store read, so every event committed after that read began is also in the live
- * queue: the store covers the past, the queue the present, and seq comparisons against `cursor` stitch
- * them without gap or duplicate.
+ * One subscriber's view of a session log, pushed into an `EventSink`. Live events come from the
+ * session's shared `LiveRing` (one bus listener per session), whose bus subscription is active before
+ * the first store read, so every event committed after that read began is also in the ring: the store
+ * covers the past, the ring the present, and seq comparisons against `cursor` stitch them without gap or
+ * duplicate. The subscriber holds only its cursor into the ring.
  *
- * The live queue is bounded. On overflow it is dropped and the subscription is "behind"; the next step
- * re-arms the queue first and then reads the store from the cursor, so the rejoin is as safe as the start.
+ * What a held subscriber has waiting (the ring's events after its cursor, or after the point it armed
+ * at) is bounded by `liveQueueLimit`. Past it the subscription is "behind" and the ring stops keeping
+ * events for it; the next step re-arms first and then reads the store from the cursor, so the rejoin is
+ * as safe as the start. The same happens if the ring dropped events after the cursor.
  *
  * A state machine, not a loop awaiting promises: an idle subscriber holds no pending promise or closure,
- * only its queue and flags. A live event schedules one microtask (so a commit's events go out as one
- * batch); a store read yields a macrotask turn before every page after the first, so a long catch-up
- * never holds the event loop (and every other session) for more than a page.
+ * only its cursor and flags. A caught-up subscriber is handed each commit's run by the ring's one
+ * microtask per session; a store read yields a macrotask turn before every page after the first, so a
+ * long catch-up never holds the event loop (and every other session) for more than a page.
  *
  * The bus subscription is asynchronous (a network SUBSCRIBE takes a round trip): the first store read
- * waits for it, so nothing committed in between can fall between the read and the live queue. A gap is
+ * waits for it, so nothing committed in between can fall between the read and the ring. A gap is
  * noticed when a later event arrives; on a lossy bus the last event itself may be lost, so while idle the
  * subscription also re-checks `lastSeq` on a backing-off timer.
  */
-export class Subscription implements SinkSubscription {
+export class Subscription implements SinkSubscription, RingReader {
   private cursorSeq: number;
-  private queue: StoredEvent[] = [];
+  /**
+   * The ring's last seq when this subscription (re-)armed: what its next store read covers at least.
+   * Before the first step, everything the ring holds came after its bus subscription, as a queue would.
+   */
+  private armSeq = 0;
   private behind = false;
-  /** Read the store before serving the queue: at start, after an overflow, on a gap, after a full page. */
+  /** Read the store before serving the ring: at start, after an overflow, on a gap, after a full page. */
   private needStore = true;
   /** Cursor at which a gap-triggered store read found nothing new: the store itself lacks those seqs. */
   private gapCheckedAt = -1;
   /** A store read only counts if it started after this mark (see `PageCache`): set when (re-)arming. */
   private freshAfter = 0;
-  /** Kept even while behind: once a session is deleted its events are gone from the store. */
-  private deleted: StoredEvent | undefined;
   private ended = false;
   private paused: boolean;
   /** A step is queued as a microtask. */
   private scheduled = false;
   /** Waiting for the bus, a store read or a turn of the loop: the step resumes by itself. */
   private busy = false;
-  /** Settles once the bus subscription is active (or failed); the first store read waits for it. Dropped once active. */
-  private ready: Promise<void> | undefined;
   private active = false;
-  private unsubscribe: (() => void) | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private idleDelay: number;
   private readonly liveQueueLimit: number;
@@ -83,6 +86,7 @@ export class Subscription implements SinkSubscription {
     readonly sessionId: string,
     afterSeq: number,
     private readonly sink: EventSink,
+    readonly ring: LiveRing,
     private readonly deps: SubscriptionDeps,
     opts: SubscriptionOptions,
   ) {
@@ -92,19 +96,10 @@ export class Subscription implements SinkSubscription {
     this.signal = opts.signal;
     this.paused = opts.paused === true;
     if (opts.signal?.aborted) {
-      this.ready = Promise.resolve();
       this.close();
       return;
     }
-    this.ready = deps.bus
-      .subscribe(sessionId, (event) => this.onLive(event), { onLoss: () => this.onLoss() })
-      .then((off) => {
-        // Closed while the SUBSCRIBE was in flight: nobody will call close() again.
-        if (this.ended) off();
-        else this.unsubscribe = off;
-      });
-    // Observed by the first step; a subscription that never steps must not raise an unhandled rejection.
-    this.ready.catch(() => undefined);
+    ring.add(this, opts.liveQueueLimit);
     if (opts.signal) {
       this.onAbort = () => this.close();
       opts.signal.addEventListener('abort', this.onAbort, { once: true });
@@ -122,7 +117,7 @@ export class Subscription implements SinkSubscription {
   }
 
   get stats(): SubscriptionStats {
-    return { queued: this.queue.length, ...this.counters };
+    return { queued: this.queued(), ...this.counters };
   }
 
   resume(): void {
@@ -138,41 +133,59 @@ export class Subscription implements SinkSubscription {
   private finish(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     this.stopIdleTimer();
-    this.queue = [];
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     this.deps.onEnd?.(this);
     this.sink.onEnd?.(err);
   }
 
-  /** Runs inside Bus.publish: constant work, never waits for the consumer. */
-  private onLive(event: StoredEvent): void {
-    if (this.ended) return;
-    if (event.type === 'session_deleted') {
-      this.deleted = event;
-      this.deps.pages.drop(this.sessionId);
+  /** Live events waiting for this subscriber in the ring (none while behind: the store has them). */
+  private queued(): number {
+    if (this.ended || this.behind) return 0;
+    return this.ring.countAfter(Math.max(this.cursorSeq, this.armSeq));
+  }
+
+  /**
+   * The ring's run of a commit (the same array for every subscriber of the session): taken at once when
+   * caught up and ready, else counted against the bound. Constant work; never waits for the consumer.
+   */
+  onRun(run: readonly StoredEvent[]): number {
+    if (this.ended || this.behind) return Infinity;
+    const first = run[0];
+    if (
+      this.active &&
+      first !== undefined &&
+      first.seq === this.cursorSeq + 1 &&
+      !this.busy &&
+      !this.scheduled &&
+      !this.paused &&
+      !this.needStore &&
+      this.ring.deleted === undefined &&
+      consecutive(run)
+    ) {
+      this.stopIdleTimer();
+      this.deliver({ from: 'live', events: run }, (run[run.length - 1] as StoredEvent).seq, false);
+      if (!this.ended && !this.paused && this.deps.bus.lossy) this.armIdleTimer();
+      return this.cursorSeq;
     }
-    if (this.behind || event.seq <= this.cursorSeq) return;
-    if (this.queue.length >= this.liveQueueLimit) {
-      this.queue = [];
+    const queued = this.queued();
+    if (queued > this.liveQueueLimit) {
       this.behind = true;
       this.counters.overflows++;
       this.deps.logger.debug(
-        { session_id: this.sessionId, cursor: this.cursorSeq, seq: event.seq },
+        { session_id: this.sessionId, cursor: this.cursorSeq, seq: this.ring.lastSeq },
         'subscriber behind, will catch up from store',
       );
       this.kick();
-      return;
+      return Infinity;
     }
-    this.queue.push(event);
-    if (this.queue.length > this.counters.maxQueued) this.counters.maxQueued = this.queue.length;
+    if (queued > this.counters.maxQueued) this.counters.maxQueued = queued;
     this.kick();
+    return Math.max(this.cursorSeq, this.armSeq);
   }
 
-  /** The bus says it may have dropped events (it reconnected): read the store again before the queue. */
-  private onLoss(): void {
+  /** The bus says it may have dropped events (it reconnected): read the store again before the ring. */
+  onLoss(): void {
     if (this.ended) return;
     this.storeAgain();
     this.kick();
@@ -197,48 +210,49 @@ export class Subscription implements SinkSubscription {
     while (!this.ended && !this.paused) {
       if (!this.active) return this.activate();
       if (this.behind) {
-        // Re-arm before reading, so events published during the read are queued, not lost.
+        // Re-arm before reading, so events published during the read are kept in the ring, not lost.
         this.behind = false;
-        this.storeAgain();
+        this.arm();
       }
       if (this.needStore) return this.readStore();
-      this.dropDelivered();
-      const head = this.queue[0];
-      if (!head) {
+      const run = this.ring.runAfter(this.cursorSeq);
+      if (run === undefined) {
         if (this.deps.bus.lossy) this.armIdleTimer();
         return;
       }
+      if (run === BEHIND) {
+        // The ring dropped events after the cursor (it keeps a bounded number): the store has them.
+        this.counters.overflows++;
+        this.behind = true;
+        continue;
+      }
+      const head = run[0] as StoredEvent;
       if (head.seq > this.cursorSeq + 1 && this.gapCheckedAt !== this.cursorSeq) {
         // Committed before it was published, so the store holds whatever the bus skipped.
         this.gapCheckedAt = this.cursorSeq;
         this.storeAgain();
         continue;
       }
-      const queue = this.queue;
-      let n = 1;
-      while (n < queue.length && queue[n]?.seq === (queue[n - 1]?.seq ?? 0) + 1) n++;
-      // Usually the whole queue is one run: hand it over instead of copying it out.
-      let events: StoredEvent[];
-      if (n === queue.length) {
-        events = queue;
-        this.queue = [];
-      } else {
-        events = queue.splice(0, n);
-      }
-      const end = this.deleted ? events.findIndex((e) => e.type === 'session_deleted') : -1;
-      const batch = end >= 0 ? events.slice(0, end + 1) : events;
+      const end = this.ring.deleted ? run.findIndex((e) => e.type === 'session_deleted') : -1;
+      const batch = end >= 0 ? run.slice(0, end + 1) : run;
       this.deliver({ from: 'live', events: batch }, (batch[batch.length - 1] as StoredEvent).seq, end >= 0);
     }
   }
 
+  /** From now on the ring keeps what this subscriber needs; its next store read covers what came before. */
+  private arm(): void {
+    this.armSeq = this.ring.lastSeq;
+    this.storeAgain();
+  }
+
   private activate(): void {
     this.busy = true;
-    (this.ready ?? Promise.resolve()).then(
+    this.ring.ready.then(
       () => {
         this.busy = false;
         if (this.ended) return;
         this.active = true;
-        this.ready = undefined;
+        this.armSeq = this.ring.lastSeq;
         this.freshAfter = this.deps.pages.mark();
         this.step();
       },
@@ -305,7 +319,7 @@ export class Subscription implements SinkSubscription {
    */
   private finishGone(): void {
     this.deps.pages.drop(this.sessionId);
-    if (this.deleted) return this.deliverGone();
+    if (this.ring.deleted) return this.deliverGone();
     // An in-process delete is published right after its commit; give that publish one turn to land.
     this.busy = true;
     setImmediate(() => {
@@ -315,7 +329,7 @@ export class Subscription implements SinkSubscription {
   }
 
   private deliverGone(): void {
-    const deleted = this.deleted;
+    const deleted = this.ring.deleted;
     if (this.ended) return;
     if (!deleted || deleted.seq <= this.cursorSeq) return this.close();
     this.deliver({ from: 'live', events: [deleted] }, deleted.seq, true);
@@ -334,8 +348,6 @@ export class Subscription implements SinkSubscription {
       return;
     }
     if (ends) return this.close();
-    // Queued events a store read has already covered would otherwise count against the bound.
-    this.dropDelivered();
     if (answer === true) return;
     this.paused = true;
     if (answer !== false) {
@@ -344,13 +356,6 @@ export class Subscription implements SinkSubscription {
         (err: unknown) => this.finish(err),
       );
     }
-  }
-
-  /** Drops queued duplicates: events at or below the cursor. The queue is ascending (bus order). */
-  private dropDelivered(): void {
-    let stale = 0;
-    while (stale < this.queue.length && (this.queue[stale]?.seq ?? 0) <= this.cursorSeq) stale++;
-    if (stale > 0) this.queue.splice(0, stale);
   }
 
   private armIdleTimer(): void {
@@ -367,7 +372,7 @@ export class Subscription implements SinkSubscription {
 
   /** Idle: waiting for live events, with nothing queued, held or in flight. */
   private get idle(): boolean {
-    return !this.ended && !this.busy && !this.scheduled && !this.paused && this.queue.length === 0 && !this.needStore;
+    return !this.ended && !this.busy && !this.scheduled && !this.paused && this.ring.lastSeq <= this.cursorSeq && !this.needStore;
   }
 
   private async idleCheck(): Promise<void> {
@@ -391,4 +396,9 @@ export class Subscription implements SinkSubscription {
     this.idleDelay = Math.min(this.idleDelay * 2, IDLE_RECHECK_MAX_MS);
     this.armIdleTimer();
   }
+}
+
+function consecutive(run: readonly StoredEvent[]): boolean {
+  for (let i = 1; i < run.length; i++) if ((run[i] as StoredEvent).seq !== (run[i - 1] as StoredEvent).seq + 1) return false;
+  return true;
 }

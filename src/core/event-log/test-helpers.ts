@@ -8,7 +8,8 @@ import { openSqliteStore } from '../../store/sqlite/index.js';
 import { testSessionRecord } from '../../store/testing/fixtures.js';
 import { ForwardingStore } from '../../store/testing/forwarding.js';
 import type { CommitEntry, CommitResult, SessionRecord } from '../../store/types.js';
-import type { EventSubscription } from './types.js';
+import { batchEvents, type EventBatch } from './pages.js';
+import type { EventSink, EventSubscription } from './types.js';
 
 /** Shared fixtures of the event-log tests: a real SQLite store on a temp file, wrapped to observe it. */
 
@@ -104,4 +105,36 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A sink that records what it gets; `answer` decides what it tells the subscription after each batch. */
+export class Recorder implements EventSink {
+  readonly events: StoredEvent[] = [];
+  readonly batches: EventBatch[] = [];
+  ends: unknown[] = [];
+  answer: () => boolean | Promise<unknown> = () => true;
+  private waiting: { seq: number; resolve: () => void } | undefined;
+
+  onBatch(batch: EventBatch): boolean | Promise<unknown> {
+    this.batches.push(batch);
+    this.events.push(...batchEvents(batch));
+    const last = this.events[this.events.length - 1];
+    if (this.waiting && last && last.seq >= this.waiting.seq) this.waiting.resolve();
+    return this.answer();
+  }
+
+  onEnd(err?: unknown): void {
+    this.ends.push(err);
+    this.waiting?.resolve();
+  }
+
+  /** Resolves once the sink has seq `seq` (or the subscription ended). */
+  until(seq: number): Promise<void> {
+    if ((this.events[this.events.length - 1]?.seq ?? 0) >= seq || this.ends.length > 0) return Promise.resolve();
+    return new Promise((resolve) => (this.waiting = { seq, resolve }));
+  }
+
+  get seqs(): number[] {
+    return this.events.map((e) => e.seq);
+  }
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader, type SseMessage } from '../../client/sse-reader.js';
@@ -86,5 +86,21 @@ describe('streamSseToNode', () => {
     }
     expect(chunks.join('')).toBe('retry: 1000\n\n');
     expect(sub.closed).toBe(true);
+  });
+
+  it('takes batches past the socket high-water mark until 256 KiB wait in its buffer, then holds', () => {
+    const written: Uint8Array[] = [];
+    const res = { destroyed: false, writableLength: 0, write: (b: Uint8Array) => (written.push(b), false) };
+    const writer = new NodeSseWriter(res as unknown as ServerResponse, 60_000);
+    const batch = { from: 'live' as const, events: [storedEvent(1)] };
+    expect(writer.onBatch(batch)).toBe(true);
+    res.writableLength = 256 * 1024 - 1;
+    expect(writer.onBatch(batch)).toBe(true);
+    res.writableLength = 256 * 1024;
+    expect(writer.onBatch(batch)).toBe(false);
+    expect(written).toHaveLength(3);
+    res.destroyed = true;
+    expect(writer.onBatch(batch)).toBe(false);
+    expect(written).toHaveLength(3);
   });
 });

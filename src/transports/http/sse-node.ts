@@ -11,6 +11,9 @@ function onDrain(this: ServerResponse): void {
   WRITERS.get(this)?.drained();
 }
 
+/** Bytes a stream may have waiting in its socket buffer before it holds the subscription (per stream). */
+const AHEAD_BYTES = 256 * 1024;
+
 /**
  * node:http keeps the response head it sent (`_header`) for the response's life, as the rope of ~25
  * strings it was concatenated from (~1 KB per open stream). Reading a character flattens a rope in
@@ -59,9 +62,12 @@ export class NodeSseWriter implements EventSink, Pingable {
   }
 
   onBatch(batch: EventBatch): boolean {
+    const res = this.res;
     // Gone: 'close' ends the subscription; take nothing more meanwhile.
-    if (this.res.destroyed) return false;
-    return this.res.write(batchBytes(batch));
+    if (res.destroyed) return false;
+    // Past the socket's high-water mark, keep taking batches until `AHEAD_BYTES` wait in its buffer: a
+    // catch-up page is then built while the previous ones drain, instead of after each 'drain'.
+    return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
   }
 
   /** A store failure mid-stream ends the stream like any other end: the client resumes by seq. */

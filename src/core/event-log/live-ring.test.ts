@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventLog } from './event-log.js';
+import { Recorder, fixture, nextTick, type Fixture } from './test-helpers.js';
+
+const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+async function appendMany(log: EventLog, n: number, perTick = n): Promise<void> {
+  for (let done = 0; done < n; done += perTick) {
+    const count = Math.min(perTick, n - done);
+    await Promise.all(Array.from({ length: count }, (_, i) => log.append('s1', choice(`e${done + i}`))));
+  }
+}
+
+/** The event arrays of the live batches a sink got. */
+const liveRuns = (r: Recorder): unknown[] => r.batches.flatMap((b) => (b.from === 'live' ? [b.events] : []));
+
+describe('LiveRing (one shared live buffer per session)', () => {
+  let f: Fixture;
+  afterEach(async () => f.dispose());
+
+  it('serves many subscribers at different cursors from one bus listener, handing caught-up ones the same run', async () => {
+    f = await fixture(['s1']);
+    const subscribe = vi.spyOn(f.bus, 'subscribe');
+    const log = new EventLog(f.store, f.bus, { pageSize: 16 });
+    await appendMany(log, 40, 10);
+    const starts = [0, 5, 17, 33, 40, 40, 40];
+    const sinks = starts.map(() => new Recorder());
+    const subs = starts.map((from, i) => log.subscribeSink('s1', from, sinks[i] as Recorder));
+    await Promise.all(sinks.filter((_, i) => (starts[i] as number) < 40).map((s) => s.until(40)));
+    // Joining while events keep coming, at yet other cursors.
+    const writing = appendMany(log, 60, 3);
+    const late = [new Recorder(), new Recorder()];
+    const lateSubs = [log.subscribeSink('s1', 12, late[0] as Recorder), log.subscribeSink('s1', 41, late[1] as Recorder)];
+    await writing;
+    await Promise.all([...sinks, ...late].map((s) => s.until(100)));
+    expect(subscribe).toHaveBeenCalledTimes(1);
+    starts.forEach((from, i) => expect((sinks[i] as Recorder).seqs).toEqual(range(from + 1, 100)));
+    expect(late[0]?.seqs).toEqual(range(13, 100));
+    expect(late[1]?.seqs).toEqual(range(42, 100));
+    // Subscribers that kept up got each commit's run as one shared array, not a copy each.
+    const runs = liveRuns(sinks[4] as Recorder);
+    expect(runs.length).toBeGreaterThan(0);
+    const other = liveRuns(sinks[5] as Recorder);
+    expect(other).toHaveLength(runs.length);
+    other.forEach((run, i) => expect(run).toBe(runs[i]));
+    for (const s of [...subs, ...lateSubs]) s.close();
+    await nextTick();
+  });
+
+  it('wraps around a slow subscriber: it falls behind the bounded ring and catches up from the store, exactly once', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 10, liveQueueLimit: 8 });
+    const fast = new Recorder();
+    const slow = new Recorder();
+    // The slow sink takes one batch per two macrotask turns; the writer commits 20 events per turn.
+    slow.answer = () => nextTick().then(nextTick);
+    const fastSub = log.subscribeSink('s1', 0, fast, { liveQueueLimit: 8 });
+    const slowSub = log.subscribeSink('s1', 0, slow, { liveQueueLimit: 8 });
+    await appendMany(log, 300, 20);
+    await Promise.all([fast.until(300), slow.until(300)]);
+    expect(fast.seqs).toEqual(range(1, 300));
+    expect(slow.seqs).toEqual(range(1, 300));
+    expect(slowSub.stats.maxQueued).toBeLessThanOrEqual(8);
+    expect(fastSub.stats.maxQueued).toBeLessThanOrEqual(8);
+    expect(slowSub.stats.overflows).toBeGreaterThan(0);
+    expect(slowSub.stats.storeReads).toBeGreaterThan(1);
+    // Both back on the live path: the next commits reach both, from the ring.
+    const reads = slowSub.stats.storeReads;
+    slow.answer = () => true;
+    await appendMany(log, 3, 3);
+    await Promise.all([fast.until(303), slow.until(303)]);
+    expect(slow.seqs).toEqual(range(1, 303));
+    expect(slowSub.stats.storeReads - reads).toBeLessThanOrEqual(1);
+    fastSub.close();
+    slowSub.close();
+  });
+
+  it('a held subscriber resumes from the ring while it still holds its cursor (no store read)', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { liveQueueLimit: 64 });
+    const sink = new Recorder();
+    const sub = log.subscribeSink('s1', 0, sink);
+    await appendMany(log, 1, 1);
+    await sink.until(1);
+    const reads = sub.stats.storeReads;
+    sink.answer = () => false;
+    await appendMany(log, 1, 1);
+    await sink.until(2);
+    await appendMany(log, 20, 4);
+    expect(sub.stats.queued).toBe(20);
+    sink.answer = () => true;
+    sub.resume();
+    await sink.until(22);
+    expect(sink.seqs).toEqual(range(1, 22));
+    expect(sub.stats.storeReads).toBe(reads);
+    expect(sub.stats.overflows).toBe(0);
+    sub.close();
+  });
+
+  it('drops the bus listener with the last subscriber, and a new one subscribes afresh', async () => {
+    f = await fixture(['s1']);
+    const subscribe = vi.spyOn(f.bus, 'subscribe');
+    const log = new EventLog(f.store, f.bus);
+    const a = new Recorder();
+    const subA = log.subscribeSink('s1', 0, a);
+    await appendMany(log, 2, 2);
+    await a.until(2);
+    subA.close();
+    await appendMany(log, 2, 2);
+    const b = new Recorder();
+    const subB = log.subscribeSink('s1', 1, b);
+    await appendMany(log, 1, 1);
+    await b.until(5);
+    expect(b.seqs).toEqual(range(2, 5));
+    expect(subscribe).toHaveBeenCalledTimes(2);
+    subB.close();
+  });
+});

@@ -1,0 +1,176 @@
+import type { StoredEvent } from '../../protocol/events.js';
+import type { Bus } from '../../bus/types.js';
+
+/** What a `LiveRing` asks of each subscriber it serves (implemented by `Subscription`). */
+export interface RingReader {
+  /**
+   * A commit's run of new events (`run`, ascending, the same array for every subscriber) has landed.
+   * Take it now if caught up and ready; otherwise note it (lag, overflow) and step later from the ring.
+   * Returns the seq below which this reader no longer needs the ring (what the ring may drop).
+   */
+  onRun(run: readonly StoredEvent[]): number;
+  /** The bus may have lost events: read the store again. */
+  onLoss(): void;
+}
+
+/** `LiveRing.runAfter` when the ring cannot serve the cursor: it dropped events after it. */
+export const BEHIND = 'behind';
+
+/**
+ * One session's live events, shared by every subscriber of that session in this process: one bus
+ * listener and one bounded ring of recent events per session, not one listener and queue per subscriber.
+ * Each subscriber keeps only its cursor (a seq) into the ring. When a commit's events land, one microtask
+ * per session hands the same run of events to every subscriber that is caught up (so their transports
+ * encode the run once); the others step from the ring when ready, or from the store if the ring moved
+ * past their cursor. The ring keeps what the slowest subscriber that is not behind still needs, and never
+ * more than `capacity` events.
+ */
+export class LiveRing {
+  private events: StoredEvent[] = [];
+  /** Index of the oldest kept event in `events` (dropped ones are trimmed off lazily). */
+  private head = 0;
+  /** Seq of the newest event ever dropped from the ring: cursors below it cannot be served. */
+  private droppedSeq = 0;
+  /** Seq of the newest event handed out by the last flush. */
+  private flushedSeq = 0;
+  private scheduled = false;
+  private readonly readers = new Set<RingReader>();
+  /** Settles once the bus subscription is active (or failed). */
+  readonly ready: Promise<void>;
+  /** The session's `session_deleted`, once seen (kept even when trimmed). */
+  deleted: StoredEvent | undefined;
+  private off: (() => void) | undefined;
+  private closed = false;
+  private readonly flush = (): void => this.flushRun();
+
+  constructor(
+    readonly sessionId: string,
+    bus: Bus,
+    private capacity: number,
+    private readonly onDeleted: () => void,
+  ) {
+    this.ready = bus.subscribe(sessionId, (event) => this.onLive(event), { onLoss: () => this.onLoss() }).then((off) => {
+      if (this.closed) off();
+      else this.off = off;
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  get size(): number {
+    return this.readers.size;
+  }
+
+  /** Seq of the newest event in the ring (0 when it never held one). */
+  get lastSeq(): number {
+    return this.events[this.events.length - 1]?.seq ?? this.droppedSeq;
+  }
+
+  add(reader: RingReader, limit: number): void {
+    this.readers.add(reader);
+    if (limit > this.capacity) this.capacity = limit;
+  }
+
+  /** Removes a reader; returns true when it was the last (the ring is closed then). */
+  remove(reader: RingReader): boolean {
+    this.readers.delete(reader);
+    if (this.readers.size > 0) return false;
+    this.closed = true;
+    this.off?.();
+    this.off = undefined;
+    this.events = [];
+    this.head = 0;
+    return true;
+  }
+
+  /**
+   * The run of events right after `cursor` (ascending, consecutive seqs), `undefined` when there is
+   * nothing after it, or `BEHIND` when the ring dropped events after it. Its first seq is above
+   * `cursor + 1` when the bus skipped events (a lossy bus): the caller checks.
+   */
+  runAfter(cursor: number): readonly StoredEvent[] | typeof BEHIND | undefined {
+    if (this.lastSeq <= cursor) return undefined;
+    if (cursor < this.droppedSeq) return BEHIND;
+    const events = this.events;
+    const lo = this.indexAfter(cursor);
+    let end = lo + 1;
+    while (end < events.length && (events[end] as StoredEvent).seq === (events[end - 1] as StoredEvent).seq + 1) end++;
+    return events.slice(lo, end);
+  }
+
+  /** Events kept with a seq above `seq`. */
+  countAfter(seq: number): number {
+    return this.events.length - this.indexAfter(seq);
+  }
+
+  private indexAfter(seq: number): number {
+    const events = this.events;
+    let lo = this.head;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((events[mid] as StoredEvent).seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Runs inside Bus.publish: one push per session, and at most one microtask per session per commit. */
+  private onLive(event: StoredEvent): void {
+    if (this.closed) return;
+    if (event.type === 'session_deleted') {
+      this.deleted = event;
+      this.onDeleted();
+    }
+    // Bus order is seq order per session; a repeat (a network bus after a reconnect) is dropped.
+    if (event.seq <= this.lastSeq) return;
+    this.events.push(event);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private onLoss(): void {
+    for (const r of this.readers) r.onLoss();
+  }
+
+  private flushRun(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    const run = this.runSince(this.flushedSeq);
+    this.flushedSeq = this.lastSeq;
+    let keepAfter = this.flushedSeq;
+    for (const r of this.readers) {
+      const needs = r.onRun(run);
+      if (needs < keepAfter) keepAfter = needs;
+    }
+    this.trim(keepAfter);
+  }
+
+  /** Every event newer than `seq` (one array, handed to all readers). */
+  private runSince(seq: number): readonly StoredEvent[] {
+    const events = this.events;
+    let i = events.length;
+    while (i > this.head && (events[i - 1] as StoredEvent).seq > seq) i--;
+    return events.slice(i);
+  }
+
+  /** Drops what no reader needs (seq <= keepAfter) and anything past the capacity. */
+  private trim(keepAfter: number): void {
+    const events = this.events;
+    let head = this.head;
+    while (head < events.length && ((events[head] as StoredEvent).seq <= keepAfter || events.length - head > this.capacity)) {
+      this.droppedSeq = (events[head] as StoredEvent).seq;
+      head++;
+    }
+    if (head === events.length) {
+      this.events = [];
+      this.head = 0;
+    } else if (head > 64 && head * 2 > events.length) {
+      this.events = events.slice(head);
+      this.head = 0;
+    } else {
+      this.head = head;
+    }
+  }
+}
