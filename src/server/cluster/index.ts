@@ -1,7 +1,7 @@
 import type { CommandServiceDeps } from '../../core/commands/index.js';
 import type { Logger } from '../../core/logger.js';
 import type { SessionManager } from '../../core/sessions/index.js';
-import { PostgresStore, leasedSessions } from '../../store/postgres/index.js';
+import { PostgresStore, leasedSessions, liveNodes } from '../../store/postgres/index.js';
 import type { Store } from '../../store/types.js';
 import { ClusterClaim } from './claim.js';
 import { ClusterCommandService } from './commands.js';
@@ -42,7 +42,12 @@ export async function openCluster(
   let runners: ClusterRunners | undefined;
   try {
     rpc = opts.busUrl ? await NodeRpc.open(opts.busUrl, node, logger) : undefined;
-    runners = opts.busUrl && rpc ? await ClusterRunners.open(opts.busUrl, rpc, settings.runnerPresenceMs, logger) : undefined;
+    runners =
+      opts.busUrl && rpc
+        ? await ClusterRunners.open(opts.busUrl, rpc, settings.runnerPresenceMs, logger, {
+            members: async () => new Set((await liveNodes(store, node)).map((n) => n.id)),
+          })
+        : undefined;
   } catch (err) {
     await rpc?.close();
     claims.close();

@@ -11,12 +11,12 @@ afterEach(async () => {
 });
 
 /** Node x (the session's) and node y (holding the runners), each with its rpc and directory. */
-async function nodes(hang = false) {
+async function nodes(hang = false, members: ReadonlySet<string> = new Set(['node-x', 'node-y', 'node-nobody'])) {
   const prefix = uniquePrefix('crun');
   const rx = await NodeRpc.open(TEST_REDIS_URL, 'node-x', silentLogger, prefix);
   const ry = await NodeRpc.open(TEST_REDIS_URL, 'node-y', silentLogger, prefix);
-  const x = await ClusterRunners.open(TEST_REDIS_URL, rx, 50, silentLogger, prefix);
-  const y = await ClusterRunners.open(TEST_REDIS_URL, ry, 50, silentLogger, prefix);
+  const x = await ClusterRunners.open(TEST_REDIS_URL, rx, 50, silentLogger, { prefix, members: async () => members });
+  const y = await ClusterRunners.open(TEST_REDIS_URL, ry, 50, silentLogger, { prefix });
   const gateway = new RunnerGateway({ verifyToken: staticTokenVerifier([]), log: silentLogger, heartbeatMs: 60_000 });
   ry.serve(hang ? () => new Promise<never>(() => undefined) : (name, params, from) => y.handle(name, params, from));
   x.attach(new RunnerGateway({ verifyToken: staticTokenVerifier([]), log: silentLogger }));
@@ -28,7 +28,21 @@ async function nodes(hang = false) {
     await ry.close();
     await gateway.close();
   });
-  return { x, y, rx, ry, gateway };
+  return { x, y, rx, ry, gateway, prefix };
+}
+
+/** One more node on the same prefix, with a gateway of its own; it takes every published node. */
+async function open(prefix: string, node: string) {
+  const rpc = await NodeRpc.open(TEST_REDIS_URL, node, silentLogger, prefix);
+  const runners = await ClusterRunners.open(TEST_REDIS_URL, rpc, 50, silentLogger, { prefix });
+  const gateway = new RunnerGateway({ verifyToken: staticTokenVerifier([]), log: silentLogger, heartbeatMs: 60_000 });
+  runners.attach(gateway);
+  cleanups.push(async () => {
+    await runners.close();
+    await rpc.close();
+    await gateway.close();
+  });
+  return { runners, gateway };
 }
 
 /** Resolves once `x` lists a runner carrying `labels` (published by another node). */
@@ -54,6 +68,19 @@ describe('ClusterRunners (runners of other nodes, over Redis)', () => {
     expect(x.candidates(['gpu'])).toEqual([{ id: 'r1', name: 'one', labels: ['gpu', 'linux'], running_tasks: 0, node: 'node-y' }]);
     expect(x.candidates(['mac'])).toEqual([]);
     expect(y.candidates([])).toEqual([]);
+  });
+
+  it('ignores runners published by nodes that are not members of this cluster (another cluster on the same Redis)', async () => {
+    const { x, gateway, prefix } = await nodes(false, new Set(['node-x', 'node-z']));
+    gateway.registry.connected('r1', 'one', 'one', ['gpu']);
+    // Someone who takes every node sees y's runner: y's presence is in Redis.
+    const all = await open(prefix, 'node-all');
+    await published(all.runners, ['gpu']);
+    // A member node publishes after that; once x sees its runner, x has read y's key too, and left it out.
+    const z = await open(prefix, 'node-z');
+    z.gateway.registry.connected('r2', 'two', 'two', ['gpu']);
+    await published(x, ['gpu']);
+    expect(x.candidates(['gpu']).map((r) => r.node)).toEqual(['node-z']);
   });
 
   it('refuses junk task requests with invalid_request, and a runner not connected there with not_found (pick again)', async () => {

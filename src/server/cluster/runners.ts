@@ -50,11 +50,22 @@ export class ClusterRunners implements RemoteRunnerDirectory {
     private readonly presenceMs: number,
     private readonly logger: Logger,
     private readonly prefix: string,
+    private readonly members: (() => Promise<ReadonlySet<string>>) | undefined,
   ) {
     rpc.onNote((name, params) => this.note(name, params));
   }
 
-  static async open(url: string, rpc: NodeRpc, presenceMs: number, logger: Logger, prefix = 'tower'): Promise<ClusterRunners> {
+  /**
+   * `members`: the live nodes of this cluster (its store's `nodes` table), so runners published on the
+   * same Redis by another cluster's nodes are never used; absent, every published node counts.
+   */
+  static async open(
+    url: string,
+    rpc: NodeRpc,
+    presenceMs: number,
+    logger: Logger,
+    opts: { prefix?: string; members?: () => Promise<ReadonlySet<string>> } = {},
+  ): Promise<ClusterRunners> {
     const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `tower-runners-${rpc.node}` });
     redis.on('error', () => undefined);
     try {
@@ -63,7 +74,7 @@ export class ClusterRunners implements RemoteRunnerDirectory {
       redis.disconnect();
       throw new TowerError('internal', `cannot open the runner directory on Redis: ${(err as Error).message}`, { cause: err });
     }
-    return new ClusterRunners(redis, rpc, presenceMs, logger, prefix);
+    return new ClusterRunners(redis, rpc, presenceMs, logger, opts.prefix ?? 'tower', opts.members);
   }
 
   /** Starts publishing this node's runners and serving other nodes' tasks on `gateway`. */
@@ -180,17 +191,21 @@ export class ClusterRunners implements RemoteRunnerDirectory {
   private async read(): Promise<void> {
     let others: RemoteRunner[];
     try {
-      const nodes = (await this.redis.smembers(this.nodesKey())).filter((n) => n !== this.rpc.node);
+      const members = await this.members?.();
+      const nodes = (await this.redis.smembers(this.nodesKey())).filter((n) => n !== this.rpc.node && (members?.has(n) ?? true));
       const raws = nodes.length ? await this.redis.mget(...nodes.map((n) => this.key(n))) : [];
       const present = new Set<string>();
       others = [];
+      const expired: string[] = [];
       raws.forEach((raw, i) => {
-        if (raw === null) return;
+        if (raw === null) return void expired.push(nodes[i] as string);
         const parsed = Published.safeParse(safeJson(raw));
         if (!parsed.success) return;
         present.add(nodes[i] as string);
         for (const r of parsed.data.runners) others.push({ ...r, node: parsed.data.node });
       });
+      // A node's key expired (it stopped or died): it leaves the set; it adds itself again if it lives.
+      if (expired.length) await this.redis.srem(this.nodesKey(), ...expired);
       for (const task of this.outgoing.values()) {
         if (!present.has(task.node)) task.lost(`node ${task.node} holding the runner went away; the task's outcome is unknown`);
       }
