@@ -179,6 +179,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
       config, commands, manager, log, store, logger, http, metrics, version: VERSION, runnerEvents: new RunnerEvents(), ...(token ? { token } : {}),
       ...(messaging.runtime ? { messaging: messaging.runtime } : {}), ...withTokens(backendExtras(backends.store).runnerTokens),
+      ...(cluster?.runnerDirectory ? { runnerDirectory: cluster.runnerDirectory } : {}),
     });
     http.use(app);
     logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');

@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { HttpServer } from './http/index.js';
 import type { BusConfig } from './ipc/settings.js';
 import type { RunnerEvents } from './runner-events.js';
+import type { RunnerDirectoryFactory } from './runners/directory.js';
 
 /** What a transport gets from the composition root: the core services, and the HTTP server to share. */
 /** The slice of Tower's configuration transports read. */
@@ -37,6 +38,8 @@ export interface TransportContext {
   messaging?: MessagingRuntime;
   /** Runner tokens of the store backend in use; absent: no runner gateway. */
   runnerTokens?: RunnerTokenStore;
+  /** In a cluster: this node's runners published to the others, and theirs usable here. */
+  runnerDirectory?: RunnerDirectoryFactory;
   /** Count live subscriptions with `metrics.subscription('<transport>', sub)` (shown in /metrics). */
   metrics?: Metrics;
 }

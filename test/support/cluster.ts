@@ -4,6 +4,7 @@ import type { FakeModelServer } from '../../src/fake-models/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
+import type { TransportStarter } from '../../src/server/transports.js';
 import { fakeModelsConfig, tempDir } from './harness.js';
 
 /** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 2 s). */
@@ -33,7 +34,16 @@ export function clusterScript(slowSeconds = 20): ScriptFunction {
 /** Tower nodes in this process on one Postgres schema and one Redis, each with its own data dir. */
 export async function startNodes(
   count: number,
-  opts: { storeUrl: string; busUrl: string; fake: FakeModelServer; env?: Record<string, string> },
+  opts: {
+    storeUrl: string;
+    busUrl: string;
+    fake: FakeModelServer;
+    env?: Record<string, string>;
+    /** Transports of node `i` beside HTTP (default none). */
+    transports?: (i: number) => TransportStarter[];
+    /** Tools run without asking (the `autonomous` policy). */
+    autonomous?: boolean;
+  },
 ): Promise<{ nodes: Tower[]; close(): Promise<void> }> {
   const nodes: Tower[] = [];
   const dirs: string[] = [];
@@ -50,7 +60,8 @@ export async function startNodes(
         { host: '127.0.0.1', port: 0, dataDir: dir, workingDir: dir, store: opts.storeUrl, busUrl: opts.busUrl },
         {},
       );
-      nodes.push(await startTower(config, { models, env: { ...FAST_LEASES, ...opts.env }, logger: silentLogger, transports: [] }));
+      if (opts.autonomous) config.permissions = { ...config.permissions, policy: 'autonomous' };
+      nodes.push(await startTower(config, { models, env: { ...FAST_LEASES, ...opts.env }, logger: silentLogger, transports: opts.transports?.(i) ?? [] }));
     }
   } catch (err) {
     await close();

@@ -89,7 +89,12 @@ describe('runTurn', () => {
     const queue = [{ content: 'steer me', item_id: 'q1' }];
     let served = false;
     const hooks: TurnHooks = {
-      takeSteering: () => (served ? undefined : ((served = true), { items: queue.splice(0) })),
+      takeSteering: async (record) => {
+        if (!served) {
+          served = true;
+          await record({ items: queue.splice(0) });
+        }
+      },
       hasSteering: () => queue.length > 0,
     };
     const r = await turn((_req, i) => [{ type: 'text', delta: `answer ${i}` }, finish], { hooks });

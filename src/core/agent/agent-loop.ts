@@ -39,7 +39,7 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
   try {
     for (let iteration = 0; iteration < input.maxIterations; iteration++) {
       if (signal.aborted) return (reason = cancelReason(signal));
-      injectSteering(input);
+      await injectSteering(input);
       const model = input.model();
       const outcome = await streamStep(deps, input, model);
       await recordStep(deps, input, model, outcome);
@@ -77,25 +77,32 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
   }
 }
 
-function injectSteering(input: TurnInput): void {
-  const batch = input.hooks?.takeSteering?.();
-  if (!batch?.items.length) return;
-  batch.items.forEach((item, i) => {
-    const message: ConversationMessage = { role: 'user', content: item.content };
-    input.conversation.push(message);
-    const last = i === batch.items.length - 1;
-    input.writer.emit(
-      {
-        type: 'user_message',
-        data: {
-          content: item.content,
-          message_index: input.conversation.length - 1,
-          steered: true,
-          queue_item_id: item.item_id,
+/**
+ * Steered messages go in before the next model call. The hook takes them from its queue and hands them to
+ * `record`, which commits them (with the batch's queue effects) in one group after everything emitted
+ * before; a refused group changes nothing here (the writer stays usable), so the hook may read its
+ * queue again and retry.
+ */
+async function injectSteering(input: TurnInput): Promise<void> {
+  const take = input.hooks?.takeSteering;
+  if (!take) return;
+  await take(async (batch) => {
+    if (!batch.items.length) return;
+    await input.writer.settle();
+    const base = input.conversation.length;
+    const items = batch.items.map((item, i) => {
+      const message: ConversationMessage = { role: 'user', content: item.content };
+      const last = i === batch.items.length - 1;
+      return {
+        event: {
+          type: 'user_message' as const,
+          data: { content: item.content, message_index: base + i, steered: true, queue_item_id: item.item_id },
         },
-      },
-      { message, ...(last && batch.effects ? batch.effects : {}) },
-    );
+        effects: { message, ...(last && batch.effects ? batch.effects : {}) },
+      };
+    });
+    await input.writer.tryCommitAll(items);
+    for (const item of items) input.conversation.push(item.effects.message);
   });
 }
 

@@ -24,8 +24,12 @@ export interface SteerBatch {
  * The loop itself stays free of queue and permission logic.
  */
 export interface TurnHooks {
-  /** Called before every model call: user messages to inject into the turn (steering). */
-  takeSteering?(): SteerBatch | undefined;
+  /**
+   * Called before every model call: hands the user messages to inject into the turn (steering) to
+   * `record`, which commits them; if it throws (the queue's compare-and-set met another writer), nothing
+   * was recorded and the hook may take its queue again (fresh) and call `record` once more.
+   */
+  takeSteering?(record: (batch: SteerBatch) => Promise<void>): Promise<void>;
   /** True when steered messages wait: the turn goes on instead of ending. */
   hasSteering?(): boolean;
   /** Decides whether a tool call may run; may wait (for a person's approval). */

@@ -62,6 +62,16 @@ export class TurnWriter {
     }
   }
 
+  /**
+   * Appends a group atomically and waits for it. Unlike `commit`, a refused group does not fail the
+   * writer: the caller may change what it writes (e.g. a queue's compare-and-set lost) and try again.
+   */
+  async tryCommitAll(items: Array<{ event: NewEvent; effects?: AppendEffects }>): Promise<CommitResult[]> {
+    const appended = this.track(this.log.appendAll(this.sessionId, items));
+    this.last = appended.catch(() => undefined);
+    return appended;
+  }
+
   /** True while the backlog is at or above the high-water mark: the producer should `waitForRoom`. */
   get full(): boolean {
     return this.inFlight >= this.highWaterMark;

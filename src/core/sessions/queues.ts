@@ -89,9 +89,14 @@ export class SessionQueues {
   private readonly sync = new WeakMap<QueueSet, SyncState>();
   private readonly reloading = new Map<string, Promise<void>>();
 
+  /**
+   * `shared`: other nodes write the same rows (a cluster). Then no copy outlives its last pin (the next
+   * user reads the store again), and whoever decides "the queue is empty" reloads first.
+   */
   constructor(
     private readonly store: Store,
     private readonly logger: Logger = silentLogger,
+    readonly shared = false,
   ) {}
 
   /** Loads a session's queues once; concurrent callers share the load. Prefer `use` or `pin` with it. */
@@ -308,7 +313,7 @@ export class SessionQueues {
   private evictIfIdle(sessionId: string): void {
     if (this.pins.has(sessionId)) return;
     const set = this.resolved.get(sessionId);
-    if (!set || set.steer.length || set.followup.length) return;
+    if (!set || (!this.shared && (set.steer.length || set.followup.length))) return;
     this.sets.delete(sessionId);
     this.resolved.delete(sessionId);
   }

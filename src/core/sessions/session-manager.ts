@@ -41,8 +41,9 @@ export class SessionManager {
   private readonly claims: SessionClaim;
 
   constructor(private readonly deps: SessionManagerDeps) {
-    this.queues = new SessionQueues(deps.store, deps.logger);
     this.claims = deps.claims ?? new InProcessSessionClaim();
+    // A claim that can be held elsewhere means other nodes share the queue rows.
+    this.queues = new SessionQueues(deps.store, deps.logger, this.claims.heldElsewhere !== undefined);
     this.mcp = new McpHost({ defaults: deps.defaults.mcpServers ?? [], logger: deps.logger });
     this.turns = new TurnRunner(deps, this.active, this.queues, this.claims, this.mcp);
     this.control = new SessionControl(deps, this);

@@ -3,6 +3,7 @@ import { TowerError } from '../../protocol/errors.js';
 import type { StopReason } from '../../protocol/events.js';
 import type { SessionRecord } from '../../store/types.js';
 import { TurnWriter, defaultSystemPrompt, runTurn } from '../agent/index.js';
+import type { SteerBatch } from '../agent/turn-types.js';
 import { PendingRequests } from '../elicitation/index.js';
 import { newTurnId } from '../ids.js';
 import type { ActiveSessions } from './active-sessions.js';
@@ -106,6 +107,9 @@ export class TurnRunner {
     try {
       // Another node runs the session: it drains the queue when its turn ends (and holds the fresh copy).
       if (await this.claims.heldElsewhere?.(sessionId)) return;
+      // In a cluster another node may have queued items this node's copy does not show (it enqueued them
+      // while this node ran the turn): decide from the store's rows, not the copy.
+      if (this.queues.shared) await this.queues.reload(sessionId);
       await this.queues.change(sessionId, (set) => this.drainSet(sessionId, set));
     } catch (err) {
       // A store error here must not become an unhandled rejection: the queue stays durable and drains
@@ -196,11 +200,7 @@ export class TurnRunner {
           totals: { input_tokens: session.input_tokens, output_tokens: session.output_tokens, cost: session.cost },
           toolContext: turn.toolContext,
           hooks: {
-            takeSteering: () => {
-              if (!turn.queues.steer.length) return undefined;
-              const items = turn.queues.steer.splice(0);
-              return { items, effects: this.queues.guard(turn.queues, ['steer']) };
-            },
+            takeSteering: (record) => this.takeSteering(turn, record),
             hasSteering: () => turn.queues.steer.length > 0,
             gate: createGate(turn, deps.log, session.working_dir),
             sessionTools: createSessionTools(turn, deps.log, mcp ? [mcp] : []),
@@ -216,6 +216,19 @@ export class TurnRunner {
       const first = conversation.find((m) => m.role === 'user');
       if (first) this.titleInBackground(session.id, turn.model, first.content);
     }
+  }
+
+  /**
+   * Hands the turn's steered messages to `record` with the guarded queue write. Another node changing the
+   * steer queue meanwhile (a conflict) reloads it and takes again, through `queues.change`.
+   */
+  private async takeSteering(turn: TurnState, record: (batch: SteerBatch) => Promise<void>): Promise<void> {
+    if (!turn.queues.steer.length) return;
+    await this.queues.change(turn.sessionId, async (set) => {
+      if (!set.steer.length) return;
+      const items = set.steer.splice(0);
+      await this.queues.commit(set, ['steer'], (effects) => record({ items, effects }), () => set.steer.unshift(...items));
+    });
   }
 
   /** Titles are made after the first turn, off the turn's critical path: the session is idle meanwhile. */

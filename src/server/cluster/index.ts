@@ -1,12 +1,14 @@
 import type { CommandServiceDeps } from '../../core/commands/index.js';
 import type { Logger } from '../../core/logger.js';
 import type { SessionManager } from '../../core/sessions/index.js';
-import { PostgresStore, leasedSessions } from '../../store/postgres/index.js';
+import { PostgresStore, leasedSessions, liveNodes } from '../../store/postgres/index.js';
 import type { Store } from '../../store/types.js';
 import { ClusterClaim } from './claim.js';
 import { ClusterCommandService } from './commands.js';
 import { NodeRpc } from './rpc.js';
+import { ClusterRunners } from './runners.js';
 import { TakeoverPoller } from './takeover.js';
+import type { RunnerDirectoryFactory } from '../../transports/runners/index.js';
 import type { ClusterSettings } from './settings.js';
 
 export { clusterSettings, DEFAULT_CLUSTER_SETTINGS, type ClusterSettings } from './settings.js';
@@ -22,6 +24,8 @@ export interface Cluster {
   readonly claims: ClusterClaim;
   /** The command layer for this node: forwards a running session's commands to its owner. */
   commands(deps: CommandServiceDeps): ClusterCommandService;
+  /** With Redis: other nodes' runners for this node's sessions, and this node's for theirs. */
+  readonly runnerDirectory: RunnerDirectoryFactory | undefined;
   /** Serves forwarded commands, stops turns whose lease was lost, and starts the takeover poll. */
   start(manager: SessionManager): void;
   close(): Promise<void>;
@@ -35,9 +39,17 @@ export async function openCluster(
   if (!(store instanceof PostgresStore) || node === undefined) return undefined;
   const claims = new ClusterClaim(store.pool, node, { ttlMs: settings.leaseTtlMs, renewMs: settings.leaseRenewMs });
   let rpc: NodeRpc | undefined;
+  let runners: ClusterRunners | undefined;
   try {
     rpc = opts.busUrl ? await NodeRpc.open(opts.busUrl, node, logger) : undefined;
+    runners =
+      opts.busUrl && rpc
+        ? await ClusterRunners.open(opts.busUrl, rpc, settings.runnerPresenceMs, logger, {
+            members: async () => new Set((await liveNodes(store, node)).map((n) => n.id)),
+          })
+        : undefined;
   } catch (err) {
+    await rpc?.close();
     claims.close();
     throw err;
   }
@@ -47,6 +59,7 @@ export async function openCluster(
   return {
     node,
     claims,
+    runnerDirectory: runners ? (gateway) => (runners as ClusterRunners).attach(gateway) : undefined,
     commands(deps) {
       service = new ClusterCommandService(deps, {
         node,
@@ -62,12 +75,17 @@ export async function openCluster(
         for (const id of ids) manager.abandon(id);
       });
       const commands = service;
-      if (rpc && commands) rpc.serve((name, params) => commands.executeHere(name, params));
+      if (rpc && commands) {
+        rpc.serve((name, params, from) =>
+          name.startsWith('runner.') && runners ? runners.handle(name, params, from) : commands.executeHere(name, params),
+        );
+      }
       poller = new TakeoverPoller(store.pool, manager, logger, settings.takeoverPollMs);
       poller.start();
     },
     async close() {
       await poller?.stop();
+      await runners?.close();
       await rpc?.close();
       claims.close();
       store.useFence(undefined);

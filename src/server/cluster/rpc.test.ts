@@ -31,6 +31,23 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('NodeRpc (forwarded commands over Redis)', () => {
+  it('carries one-way notes in order, naming the sender; a note nobody hears reports false', async () => {
+    const { a, b } = await pair();
+    const heard: unknown[] = [];
+    let last!: () => void;
+    const done = new Promise<void>((resolve) => (last = resolve));
+    b.onNote((name, params, from) => {
+      heard.push({ name, params, from });
+      if (params === 9) last();
+    });
+    b.serve(async (name, _params, from) => ({ name, from }));
+    for (let i = 0; i < 10; i++) expect(await a.notify('node-b', 'chunk', i)).toBe(true);
+    await done;
+    expect(heard).toEqual(Array.from({ length: 10 }, (_, i) => ({ name: 'chunk', params: i, from: 'node-a' })));
+    expect(await a.call('node-b', 'who', null, 5000)).toEqual({ name: 'who', from: 'node-a' });
+    expect(await a.notify('node-nobody', 'chunk', 0)).toBe(false);
+  });
+
   it('answers with the remote result, or the remote error with its code, message and details', async () => {
     const { a, b } = await pair();
     b.serve(async (name, params) => {

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import { TowerError, isErrorCode, isTowerError } from '../../protocol/errors.js';
 
 /** What a node answers a forwarded command with: the result, or the error its command layer threw. */
-export type RpcHandler = (name: string, params: unknown) => Promise<unknown>;
+export type RpcHandler = (name: string, params: unknown, from: string) => Promise<unknown>;
 
 const Request = z.object({ kind: z.literal('request'), id: z.string(), from: z.string(), name: z.string(), params: z.unknown() });
 const Reply = z.union([
@@ -17,7 +17,12 @@ const Reply = z.union([
     error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
   }),
 ]);
-const Message = z.union([Request, Reply]);
+/** One-way, no answer: a task's output chunk, a cancel. */
+const Note = z.object({ kind: z.literal('note'), from: z.string(), name: z.string(), params: z.unknown() });
+const Message = z.union([Request, Reply, Note]);
+
+/** Hears one-way notes sent to this node (`from`: the sender). */
+export type NoteHandler = (name: string, params: unknown, from: string) => void;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -34,6 +39,7 @@ interface Pending {
 export class NodeRpc {
   private readonly pending = new Map<string, Pending>();
   private handler: RpcHandler | undefined;
+  private noteHandler: NoteHandler | undefined;
   private closed = false;
 
   private constructor(
@@ -71,6 +77,18 @@ export class NodeRpc {
   /** Answers requests to this node with `handler`. */
   serve(handler: RpcHandler): void {
     this.handler = handler;
+  }
+
+  /** Hears notes sent to this node with `handler`. */
+  onNote(handler: NoteHandler): void {
+    this.noteHandler = handler;
+  }
+
+  /** Sends a one-way note to node `target`; false when nobody heard it (or Redis refused it). */
+  async notify(target: string, name: string, params: unknown): Promise<boolean> {
+    if (this.closed) return false;
+    const heard = await this.pub.publish(this.channel(target), JSON.stringify({ kind: 'note', from: this.node, name, params })).catch(() => 0);
+    return heard > 0;
   }
 
   /** Runs `name` on node `target` and returns its result (or throws its error). */
@@ -116,6 +134,14 @@ export class NodeRpc {
       this.logger.warn('ignored a malformed message on the node channel');
       return;
     }
+    if (parsed.kind === 'note') {
+      try {
+        this.noteHandler?.(parsed.name, parsed.params, parsed.from);
+      } catch (err) {
+        this.logger.warn({ err, note: parsed.name }, 'a note handler failed');
+      }
+      return;
+    }
     if (parsed.kind === 'reply') {
       if (parsed.ok) this.settle(parsed.id, parsed.result);
       else {
@@ -131,7 +157,7 @@ export class NodeRpc {
     let reply: z.infer<typeof Reply>;
     try {
       if (!this.handler) throw new TowerError('not_ready', 'this node does not take forwarded commands yet');
-      reply = { kind: 'reply', id: req.id, ok: true, result: await this.handler(req.name, req.params) };
+      reply = { kind: 'reply', id: req.id, ok: true, result: await this.handler(req.name, req.params, req.from) };
     } catch (err) {
       const error = isTowerError(err)
         ? { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) }

@@ -8,11 +8,12 @@ describe('cluster settings', () => {
   });
 
   it('reads milliseconds from the environment', () => {
-    expect(clusterSettings({ TOWER_LEASE_TTL_MS: '3000', TOWER_LEASE_RENEW_MS: '1000', TOWER_TAKEOVER_POLL_MS: '500', TOWER_FORWARD_TIMEOUT_MS: '2000' })).toEqual({
+    expect(clusterSettings({ TOWER_LEASE_TTL_MS: '3000', TOWER_LEASE_RENEW_MS: '1000', TOWER_TAKEOVER_POLL_MS: '500', TOWER_FORWARD_TIMEOUT_MS: '2000', TOWER_RUNNER_PRESENCE_MS: '300' })).toEqual({
       leaseTtlMs: 3000,
       leaseRenewMs: 1000,
       takeoverPollMs: 500,
       forwardTimeoutMs: 2000,
+      runnerPresenceMs: 300,
     });
   });
 
@@ -21,6 +22,7 @@ describe('cluster settings', () => {
     [{ TOWER_LEASE_TTL_MS: '1.5' }, /whole number/],
     [{ TOWER_TAKEOVER_POLL_MS: '0' }, /TOWER_TAKEOVER_POLL_MS/],
     [{ TOWER_FORWARD_TIMEOUT_MS: '-5' }, /TOWER_FORWARD_TIMEOUT_MS/],
+    [{ TOWER_RUNNER_PRESENCE_MS: 'often' }, /TOWER_RUNNER_PRESENCE_MS/],
     [{ TOWER_LEASE_TTL_MS: '4000', TOWER_LEASE_RENEW_MS: '4000' }, /must be below/],
   ])('refuses %o with a clear message', (env, message) => {
     expect(() => clusterSettings(env)).toThrow(message);

@@ -10,6 +10,8 @@ export interface ClusterSettings {
   takeoverPollMs: number;
   /** How long a forwarded command waits for the owning node's answer. */
   forwardTimeoutMs: number;
+  /** How often a node publishes its runners (and reads the others'); a node silent for three is gone. */
+  runnerPresenceMs: number;
 }
 
 export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = {
@@ -17,6 +19,7 @@ export const DEFAULT_CLUSTER_SETTINGS: ClusterSettings = {
   leaseRenewMs: 5_000,
   takeoverPollMs: 2_000,
   forwardTimeoutMs: 30_000,
+  runnerPresenceMs: 2_000,
 };
 
 const ENV: Record<keyof ClusterSettings, string> = {
@@ -24,6 +27,7 @@ const ENV: Record<keyof ClusterSettings, string> = {
   leaseRenewMs: 'TOWER_LEASE_RENEW_MS',
   takeoverPollMs: 'TOWER_TAKEOVER_POLL_MS',
   forwardTimeoutMs: 'TOWER_FORWARD_TIMEOUT_MS',
+  runnerPresenceMs: 'TOWER_RUNNER_PRESENCE_MS',
 };
 
 /** Reads the settings from the environment (milliseconds, whole numbers); a bad value fails the start. */

@@ -3,3 +3,4 @@ export { RunnerRegistry, type RunnerInfo } from './registry.js';
 export { hashRunnerToken, newRunnerToken, sameHash, staticTokenVerifier, storeTokenVerifier, type RunnerTokenRecord, type RunnerTokenVerifier } from './tokens.js';
 export { RunnerToolExecutor, type RunnerExecutorOptions } from './remote-executor.js';
 export { runnersTransport, type RunningRunners, type RunnersTransportOverrides } from './starter.js';
+export type { RemoteRunner, RemoteRunnerDirectory, RunnerDirectoryFactory } from './directory.js';

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
 import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
 import type { ToolExecutor, ToolResult } from '../../protocol/tools.js';
+import type { RemoteRunner, RemoteRunnerDirectory } from './directory.js';
 import { RunnerRegistry } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
 
 /** Placement and dispatch against a real registry; the gateway's sockets are replaced by a recorder. */
-function setup(network?: boolean) {
+function setup(network?: boolean, remote?: RemoteRunnerDirectory) {
   const registry = new RunnerRegistry(30_000);
   const sent: Array<{ runner: string; operation: TaskOperation }> = [];
   const localCalls: string[] = [];
@@ -25,7 +26,7 @@ function setup(network?: boolean) {
       return { task_id: 't', success: true, result: { stdout: 'hi\n', stderr: '', exit_code: 0 } };
     },
   };
-  const exec = new RunnerToolExecutor({ gateway, local, labels: ['linux'], waitMs: 50, onNoRunner: () => undefined, logger: silentLogger, ...(network === undefined ? {} : { network }) });
+  const exec = new RunnerToolExecutor({ gateway, local, labels: ['linux'], waitMs: 50, onNoRunner: () => undefined, logger: silentLogger, ...(network === undefined ? {} : { network }), ...(remote ? { remote } : {}) });
   return { registry, sent, localCalls, exec };
 }
 
@@ -68,5 +69,59 @@ describe('RunnerToolExecutor placement', () => {
     expect(res).toEqual({ output: 'local refusal', is_error: true });
     expect(localCalls).toEqual(['webfetch:false']);
     expect(sent).toEqual([]);
+  });
+});
+
+/** Another node's runners, as the cluster's directory would give them; dispatches are recorded. */
+class FakeDirectory implements RemoteRunnerDirectory {
+  runners: RemoteRunner[] = [];
+  readonly sent: Array<{ runner: string; node: string }> = [];
+  private readonly listeners = new Set<() => void>();
+  candidates(labels: readonly string[]): RemoteRunner[] {
+    return this.runners.filter((r) => labels.every((l) => r.labels.includes(l)));
+  }
+  async dispatch(runner: RemoteRunner, _op: TaskOperation, _args: unknown, opts: { onOutput?: (s: 'stdout' | 'stderr', d: string) => void }): Promise<TaskResultPayload> {
+    this.sent.push({ runner: runner.id, node: runner.node });
+    opts.onOutput?.('stdout', 'far\n');
+    return { task_id: 't', success: true, result: { stdout: 'far\n', stderr: '', exit_code: 0 } };
+  }
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  add(runner: RemoteRunner): void {
+    this.runners.push(runner);
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+describe('RunnerToolExecutor with runners of other nodes', () => {
+  const far: RemoteRunner = { id: 'r', name: 'remote', labels: ['linux'], running_tasks: 0, node: 'node-b' };
+  const call = { name: 'bash', args: { command: 'echo far' } };
+
+  it('uses a runner of another node when none here matches, and one here when there is', async () => {
+    const remote = new FakeDirectory();
+    remote.add(far);
+    const { registry, sent, exec } = setup(undefined, remote);
+    expect(exec.place(call)).toEqual({ id: 'r', name: 'remote' });
+    const output: string[] = [];
+    const res = await exec.execute({ id: 'c1', ...call }, { workingDir: '/w', signal, onOutput: (_s, d) => output.push(d) });
+    expect(res).toMatchObject({ is_error: false, runner: { id: 'r', name: 'remote' } });
+    expect(output).toEqual(['far\n']);
+    expect(remote.sent).toEqual([{ runner: 'r', node: 'node-b' }]);
+    registry.connected('a', 'tok', 'alpha', ['linux']);
+    expect(exec.place(call)).toEqual({ id: 'a', name: 'alpha' });
+    // A call placed on the remote runner stays there while it is published.
+    expect((await exec.execute({ id: 'c2', ...call, runner: { id: 'r', name: 'remote' } }, { workingDir: '/w', signal })).runner).toEqual({ id: 'r', name: 'remote' });
+    expect((await exec.execute({ id: 'c3', ...call }, { workingDir: '/w', signal })).runner).toEqual({ id: 'a', name: 'alpha' });
+    expect(sent.map((s) => s.runner)).toEqual(['a']);
+  });
+
+  it('a call waiting for a runner takes one another node publishes meanwhile', async () => {
+    const remote = new FakeDirectory();
+    const { exec } = setup(undefined, remote);
+    const running = exec.execute({ id: 'w1', ...call }, { workingDir: '/w', signal });
+    remote.add(far);
+    expect(await running).toMatchObject({ is_error: false, runner: { id: 'r', name: 'remote' } });
   });
 });

@@ -1,13 +1,16 @@
 import type { Logger } from '../../core/logger.js';
 import type { RunnerRef, ToolCallRequest, ToolContext, ToolExecutor, ToolResult, ToolSpec } from '../../protocol/tools.js';
 import type { RunnerGateway } from './gateway.js';
-import type { RunnerInfo } from './registry.js';
+import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
+import type { DispatchOptions } from './gateway.js';
+import type { RemoteRunnerDirectory } from './directory.js';
 import { isRemoteTool, toOperation, toToolResult } from './tool-mapping.js';
-import { waitForRunner } from './runner-dispatch.js';
 
 export interface RunnerExecutorOptions {
   /** What the executor uses of the gateway: the registry to pick from, dispatch, and runner events. */
   gateway: Pick<RunnerGateway, 'registry' | 'dispatch' | 'onEvent'>;
+  /** Runners of the other nodes of a cluster, used when none connected here matches. */
+  remote?: RemoteRunnerDirectory;
   /** The server's executor: its tool specs are offered, and tools runners do not serve run there. */
   local: ToolExecutor;
   /** A runner must carry all of these. */
@@ -19,6 +22,13 @@ export interface RunnerExecutorOptions {
   /** Told when a call found no runner (the session log gets an `error` event with code `no_runner`). */
   onNoRunner: (message: string) => void;
   logger: Logger;
+}
+
+/** A runner a call can go to: connected here, or to another node of the cluster. */
+interface Target {
+  id: string;
+  name: string;
+  run(operation: TaskOperation, args: unknown, opts: Pick<DispatchOptions, 'onOutput' | 'signal'>): Promise<TaskResultPayload>;
 }
 
 const CANCELED: ToolResult = { output: 'canceled: the turn was interrupted before this tool finished', is_error: true };
@@ -42,7 +52,7 @@ export class RunnerToolExecutor implements ToolExecutor {
   place(call: { name: string; args: unknown }, settings: Pick<ToolContext, 'network'> = {}): RunnerRef | undefined {
     if (!isRemoteTool(call.name) || typeof toOperation(call.name, call.args) === 'string') return undefined;
     if (call.name === 'webfetch' && !this.networkOn(settings)) return undefined;
-    const runner = this.opts.gateway.registry.candidates(this.opts.labels)[0];
+    const runner = this.now();
     return runner ? { id: runner.id, name: runner.name } : undefined;
   }
 
@@ -64,7 +74,7 @@ export class RunnerToolExecutor implements ToolExecutor {
       }
       let result;
       try {
-        result = await this.opts.gateway.dispatch(runner.id, mapped.operation, mapped.args, {
+        result = await runner.run(mapped.operation, mapped.args, {
           signal: ctx.signal,
           ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
         });
@@ -85,14 +95,42 @@ export class RunnerToolExecutor implements ToolExecutor {
   }
 
   /**
-   * The `preferred` runner if it is still online and matching, else the least busy matching runner online,
-   * waiting for one until `deadline`; null when none came.
+   * The runner a call goes to now: the `preferred` one if still online and matching, else the least busy
+   * matching runner connected here, else one of another node; undefined when none is online.
    */
-  private pick(deadline: number, signal: AbortSignal, preferred?: RunnerRef): Promise<RunnerInfo | null> {
-    const { gateway, labels } = this.opts;
-    const candidates = gateway.registry.candidates(labels);
-    const now = candidates.find((r) => r.id === preferred?.id) ?? candidates[0];
-    if (now) return Promise.resolve(now);
-    return waitForRunner(gateway, labels, deadline, signal);
+  private now(preferred?: RunnerRef): Target | undefined {
+    const { gateway, labels, remote } = this.opts;
+    const here = gateway.registry.candidates(labels);
+    const elsewhere = remote?.candidates(labels) ?? [];
+    const local = (r: { id: string; name: string }): Target => ({ id: r.id, name: r.name, run: (op, args, o) => gateway.dispatch(r.id, op, args, o) });
+    const mine = here.find((r) => r.id === preferred?.id);
+    if (mine) return local(mine);
+    const other = elsewhere.find((r) => r.id === preferred?.id) ?? (here[0] ? undefined : elsewhere[0]);
+    if (other && remote) return { id: other.id, name: other.name, run: (op, args, o) => remote.dispatch(other, op, args, o) };
+    return here[0] ? local(here[0]) : undefined;
+  }
+
+  /** `now`, or the first runner to come online (here or on another node) until `deadline`; null when none came. */
+  private pick(deadline: number, signal: AbortSignal, preferred?: RunnerRef): Promise<Target | null> {
+    const found = this.now(preferred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      const done = (value: Target | null): void => {
+        clearTimeout(timer);
+        offLocal();
+        offRemote();
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const look = (): void => {
+        const runner = this.now();
+        if (runner) done(runner);
+      };
+      const onAbort = (): void => done(null);
+      const timer = setTimeout(() => done(this.now() ?? null), Math.max(0, deadline - Date.now()));
+      const offLocal = this.opts.gateway.onEvent(look);
+      const offRemote = this.opts.remote?.onChange(look) ?? (() => undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }

@@ -64,12 +64,14 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
       gateway.handleUpgrade(req, socket, head);
     });
     const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
+    const remote = ctx.runnerDirectory?.(gateway);
     ctx.commands.attachRunners(runnerAdmin(gateway, tokens));
     ctx.manager.routeTools((session, local) => {
       const placement = session.runner ?? fallback;
       if (!placement) return undefined;
       return new RunnerToolExecutor({
         gateway,
+        ...(remote ? { remote } : {}),
         local,
         labels: placement.labels,
         waitMs,
@@ -103,6 +105,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
         ctx.commands.attachRunners(undefined);
         unevents();
         unroute();
+        await remote?.close();
         await gateway.close();
       },
     };
