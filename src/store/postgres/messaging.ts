@@ -11,7 +11,16 @@ import type {
   ThreadMessage,
   ThreadStatus,
 } from '../../protocol/messaging.js';
-import { ackKey, inboxFromRow, messageFromRow, positiveLimit, threadFromRow } from '../sqlite/messaging-rows.js';
+import {
+  ackKey,
+  inboxFromRow,
+  messageFromRow,
+  positiveLimit,
+  threadFromRow,
+  type InboxRow,
+  type MessageRow,
+  type ThreadRow,
+} from '../sqlite/messaging-rows.js';
 import type { MessagingStore } from '../types.js';
 import { PgChangeFeed } from './messaging-watch.js';
 import { fromPgText, pgText, pgTextOrNull } from './rows.js';
@@ -19,42 +28,10 @@ import { fromPgText, pgText, pgTextOrNull } from './rows.js';
 type Guard = <T>(work: () => Promise<T>) => Promise<T>;
 type Transaction = <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>;
 
-/** Rows as `pg` returns them: BIGINT as strings, free text possibly escaped (rows.ts `pgText`). */
-interface PgThreadRow {
-  id: string;
-  title: string;
-  status: string;
-  last_seq: string;
-  created_at: string;
-  updated_at: string;
-}
-interface PgMessageRow {
-  id: string;
-  thread_id: string;
-  message_seq: string;
-  created_at: string;
-  from_type: string;
-  from_id: string;
-  to_type: string;
-  to_id: string;
-  kind: string;
-  subject: string | null;
-  content: string;
-  metadata_json: string | null;
-}
-interface PgInboxRow {
-  id: string;
-  message_id: string;
-  correlation_id: string | null;
-  from_agent: string;
-  to_inbox: string;
-  message_type: string;
-  title: string;
-  payload: string | null;
-  status: string;
-  created_at: string;
-  updated_at: string;
-}
+/** Rows as `pg` returns them: SQLite's row shapes with BIGINT as strings, free text possibly escaped (rows.ts `pgText`). */
+type PgThreadRow = Omit<ThreadRow, 'last_seq'> & { last_seq: string };
+type PgMessageRow = Omit<MessageRow, 'message_seq'> & { message_seq: string };
+type PgInboxRow = InboxRow;
 
 const THREAD = 'id, title, status, last_seq, created_at, updated_at';
 const MESSAGE = 'id, thread_id, message_seq, created_at, from_type, from_id, to_type, to_id, kind, subject, content, metadata_json';
