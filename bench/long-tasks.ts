@@ -6,52 +6,14 @@
  *
  *   npx tsx bench/long-tasks.ts /tmp/tower-bench-prof/sessions-500 [threshold-ms=50] [top=8]
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { frameLabel as label, loadProfileArg, type CallFrame } from './lib/cpuprofile.js';
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
-
-let file = process.argv[2];
-if (file && statSync(file).isDirectory()) {
-  const dir = file;
-  file = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => path.join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-}
-if (!file) {
-  process.stderr.write('usage: tsx bench/long-tasks.ts FILE.cpuprofile|DIR [threshold-ms] [top]\n');
-  process.exit(2);
-}
+const { file, profile, byId, parent } = loadProfileArg(
+  process.argv[2],
+  'usage: tsx bench/long-tasks.ts FILE.cpuprofile|DIR [threshold-ms] [top]\n',
+);
 const thresholdUs = Number(process.argv[3] ?? 50) * 1000;
 const top = Number(process.argv[4] ?? 8);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-
-const shortUrl = (url: string): string => {
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) return url.slice(nm + 13);
-  const src = url.search(/\/(src|bench)\//);
-  return src >= 0 ? url.slice(src + 1) : url;
-};
-const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${f.url ? `${shortUrl(f.url)}:${f.lineNumber + 1}` : '(native)'}`;
 const isRepo = (f: CallFrame): boolean => /\/(src|bench)\//.test(f.url) && !f.url.includes('node_modules');
 
 interface Stretch {

@@ -4,48 +4,10 @@
  *
  *   npx tsx bench/prof.ts /tmp/tower-bench-prof/fanout-200 [top=25]   (a directory: its largest profile)
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { frameLabel as label, loadProfileArg, type CallFrame } from './lib/cpuprofile.js';
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-let file = process.argv[2];
-if (file && statSync(file).isDirectory()) {
-  // The main thread's profile is the largest (tsx's loader thread writes a small one beside it).
-  const dir = file;
-  const largest = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => path.join(dir, f))
-    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  file = largest;
-}
-if (!file) {
-  process.stderr.write('usage: tsx bench/prof.ts FILE.cpuprofile [top]\n');
-  process.exit(2);
-}
+const { file, profile, byId, parent } = loadProfileArg(process.argv[2], 'usage: tsx bench/prof.ts FILE.cpuprofile [top]\n');
 const top = Number(process.argv[3] ?? 25);
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
@@ -53,15 +15,6 @@ const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const idleUs = [...selfUs].filter(([id]) => ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName)).reduce((a, [, us]) => a + us, 0);
 const total = sampled - idleUs;
 
-const shortUrl = (url: string): string => {
-  if (!url) return '(native)';
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) return url.slice(nm + 13);
-  const src = url.search(/\/(src|bench)\//);
-  if (src >= 0) return url.slice(src + 1);
-  return url.replace(/^node:/, 'node:');
-};
-const label = (f: CallFrame): string => `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}${f.url ? `:${f.lineNumber + 1}` : ''}`;
 const pkg = (url: string): string => {
   if (!url) return '(native, gc)';
   const nm = url.lastIndexOf('node_modules/');
