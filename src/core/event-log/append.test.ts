@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../protocol/events.js';
 import { EventLog } from './event-log.js';
-import { deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
+import { choice, deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
 
 describe('EventLog.append (group commit)', () => {
   let f: Fixture;

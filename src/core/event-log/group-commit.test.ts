@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import { EventLog } from './event-log.js';
-import { fixture, sessionRecord, type Fixture } from './test-helpers.js';
+import { choice, fixture, sessionRecord, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
 
 function nested(depth: number): Record<string, unknown> {
   let v: Record<string, unknown> = {};

@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from './event-log.js';
-import { Recorder, fixture, nextTick, type Fixture } from './test-helpers.js';
+import { appendMany, fixture, nextTick, range, Recorder, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-async function appendMany(log: EventLog, n: number, perTick = n): Promise<void> {
-  for (let done = 0; done < n; done += perTick) {
-    const count = Math.min(perTick, n - done);
-    await Promise.all(Array.from({ length: count }, (_, i) => log.append('s1', choice(`e${done + i}`))));
-  }
-}
 
 /** The event arrays of the live batches a sink got. */
 const liveRuns = (r: Recorder): unknown[] => r.batches.flatMap((b) => (b.from === 'live' ? [b.events] : []));
@@ -23,13 +15,13 @@ describe('LiveRing (one shared live buffer per session)', () => {
     f = await fixture(['s1']);
     const subscribe = vi.spyOn(f.bus, 'subscribe');
     const log = new EventLog(f.store, f.bus, { pageSize: 16 });
-    await appendMany(log, 40, 10);
+    await appendMany(log, 's1', 40, 10);
     const starts = [0, 5, 17, 33, 40, 40, 40];
     const sinks = starts.map(() => new Recorder());
     const subs = starts.map((from, i) => log.subscribeSink('s1', from, sinks[i] as Recorder));
     await Promise.all(sinks.filter((_, i) => (starts[i] as number) < 40).map((s) => s.until(40)));
     // Joining while events keep coming, at yet other cursors.
-    const writing = appendMany(log, 60, 3);
+    const writing = appendMany(log, 's1', 60, 3);
     const late = [new Recorder(), new Recorder()];
     const lateSubs = [log.subscribeSink('s1', 12, late[0] as Recorder), log.subscribeSink('s1', 41, late[1] as Recorder)];
     await writing;
@@ -57,7 +49,7 @@ describe('LiveRing (one shared live buffer per session)', () => {
     slow.answer = () => nextTick().then(nextTick);
     const fastSub = log.subscribeSink('s1', 0, fast, { liveQueueLimit: 8 });
     const slowSub = log.subscribeSink('s1', 0, slow, { liveQueueLimit: 8 });
-    await appendMany(log, 300, 20);
+    await appendMany(log, 's1', 300, 20);
     await Promise.all([fast.until(300), slow.until(300)]);
     expect(fast.seqs).toEqual(range(1, 300));
     expect(slow.seqs).toEqual(range(1, 300));
@@ -68,7 +60,7 @@ describe('LiveRing (one shared live buffer per session)', () => {
     // Both back on the live path: the next commits reach both, from the ring.
     const reads = slowSub.stats.storeReads;
     slow.answer = () => true;
-    await appendMany(log, 3, 3);
+    await appendMany(log, 's1', 3, 3);
     await Promise.all([fast.until(303), slow.until(303)]);
     expect(slow.seqs).toEqual(range(1, 303));
     expect(slowSub.stats.storeReads - reads).toBeLessThanOrEqual(1);
@@ -81,13 +73,13 @@ describe('LiveRing (one shared live buffer per session)', () => {
     const log = new EventLog(f.store, f.bus, { liveQueueLimit: 64 });
     const sink = new Recorder();
     const sub = log.subscribeSink('s1', 0, sink);
-    await appendMany(log, 1, 1);
+    await appendMany(log, 's1', 1, 1);
     await sink.until(1);
     const reads = sub.stats.storeReads;
     sink.answer = () => false;
-    await appendMany(log, 1, 1);
+    await appendMany(log, 's1', 1, 1);
     await sink.until(2);
-    await appendMany(log, 20, 4);
+    await appendMany(log, 's1', 20, 4);
     expect(sub.stats.queued).toBe(20);
     sink.answer = () => true;
     sub.resume();
@@ -104,13 +96,13 @@ describe('LiveRing (one shared live buffer per session)', () => {
     const log = new EventLog(f.store, f.bus);
     const a = new Recorder();
     const subA = log.subscribeSink('s1', 0, a);
-    await appendMany(log, 2, 2);
+    await appendMany(log, 's1', 2, 2);
     await a.until(2);
     subA.close();
-    await appendMany(log, 2, 2);
+    await appendMany(log, 's1', 2, 2);
     const b = new Recorder();
     const subB = log.subscribeSink('s1', 1, b);
-    await appendMany(log, 1, 1);
+    await appendMany(log, 's1', 1, 1);
     await b.until(5);
     expect(b.seqs).toEqual(range(2, 5));
     expect(subscribe).toHaveBeenCalledTimes(2);

@@ -3,11 +3,9 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus, BusListener, BusSubscribeOptions } from '../../bus/types.js';
 import type { MemoryBus } from '../../bus/memory.js';
 import { EventLog } from './event-log.js';
-import { collect, deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
+import { choice, collect, deferred, fixture, nextTick, range, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
 const seqs = (events: StoredEvent[]): number[] => events.map((e) => e.seq);
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** A bus that declares itself lossy and drops the publishes `drop` picks (network pub/sub in the small). */
 class DroppingBus implements Bus {

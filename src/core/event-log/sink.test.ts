@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from './event-log.js';
 import type { StoredPage } from './pages.js';
-import { Recorder, deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
+import { appendMany, deferred, fixture, nextTick, range, Recorder, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-async function appendMany(log: EventLog, n: number, perTick = n): Promise<void> {
-  for (let done = 0; done < n; done += perTick) {
-    const count = Math.min(perTick, n - done);
-    await Promise.all(Array.from({ length: count }, (_, i) => log.append('s1', choice(`e${done + i}`))));
-  }
-}
 
 describe('EventLog.subscribeSink (push)', () => {
   let f: Fixture;
@@ -23,12 +15,12 @@ describe('EventLog.subscribeSink (push)', () => {
     const sink = new Recorder();
     sink.answer = () => false;
     const sub = log.subscribeSink('s1', 0, sink, { liveQueueLimit: 16 });
-    await appendMany(log, 1, 1);
+    await appendMany(log, 's1', 1, 1);
     await sink.until(1);
     // Held after its first batch: 3,000 events arrive meanwhile.
     const peaks: number[] = [];
     for (let i = 0; i < 30; i++) {
-      await appendMany(log, 100, 7);
+      await appendMany(log, 's1', 100, 7);
       peaks.push(sub.stats.queued);
     }
     expect(Math.max(...peaks)).toBeLessThanOrEqual(16);
@@ -40,7 +32,7 @@ describe('EventLog.subscribeSink (push)', () => {
     expect(sub.stats.maxQueued).toBeLessThanOrEqual(16);
     // Back on the live path: new events come from the queue.
     const reads = sub.stats.storeReads;
-    await appendMany(log, 5);
+    await appendMany(log, 's1', 5);
     await sink.until(3006);
     expect(sink.seqs).toEqual(range(1, 3006));
     expect(sub.stats.storeReads - reads).toBeLessThanOrEqual(1);
@@ -55,9 +47,9 @@ describe('EventLog.subscribeSink (push)', () => {
     const gate = deferred();
     sink.answer = () => gate.promise;
     const sub = log.subscribeSink('s1', 0, sink);
-    await appendMany(log, 1);
+    await appendMany(log, 's1', 1);
     await sink.until(1);
-    await appendMany(log, 3);
+    await appendMany(log, 's1', 3);
     for (let i = 0; i < 3; i++) await nextTick();
     expect(sink.seqs).toEqual([1]);
     expect(sub.stats.queued).toBe(3);
@@ -75,7 +67,7 @@ describe('EventLog.subscribeSink (push)', () => {
   it('close during catch-up: ends at once, delivers nothing after, and lets go of the bus', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 10 });
-    await appendMany(log, 50);
+    await appendMany(log, 's1', 50);
     const slow = deferred();
     let reads = 0;
     f.store.readEventsHook = async (read) => {
@@ -100,7 +92,7 @@ describe('EventLog.subscribeSink (push)', () => {
   it('a sink that throws ends its subscription with the error', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus);
-    await appendMany(log, 2);
+    await appendMany(log, 's1', 2);
     const sink = new Recorder();
     sink.answer = () => {
       throw new Error('write failed');
@@ -115,7 +107,7 @@ describe('EventLog.subscribeSink (push)', () => {
   it('starts held with paused: true, and delivers on resume', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus);
-    await appendMany(log, 3);
+    await appendMany(log, 's1', 3);
     const sink = new Recorder();
     const sub = log.subscribeSink('s1', 0, sink, { paused: true });
     for (let i = 0; i < 3; i++) await nextTick();
@@ -129,7 +121,7 @@ describe('EventLog.subscribeSink (push)', () => {
   it('subscribers catching up the same range share the store page (and its rows)', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 4 });
-    await appendMany(log, 10);
+    await appendMany(log, 's1', 10);
     const a = new Recorder();
     const subA = log.subscribeSink('s1', 0, a);
     await a.until(10);
@@ -152,12 +144,12 @@ describe('EventLog.subscribeSink (push)', () => {
   it('never serves a short cached page read before the subscriber was listening (it may lack later events)', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 100 });
-    await appendMany(log, 3);
+    await appendMany(log, 's1', 3);
     const a = new Recorder();
     const subA = log.subscribeSink('s1', 0, a);
     await a.until(3);
     // Published before B exists: only a fresh store read can give them to B.
-    await appendMany(log, 2);
+    await appendMany(log, 's1', 2);
     await a.until(5);
     const b = new Recorder();
     const subB = log.subscribeSink('s1', 0, b);
@@ -171,7 +163,7 @@ describe('EventLog.subscribeSink (push)', () => {
   it('keeps the shared pages within their byte bound', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 10, pages: { maxBytes: 6000, perSession: 8 } });
-    await appendMany(log, 200);
+    await appendMany(log, 's1', 200);
     const sink = new Recorder();
     const sub = log.subscribeSink('s1', 0, sink);
     await sink.until(200);

@@ -2,16 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus, BusListener } from '../../bus/types.js';
 import { EventLog } from './event-log.js';
-import { collect, deferred, fixture, nextTick, type Fixture } from './test-helpers.js';
+import { appendMany, choice, collect, deferred, fixture, nextTick, range, type Fixture } from './test-helpers.js';
 
-const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
 
-async function appendMany(log: EventLog, sessionId: string, n: number, perTick = n): Promise<void> {
-  for (let done = 0; done < n; done += perTick) {
-    const count = Math.min(perTick, n - done);
-    await Promise.all(Array.from({ length: count }, (_, i) => log.append(sessionId, choice(`e${done + i}`))));
-  }
-}
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -22,7 +15,6 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 const seqs = (events: StoredEvent[]): number[] => events.map((e) => e.seq);
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('EventLog.subscribe', () => {
   let f: Fixture;

@@ -9,6 +9,7 @@ import { testSessionRecord } from '../../store/testing/fixtures.js';
 import { ForwardingStore } from '../../store/testing/forwarding.js';
 import type { CommitEntry, CommitResult, SessionRecord } from '../../store/types.js';
 import { batchEvents, type EventBatch } from './pages.js';
+import type { EventLog } from './event-log.js';
 import type { EventSink, EventSubscription } from './types.js';
 
 /** Shared fixtures of the event-log tests: a real SQLite store on a temp file, wrapped to observe it. */
@@ -136,5 +137,19 @@ export class Recorder implements EventSink {
 
   get seqs(): number[] {
     return this.events.map((e) => e.seq);
+  }
+}
+
+/** An `agent_choice` append carrying `content`. */
+export const choice = (content: string) => ({ type: 'agent_choice' as const, data: { content } });
+
+/** `from`..`to`, both included. */
+export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Appends `n` events (`e0`, `e1`, …) to `sessionId`, `perTick` of them at a time (one group commit each). */
+export async function appendMany(log: EventLog, sessionId: string, n: number, perTick = n): Promise<void> {
+  for (let done = 0; done < n; done += perTick) {
+    const count = Math.min(perTick, n - done);
+    await Promise.all(Array.from({ length: count }, (_, i) => log.append(sessionId, choice(`e${done + i}`))));
   }
 }
