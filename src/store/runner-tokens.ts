@@ -23,6 +23,14 @@ export interface RunnerTokenStore {
 }
 
 /** A runner_tokens row as both backends read it (labels kept as JSON text). */
-export function runnerTokenFromRow(r: { id: string; name: string; labels: string; created_at: string; revoked_at: string | null }): RunnerTokenRow {
+export interface StoredRunnerTokenRow {
+  id: string;
+  name: string;
+  labels: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export function runnerTokenFromRow(r: StoredRunnerTokenRow): RunnerTokenRow {
   return { id: r.id, name: r.name, labels: JSON.parse(r.labels) as string[], created_at: r.created_at, revoked_at: r.revoked_at };
 }

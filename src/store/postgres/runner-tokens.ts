@@ -1,15 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
-import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore } from '../runner-tokens.js';
+import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore, type StoredRunnerTokenRow } from '../runner-tokens.js';
 
-interface Row {
-  id: string;
-  name: string;
-  labels: string;
-  created_at: string;
-  revoked_at: string | null;
-}
+type Row = StoredRunnerTokenRow;
 
 type Guard = <T>(work: () => Promise<T>) => Promise<T>;
 

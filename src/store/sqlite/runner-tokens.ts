@@ -1,14 +1,8 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
-import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore } from '../runner-tokens.js';
+import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore, type StoredRunnerTokenRow } from '../runner-tokens.js';
 
-interface Row {
-  id: string;
-  name: string;
-  labels: string;
-  created_at: string;
-  revoked_at: string | null;
-}
+type Row = StoredRunnerTokenRow;
 
 const fromRow = runnerTokenFromRow;
 
