@@ -1,13 +1,11 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagingClient } from '../../src/client/index.js';
-import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { ThreadMessage } from '../../src/protocol/messaging.js';
-import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
-import { tempDir } from '../support/harness.js';
+import { NO_POSTGRES, assertPostgresReachable } from '../../src/store/postgres/test-db.js';
+import { ProcessCluster } from '../support/cluster.js';
 import { HubClient, type Frame } from '../support/hub.js';
-import { spawnTower, type TowerProcess } from '../support/process.js';
+import type { TowerProcess } from '../support/process.js';
 
 const seqsOf = (frames: Frame[], threadId: string): number[] =>
   frames.flatMap((f) => {
@@ -17,37 +15,17 @@ const seqsOf = (frames: Frame[], threadId: string): number[] =>
   });
 
 describe.skipIf(NO_POSTGRES)('messaging across two Tower processes on one Postgres and one Redis', () => {
-  const schema = uniqueSchema('e2emsg');
-  const dirs: string[] = [];
-  const nodes: TowerProcess[] = [];
+  const cluster = new ProcessCluster('clustermsg');
+  const spawnNode = (): Promise<TowerProcess> => cluster.spawnNode(fake);
   let fake: FakeModelServer;
-
-  const spawnNode = async (): Promise<TowerProcess> => {
-    const dataDir = tempDir('cluster-msg-data');
-    const workDir = tempDir('cluster-msg-work');
-    dirs.push(dataDir, workDir);
-    const node = await spawnTower({
-      fake,
-      dataDir,
-      workDir,
-      env: { TOWER_STORE_URL: `${TEST_PG_URL}?schema=${schema}`, TOWER_BUS_URL: TEST_REDIS_URL },
-    });
-    nodes.push(node);
-    return node;
-  };
 
   beforeAll(async () => {
     await assertPostgresReachable();
     fake = await startFakeModelServer({ format: 'openai', script: [] });
   });
   afterAll(async () => {
-    for (const n of nodes) {
-      if (n.proc.exitCode === null) n.proc.kill('SIGTERM');
-      await n.exited;
-    }
+    await cluster.close();
     await fake?.close();
-    await dropSchema(schema);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('a message posted on node A reaches hub and SDK watchers on node B, live, in message_seq order', async () => {

@@ -1,13 +1,10 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { TowerClient } from '../../src/client/index.js';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
-import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
-import { FAST_LEASES, clusterScript } from '../support/cluster.js';
-import { tempDir } from '../support/harness.js';
-import { spawnTower, type TowerProcess } from '../support/process.js';
+import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable } from '../../src/store/postgres/test-db.js';
+import { FAST_LEASES, ProcessCluster, clusterScript } from '../support/cluster.js';
+import type { TowerProcess } from '../support/process.js';
 import { readFrames, type WireEventLike } from '../support/sse.js';
 
 /**
@@ -55,43 +52,19 @@ const stops = (events: WireEventLike[]): unknown[] => events.filter((e) => e.typ
 const userTexts = (events: WireEventLike[]): unknown[] => events.filter((e) => e.type === 'user_message').map((e) => e.content);
 
 describe.skipIf(NO_POSTGRES)('three tower serve processes on one Postgres and one Redis', () => {
-  const schema = uniqueSchema('nodes');
-  const dirs: string[] = [];
-  const procs: TowerProcess[] = [];
+  // Pando's instance bus (ZeroMQ, one per working dir) is not what this test is about.
+  const cluster = new ProcessCluster('node', { TOWER_BUS: '0', ...FAST_LEASES });
+  const { schema } = cluster;
+  const spawnNode = (): Promise<TowerProcess> => cluster.spawnNode(fake);
   let fake: FakeModelServer;
-
-  const spawnNode = async (): Promise<TowerProcess> => {
-    const dataDir = tempDir('node-data');
-    const workDir = tempDir('node-work');
-    dirs.push(dataDir, workDir);
-    const p = await spawnTower({
-      dataDir,
-      workDir,
-      fake,
-      env: {
-        TOWER_STORE_URL: `${TEST_PG_URL}?schema=${schema}`,
-        TOWER_BUS_URL: TEST_REDIS_URL,
-        // Pando's instance bus (ZeroMQ, one per working dir) is not what this test is about.
-        TOWER_BUS: '0',
-        ...FAST_LEASES,
-      },
-    });
-    procs.push(p);
-    return p;
-  };
 
   beforeAll(async () => {
     await assertPostgresReachable();
     fake = await startFakeModelServer({ format: 'openai', script: clusterScript(60) });
   });
   afterAll(async () => {
-    for (const p of procs) {
-      if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGTERM');
-      await p.exited;
-    }
+    await cluster.close();
     await fake?.close();
-    await dropSchema(schema);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('watch on node 2, command through node 3, kill node 1 mid-turn: recovered, nothing lost or repeated, the follow-up delivered', async () => {

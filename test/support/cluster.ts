@@ -5,7 +5,10 @@ import { silentLogger } from '../../src/core/logger.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import type { TransportStarter } from '../../src/server/transports.js';
+import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
+import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
 import { fakeModelsConfig, tempDir } from './harness.js';
+import { spawnTower, type TowerProcess } from './process.js';
 
 /** Short ownership timings for tests (production defaults: ttl 15 s, renew 5 s, poll 2 s). */
 export const FAST_LEASES = {
@@ -68,4 +71,46 @@ export async function startNodes(
     throw err;
   }
   return { nodes, close };
+}
+
+/**
+ * `tower serve` processes on one Postgres schema (a fresh one, dropped by `close`) and one Redis, each with
+ * its own data and working dir: the rig of the multi-process cluster tests.
+ */
+export class ProcessCluster {
+  readonly schema: string;
+  readonly nodes: TowerProcess[] = [];
+  private readonly dirs: string[] = [];
+
+  /** `name` prefixes the schema and the dirs: letters, digits and `_` only (a Postgres identifier). */
+  constructor(
+    private readonly name: string,
+    private readonly env: Record<string, string> = {},
+  ) {
+    this.schema = uniqueSchema(name);
+  }
+
+  async spawnNode(fake: FakeModelServer): Promise<TowerProcess> {
+    const dataDir = tempDir(`${this.name}-data`);
+    const workDir = tempDir(`${this.name}-work`);
+    this.dirs.push(dataDir, workDir);
+    const node = await spawnTower({
+      fake,
+      dataDir,
+      workDir,
+      env: { TOWER_STORE_URL: `${TEST_PG_URL}?schema=${this.schema}`, TOWER_BUS_URL: TEST_REDIS_URL, ...this.env },
+    });
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Stops the nodes still running, then drops the schema and the dirs. */
+  async close(): Promise<void> {
+    for (const n of this.nodes) {
+      if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGTERM');
+      await n.exited;
+    }
+    await dropSchema(this.schema);
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
 }
