@@ -48,8 +48,11 @@ export async function importSession(store: Store, data: SessionExport): Promise<
   if (data.events.some((e) => e.session_id !== id)) {
     throw new TowerError('invalid_request', 'every event must belong to the exported session');
   }
+  // Null placement means "on the server", stored as no placement, as create does.
+  const { runner, ...session } = data.session;
   const record: SessionRecord = {
-    ...data.session,
+    ...session,
+    ...(runner ? { runner } : {}),
     last_event_seq: data.events.length,
     message_count: data.messages.length,
   };
