@@ -37,6 +37,22 @@ describe('TowerClient against the real HTTP app', () => {
     expect(await t.client.deleteSession(created.id)).toEqual({ deleted: true });
   });
 
+  it('round-trips sandbox, network and runner through export and import, validated as on create', async () => {
+    const created = await t.client.createSession({ sandbox: 'none', network: true, runner: { labels: ['gpu', 'eu'] } });
+    const exported = await t.client.exportSession(created.id);
+    expect(exported.session).toMatchObject({ sandbox: 'none', network: true, runner: { labels: ['gpu', 'eu'] } });
+    const imported = await t.client.importSession(exported, { asNew: true });
+    expect(imported).toMatchObject({ sandbox: 'none', network: true, runner: { labels: ['gpu', 'eu'] } });
+    expect(await t.client.getSession(imported.id)).toMatchObject({ sandbox: 'none', network: true, runner: { labels: ['gpu', 'eu'] } });
+    // null placement: on the server, stored as no placement (as create does).
+    const local = await t.client.importSession({ ...exported, session: { ...exported.session, runner: null } }, { asNew: true });
+    expect(local.runner).toBeUndefined();
+    for (const bad of [{ sandbox: 'sometimes' }, { network: 'yes' }, { runner: { labels: ['no spaces'] } }, { runner: { labels: [], extra: 1 } }]) {
+      const body = { ...exported, session: { ...exported.session, ...bad } } as unknown as typeof exported;
+      await expect(t.client.importSession(body, { asNew: true })).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+    }
+  });
+
   it('maps validation errors to TowerApiError with status, code, message and issues', async () => {
     const error = await t.client.createSession({ title: 'x'.repeat(501) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TowerApiError);

@@ -3,7 +3,7 @@ import { ConversationMessage } from './conversation.js';
 import { EVENT_TYPES, EventPayloads, type EventType } from './events.js';
 import { McpSettings } from './mcp.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './limits.js';
-import { Permissions } from './session.js';
+import { Permissions, RunnerPlacement, SessionSettings } from './session.js';
 import { refineWellFormed, text } from './text.js';
 
 /**
@@ -30,6 +30,10 @@ export const ImportedSession = z
     cost: z.number().nonnegative(),
     message_count: z.number().int().nonnegative(),
     last_event_seq: z.number().int().nonnegative(),
+    /** The executor settings and placement, held to the create/PATCH schemas. */
+    sandbox: SessionSettings.shape.sandbox,
+    network: SessionSettings.shape.network,
+    runner: RunnerPlacement.nullable().optional(),
     /** Exports carry MCP secrets redacted: an import holding the marker is refused (`core/sessions/transfer.ts`). */
     mcp: McpSettings.optional(),
   })

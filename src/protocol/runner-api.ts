@@ -42,6 +42,8 @@ export const RunnerView = z.object({
   environment: EnvironmentInfo.nullable(),
   metrics: HeartbeatMetrics.nullable(),
   running_tasks: z.number().int().nonnegative(),
+  /** In a cluster: the node whose gateway holds the runner's connection (absent on a single node). */
+  node: z.string().optional(),
 });
 export type RunnerView = z.infer<typeof RunnerView>;
 

@@ -5,10 +5,33 @@ import { TowerError } from '../protocol/errors.js';
 import { McpSettings } from '../protocol/mcp.js';
 import { Permissions, RunnerPlacement } from '../protocol/session.js';
 import { validatePermissions } from '../core/permissions/index.js';
+import type { SessionDefaults } from '../core/sessions/index.js';
 import { ExecutorConfig } from '../runner/index.js';
 import type { BusConfig } from '../transports/ipc/settings.js';
 import { isLoopback } from '../transports/net.js';
 import { checkBusUrl, checkStoreUrl } from './backends.js';
+
+/**
+ * The config's `mcp`: the servers every session has (a session's own `mcp` has the same shape) and the
+ * limits of listing their tools at a turn's start, in seconds (defaults 15 and 30, `core/mcp/host.ts`).
+ */
+export const McpConfig = McpSettings.safeExtend({
+  /** Seconds a turn's start waits for one server's tool list before going on without it. */
+  list_timeout: z.number().positive().max(600).optional(),
+  /** Seconds a server's tool list is reused (per backend and config); 0 lists at every turn. */
+  list_cache: z.number().min(0).max(86_400).optional(),
+});
+export type McpConfig = z.infer<typeof McpConfig>;
+
+/** The config's `mcp` as session defaults (limits in ms); absent keys keep the built-in defaults. */
+export function mcpDefaults(mcp: McpConfig | undefined): Pick<SessionDefaults, 'mcpServers' | 'mcpListTimeoutMs' | 'mcpListCacheMs'> {
+  if (!mcp) return {};
+  return {
+    mcpServers: mcp.servers,
+    ...(mcp.list_timeout !== undefined ? { mcpListTimeoutMs: mcp.list_timeout * 1000 } : {}),
+    ...(mcp.list_cache !== undefined ? { mcpListCacheMs: mcp.list_cache * 1000 } : {}),
+  };
+}
 
 /** The config file (JSON). Flags win over the environment, which wins over the file. */
 export const ConfigFile = z
@@ -27,7 +50,7 @@ export const ConfigFile = z
     /** Serve `/metrics` without the token (for a scraper on a trusted network). */
     metrics_public: z.boolean().optional(),
     /** MCP servers every session has (seed 004's `MCPServerConfig`); a session's own of the same name wins. */
-    mcp: McpSettings.optional(),
+    mcp: McpConfig.optional(),
     /** Where sessions' tools run unless a session says otherwise (remote runners by labels). */
     runner: RunnerPlacement.nullable().optional(),
     /** Seconds a tool call waits for a matching runner to come online. */

@@ -23,7 +23,7 @@ import { RunnerEvents } from '../transports/runner-events.js';
 import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
 import { backendExtras, openBackends, pickUrls } from './backends.js';
 import { clusterSettings, openCluster } from './cluster/index.js';
-import { isLoopback, type TowerConfig } from './config.js';
+import { isLoopback, mcpDefaults, type TowerConfig } from './config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { startMessaging } from './messaging.js';
 import { storeReadiness } from './readiness.js';
@@ -149,7 +149,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         model: defaultModel,
         maxIterations: config.maxIterations,
         permissions: config.permissions,
-        ...(config.file.mcp ? { mcpServers: config.file.mcp.servers } : {}),
+        ...mcpDefaults(config.file.mcp),
       },
       ...(cluster ? { claims: cluster.claims } : {}),
     });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationMessage } from '../protocol/conversation.js';
 import { isTowerError, type ErrorCode } from '../protocol/errors.js';
+import { storedEventOf } from '../protocol/events.js';
 import type { Store } from './types.js';
 
 /**
@@ -364,6 +365,21 @@ export function describeStoreConformance(
         const r = await store.commit([testEntry('copy', 4, { message: user('more') })]);
         expect(r[0]).toMatchObject({ event: { seq: 4 }, message_index: 2 });
         expect(await store.lastSeq('src')).toBe(3);
+      });
+
+      // Fork relies on this: the copied history and its `session_forked` land together or not at all.
+      it('writes nothing when a part fails after the row went in, and the id stays free', async () => {
+        await fresh();
+        const good = { session_id: 'half', seq: 1, type: 'agent_choice' as const, data: { content: 'x' }, timestamp: ts(1) };
+        // A BigInt cannot be serialised: the second event fails inside the transaction, after row and messages.
+        const bad = storedEventOf('half', 2, 'session_forked', { from_session_id: 'src', message_index: 1n }, ts(2));
+        const messages = [{ index: 0, message: user('u'), created_at: ts(1) }];
+        await expect(store.importSession(testSessionRecord('half'), messages, [good, bad])).rejects.toThrow();
+        expect(await store.getSession('half')).toBeUndefined();
+        expect(await store.listMessages('half')).toEqual([]);
+        expect(await store.readEvents('half', 0, 10)).toEqual([]);
+        await store.importSession(testSessionRecord('half'), messages, [good]);
+        expect(await store.lastSeq('half')).toBe(1);
       });
 
       it('refuses an existing id with conflict and leaves it untouched', async () => {

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { StoredEvent } from '../../src/protocol/events.js';
-import type { CreatedRunnerToken } from '../../src/protocol/runner-api.js';
+import type { CreatedRunnerToken, RunnerList, RunnerView } from '../../src/protocol/runner-api.js';
 import { spawnRunner } from '../../src/runner/worker/testing/control-plane.js';
 import type { Tower } from '../../src/server/tower.js';
 import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
 import { runnersTransport } from '../../src/transports/runners/index.js';
 import { startNodes } from '../support/cluster.js';
 import { tempDir } from '../support/harness.js';
+import { waitFor } from '../support/wait.js';
 import { toolCallScript } from '../support/runners.js';
 
 /** A session's events through `tower` (store catch-up, then live) until `until` holds. */
@@ -109,6 +110,21 @@ describe.skipIf(NO_POSTGRES)('a tool call of a session on node A runs on a runne
     expect(ofType(second, 'stream_stopped')[0]).toMatchObject({ reason: 'normal' });
     // The session's turns ran on a, the tasks on b's runner: nothing of the session moved.
     expect(b.manager.turnOf(id)).toBeUndefined();
+  });
+
+  it('GET /api/runners on either node lists the cluster’s runners, each with the node holding it', async () => {
+    const listed = async (tower: Tower): Promise<RunnerView[]> => ((await (await fetch(`${tower.url}/api/runners`)).json()) as RunnerList).runners;
+    // b holds the connection: its own runner, marked with b's node id.
+    const onB = (await listed(b)).find((r) => r.id === token.id);
+    expect(onB).toMatchObject({ name: 'far', labels: ['far-away'], status: 'online' });
+    const node = onB?.node;
+    expect(node).toEqual(expect.any(String));
+    // a knows it from b's presence: the same runner, the same node, with its details.
+    await waitFor(async () => (await listed(a)).some((r) => r.id === token.id));
+    const onA = (await listed(a)).filter((r) => r.id === token.id);
+    expect(onA).toEqual([expect.objectContaining({ name: 'far', labels: ['far-away'], status: 'online', node, version: onB?.version, connected_at: onB?.connected_at })]);
+    const one = (await (await fetch(`${a.url}/api/runners/${token.id}`)).json()) as RunnerView;
+    expect(one).toMatchObject({ id: token.id, node });
   });
 
   it('an interrupt on node A cancels the task on B’s runner', async () => {

@@ -124,6 +124,17 @@ describe('MCP servers of a session', () => {
     expect(ofType(await call(t, plain.id, 'list', {}), 'error')).toEqual([]);
   });
 
+  it("the config file's mcp.list_timeout bounds a turn's wait for a server that never lists", async () => {
+    t = await startTestTower({ script: toolCallScript, config: { mcp: { servers: [], list_timeout: 0.3, list_cache: 0 } } });
+    // Silent for 3 s, then gone: a list that ends another way (or later) fails with another message.
+    const silent: McpServerSetting = { name: 'silent', transport: 'stdio', command: 'sleep', args: ['3'] };
+    const session = await t.client.createSession({ mcp: { servers: [silent] } });
+    const events = await call(t, session.id, 'list', {});
+    // The message names the configured limit, not the default 15 s.
+    expect(ofType(events, 'error').map((e) => [e.code, e.message])).toEqual([['mcp_server_failed', expect.stringMatching(/^MCP server silent: no tool list within 0\.3 s/)]]);
+    expect(events.at(-1)).toMatchObject({ type: 'stream_stopped', reason: 'normal' });
+  });
+
   it('config defaults apply to every session; a session server of the same name replaces one; PATCH applies from the next turn', async () => {
     t = await startTestTower({ script: toolCallScript, config: { mcp: { servers: [stdio('shared')] } } });
     const session = await t.client.createSession();

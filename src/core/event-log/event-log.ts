@@ -1,8 +1,9 @@
 import pino, { type Logger } from 'pino';
 import { TowerError } from '../../protocol/errors.js';
-import type { NewEvent, StoredEvent } from '../../protocol/events.js';
+import type { StoredMessage } from '../../protocol/conversation.js';
+import { storedEventOf, type NewEvent, type StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
-import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
+import type { CommitEntry, CommitResult, SessionRecord, Store } from '../../store/types.js';
 import { GroupCommit } from './group-commit.js';
 import { IteratedSubscription } from './iterator.js';
 import { LiveRing } from './live-ring.js';
@@ -32,9 +33,11 @@ export class EventLog {
   private readonly subscriptionDeps: SubscriptionDeps;
   /** One live ring (one bus listener) per session with subscribers in this process. */
   private readonly rings = new Map<string, LiveRing>();
+  /** `importWith` calls in flight: `flush` waits for them like for appends. */
+  private readonly imports = new Set<Promise<unknown>>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly bus: Bus,
     opts: EventLogOptions = {},
   ) {
@@ -76,14 +79,34 @@ export class EventLog {
     return this.commits.addGroup(items.map((i) => toEntry(sessionId, i.event, i.effects ?? {})));
   }
 
+  /**
+   * Writes a new session from copied history (`events` with their seqs 1..N, its conversation) and
+   * appends `next` as seq N+1, all in one store transaction (`Store.importSession`): the session exists
+   * whole or not at all. Then `next` alone is published, as an append of it would be; the copied events
+   * were published under their own session already. What fork is made of.
+   */
+  importWith(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[], next: NewEvent): Promise<StoredEvent> {
+    if (this.closing) return Promise.reject(new TowerError('internal', 'event log is closed'));
+    const event = storedEventOf(session.id, events.length + 1, next.type, next.data, new Date().toISOString());
+    const done = (async () => {
+      await this.store.importSession({ ...session, last_event_seq: event.seq }, messages, [...events, event]);
+      await this.published([event]);
+      return event;
+    })();
+    const tracked = done.then(ignore, ignore);
+    this.imports.add(tracked);
+    void tracked.then(() => this.imports.delete(tracked));
+    return done;
+  }
+
   /** Appends waiting for a commit: what writers apply backpressure on. */
   get pendingAppends(): number {
     return this.commits.depth;
   }
 
   /** Resolves when everything appended so far is committed and published (or has failed). */
-  flush(): Promise<void> {
-    return this.commits.settled();
+  async flush(): Promise<void> {
+    await Promise.all([this.commits.settled(), ...this.imports]);
   }
 
   /**
@@ -186,6 +209,8 @@ function toEntry(sessionId: string, event: NewEvent, effects: AppendEffects): Co
   if (effects.create_session) entry.create_session = effects.create_session;
   return entry;
 }
+
+const ignore = (): void => {};
 
 function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) {

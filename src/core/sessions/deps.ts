@@ -25,6 +25,9 @@ export interface SessionDefaults {
   permissions: Permissions;
   /** The config's `mcp.servers`: every session's tools include theirs. */
   mcpServers?: McpServerSetting[];
+  /** The config's MCP listing limits in ms (absent: `MCP_LIST_TIMEOUT_MS`, `MCP_LIST_CACHE_MS`). */
+  mcpListTimeoutMs?: number;
+  mcpListCacheMs?: number;
 }
 
 export interface SessionManagerDeps {

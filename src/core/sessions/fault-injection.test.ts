@@ -102,6 +102,45 @@ describe('core/sessions under store failures', () => {
     });
   }
 
+  // Fork copies history and appends `session_forked`: one transaction, so a failure leaves no half fork.
+  for (let n = 1; n <= 5; n++) {
+    it(`a fork failing at store call ${n} leaves either no new session or a whole one`, async () => {
+      const store = new FailingStore(openSqliteStore(':memory:'));
+      const log = new EventLog(store, new MemoryBus());
+      const m = manager(store, log);
+      await m.start();
+      const s = await m.create();
+      for (const text of ['one', 'two']) {
+        await m.send(s.id, text);
+        await m.waitIdle(s.id, 5000);
+      }
+      const second = (await store.listMessages(s.id)).filter((x) => x.message.role === 'user')[1];
+      if (!second) throw new Error('no second user message');
+      const before = new Set(await store.listSessionIds());
+      const tapped: string[] = [];
+      log.tap((events) => tapped.push(...events.map((e) => `${e.session_id}:${e.seq}:${e.type}`)));
+      store.failAt(n);
+      const forked = await m.fork(s.id, second.index).catch(() => undefined);
+      await log.flush();
+      store.failAt(0);
+      const made = (await store.listSessionIds()).filter((id) => !before.has(id));
+      expect(made).toEqual(forked ? [forked.id] : []);
+      for (const id of made) {
+        const events = await store.readEvents(id, 0, 10_000);
+        expect(events.at(-1)).toMatchObject({ type: 'session_forked', data: { from_session_id: s.id } });
+        expect((await store.getSession(id))?.last_event_seq).toBe(events.length);
+        // Published like an append of it: the one new event, not the copied history.
+        expect(tapped).toEqual([`${id}:${events.length}:session_forked`]);
+        expect(forked?.last_event_seq).toBe(events.length);
+      }
+      if (!forked) expect(tapped).toEqual([]);
+      expect(unhandled).toEqual([]);
+      await m.shutdown();
+      await log.close();
+      await store.close();
+    });
+  }
+
   it('a failing drain at start-up is logged, not thrown, and the queue runs later', async () => {
     const inner = openSqliteStore(path.join(dir, 'tower.db'));
     const store = new FailingStore(inner);

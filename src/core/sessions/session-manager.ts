@@ -44,7 +44,13 @@ export class SessionManager {
     this.claims = deps.claims ?? new InProcessSessionClaim();
     // A claim that can be held elsewhere means other nodes share the queue rows.
     this.queues = new SessionQueues(deps.store, deps.logger, this.claims.heldElsewhere !== undefined);
-    this.mcp = new McpHost({ defaults: deps.defaults.mcpServers ?? [], logger: deps.logger });
+    const { mcpServers, mcpListTimeoutMs, mcpListCacheMs } = deps.defaults;
+    this.mcp = new McpHost({
+      defaults: mcpServers ?? [],
+      logger: deps.logger,
+      ...(mcpListTimeoutMs !== undefined ? { listTimeoutMs: mcpListTimeoutMs } : {}),
+      ...(mcpListCacheMs !== undefined ? { listCacheMs: mcpListCacheMs } : {}),
+    });
     this.turns = new TurnRunner(deps, this.active, this.queues, this.claims, this.mcp);
     this.control = new SessionControl(deps, this);
   }

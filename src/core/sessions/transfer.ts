@@ -48,8 +48,11 @@ export async function importSession(store: Store, data: SessionExport): Promise<
   if (data.events.some((e) => e.session_id !== id)) {
     throw new TowerError('invalid_request', 'every event must belong to the exported session');
   }
+  // Null placement means "on the server", stored as no placement, as create does.
+  const { runner, ...session } = data.session;
   const record: SessionRecord = {
-    ...data.session,
+    ...session,
+    ...(runner ? { runner } : {}),
     last_event_seq: data.events.length,
     message_count: data.messages.length,
   };
@@ -89,10 +92,10 @@ export async function forkSession(store: Store, log: EventLog, id: string, messa
     output_tokens: sum('output_tokens'),
     cost: sum('cost'),
     message_count: messages.length,
-    last_event_seq: prefix.length,
+    last_event_seq: prefix.length + 1,
   };
-  await store.importSession(record, messages, prefix);
-  const { event } = await log.append(forkId, {
+  // One transaction for the copy and its `session_forked`: a failure leaves no half-made fork behind.
+  const event = await log.importWith(record, messages, prefix, {
     type: 'session_forked',
     data: { from_session_id: id, message_index: messageIndex },
   });

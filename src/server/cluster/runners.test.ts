@@ -65,9 +65,14 @@ describe('ClusterRunners (runners of other nodes, over Redis)', () => {
     const { x, y, gateway } = await nodes();
     gateway.registry.connected('r1', 'tok', 'one', ['gpu', 'linux']);
     await published(x, ['gpu']);
-    expect(x.candidates(['gpu'])).toEqual([{ id: 'r1', name: 'one', labels: ['gpu', 'linux'], running_tasks: 0, node: 'node-y' }]);
+    // With what `GET /api/runners` shows of it (no heartbeat yet in this test).
+    const details = { connected_at: expect.any(String), last_heartbeat: null, version: null, environment: null, metrics: null };
+    expect(x.candidates(['gpu'])).toEqual([{ id: 'r1', name: 'one', labels: ['gpu', 'linux'], running_tasks: 0, node: 'node-y', details }]);
     expect(x.candidates(['mac'])).toEqual([]);
+    expect(x.list()).toEqual(x.candidates([]));
     expect(y.candidates([])).toEqual([]);
+    expect(y.list()).toEqual([]);
+    expect([x.node, y.node]).toEqual(['node-x', 'node-y']);
   });
 
   it('ignores runners published by nodes that are not members of this cluster (another cluster on the same Redis)', async () => {

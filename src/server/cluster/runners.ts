@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../core/logger.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
+import { RunnerView } from '../../protocol/runner-api.js';
 import type { RemoteRunner, RemoteRunnerDirectory, RunnerGateway } from '../../transports/runners/index.js';
 import type { NodeRpc } from './rpc.js';
 
@@ -13,7 +14,15 @@ const TaskOutput = z.object({ task_id: z.string(), stream: z.enum(['stdout', 'st
 const TaskCancel = z.object({ task_id: z.string() });
 const Published = z.object({
   node: z.string(),
-  runners: z.array(z.object({ id: z.string(), name: z.string(), labels: z.array(z.string()), running_tasks: z.number() })),
+  runners: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      labels: z.array(z.string()),
+      running_tasks: z.number(),
+      details: RunnerView.pick({ connected_at: true, last_heartbeat: true, version: true, environment: true, metrics: true }).optional(),
+    }),
+  ),
 });
 
 /** A running remote task is only bounded by its runner (and cancel); a node that goes away ends it. */
@@ -83,6 +92,14 @@ export class ClusterRunners implements RemoteRunnerDirectory {
     this.offGateway = gateway.onEvent(() => void this.publish());
     void this.tick();
     return this;
+  }
+
+  get node(): string {
+    return this.rpc.node;
+  }
+
+  list(): RemoteRunner[] {
+    return [...this.others];
   }
 
   candidates(labels: readonly string[]): RemoteRunner[] {
@@ -179,7 +196,13 @@ export class ClusterRunners implements RemoteRunnerDirectory {
   private async publish(): Promise<void> {
     const gateway = this.gateway;
     if (!gateway || this.closed) return;
-    const runners = gateway.registry.candidates([]).map((r) => ({ id: r.id, name: r.name, labels: r.labels, running_tasks: r.running_tasks }));
+    const runners = gateway.registry.candidates([]).map((r) => ({
+      id: r.id,
+      name: r.name,
+      labels: r.labels,
+      running_tasks: r.running_tasks,
+      details: { connected_at: r.connected_at, last_heartbeat: r.last_heartbeat, version: r.version, environment: r.environment, metrics: r.metrics },
+    }));
     try {
       await this.redis.set(this.key(this.rpc.node), JSON.stringify({ node: this.rpc.node, runners }), 'PX', this.presenceMs * 3);
       await this.redis.sadd(this.nodesKey(), this.rpc.node);
@@ -213,9 +236,11 @@ export class ClusterRunners implements RemoteRunnerDirectory {
       this.logger.debug({ err }, 'could not read the other nodes’ runners');
       return;
     }
-    const before = JSON.stringify(this.others);
+    // Listeners care about who can take tasks (labels, load), not heartbeats: details are left out.
+    const routing = (list: RemoteRunner[]): string => JSON.stringify(list.map(({ details: _details, ...r }) => r));
+    const before = routing(this.others);
     this.others = others;
-    if (JSON.stringify(others) !== before) for (const l of [...this.listeners]) l();
+    if (routing(others) !== before) for (const l of [...this.listeners]) l();
   }
 
   private key(node: string): string {

@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
+import { sameDigest } from '../../protocol/digest.js';
 import { TowerError } from '../../protocol/errors.js';
 import { runnerTokenFromRow, type RunnerTokenRow, type RunnerTokenStore, type StoredRunnerTokenRow } from '../runner-tokens.js';
 
@@ -9,13 +9,6 @@ type Guard = <T>(work: () => Promise<T>) => Promise<T>;
 
 const COLUMNS = 'id, name, labels, created_at, revoked_at';
 const fromRow = runnerTokenFromRow;
-
-/** Equal-length hex digests compared in constant time (different lengths are simply unequal). */
-function sameDigest(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /**
  * Runner tokens on PostgreSQL (migration 111), shared by every node, so a runner may connect to any of

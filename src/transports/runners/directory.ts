@@ -1,4 +1,5 @@
 import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
+import type { RunnerView } from '../../protocol/runner-api.js';
 import type { DispatchOptions, RunnerGateway } from './gateway.js';
 
 /** A runner connected to another node of the cluster, as that node last published it. */
@@ -9,6 +10,8 @@ export interface RemoteRunner {
   running_tasks: number;
   /** The node whose gateway holds the runner's connection. */
   node: string;
+  /** The rest of its view as that node published it (for listings; older nodes publish none of it). */
+  details?: Pick<RunnerView, 'connected_at' | 'last_heartbeat' | 'version' | 'environment' | 'metrics'>;
 }
 
 /**
@@ -17,6 +20,10 @@ export interface RemoteRunner {
  * node, which runs it on its gateway and streams the output back.
  */
 export interface RemoteRunnerDirectory {
+  /** This node's id, as the other nodes know it (what its own runners are listed under). */
+  readonly node: string;
+  /** Every online runner of the other nodes, for listings (`GET /api/runners`). */
+  list(): RemoteRunner[];
   /** Online runners of other nodes whose labels include all of `labels`, least busy first. */
   candidates(labels: readonly string[]): RemoteRunner[];
   /**
@@ -27,6 +34,35 @@ export interface RemoteRunnerDirectory {
   dispatch(runner: RemoteRunner, operation: TaskOperation, args: unknown, opts: Pick<DispatchOptions, 'onOutput' | 'signal'>): Promise<TaskResultPayload>;
   /** Told whenever the published runners change (a call waiting for a runner looks again). */
   onChange(listener: () => void): () => void;
+}
+
+/** A runner of another node as `GET /api/runners` lists it: online (only those are published), with its node. */
+export function remoteRunnerView(r: RemoteRunner): RunnerView {
+  return {
+    id: r.id,
+    name: r.name,
+    labels: r.labels,
+    status: 'online',
+    connected_at: r.details?.connected_at ?? null,
+    last_heartbeat: r.details?.last_heartbeat ?? null,
+    version: r.details?.version ?? null,
+    environment: r.details?.environment ?? null,
+    metrics: r.details?.metrics ?? null,
+    running_tasks: r.running_tasks,
+    node: r.node,
+  };
+}
+
+/**
+ * The cluster's runners as one list: this node's (any status), then the other nodes' online ones. A runner
+ * that reconnected to another node is listed once: online wins over offline, and this node's view over
+ * the other's (whose presence lags).
+ */
+export function clusterRunnerList(here: readonly RunnerView[], elsewhere: readonly RemoteRunner[]): RunnerView[] {
+  const online = new Set(here.filter((r) => r.status === 'online').map((r) => r.id));
+  const far = elsewhere.filter((r) => !online.has(r.id));
+  const farIds = new Set(far.map((r) => r.id));
+  return [...here.filter((r) => !farIds.has(r.id)), ...far.map(remoteRunnerView)];
 }
 
 /** The cluster's side: given this node's gateway, publishes its runners and serves other nodes' tasks on it. */

@@ -74,9 +74,13 @@ describe('RunnerToolExecutor placement', () => {
 
 /** Another node's runners, as the cluster's directory would give them; dispatches are recorded. */
 class FakeDirectory implements RemoteRunnerDirectory {
+  readonly node = 'node-a';
   runners: RemoteRunner[] = [];
   readonly sent: Array<{ runner: string; node: string }> = [];
   private readonly listeners = new Set<() => void>();
+  list(): RemoteRunner[] {
+    return this.runners;
+  }
   candidates(labels: readonly string[]): RemoteRunner[] {
     return this.runners.filter((r) => labels.every((l) => r.labels.includes(l)));
   }

@@ -9,6 +9,7 @@ import type { RunnerTokenStore } from '../../store/runner-tokens.js';
 import type { RunningTransport, TransportContext } from '../context.js';
 import { routeUpgrade } from '../upgrade.js';
 import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gateway.js';
+import { clusterRunnerList, type RemoteRunnerDirectory } from './directory.js';
 import type { RunnerInfo } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
 import { RunnerMcpBackend } from './remote-mcp.js';
@@ -65,7 +66,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     });
     const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
     const remote = ctx.runnerDirectory?.(gateway);
-    ctx.commands.attachRunners(runnerAdmin(gateway, tokens));
+    ctx.commands.attachRunners(runnerAdmin(gateway, tokens, remote));
     ctx.manager.routeTools((session, local) => {
       const placement = session.runner ?? fallback;
       if (!placement) return undefined;
@@ -112,12 +113,22 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
   };
 }
 
-function view(info: RunnerInfo): RunnerView {
+/** A runner of this node's gateway; in a cluster marked with this node. */
+function view(info: RunnerInfo, node: string | undefined): RunnerView {
   const { token_id: _tokenId, ...rest } = info;
-  return rest;
+  return node === undefined ? rest : { ...rest, node };
 }
 
-function runnerAdmin(gateway: RunnerGateway, tokens: RunnerTokenStore): RunnerAdmin {
+/**
+ * The runner commands over this node's gateway. In a cluster (`remote`) listings and look-ups cover the
+ * cluster's runners: this node's (any status), then the other nodes' online ones, each marked with its node.
+ */
+function runnerAdmin(gateway: RunnerGateway, tokens: RunnerTokenStore, remote: RemoteRunnerDirectory | undefined): RunnerAdmin {
+  const node = remote?.node;
+  const list = (): RunnerView[] => {
+    const here = gateway.registry.list().map((r) => view(r, node));
+    return remote ? clusterRunnerList(here, remote.list()) : here;
+  };
   return {
     async createToken(name, labels) {
       const token = newRunnerToken();
@@ -134,10 +145,7 @@ function runnerAdmin(gateway: RunnerGateway, tokens: RunnerTokenStore): RunnerAd
       }
       return gateway.disconnectToken(id);
     },
-    listRunners: () => gateway.registry.list().map(view),
-    getRunner: (id) => {
-      const info = gateway.registry.get(id);
-      return info ? view(info) : null;
-    },
+    listRunners: list,
+    getRunner: (id) => list().find((r) => r.id === id) ?? null,
   };
 }

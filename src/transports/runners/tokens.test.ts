@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../store/index.js';
-import { hashRunnerToken, newRunnerToken, sameHash, staticTokenVerifier, storeTokenVerifier } from './tokens.js';
+import { sameDigest } from '../../protocol/digest.js';
+import { hashRunnerToken, newRunnerToken, staticTokenVerifier, storeTokenVerifier } from './tokens.js';
 
 describe('runner tokens', () => {
   it('hashes, compares and verifies tokens; revoked and unknown ones are refused', async () => {
     const token = newRunnerToken();
     expect(token).toMatch(/^trt_[A-Za-z0-9_-]{32}$/);
-    expect(sameHash(hashRunnerToken(token), hashRunnerToken(token))).toBe(true);
-    expect(sameHash(hashRunnerToken(token), hashRunnerToken('other'))).toBe(false);
-    expect(sameHash('', '')).toBe(false);
+    expect(sameDigest(hashRunnerToken(token), hashRunnerToken(token))).toBe(true);
+    expect(sameDigest(hashRunnerToken(token), hashRunnerToken('other'))).toBe(false);
+    expect(sameDigest('', '')).toBe(false);
     const record = { id: 'r1', name: 'n', labels: ['a'] };
     const stat = staticTokenVerifier([{ hash: hashRunnerToken(token), record }]);
     expect(await stat(token)).toEqual(record);

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameDigest } from '../../protocol/digest.js';
 import type { RunnerTokenStore } from '../../store/runner-tokens.js';
 
 /** A runner token as the gateway sees it after lookup: never the token itself, only what it grants. */
@@ -21,13 +22,6 @@ export function newRunnerToken(): string {
   return `trt_${randomBytes(24).toString('base64url')}`;
 }
 
-/** Constant-time comparison of two hex digests of equal length. */
-export function sameHash(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'hex');
-  const y = Buffer.from(b, 'hex');
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
-
 /**
  * A verifier over an in-memory list of `{hash, record}` (config-defined tokens, tests); a Store-backed one
  * has the same shape. Every entry is compared, so the time taken does not depend on which one matched.
@@ -37,7 +31,7 @@ export function staticTokenVerifier(entries: readonly { hash: string; record: Ru
     const hash = hashRunnerToken(token);
     let found: RunnerTokenRecord | null = null;
     for (const entry of entries) {
-      if (sameHash(entry.hash, hash) && !entry.revoked) found = entry.record;
+      if (sameDigest(entry.hash, hash) && !entry.revoked) found = entry.record;
     }
     return found;
   };

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { APICallError } from 'ai';
 import type { WireRequest } from './capture.js';
+import { REDIRECT_STATUSES, redirectHop, type Hop } from './redirect.js';
 
 /** What a streaming POST reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
 export interface StreamHandlers {
@@ -33,56 +34,79 @@ const codeError = (message: string, code: string): Error => Object.assign(new Er
 
 /**
  * POSTs a captured provider request over `node:http`/`node:https` (the global keep-alive agents) and
- * streams the body to `handlers`: no web streams, no promise per chunk.
+ * streams the body to `handlers`: no web streams, no promise per chunk. Redirects are followed as the
+ * AI SDK's `fetch` follows them (`redirect.ts`).
  */
 export function postStreaming(request: WireRequest, handlers: StreamHandlers): StreamConnection {
-  const url = new URL(request.url);
-  const client = url.protocol === 'https:' ? https : http;
   let done = false;
+  let req: http.ClientRequest | undefined;
   let response: http.IncomingMessage | undefined;
   const fail = (error: unknown) => {
     if (done) return;
     done = true;
-    req.destroy();
+    req?.destroy();
     handlers.fail(error);
   };
-  const req = client.request(url, {
-    method: 'POST',
-    headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
-  });
-  req.setTimeout(IDLE_TIMEOUT_MS, () => fail(codeError(`no data from the model server for ${IDLE_TIMEOUT_MS / 1000} s`, 'ETIMEDOUT')));
-  req.on('error', fail);
-  req.on('response', (res) => {
-    response = res;
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) {
-      readErrorBody(res, (body) => fail(httpError(request, res, body)), fail);
-      return;
-    }
-    res.setEncoding('utf8');
-    res.on('data', (text: string) => {
-      if (!done) handlers.data(text);
+  const send = (hop: Hop, redirects: number): void => {
+    const url = new URL(hop.url);
+    const client = url.protocol === 'https:' ? https : http;
+    const headers = hop.body === undefined ? hop.headers : { ...hop.headers, 'content-length': String(Buffer.byteLength(hop.body)) };
+    const sent = client.request(url, { method: hop.method, headers });
+    req = sent;
+    // Only the current hop may end the stream: a redirect's finished request is left alone.
+    sent.setTimeout(IDLE_TIMEOUT_MS, () => {
+      if (req === sent) fail(codeError(`no data from the model server for ${IDLE_TIMEOUT_MS / 1000} s`, 'ETIMEDOUT'));
     });
-    res.on('end', () => {
-      if (done) return;
-      done = true;
-      handlers.end();
+    sent.on('error', (err) => {
+      if (req === sent) fail(err);
     });
-    // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
-    const cut = (error?: Error & { code?: string }) =>
-      fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
-    res.on('error', cut);
-    res.on('close', () => {
-      if (!done) cut();
+    sent.on('response', (res) => {
+      if (done) return void res.resume();
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (REDIRECT_STATUSES.has(status) && location !== undefined) {
+        // The redirect's own body is not wanted; reading it out frees the keep-alive socket.
+        res.resume();
+        try {
+          const next = redirectHop(hop, status, location, redirects);
+          send(next, redirects + 1);
+        } catch (err) {
+          fail(err);
+        }
+        return;
+      }
+      response = res;
+      if (status < 200 || status >= 300) {
+        readErrorBody(res, (body) => fail(httpError(hop.url, res, body)), fail);
+        return;
+      }
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        if (!done) handlers.data(text);
+      });
+      res.on('end', () => {
+        if (done) return;
+        done = true;
+        handlers.end();
+      });
+      // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
+      const cut = (error?: Error & { code?: string }) =>
+        fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
+      res.on('error', cut);
+      res.on('close', () => {
+        if (!done) cut();
+      });
     });
-  });
-  req.end(request.body);
+    sent.end(hop.body);
+  };
+  // The first request throws synchronously when Node refuses it (the caller reports that as an error part).
+  send({ url: request.url, method: 'POST', headers: request.headers, body: request.body }, 0);
   return {
     pause: () => response?.pause(),
     resume: () => response?.resume(),
     cancel: () => {
       done = true;
-      req.destroy();
+      req?.destroy();
     },
   };
 }
@@ -104,14 +128,14 @@ function readErrorBody(res: http.IncomingMessage, onBody: (body: string) => void
  * message is the body's `error.message` when it has one (OpenAI's and Anthropic's error shapes both do),
  * else the status text.
  */
-function httpError(request: WireRequest, res: http.IncomingMessage, body: string): APICallError {
+function httpError(url: string, res: http.IncomingMessage, body: string): APICallError {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return new APICallError({
     message: errorMessage(body) ?? res.statusMessage ?? `HTTP ${res.statusCode}`,
-    url: request.url,
+    url,
     requestBodyValues: undefined,
     statusCode: res.statusCode,
     responseHeaders: headers,
