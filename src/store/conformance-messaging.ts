@@ -143,8 +143,9 @@ export function describeMessagingConformance(name: string, open: () => Promise<S
         await m.setThreadStatus('a', 'paused');
         await m.setThreadStatus('a', 'paused');
         const inbox = await m.insertInboxMessage({ from_agent: 'x', to_inbox: 'me', message_type: 'info', title: '' });
-        await w.until(4);
+        await w.until(5);
         expect(w.changes.map(({ id: _id, ...c }) => c)).toEqual([
+          { kind: 'thread_state', thread_id: 'a' },
           { kind: 'thread_message', thread_id: 'a', message_seq: 1 },
           { kind: 'thread_message', thread_id: 'a', message_seq: 2 },
           { kind: 'thread_state', thread_id: 'a' },

@@ -68,4 +68,18 @@ describe.skipIf(NO_POSTGRES)('messaging across two Tower processes on one Postgr
     expect((await onB.listInbox('bob')).messages.map((m) => m.id)).toEqual([sent.id]);
     hub.close();
   });
+
+  it('a thread created on node A is on node B\'s hub threads topic and in its list before any message', async () => {
+    const a = await spawnNode();
+    const b = await spawnNode();
+    const hub = await HubClient.connect(b.url);
+    hub.send('subscribe', { topics: ['threads'] });
+    await hub.next((f) => f.type === 'subscribed');
+    await new MessagingClient({ url: a.url }).createThread({ id: 'fresh', title: 'made on A' });
+    const state = await hub.next((f) => f.type === 'thread_state' && f.data?.thread_id === 'fresh');
+    expect(state.data).toMatchObject({ title: 'made on A', last_seq: 0, status: 'active' });
+    const list = await new MessagingClient({ url: b.url }).listThreads();
+    expect(list.threads.map((t) => t.id)).toContain('fresh');
+    hub.close();
+  });
 });

@@ -47,15 +47,6 @@ export class MessagingLive {
     return () => this.listeners.delete(listener);
   }
 
-  /**
-   * A thread this process created. The store's change feed records messages and status changes, not
-   * inserts, so without this a new thread would reach lists only with its first message. Chained
-   * after the changes already being handled, so the notice comes before any of the thread's messages.
-   */
-  threadCreated(thread: Thread): void {
-    this.chain = this.chain.then(() => this.emit({ kind: 'thread_state', thread }));
-  }
-
   /** Messages after `afterSeq` from the recent cache, or undefined when the cache does not reach back that far. */
   cached(threadId: string, afterSeq: number, limit: number): ThreadMessage[] | undefined {
     const list = this.recent.get(threadId);

@@ -48,9 +48,8 @@ export class MessagingService {
 
   async createThread(input: NewThread): Promise<Thread> {
     const t = NewThread.parse(input);
-    const thread = await this.store.createThread({ id: t.id ?? newThreadId(), title: t.title, ...(t.status ? { status: t.status } : {}) });
-    this.live.threadCreated(thread);
-    return thread;
+    // The store's change feed records the new thread (a thread_state change), for this node and the others.
+    return this.store.createThread({ id: t.id ?? newThreadId(), title: t.title, ...(t.status ? { status: t.status } : {}) });
   }
 
   async getThread(id: string): Promise<Thread> {

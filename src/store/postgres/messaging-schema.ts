@@ -5,7 +5,7 @@
  *   the trigger's UPDATE of the thread row locks it until commit, so concurrent inserters on any number
  *   of nodes serialize per thread and no seq is assigned twice; a given seq moves `last_seq` forward and
  *   a duplicate fails the insert (UNIQUE); a message for an unknown thread creates it;
- * - every new message, thread status change and inbox row is recorded in `messaging_changes`. Its id
+ * - every new message, thread status change and inbox row (and, since migration 130, every new thread) is recorded in `messaging_changes`. Its id
  *   comes from a one-row counter updated in the same transaction: the row lock is held until commit, so
  *   ids are committed in increasing order and a watcher reading `id > cursor` never skips one that was
  *   still uncommitted (a sequence could); rolled-back ids are never used;
@@ -130,6 +130,19 @@ export const PG_MESSAGING_SCHEMA_V110 = `
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (client_id, target_kind, target_id)
   );
+`;
+
+/**
+ * Migration 130 (SQLite's 30): a new thread is a `thread_state` change too, however it was made, so the
+ * other nodes' watchers (their hub `threads` topic) learn of it at once, not with its first message.
+ */
+export const PG_THREAD_CREATED_V130 = `
+  CREATE FUNCTION threads_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM tower_messaging_change('thread_state', NEW.id, NULL);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER threads_inserted AFTER INSERT ON threads FOR EACH ROW EXECUTE FUNCTION threads_inserted();
 `;
 
 /** Runner tokens (migration 111), as SQLite's migration 10: only the token's sha256 is kept. */

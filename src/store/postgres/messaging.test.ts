@@ -68,10 +68,12 @@ describe.skipIf(NO_POSTGRES)('Postgres messaging and runner tokens', () => {
         await raw.query("INSERT INTO thread_messages (thread_id, content) VALUES ('new', 'creates the thread')");
         const inbox = await a.messaging.insertInboxMessage({ from_agent: 'a', to_inbox: 'me', message_type: 'info', title: '' });
         await raw.query("UPDATE threads SET status = 'paused' WHERE id = 'x'");
-        await w.until(5);
+        await w.until(7);
         expect(w.seen.map(({ id: _id, ...c }) => c)).toEqual([
+          { kind: 'thread_state', thread_id: 'x' },
           { kind: 'thread_message', thread_id: 'x', message_seq: 1 },
           { kind: 'thread_message', thread_id: 'x', message_seq: 2 },
+          { kind: 'thread_state', thread_id: 'new' },
           { kind: 'thread_message', thread_id: 'new', message_seq: 1 },
           { kind: 'inbox_message', inbox_message_id: inbox.id },
           { kind: 'thread_state', thread_id: 'x' },

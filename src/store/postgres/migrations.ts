@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { PG_MESSAGING_SCHEMA_V110, PG_RUNNER_TOKENS_V111 } from './messaging-schema.js';
+import { PG_MESSAGING_SCHEMA_V110, PG_RUNNER_TOKENS_V111, PG_THREAD_CREATED_V130 } from './messaging-schema.js';
 
 export interface PgMigration {
   version: number;
@@ -96,6 +96,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     version: 120,
     sql: `ALTER TABLE session_leases ADD COLUMN node TEXT NOT NULL DEFAULT '';`,
   },
+  // A new thread is a messaging change (SQLite's migration 30).
+  { version: 130, sql: PG_THREAD_CREATED_V130 },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

@@ -5,7 +5,7 @@
  *   transaction (SQLite has one writer at a time, so no seq is assigned twice); one inserted with a seq
  *   moves `last_seq` forward, and a duplicate seq fails the insert (UNIQUE);
  * - a message for a thread that does not exist yet creates it (external writers cannot call Tower);
- * - every new message, thread status change and inbox row is recorded in `messaging_changes`, whose
+ * - every new message, thread status change and inbox row (and, since migration 30, every new thread) is recorded in `messaging_changes`, whose
  *   AUTOINCREMENT id is the order in which a watcher delivers them.
  */
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -100,4 +100,16 @@ export const MESSAGING_SCHEMA_V20 = `
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (client_id, target_kind, target_id)
   ) WITHOUT ROWID;
+`;
+
+/**
+ * Migration 30: a new thread is recorded in `messaging_changes` too (as a `thread_state` change), however
+ * it was made (Tower, a message for an unknown thread, another program's insert), so every watcher (the
+ * hub's `threads` topic) learns of it before its first message rather than with it.
+ */
+export const MESSAGING_THREAD_CREATED_V30 = `
+  CREATE TRIGGER threads_inserted AFTER INSERT ON threads
+  BEGIN
+    INSERT INTO messaging_changes (kind, ref, seq) VALUES ('thread_state', NEW.id, NULL);
+  END;
 `;

@@ -67,7 +67,8 @@ describe('SQLite messaging with external writers', () => {
     insertExternal(raw, 't', 'one');
     raw.prepare("INSERT INTO inbox_messages (from_agent, to_inbox, title) VALUES ('ext', 'me', 'hi')").run();
     raw.prepare("UPDATE threads SET status = 'paused' WHERE id = 't'").run();
-    while (seen.length < 3) await new Promise<void>((r) => (wake = r));
-    expect(seen.map((c) => c.kind)).toEqual(['thread_message', 'inbox_message', 'thread_state']);
+    while (seen.length < 4) await new Promise<void>((r) => (wake = r));
+    // The thread the message created is a change of its own, before the message.
+    expect(seen.map((c) => c.kind)).toEqual(['thread_state', 'thread_message', 'inbox_message', 'thread_state']);
   });
 });

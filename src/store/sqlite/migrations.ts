@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { MESSAGING_SCHEMA_V20 } from './messaging-schema.js';
+import { MESSAGING_SCHEMA_V20, MESSAGING_THREAD_CREATED_V30 } from './messaging-schema.js';
 
 export interface Migration {
   version: number;
@@ -87,6 +87,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // Versions 20-29 belong to messaging (threads, inboxes, acks).
   { version: 20, sql: MESSAGING_SCHEMA_V20 },
+  // A new thread is a messaging change (Postgres's migration 130).
+  { version: 30, sql: MESSAGING_THREAD_CREATED_V30 },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */
