@@ -35,10 +35,10 @@ export async function openStore(url: string | undefined, dataDir: string): Promi
   return PostgresStore.open(parsed.toString(), schema ? { schema } : {});
 }
 
-export async function openBus(url: string | undefined, logger?: Logger): Promise<Bus> {
+export async function openBus(url: string | undefined, logger?: Logger, prefix?: string): Promise<Bus> {
   if (!url) return new MemoryBus(logger ? { logger } : {});
   try {
-    return await RedisBus.open(url, logger ? { logger } : {});
+    return await RedisBus.open(url, { ...(logger ? { logger } : {}), ...(prefix ? { prefix } : {}) });
   } catch (err) {
     throw new TowerError('internal', `cannot connect to the bus at ${redact(url)}: ${(err as Error).message}`, { cause: err });
   }
@@ -57,11 +57,14 @@ export interface Backends {
  * refuses to start where nodes would not hear each other: with the in-process bus while another node is
  * live, or next to a live node that itself runs the in-process bus.
  */
-export async function openBackends(opts: { storeUrl?: string; busUrl?: string; dataDir: string }, logger?: Logger): Promise<Backends> {
+export async function openBackends(
+  opts: { storeUrl?: string; busUrl?: string; dataDir: string; /** Of every Redis channel (default "tower"). */ redisPrefix?: string },
+  logger?: Logger,
+): Promise<Backends> {
   const store = await openStore(opts.storeUrl, opts.dataDir);
   let bus: Bus;
   try {
-    bus = await openBus(opts.busUrl, logger);
+    bus = await openBus(opts.busUrl, logger, opts.redisPrefix);
   } catch (err) {
     await store.close();
     throw err;

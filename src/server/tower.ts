@@ -82,7 +82,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
   let modelsConfig = mergeModelsConfig(config.file as ModelsConfigInput, overrides.models ?? {});
   let registry = createModelRegistry({ config: modelsConfig, env: overrides.env ?? process.env });
   requireConfiguredDefault(modelsConfig.default_model, registry, config.configPath);
-  const clusterTimings = clusterSettings(overrides.env ?? process.env);
+  const clusterConfig = clusterSettings(overrides.env ?? process.env);
   const providers = registry.providerNames();
   let demoServer: FakeModelServer | undefined;
   const demo = config.demo || !registry.isConfigured();
@@ -126,10 +126,10 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     await reapOrphanedCommands(config.dataDir, logger); // before recovery, so no orphan acts after it
     const metrics = new Metrics({ public: config.metricsPublic === true });
     undo.push(async () => metrics.close());
-    const backends = await openBackends({ dataDir: config.dataDir, ...pickUrls(config) }, logger);
+    const backends = await openBackends({ dataDir: config.dataDir, redisPrefix: clusterConfig.redisPrefix, ...pickUrls(config) }, logger);
     undo.push(() => backends.close());
     const cluster = await openCluster(
-      { store: backends.store, node: backends.nodeId, busUrl: config.busUrl, settings: clusterTimings },
+      { store: backends.store, node: backends.nodeId, busUrl: config.busUrl, settings: clusterConfig },
       logger,
     );
     if (cluster) undo.push(() => cluster.close());

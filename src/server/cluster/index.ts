@@ -41,10 +41,11 @@ export async function openCluster(
   let rpc: NodeRpc | undefined;
   let runners: ClusterRunners | undefined;
   try {
-    rpc = opts.busUrl ? await NodeRpc.open(opts.busUrl, node, logger) : undefined;
+    rpc = opts.busUrl ? await NodeRpc.open(opts.busUrl, node, logger, settings.redisPrefix) : undefined;
     runners =
       opts.busUrl && rpc
         ? await ClusterRunners.open(opts.busUrl, rpc, settings.runnerPresenceMs, logger, {
+            prefix: settings.redisPrefix,
             members: async () => new Set((await liveNodes(store, node)).map((n) => n.id)),
           })
         : undefined;

@@ -14,7 +14,13 @@ describe('cluster settings', () => {
       takeoverPollMs: 500,
       forwardTimeoutMs: 2000,
       runnerPresenceMs: 300,
+      redisPrefix: 'tower',
     });
+  });
+
+  it('reads the Redis prefix, "tower" unless TOWER_REDIS_PREFIX says otherwise', () => {
+    expect(clusterSettings({}).redisPrefix).toBe('tower');
+    expect(clusterSettings({ TOWER_REDIS_PREFIX: 'staging-2.eu_west' }).redisPrefix).toBe('staging-2.eu_west');
   });
 
   it.each([
@@ -24,6 +30,10 @@ describe('cluster settings', () => {
     [{ TOWER_FORWARD_TIMEOUT_MS: '-5' }, /TOWER_FORWARD_TIMEOUT_MS/],
     [{ TOWER_RUNNER_PRESENCE_MS: 'often' }, /TOWER_RUNNER_PRESENCE_MS/],
     [{ TOWER_LEASE_TTL_MS: '4000', TOWER_LEASE_RENEW_MS: '4000' }, /must be below/],
+    [{ TOWER_REDIS_PREFIX: 'a:b' }, /TOWER_REDIS_PREFIX/],
+    [{ TOWER_REDIS_PREFIX: 'two words' }, /TOWER_REDIS_PREFIX/],
+    [{ TOWER_REDIS_PREFIX: 'x*' }, /TOWER_REDIS_PREFIX/],
+    [{ TOWER_REDIS_PREFIX: 'p'.repeat(65) }, /TOWER_REDIS_PREFIX/],
   ])('refuses %o with a clear message', (env, message) => {
     expect(() => clusterSettings(env)).toThrow(message);
     try {
