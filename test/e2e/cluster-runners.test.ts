@@ -1,20 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { StoredEvent } from '../../src/protocol/events.js';
 import type { CreatedRunnerToken, RunnerList, RunnerView } from '../../src/protocol/runner-api.js';
-import { spawnRunner } from '../../src/runner/worker/testing/control-plane.js';
 import type { Tower } from '../../src/server/tower.js';
 import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
 import { runnersTransport } from '../../src/transports/runners/index.js';
 import { startNodes } from '../support/cluster.js';
 import { tempDir } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-import { toolCallScript } from '../support/runners.js';
+import { spawnNodeRunner, stopRunner, toolCallScript } from '../support/runners.js';
 
 /** A session's events through `tower` (store catch-up, then live) until `until` holds. */
 async function eventsUntil(tower: Tower, id: string, since: number, until: (e: StoredEvent) => boolean, onEvent?: (e: StoredEvent) => void): Promise<StoredEvent[]> {
@@ -66,19 +63,10 @@ describe.skipIf(NO_POSTGRES)('a tool call of a session on node A runs on a runne
     });
     expect(res.status).toBe(201);
     token = (await res.json()) as CreatedRunnerToken;
-    const workspace = path.join(base, 'ws');
-    mkdirSync(workspace, { recursive: true });
-    const configFile = path.join(base, 'runner.json');
-    writeFileSync(configFile, JSON.stringify({ workspace, reconnect_min_ms: 50, reconnect_max_ms: 200, heartbeat_ms: 300 }));
-    runner = spawnRunner(['--url', `${b.url.replace('http', 'ws')}/runners/ws`, '--token', token.token, '--config', configFile, '--name', 'far'], {
-      TOWER_RUNNER_SANDBOX: 'none',
-    });
+    runner = spawnNodeRunner(base, b.url, token.token, 'far');
   });
   afterAll(async () => {
-    if (runner && runner.exitCode === null && runner.signalCode === null) {
-      runner.kill('SIGKILL');
-      await once(runner, 'exit');
-    }
+    await stopRunner(runner);
     await cluster?.close();
     await fake?.close();
     await dropSchema(schema);

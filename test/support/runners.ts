@@ -125,3 +125,22 @@ export async function startRunnerTower(opts: { runnerWaitMs?: number; config?: R
     },
   };
 }
+
+/**
+ * `tower runner` for a node at `towerUrl` (http), in a child process with its workspace and config file
+ * under `base`: fast heartbeats and reconnects, sandbox off. What the cluster tests connect to one node.
+ */
+export function spawnNodeRunner(base: string, towerUrl: string, token: string, name: string): ChildProcess & { output(): string } {
+  const workspace = path.join(base, 'ws');
+  mkdirSync(workspace, { recursive: true });
+  const configFile = path.join(base, 'runner.json');
+  writeFileSync(configFile, JSON.stringify({ workspace, reconnect_min_ms: 50, reconnect_max_ms: 200, heartbeat_ms: 300 }));
+  return spawnRunner(['--url', `${towerUrl.replace('http', 'ws')}/runners/ws`, '--token', token, '--config', configFile, '--name', name], { TOWER_RUNNER_SANDBOX: 'none' });
+}
+
+/** Kills a runner child (if still running) and waits for it to exit. */
+export async function stopRunner(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+}

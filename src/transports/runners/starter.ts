@@ -3,13 +3,14 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import type { RunnerAdmin } from '../../core/commands/index.js';
 import { TowerError } from '../../protocol/errors.js';
-import type { RunnerTokenInfo, RunnerView } from '../../protocol/runner-api.js';
+import type { RunnerEvent, RunnerTokenInfo, RunnerView } from '../../protocol/runner-api.js';
 import { RunnerPlacement } from '../../protocol/session.js';
 import type { RunnerTokenStore } from '../../store/runner-tokens.js';
 import type { RunningTransport, TransportContext } from '../context.js';
 import { routeUpgrade } from '../upgrade.js';
 import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gateway.js';
 import { clusterRunnerList, type RemoteRunnerDirectory } from './directory.js';
+import { relayClusterRunnerEvents } from './cluster-events.js';
 import type { RunnerInfo } from './registry.js';
 import { RunnerToolExecutor } from './remote-executor.js';
 import { RunnerMcpBackend } from './remote-mcp.js';
@@ -64,8 +65,10 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     const unroute = routeUpgrade(ctx.http.server as Server, RUNNERS_WS_PATH, (req, socket, head) => {
       gateway.handleUpgrade(req, socket, head);
     });
-    const unevents = gateway.onEvent((e) => ctx.runnerEvents?.publish(e));
     const remote = ctx.runnerDirectory?.(gateway);
+    const toHub = (e: RunnerEvent): void => ctx.runnerEvents?.publish(e);
+    // A cluster's hub shows every node's runners, each event naming its node; one node's events are as they come.
+    const unevents = remote ? relayClusterRunnerEvents(gateway, remote, toHub) : gateway.onEvent(toHub);
     ctx.commands.attachRunners(runnerAdmin(gateway, tokens, remote));
     ctx.manager.routeTools((session, local) => {
       const placement = session.runner ?? fallback;

@@ -1,0 +1,72 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
+import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
+import type { CreatedRunnerToken, RunnerList } from '../../src/protocol/runner-api.js';
+import type { Tower } from '../../src/server/tower.js';
+import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
+import { hubTransport } from '../../src/transports/hub/index.js';
+import { runnersTransport } from '../../src/transports/runners/index.js';
+import { startNodes } from '../support/cluster.js';
+import { spawnNodeRunner, stopRunner } from '../support/runners.js';
+import { tempDir } from '../support/harness.js';
+import { HubClient, type Frame } from '../support/hub.js';
+
+const runnerFrame = (type: string, id: string) => (f: Frame): boolean =>
+  f.type === 'runner' && f.data?.type === type && (f.data.runner as { id?: string } | undefined)?.id === id;
+
+describe.skipIf(NO_POSTGRES)('hub runner topic across the nodes of a cluster', () => {
+  const schema = uniqueSchema('crev');
+  const base = tempDir('cluster-runner-events');
+  let fake: FakeModelServer;
+  let cluster: Awaited<ReturnType<typeof startNodes>>;
+
+  beforeAll(async () => {
+    await assertPostgresReachable();
+    fake = await startFakeModelServer({ format: 'openai', script: [] });
+    cluster = await startNodes(2, {
+      storeUrl: `${TEST_PG_URL}?schema=${schema}`,
+      busUrl: TEST_REDIS_URL,
+      fake,
+      env: { TOWER_RUNNER_PRESENCE_MS: '200' },
+      transports: () => [runnersTransport({ heartbeatMs: 300, heartbeatEventMs: 0 }), hubTransport()],
+    });
+  });
+  afterAll(async () => {
+    await cluster?.close();
+    await fake?.close();
+    await dropSchema(schema);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('a runner connecting to node B, then leaving, is announced on node A\'s hub with B\'s node', async () => {
+    const [a, b] = cluster.nodes as [Tower, Tower];
+    const hubs = await Promise.all([HubClient.connect(a.url), HubClient.connect(b.url)]);
+    for (const hub of hubs) {
+      hub.send('subscribe', { topics: ['runner'] });
+      await hub.next((f) => f.type === 'subscribed');
+    }
+    const [onA, onB] = hubs as [HubClient, HubClient];
+    const res = await fetch(`${b.url}/api/runners/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'far', labels: ['far'] }) });
+    const token = (await res.json()) as CreatedRunnerToken;
+    const runner = spawnNodeRunner(base, b.url, token.token, 'far');
+    try {
+      // B's own event names B's node, as its listing does.
+      const here = await onB.next(runnerFrame('runner_connected', token.id), 0, 20_000);
+      const node = ((await (await fetch(`${b.url}/api/runners/${token.id}`)).json()) as { node?: string }).node;
+      expect(node).toEqual(expect.any(String));
+      expect(here.data?.runner).toMatchObject({ id: token.id, name: 'far', status: 'online', node });
+      // A hears of it from B's presence.
+      const far = await onA.next(runnerFrame('runner_connected', token.id), 0, 20_000);
+      expect(far.data?.runner).toMatchObject({ id: token.id, name: 'far', labels: ['far'], status: 'online', node });
+      expect(((await (await fetch(`${a.url}/api/runners`)).json()) as RunnerList).runners.map((r) => r.node)).toEqual([node]);
+
+      await stopRunner(runner);
+      const gone = await onA.next(runnerFrame('runner_disconnected', token.id), 0, 20_000);
+      expect(gone.data?.runner).toMatchObject({ id: token.id, status: 'offline', node });
+    } finally {
+      await stopRunner(runner);
+    }
+    for (const hub of hubs) hub.close();
+  });
+});
