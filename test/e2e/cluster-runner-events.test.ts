@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
+import { run } from '../../src/cli/program.js';
+import { capture } from '../../src/cli/testing/capture.js';
 import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { CreatedRunnerToken, RunnerList } from '../../src/protocol/runner-api.js';
 import type { Tower } from '../../src/server/tower.js';
@@ -60,6 +62,10 @@ describe.skipIf(NO_POSTGRES)('hub runner topic across the nodes of a cluster', (
       const far = await onA.next(runnerFrame('runner_connected', token.id), 0, 20_000);
       expect(far.data?.runner).toMatchObject({ id: token.id, name: 'far', labels: ['far'], status: 'online', node });
       expect(((await (await fetch(`${a.url}/api/runners`)).json()) as RunnerList).runners.map((r) => r.node)).toEqual([node]);
+      // `tower runners ls` on A shows the node column.
+      const out = capture();
+      expect(await run(['--url', a.url, 'runners', 'ls'], out.io)).toBe(0);
+      expect(out.stdout()).toMatch(new RegExp(`^${token.id}\\s+far\\s+online\\s+node ${node}\\s+\\[far\\]`, 'm'));
 
       await stopRunner(runner);
       const gone = await onA.next(runnerFrame('runner_disconnected', token.id), 0, 20_000);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { HttpTransport } from '../../client/index.js';
-import { CreatedRunnerToken, RevokedRunnerToken, RunnerList, RunnerTokenList } from '../../protocol/runner-api.js';
+import { CreatedRunnerToken, RevokedRunnerToken, RunnerList, RunnerTokenList, type RunnerView } from '../../protocol/runner-api.js';
 import { createContext, DEFAULT_URL, printJson, type CommandContext, type GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -56,11 +56,19 @@ export async function list(ctx: RunnersContext): Promise<number> {
   const r = await ctx.http.json('GET', '/api/runners', RunnerList);
   if (ctx.json) printJson(ctx, r);
   else if (r.runners.length === 0) ctx.io.stdout.write('no runners\n');
-  else {
-    for (const x of r.runners) {
-      const where = x.environment ? `${x.environment.hostname} ${x.environment.os}/${x.environment.arch}` : '';
-      ctx.io.stdout.write(`${x.id}  ${x.name.padEnd(16)}  ${x.status.padEnd(7)}  [${x.labels.join(',')}]  tasks ${x.running_tasks}  heartbeat ${x.last_heartbeat ?? '-'}  ${where}\n`);
-    }
-  }
+  else for (const line of runnerLines(r.runners)) ctx.io.stdout.write(`${line}\n`);
   return 0;
+}
+
+/**
+ * One line per runner. In a cluster (any runner listed with a node) a `node` column follows the status:
+ * which node holds the runner's connection; a single node's listing has none, as before.
+ */
+export function runnerLines(runners: readonly RunnerView[]): string[] {
+  const clustered = runners.some((x) => x.node !== undefined);
+  return runners.map((x) => {
+    const where = x.environment ? `${x.environment.hostname} ${x.environment.os}/${x.environment.arch}` : '';
+    const node = clustered ? `  node ${x.node ?? '-'}` : '';
+    return `${x.id}  ${x.name.padEnd(16)}  ${x.status.padEnd(7)}${node}  [${x.labels.join(',')}]  tasks ${x.running_tasks}  heartbeat ${x.last_heartbeat ?? '-'}  ${where}`;
+  });
 }
