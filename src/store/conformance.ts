@@ -390,6 +390,16 @@ export function describeStoreConformance(
         expect((await store.getSession('a'))?.title).toBe('orig');
         expect(await store.readEvents('a', 0, 10)).toEqual([]);
       });
+
+      it('refuses a malformed log (message indexes not 0..n-1, seqs not ascending) with invalid_request, writing nothing', async () => {
+        await fresh();
+        const event = (seq: number) => ({ session_id: 'bad', seq, type: 'agent_choice' as const, data: { content: 'x' }, timestamp: ts(1) });
+        const gap = [{ index: 1, message: user('u'), created_at: ts(1) }];
+        await expectCode(store.importSession(testSessionRecord('bad'), gap, [event(1)]), 'invalid_request');
+        await expectCode(store.importSession(testSessionRecord('bad'), [], [event(2), event(2)]), 'invalid_request');
+        await expectCode(store.importSession(testSessionRecord('bad'), [], [event(0)]), 'invalid_request');
+        expect(await store.getSession('bad')).toBeUndefined();
+      });
     });
 
     describe('state', () => {

@@ -11,6 +11,7 @@ import { PgChangeFeed } from './messaging-watch.js';
 import type { FenceSource } from './lease.js';
 import { runPgMigrations } from './migrations.js';
 import { PgRunnerTokens } from './runner-tokens.js';
+import { checkImport } from '../import-check.js';
 import {
   PG_SESSION_COLUMNS,
   PG_SESSION_PLACEHOLDERS,
@@ -335,20 +336,6 @@ export class PostgresStore implements Store {
       if (isTowerError(err)) throw err;
       throw new TowerError('internal', `postgres: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
-  }
-}
-
-/** Import data must be a well-formed log: messages 0..n-1 and strictly ascending positive seqs. */
-function checkImport(messages: readonly StoredMessage[], events: readonly StoredEvent[]): void {
-  messages.forEach((m, i) => {
-    if (m.index !== i) throw new TowerError('invalid_request', `message at position ${i} has index ${m.index}`);
-  });
-  let prev = 0;
-  for (const e of events) {
-    if (!Number.isInteger(e.seq) || e.seq <= prev) {
-      throw new TowerError('invalid_request', `event seqs must be positive and ascending (got ${e.seq} after ${prev})`);
-    }
-    prev = e.seq;
   }
 }
 

@@ -14,6 +14,7 @@ import { runMigrations } from './migrations.js';
 import { SqliteRunnerTokens } from './runner-tokens.js';
 import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessionToRow } from './rows.js';
+import { checkImport } from '../import-check.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
@@ -247,20 +248,6 @@ export class SqliteStore implements Store {
       const message = err instanceof Error ? err.message : String(err);
       throw new TowerError('internal', `sqlite: ${message}`, { cause: err });
     }
-  }
-}
-
-/** Import data must be a well-formed log: messages 0..n-1 and strictly ascending positive seqs. */
-function checkImport(messages: readonly StoredMessage[], events: readonly StoredEvent[]): void {
-  messages.forEach((m, i) => {
-    if (m.index !== i) throw new TowerError('invalid_request', `message at position ${i} has index ${m.index}`);
-  });
-  let prev = 0;
-  for (const e of events) {
-    if (!Number.isInteger(e.seq) || e.seq <= prev) {
-      throw new TowerError('invalid_request', `event seqs must be positive and ascending (got ${e.seq} after ${prev})`);
-    }
-    prev = e.seq;
   }
 }
 
