@@ -76,4 +76,14 @@ describe('relayClusterRunnerEvents (the hub runner topic of a cluster node)', ()
     dir.set([]);
     expect(events.map(brief)).toEqual([['runner_connected', 'moved', 'node-here', 'online', 0]]);
   });
+
+  it('a runner moving between two other nodes is announced on the new one, never withdrawn', () => {
+    const dir = directory();
+    dir.set([far({ id: 'moving', node: 'node-b' })]);
+    const events: RunnerEvent[] = [];
+    relayClusterRunnerEvents(local(), dir, (e) => events.push(e));
+    dir.set([far({ id: 'moving', node: 'node-b' })]);
+    dir.set([far({ id: 'moving', node: 'node-c' })]);
+    expect(events.map(brief)).toEqual([['runner_connected', 'moving', 'node-c', 'online', 0]]);
+  });
 });

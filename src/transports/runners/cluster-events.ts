@@ -10,7 +10,8 @@ export type LocalRunners = Pick<RunnerGateway, 'onEvent'> & { registry: Pick<Run
  * The hub's `runner` topic in a cluster: this node's runner events marked with its node, and the other
  * nodes' runners coming, going and changing load (from the directory, as they publish their presence),
  * marked with theirs, so a dashboard on any node follows every runner of the cluster. A runner that moved
- * to this node is this node's to report: its old node's presence (which lags) says nothing of it.
+ * to this node (or to a third one) is reported by where it is now: its old node's presence, which lags,
+ * says nothing of it.
  * Returns what stops the relay.
  */
 export function relayClusterRunnerEvents(gateway: LocalRunners, directory: RemoteRunnerDirectory, publish: (e: RunnerEvent) => void): () => void {
@@ -29,8 +30,10 @@ export function relayClusterRunnerEvents(gateway: LocalRunners, directory: Remot
         publish({ type: 'runner_heartbeat', runner: remoteRunnerView(r), timestamp });
       }
     }
+    const listedNow = new Set([...now.values()].map((r) => r.id));
     for (const [k, r] of known) {
-      if (now.has(k) || onlineHere(r.id)) continue;
+      // Gone from its node, but online on another (it reconnected there): that one's event stands.
+      if (now.has(k) || listedNow.has(r.id) || onlineHere(r.id)) continue;
       publish({ type: 'runner_disconnected', runner: { ...remoteRunnerView(r), status: 'offline', running_tasks: 0 }, timestamp });
     }
     known = now;
