@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { MemoryBus, RedisBus, type Bus } from '../bus/index.js';
 import { TowerError } from '../protocol/errors.js';
+import { DEFAULT_CLUSTER_SETTINGS } from './cluster/settings.js';
 import { PostgresStore, heartbeatNode, liveNodes, removeNode, NODE_LIVE_MS } from '../store/postgres/index.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { RunnerTokenStore } from '../store/runner-tokens.js';
@@ -72,17 +73,20 @@ export async function openBackends(
   if (!(store instanceof PostgresStore)) return { store, bus, close: () => closeBoth(store, bus) };
 
   const nodeId = randomUUID();
-  const kind = opts.busUrl ? 'redis' : 'memory';
+  const kind = busKind(opts.busUrl, opts.redisPrefix);
   try {
     await heartbeatNode(store, nodeId, kind);
     const others = await liveNodes(store, nodeId);
-    const clash = kind === 'memory' ? others : others.filter((n) => n.bus === 'memory');
-    if (clash.length > 0) {
+    const clash = kind === 'memory' ? others : others.filter((n) => n.bus !== kind);
+    const first = clash[0];
+    if (first) {
       throw new TowerError(
         'conflict',
         kind === 'memory'
           ? `another Tower node is using this Postgres store (seen within ${NODE_LIVE_MS / 1000} s): several nodes need a shared bus; start every node with --bus redis://...`
-          : `a Tower node using this Postgres store runs without a shared bus; restart it with --bus redis://... first`,
+          : first.bus === 'memory'
+            ? `a Tower node using this Postgres store runs without a shared bus; restart it with --bus redis://... first`
+            : `a Tower node using this Postgres store uses the Redis prefix "${redisPrefixOf(first.bus)}", this one "${redisPrefixOf(kind)}": every node of a cluster needs the same TOWER_REDIS_PREFIX`,
       );
     }
   } catch (err) {
@@ -104,6 +108,20 @@ export async function openBackends(
       await closeBoth(store, bus);
     },
   };
+}
+
+/**
+ * The bus a node records in `nodes`: "memory", or "redis" with the default prefix (what nodes wrote before
+ * the prefix could be set, so they mix with newer ones), "redis:<prefix>" with another one. Nodes that
+ * differ would not hear each other.
+ */
+function busKind(busUrl: string | undefined, prefix: string | undefined): string {
+  if (!busUrl) return 'memory';
+  return prefix && prefix !== DEFAULT_CLUSTER_SETTINGS.redisPrefix ? `redis:${prefix}` : 'redis';
+}
+
+function redisPrefixOf(kind: string): string {
+  return kind.startsWith('redis:') ? kind.slice('redis:'.length) : DEFAULT_CLUSTER_SETTINGS.redisPrefix;
 }
 
 async function closeBoth(store: Store, bus: Bus): Promise<void> {

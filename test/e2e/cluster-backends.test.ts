@@ -15,14 +15,14 @@ describe.skipIf(NO_POSTGRES)('Tower on Postgres + Redis', () => {
   const storeUrl = `${TEST_PG_URL}?schema=${schema}`;
   const dirs: string[] = [];
   const towers: Tower[] = [];
-  const start = (bus: string | undefined): Promise<Tower> => {
+  const start = (bus: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<Tower> => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-cluster-'));
     dirs.push(dir);
     const config = resolveConfig(
       { host: '127.0.0.1', port: 0, dataDir: dir, workingDir: dir, demo: true, store: storeUrl, ...(bus ? { busUrl: bus } : {}) },
       {},
     );
-    return startTower(config, { env: {}, logger: silentLogger });
+    return startTower(config, { env, logger: silentLogger });
   };
 
   beforeAll(assertPostgresReachable);
@@ -56,6 +56,13 @@ describe.skipIf(NO_POSTGRES)('Tower on Postgres + Redis', () => {
     await expect(start(undefined)).rejects.toMatchObject({
       code: 'conflict',
       message: expect.stringContaining('--bus redis://'),
+    });
+  });
+
+  it('refuses a node whose TOWER_REDIS_PREFIX differs from the live nodes\' (it would not hear them)', async () => {
+    await expect(start(TEST_REDIS_URL, { TOWER_REDIS_PREFIX: 'elsewhere' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/Redis prefix "tower", this one "elsewhere".*TOWER_REDIS_PREFIX/),
     });
   });
 });

@@ -12,7 +12,7 @@ export async function heartbeatNode(store: PostgresStore, id: string, bus: strin
   );
 }
 
-/** Other nodes seen within `withinMs`, with their bus kind ("memory" or "redis"). */
+/** Other nodes seen within `withinMs`, with their bus kind ("memory", "redis" or "redis:<prefix>"). */
 export async function liveNodes(store: PostgresStore, exceptId: string, withinMs = NODE_LIVE_MS): Promise<{ id: string; bus: string }[]> {
   const { rows } = await store.pool.query<{ id: string; bus: string }>(
     `SELECT id, bus FROM nodes WHERE id <> $1 AND heartbeat_at > now() - make_interval(secs => $2) ORDER BY id`,
