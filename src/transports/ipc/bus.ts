@@ -8,6 +8,7 @@ import { busMethods, uptimeOf, type InstanceState } from './methods.js';
 import { BusPublisher } from './publisher.js';
 import { RpcServer } from './rpc-server.js';
 import { bindSockets } from './sockets.js';
+import { watchSubscriptions } from './subscriptions.js';
 import { TopicDeriver } from './topics.js';
 
 export interface BusOptions {
@@ -72,7 +73,8 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
     instanceId, startedAt, version: ctx.version, workdir, activeSessionId: undefined,
     endpoints: { pub: sockets.pubEndpoint, rpc: sockets.rpcEndpoint, http: ctx.http.url },
   };
-  const publisher = new BusPublisher(sockets.pub, instanceId, logger);
+  const watched = watchSubscriptions(sockets.pub, logger);
+  const publisher = new BusPublisher(sockets.pub, instanceId, logger, undefined, watched.subscriptions);
   const topics = new TopicDeriver(ctx.commands, publisher, state, logger, opts.list);
   await topics.prime().catch((err: unknown) => logger.warn({ err }, 'bus: could not read the session list at start'));
   const untap = ctx.log.tap((events) => topics.onBatch(events));
@@ -112,6 +114,7 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
       await publisher.publishNow('instance.shutdown', { instance_id: instanceId, reason: 'shutdown' });
       await sockets.close();
       await rpc.stopped();
+      await watched.done;
     })());
 
   return {
