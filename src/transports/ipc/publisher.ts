@@ -39,8 +39,13 @@ export class BusPublisher {
     });
   }
 
+  /** False when a publication of `topic` would reach nobody (callers may skip building its payload). */
+  wants(topic: PandoTopic): boolean {
+    return !this.socket.closed && (!this.interest || this.interest.wants(topic));
+  }
+
   publish<T extends PandoTopic>(topic: T, payload: TopicPayload<T>, sessionId?: string): void {
-    if (this.socket.closed || (this.interest && !this.interest.wants(topic))) return;
+    if (!this.wants(topic)) return;
     const frame = this.frames.build(topic, payload, sessionId);
     this.sent += 1;
     if (!this.queue.push(frame) && (this.queue.dropped === 1 || this.queue.dropped % 10_000 === 0)) {

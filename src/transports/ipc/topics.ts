@@ -108,28 +108,24 @@ export class TopicDeriver {
 
   private streaming(event: StoredEvent, track: SessionTrack): void {
     const sid = event.session_id;
-    const startCall = (): void => {
-      if (track.inCall) return;
-      track.inCall = true;
-      this.publisher.publish('llm.start', { session_id: sid }, sid);
-    };
     switch (event.type) {
       case 'stream_started':
       case 'agent_choice_reasoning':
-        startCall();
+        this.startCall(sid, track);
         return;
       case 'agent_choice':
-        startCall();
-        this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
+        // The hot path (one event per token): nothing is built, not even the payload, unless subscribed.
+        this.startCall(sid, track);
+        if (this.publisher.wants('llm.token')) this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
         return;
       case 'tool_call':
-        startCall();
+        this.startCall(sid, track);
         this.publisher.publish('tool.start', {
           session_id: sid, tool_name: event.data.tool, call_id: event.data.tool_call_id, params: JSON.stringify(event.data.args ?? {}),
         }, sid);
         return;
       case 'token_usage':
-        startCall();
+        this.startCall(sid, track);
         track.inCall = false;
         this.publisher.publish('llm.end', { session_id: sid, tokens_in: event.data.input_tokens, tokens_out: event.data.output_tokens }, sid);
         return;
@@ -145,6 +141,12 @@ export class TopicDeriver {
         return;
       default:
     }
+  }
+
+  private startCall(sid: string, track: SessionTrack): void {
+    if (track.inCall) return;
+    track.inCall = true;
+    this.publisher.publish('llm.start', { session_id: sid }, sid);
   }
 
   private deleted(event: StoredEvent): void {
