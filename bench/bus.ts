@@ -6,7 +6,7 @@
  * size at the same pace from the same process. Measured: publications delivered per second (all clients)
  * and end-to-end latency (stamp in the token → client). Goal: delivered ratio >= 0.8.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Publisher } from 'zeromq';
@@ -38,13 +38,17 @@ interface Producer {
 }
 
 async function towerProducer(dir: string): Promise<Producer> {
+  mkdirSync(dir, { recursive: true });
   const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'data'), workingDir: dir, demo: true }, {});
   let bus: RunningBus | undefined;
   const tower: Tower = await startTower(config, {
     env: {}, logger: silentLogger,
     transports: [async (ctx: TransportContext) => (bus = await startBus(ctx, { registryDir: path.join(dir, 'registry') }))],
   });
-  if (!bus) throw new Error('bus did not start (ports taken?)');
+  if (!bus) {
+    await tower.close();
+    throw new Error('bus did not start (ports taken?)');
+  }
   const ids: string[] = [];
   for (let i = 0; i < SESSIONS; i++) ids.push((await tower.commands.execute('sessions.create', { title: `bench ${i}` })).id);
   let failed = 0;
@@ -60,6 +64,21 @@ async function towerProducer(dir: string): Promise<Producer> {
       await tower.close();
     },
   };
+}
+
+/**
+ * The bus binds the ports Pando derives from the working directory; on a machine with thousands of
+ * TIME-WAIT connections (other benches) they are sometimes taken, and another directory gives others.
+ */
+async function towerProducerRetrying(dir: string): Promise<Producer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await towerProducer(`${dir}-${attempt}`);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      progress(`bus: ${(err as Error).message}; another working directory`);
+    }
+  }
 }
 
 async function barePublisher(): Promise<Producer> {
@@ -90,12 +109,14 @@ interface Outcome {
   received: number;
   p50: number;
   p99: number;
+  /** This process's CPU (producer: appends, commit, tap, publish) per offered publication, in us. */
+  cpuUsPerPublication: number;
 }
 
-async function measure(name: string, producer: Producer): Promise<Outcome> {
+async function measure(name: string, producer: Producer, clientCount = CLIENTS): Promise<Outcome> {
   const clients = spawnChild(`${name}-subs`, 'loadgen/bus-subs.ts');
   try {
-    await clients.request({ type: 'connect', endpoint: producer.endpoint, n: CLIENTS, prefix: 'llm.token' });
+    await clients.request({ type: 'connect', endpoint: producer.endpoint, n: clientCount, prefix: 'llm.token' });
     // Warm-up until every subscription has landed (PUB drops what it sends before that).
     for (let i = 0; i < 50; i++) {
       producer.tick();
@@ -104,6 +125,7 @@ async function measure(name: string, producer: Producer): Promise<Outcome> {
     await sleep(300);
     await clients.request({ type: 'reset' });
     const t0 = wallMs();
+    const cpu0 = process.cpuUsage();
     let ticks = 0;
     while (wallMs() - t0 < DURATION_MS) {
       producer.tick();
@@ -112,15 +134,17 @@ async function measure(name: string, producer: Producer): Promise<Outcome> {
       await sleep(Math.max(0, next - wallMs()));
     }
     const elapsed = wallMs() - t0;
+    const cpu = process.cpuUsage(cpu0);
     await sleep(500);
     const stats = await clients.request<{ received: number; hist: HistogramData }>({ type: 'stats' });
     const hist = Histogram.from(stats.hist);
     return {
       perSecond: stats.received / (elapsed / 1000),
-      expected: ticks * SESSIONS * CLIENTS,
+      expected: ticks * SESSIONS * clientCount,
       received: stats.received,
       p50: hist.percentile(50),
       p99: hist.percentile(99),
+      cpuUsPerPublication: (cpu.user + cpu.system) / (ticks * SESSIONS),
     };
   } finally {
     await stopAll(clients);
@@ -133,7 +157,10 @@ try {
   progress('bus: bare zeromq PUB');
   const bare = await measure('bare', await barePublisher());
   progress('bus: Tower');
-  const tower = await measure('tower', await towerProducer(dir));
+  const tower = await measure('tower', await towerProducerRetrying(path.join(dir, 'subscribed')));
+  // The same path with nobody subscribed: the difference is what the publications themselves cost.
+  progress('bus: Tower, no subscriber');
+  const alone = await measure('tower-alone', await towerProducerRetrying(path.join(dir, 'alone')), 0);
   const ratio = tower.perSecond / bare.perSecond;
   summary('bus: llm.token, 100 sessions x 50 tok/s, 10 SUB clients', [
     ['offered per client (tok/s)', SESSIONS * RATE],
@@ -143,6 +170,7 @@ try {
     ['bare delivered (all clients, /s)', bare.perSecond],
     ['bare delivered / expected', `${bare.received} / ${bare.expected}`],
     ['bare p50 / p99 ms', `${bare.p50.toFixed(2)} / ${bare.p99.toFixed(2)}`],
+    ['producer CPU us per token: tower / tower, no SUB / bare', `${tower.cpuUsPerPublication.toFixed(1)} / ${alone.cpuUsPerPublication.toFixed(1)} / ${bare.cpuUsPerPublication.toFixed(1)}`],
     ['ratio', ratio],
   ]);
   emitBench({
@@ -155,7 +183,7 @@ try {
     met: ratio >= 0.8,
     p50_ms: tower.p50,
     p99_ms: tower.p99,
-    notes: `bare p99 ${bare.p99.toFixed(1)} ms; ${tower.received}/${tower.expected} delivered`,
+    notes: `bare p99 ${bare.p99.toFixed(1)} ms; ${tower.received}/${tower.expected} delivered; producer CPU per token ${tower.cpuUsPerPublication.toFixed(1)} us (no SUB ${alone.cpuUsPerPublication.toFixed(1)}, bare ${bare.cpuUsPerPublication.toFixed(1)})`,
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });

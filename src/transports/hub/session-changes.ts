@@ -15,48 +15,48 @@ interface Pending {
 export class SessionChangeDeriver {
   private readonly pending = new Map<string, Pending>();
 
+  /** Most events (text deltas, tool output) change no row: that path builds nothing. */
   derive(e: StoredEvent): SessionChange | undefined {
-    const base = { session_id: e.session_id, seq: e.seq, timestamp: e.timestamp };
     switch (e.type) {
       case 'session_created':
-        return { ...base, title: e.data.title, model: e.data.model, working_dir: e.data.working_dir, status: 'idle', activity: 'idle' };
+        return { ...at(e), title: e.data.title, model: e.data.model, working_dir: e.data.working_dir, status: 'idle', activity: 'idle' };
       case 'session_deleted':
         this.pending.delete(e.session_id);
-        return { ...base, deleted: true };
+        return { ...at(e), deleted: true };
       case 'session_title':
-        return { ...base, title: e.data.title };
+        return { ...at(e), title: e.data.title };
       case 'session_updated': {
-        const c: SessionChange = { ...base };
+        const c = at(e);
         if (typeof e.data.title === 'string') c.title = e.data.title;
         if (typeof e.data.starred === 'boolean') c.starred = e.data.starred;
         if (typeof e.data.model === 'string') c.model = e.data.model;
         return c;
       }
       case 'model_changed':
-        return { ...base, model: e.data.model };
+        return { ...at(e), model: e.data.model };
       case 'token_usage':
-        return { ...base, input_tokens: Number(e.data.total_input_tokens) || 0, output_tokens: Number(e.data.total_output_tokens) || 0, cost: Number(e.data.total_cost) || 0 };
+        return { ...at(e), input_tokens: Number(e.data.total_input_tokens) || 0, output_tokens: Number(e.data.total_output_tokens) || 0, cost: Number(e.data.total_cost) || 0 };
       case 'stream_started':
         this.pending.set(e.session_id, { confirmations: new Set(), questions: new Set() });
-        return { ...base, status: 'running', activity: 'running' };
+        return { ...at(e), status: 'running', activity: 'running' };
       case 'stream_stopped':
         this.pending.delete(e.session_id);
-        return { ...base, status: 'idle', activity: 'idle' };
+        return { ...at(e), status: 'idle', activity: 'idle' };
       case 'tool_call_confirmation':
         this.turn(e.session_id).confirmations.add(e.data.tool_call_id);
-        return { ...base, activity: this.activity(e.session_id) };
+        return { ...at(e), activity: this.activity(e.session_id) };
       case 'tool_call_confirmed':
         this.turn(e.session_id).confirmations.delete(e.data.tool_call_id);
-        return { ...base, activity: this.activity(e.session_id) };
+        return { ...at(e), activity: this.activity(e.session_id) };
       case 'elicitation_request':
         this.turn(e.session_id).questions.add(e.data.elicitation_id);
-        return { ...base, activity: this.activity(e.session_id) };
+        return { ...at(e), activity: this.activity(e.session_id) };
       case 'elicitation_resolved':
         this.turn(e.session_id).questions.delete(e.data.elicitation_id);
-        return { ...base, activity: this.activity(e.session_id) };
+        return { ...at(e), activity: this.activity(e.session_id) };
       case 'user_message':
         // A row's last update moves with the conversation, whatever else changes.
-        return base;
+        return at(e);
       default:
         return undefined;
     }
@@ -74,4 +74,8 @@ export class SessionChangeDeriver {
     if (p?.questions.size) return 'waiting_input';
     return 'running';
   }
+}
+
+function at(e: StoredEvent): SessionChange {
+  return { session_id: e.session_id, seq: e.seq, timestamp: e.timestamp };
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GoDealer, GoSub, startBusTower, subscribed, type BusTower } from '../../../test/support/fake-pando-clients.js';
+import { GoDealer, GoSub, startBusTower, subscribed, type BusTower, type Publication } from '../../../test/support/fake-pando-clients.js';
 import { MAX_RPC_FRAME_BYTES } from '../../protocol/pando-bus.js';
 
 let t: BusTower | undefined;
@@ -226,5 +226,67 @@ describe('bus methods and topics on Tower sessions', () => {
     expect(s.of('instance.shutdown').filter((p) => p.envelope.instanceId === t!.bus.instanceId)).toHaveLength(1);
     expect(existsSync(t.bus.registryFile)).toBe(false);
     expect(existsSync(path.join(t.workDir, '.pando', 'ipc.lock'))).toBe(false);
+  });
+});
+
+type Row = [id: string, title: string];
+const rowsOf = (p: Publication | undefined): Row[] | undefined =>
+  (p?.envelope.payload.sessions as Array<{ id: string; title: string }> | undefined)?.map((s) => [s.id, s.title]);
+
+describe('session.list kept one session at a time', () => {
+  it('stays equal to the stored list through create, rename, turns, titles, fork and delete; a resync adds imports', async () => {
+    // A long interval for a handful of sessions, so bursts go through the deferred (coalesced) path too.
+    t = await startBusTower({ script: [{ text: 'first answer' }, { text: 'second answer' }, { text: 'third' }], bus: { list: { perSessionIntervalMs: 20, maxIntervalMs: 60 } } });
+    const s = await sub();
+    const d = await dealer();
+    const { commands, manager } = t.tower;
+
+    const stored = async (): Promise<Row[]> => ((await d.call('session.list')).result as Array<{ id: string; title: string }>).map((x) => [x.id, x.title]);
+    const lastListed = (): string => JSON.stringify(rowsOf(s.of('session.list').at(-1)));
+    // The truth is re-read until the last frame matches it: a background title may land in between.
+    const listRight = async (what: string): Promise<Row[]> => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        await t!.bus.topics.settled();
+        const want = await stored();
+        const ok = await s.until(() => lastListed() === JSON.stringify(want), 200).then(() => true, () => false);
+        if (ok) {
+          expect(t!.bus.topics.sessionCount).toBe(want.length);
+          return want;
+        }
+        if (Date.now() > deadline) throw new Error(`session.list after ${what}: ${lastListed()} is not ${JSON.stringify(want)}`);
+      }
+    };
+
+    const a = await commands.execute('sessions.create', { title: 'alpha' });
+    const b = await commands.execute('sessions.create', { title: 'beta' });
+    const c = await commands.execute('sessions.create', {});
+    // The order is the store's (listRight compares it); sessions created in the same millisecond sort by id.
+    expect((await listRight('three creations')).map(([id]) => id).sort()).toEqual([a.id, b.id, c.id].sort());
+
+    await commands.execute('sessions.update', { session_id: b.id, title: 'beta renamed' });
+    expect(await listRight('a rename')).toContainEqual([b.id, 'beta renamed']);
+
+    // A turn's start and end (and, for the untitled session, its generated title).
+    await commands.execute('sessions.send', { session_id: a.id, content: 'hello' });
+    expect(await manager.waitIdle(a.id, 10_000)).toBe(true);
+    await commands.execute('sessions.send', { session_id: c.id, content: 'name me' });
+    expect(await manager.waitIdle(c.id, 10_000)).toBe(true);
+    await listRight('two turns');
+
+    const fork = await commands.execute('sessions.fork', { session_id: a.id, message_index: 0 });
+    expect((await listRight('a fork'))[0]).toEqual([fork.id, fork.title]);
+
+    await commands.execute('sessions.delete', { session_id: b.id });
+    expect((await listRight('a deletion')).map(([id]) => id)).not.toContain(b.id);
+
+    // An import announces nothing on the event stream: the periodic full read brings it in.
+    const exported = await commands.execute('sessions.export', { session_id: c.id });
+    await commands.execute('sessions.delete', { session_id: c.id });
+    await listRight('the second deletion');
+    await commands.execute('sessions.import', { data: exported });
+    expect((await stored()).map(([id]) => id)).toContain(c.id);
+    await t.bus.topics.resyncList();
+    expect((await listRight('a resync')).map(([id]) => id)).toContain(c.id);
   });
 });

@@ -3,10 +3,12 @@ import { derivePorts, type RegistryEntry } from '../../protocol/pando-bus.js';
 import { isLoopback } from '../net.js';
 import type { RunningTransport, TransportContext, TransportStarter } from '../context.js';
 import { acquireLock, pruneRegistry, registryDir, removeFile, writeRegistryEntry } from './discovery.js';
+import type { ListTopicOptions } from './list-topic.js';
 import { busMethods, uptimeOf, type InstanceState } from './methods.js';
 import { BusPublisher } from './publisher.js';
 import { RpcServer } from './rpc-server.js';
 import { bindSockets } from './sockets.js';
+import { watchSubscriptions } from './subscriptions.js';
 import { TopicDeriver } from './topics.js';
 
 export interface BusOptions {
@@ -16,6 +18,8 @@ export interface BusOptions {
   heartbeatMs?: number;
   /** PUB high-water mark per subscriber, in frames. */
   sendHighWaterMark?: number;
+  /** Pacing of `session.list` and its periodic full re-read (tests shorten them). */
+  list?: ListTopicOptions;
 }
 
 export interface RunningBus extends RunningTransport {
@@ -69,8 +73,9 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
     instanceId, startedAt, version: ctx.version, workdir, activeSessionId: undefined,
     endpoints: { pub: sockets.pubEndpoint, rpc: sockets.rpcEndpoint, http: ctx.http.url },
   };
-  const publisher = new BusPublisher(sockets.pub, instanceId, logger);
-  const topics = new TopicDeriver(ctx.commands, publisher, state, logger);
+  const watched = watchSubscriptions(sockets.pub, logger);
+  const publisher = new BusPublisher(sockets.pub, instanceId, logger, undefined, watched.subscriptions);
+  const topics = new TopicDeriver(ctx.commands, publisher, state, logger, opts.list);
   await topics.prime().catch((err: unknown) => logger.warn({ err }, 'bus: could not read the session list at start'));
   const untap = ctx.log.tap((events) => topics.onBatch(events));
   const rpc = new RpcServer(sockets.router, busMethods({ commands: ctx.commands, state, publisher }), logger);
@@ -109,6 +114,7 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
       await publisher.publishNow('instance.shutdown', { instance_id: instanceId, reason: 'shutdown' });
       await sockets.close();
       await rpc.stopped();
+      await watched.done;
     })());
 
   return {

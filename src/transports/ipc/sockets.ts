@@ -1,8 +1,9 @@
-import { Publisher, Router } from 'zeromq';
+import { Router, XPublisher } from 'zeromq';
 import { MAX_RPC_FRAME_BYTES } from '../../protocol/pando-bus.js';
 
 export interface BusSockets {
-  pub: Publisher;
+  /** XPUB: a PUB to subscribers (SUB peers accept it), which also tells which prefixes they subscribed. */
+  pub: XPublisher;
   router: Router;
   pubPort: number;
   rpcPort: number;
@@ -17,7 +18,7 @@ export interface BusSockets {
  * limit (the parser refuses anything over 1 MiB with an answer; this only bounds memory).
  */
 export async function bindSockets(host: string, ports: { pub: number; rpc: number } | undefined, sendHighWaterMark: number): Promise<BusSockets> {
-  const pub = new Publisher({ sendHighWaterMark, linger: 500 });
+  const pub = new XPublisher({ sendHighWaterMark, linger: 500 });
   const router = new Router({ linger: 0, maxMessageSize: MAX_RPC_FRAME_BYTES * 4, sendHighWaterMark: 10_000 });
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   try {
@@ -51,7 +52,7 @@ const BIND_RETRY_MS = 100;
  * A restart on the same ports can find them still held for a moment by the previous process's sockets
  * (closing is asynchronous in ZeroMQ), so a taken port is retried for about a second before giving up.
  */
-async function bindRetrying(socket: Publisher | Router, endpoint: string): Promise<void> {
+async function bindRetrying(socket: XPublisher | Router, endpoint: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await socket.bind(endpoint);

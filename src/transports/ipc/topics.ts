@@ -3,8 +3,9 @@ import type { Logger } from '../../core/logger.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { SessionPayload } from '../../protocol/pando-bus.js';
 import type { InstanceState } from './methods.js';
+import { ListTopic, type ListTopicOptions } from './list-topic.js';
 import type { BusPublisher } from './publisher.js';
-import { allSessions, toMessagePayload, toSessionPayload } from './session-view.js';
+import { toMessagePayload, toSessionPayload } from './session-view.js';
 import { SerialRefresh } from './serial-refresh.js';
 
 const TOOL_RESULT_LIMIT = 512;
@@ -26,14 +27,13 @@ interface SessionTrack {
  * topics (llm.*, tool.*) come straight from the events, synchronously, without any await. Topics that
  * need stored state (message.append, session.update, session.list) are read through the command layer
  * off the event path, one refresh at a time per session and coalesced, so a burst of events costs one
- * read and each change is published once.
+ * read and each change is published once. The session list is kept from those same per-session reads
+ * (`ListTopic`), never by re-reading every session on a change.
  */
 export class TopicDeriver {
   private readonly sessions = new Map<string, SessionTrack>();
   private readonly cache = new Map<string, SessionPayload>();
-  private readonly listRefresh: SerialRefresh;
-  private lastList = '';
-  private count = 0;
+  private readonly list: ListTopic;
   private closed = false;
 
   constructor(
@@ -41,33 +41,37 @@ export class TopicDeriver {
     private readonly publisher: BusPublisher,
     private readonly state: InstanceState,
     private readonly logger: Logger,
+    listOptions: ListTopicOptions = {},
   ) {
-    this.listRefresh = new SerialRefresh(() => this.refreshList(true), logger);
+    this.list = new ListTopic(commands, publisher, logger, listOptions);
   }
 
   /** Reads the list once without publishing it, so heartbeats have a count from the first beat. */
   async prime(): Promise<void> {
-    await this.refreshList(false);
+    // Seeds the cache only at start: afterwards each session's own refresh decides its session.update.
+    for (const s of await this.list.prime()) this.cache.set(s.id, toSessionPayload(s));
   }
 
   get sessionCount(): number {
-    return this.count;
+    return this.list.size;
+  }
+
+  /** Re-reads every session for the list now, as the periodic resync does (tests). */
+  resyncList(): Promise<void> {
+    return this.list.resyncNow();
   }
 
   onBatch(events: readonly StoredEvent[]): void {
     if (this.closed) return;
     const touched = new Set<SessionTrack>();
-    let listChanged = false;
     for (const event of events) {
       if (event.type === 'session_deleted') {
         this.deleted(event);
-        listChanged = true;
         continue;
       }
       const track = this.track(event.session_id);
       this.streaming(event, track);
       if (MESSAGE_EVENTS.has(event.type) || LIST_EVENTS.has(event.type)) touched.add(track);
-      if (LIST_EVENTS.has(event.type)) listChanged = true;
       if (event.type === 'session_created') track.floor = -1;
       if (event.type === 'user_message' && track.announced === undefined) {
         const index = event.data.message_index;
@@ -75,19 +79,20 @@ export class TopicDeriver {
       }
     }
     for (const track of touched) track.refresh.request();
-    if (listChanged) this.listRefresh.request();
+    this.list.flush();
   }
 
   close(): void {
     this.closed = true;
+    this.list.close();
   }
 
   /** Waits until every scheduled refresh has published (tests, shutdown). */
   async settled(): Promise<void> {
     for (;;) {
-      const pending = [this.listRefresh, ...[...this.sessions.values()].map((t) => t.refresh)].filter((r) => r.busy);
-      if (pending.length === 0) return;
-      await Promise.all(pending.map((r) => r.idle()));
+      const pending = [...this.sessions.values()].map((t) => t.refresh).filter((r) => r.busy);
+      if (pending.length === 0 && !this.list.busy) return;
+      await Promise.all([...pending.map((r) => r.idle()), this.list.idle()]);
     }
   }
 
@@ -103,28 +108,24 @@ export class TopicDeriver {
 
   private streaming(event: StoredEvent, track: SessionTrack): void {
     const sid = event.session_id;
-    const startCall = (): void => {
-      if (track.inCall) return;
-      track.inCall = true;
-      this.publisher.publish('llm.start', { session_id: sid }, sid);
-    };
     switch (event.type) {
       case 'stream_started':
       case 'agent_choice_reasoning':
-        startCall();
+        this.startCall(sid, track);
         return;
       case 'agent_choice':
-        startCall();
-        this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
+        // The hot path (one event per token): nothing is built, not even the payload, unless subscribed.
+        this.startCall(sid, track);
+        if (this.publisher.wants('llm.token')) this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
         return;
       case 'tool_call':
-        startCall();
+        this.startCall(sid, track);
         this.publisher.publish('tool.start', {
           session_id: sid, tool_name: event.data.tool, call_id: event.data.tool_call_id, params: JSON.stringify(event.data.args ?? {}),
         }, sid);
         return;
       case 'token_usage':
-        startCall();
+        this.startCall(sid, track);
         track.inCall = false;
         this.publisher.publish('llm.end', { session_id: sid, tokens_in: event.data.input_tokens, tokens_out: event.data.output_tokens }, sid);
         return;
@@ -142,6 +143,12 @@ export class TopicDeriver {
     }
   }
 
+  private startCall(sid: string, track: SessionTrack): void {
+    if (track.inCall) return;
+    track.inCall = true;
+    this.publisher.publish('llm.start', { session_id: sid }, sid);
+  }
+
   private deleted(event: StoredEvent): void {
     const sid = event.session_id;
     const last = this.cache.get(sid) ?? { id: sid, title: '', updated_at: event.timestamp, message_count: 0 };
@@ -150,6 +157,7 @@ export class TopicDeriver {
     this.cache.delete(sid);
     if (this.state.activeSessionId === sid) this.state.activeSessionId = undefined;
     this.publisher.publish('session.deleted', last, sid);
+    this.list.removed(sid);
   }
 
   private async refreshSession(sessionId: string, track: SessionTrack): Promise<void> {
@@ -166,22 +174,13 @@ export class TopicDeriver {
         this.publisher.publish('message.append', { session_id: sessionId, message_id: message.id, role: message.role, content: message.content }, sessionId);
       }
     }
-    const session = toSessionPayload(await this.commands.execute('sessions.get', { session_id: sessionId }));
+    const read = await this.commands.execute('sessions.get', { session_id: sessionId });
     if (this.sessions.get(sessionId) !== track) return;
+    this.list.seen(read);
+    const session = toSessionPayload(read);
     const before = this.cache.get(sessionId);
     this.cache.set(sessionId, session);
     if (!before || JSON.stringify(before) !== JSON.stringify(session)) this.publisher.publish('session.update', session, sessionId);
-  }
-
-  private async refreshList(publish: boolean): Promise<void> {
-    if (this.closed) return;
-    const sessions = (await allSessions(this.commands)).map(toSessionPayload);
-    this.count = sessions.length;
-    // Seeds the cache only at start: afterwards each session's own refresh decides its session.update.
-    if (!publish) for (const s of sessions) this.cache.set(s.id, s);
-    const text = JSON.stringify(sessions.map((s) => s.id + s.title));
-    if (publish && text !== this.lastList) this.publisher.publish('session.list', { sessions });
-    this.lastList = text;
   }
 }
 
