@@ -69,7 +69,7 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
     instanceId, startedAt, version: ctx.version, workdir, activeSessionId: undefined,
     endpoints: { pub: sockets.pubEndpoint, rpc: sockets.rpcEndpoint, http: ctx.http.url },
   };
-  const publisher = new BusPublisher(sockets.pub, instanceId, logger);
+  const publisher = new BusPublisher(sockets.pub, instanceId, logger, undefined, sockets.interest);
   const topics = new TopicDeriver(ctx.commands, publisher, state, logger);
   await topics.prime().catch((err: unknown) => logger.warn({ err }, 'bus: could not read the session list at start'));
   const untap = ctx.log.tap((events) => topics.onBatch(events));

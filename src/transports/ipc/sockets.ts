@@ -1,8 +1,12 @@
-import { Publisher, Router } from 'zeromq';
+import { Router, XPublisher } from 'zeromq';
 import { MAX_RPC_FRAME_BYTES } from '../../protocol/pando-bus.js';
+import { SubscriptionInterest } from './interest.js';
 
 export interface BusSockets {
-  pub: Publisher;
+  /** XPUB: a PUB that also reads its peers' subscriptions (`interest`). */
+  pub: XPublisher;
+  /** The prefixes the PUB's peers subscribed to: frames nobody would receive are not built. */
+  interest: SubscriptionInterest;
   router: Router;
   pubPort: number;
   rpcPort: number;
@@ -17,7 +21,7 @@ export interface BusSockets {
  * limit (the parser refuses anything over 1 MiB with an answer; this only bounds memory).
  */
 export async function bindSockets(host: string, ports: { pub: number; rpc: number } | undefined, sendHighWaterMark: number): Promise<BusSockets> {
-  const pub = new Publisher({ sendHighWaterMark, linger: 500 });
+  const pub = new XPublisher({ sendHighWaterMark, linger: 500 });
   const router = new Router({ linger: 0, maxMessageSize: MAX_RPC_FRAME_BYTES * 4, sendHighWaterMark: 10_000 });
   const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   try {
@@ -32,6 +36,7 @@ export async function bindSockets(host: string, ports: { pub: number; rpc: numbe
   const rpcEndpoint = router.lastEndpoint ?? '';
   return {
     pub,
+    interest: new SubscriptionInterest(pub),
     router,
     pubEndpoint,
     rpcEndpoint,
@@ -51,7 +56,7 @@ const BIND_RETRY_MS = 100;
  * A restart on the same ports can find them still held for a moment by the previous process's sockets
  * (closing is asynchronous in ZeroMQ), so a taken port is retried for about a second before giving up.
  */
-async function bindRetrying(socket: Publisher | Router, endpoint: string): Promise<void> {
+async function bindRetrying(socket: XPublisher | Router, endpoint: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await socket.bind(endpoint);
