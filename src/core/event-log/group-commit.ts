@@ -56,8 +56,9 @@ export class GroupCommit {
     return this.waiting;
   }
 
+  /** One entry: resolved with its result straight from the batch (no second promise per append). */
   add(entry: CommitEntry): Promise<CommitResult> {
-    return this.addGroup([entry]).then((results) => results[0] as CommitResult);
+    return this.enqueue<CommitResult>([entry], (results) => results[0] as CommitResult);
   }
 
   /**
@@ -65,6 +66,10 @@ export class GroupCommit {
    * before it joins a batch: an entry that cannot be stored fails this call only.
    */
   addGroup(entries: CommitEntry[]): Promise<CommitResult[]> {
+    return this.enqueue<CommitResult[]>(entries, (results) => results);
+  }
+
+  private enqueue<T>(entries: CommitEntry[], pick: (results: CommitResult[]) => T): Promise<T> {
     try {
       for (const entry of entries) entry.encoded = encodeEntry(entry, this.maxEntryBytes);
     } catch (err) {
@@ -76,8 +81,8 @@ export class GroupCommit {
       );
     }
     this.waiting += entries.length;
-    const result = new Promise<CommitResult[]>((resolve, reject) => {
-      this.pending.push({ entries, resolve, reject });
+    const result = new Promise<T>((resolve, reject) => {
+      this.pending.push({ entries, resolve: (results) => resolve(pick(results)), reject });
     });
     this.tail = result.then(ignore, ignore);
     this.schedule();
