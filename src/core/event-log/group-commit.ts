@@ -22,6 +22,9 @@ export interface GroupCommitLimits {
 
 const ignore = (): void => {};
 
+/** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
+const DRAIN_SLICE_MS = 5;
+
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
  * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
@@ -104,7 +107,15 @@ export class GroupCommit {
     this.scheduled = false;
     this.draining = true;
     try {
+      let sliceStart = performance.now();
       while (this.pending.length > 0) {
+        // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
+        // (commit, publish and settle are all microtasks): without a macrotask turn now and then, sockets,
+        // timers and every other request would wait until it stops.
+        if (performance.now() - sliceStart >= DRAIN_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
         const batch = this.takeBatch();
         try {
           await this.commitBatch(batch);
