@@ -123,8 +123,8 @@ describe('GroupCommit: every entry settles, one bad entry fails only itself', ()
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus);
     let turned = false;
-    setImmediate(() => (turned = true));
-    // Without a macrotask turn in the drain loop, the immediate could only run after all of these.
+    // Without a macrotask turn in the drain loop, the immediate (queued once the loop runs) could only
+    // run after all of these.
     const cap = 20_000;
     let appended = 0;
     while (!turned && appended < cap) {
@@ -132,6 +132,7 @@ describe('GroupCommit: every entry settles, one bad entry fails only itself', ()
       for (let i = 0; i < 10; i++) last = log.append('s1', choice(`t${appended + i}`));
       await last;
       appended += 10;
+      if (appended === 10) setImmediate(() => (turned = true));
     }
     expect(turned).toBe(true);
     expect(appended).toBeLessThan(cap);
