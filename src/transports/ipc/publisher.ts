@@ -34,6 +34,11 @@ export class BusPublisher {
     });
   }
 
+  /** Whether a frame of `topic` would reach anyone (callers on the per-event path skip building it). */
+  wants(topic: PandoTopic): boolean {
+    return !this.socket.closed && this.interest.wants(topic);
+  }
+
   publish<T extends PandoTopic>(topic: T, payload: TopicPayload<T>, sessionId?: string): void {
     if (this.socket.closed) return;
     if (!this.interest.wants(topic)) {

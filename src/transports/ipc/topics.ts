@@ -101,30 +101,32 @@ export class TopicDeriver {
     return track;
   }
 
+  private startCall(track: SessionTrack, sid: string): void {
+    if (track.inCall) return;
+    track.inCall = true;
+    this.publisher.publish('llm.start', { session_id: sid }, sid);
+  }
+
   private streaming(event: StoredEvent, track: SessionTrack): void {
     const sid = event.session_id;
-    const startCall = (): void => {
-      if (track.inCall) return;
-      track.inCall = true;
-      this.publisher.publish('llm.start', { session_id: sid }, sid);
-    };
     switch (event.type) {
       case 'stream_started':
       case 'agent_choice_reasoning':
-        startCall();
+        this.startCall(track, sid);
         return;
       case 'agent_choice':
-        startCall();
-        this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
+        this.startCall(track, sid);
+        // The one topic of every text delta: not even its payload is built when nobody subscribed to it.
+        if (this.publisher.wants('llm.token')) this.publisher.publish('llm.token', { session_id: sid, token: event.data.content }, sid);
         return;
       case 'tool_call':
-        startCall();
+        this.startCall(track, sid);
         this.publisher.publish('tool.start', {
           session_id: sid, tool_name: event.data.tool, call_id: event.data.tool_call_id, params: JSON.stringify(event.data.args ?? {}),
         }, sid);
         return;
       case 'token_usage':
-        startCall();
+        this.startCall(track, sid);
         track.inCall = false;
         this.publisher.publish('llm.end', { session_id: sid, tokens_in: event.data.input_tokens, tokens_out: event.data.output_tokens }, sid);
         return;
