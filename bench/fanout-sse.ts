@@ -70,7 +70,8 @@ type Cpu = { cpu: NodeJS.CpuUsage; at: number };
 
 async function rig(kind: 'tower' | 'bare', subscribers: number): Promise<Rig> {
   const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-server.ts', {
-    nodeArgs: kind === 'tower' ? profArgs(`fanout-${subscribers}`) : [],
+    // Both servers are profiled, so their profiles can be compared (`fanout-200`, `fanout-bare-200`).
+    nodeArgs: profArgs(kind === 'tower' ? `fanout-${subscribers}` : `fanout-bare-${subscribers}`),
   });
   const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
   const { port } = await server.request<{ port: number }>({ type: 'init' });

@@ -8,6 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
+import { startLoopMonitor } from '../lib/loop-monitor.js';
+
+/** The same event-loop watch as tower-server.ts: its CPU is part of both sides' figures. */
+const loopDelay = startLoopMonitor();
 
 let modelUrl = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -63,6 +67,8 @@ const server = http.createServer((req, res) => {
 
 serveParent(
   {
+    loopDelay,
+
     async init(msg) {
       modelUrl = (msg as unknown as { modelUrl: string }).modelUrl;
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,6 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { stampedContent, wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
+import { startLoopMonitor } from '../lib/loop-monitor.js';
+
+/** The same event-loop watch as tower-server.ts: its CPU is part of both sides' figures. */
+const loopDelay = startLoopMonitor();
 
 const SESSION_ID = '00000000-0000-4000-8000-000000000000';
 const clients = new Set<ServerResponse>();
@@ -55,6 +59,8 @@ const drained = (res: ServerResponse): Promise<void> =>
 
 serveParent(
   {
+    loopDelay,
+
     async init() {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;

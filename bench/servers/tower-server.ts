@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/core/logger.js';
@@ -16,6 +15,7 @@ import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import { stampedContent, wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
+import { startLoopMonitor } from '../lib/loop-monitor.js';
 
 /** A configured provider nobody calls (keeps startTower from starting its demo model server). */
 const UNUSED_MODELS: ModelsConfigInput = {
@@ -24,26 +24,8 @@ const UNUSED_MODELS: ModelsConfigInput = {
 };
 
 let tower: Tower | undefined;
-/** Event-loop delay of this process (how long timers, I/O and every other session waited). */
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
-/**
- * The stalls since the last `loopDelay` reset, as [wallMs when the loop turned again, ms late, ms of CPU
- * this process used meanwhile], so a benchmark can tell when they happened (start-up, release, steady
- * state) and whether Tower was working (CPU close to the delay) or waiting for a core the machine's
- * other jobs held (CPU far below it). A 10 ms timer that comes back more than 40 ms late is a stall.
- */
-const stalls: Array<[number, number, number]> = [];
-let lastTick = wallMs();
-let lastCpu = process.cpuUsage();
-setInterval(() => {
-  const now = wallMs();
-  const cpu = process.cpuUsage();
-  const late = now - lastTick - 10;
-  if (late > 40 && stalls.length < 1000) stalls.push([now, late, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000]);
-  lastTick = now;
-  lastCpu = cpu;
-}, 10).unref();
+/** Event-loop delay and stalls of this process (the same watch runs in the bare servers). */
+const loopDelay = startLoopMonitor();
 let dir: string | undefined;
 /** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
 type MemSample = [number, number, number, number, number];
@@ -195,11 +177,7 @@ serveParent(
     cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
 
     /** Event-loop delay since the last reset (ms), then resets. */
-    loopDelay: () => {
-      const out = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, stalls: stalls.splice(0) };
-      loopDelay.reset();
-      return out;
-    },
+    loopDelay,
 
     /** Writes a heap snapshot (for bench/heap.ts) and returns its path. */
     heapSnapshot: (msg) => ({ file: v8.writeHeapSnapshot((msg as unknown as { file?: string }).file) }),

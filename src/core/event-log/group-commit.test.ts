@@ -118,4 +118,25 @@ describe('GroupCommit: every entry settles, one bad entry fails only itself', ()
     expect(await f.store.lastSeq('s1')).toBe(0);
     await log.close();
   });
+
+  it('gives the event loop a turn while a writer appends again as soon as each commit settles', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    let turned = false;
+    // Without a macrotask turn in the drain loop, the immediate (queued once the loop runs) could only
+    // run after all of these.
+    const cap = 20_000;
+    let appended = 0;
+    while (!turned && appended < cap) {
+      let last: Promise<unknown> | undefined;
+      for (let i = 0; i < 10; i++) last = log.append('s1', choice(`t${appended + i}`));
+      await last;
+      appended += 10;
+      if (appended === 10) setImmediate(() => (turned = true));
+    }
+    expect(turned).toBe(true);
+    expect(appended).toBeLessThan(cap);
+    expect(await f.store.lastSeq('s1')).toBe(appended);
+    await log.close();
+  });
 });

@@ -22,6 +22,9 @@ export interface GroupCommitLimits {
 
 const ignore = (): void => {};
 
+/** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
+const DRAIN_SLICE_MS = 5;
+
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
  * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
@@ -56,8 +59,9 @@ export class GroupCommit {
     return this.waiting;
   }
 
+  /** One entry: resolved with its result straight from the batch (no second promise per append). */
   add(entry: CommitEntry): Promise<CommitResult> {
-    return this.addGroup([entry]).then((results) => results[0] as CommitResult);
+    return this.enqueue<CommitResult>([entry], (results) => results[0] as CommitResult);
   }
 
   /**
@@ -65,6 +69,10 @@ export class GroupCommit {
    * before it joins a batch: an entry that cannot be stored fails this call only.
    */
   addGroup(entries: CommitEntry[]): Promise<CommitResult[]> {
+    return this.enqueue<CommitResult[]>(entries, (results) => results);
+  }
+
+  private enqueue<T>(entries: CommitEntry[], pick: (results: CommitResult[]) => T): Promise<T> {
     try {
       for (const entry of entries) entry.encoded = encodeEntry(entry, this.maxEntryBytes);
     } catch (err) {
@@ -76,8 +84,8 @@ export class GroupCommit {
       );
     }
     this.waiting += entries.length;
-    const result = new Promise<CommitResult[]>((resolve, reject) => {
-      this.pending.push({ entries, resolve, reject });
+    const result = new Promise<T>((resolve, reject) => {
+      this.pending.push({ entries, resolve: (results) => resolve(pick(results)), reject });
     });
     this.tail = result.then(ignore, ignore);
     this.schedule();
@@ -99,7 +107,15 @@ export class GroupCommit {
     this.scheduled = false;
     this.draining = true;
     try {
+      let sliceStart = performance.now();
       while (this.pending.length > 0) {
+        // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
+        // (commit, publish and settle are all microtasks): without a macrotask turn now and then, sockets,
+        // timers and every other request would wait until it stops.
+        if (performance.now() - sliceStart >= DRAIN_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = performance.now();
+        }
         const batch = this.takeBatch();
         try {
           await this.commitBatch(batch);

@@ -1,14 +1,21 @@
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 
+/** A commit's run of live events as one batch, the same object for every reader (read-only). */
+export interface LiveBatch {
+  readonly from: 'live';
+  readonly events: readonly StoredEvent[];
+}
+
 /** What a `LiveRing` asks of each subscriber it serves (implemented by `Subscription`). */
 export interface RingReader {
   /**
-   * A commit's run of new events (`run`, ascending, the same array for every subscriber) has landed.
-   * Take it now if caught up and ready; otherwise note it (lag, overflow) and step later from the ring.
-   * Returns the seq below which this reader no longer needs the ring (what the ring may drop).
+   * A commit's run of new events (`run.events`, ascending; one batch object for every subscriber, so
+   * a caught-up one hands it to its sink as it is) has landed. Take it now if caught up and ready;
+   * otherwise note it (lag, overflow) and step later from the ring. Returns the seq below which this
+   * reader no longer needs the ring (what the ring may drop).
    */
-  onRun(run: readonly StoredEvent[]): number;
+  onRun(run: LiveBatch): number;
   /** The bus may have lost events: read the store again. */
   onLoss(): void;
 }
@@ -137,7 +144,7 @@ export class LiveRing {
   private flushRun(): void {
     this.scheduled = false;
     if (this.closed) return;
-    const run = this.runSince(this.flushedSeq);
+    const run: LiveBatch = { from: 'live', events: this.runSince(this.flushedSeq) };
     this.flushedSeq = this.lastSeq;
     let keepAfter = this.flushedSeq;
     for (const r of this.readers) {

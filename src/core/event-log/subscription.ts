@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
-import { BEHIND, type LiveRing, type RingReader } from './live-ring.js';
+import { BEHIND, type LiveBatch, type LiveRing, type RingReader } from './live-ring.js';
 import type { EventBatch, PageCache, PageSlice } from './pages.js';
 import type { EventSink, SinkSubscription, SubscriptionStats } from './types.js';
 
@@ -146,11 +146,12 @@ export class Subscription implements SinkSubscription, RingReader {
   }
 
   /**
-   * The ring's run of a commit (the same array for every subscriber of the session): taken at once when
-   * caught up and ready, else counted against the bound. Constant work; never waits for the consumer.
+   * The ring's run of a commit (the same batch for every subscriber of the session): handed on as it is
+   * when caught up and ready, else counted against the bound. Constant work; never waits for the consumer.
    */
-  onRun(run: readonly StoredEvent[]): number {
+  onRun(batch: LiveBatch): number {
     if (this.ended || this.behind) return Infinity;
+    const run = batch.events;
     const first = run[0];
     if (
       this.active &&
@@ -164,7 +165,7 @@ export class Subscription implements SinkSubscription, RingReader {
       consecutive(run)
     ) {
       this.stopIdleTimer();
-      this.deliver({ from: 'live', events: run }, (run[run.length - 1] as StoredEvent).seq, false);
+      this.deliver(batch, (run[run.length - 1] as StoredEvent).seq, false);
       if (!this.ended && !this.paused && this.deps.bus.lossy) this.armIdleTimer();
       return this.cursorSeq;
     }

@@ -40,7 +40,6 @@ export class TelemetryTracker {
       return;
     }
     const e = this.entry(event.session_id);
-    const at = Date.parse(event.timestamp);
     switch (event.type) {
       case 'session_created':
       case 'session_title':
@@ -51,7 +50,7 @@ export class TelemetryTracker {
       case 'stream_started':
         e.t.turns += 1;
         e.t.status = 'running';
-        e.runningSince = at;
+        e.runningSince = Date.parse(event.timestamp);
         break;
       case 'token_usage':
         e.t.tokens_in = event.data.total_input_tokens || e.t.tokens_in;
@@ -61,7 +60,7 @@ export class TelemetryTracker {
       case 'stream_stopped': {
         const reason = event.data.reason;
         e.t.status = reason === 'error' ? 'error' : reason === 'canceled' ? 'canceled' : 'completed';
-        if (e.runningSince !== undefined) e.closedSec += Math.max(0, (at - e.runningSince) / 1000);
+        if (e.runningSince !== undefined) e.closedSec += Math.max(0, (Date.parse(event.timestamp) - e.runningSince) / 1000);
         e.runningSince = undefined;
         break;
       }

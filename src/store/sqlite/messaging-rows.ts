@@ -107,8 +107,11 @@ export class MessagingStatements {
   readonly maxChange: Database.Statement<[], number | null>;
   readonly changesAfter: Database.Statement<[number, number], ChangeRow>;
   readonly pruneChanges: Database.Statement<[number]>;
+  /** Prepared once: `db.pragma()` compiles the statement again on every call, and the watcher polls it every 10 ms. */
+  readonly dataVersion: Database.Statement<[], number>;
 
   constructor(db: Database.Database) {
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.insertThread = db.prepare(
       `INSERT INTO threads (id, title, status, last_seq, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)
        ON CONFLICT (id) DO NOTHING`,

@@ -234,7 +234,7 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   private readDataVersion(): number {
-    return Number(this.db.pragma('data_version', { simple: true }));
+    return Number(this.q.dataVersion.get());
   }
 
   private requireThread(id: string): Thread {

@@ -19,7 +19,11 @@ export function sseFrame(event: StoredEvent): Buffer {
 // once, keyed by its first event, and hand the same bytes to each of them.
 const runs = new WeakMap<StoredEvent, { last: StoredEvent; bytes: Buffer }>();
 
+// The run every caught-up subscriber of the last commit is handed (the same array): no lookup for them.
+let lastRun: { events: readonly StoredEvent[]; bytes: Uint8Array } | undefined;
+
 export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
+  if (lastRun?.events === events) return lastRun.bytes;
   const first = events[0] as StoredEvent;
   if (events.length === 1) return sseFrame(first);
   const last = events[events.length - 1] as StoredEvent;
@@ -27,6 +31,7 @@ export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
   if (run?.last === last) return run.bytes;
   const bytes = Buffer.concat(events.map(sseFrame));
   runs.set(first, { last, bytes });
+  lastRun = { events, bytes };
   return bytes;
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import { tokenMatches } from '../http/auth.js';
 import { errorFrame, frame, isFailure, parseInbound, type HubErrorCode, type Inbound, type Topic } from './frames.js';
 import { COMMAND_OPS, type HubOptions } from './options.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Corkable } from './outbox.js';
 import type { HubSubscriber } from './subscriber.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -48,9 +48,9 @@ export class HubConnection implements HubSubscriber {
   constructor(
     readonly ws: WebSocket,
     private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger; onDispose?: (c: HubConnection) => void },
-    init: { authenticated: boolean; clientId?: string },
+    init: { authenticated: boolean; clientId?: string; socket?: Corkable },
   ) {
-    this.outbox = new Outbox(ws, deps.options.backlogLimit);
+    this.outbox = new Outbox(ws, deps.options.backlogLimit, init.socket);
     this.outbox.onRoom = this;
     this.authenticated = init.authenticated;
     this.clientId = init.clientId;

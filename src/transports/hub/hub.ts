@@ -90,7 +90,7 @@ export class Hub {
     const parsedClient = rawClient === null ? undefined : ClientId.safeParse(rawClient);
     if (parsedClient && !parsedClient.success) return refuse(socket, 400, 'Bad Request');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new HubConnection(ws, this.connDeps, { authenticated, ...(parsedClient?.data ? { clientId: parsedClient.data } : {}) });
+      const conn = new HubConnection(ws, this.connDeps, { authenticated, socket, ...(parsedClient?.data ? { clientId: parsedClient.data } : {}) });
       this.connections.add(conn);
     });
   }

@@ -1,5 +1,11 @@
 import type { WebSocket } from 'ws';
 
+/** The connection's socket, as far as the outbox uses it. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 /**
  * The send side of one connection. It counts frames handed to the socket and not yet written out (the
  * unsent backlog); producers that can catch up from the store wait for room instead of queueing, so a
@@ -35,7 +41,22 @@ export class Outbox {
   constructor(
     private readonly ws: WebSocket,
     readonly limit: number,
+    /** The upgraded socket under `ws`; without it `cork`/`uncork` do nothing. */
+    private readonly socket?: Corkable,
   ) {}
+
+  /**
+   * Holds what is sent until `uncork`, so that the frames of one delivery (a commit's events) leave in
+   * one socket write instead of one write (a syscall) each. `ws` corks around each frame itself; corks
+   * nest, so the frames go out at the outer `uncork`, in order. Call both in the same turn.
+   */
+  cork(): void {
+    this.socket?.cork();
+  }
+
+  uncork(): void {
+    this.socket?.uncork();
+  }
 
   get backlog(): number {
     return this.pending;

@@ -14,13 +14,21 @@ const stable = (frames: string[]) => frames.map((f) => f.replace(/"timestamp":\d
 
 function target(full = false) {
   const sent: string[] = [];
+  /** Each frame with the socket's cork depth when it was sent. */
+  const corked: number[] = [];
+  let depth = 0;
   let room: (() => void) | undefined;
   const outbox = {
-    send: (t: string) => sent.push(t),
+    send: (t: string) => {
+      sent.push(t);
+      corked.push(depth);
+    },
+    cork: () => depth++,
+    uncork: () => depth--,
     get full() { return full; },
     room: () => new Promise<void>((r) => (room = r)),
   } as unknown as Outbox;
-  return { sent, outbox, closed: false, free: () => { full = false; room?.(); } };
+  return { sent, corked, depth: () => depth, outbox, closed: false, free: () => { full = false; room?.(); } };
 }
 const held = (): SinkSubscription & { resumed: number } => ({
   resumed: 0, closed: false, cursor: 0,
@@ -56,6 +64,16 @@ describe('SessionFeed', () => {
     expect(answer).toBeInstanceOf(Promise);
     t.free();
     await answer;
+  });
+
+  it('sends the frames of one delivery with the socket corked, so they leave in one write', () => {
+    const t = target();
+    const feed = new SessionFeed(t, 'ses_1', 0, 2, () => undefined);
+    feed.onBatch({ from: 'live', events: [1, 2, 3, 4].map(event) });
+    feed.onBatch({ from: 'live', events: [event(5)] });
+    expect(t.sent).toHaveLength(4);
+    expect(t.corked).toEqual([1, 1, 1, 1]);
+    expect(t.depth()).toBe(0);
   });
 
   it('reports a failure with the phase it happened in', () => {

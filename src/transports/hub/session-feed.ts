@@ -61,7 +61,14 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
   onBatch(batch: EventBatch): boolean | Promise<void> {
     if (this.target.closed) return false;
     const items: readonly Item[] = batch.from === 'live' ? batch.events : batch.page.rows.slice(batch.start, batch.end);
-    this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
+    // A commit's events (or a page's batch frames) leave in one socket write, not one each.
+    const outbox = this.target.outbox;
+    outbox.cork();
+    try {
+      this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
+    } finally {
+      outbox.uncork();
+    }
     return this.target.outbox.full ? this.target.outbox.room() : true;
   }
 
