@@ -30,6 +30,8 @@ const WARMUP_MS = 1_000;
 /** After the streams' nominal end, how long undelivered tokens may still arrive. */
 const DRAIN_MS = pick(2_000, 4_000);
 const BARRIER_MS = 90_000;
+/** Extra Node flags for the Tower process only (`BENCH_TOWER_NODE_ARGS="--max-semi-space-size=32"`), for A/B trials. */
+const TOWER_NODE_ARGS = (process.env.BENCH_TOWER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Outcome {
   sessions: number;
@@ -91,7 +93,7 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
     const { url } = await driver.request<{ url: string }>({ type: 'startFake', tokensPerSecond: TOKENS_PER_SECOND, tokens: TOKENS });
     let port: number;
     if (kind === 'tower') {
-      server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: profArgs(`sessions-${sessions}`) });
+      server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: [...TOWER_NODE_ARGS, ...profArgs(`sessions-${sessions}`)] });
       const models = { providers: { fake: { type: 'openai-compatible', base_url: url } }, default_model: 'fake/gpt-test' };
       ({ port } = await server.request<{ port: number }>({ type: 'init', models }));
     } else {

@@ -16,6 +16,8 @@ export class SessionChangeDeriver {
   private readonly pending = new Map<string, Pending>();
 
   derive(e: StoredEvent): SessionChange | undefined {
+    // The per-token types first, before anything is allocated: every event of the process passes here.
+    if (e.type === 'agent_choice' || e.type === 'agent_choice_reasoning' || e.type === 'tool_call_output') return undefined;
     const base = { session_id: e.session_id, seq: e.seq, timestamp: e.timestamp };
     switch (e.type) {
       case 'session_created':
