@@ -11,6 +11,10 @@ interface Entry {
 
 /** Most sessions tracked; the least recently changed is dropped beyond it. */
 const MAX_SESSIONS = 10_000;
+/** The event types `apply` reads (its switch's cases). */
+const TRACKED: ReadonlySet<StoredEvent['type']> = new Set<StoredEvent['type']>([
+  'session_created', 'session_title', 'session_updated', 'stream_started', 'token_usage', 'stream_stopped',
+]);
 
 /**
  * Per-session telemetry folded from session events (turns, tokens, cost, status, time spent in turns),
@@ -39,8 +43,10 @@ export class TelemetryTracker {
       this.entries.delete(event.session_id);
       return;
     }
+    // Every event of the process passes here, text deltas included: those change no telemetry and
+    // cost nothing beyond this check (no entry lookup, no timestamp parse).
+    if (!TRACKED.has(event.type)) return;
     const e = this.entry(event.session_id);
-    const at = Date.parse(event.timestamp);
     switch (event.type) {
       case 'session_created':
       case 'session_title':
@@ -51,7 +57,7 @@ export class TelemetryTracker {
       case 'stream_started':
         e.t.turns += 1;
         e.t.status = 'running';
-        e.runningSince = at;
+        e.runningSince = Date.parse(event.timestamp);
         break;
       case 'token_usage':
         e.t.tokens_in = event.data.total_input_tokens || e.t.tokens_in;
@@ -61,7 +67,7 @@ export class TelemetryTracker {
       case 'stream_stopped': {
         const reason = event.data.reason;
         e.t.status = reason === 'error' ? 'error' : reason === 'canceled' ? 'canceled' : 'completed';
-        if (e.runningSince !== undefined) e.closedSec += Math.max(0, (at - e.runningSince) / 1000);
+        if (e.runningSince !== undefined) e.closedSec += Math.max(0, (Date.parse(event.timestamp) - e.runningSince) / 1000);
         e.runningSince = undefined;
         break;
       }
