@@ -256,6 +256,13 @@ describe('runTurn, deltas that arrived together', () => {
     expect(r.messages.at(-1)).toEqual({ role: 'assistant', content: 'done' });
   });
 
+  it('a run stops growing at 64 KiB: larger buffered deltas are appended apart', async () => {
+    await setup();
+    const big = 'x'.repeat(40 * 1024);
+    const r = await turn(new QueueStepper((queue) => pushAll(queue, [text(big), text(big), text('y'), finish])));
+    expect(deltas(r.events).map(([, content]) => content)).toEqual([big, `${big}y`]);
+  });
+
   it('without a backlog every delta is its own event', async () => {
     await setup();
     const r = await turn(

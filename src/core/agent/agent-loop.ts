@@ -106,6 +106,12 @@ async function injectSteering(input: TurnInput): Promise<void> {
   });
 }
 
+/**
+ * A coalesced delta stays well under the log's entry size limit, however large the provider's chunks:
+ * past this, the run is appended and a new one starts.
+ */
+const MAX_RUN_CHARS = 64 * 1024;
+
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
   const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
   const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
@@ -125,7 +131,7 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
     if (part.type === 'text' || part.type === 'reasoning') {
       if (part.type === 'text') out.text += part.delta;
       else out.reasoning += part.delta;
-      if (run?.type === part.type) run.delta += part.delta;
+      if (run?.type === part.type && run.delta.length + part.delta.length <= MAX_RUN_CHARS) run.delta += part.delta;
       else {
         flush();
         run = { type: part.type, delta: part.delta };
