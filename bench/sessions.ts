@@ -30,6 +30,8 @@ const WARMUP_MS = 1_000;
 /** After the streams' nominal end, how long undelivered tokens may still arrive. */
 const DRAIN_MS = pick(2_000, 4_000);
 const BARRIER_MS = 90_000;
+/** Extra Node flags for the Tower process only (`BENCH_TOWER_NODE_ARGS="--max-semi-space-size=32"`), for A/B trials. */
+const TOWER_NODE_ARGS = (process.env.BENCH_TOWER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Outcome {
   sessions: number;
@@ -91,7 +93,7 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
     const { url } = await driver.request<{ url: string }>({ type: 'startFake', tokensPerSecond: TOKENS_PER_SECOND, tokens: TOKENS });
     let port: number;
     if (kind === 'tower') {
-      server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: profArgs(`sessions-${sessions}`) });
+      server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: [...TOWER_NODE_ARGS, ...profArgs(`sessions-${sessions}`)] });
       const models = { providers: { fake: { type: 'openai-compatible', base_url: url } }, default_model: 'fake/gpt-test' };
       ({ port } = await server.request<{ port: number }>({ type: 'init', models }));
     } else {
@@ -154,6 +156,7 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['token latency p50 / p99 ms', `${sig(o.steady.percentile(50))} / ${p99Text(o)}`],
   ['backlog growth tokens/s, max backlog', `${sig(o.backlogSlope)}, ${o.maxBacklog}`],
   ['tokens undelivered at the end (window)', String(o.stats.censored)],
+  ['tokens per agent_choice event (all received)', String(sig(o.stats.received / Math.max(1, o.stats.deltaEvents)))],
   ['server CPU %, us per delivered token (incl. start-up)', `${Math.round(o.serverCpuPct)}%, ${sig(o.cpuUsPerToken)}`],
   ['load generator CPU %', `${Math.round(o.stats.cpuPct)}%`],
   ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs)
@@ -195,6 +198,7 @@ emitBench({
   notes:
     `${SESSIONS} sessions x ${TOKENS_PER_SECOND} tok/s for ${STREAM_S} s; received ${human(tower.receivedPerSec)} of ` +
     `${human(tower.writtenPerSec)} tok/s written, backlog growing ${human(tower.backlogSlope)} tok/s; ` +
+    `${sig(tower.stats.received / Math.max(1, tower.stats.deltaEvents))} tokens per agent_choice event; ` +
     `${tower.stats.censored > 0 ? `p99 is a lower bound (${tower.stats.censored} tokens undelivered); ` : ''}` +
     `server CPU per delivered token (incl. start-up) ${sig(tower.cpuUsPerToken)} us vs ${sig(bare.cpuUsPerToken)} bare; starting ${SESSIONS} turns took ` +
     `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +

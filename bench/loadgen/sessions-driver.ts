@@ -30,6 +30,8 @@ export interface SessionsStats {
   completed: number;
   written: number;
   received: number;
+  /** agent_choice events received (fewer than tokens when deltas were coalesced). */
+  deltaEvents: number;
   unmatched: number;
   /** Tokens written after the warm-up (the steady window), and their latencies. */
   steady: HistogramData;
@@ -120,6 +122,7 @@ async function drive(opts: {
   const all = new Histogram();
   const errors: string[] = [];
   let received = 0;
+  let deltaEvents = 0;
   let unmatched = 0;
   let completed = 0;
   let firstStopAt = 0;
@@ -148,15 +151,28 @@ async function drive(opts: {
           const type = frameType(text, start, end);
           if (type === 'agent_choice') {
             const content = frameContent(text, start, end);
-            const at = content === undefined ? undefined : written.get(content);
-            if (at === undefined) {
+            deltaEvents++;
+            if (content === undefined) {
               unmatched++;
               return;
             }
-            written.delete(content!);
-            received++;
-            all.record(now - at);
-            if (at >= releasedAt + opts.warmupMs) steady.record(now - at);
+            // One event may carry several tokens (Tower coalesces deltas that arrived together): each
+            // token `s17.3 ` ends with its space, so each is matched to its own write time.
+            for (let from = 0; from < content.length; ) {
+              const space = content.indexOf(' ', from);
+              const to = space < 0 ? content.length : space + 1;
+              const token = to - from === content.length ? content : content.slice(from, to);
+              from = to;
+              const at = written.get(token);
+              if (at === undefined) {
+                unmatched++;
+                continue;
+              }
+              written.delete(token);
+              received++;
+              all.record(now - at);
+              if (at >= releasedAt + opts.warmupMs) steady.record(now - at);
+            }
           } else if (type === 'stream_stopped') {
             completed++;
             if (firstStopAt === 0) firstStopAt = now;
@@ -226,6 +242,7 @@ async function drive(opts: {
     completed,
     written: writtenCount,
     received,
+    deltaEvents,
     unmatched,
     steady: steady.toData(),
     all: all.toData(),

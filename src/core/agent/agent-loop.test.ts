@@ -3,6 +3,8 @@ import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { Store } from '../../store/types.js';
 import { silentLogger } from '../logger.js';
 import { FakeExecutor, FakeStepper, finish, memoryLog, type FakeStep } from '../testing/fakes.js';
+import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
+import { PartQueue } from '../models/wire/part-queue.js';
 import { runTurn } from './agent-loop.js';
 import type { TurnHooks } from './turn-types.js';
 import { TurnWriter } from './turn-writer.js';
@@ -22,8 +24,11 @@ async function setup() {
   await store.createSession(testSessionRecord('s', { permissions: { allow: [], ask: [], deny: [], policy: 'autonomous', auto_approve: false } }));
 }
 
-async function turn(steps: FakeStep, opts: { hooks?: TurnHooks; abort?: AbortController; max?: number; executor?: FakeExecutor } = {}) {
-  const stepper = new FakeStepper(steps);
+async function turn(
+  steps: FakeStep | ModelStepper,
+  opts: { hooks?: TurnHooks; abort?: AbortController; max?: number; executor?: FakeExecutor } = {},
+) {
+  const stepper = typeof steps === 'function' ? new FakeStepper(steps) : steps;
   const conversation: ConversationMessage[] = [{ role: 'user', content: 'hi' }];
   const reason = await runTurn(
     { stepper, executor: opts.executor ?? new FakeExecutor(), cost: () => 0.5, logger: silentLogger },
@@ -34,7 +39,8 @@ async function turn(steps: FakeStep, opts: { hooks?: TurnHooks; abort?: AbortCon
     },
   );
   const events = await store.readEvents('s', 0, 1000);
-  return { reason, events, types: events.map((e) => e.type), stepper, conversation, messages: (await store.listMessages('s')).map((m) => m.message) };
+  const requests = stepper instanceof FakeStepper ? stepper.requests : [];
+  return { reason, events, types: events.map((e) => e.type), requests, conversation, messages: (await store.listMessages('s')).map((m) => m.message) };
 }
 
 const toolStep = (id: string) => [{ type: 'text' as const, delta: 'calling ' }, { type: 'tool_call' as const, id, name: 'echo', args: {} }, finish];
@@ -54,7 +60,7 @@ describe('runTurn', () => {
     await setup();
     const r = await turn((_req, i) => toolStep(`c${i}`), { max: 3 });
     expect(r.reason).toBe('max_iterations');
-    expect(r.stepper.requests).toHaveLength(3);
+    expect(r.requests).toHaveLength(3);
     expect(r.events.at(-1)?.data).toMatchObject({ reason: 'max_iterations' });
   });
 
@@ -98,7 +104,7 @@ describe('runTurn', () => {
       hasSteering: () => queue.length > 0,
     };
     const r = await turn((_req, i) => [{ type: 'text', delta: `answer ${i}` }, finish], { hooks });
-    expect(r.stepper.requests[0]?.messages.at(-1)).toEqual({ role: 'user', content: 'steer me' });
+    expect(r.requests[0]?.messages.at(-1)).toEqual({ role: 'user', content: 'steer me' });
     expect(r.events.find((e) => e.type === 'user_message')?.data).toMatchObject({ steered: true, queue_item_id: 'q1' });
     expect(r.reason).toBe('normal');
   });
@@ -196,5 +202,106 @@ describe('runTurn, interrupted while the step is being recorded', () => {
     expect(messages[1]).toMatchObject({ tool_call_id: 'late', is_error: true });
     await eventLog.close();
     await f.dispose();
+  });
+});
+
+/**
+ * A stepper whose parts come through a `PartQueue` (as the wire stepper's do): `fill` pushes them, all
+ * at once (a backlog: the process fell behind the model) or spread over macrotasks.
+ */
+class QueueStepper implements ModelStepper {
+  private calls = 0;
+  constructor(private readonly fill: (queue: PartQueue<StepPart>, step: number) => void) {}
+  step(req: StepRequest): AsyncIterable<StepPart> {
+    const queue = new PartQueue<StepPart>(req.signal);
+    this.fill(queue, this.calls++);
+    return { [Symbol.asyncIterator]: () => queue };
+  }
+}
+
+const pushAll = (queue: PartQueue<StepPart>, parts: StepPart[]) => {
+  for (const part of parts) queue.push(part);
+  queue.close();
+};
+const text = (delta: string): StepPart => ({ type: 'text', delta });
+const reasoning = (delta: string): StepPart => ({ type: 'reasoning', delta });
+const deltas = (events: Awaited<ReturnType<typeof turn>>['events']) =>
+  events.flatMap((e) => (e.type === 'agent_choice' || e.type === 'agent_choice_reasoning' || e.type === 'tool_call' ? [[e.type, e.type === 'tool_call' ? e.data.tool_call_id : e.data.content]] : []));
+
+describe('runTurn, deltas that arrived together', () => {
+  it('appends a buffered run of one kind as one event, in order, never merging across a tool call or kinds', async () => {
+    await setup();
+    const r = await turn(
+      new QueueStepper((queue, step) =>
+        pushAll(
+          queue,
+          step === 0
+            ? [reasoning('th'), reasoning('ink'), text('a'), text('b'), text('c'), { type: 'tool_call', id: 'c1', name: 'echo', args: {} }, text('d'), text('e'), reasoning('x'), text('f'), finish]
+            : [text('do'), text('ne'), finish],
+        ),
+      ),
+    );
+    expect(r.reason).toBe('normal');
+    expect(deltas(r.events)).toEqual([
+      ['agent_choice_reasoning', 'think'],
+      ['agent_choice', 'abc'],
+      ['tool_call', 'c1'],
+      ['agent_choice', 'de'],
+      ['agent_choice_reasoning', 'x'],
+      ['agent_choice', 'f'],
+      ['agent_choice', 'done'],
+    ]);
+    expect(r.types.filter((t) => t === 'token_usage')).toHaveLength(2);
+    expect(r.messages[0]).toEqual({ role: 'assistant', content: 'abcdef', reasoning: 'thinkx', tool_calls: [{ id: 'c1', name: 'echo', args: {} }] });
+    expect(r.messages.at(-1)).toEqual({ role: 'assistant', content: 'done' });
+  });
+
+  it('a run stops growing at 64 KiB: larger buffered deltas are appended apart', async () => {
+    await setup();
+    const big = 'x'.repeat(40 * 1024);
+    const r = await turn(new QueueStepper((queue) => pushAll(queue, [text(big), text(big), text('y'), finish])));
+    expect(deltas(r.events).map(([, content]) => content)).toEqual([big, `${big}y`]);
+  });
+
+  it('without a backlog every delta is its own event', async () => {
+    await setup();
+    const r = await turn(
+      new QueueStepper((queue) => {
+        const parts = [text('a'), text('b'), reasoning('r'), text('c'), finish];
+        const feed = () => {
+          const part = parts.shift();
+          if (part === undefined) return queue.close();
+          queue.push(part);
+          setImmediate(feed);
+        };
+        setImmediate(feed);
+      }),
+    );
+    expect(deltas(r.events)).toEqual([
+      ['agent_choice', 'a'],
+      ['agent_choice', 'b'],
+      ['agent_choice_reasoning', 'r'],
+      ['agent_choice', 'c'],
+    ]);
+  });
+
+  it('an abort keeps what was taken (events and partial message agree) and drops what still waited', async () => {
+    await setup();
+    const abort = new AbortController();
+    const r = await turn(
+      new QueueStepper((queue) => {
+        for (const part of [text('par'), text('tial')]) queue.push(part);
+        // Taken in one go; then, while the loop waits for more, the turn is interrupted with parts buffered.
+        setImmediate(() => {
+          queue.push(text(' lost'));
+          queue.push(text(' too'));
+          abort.abort();
+        });
+      }),
+      { abort },
+    );
+    expect(r.reason).toBe('canceled');
+    expect(deltas(r.events)).toEqual([['agent_choice', 'partial']]);
+    expect(r.messages).toEqual([{ role: 'assistant', content: 'partial', partial: true }]);
   });
 });

@@ -1,7 +1,7 @@
 import type { ConversationMessage, ToolCallPart } from '../../protocol/conversation.js';
 import type { StopReason } from '../../protocol/events.js';
 import type { Logger } from '../logger.js';
-import type { ModelStepper, StepUsage } from '../models/types.js';
+import type { ModelStepper, StepPart, StepPartIterator, StepUsage } from '../models/types.js';
 import type { RunnerRef, ToolExecutor } from '../../protocol/tools.js';
 import { runToolCalls } from './tool-calls.js';
 import type { TurnInput } from './turn-types.js';
@@ -106,51 +106,83 @@ async function injectSteering(input: TurnInput): Promise<void> {
   });
 }
 
+/**
+ * A coalesced delta stays well under the log's entry size limit, however large the provider's chunks:
+ * past this, the run is appended and a new one starts.
+ */
+const MAX_RUN_CHARS = 64 * 1024;
+
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
   const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
   const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
   const tools = [...deps.executor.specs(), ...sessionTools];
-  try {
-    for await (const part of deps.stepper.step({
-      model,
-      system: input.system,
-      messages: input.conversation,
-      tools,
-      signal: input.signal,
-    })) {
-      if (input.signal.aborted) break;
-      switch (part.type) {
-        case 'text':
-          out.text += part.delta;
-          input.writer.emit({ type: 'agent_choice', data: { content: part.delta } });
-          break;
-        case 'reasoning':
-          out.reasoning += part.delta;
-          input.writer.emit({ type: 'agent_choice_reasoning', data: { content: part.delta } });
-          break;
-        case 'tool_call': {
-          const invalid = invalidToolArgs(part.args);
-          const args = invalid ? {} : part.args;
-          if (invalid) out.invalid.set(part.id, invalid);
-          out.toolCalls.push({ id: part.id, name: part.name, args });
-          const ownTool = sessionTools.some((t) => t.name === part.name);
-          const runner = invalid || ownTool ? undefined : deps.executor.place?.({ name: part.name, args }, input.toolContext);
-          if (runner) out.placements.set(part.id, runner);
-          input.writer.emit({ type: 'tool_call', data: { tool_call_id: part.id, tool: part.name, args, ...(runner ? { runner } : {}) } });
-          break;
-        }
-        case 'finish':
-          out.usage = part.usage;
-          break;
-        case 'error':
-          out.error = { code: part.code, message: part.message };
-          break;
+  const { writer } = input;
+  // Deltas of one kind taken back to back (the stepper's backlog, see `StepPartIterator.takeReady`) are
+  // appended as one event: one row, frame and publication for the run instead of one per delta. A part
+  // of another kind (a tool call, reasoning after text) closes the run first, so order is kept.
+  let run: { type: 'text' | 'reasoning'; delta: string } | undefined;
+  const flush = (): void => {
+    if (run === undefined) return;
+    const data = { content: run.delta };
+    writer.emit(run.type === 'text' ? { type: 'agent_choice', data } : { type: 'agent_choice_reasoning', data });
+    run = undefined;
+  };
+  const take = (part: StepPart): void => {
+    if (part.type === 'text' || part.type === 'reasoning') {
+      if (part.type === 'text') out.text += part.delta;
+      else out.reasoning += part.delta;
+      if (run?.type === part.type && run.delta.length + part.delta.length <= MAX_RUN_CHARS) run.delta += part.delta;
+      else {
+        flush();
+        run = { type: part.type, delta: part.delta };
       }
+      return;
+    }
+    flush();
+    switch (part.type) {
+      case 'tool_call': {
+        const invalid = invalidToolArgs(part.args);
+        const args = invalid ? {} : part.args;
+        if (invalid) out.invalid.set(part.id, invalid);
+        out.toolCalls.push({ id: part.id, name: part.name, args });
+        const ownTool = sessionTools.some((t) => t.name === part.name);
+        const runner = invalid || ownTool ? undefined : deps.executor.place?.({ name: part.name, args }, input.toolContext);
+        if (runner) out.placements.set(part.id, runner);
+        writer.emit({ type: 'tool_call', data: { tool_call_id: part.id, tool: part.name, args, ...(runner ? { runner } : {}) } });
+        break;
+      }
+      case 'finish':
+        out.usage = part.usage;
+        break;
+      case 'error':
+        out.error = { code: part.code, message: part.message };
+        break;
+    }
+  };
+  const parts: StepPartIterator = deps.stepper
+    .step({ model, system: input.system, messages: input.conversation, tools, signal: input.signal })
+    [Symbol.asyncIterator]();
+  // As `for await`: an iterator left early (abort) is told so (`return`: the request is cancelled).
+  let ended = false;
+  try {
+    for (;;) {
+      const next = await parts.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      if (input.signal.aborted) break;
+      take(next.value);
+      for (let ready = parts.takeReady?.(); ready !== undefined; ready = parts.takeReady?.()) take(ready);
+      flush();
       // Backpressure: a model faster than the store waits here instead of queueing without bound.
-      if (input.writer.full) await input.writer.waitForRoom();
+      if (writer.full) await writer.waitForRoom();
     }
   } catch (err) {
+    ended = true;
     if (!input.signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
+  } finally {
+    if (!ended) await parts.return?.();
   }
   return out;
 }

@@ -43,11 +43,9 @@ export class TurnWriter {
   }
 
   emit(event: NewEvent, effects?: AppendEffects): void {
-    const appended = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)));
-    appended.catch((err: unknown) => {
-      this.failure ??= err;
-    });
-    this.last = appended;
+    // One reaction per emitted event (the per-token path): it counts the append done and keeps the
+    // first failure.
+    this.last = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)), this.emitFailed);
   }
 
   /** Appends and waits for this event (and all before it) to be committed and published. */
@@ -102,16 +100,22 @@ export class TurnWriter {
     return { ...effects, state: { ...effects?.state, ...this.endState } };
   }
 
-  private track<T>(appended: Promise<T>): Promise<T> {
+  private track<T>(appended: Promise<T>, onFailure: (err: unknown) => void = this.emitted): Promise<T> {
     this.inFlight++;
     this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.inFlight);
-    const done = (): void => {
-      this.inFlight--;
-      if (this.inFlight < this.highWaterMark && this.roomWaiters.length) {
-        for (const wake of this.roomWaiters.splice(0)) wake();
-      }
-    };
-    appended.then(done, done);
+    appended.then(this.emitted, onFailure);
     return appended;
   }
+
+  private readonly emitted = (): void => {
+    this.inFlight--;
+    if (this.inFlight < this.highWaterMark && this.roomWaiters.length) {
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
+  };
+
+  private readonly emitFailed = (err: unknown): void => {
+    this.failure ??= err;
+    this.emitted();
+  };
 }

@@ -11,6 +11,10 @@ interface Entry {
 
 /** Most sessions tracked; the least recently changed is dropped beyond it. */
 const MAX_SESSIONS = 10_000;
+/** The event types `apply` reads (its switch's cases). */
+const TRACKED: ReadonlySet<StoredEvent['type']> = new Set<StoredEvent['type']>([
+  'session_created', 'session_title', 'session_updated', 'stream_started', 'token_usage', 'stream_stopped',
+]);
 
 /**
  * Per-session telemetry folded from session events (turns, tokens, cost, status, time spent in turns),
@@ -39,6 +43,9 @@ export class TelemetryTracker {
       this.entries.delete(event.session_id);
       return;
     }
+    // Every event of the process passes here, text deltas included: those change no telemetry and
+    // cost nothing beyond this check (no entry lookup, no timestamp parse).
+    if (!TRACKED.has(event.type)) return;
     const e = this.entry(event.session_id);
     switch (event.type) {
       case 'session_created':

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Store } from '../../store/types.js';
-import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
+import type { ModelStepper, StepPart, StepPartIterator, StepRequest } from '../models/types.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import { intercept } from './intercept.js';
 
@@ -29,9 +29,9 @@ export type StepOutcome = 'ok' | 'error' | 'aborted';
  */
 export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model: string, outcome: StepOutcome, seconds: number) => void): S {
   return intercept(stepper, 'step', (step) => (req: StepRequest): AsyncIterable<StepPart> => ({
-    [Symbol.asyncIterator]() {
+    [Symbol.asyncIterator](): StepPartIterator {
       const start = performance.now();
-      const inner = step(req)[Symbol.asyncIterator]();
+      const inner: StepPartIterator = step(req)[Symbol.asyncIterator]();
       let outcome: StepOutcome = 'ok';
       let done = false;
       const finish = (final: StepOutcome): void => {
@@ -39,7 +39,18 @@ export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model
         done = true;
         observe(req.model, final, since(start));
       };
+      const takeReady = inner.takeReady?.bind(inner);
       return {
+        // The parts that already arrived, as the stepper hands them over (see StepPartIterator).
+        ...(takeReady
+          ? {
+              takeReady: () => {
+                const part = takeReady();
+                if (part?.type === 'error') outcome = 'error';
+                return part;
+              },
+            }
+          : {}),
         next: () =>
           inner.next().then(
             (r) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { storedEventOf } from '../../protocol/events.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
+import type { StepPart, StepPartIterator, StepRequest } from '../models/types.js';
+import { PartQueue } from '../models/wire/part-queue.js';
 import { FakeExecutor, FakeStepper, finish } from '../testing/fakes.js';
 import { SessionCount } from './event-counters.js';
 import { intercept } from './intercept.js';
@@ -16,6 +18,24 @@ describe('Metrics', () => {
     expect(await b.render()).not.toMatch(/tower_model_step_duration_seconds_count\{/);
     a.close();
     b.close();
+  });
+
+  it('forwards the parts already buffered (takeReady), and an error among them makes the step an error', async () => {
+    const m = new Metrics({ processMetrics: false });
+    const stepper = m.stepper({
+      step: (req: StepRequest): AsyncIterable<StepPart> => {
+        const queue = new PartQueue<StepPart>(req.signal);
+        for (const part of [{ type: 'text', delta: 'a' }, { type: 'text', delta: 'b' }, { type: 'error', code: 'model_error', message: 'x' }] as StepPart[]) queue.push(part);
+        queue.close();
+        return { [Symbol.asyncIterator]: () => queue };
+      },
+    });
+    const parts: StepPartIterator = stepper.step({ model: 'fake/m', messages: [], tools: [], signal: new AbortController().signal })[Symbol.asyncIterator]();
+    expect((await parts.next()).value).toEqual({ type: 'text', delta: 'a' });
+    expect([parts.takeReady?.(), parts.takeReady?.(), parts.takeReady?.()]).toEqual([{ type: 'text', delta: 'b' }, { type: 'error', code: 'model_error', message: 'x' }, undefined]);
+    expect((await parts.next()).done).toBe(true);
+    expect(await m.render()).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/m",outcome="error"\} 1/);
+    m.close();
   });
 
   it('times tool calls by tool and outcome, and store commits by batch', async () => {

@@ -20,6 +20,17 @@ export type StepPart =
   | { type: 'finish'; usage: StepUsage; finish_reason: string }
   | { type: 'error'; code: string; message: string };
 
+/**
+ * A step's part iterator. Besides `next`, it may hand over synchronously the parts that have already
+ * arrived and wait in its buffer (`takeReady`, undefined once none waits, or after an abort): when the
+ * process fell behind a model stream, the agent loop takes them all in one go and appends a run of text
+ * (or reasoning) deltas as one event instead of one per delta. Iterators without it (async generators,
+ * the AI SDK path) are read part by part, as before.
+ */
+export interface StepPartIterator extends AsyncIterator<StepPart> {
+  takeReady?(): StepPart | undefined;
+}
+
 export interface StepRequest {
   /** `provider/model` */
   model: string;

@@ -80,4 +80,22 @@ describe('PartQueue', () => {
     new PartQueue<number>(AbortSignal.abort()).attach(late);
     expect(late.calls).toEqual(['cancel']);
   });
+
+  it('takeReady hands buffered items over synchronously, under the same flow control, none after an abort', async () => {
+    const controller = new AbortController();
+    const queue = new PartQueue<number>(controller.signal, { highWaterMark: 3, lowWaterMark: 1 });
+    const src = source();
+    queue.attach(src);
+    expect(queue.takeReady()).toBeUndefined();
+    for (let i = 0; i < 4; i++) queue.push(i);
+    expect(src.calls).toEqual(['pause']);
+    expect([queue.takeReady(), queue.takeReady()]).toEqual([0, 1]);
+    expect(src.calls).toEqual(['pause']);
+    expect(queue.takeReady()).toBe(2); // one left: at the low-water mark
+    expect(src.calls).toEqual(['pause', 'resume']);
+    queue.push(4);
+    controller.abort();
+    expect(queue.takeReady()).toBeUndefined();
+    expect(await queue.next()).toEqual({ done: true, value: undefined });
+  });
 });

@@ -81,6 +81,20 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /**
+   * The next buffered item, synchronously, or undefined when none waits (or after an abort). Items taken
+   * here count as served from the buffer like `next`'s, for the source's flow control.
+   */
+  takeReady(): T | undefined {
+    if (this.buffer.length === 0 || this.signal.aborted) return undefined;
+    const value = this.buffer.shift() as T;
+    if (this.paused && this.buffer.length <= this.low) {
+      this.paused = false;
+      this.source?.resume();
+    }
+    return value;
+  }
+
   /** No more items: the consumer gets the buffered ones, then the end. */
   close(): void {
     if (this.closed) return;
@@ -97,12 +111,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
         return new Promise((resolve) => setImmediate(() => resolve(this.next())));
       }
       this.served++;
-      const value = this.buffer.shift() as T;
-      if (this.paused && this.buffer.length <= this.low) {
-        this.paused = false;
-        this.source?.resume();
-      }
-      return Promise.resolve({ done: false, value });
+      return Promise.resolve({ done: false, value: this.takeReady() as T });
     }
     this.served = 0;
     if (this.closed) return Promise.resolve(DONE);
