@@ -98,6 +98,7 @@ export class SqliteStore implements Store {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       // A new session has no events or messages yet, whatever the record says: the counters are the
       // store's, and a non-zero start would leave a hole before the first seq.
@@ -190,6 +191,7 @@ export class SqliteStore implements Store {
   }
 
   async importSession(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[]): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       checkImport(messages, events);
       const last = events[events.length - 1];
@@ -218,6 +220,7 @@ export class SqliteStore implements Store {
   }
 
   async setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       if (value === undefined) {
         this.q.deleteState.run(sessionId, key);
@@ -240,6 +243,7 @@ export class SqliteStore implements Store {
     expected: string | undefined,
     value: string | undefined,
   ): Promise<boolean> {
+    await this.afterThread();
     return this.guard(() =>
       this.db.transaction(() => {
         if (this.q.getSession.get(sessionId) === undefined) {
@@ -262,6 +266,16 @@ export class SqliteStore implements Store {
     await this.writerThread?.close();
     await this.checkpointer?.close();
     this.db.close();
+  }
+
+  /**
+   * Writes on this connection wait (asynchronously) for the writer thread's batches in flight: waiting
+   * for its write lock instead would be `busy_timeout`'s sleep, on the event loop. The lock wait stays
+   * the fallback for a batch sent meanwhile, and for messaging's writes (synchronous, rarer).
+   */
+  private async afterThread(): Promise<void> {
+    const thread = this.writerThread;
+    if (thread && thread.inFlight > 0) await thread.idle();
   }
 
   /** Keeps domain errors as they are and turns driver failures into `internal`, with the cause attached. */

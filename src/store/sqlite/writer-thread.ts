@@ -106,7 +106,8 @@ export class WriterThread {
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         if (this.worker === worker) this.worker = undefined;
-        if (!this.started && !this.closing) this.broken = true;
+        // A thread that fails before it is ready (a missing driver, an unreadable file) would fail again.
+        if (!this.started && failure) this.broken = true;
         const why = failure ? failure.message : `exit code ${code}`;
         this.failAll(new TowerError('internal', `sqlite writer thread stopped (${why}); its batch may or may not be committed`, {
           cause: failure,
