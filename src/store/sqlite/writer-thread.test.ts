@@ -1,30 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../bus/memory.js';
 import { EventLog } from '../../core/event-log/event-log.js';
 import { isTowerError } from '../../protocol/errors.js';
 import { testEntry, testSessionRecord } from '../testing/fixtures.js';
+import { sqliteFiles } from '../testing/sqlite-files.js';
 import type { CommitEntry } from '../types.js';
-import { SqliteStore, type SqliteStoreOptions } from './store.js';
+import { SqliteStore } from './store.js';
 
-const dirs: string[] = [];
-const stores: SqliteStore[] = [];
-
-function open(opts: SqliteStoreOptions = {}): { store: SqliteStore; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tower-writer-'));
-  dirs.push(dir);
-  const path = join(dir, 'tower.db');
-  const store = new SqliteStore(path, opts);
-  stores.push(store);
-  return { store, path };
-}
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const files = sqliteFiles('tower-writer-');
+const open = files.open;
+afterEach(files.cleanup);
 
 const batch = (sessionId: string, n: number, from = 0): CommitEntry[] =>
   Array.from({ length: n }, (_, i) => testEntry(sessionId, from + i));
@@ -153,7 +138,7 @@ describe('SQLite writer thread', () => {
     expect((await queued).map((r) => r.event.seq)).toEqual([501, 502]);
     expect((await failure(store.commit(batch('s1', 100, 502)))).code).toBe('internal');
     const again = new SqliteStore(path, { writerThread: false, checkpointer: false });
-    stores.push(again);
+    files.track(again);
     expect(await again.lastSeq('s1')).toBe(502);
   });
 
