@@ -25,7 +25,7 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    */
   checkpointer?: { intervalMs?: number } | false;
   /**
-   * Commits of at least `minBatch` entries (default 64) run in a writer thread on its own connection,
+   * Commits of at least `minBatch` entries (default 256) run in a writer thread on its own connection,
    * off the event loop; smaller ones, when no thread commit is in flight, run on this connection
    * (a round trip would cost them more than it saves). `false`: every commit here. File stores only.
    */
@@ -54,7 +54,7 @@ export class SqliteStore implements Store {
     if (path !== ':memory:') prepareFile(path);
     this.db = new Database(path);
     const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
-    this.threadMinBatch = opts.writerThread ? Math.max(1, opts.writerThread.minBatch ?? 64) : 64;
+    this.threadMinBatch = opts.writerThread ? Math.max(1, opts.writerThread.minBatch ?? 256) : 256;
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');

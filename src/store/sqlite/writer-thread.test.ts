@@ -32,7 +32,7 @@ const failure = async (p: Promise<unknown>): Promise<{ code: string; details: un
 
 describe('SQLite writer thread', () => {
   it('commits a large batch on the thread and the main connection reads it right after', async () => {
-    const { store } = open();
+    const { store } = open({ writerThread: { minBatch: 64 } });
     await store.createSession(testSessionRecord('s1'));
     const entries = batch('s1', 100);
     entries[10] = testEntry('s1', 10, { message: { role: 'user', content: 'hi' } });
@@ -94,7 +94,7 @@ describe('SQLite writer thread', () => {
   });
 
   it('fails the batches of a thread that dies, starts a new one for the next, and every entry settles', async () => {
-    const { store } = open();
+    const { store } = open({ writerThread: { minBatch: 64 } });
     await store.createSession(testSessionRecord('s1'));
     await store.commit(batch('s1', 100));
     const inFlight = [store.commit(batch('s1', 100, 100)), store.commit(batch('s1', 3, 200))];
@@ -129,7 +129,7 @@ describe('SQLite writer thread', () => {
   });
 
   it('finishes the batches in flight when the store closes', async () => {
-    const { store, path } = open();
+    const { store, path } = open({ writerThread: { minBatch: 64 } });
     await store.createSession(testSessionRecord('s1'));
     const committed = store.commit(batch('s1', 500));
     const queued = store.commit(batch('s1', 2, 500));
@@ -143,7 +143,7 @@ describe('SQLite writer thread', () => {
   });
 
   it("orders the main connection's writes and small commits after the thread's batch in flight", async () => {
-    const { store } = open();
+    const { store } = open({ writerThread: { minBatch: 64 } });
     await store.createSession(testSessionRecord('s1'));
     await store.setState('s1', 'q', 'a');
     const big = store.commit(batch('s1', 200));

@@ -53,6 +53,8 @@ export class WriterThread {
       const text = err instanceof Error ? err.message : String(err);
       return Promise.reject(new TowerError('internal', `sqlite: ${text}`, { cause: err }));
     }
+    // Referenced while a batch is in flight, so a process awaiting it cannot exit before the reply.
+    if (this.waiters.size === 0) worker.ref();
     return new Promise<Placement>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       worker.postMessage(message);
@@ -96,7 +98,7 @@ export class WriterThread {
     } satisfies WriterConfig as unknown as Record<string, unknown>);
     this.worker = worker;
     this.started = false;
-    // Not keeping the process alive: a store that is never closed must not hold a CLI open.
+    // Not keeping the process alive when idle: a store that is never closed must not hold a CLI open.
     worker.unref();
     let failure: Error | undefined;
     worker.on('message', (msg: FromWriter) => this.onMessage(msg));
@@ -143,6 +145,7 @@ export class WriterThread {
   }
 
   private wakeIdle(): void {
+    if (!this.closing) this.worker?.unref();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake();
