@@ -1,7 +1,12 @@
 /**
  * commit-stalls: how long one group commit holds the event loop, with SQLite's auto-checkpoint inside
- * the commits (`checkpointer: false`) vs the WAL checkpointer thread (the default), at several batch
- * sizes. 500 sessions, each batch one token-sized agent_choice per session in turn (as the sessions
+ * the commits (`checkpointer: false`) vs the WAL checkpointer thread, both on the main connection, vs
+ * the writer thread (the default: the commit on its own connection in a worker), at several batch
+ * sizes. The loop block of a commit is the time the event loop's longest task took while it was in
+ * flight (the whole commit when it runs on the loop; posting the batch, and the reply with the events
+ * built from it, on the writer thread). `+ main write` variants also write one state row on the main
+ * connection right after each commit is sent (what SessionQueues or messaging do beside the group
+ * commit), which waits for the thread's write lock. 500 sessions, each batch one token-sized agent_choice per session in turn (as the sessions
  * bench's group commits hold), committed back to back through `SqliteStore.commit` (the group commit's
  * transaction), for a fixed number of events. Variants alternate round by round in this one process, on
  * fresh databases, so they share the machine's load; per variant it reports the median over rounds of
@@ -13,7 +18,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { SqliteStore } from '../src/store/sqlite/index.js';
 import { testSessionRecord } from '../src/store/testing/fixtures.js';
 import type { CommitEntry, SessionRecord } from '../src/store/types.js';
@@ -32,7 +37,20 @@ function record(i: number): SessionRecord {
   return testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 }
 
+interface Variant {
+  name: string;
+  checkpointer: boolean;
+  thread: boolean;
+  mainWrite: boolean;
+  batch: number;
+}
+
 interface Round {
+  /** Longest event-loop delay seen during the round (ms). */
+  loopMax: number;
+  /** Synchronous time of the main-connection state write after each commit was sent (p99, max ms). */
+  writeP99: number;
+  writeMax: number;
   p50: number;
   p99: number;
   max: number;
@@ -43,9 +61,14 @@ interface Round {
   slowReads: number;
 }
 
-async function round(checkpointer: boolean, batch: number): Promise<Round> {
+async function round(v: Variant): Promise<Round> {
+  const { checkpointer, batch } = v;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-commit-stalls-'));
-  const store = new SqliteStore(path.join(dir, 'tower.db'), { checkpointer: checkpointer ? { intervalMs: Number(process.env.BENCH_CKPT_MS ?? 200) } : false, busyTimeoutMs: Number(process.env.BENCH_BUSY_TIMEOUT_MS ?? 5000) });
+  const store = new SqliteStore(path.join(dir, 'tower.db'), {
+    checkpointer: checkpointer ? { intervalMs: Number(process.env.BENCH_CKPT_MS ?? 200) } : false,
+    busyTimeoutMs: Number(process.env.BENCH_BUSY_TIMEOUT_MS ?? 5000),
+    writerThread: v.thread ? {} : false,
+  });
   try {
     const ids: string[] = [];
     for (let i = 0; i < SESSIONS; i++) {
@@ -58,7 +81,13 @@ async function round(checkpointer: boolean, batch: number): Promise<Round> {
     let max = 0;
     let readMax = 0;
     let slowReads = 0;
+    const writes = new Histogram();
+    let writeMax = 0;
     let next = 0;
+    // A first commit starts the writer thread: not part of the measure.
+    await store.commit(ids.slice(0, batch).map((id) => ({ session_id: id, type: 'agent_choice', data: TOKEN, timestamp: new Date().toISOString() })));
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const started = performance.now();
     for (let done = 0; done < EVENTS; done += batch) {
       const entries: CommitEntry[] = [];
@@ -66,7 +95,15 @@ async function round(checkpointer: boolean, batch: number): Promise<Round> {
         entries.push({ session_id: ids[next++ % SESSIONS] as string, type: 'agent_choice', data: TOKEN, timestamp: new Date().toISOString() });
       }
       const t0 = performance.now();
-      await store.commit(entries);
+      const committed = store.commit(entries);
+      if (v.mainWrite) {
+        const w0 = performance.now();
+        await store.setState(ids[0] as string, 'bench', String(done));
+        const writeMs = performance.now() - w0;
+        writes.record(writeMs);
+        if (writeMs > writeMax) writeMax = writeMs;
+      }
+      await committed;
       const ms = performance.now() - t0;
       hist.record(ms);
       if (ms > max) max = ms;
@@ -83,22 +120,26 @@ async function round(checkpointer: boolean, batch: number): Promise<Round> {
       }
     }
     const elapsed = performance.now() - started;
-    return { p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
+    loop.disable();
+    return { loopMax: loop.max / 1e6, writeP99: writes.n > 0 ? writes.percentile(99) : 0, writeMax, p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const variants = BATCHES.flatMap((batch) => [
-  { name: `auto-checkpoint, batch ${batch}`, checkpointer: false, batch },
-  { name: `checkpointer thread, batch ${batch}`, checkpointer: true, batch },
-]);
+const variants: Variant[] = BATCHES.flatMap((batch) => [
+  { name: `auto-checkpoint, batch ${batch}`, checkpointer: false, thread: false, mainWrite: false, batch },
+  { name: `checkpointer thread, batch ${batch}`, checkpointer: true, thread: false, mainWrite: false, batch },
+  { name: `writer thread, batch ${batch}`, checkpointer: true, thread: true, mainWrite: false, batch },
+  { name: `checkpointer thread + main write, batch ${batch}`, checkpointer: true, thread: false, mainWrite: true, batch },
+  { name: `writer thread + main write, batch ${batch}`, checkpointer: true, thread: true, mainWrite: true, batch },
+]).filter((v) => !process.env.BENCH_VARIANTS || process.env.BENCH_VARIANTS.split(',').some((w) => v.name.startsWith(`${w},`)));
 const results = new Map<string, Round[]>(variants.map((v) => [v.name, []]));
 for (let r = 0; r < ROUNDS; r++) {
   for (const v of variants) {
     progress(`commit-stalls: round ${r + 1}, ${v.name}`);
-    results.get(v.name)?.push(await round(v.checkpointer, v.batch));
+    results.get(v.name)?.push(await round(v));
   }
 }
 const rows: Array<[string, string]> = [];
@@ -106,24 +147,24 @@ const med = (name: string, pick: (r: Round) => number): number => median((result
 for (const v of variants) {
   const rs = results.get(v.name) ?? [];
   rows.push([
-    `${v.name}: commit p50 / p99 / max ms, us/event; read p99 / max ms, reads > 5 ms`,
-    `${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}`,
+    `${v.name}: loop max ms; commit p50 / p99 / max ms, us/event; read p99 / max ms, reads > 5 ms${v.mainWrite ? '; main write p99 / max ms' : ''}`,
+    `${sig(med(v.name, (x) => x.loopMax))} (rounds: ${rs.map((x) => sig(x.loopMax)).join(', ')}); ${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}${v.mainWrite ? `; ${sig(med(v.name, (x) => x.writeP99))} / ${sig(med(v.name, (x) => x.writeMax))}` : ''}`,
   ]);
 }
 summary(`commit-stalls: ${SESSIONS} sessions, ${EVENTS} events per round, ${ROUNDS} rounds`, rows);
 const last = BATCHES[BATCHES.length - 1] as number;
-const off = med(`auto-checkpoint, batch ${last}`, (x) => x.max);
-const on = med(`checkpointer thread, batch ${last}`, (x) => x.max);
+const off = med(`checkpointer thread, batch ${last}`, (x) => x.loopMax);
+const on = med(`writer thread, batch ${last}`, (x) => x.loopMax);
 emitBench({
   name: 'commit-stalls',
   value: on,
-  unit: `ms (longest commit, batch ${last}, checkpointer thread)`,
+  unit: `ms (longest event-loop delay, batch ${last}, writer thread)`,
   baseline: off,
   ratio: on / off,
-  target: 'longest commit <= 20 ms',
+  target: 'loop max <= 20 ms',
   met: on <= 20,
-  p50_ms: med(`checkpointer thread, batch ${last}`, (x) => x.p50),
-  p99_ms: med(`checkpointer thread, batch ${last}`, (x) => x.p99),
+  p50_ms: med(`writer thread, batch ${last}`, (x) => x.p50),
+  p99_ms: med(`writer thread, batch ${last}`, (x) => x.p99),
   loop_max_ms: on,
   notes: rows.map(([k, v]) => `${k}: ${v}`).join('; '),
 });

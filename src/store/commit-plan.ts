@@ -24,7 +24,10 @@ export interface CommitPlan {
   deleted: boolean;
 }
 
-export function planCommit(entries: readonly CommitEntry[]): Map<string, CommitPlan> {
+/** What planning reads of an entry (the SQLite writer thread's slimmer entries have this much). */
+export type PlanEntry = Pick<CommitEntry, 'session_id' | 'timestamp' | 'session' | 'delete_session'> & { message?: unknown };
+
+export function planCommit(entries: readonly PlanEntry[]): Map<string, CommitPlan> {
   const plans = new Map<string, CommitPlan>();
   for (const entry of entries) {
     let p = plans.get(entry.session_id);

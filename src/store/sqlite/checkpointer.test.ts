@@ -1,28 +1,15 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testEntry, testSessionRecord } from '../testing/fixtures.js';
+import { sqliteFiles } from '../testing/sqlite-files.js';
 import { WalCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { SqliteStore } from './store.js';
 
-const dirs: string[] = [];
-const stores: SqliteStore[] = [];
-
-function open(opts: ConstructorParameters<typeof SqliteStore>[1] = {}): { store: SqliteStore; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tower-ckpt-'));
-  dirs.push(dir);
-  const path = join(dir, 'tower.db');
-  const store = new SqliteStore(path, opts);
-  stores.push(store);
-  return { store, path };
-}
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const files = sqliteFiles('tower-ckpt-');
+const open = files.open;
+afterEach(files.cleanup);
 
 const walSize = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
@@ -70,9 +57,12 @@ describe('WAL checkpointer thread', () => {
   it('truncates the WAL when writes stop, and the data stays readable after reopening', async () => {
     const { store, path } = open({ checkpointer: { intervalMs: 5 } });
     await store.createSession(testSessionRecord('s1'));
-    const truncated = nextCheckpoint(store, 'TRUNCATE');
     await writeBatch(store, 's1');
-    let r = await truncated;
+    // The batch commits on the writer thread, while the timer runs: a TRUNCATE started before its
+    // reply may predate the write. The write is seen (a PASSIVE) on a tick after the reply, and the
+    // first idle TRUNCATE after that one follows it.
+    await nextCheckpoint(store, 'PASSIVE');
+    let r = await nextCheckpoint(store, 'TRUNCATE');
     while (r.busy) r = await nextCheckpoint(store, 'TRUNCATE');
     expect(walSize(path)).toBe(0);
     // The database file alone holds the batch now.
@@ -93,7 +83,7 @@ describe('WAL checkpointer thread', () => {
     expect(existsSync(`${path}-wal`)).toBe(false);
     await expect(store.checkpointer?.checkpoint('PASSIVE')).rejects.toMatchObject({ code: 'internal' });
     const again = new SqliteStore(path, { checkpointer: false });
-    stores.push(again);
+    files.track(again);
     expect(await again.lastSeq('s1')).toBe(200);
   });
 
@@ -109,7 +99,7 @@ describe('WAL checkpointer thread', () => {
 
   it('is absent for in-memory stores and when turned off', async () => {
     const memory = new SqliteStore(':memory:');
-    stores.push(memory);
+    files.track(memory);
     expect(memory.checkpointer).toBeUndefined();
     const { store, path } = open({ checkpointer: false });
     expect(store.checkpointer).toBeUndefined();
@@ -118,8 +108,7 @@ describe('WAL checkpointer thread', () => {
   });
 
   it('reports a thread that cannot open the database, and then refuses checkpoints', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tower-ckpt-'));
-    dirs.push(dir);
+    const dir = files.dir();
     let reportFailure: (err: Error) => void = () => {};
     const failure = new Promise<Error>((resolve) => {
       reportFailure = resolve;

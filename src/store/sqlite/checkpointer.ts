@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { TowerError } from '../../protocol/errors.js';
+import { describeError } from './module-worker.js';
 
 /**
  * SQLite's WAL checkpoints, off the event loop. With `wal_autocheckpoint` on, the commit that pushes the
@@ -194,11 +195,4 @@ export class WalCheckpointer {
     for (const waiter of this.waiters.values()) waiter.reject(err);
     this.waiters.clear();
   }
-}
-
-function describeError(err: unknown): Error {
-  if (err instanceof Error && err.message) return err;
-  const { message, code } = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown };
-  const text = [code, message].filter((x) => typeof x === 'string' && x !== '').join(': ');
-  return new Error(text || String(err));
 }

@@ -2,13 +2,46 @@ import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
 import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
-import type { CommitEntry, CommitResult } from '../types.js';
+import type { CommitEntry, CommitResult, EncodedEntry } from '../types.js';
 import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
 
 /** Seq and message count before the batch, advanced as its entries are written. */
 interface Head {
   seq: number;
   messageCount: number;
+}
+
+/**
+ * What the writer reads of an entry: a `CommitEntry` is one, and so is the slimmer copy the writer thread
+ * receives (the JSON already encoded, messages reduced to their role).
+ */
+export type WriterEntry = Pick<
+  CommitEntry,
+  'session_id' | 'create_session' | 'type' | 'timestamp' | 'session' | 'delete_session' | 'state' | 'expect_state'
+> & {
+  data?: unknown;
+  message?: { role: string };
+  replace_last_message?: { role: string };
+  encoded?: EncodedEntry;
+};
+
+/** Where a batch's entries landed: `seqs[i]`, and `messages[i]` the index of entry i's message or -1. */
+export interface Placement {
+  seqs: number[];
+  messages: number[];
+}
+
+/** The store's results for a batch, from its entries and where they landed. */
+export function resultsOf(entries: readonly CommitEntry[], placed: Placement): CommitResult[] {
+  const results = new Array<CommitResult>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as CommitEntry;
+    const result: CommitResult = { event: storedEventOf(e.session_id, placed.seqs[i] as number, e.type, e.data, e.timestamp) };
+    const index = placed.messages[i] as number;
+    if (index >= 0) result.message_index = index;
+    results[i] = result;
+  }
+  return results;
 }
 
 type HeadRow = [last_event_seq: number, message_count: number];
@@ -44,7 +77,7 @@ export class CommitWriter {
   private readonly deleteState: Database.Statement<[string, string]>;
   private readonly insertSession: Database.Statement<[SessionRow]>;
   private readonly readState: Database.Statement<[string, string], string>;
-  private readonly transaction: Database.Transaction<(entries: readonly CommitEntry[]) => CommitResult[]>;
+  private readonly transaction: Database.Transaction<(entries: readonly WriterEntry[]) => Placement>;
 
   constructor(db: Database.Database) {
     this.reserve = db
@@ -85,24 +118,30 @@ export class CommitWriter {
   /** Throws `unknown_session` (or `invalid_request`) and rolls back everything if any entry is bad. */
   commit(entries: readonly CommitEntry[]): CommitResult[] {
     if (entries.length === 0) return [];
+    return resultsOf(entries, this.place(entries));
+  }
+
+  /** `commit` without building the events: what the writer thread runs and replies with. */
+  place(entries: readonly WriterEntry[]): Placement {
+    if (entries.length === 0) return { seqs: [], messages: [] };
     return this.transaction.immediate(entries);
   }
 
-  private apply(entries: readonly CommitEntry[]): CommitResult[] {
+  private apply(entries: readonly WriterEntry[]): Placement {
     this.createSessions(entries);
     const heads = this.reserveAll(planCommit(entries));
-    const results: CommitResult[] = new Array<CommitResult>(entries.length);
+    const seqs = new Array<number>(entries.length);
+    const messages = new Array<number>(entries.length);
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as CommitEntry;
+      const entry = entries[i] as WriterEntry;
       const id = entry.session_id;
       const head = heads.get(id) as Head;
       if (entry.expect_state) this.checkState(id, entry.expect_state);
       const seq = ++head.seq;
       const encoded = entry.encoded;
       this.insertEvent.run(id, seq, entry.type, encoded?.data ?? JSON.stringify(entry.data), entry.timestamp);
-      const result: CommitResult = {
-        event: storedEventOf(id, seq, entry.type, entry.data, entry.timestamp),
-      };
+      seqs[i] = seq;
+      messages[i] = -1;
       // Replace before append, so one entry can both complete the last message and start the next.
       if (entry.replace_last_message) {
         if (head.messageCount === 0) {
@@ -115,7 +154,7 @@ export class CommitWriter {
         const index = head.messageCount++;
         const json = encoded?.message ?? JSON.stringify(entry.message);
         this.insertMessage.run(id, index, entry.message.role, json, entry.timestamp);
-        result.message_index = index;
+        messages[i] = index;
       }
       if (entry.state) {
         for (const [key, value] of Object.entries(entry.state)) {
@@ -124,13 +163,12 @@ export class CommitWriter {
         }
       }
       if (entry.delete_session) this.deleteSession.run(id);
-      results[i] = result;
     }
-    return results;
+    return { seqs, messages };
   }
 
   /** Rows of sessions created by this batch, inserted before any seq is reserved. */
-  private createSessions(entries: readonly CommitEntry[]): void {
+  private createSessions(entries: readonly WriterEntry[]): void {
     for (const entry of entries) {
       const record = entry.create_session;
       if (!record) continue;

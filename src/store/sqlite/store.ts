@@ -7,7 +7,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
-import { CommitWriter } from './commit.js';
+import { CommitWriter, resultsOf } from './commit.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
@@ -15,6 +15,7 @@ import { SqliteRunnerTokens } from './runner-tokens.js';
 import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessionToRow } from './rows.js';
 import { checkImport } from '../import-check.js';
+import { WriterThread } from './writer-thread.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
@@ -24,6 +25,12 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    * SQLite's auto-checkpoint inside a commit on the event loop; `false` keeps SQLite's. File stores only.
    */
   checkpointer?: { intervalMs?: number } | false;
+  /**
+   * Commits of at least `minBatch` entries (default 256) run in a writer thread on its own connection,
+   * off the event loop; smaller ones, when no thread commit is in flight, run on this connection
+   * (a round trip would cost them more than it saves). `false`: every commit here. File stores only.
+   */
+  writerThread?: { minBatch?: number } | false;
 }
 
 /**
@@ -40,18 +47,27 @@ export class SqliteStore implements Store {
   readonly messaging: SqliteMessaging;
   /** The WAL checkpointer thread, when this store runs one. */
   readonly checkpointer: WalCheckpointer | undefined;
+  /** The writer thread for large commits, when this store runs one. */
+  readonly writerThread: WriterThread | undefined;
+  private readonly threadMinBatch: number;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
     this.db = new Database(path);
+    const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.threadMinBatch = opts.writerThread ? Math.max(1, opts.writerThread.minBatch ?? 256) : 256;
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       this.db.pragma('foreign_keys = ON');
       runMigrations(this.db);
       this.checkpointer = path === ':memory:' || opts.checkpointer === false ? undefined : this.startCheckpointer(path, opts.checkpointer);
       this.writer = new CommitWriter(this.db);
+      this.writerThread =
+        path === ':memory:' || opts.writerThread === false
+          ? undefined
+          : new WriterThread({ path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000 });
       this.q = new SessionStatements(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);
       // A transaction, so another connection's commit cannot land between the row and the messages.
@@ -72,15 +88,18 @@ export class SqliteStore implements Store {
     this.db.pragma('wal_autocheckpoint = 0');
     return new WalCheckpointer(path, {
       intervalMs: opts.intervalMs,
-      changes: () => changes.get() ?? 0,
+      // The writer thread's commits are writes too, on a connection whose counter this one cannot see.
+      changes: () => (changes.get() ?? 0) + (this.writerThread?.commits ?? 0),
       // Without the thread, SQLite's own checkpoints (its default threshold) keep the WAL bounded.
       onFailure: () => {
         if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        this.writerThread?.setAutoCheckpoint(1000);
       },
     });
   }
 
   async createSession(session: SessionRecord): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       // A new session has no events or messages yet, whatever the record says: the counters are the
       // store's, and a non-zero start would leave a hole before the first seq.
@@ -136,6 +155,13 @@ export class SqliteStore implements Store {
   }
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+    const thread = this.writerThread;
+    // A small batch behind a thread commit goes to the thread too: batches stay in order, and this
+    // connection never waits on the thread's write lock.
+    if (thread && !thread.broken && (thread.inFlight > 0 || entries.length >= this.threadMinBatch)) {
+      if (this.closed) throw new TowerError('internal', 'store is closed');
+      return resultsOf(entries, await thread.write(entries));
+    }
     return this.guard(() => this.writer.commit(entries));
   }
 
@@ -166,6 +192,7 @@ export class SqliteStore implements Store {
   }
 
   async importSession(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[]): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       checkImport(messages, events);
       const last = events[events.length - 1];
@@ -194,6 +221,7 @@ export class SqliteStore implements Store {
   }
 
   async setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
+    await this.afterThread();
     this.guard(() => {
       if (value === undefined) {
         this.q.deleteState.run(sessionId, key);
@@ -216,6 +244,7 @@ export class SqliteStore implements Store {
     expected: string | undefined,
     value: string | undefined,
   ): Promise<boolean> {
+    await this.afterThread();
     return this.guard(() =>
       this.db.transaction(() => {
         if (this.q.getSession.get(sessionId) === undefined) {
@@ -233,9 +262,21 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
-    // The thread's connection closes first, so the writer's close is the last and checkpoints the WAL.
+    // Commits in flight on the writer thread finish first. The threads' connections close before this
+    // one, so its close is the last and checkpoints the WAL.
+    await this.writerThread?.close();
     await this.checkpointer?.close();
     this.db.close();
+  }
+
+  /**
+   * Writes on this connection wait (asynchronously) for the writer thread's batches in flight: waiting
+   * for its write lock instead would be `busy_timeout`'s sleep, on the event loop. The lock wait stays
+   * the fallback for a batch sent meanwhile, and for messaging's writes (synchronous, rarer).
+   */
+  private async afterThread(): Promise<void> {
+    const thread = this.writerThread;
+    if (thread && thread.inFlight > 0) await thread.idle();
   }
 
   /** Keeps domain errors as they are and turns driver failures into `internal`, with the cause attached. */

@@ -1,0 +1,41 @@
+import { ERROR_CODES, TowerError, type ErrorCode } from '../../protocol/errors.js';
+import type { Placement, WriterEntry } from './commit.js';
+
+/** The writer thread's start-up settings (its `workerData`). */
+export interface WriterConfig {
+  path: string;
+  busyTimeoutMs: number;
+  /** SQLite's `wal_autocheckpoint` for the thread's connection: 0 while the checkpointer thread runs. */
+  autoCheckpoint: number;
+}
+
+export type ToWriter =
+  | { kind: 'commit'; id: number; entries: WriterEntry[] }
+  | { kind: 'autocheckpoint'; pages: number }
+  | { kind: 'close' };
+
+/** An error as it crosses the thread boundary: a TowerError's code, message and details survive. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+export type FromWriter =
+  | { kind: 'ready' }
+  | { kind: 'committed'; id: number; placed: Placement }
+  | { kind: 'failed'; id: number; error: WireError };
+
+/** In the thread: a domain error as it is, a driver failure as `internal` (what the store's guard makes of it). */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof TowerError) return { code: err.code, message: err.message, details: err.details };
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return { code: 'internal', message: `sqlite: ${message}`, details: typeof code === 'string' ? { sqlite_code: code } : undefined };
+}
+
+/** On the main thread: the TowerError the thread threw. */
+export function fromWireError(e: WireError): TowerError {
+  const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(e.code) ? e.code : 'internal';
+  return new TowerError(code, e.message, e.details);
+}
