@@ -3,6 +3,7 @@ import { TowerError } from '../../protocol/errors.js';
 import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult, EncodedEntry } from '../types.js';
+import { HEAD_SEQ } from './heads.js';
 import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
 
 /** Seq and message count before the batch, advanced as its entries are written. */
@@ -63,12 +64,14 @@ type UpdateArgs = [
 
 /**
  * The group-commit path: prepared once, one transaction per call. Each session of a batch costs one
- * UPDATE ... RETURNING (which both reserves its seqs and message indexes and applies its patches) plus
- * one INSERT per event and message. Heads are read from the row inside the transaction, never cached, so
- * nothing can go stale across commits, deletes or imports.
+ * UPDATE ... RETURNING (which both reserves its seqs and message indexes and applies its patches), or,
+ * when its entries only append events, one SELECT of its head (heads.ts: the row is not rewritten for
+ * those), plus one INSERT per event and message. Heads are read inside the transaction, never cached,
+ * so nothing can go stale across commits, deletes or imports.
  */
 export class CommitWriter {
   private readonly reserve: Database.Statement<UpdateArgs, HeadRow>;
+  private readonly readHead: Database.Statement<[string], HeadRow>;
   private readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
   private readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
   private readonly replaceMessage: Database.Statement<[string, string, string, number]>;
@@ -82,8 +85,8 @@ export class CommitWriter {
   constructor(db: Database.Database) {
     this.reserve = db
       .prepare<UpdateArgs, HeadRow>(
-        `UPDATE sessions SET
-           last_event_seq = last_event_seq + ?, message_count = message_count + ?, updated_at = ?,
+        `UPDATE sessions AS s SET
+           last_event_seq = ${HEAD_SEQ} + ?, message_count = message_count + ?, updated_at = ?,
            title = COALESCE(?, title), model = COALESCE(?, model), starred = COALESCE(?, starred),
            permissions = COALESCE(?, permissions), settings = COALESCE(?, settings),
            runner = NULLIF(COALESCE(?, runner), 'null'),
@@ -91,6 +94,9 @@ export class CommitWriter {
          WHERE id = ?
          RETURNING last_event_seq, message_count`,
       )
+      .raw(true);
+    this.readHead = db
+      .prepare<[string], HeadRow>(`SELECT ${HEAD_SEQ}, s.message_count FROM sessions s WHERE s.id = ?`)
       .raw(true);
     this.insertEvent = db.prepare(
       'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -197,6 +203,12 @@ export class CommitWriter {
   private reserveAll(plans: Map<string, CommitPlan>): Map<string, Head> {
     const heads = new Map<string, Head>();
     for (const [id, p] of plans) {
+      if (!touchesRow(p)) {
+        const head = this.readHead.get(id);
+        if (!head) throw unknownSession(id);
+        heads.set(id, { seq: head[0], messageCount: head[1] });
+        continue;
+      }
       const row = this.reserve.get(
         p.events,
         p.messages,
@@ -219,3 +231,11 @@ export class CommitWriter {
   }
 }
 
+
+/** Whether a session's part of a batch changes its row; one that only appends events leaves it as is. */
+function touchesRow(p: CommitPlan): boolean {
+  return (
+    p.messages > 0 || p.title !== null || p.model !== null || p.starred !== null || p.permissions !== null ||
+    p.settings !== null || p.runner !== null || p.addInput !== 0 || p.addOutput !== 0 || p.addCost !== 0
+  );
+}

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SESSION_SELECT, HEAD_SEQ } from './heads.js';
 import { SESSION_COLUMNS, type EventRow, type EventTuple, type MessageRow, type SessionRow } from './rows.js';
 
 /** Every statement outside the commit path, prepared once per connection. */
@@ -26,16 +27,17 @@ export class SessionStatements {
     this.insertSessionIfAbsent = db.prepare(
       `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (id) DO NOTHING`,
     );
-    this.getSession = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`);
-    this.listFirst = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY created_at DESC, id DESC LIMIT ?`);
+    // Heads are derived from the events on every read (heads.ts): the row may lag behind event-only commits.
+    this.getSession = db.prepare(`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ?`);
+    this.listFirst = db.prepare(`SELECT ${SESSION_SELECT} FROM sessions s ORDER BY s.created_at DESC, s.id DESC LIMIT ?`);
     // Row-value comparison would read better, but the OR form is what the planner maps onto the index.
     this.listAfter = db.prepare(
-      `SELECT ${SESSION_COLUMNS} FROM sessions
-       WHERE created_at < ? OR (created_at = ? AND id < ?)
-       ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${SESSION_SELECT} FROM sessions s
+       WHERE s.created_at < ? OR (s.created_at = ? AND s.id < ?)
+       ORDER BY s.created_at DESC, s.id DESC LIMIT ?`,
     );
     this.listIds = db.prepare<[], string>('SELECT id FROM sessions ORDER BY id').pluck();
-    this.lastSeq = db.prepare<[string], number>('SELECT last_event_seq FROM sessions WHERE id = ?').pluck();
+    this.lastSeq = db.prepare<[string], number>(`SELECT ${HEAD_SEQ} FROM sessions s WHERE s.id = ?`).pluck();
     this.readEvents = db.prepare(
       'SELECT seq, type, data, created_at FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );

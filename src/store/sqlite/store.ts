@@ -8,6 +8,7 @@ import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
 import { CommitWriter, resultsOf } from './commit.js';
+import { settleHeads } from './heads.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
@@ -62,6 +63,8 @@ export class SqliteStore implements Store {
       this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       this.db.pragma('foreign_keys = ON');
       runMigrations(this.db);
+      // Rows a crash left behind their events (heads.ts) are made exact before anything runs.
+      settleHeads(this.db);
       this.checkpointer = path === ':memory:' || opts.checkpointer === false ? undefined : this.startCheckpointer(path, opts.checkpointer);
       this.writer = new CommitWriter(this.db);
       this.writerThread =
@@ -266,7 +269,12 @@ export class SqliteStore implements Store {
     // one, so its close is the last and checkpoints the WAL.
     await this.writerThread?.close();
     await this.checkpointer?.close();
-    this.db.close();
+    // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
+    try {
+      settleHeads(this.db);
+    } finally {
+      this.db.close();
+    }
   }
 
   /**
