@@ -34,7 +34,7 @@ export function wireJson(event: StoredEvent): string {
  * envelope name) or one `Object.assign` treats specially (`__proto__`). A match anywhere (a string value
  * that happens to read `"seq"`) only sends the row the slower, object way.
  */
-const NOT_SPLICEABLE = /"(?:type|seq|session_id|timestamp|__proto__)"/;
+export const NOT_SPLICEABLE = /"(?:type|seq|session_id|timestamp|__proto__)"/;
 
 /** Event types are identifiers: quoting one needs no escaping. */
 const TYPES = new Set<string>(Object.keys(EventPayloads));

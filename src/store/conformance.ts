@@ -18,9 +18,12 @@ export interface ConformanceOptions {
    * the backend cannot. The test closes it.
    */
   sameDatabase?: (first: Store) => Promise<Store>;
+  /** The store builds `readEventFrames` pages itself (SQLite): it must not decline spliceable ones. */
+  buildsFrames?: boolean;
 }
 
 import { testEntry, testSessionRecord, ts } from './testing/fixtures.js';
+import { describeFramesConformance } from './testing/conformance-frames.js';
 import { describeStoreConformanceMore } from './testing/conformance-more.js';
 
 export { testEntry, testSessionRecord, ts };
@@ -441,5 +444,6 @@ export function describeStoreConformance(
       });
     });
     describeStoreConformanceMore(fresh, opts.sameDatabase);
+    describeFramesConformance(fresh, opts.buildsFrames === true);
   });
 }

@@ -1,5 +1,6 @@
 import type { ConversationMessage, StoredMessage } from '../protocol/conversation.js';
 import type { EventType, StoredEvent } from '../protocol/events.js';
+import type { FrameFormat, FramedRows } from '../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../protocol/wire-json.js';
 import type { Permissions, RunnerPlacement, Session, SessionSettings } from '../protocol/session.js';
 import type { RunnerTokenStore } from './runner-tokens.js';
@@ -126,6 +127,12 @@ export interface Store {
    * frames from it without parsing).
    */
   readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]>;
+  /**
+   * The rows `readEventsRaw` gives, as one run of frames in `format` built by the store itself,
+   * byte-identical to `framedRows(sessionId, rows, format)`; undefined when the store does not build
+   * this page (a row only the object way reproduces, or no such path here): read the raw rows then.
+   */
+  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined>;
   /** Highest seq of the session (0 when none); undefined for an unknown session. */
   lastSeq(sessionId: string): Promise<number | undefined>;
 

@@ -9,7 +9,7 @@ import { IteratedSubscription } from './iterator.js';
 import { LiveRing } from './live-ring.js';
 import { PageCache } from './pages.js';
 import { Subscription, type SubscriptionDeps } from './subscription.js';
-import type { AppendEffects, EventLogOptions, EventSink, EventSubscription, SinkSubscription, SubscribeOptions } from './types.js';
+import type { AppendEffects, EventLogOptions, EventSink, EventSubscription, FramedSink, SinkSubscription, SubscribeOptions } from './types.js';
 
 const DEFAULT_PAGE_SIZE = 500;
 const DEFAULT_LIVE_QUEUE_LIMIT = 1024;
@@ -121,11 +121,11 @@ export class EventLog {
   }
 
   /**
-   * The same events pushed into `sink` as they come (store pages as stored rows, live events as the
-   * bus's objects), held while the sink says so. What transports serve subscribers with: an idle
+   * The same events pushed into `sink` as they come (store pages as stored rows, or as frames for a
+   * `FramedSink`; live events as the bus's objects), held while the sink says so. What transports serve subscribers with: an idle
    * subscription holds no promise, and catch-up pages are shared between the session's subscribers.
    */
-  subscribeSink(sessionId: string, afterSeq: number, sink: EventSink, opts: SubscribeOptions = {}): SinkSubscription {
+  subscribeSink(sessionId: string, afterSeq: number, sink: EventSink | FramedSink, opts: SubscribeOptions = {}): SinkSubscription {
     if (!Number.isInteger(afterSeq) || afterSeq < 0) {
       throw new TowerError('invalid_request', `afterSeq must be a non-negative integer, got ${afterSeq}`);
     }

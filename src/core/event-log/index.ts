@@ -1,10 +1,11 @@
 export { EventLog } from './event-log.js';
-export { StoredPage, batchEvents, type EventBatch, type PageCacheOptions } from './pages.js';
+export { FramedPage, StoredPage, batchEvents, type EventBatch, type FramedBatch, type PageCacheOptions } from './pages.js';
 export type {
   AppendEffects,
   EventLogOptions,
   EventSink,
   EventSubscription,
+  FramedSink,
   SinkSubscription,
   SubscribeOptions,
   SubscriptionStats,

@@ -1,62 +1,137 @@
 import type { StoredEvent } from '../../protocol/events.js';
+import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import { parseRawEvent, type RawStoredEvent } from '../../protocol/wire-json.js';
 import type { Store } from '../../store/types.js';
 
 const ROW_OVERHEAD = 96;
 
-/**
- * One store read: a session's rows after `afterSeq`, as stored (payloads as JSON text). Immutable and
- * shared by every subscriber that catches up over it, so transports can key their encoded frames by it
- * (one encoding per page, however many subscribers read it).
- */
-export class StoredPage {
-  private parsed: StoredEvent[] | undefined;
-  private size: number | undefined;
-
+/** What the engine and the cache need of any page: its rows' seqs and where the log ends in it. */
+abstract class Page {
   constructor(
     readonly sessionId: string,
     readonly afterSeq: number,
-    readonly rows: readonly RawStoredEvent[],
     /** The read returned as many rows as it asked for: the log may go on after the last row. */
     readonly full: boolean,
     /** Which read produced it (see `PageCache.mark`). */
     readonly readId: number,
   ) {}
 
+  abstract get length(): number;
+  abstract seqAt(i: number): number;
+  /** Index of the first `session_deleted` row at or after `from`; -1 when none. */
+  abstract deletionFrom(from: number): number;
+  /** Rough bytes held (what the page cache counts). */
+  abstract get bytes(): number;
+  /** The frame format it holds frames in; undefined for rows. */
+  abstract get format(): FrameFormat | undefined;
+
   get lastSeq(): number {
-    return this.rows[this.rows.length - 1]?.seq ?? this.afterSeq;
+    return this.length > 0 ? this.seqAt(this.length - 1) : this.afterSeq;
   }
 
-  /** Rough bytes held by the rows (what the page cache counts). */
+  /** Index of the first row with a seq above `seq` (length when none). */
+  indexAfter(seq: number): number {
+    // Seqs are gap-free, so the guess is right unless the page was imported with holes.
+    const n = this.length;
+    const guess = seq - this.afterSeq;
+    if (guess >= 0 && guess <= n && (guess === 0 || this.seqAt(guess - 1) <= seq) && (guess === n || this.seqAt(guess) > seq)) return guess;
+    let i = 0;
+    while (i < n && this.seqAt(i) <= seq) i++;
+    return i;
+  }
+}
+
+/**
+ * One store read: a session's rows after `afterSeq`, as stored (payloads as JSON text). Immutable and
+ * shared by every subscriber that catches up over it, so transports can key their encoded frames by it
+ * (one encoding per page, however many subscribers read it).
+ */
+export class StoredPage extends Page {
+  private parsed: StoredEvent[] | undefined;
+  private size: number | undefined;
+
+  constructor(sessionId: string, afterSeq: number, readonly rows: readonly RawStoredEvent[], full: boolean, readId: number) {
+    super(sessionId, afterSeq, full, readId);
+  }
+
+  get length(): number {
+    return this.rows.length;
+  }
+
+  seqAt(i: number): number {
+    return (this.rows[i] as RawStoredEvent).seq;
+  }
+
+  deletionFrom(from: number): number {
+    for (let i = from; i < this.rows.length; i++) if ((this.rows[i] as RawStoredEvent).type === 'session_deleted') return i;
+    return -1;
+  }
+
   get bytes(): number {
     return (this.size ??= this.rows.reduce((n, r) => n + r.data.length + ROW_OVERHEAD, 0));
+  }
+
+  get format(): undefined {
+    return undefined;
   }
 
   /** The rows as typed events: parsed on first use, then shared (read them, never mutate them). */
   events(): readonly StoredEvent[] {
     return (this.parsed ??= this.rows.map(parseRawEvent));
   }
+}
 
-  /** Index of the first row with a seq above `seq` (rows.length when none). */
-  indexAfter(seq: number): number {
-    // Seqs are gap-free, so the guess is right unless the page was imported with holes.
-    const guess = seq - this.afterSeq;
-    if (guess >= 0 && guess <= this.rows.length && (this.rows[guess - 1]?.seq ?? -Infinity) <= seq && (this.rows[guess]?.seq ?? Infinity) > seq) {
-      return guess;
+/**
+ * One store read already framed for a transport (`FrameFormat`): the page's frames as one run of bytes
+ * and its seqs, no row objects. Read for sinks that asked for frames (`FramedSink`), shared like rows.
+ */
+export class FramedPage extends Page {
+  constructor(
+    sessionId: string,
+    afterSeq: number,
+    readonly framed: FramedRows,
+    readonly format: FrameFormat,
+    full: boolean,
+    readId: number,
+  ) {
+    super(sessionId, afterSeq, full, readId);
+  }
+
+  get length(): number {
+    return this.framed.seqs.length;
+  }
+
+  seqAt(i: number): number {
+    return this.framed.seqs[i] as number;
+  }
+
+  deletionFrom(from: number): number {
+    for (const seq of this.framed.deletedSeqs) {
+      const i = this.indexAfter(seq) - 1;
+      if (i >= from) return i;
     }
-    let i = 0;
-    while (i < this.rows.length && (this.rows[i]?.seq ?? 0) <= seq) i++;
-    return i;
+    return -1;
+  }
+
+  get bytes(): number {
+    return this.framed.bytes.byteLength + this.framed.seqs.length * 8;
   }
 }
+
+export type CatchUpPage = StoredPage | FramedPage;
+
+type RowsFrom<P> = { readonly page: P; readonly start: number; readonly end: number };
+/** The bus's objects, the same for every subscriber. */
+export type LiveBatch = { readonly from: 'live'; readonly events: readonly StoredEvent[] };
 
 /**
  * What one subscriber gets in one call, ascending, right after what it got before: live events (the
  * bus's objects, the same for every subscriber) or rows `start..end` of a shared store page.
  */
-export type EventBatch =
-  | { readonly from: 'live'; readonly events: readonly StoredEvent[] }
-  | { readonly from: 'store'; readonly page: StoredPage; readonly start: number; readonly end: number };
+export type EventBatch = LiveBatch | ({ readonly from: 'store' } & RowsFrom<StoredPage>);
+
+/** `EventBatch` for a sink that reads framed pages: stored rows come as frames of a `FramedPage`. */
+export type FramedBatch = LiveBatch | ({ readonly from: 'framed' } & RowsFrom<FramedPage>);
 
 /** The batch's events as objects (a store page's are parsed once and shared). */
 export function batchEvents(batch: EventBatch): StoredEvent[] {
@@ -65,7 +140,7 @@ export function batchEvents(batch: EventBatch): StoredEvent[] {
 
 /** A page and where the caller's rows start in it; `more`: the log may go on after the page. */
 export interface PageSlice {
-  page: StoredPage;
+  page: CatchUpPage;
   start: number;
   more: boolean;
   /** Served by a page another read produced (cached, or in flight and joined). */
@@ -82,10 +157,11 @@ export interface PageCacheOptions {
 interface SessionPages {
   /** Open subscriptions of the session in this process: pages are kept only while there are some. */
   users: number;
-  pages: StoredPage[];
+  pages: CatchUpPage[];
   /** Bumped by `drop`: a read that started before a delete is not kept. */
   generation: number;
-  inFlight: Map<number, { readId: number; result: Promise<StoredPage> }>;
+  /** Keyed by `flightKey`. */
+  inFlight: Map<number | string, { readId: number; result: Promise<CatchUpPage> }>;
 }
 
 
@@ -146,17 +222,21 @@ export class PageCache {
     s.inFlight.clear();
   }
 
-  /** Rows after `afterSeq`, at most `limit`, from a usable cached page, a read in flight, or the store. */
-  async read(sessionId: string, afterSeq: number, limit: number, freshAfter: number): Promise<PageSlice> {
+  /**
+   * Rows after `afterSeq`, at most `limit`, from a usable cached page, a read in flight, or the store:
+   * a `StoredPage` of rows, or with `format` a `FramedPage` of frames in that format.
+   */
+  async read(sessionId: string, afterSeq: number, limit: number, freshAfter: number, format?: FrameFormat): Promise<PageSlice> {
     const s = this.sessions.get(sessionId);
+    const key = flightKey(afterSeq, format);
     if (s) {
       for (const page of s.pages) {
-        if (page.afterSeq <= afterSeq && page.lastSeq > afterSeq && (page.full || page.readId > freshAfter)) {
+        if (page.format === format && page.afterSeq <= afterSeq && page.lastSeq > afterSeq && (page.full || page.readId > freshAfter)) {
           this.touch(sessionId, s);
           return { page, start: page.indexAfter(afterSeq), more: page.full, shared: true };
         }
       }
-      const flight = s.inFlight.get(afterSeq);
+      const flight = s.inFlight.get(key);
       if (flight && flight.readId > freshAfter) {
         const page = await flight.result;
         return { page, start: 0, more: page.full, shared: true };
@@ -164,30 +244,41 @@ export class PageCache {
     }
     const readId = ++this.reads;
     const generation = s?.generation;
-    const result = this.store
-      .readEventsRaw(sessionId, afterSeq, limit)
-      .then((rows) => new StoredPage(sessionId, afterSeq, rows, rows.length >= limit, readId));
-    s?.inFlight.set(afterSeq, { readId, result });
+    const result = format
+      ? this.readFramed(sessionId, afterSeq, limit, format, readId)
+      : this.store.readEventsRaw(sessionId, afterSeq, limit).then((rows) => new StoredPage(sessionId, afterSeq, rows, rows.length >= limit, readId));
+    s?.inFlight.set(key, { readId, result });
     try {
       const page = await result;
       if (s && s.generation === generation) this.keep(s, sessionId, page);
       return { page, start: 0, more: page.full, shared: false };
     } finally {
-      if (s?.inFlight.get(afterSeq)?.result === result) s.inFlight.delete(afterSeq);
+      if (s?.inFlight.get(key)?.result === result) s.inFlight.delete(key);
     }
   }
 
-  private keep(s: SessionPages, sessionId: string, page: StoredPage): void {
-    if (s.users <= 0 || page.rows.length === 0 || this.sessions.get(sessionId) !== s) return;
+  /**
+   * Frames built by the store when it can (SQLite, in one query), else from its raw rows here. The raw
+   * read starts after `readId` was taken, like the first, so the page is as fresh as its id says.
+   */
+  private async readFramed(sessionId: string, afterSeq: number, limit: number, format: FrameFormat, readId: number): Promise<FramedPage> {
+    const framed =
+      (await this.store.readEventFrames(sessionId, afterSeq, limit, format)) ??
+      framedRows(sessionId, await this.store.readEventsRaw(sessionId, afterSeq, limit), format);
+    return new FramedPage(sessionId, afterSeq, framed, format, framed.seqs.length >= limit, readId);
+  }
+
+  private keep(s: SessionPages, sessionId: string, page: CatchUpPage): void {
+    if (s.users <= 0 || page.length === 0 || this.sessions.get(sessionId) !== s) return;
     const bytes = page.bytes;
     if (bytes > this.maxBytes / 4) return;
     s.pages.push(page);
     this.held += bytes;
-    if (s.pages.length > this.perSession) this.held -= (s.pages.shift() as StoredPage).bytes;
+    if (s.pages.length > this.perSession) this.held -= (s.pages.shift() as CatchUpPage).bytes;
     this.touch(sessionId, s);
     for (const [id, other] of this.sessions) {
       if (this.held <= this.maxBytes) break;
-      while (other.pages.length > 0 && this.held > this.maxBytes) this.held -= (other.pages.shift() as StoredPage).bytes;
+      while (other.pages.length > 0 && this.held > this.maxBytes) this.held -= (other.pages.shift() as CatchUpPage).bytes;
       if (other.users <= 0) this.sessions.delete(id);
     }
   }
@@ -207,4 +298,14 @@ export class PageCache {
     for (const p of s.pages) this.held -= p.bytes;
     this.sessions.delete(sessionId);
   }
+}
+
+/** Formats get small ids so a read in flight is keyed by format and position together. */
+const formatIds = new WeakMap<FrameFormat, number>();
+let nextFormatId = 1;
+function flightKey(afterSeq: number, format: FrameFormat | undefined): number | string {
+  if (!format) return afterSeq;
+  let id = formatIds.get(format);
+  if (id === undefined) formatIds.set(format, (id = nextFormatId++));
+  return `${id}:${afterSeq}`;
 }

@@ -3,8 +3,8 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
 import { BEHIND, type LiveBatch, type LiveRing, type RingReader } from './live-ring.js';
-import type { EventBatch, PageCache, PageSlice } from './pages.js';
-import type { EventSink, SinkSubscription, SubscriptionStats } from './types.js';
+import { FramedPage, type EventBatch, type FramedBatch, type PageCache, type PageSlice } from './pages.js';
+import type { BatchSink, EventSink, FramedSink, SinkSubscription, SubscriptionStats } from './types.js';
 
 /** What every subscription of one EventLog shares (one object, not one per subscriber). */
 export interface SubscriptionDeps {
@@ -85,7 +85,7 @@ export class Subscription implements SinkSubscription, RingReader {
   constructor(
     readonly sessionId: string,
     afterSeq: number,
-    private readonly sink: EventSink,
+    private readonly sink: EventSink | FramedSink,
     readonly ring: LiveRing,
     private readonly deps: SubscriptionDeps,
     opts: SubscriptionOptions,
@@ -275,7 +275,7 @@ export class Subscription implements SinkSubscription, RingReader {
   private readPage(): void {
     if (this.ended) return;
     this.counters.storeReads++;
-    this.deps.pages.read(this.sessionId, this.cursorSeq, this.deps.pageSize, this.freshAfter).then(
+    this.deps.pages.read(this.sessionId, this.cursorSeq, this.deps.pageSize, this.freshAfter, this.sink.frameFormat).then(
       (slice) => this.onPage(slice),
       (err: unknown) => this.finish(err),
     );
@@ -286,18 +286,18 @@ export class Subscription implements SinkSubscription, RingReader {
     if (this.ended) return;
     if (shared) this.counters.sharedReads++;
     this.needStore = more;
-    const rows = page.rows;
+    const n = page.length;
     let from = start;
-    while (from < rows.length && (rows[from]?.seq ?? 0) <= this.cursorSeq) from++;
-    if (from < rows.length) {
-      let end = from;
-      while (end < rows.length && rows[end]?.type !== 'session_deleted') end++;
-      const deleted = end < rows.length;
-      if (deleted) end++;
-      this.deliver({ from: 'store', page, start: from, end }, (rows[end - 1] as { seq: number }).seq, deleted);
+    while (from < n && page.seqAt(from) <= this.cursorSeq) from++;
+    if (from < n) {
+      const deletion = page.deletionFrom(from);
+      const end = deletion >= 0 ? deletion + 1 : n;
+      // A framed page is read only for a sink that asked for frames (`frameFormat`).
+      const batch = page instanceof FramedPage ? { from: 'framed' as const, page, start: from, end } : { from: 'store' as const, page, start: from, end };
+      this.deliver(batch, page.seqAt(end - 1), deletion >= 0);
       return this.step();
     }
-    if (rows.length > 0) return this.step();
+    if (n > 0) return this.step();
     this.busy = true;
     this.deps.store.lastSeq(this.sessionId).then(
       (last) => {
@@ -337,13 +337,14 @@ export class Subscription implements SinkSubscription, RingReader {
   }
 
   /** Hands a batch to the sink; `last` is its last seq, `ends` whether it ends with `session_deleted`. */
-  private deliver(batch: EventBatch, last: number, ends: boolean): void {
+  private deliver(batch: EventBatch | FramedBatch, last: number, ends: boolean): void {
     this.cursorSeq = last;
     // Activity: a lost event is likeliest right now (a turn's last event), so re-check soon again.
     this.idleDelay = this.deps.idleRecheckMs;
     let answer: boolean | PromiseLike<unknown>;
     try {
-      answer = this.sink.onBatch(batch);
+      // Framed batches come only from pages read in the sink's own format (see `onPage`).
+      answer = (this.sink as BatchSink<EventBatch | FramedBatch>).onBatch(batch);
     } catch (err) {
       this.finish(err);
       return;

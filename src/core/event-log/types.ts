@@ -3,7 +3,8 @@ import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { SessionPatch, SessionRecord } from '../../store/types.js';
 import type { GroupCommitLimits } from './group-commit.js';
-import type { EventBatch, PageCacheOptions } from './pages.js';
+import type { FrameFormat } from '../../protocol/wire-frames.js';
+import type { EventBatch, FramedBatch, PageCacheOptions } from './pages.js';
 
 /** State changes committed in the same transaction as the appended event. */
 export interface AppendEffects {
@@ -60,20 +61,35 @@ export interface SubscriptionStats {
 /**
  * A push subscriber (SSE writer, hub connection, bus): takes batches as the log has them, and says when
  * to hold the next ones. Batches are ascending and gap-free, each starting right after the previous one.
+ * `B` is what it takes: `EventBatch` (stored rows as rows), or `FramedBatch` for a `FramedSink`.
  */
-export interface EventSink {
+export interface BatchSink<B> {
   /**
    * One batch. Return true to take the next as soon as there is one; false to hold them until
    * `resume()`; a promise to hold them until it settles (a rejection ends the subscription with it).
    * While held, live events wait in the bounded queue; past its bound the subscription catches up from
    * the store on resume. Throwing ends the subscription with that error.
    */
-  onBatch(batch: EventBatch): boolean | PromiseLike<unknown>;
+  onBatch(batch: B): boolean | PromiseLike<unknown>;
   /**
    * Called once when the subscription ends: closed, aborted, the session deleted (after its
    * `session_deleted`) or unknown (no `err`), or a store or bus failure (`err`).
    */
   onEnd?(err?: unknown): void;
+}
+
+/**
+ * A sink that writes stored events as frames of one `FrameFormat` (SSE): its catch-up pages are read
+ * already framed (by the store in SQL where it can), with no row objects, and shared with every other
+ * sink of the same format catching up over the same range.
+ */
+export interface FramedSink extends BatchSink<FramedBatch> {
+  readonly frameFormat: FrameFormat;
+}
+
+/** A sink that takes stored rows as rows (the hub, the iterator). */
+export interface EventSink extends BatchSink<EventBatch> {
+  readonly frameFormat?: undefined;
 }
 
 /** A push subscription: what `EventLog.subscribeSink` returns. */

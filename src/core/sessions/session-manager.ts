@@ -10,7 +10,7 @@ import { withRedactedMcp } from '../../protocol/mcp-secrets.js';
 import type { Session } from '../../protocol/session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { SHUTDOWN } from '../agent/index.js';
-import type { EventSink, EventSubscription, SinkSubscription, SubscribeOptions } from '../event-log/index.js';
+import type { EventSink, EventSubscription, FramedSink, SinkSubscription, SubscribeOptions } from '../event-log/index.js';
 import { McpHost, type McpSelector } from '../mcp/index.js';
 import { ActiveSessions } from './active-sessions.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
@@ -186,7 +186,7 @@ export class SessionManager {
   }
 
   /** `subscribe` pushed into a sink (what transports serve subscribers with); same checks. */
-  async subscribeSink(id: string, since: number, sink: EventSink, opts?: SubscribeOptions): Promise<SinkSubscription> {
+  async subscribeSink(id: string, since: number, sink: EventSink | FramedSink, opts?: SubscribeOptions): Promise<SinkSubscription> {
     await this.checkSince(id, since);
     return this.deps.log.subscribeSink(id, since, sink, opts);
   }

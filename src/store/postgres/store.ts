@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
@@ -173,6 +174,11 @@ export class PostgresStore implements Store {
       const { rows } = await this.pool.query<PgEventRow>(READ_EVENTS, [sessionId, afterSeq, limit]);
       return rows.map((r) => rawEventFromPg(sessionId, r));
     });
+  }
+
+  /** Framed in JS from `readEventsRaw` rows (a string_agg query could build them here as SQLite does). */
+  async readEventFrames(_sessionId: string, _afterSeq: number, _limit: number, _format: FrameFormat): Promise<FramedRows | undefined> {
+    return undefined;
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {

@@ -30,6 +30,7 @@ afterEach(() => {
 });
 
 describeStoreConformance('sqlite (file)', async () => openAt(tempPath()), {
+  buildsFrames: true,
   reopen: async (closed) => {
     const path = paths.get(closed);
     if (!path) throw new Error('store not opened by this factory');
@@ -42,7 +43,7 @@ describeStoreConformance('sqlite (file)', async () => openAt(tempPath()), {
   },
 });
 
-describeStoreConformance('sqlite (:memory:)', async () => openSqliteStore(':memory:'));
+describeStoreConformance('sqlite (:memory:)', async () => openSqliteStore(':memory:'), { buildsFrames: true });
 
 describe('SqliteStore specifics', () => {
   const stores: SqliteStore[] = [];

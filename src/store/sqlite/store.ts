@@ -4,12 +4,14 @@ import Database from 'better-sqlite3';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
 import { CommitWriter, resultsOf } from './commit.js';
 import { settleHeads } from './heads.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { SqliteFrames } from './frames.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
 import { SqliteRunnerTokens } from './runner-tokens.js';
@@ -43,6 +45,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly writer: CommitWriter;
   private readonly q: SessionStatements;
+  private readonly frames: SqliteFrames;
   private readonly snapshotTx: Database.Transaction<(sessionId: string) => Snapshot | undefined>;
   private closed = false;
   readonly messaging: SqliteMessaging;
@@ -72,6 +75,7 @@ export class SqliteStore implements Store {
           ? undefined
           : new WriterThread({ path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000 });
       this.q = new SessionStatements(this.db);
+      this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);
       // A transaction, so another connection's commit cannot land between the row and the messages.
       this.snapshotTx = this.db.transaction((sessionId: string) => {
@@ -180,6 +184,10 @@ export class SqliteStore implements Store {
       if (limit <= 0) return [];
       return this.q.readEventRows.all(sessionId, afterSeq, limit).map((row) => rawEventFromTuple(sessionId, row));
     });
+  }
+
+  async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined> {
+    return this.guard(() => this.frames.read(sessionId, afterSeq, limit, format));
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 
@@ -38,6 +39,9 @@ export class ForwardingStore implements Store {
   }
   readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
     return this.call('readEventsRaw', () => this.inner.readEventsRaw(sessionId, afterSeq, limit));
+  }
+  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined> {
+    return this.call('readEventFrames', () => this.inner.readEventFrames(sessionId, afterSeq, limit, format));
   }
   lastSeq(sessionId: string): Promise<number | undefined> {
     return this.call('lastSeq', () => this.inner.lastSeq(sessionId));

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
-import { PING, RETRY, SSE_HEADERS, batchBytes, pinger, type Pingable } from './sse.js';
+import type { FramedBatch, FramedSink, SinkSubscription } from '../../core/event-log/index.js';
+import { PING, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, pinger, type Pingable } from './sse.js';
 
 // Shared listeners, `this` being the response: no closures per connection (idle subscribers are many).
 const WRITERS = new WeakMap<ServerResponse, NodeSseWriter>();
@@ -31,7 +31,7 @@ function flattenHeader(res: ServerResponse): void {
  * A batch the socket does not take at once holds the subscription until 'drain', so a slow client falls
  * behind into store catch-up instead of growing a buffer here.
  */
-export class NodeSseWriter implements EventSink, Pingable {
+export class NodeSseWriter implements FramedSink, Pingable {
   private sub: SinkSubscription | undefined;
   private ended = false;
   /** Called once when the stream ends (a metrics untrack, say). A field, not an option: no closure per stream. */
@@ -61,7 +61,12 @@ export class NodeSseWriter implements EventSink, Pingable {
     sub.resume();
   }
 
-  onBatch(batch: EventBatch): boolean {
+  /** Catch-up pages come framed as SSE (built by the store where it can). A getter: no field per stream. */
+  get frameFormat(): typeof SSE_FORMAT {
+    return SSE_FORMAT;
+  }
+
+  onBatch(batch: FramedBatch): boolean {
     const res = this.res;
     // Gone: 'close' ends the subscription; take nothing more meanwhile.
     if (res.destroyed) return false;

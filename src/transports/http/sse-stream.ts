@@ -1,5 +1,5 @@
-import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
-import { PING, RETRY, SSE_HEADERS, batchBytes, pinger, type Pingable } from './sse.js';
+import type { FramedBatch, FramedSink, SinkSubscription } from '../../core/event-log/index.js';
+import { PING, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, pinger, type Pingable } from './sse.js';
 
 /**
  * Streams a push subscription as SSE through a web `ReadableStream` (where there is no Node response to
@@ -8,7 +8,7 @@ import { PING, RETRY, SSE_HEADERS, batchBytes, pinger, type Pingable } from './s
  * while the stream wants more, so a slow reader makes the subscription fall behind (and catch up from
  * the store) instead of growing a buffer here.
  */
-export class SseStream implements EventSink, Pingable {
+export class SseStream implements FramedSink, Pingable {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private sub: SinkSubscription | undefined;
   private ended = false;
@@ -35,7 +35,12 @@ export class SseStream implements EventSink, Pingable {
     return new Response(body, { status: 200, headers: SSE_HEADERS });
   }
 
-  onBatch(batch: EventBatch): boolean {
+  /** Catch-up pages come framed as SSE (built by the store where it can). A getter: no field per stream. */
+  get frameFormat(): typeof SSE_FORMAT {
+    return SSE_FORMAT;
+  }
+
+  onBatch(batch: FramedBatch): boolean {
     const controller = this.controller;
     if (!controller || this.ended) return false;
     controller.enqueue(batchBytes(batch));

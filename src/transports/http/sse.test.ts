@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseReader } from '../../client/sse-reader.js';
-import { StoredPage } from '../../core/event-log/index.js';
+import { FramedPage } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
+import { framedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
-import { PING, Pinger, RETRY, SSE_HEADERS, batchBytes, eventsBytes, pageBytes, sseFrame } from './sse.js';
+import { PING, Pinger, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, pageBytes, sseFrame } from './sse.js';
 import { SseStream } from './sse-stream.js';
 import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
 
@@ -47,14 +48,14 @@ describe('sseFrame', () => {
   });
 });
 
-describe('pageBytes (catch-up frames from the stored JSON text)', () => {
+describe('pageBytes (catch-up frames of a page read in SSE_FORMAT)', () => {
   const events = [
     storedEvent(11, { content: 'plain' }),
     storedEvent(12, { content: 'multi-byte ü 😀 and "quotes"\n' }),
     storedEvent(13, {}),
     { ...storedEvent(14), type: 'session_deleted' as const, data: {} },
   ];
-  const page = new StoredPage('ses_1', 10, events.map(rawOf), false, 1);
+  const page = new FramedPage('ses_1', 10, framedRows('ses_1', events.map(rawOf), SSE_FORMAT), SSE_FORMAT, false, 1);
 
   it('is byte-identical to the frames of the parsed events, for the page and any slice of it', () => {
     const whole = Buffer.from(eventsBytes(events)).toString('utf8');
@@ -65,13 +66,19 @@ describe('pageBytes (catch-up frames from the stored JSON text)', () => {
         expect(slice).toBe(Buffer.from(eventsBytes(events.slice(start, end))).toString('utf8'));
       }
     }
-    expect(batchBytes({ from: 'store', page, start: 1, end: 3 })).toEqual(pageBytes(page, 1, 3));
+    expect(batchBytes({ from: 'framed', page, start: 1, end: 3 })).toEqual(pageBytes(page, 1, 3));
   });
 
-  it('encodes a page once, however many subscribers read it', () => {
+  it('knows its seqs and where the log ends in it', () => {
+    expect(page.seqAt(0)).toBe(11);
+    expect(page.deletionFrom(0)).toBe(3);
+    expect(page.deletionFrom(3)).toBe(3);
+  });
+
+  it('hands every subscriber the page bytes, or views of them', () => {
     const a = pageBytes(page, 0, 4);
     expect(pageBytes(page, 0, 4)).toBe(a);
-    expect(Buffer.from(pageBytes(page, 2, 4)).buffer).toBe(Buffer.from(a).buffer);
+    expect(pageBytes(page, 2, 4).buffer).toBe(a.buffer);
   });
 });
 

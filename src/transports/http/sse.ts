@@ -1,6 +1,7 @@
-import type { EventBatch, StoredPage } from '../../core/event-log/index.js';
+import type { FramedBatch, FramedPage } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import { rawWireJsonOf, wireJson } from '../../protocol/wire-json.js';
+import type { FrameFormat } from '../../protocol/wire-frames.js';
+import { wireJson } from '../../protocol/wire-json.js';
 
 // Every subscriber of a session receives the same event objects from the bus: serialize and encode each
 // once, and hand every subscriber the same bytes.
@@ -35,47 +36,42 @@ export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
   return bytes;
 }
 
-/** A store page's frames, encoded once for every subscriber that catches up over it. */
-interface PageFrames {
-  bytes: Buffer;
-  /** Byte offset of each row's frame, and the end (rows.length + 1 entries); found on first need. */
-  offsets: Uint32Array | undefined;
-}
-const pages = new WeakMap<StoredPage, PageFrames>();
+/**
+ * What every SSE frame of a stored event is (the same text as `sseFrame`): the store builds catch-up
+ * pages in this format itself where it can (SQLite, in one query), or the event log frames them in JS.
+ */
+export const SSE_FORMAT: FrameFormat = [{ text: 'id: ' }, 'seq', { text: '\nevent: ' }, 'type', { text: '\ndata: ' }, 'wire', { text: '\n\n' }];
+
+/** Where each frame of a framed page starts (and the end), found on first need. */
+const offsets = new WeakMap<FramedPage, Uint32Array>();
 
 /**
- * The frames of `page.rows[start..end)`, built from the stored JSON text (no parse, no object, no
- * stringify per row) and byte-identical to `sseFrame` of the parsed events. A subscriber starting inside
- * the page gets a view of the same bytes.
+ * The frames of rows `start..end` of a page read in `SSE_FORMAT`: the page's own bytes, or a view of
+ * them for a subscriber starting inside it (or ending at a `session_deleted`).
  */
-export function pageBytes(page: StoredPage, start: number, end: number): Uint8Array {
-  let encoded = pages.get(page);
-  if (!encoded) {
-    const sessionJson = JSON.stringify(page.sessionId);
-    let text = '';
-    for (const row of page.rows) text += `id: ${row.seq}\nevent: ${row.type}\ndata: ${rawWireJsonOf(row, sessionJson)}\n\n`;
-    encoded = { bytes: Buffer.from(text), offsets: undefined };
-    pages.set(page, encoded);
-  }
-  if (start === 0 && end === page.rows.length) return encoded.bytes;
-  const offsets = (encoded.offsets ??= frameOffsets(encoded.bytes, page.rows.length));
-  return encoded.bytes.subarray(offsets[start], offsets[end]);
+export function pageBytes(page: FramedPage, start: number, end: number): Uint8Array {
+  const bytes = page.framed.bytes;
+  if (start === 0 && end === page.length) return bytes;
+  let at = offsets.get(page);
+  if (!at) offsets.set(page, (at = frameOffsets(bytes, page.length)));
+  return bytes.subarray(at[start], at[end]);
 }
 
 /** Frame boundaries: JSON text never holds a raw newline, so "\n\n" only ends a frame. */
-function frameOffsets(bytes: Buffer, n: number): Uint32Array {
-  const offsets = new Uint32Array(n + 1);
-  let at = 0;
+function frameOffsets(bytes: Uint8Array, n: number): Uint32Array {
+  const at = new Uint32Array(n + 1);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 0;
   for (let i = 0; i < n; i++) {
-    offsets[i] = at;
-    at = bytes.indexOf('\n\n', at) + 2;
+    at[i] = pos;
+    pos = buf.indexOf('\n\n', pos) + 2;
   }
-  offsets[n] = at;
-  return offsets;
+  at[n] = pos;
+  return at;
 }
 
 /** The SSE bytes of a batch: shared frames for live events, a shared page's bytes for stored ones. */
-export function batchBytes(batch: EventBatch): Uint8Array {
+export function batchBytes(batch: FramedBatch): Uint8Array {
   return batch.from === 'live' ? eventsBytes(batch.events) : pageBytes(batch.page, batch.start, batch.end);
 }
 

@@ -1,4 +1,4 @@
-import type { EventSink, SinkSubscription } from '../../../core/event-log/index.js';
+import type { EventSink, FramedSink, SinkSubscription } from '../../../core/event-log/index.js';
 import { storedEventOf, type StoredEvent } from '../../../protocol/events.js';
 
 /**
@@ -14,10 +14,10 @@ export class FakeSubscription implements SinkSubscription {
   private held = true;
   private readonly batches: StoredEvent[][] = [];
   private readonly closeListeners = new Set<() => void>();
-  private sink: EventSink | undefined;
+  private sink: EventSink | FramedSink | undefined;
 
   /** The writer under test; the subscription starts held, as `paused: true` makes a real one. */
-  attach(sink: EventSink): this {
+  attach(sink: EventSink | FramedSink): this {
     this.sink = sink;
     return this;
   }

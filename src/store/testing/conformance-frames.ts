@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { toWire, type StoredEvent } from '../../protocol/events.js';
+import type { FrameFormat } from '../../protocol/wire-frames.js';
+import type { CommitEntry, Store } from '../types.js';
+import { testEntry, testSessionRecord } from './fixtures.js';
+
+/** Literal pieces with quotes, backslashes, newlines and non-ASCII: bound as text, never spliced into SQL. */
+const FORMAT: FrameFormat = [{ text: "id: '" }, 'seq', { text: '"\\\nev ü😀: ' }, 'type', { text: '\ndata: ' }, 'wire', { text: '\n\n' }];
+
+/** What the frames of stored events must be: the format applied to `JSON.stringify(toWire(event))`. */
+function expectedFrames(events: readonly StoredEvent[]): string {
+  let text = '';
+  for (const e of events) {
+    for (const piece of FORMAT) {
+      text += piece === 'seq' ? e.seq : piece === 'type' ? e.type : piece === 'wire' ? JSON.stringify(toWire(e)) : piece.text;
+    }
+  }
+  return text;
+}
+
+/** Payloads the splice reproduces: text the JSON path escapes, integer keys, the empty payload. */
+const SPLICEABLE: Record<string, unknown>[] = [
+  { content: 'plain' },
+  { content: 'ünïcødé \u0000 nul \u0001\u001f controls, "quotes", \\ back\nslash\t, \u2028\u2029, \ud83d\ude00, lone \ud800 \udc00' },
+  {},
+  { '10': 'integer key', '2': 'another', z: [1, 2.5, -0, 1e21, 5e-324, null, true] },
+  { content: 'x'.repeat(5000) },
+];
+
+/** Payloads only the object way reproduces (an envelope key, __proto__), or that look like one. */
+const OBJECT_WAY: Record<string, unknown>[] = [
+  { content: 'x', type: 'not-the-type', seq: 'nope' },
+  { content: '"seq"' },
+  { content: 'c', nested: { type: 'a nested key is harmless, but looks the same' } },
+  JSON.parse('{"__proto__": {"polluted": 1}, "content": "p"}') as Record<string, unknown>,
+  { timestamp: 'payload timestamp', session_id: 'payload session' },
+];
+
+/**
+ * `readEventFrames`: undefined, or byte for byte the frames of `JSON.stringify(toWire(event))` for the
+ * rows `readEventsRaw` gives. With `builds`, the store must build pages without such payloads itself
+ * (so its own path, SQL for SQLite, is what these tests check, not the JS fallback).
+ */
+export function describeFramesConformance(fresh: () => Promise<Store>, builds: boolean): void {
+  describe('readEventFrames', () => {
+    async function check(store: Store, sessionId: string, afterSeq: number, limit: number, mustBuild: boolean): Promise<void> {
+      const events = await store.readEvents(sessionId, afterSeq, limit);
+      const framed = await store.readEventFrames(sessionId, afterSeq, limit, FORMAT);
+      if (mustBuild) expect(framed, `page after ${afterSeq}, limit ${limit}`).toBeDefined();
+      if (!framed) return;
+      expect(Buffer.from(framed.bytes).toString('utf8')).toBe(expectedFrames(events));
+      expect(Buffer.from(framed.bytes).equals(Buffer.from(expectedFrames(events), 'utf8'))).toBe(true);
+      expect(framed.seqs).toEqual(events.map((e) => e.seq));
+      expect(framed.deletedSeqs).toEqual(events.filter((e) => e.type === 'session_deleted').map((e) => e.seq));
+    }
+
+    it('frames spliceable rows exactly as the object path does, for any window', async () => {
+      const store = await fresh();
+      await store.createSession(testSessionRecord('a'));
+      const entries: CommitEntry[] = SPLICEABLE.map((data, i) => ({ ...testEntry('a', i + 1), data }));
+      entries.push({ ...testEntry('a', 99), type: 'session_deleted', data: {} });
+      await store.commit(entries);
+      const n = entries.length;
+      for (const [after, limit] of [[0, 100], [0, 1], [1, 2], [2, n], [n - 1, 100]] as const) await check(store, 'a', after, limit, builds);
+      for (const [id, after, limit] of [['a', n, 100], ['a', 0, 0], ['nope', 0, 100]] as const) {
+        const empty = await store.readEventFrames(id, after, limit, FORMAT);
+        if (empty || builds) expect(empty).toEqual({ bytes: new Uint8Array(0), seqs: [], deletedSeqs: [] });
+      }
+    });
+
+    it('never splices a page with a payload only the object way reproduces', async () => {
+      const store = await fresh();
+      for (const [i, data] of OBJECT_WAY.entries()) {
+        const id = `o${i}`;
+        await store.createSession(testSessionRecord(id));
+        await store.commit([testEntry(id, 1), { ...testEntry(id, 2), data }, testEntry(id, 3)]);
+        await check(store, id, 0, 100, false);
+        await check(store, id, 2, 100, builds);
+      }
+    });
+
+    it('frames imported sessions (their own seqs, with holes) and an id that needs quoting', async () => {
+      const store = await fresh();
+      const events: StoredEvent[] = [1, 4, 5, 9].map((seq, i) => ({
+        session_id: 'imp "q" ü',
+        seq,
+        type: 'agent_choice',
+        data: { content: `imported ${seq}` },
+        timestamp: `2025-0${i + 1}-02T03:04:05.${i}00Z`,
+      }));
+      await store.importSession(testSessionRecord('imp "q" ü'), [], events);
+      for (const [after, limit] of [[0, 100], [1, 2], [5, 100], [6, 1]] as const) await check(store, 'imp "q" ü', after, limit, builds);
+    });
+
+    it('never quotes a timestamp that JSON would escape verbatim', async () => {
+      const store = await fresh();
+      const odd = (seq: number, timestamp: string): StoredEvent => ({ session_id: 't', seq, type: 'agent_choice', data: { content: 'c' }, timestamp });
+      await store.importSession(testSessionRecord('t'), [], [odd(1, '2025-01-02T03:04:05.000Z'), odd(2, 'odd "ts" \\ \n \u0001 ü')]);
+      await check(store, 't', 0, 100, false);
+      await check(store, 't', 0, 1, builds);
+    });
+  });
+}
