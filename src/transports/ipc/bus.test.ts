@@ -183,6 +183,8 @@ describe('bus methods and topics on Tower sessions', () => {
     await s.until((all) => all.some((p) => p.topic === 'session.deleted'));
     await t.bus.topics.settled();
     expect(s.of('session.deleted')[0]!.envelope.payload).toMatchObject({ id: sid, title: 'bus turn' });
+    // The list is its own publication (coalesced, maybe a moment after session.deleted): wait for it to arrive.
+    await s.until((all) => all.some((p) => p.topic === 'session.list' && (p.envelope.payload as { sessions: unknown[] }).sessions.length === 0), 10_000, 'empty session.list');
     expect(s.of('session.list').at(-1)!.envelope.payload).toEqual({ sessions: [] });
     expect((await d.call('state.sync')).result).toEqual({ sessions: [], instance_id: t.bus.instanceId });
   });
