@@ -7,7 +7,8 @@
  * clone, the reply's deserialisation) is per entry; the worker's busy time (deserialising, decoding)
  * is reported beside it. Variants alternate round by round in this one process:
  *   objects  — the protocol before: one slim object per entry, seqs and message indexes as number[]
- *   columns  — `writer-wire.ts`: one string plus a transferred offsets table, typed arrays back
+ *   arrays   — one array of strings per field (ids, types, timestamps, JSON), typed arrays back
+ *   columns  — `writer-wire.ts` (kept): one string plus a transferred offsets table, typed arrays back
  *
  *   npx tsx bench/writer-handover.ts            (BENCH_QUICK=1 or --quick for fewer rounds)
  */
@@ -44,6 +45,14 @@ parentPort.on('message', (msg) => {
     const seqs = new Array(n), messages = new Array(n);
     for (let i = 0; i < n; i++) { seqs[i] = i + 1; messages[i] = -1; }
     parentPort.postMessage({ kind: 'committed', id: msg.id, placed: { seqs, messages }, sink });
+  } else if (msg.kind === 'arrays') {
+    const { ids, types, timestamps, data } = msg;
+    n = ids.length;
+    const entries = new Array(n);
+    for (let i = 0; i < n; i++) entries[i] = { session_id: ids[i], type: types[i], timestamp: timestamps[i], encoded: { data: data[i] } };
+    const seqs = new Float64Array(n), messages = new Int32Array(n);
+    for (let i = 0; i < n; i++) { seqs[i] = i + 1; messages[i] = -1; }
+    parentPort.postMessage({ kind: 'committed', id: msg.id, seqs, messages }, [seqs.buffer, messages.buffer]);
   } else {
     const { text, ends } = msg.batch;
     n = ends.length / 4;
@@ -87,7 +96,8 @@ function batch(round: number): CommitEntry[] {
   return entries;
 }
 
-type Kind = 'objects' | 'columns';
+type Kind = 'objects' | 'arrays' | 'columns';
+const KINDS: Kind[] = ['objects', 'arrays', 'columns'];
 
 async function main(): Promise<void> {
   const worker = new Worker(WORKER, { eval: true });
@@ -99,12 +109,12 @@ async function main(): Promise<void> {
     worker.postMessage({ kind: 'elu' });
     return (await p).active ?? 0;
   };
-  const main: Record<Kind, number[]> = { objects: [], columns: [] };
-  const send: Record<Kind, number[]> = { objects: [], columns: [] };
-  const thread: Record<Kind, number[]> = { objects: [], columns: [] };
+  const main: Record<Kind, number[]> = { objects: [], arrays: [], columns: [] };
+  const send: Record<Kind, number[]> = { objects: [], arrays: [], columns: [] };
+  const thread: Record<Kind, number[]> = { objects: [], arrays: [], columns: [] };
   let sink = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of (round % 2 ? ['objects', 'columns'] : ['columns', 'objects']) as Kind[]) {
+    for (const kind of round % 2 ? KINDS : [...KINDS].reverse()) {
       const entries = batch(round);
       await workerBusy();
       const p = reply();
@@ -112,6 +122,17 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       if (kind === 'objects') {
         worker.postMessage({ kind, id: round, entries: entries.map(slim) });
+      } else if (kind === 'arrays') {
+        const n = entries.length;
+        const ids = new Array<string>(n), types = new Array<string>(n), timestamps = new Array<string>(n), data = new Array<string>(n);
+        for (let i = 0; i < n; i++) {
+          const e = entries[i] as CommitEntry;
+          ids[i] = e.session_id;
+          types[i] = e.type;
+          timestamps[i] = e.timestamp;
+          data[i] = e.encoded?.data ?? JSON.stringify(e.data);
+        }
+        worker.postMessage({ kind, id: round, ids, types, timestamps, data });
       } else {
         const wire = encodeBatch(entries);
         worker.postMessage({ kind, id: round, batch: wire }, transfers(wire));
@@ -134,7 +155,7 @@ async function main(): Promise<void> {
   const f = (xs: number[]): string => median(xs).toFixed(3);
   console.log(`writer-handover: ${BATCH}-entry batches, ${ROUNDS - 10} rounds per variant (median us per entry), sink ${sink > 0}`);
   console.log('variant   main busy   of it: encode+post   worker busy');
-  for (const kind of ['objects', 'columns'] as Kind[]) {
+  for (const kind of KINDS) {
     console.log(`${kind.padEnd(9)} ${f(main[kind]).padStart(9)}   ${f(send[kind]).padStart(18)}   ${f(thread[kind]).padStart(11)}`);
   }
   console.log(`ratio columns/objects, main busy: ${(median(main.columns) / median(main.objects)).toFixed(3)}`);
