@@ -26,10 +26,13 @@ export type WriterEntry = Pick<
   encoded?: EncodedEntry;
 };
 
-/** Where a batch's entries landed: `seqs[i]`, and `messages[i]` the index of entry i's message or -1. */
+/**
+ * Where a batch's entries landed: `seqs[i]`, and `messages[i]` the index of entry i's message or -1.
+ * Typed arrays, so the writer thread's reply is two transferred buffers rather than cloned arrays.
+ */
 export interface Placement {
-  seqs: number[];
-  messages: number[];
+  seqs: Float64Array;
+  messages: Int32Array;
 }
 
 /** The store's results for a batch, from its entries and where they landed. */
@@ -129,15 +132,15 @@ export class CommitWriter {
 
   /** `commit` without building the events: what the writer thread runs and replies with. */
   place(entries: readonly WriterEntry[]): Placement {
-    if (entries.length === 0) return { seqs: [], messages: [] };
+    if (entries.length === 0) return { seqs: new Float64Array(0), messages: new Int32Array(0) };
     return this.transaction.immediate(entries);
   }
 
   private apply(entries: readonly WriterEntry[]): Placement {
     this.createSessions(entries);
     const heads = this.reserveAll(planCommit(entries));
-    const seqs = new Array<number>(entries.length);
-    const messages = new Array<number>(entries.length);
+    const seqs = new Float64Array(entries.length);
+    const messages = new Int32Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as WriterEntry;
       const id = entry.session_id;

@@ -1,5 +1,5 @@
 import { ERROR_CODES, TowerError, type ErrorCode } from '../../protocol/errors.js';
-import type { Placement, WriterEntry } from './commit.js';
+import type { WireBatch } from './writer-wire.js';
 
 /** The writer thread's start-up settings (its `workerData`). */
 export interface WriterConfig {
@@ -10,7 +10,7 @@ export interface WriterConfig {
 }
 
 export type ToWriter =
-  | { kind: 'commit'; id: number; entries: WriterEntry[] }
+  | { kind: 'commit'; id: number; batch: WireBatch }
   | { kind: 'autocheckpoint'; pages: number }
   | { kind: 'close' };
 
@@ -23,7 +23,7 @@ export interface WireError {
 
 export type FromWriter =
   | { kind: 'ready' }
-  | { kind: 'committed'; id: number; placed: Placement }
+  | { kind: 'committed'; id: number; seqs: Float64Array; messages: Int32Array }
   | { kind: 'failed'; id: number; error: WireError };
 
 /** In the thread: a domain error as it is, a driver failure as `internal` (what the store's guard makes of it). */

@@ -1,9 +1,10 @@
 import type { Worker } from 'node:worker_threads';
 import { TowerError } from '../../protocol/errors.js';
 import type { CommitEntry } from '../types.js';
-import type { Placement, WriterEntry } from './commit.js';
+import type { Placement } from './commit.js';
 import { describeError, startModuleWorker } from './module-worker.js';
 import { fromWireError, type FromWriter, type ToWriter, type WriterConfig } from './writer-protocol.js';
+import { encodeBatch, transfers } from './writer-wire.js';
 
 interface Waiter {
   resolve: (placed: Placement) => void;
@@ -46,9 +47,9 @@ export class WriterThread {
     if (this.closing) return Promise.reject(new TowerError('internal', 'store is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    let message: ToWriter;
+    let message: ToWriter & { kind: 'commit' };
     try {
-      message = { kind: 'commit', id, entries: entries.map(slim) };
+      message = { kind: 'commit', id, batch: encodeBatch(entries) };
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       return Promise.reject(new TowerError('internal', `sqlite: ${text}`, { cause: err }));
@@ -57,7 +58,7 @@ export class WriterThread {
     if (this.waiters.size === 0) worker.ref();
     return new Promise<Placement>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
-      worker.postMessage(message);
+      worker.postMessage(message, transfers(message.batch));
     });
   }
 
@@ -130,7 +131,7 @@ export class WriterThread {
     this.waiters.delete(msg.id);
     if (msg.kind === 'committed') {
       this.commits++;
-      waiter.resolve(msg.placed);
+      waiter.resolve({ seqs: msg.seqs, messages: msg.messages });
     } else {
       waiter.reject(fromWireError(msg.error));
     }
@@ -150,22 +151,4 @@ export class WriterThread {
     this.idleWaiters = [];
     for (const wake of waiters) wake();
   }
-}
-
-/** What the thread needs of an entry: the JSON encoded (here if the caller did not), messages by role. */
-function slim(e: CommitEntry): WriterEntry {
-  const encoded = e.encoded ?? {
-    data: JSON.stringify(e.data),
-    ...(e.message ? { message: JSON.stringify(e.message) } : {}),
-    ...(e.replace_last_message ? { replace_last_message: JSON.stringify(e.replace_last_message) } : {}),
-  };
-  const w: WriterEntry = { session_id: e.session_id, type: e.type, timestamp: e.timestamp, encoded };
-  if (e.message) w.message = { role: e.message.role };
-  if (e.replace_last_message) w.replace_last_message = { role: e.replace_last_message.role };
-  if (e.session) w.session = e.session;
-  if (e.create_session) w.create_session = e.create_session;
-  if (e.delete_session) w.delete_session = true;
-  if (e.state) w.state = e.state;
-  if (e.expect_state) w.expect_state = e.expect_state;
-  return w;
 }

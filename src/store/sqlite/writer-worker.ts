@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CommitWriter } from './commit.js';
+import { decodeBatch } from './writer-wire.js';
 import { toWireError, type FromWriter, type ToWriter, type WriterConfig } from './writer-protocol.js';
 
 /**
@@ -28,7 +29,9 @@ port.on('message', (msg: ToWriter) => {
     db.pragma(`wal_autocheckpoint = ${msg.pages}`);
   } else {
     try {
-      send({ kind: 'committed', id: msg.id, placed: writer.place(msg.entries) });
+      const { seqs, messages } = writer.place(decodeBatch(msg.batch));
+      // Transferred, not cloned: the main thread's side of the reply is two buffers.
+      port.postMessage({ kind: 'committed', id: msg.id, seqs, messages } satisfies FromWriter, [seqs.buffer as ArrayBuffer, messages.buffer as ArrayBuffer]);
     } catch (err) {
       send({ kind: 'failed', id: msg.id, error: toWireError(err) });
     }
