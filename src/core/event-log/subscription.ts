@@ -4,7 +4,6 @@ import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
 import { BEHIND, type LiveBatch, type LiveRing, type RingReader } from './live-ring.js';
 import { FramedPage, type EventBatch, type FramedBatch, type PageCache, type PageSlice } from './pages.js';
-import { catchUpTurn } from './turn-budget.js';
 import type { BatchSink, EventSink, FramedSink, SinkSubscription, SubscriptionStats } from './types.js';
 
 /** What every subscription of one EventLog shares (one object, not one per subscriber). */
@@ -268,17 +267,8 @@ export class Subscription implements SinkSubscription, RingReader {
   private readStore(): void {
     this.busy = true;
     // A catch-up is page after page; on loopback the socket drains at once, so without a macrotask turn
-    // between pages one replay would hold the event loop (and every other session). A first read waits
-    // too once this turn's catch-up budget is used (many subscribers connecting at once).
+    // between pages one replay would hold the event loop (and every other session).
     if (this.counters.storeReads > 0) setImmediate(() => this.readPage());
-    else if (catchUpTurn.spent()) setImmediate(() => this.readFirstPage());
-    else this.readPage();
-  }
-
-  /** A deferred first read: again subject to the turn's budget, so a crowd spreads over turns. */
-  private readFirstPage(): void {
-    if (this.ended) return;
-    if (catchUpTurn.spent()) setImmediate(() => this.readFirstPage());
     else this.readPage();
   }
 
