@@ -5,7 +5,7 @@
  * reference in the issue: about 9 KB RSS each). Clients live in another process.
  */
 import os from 'node:os';
-import { pick } from './lib/cli.js';
+import { pick, profArgs } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { spawnChild, stopAll } from './lib/proc.js';
 import { emitBench, kb, progress, sig, summary } from './lib/report.js';
@@ -30,7 +30,7 @@ interface Footprint {
 type Mem = { mem: NodeJS.MemoryUsage };
 
 async function measure(kind: 'tower' | 'bare-sse' | 'bare-ws'): Promise<Footprint> {
-  const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-server.ts', { nodeArgs: ['--expose-gc'] });
+  const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-server.ts', { nodeArgs: ['--expose-gc', ...(kind === 'tower' ? profArgs('idle-memory') : [])] });
   const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
   try {
     const { port } = await server.request<{ port: number }>({ type: 'init' });
