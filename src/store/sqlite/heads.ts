@@ -26,18 +26,18 @@ const LAST_EVENT = 'COALESCE((SELECT MAX(e.seq) FROM events e WHERE e.session_id
 const UPDATED_AT = `COALESCE((SELECT e.created_at FROM events e WHERE e.session_id = s.id AND e.seq > s.last_event_seq
   ORDER BY e.seq DESC LIMIT 1), s.updated_at)`;
 
+/** The head seq of the session whose row is `sessions s` (an SQL expression). */
+export const HEAD_SEQ = `MAX(s.last_event_seq, ${LAST_EVENT})`;
+
 const DERIVED: Record<string, string> = {
   updated_at: `${UPDATED_AT} AS updated_at`,
-  last_event_seq: `MAX(s.last_event_seq, ${LAST_EVENT}) AS last_event_seq`,
+  last_event_seq: `${HEAD_SEQ} AS last_event_seq`,
 };
 
 /** `SESSION_COLUMNS` as read from `sessions s`, with the head derived as above. */
 export const SESSION_SELECT = SESSION_COLUMNS.split(', ')
   .map((c) => DERIVED[c] ?? `s.${c}`)
   .join(', ');
-
-/** The head seq of the session whose row is `sessions s` (an SQL expression). */
-export const HEAD_SEQ = `MAX(s.last_event_seq, ${LAST_EVENT})`;
 
 /**
  * Writes the derived head back into every row that lags (one statement). Run when the store opens and
