@@ -1,7 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { testEntry, testSessionRecord } from '../testing/fixtures.js';
 import { sqliteFiles } from '../testing/sqlite-files.js';
 import { WalCheckpointer, type CheckpointResult } from './checkpointer.js';
@@ -122,4 +124,32 @@ describe('WAL checkpointer thread', () => {
       await checkpointer.close();
     }
   });
+
+  it('never keeps a plain node process alive: a store that is never closed lets the process exit', async () => {
+    const dir = files.dir();
+    const here = (name: string): string => JSON.stringify(pathToFileURL(resolve(import.meta.dirname, name)).href);
+    // The child commits (writer thread) and runs an on-demand checkpoint (whose answer it must get), then
+    // returns without closing the store: its event loop must empty and the process end by itself. A file,
+    // not `-e`: `--input-type=module` would reach the eval'd CommonJS worker sources too.
+    const script = join(dir, 'leave-open.mts');
+    writeFileSync(script, `
+      import { SqliteStore } from ${here('store.ts')};
+      import { testEntry, testSessionRecord } from ${here('../testing/fixtures.ts')};
+      const store = new SqliteStore(process.argv[2], { checkpointer: { intervalMs: 5 } });
+      await store.createSession(testSessionRecord('s1'));
+      await store.commit([testEntry('s1', 0)]);
+      await store.checkpointer.checkpoint('PASSIVE');
+      process.stdout.write('left open');
+    `);
+    const child = spawn(process.execPath, ['--import', 'tsx', script, join(dir, 'tower.db')], { cwd: resolve(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    // A child that hangs (the defect) is ended when the test times out, not left behind.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exitCode = await new Promise<number | null>((done) => child.once('close', (c) => done(c)));
+    expect(out).toBe('left open');
+    expect(exitCode).toBe(0);
+  }, 60_000);
 });

@@ -96,7 +96,6 @@ export class WalCheckpointer {
 
   constructor(path: string, private readonly opts: CheckpointerOptions) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driverPath } });
-    this.worker.unref();
     this.worker.on('message', (reply: Reply) => this.onReply(reply));
     // A driver error reaches this thread as a plain clone (a SqliteError keeps only its `code`).
     this.worker.on('error', (err: unknown) => this.fail(describeError(err)));
@@ -106,6 +105,9 @@ export class WalCheckpointer {
         resolve();
       });
     });
+    // Unreferenced only now: a Worker's first 'message' listener references its port again, so an unref()
+    // before the listeners would leave a never-closed store holding the process open.
+    this.worker.unref();
     this.timer = setInterval(() => this.tick(), Math.max(1, opts.intervalMs ?? 200));
     this.timer.unref();
   }
@@ -120,6 +122,9 @@ export class WalCheckpointer {
   checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
     if (this.failed || this.closing) return Promise.reject(new TowerError('internal', 'checkpointer is not running'));
     const id = this.nextId++;
+    // Referenced while a checkpoint is in flight (as the writer thread is while a batch is), so that a
+    // caller awaiting one is answered; idle, the thread never keeps the process alive.
+    if (this.waiters.size === 0) this.worker.ref();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.waiters.set(id, { mode, resolve, reject });
       this.worker.postMessage({ id, mode });
@@ -169,6 +174,7 @@ export class WalCheckpointer {
     const waiter = this.waiters.get(reply.id);
     if (!waiter) return;
     this.waiters.delete(reply.id);
+    if (this.waiters.size === 0 && !this.closing) this.worker.unref();
     if (reply.error !== undefined) {
       waiter.reject(new TowerError('internal', `sqlite checkpoint: ${reply.error}`));
       return;
