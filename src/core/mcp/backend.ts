@@ -1,3 +1,4 @@
+import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 import type { ToolResult } from '../../protocol/tools.js';
 import { McpClients, type McpElicitAnswer, type McpElicitHandler, type McpElicitation } from '../../runner/ops/mcp.js';
@@ -58,7 +59,7 @@ export class LocalMcp {
           const res = await entry.clients.callTool(server, tool, args, undefined, ctx.signal);
           return { output: res.content, is_error: res.isError };
         } catch (err) {
-          return { output: err instanceof Error ? err.message : String(err), is_error: true };
+          return { output: mcpErrorText(server, err), is_error: true };
         } finally {
           if (entry.elicit === ctx.elicit) entry.elicit = undefined;
         }

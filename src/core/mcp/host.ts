@@ -1,3 +1,4 @@
+import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { McpServerSetting, McpSettings } from '../../protocol/mcp.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 import { configKey } from '../../runner/ops/mcp.js';
@@ -77,7 +78,8 @@ export class McpHost {
         try {
           return { server, tools: await this.list(backend, server, opts.signal) };
         } catch (err) {
-          const why = err instanceof Error ? err.message : String(err);
+          // Scrubbed and bounded here whichever backend failed: an older runner may send the SDK's text as is.
+          const why = mcpErrorText(server, err);
           return { server, error: why.startsWith(`MCP server ${server.name}`) ? why : `MCP server ${server.name}: ${why}` };
         }
       }),

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_MCP_ERROR_CHARS } from '../../protocol/mcp-scrub.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
+import type { Logger } from '../logger.js';
 import type { McpBackend } from './backend.js';
 import { McpHost, MCP_SERVER_FAILED } from './host.js';
 import { MAX_TOOL_NAME, mcpToolName } from './names.js';
@@ -113,5 +115,33 @@ describe('McpHost', () => {
   it('McpTurnTools answers an unknown name as an error result', async () => {
     const tools = new McpTurnTools(fakeBackend(async () => []), undefined);
     expect(await tools.execute({ id: 'c', name: 'mcp__none__x', args: {} }, { workingDir: '/', signal: new AbortController().signal })).toEqual({ output: 'unknown tool mcp__none__x', is_error: true });
+  });
+
+  it("scrubs a failing server's secrets from the error event and the log, and bounds it, whatever the backend sent", async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (obj: unknown) => warnings.push(obj) } as unknown as Logger;
+    host = new McpHost({ logger });
+    const leaky: MCPServerConfig = {
+      name: 'leaky',
+      transport: 'sse',
+      url: 'https://user:url-pass-1@mcp.example/mcp?token=query-tok-2',
+      headers: { authorization: 'Bearer header-tok-3' },
+      env: {},
+      dynamic_headers: { 'x-key': 'dyn key/4' },
+    };
+    // What an older runner (or any backend) might throw: the SDK's text as is, secrets and all.
+    const raw = `401 from https://user:url-pass-1@mcp.example/mcp?token=query-tok-2 with {"authorization":"Bearer header-tok-3"} x-key=dyn%20key%2F4 and Bearer other-unknown-token ${'z'.repeat(50_000)}`;
+    host.route(() => fakeBackend(async () => Promise.reject(new Error(raw))));
+    const errors: Array<[string, string]> = [];
+    await host.openTurn(session([leaky]), { signal: new AbortController().signal, onServerError: (code, message) => errors.push([code, message]) });
+    expect(errors).toHaveLength(1);
+    const [code, message] = errors[0]!;
+    expect(code).toBe(MCP_SERVER_FAILED);
+    expect(message).toMatch(/^MCP server leaky: 401 from https:\/\/\*\*\*:\*\*\*@mcp\.example\/mcp\?token=\*\*\* with \{"authorization":"\*\*\*"\} x-key=\*\*\* and Bearer \*\*\* z/);
+    for (const secret of ['url-pass-1', 'query-tok-2', 'header-tok-3', 'dyn key/4', 'dyn%20key%2F4', 'other-unknown-token']) {
+      expect(message).not.toContain(secret);
+      expect(JSON.stringify(warnings)).not.toContain(secret);
+    }
+    expect(message.length).toBeLessThan(MAX_MCP_ERROR_CHARS + 200);
   });
 });

@@ -1,4 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MAX_MCP_ERROR_CHARS } from '../../protocol/mcp-scrub.js';
+import { SECRET_MARKER } from '../../protocol/mcp-secrets.js';
 import type { MCPServerConfig } from '../../protocol/runner.js';
 import { startMcpHttpServer, stdioServerCommand, type McpHttpTestServer } from '../../../test/support/mcp-http-server.js';
 import { runOperation } from './dispatch.js';
@@ -74,6 +79,45 @@ describe('MCP operations', () => {
     expect(await runOperation('mcp_list_tools', { server: dead }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/^MCP server dead:/) });
     expect(await runOperation('mcp_list_tools', { server: { name: 'x', transport: 'stdio' } }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/needs a command/) });
     expect(await runOperation('mcp_call', { server: stdio(), tool_name: 'echo', args: [1] }, ws.ctx())).toMatchObject({ success: false, error: expect.stringMatching(/JSON object/) });
+  });
+});
+
+describe('MCP error text', () => {
+  it('never carries the server config\'s secrets (headers, dynamic headers, URL credentials and query) and is bounded', async () => {
+    // A server (or a proxy before it) that answers 401 quoting the request back: the SDK puts the body
+    // into its error message, and with it the token of every header and the query string.
+    const echo = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(401, { 'content-type': 'text/plain' }).end(`denied ${req.url} ${JSON.stringify(req.headers)} ${'y'.repeat(10_000)}`));
+    });
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const { port } = echo.address() as AddressInfo;
+    try {
+      const server: MCPServerConfig = {
+        name: 'leaky',
+        transport: 'http',
+        url: `http://127.0.0.1:${port}/mcp?api_key=query-secret-1234&region=eu`,
+        headers: { authorization: 'Bearer header-secret-5678', 'x-tenant': 'tenant-secret-9' },
+        dynamic_headers: { 'x-session': 'dynamic-secret-0' },
+      };
+      const secrets = ['query-secret-1234', 'header-secret-5678', 'tenant-secret-9', 'dynamic-secret-0'];
+      for (const outcome of [
+        await runOperation('mcp_list_tools', { server }, ws.ctx()),
+        await runOperation('mcp_call', { server, tool_name: 'echo', args: { text: 'hi' } }, ws.ctx()),
+      ]) {
+        expect(outcome.success).toBe(false);
+        const error = outcome.error ?? '';
+        expect(error).toMatch(/^MCP server leaky: /);
+        expect(error).toContain('denied /mcp?api_key=');
+        expect(error).toContain(SECRET_MARKER);
+        for (const secret of secrets) expect(error).not.toContain(secret);
+        expect(error.length).toBeLessThan(MAX_MCP_ERROR_CHARS + 100);
+      }
+    } finally {
+      echo.closeAllConnections();
+      await new Promise((resolve) => echo.close(resolve));
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { TowerError } from '../../protocol/errors.js';
+import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;
@@ -203,10 +204,15 @@ function contentText(res: unknown): string {
     .join('\n');
 }
 
+/**
+ * The SDK's errors quote what it was handed (the URL with its query, headers, a spawn's environment), so
+ * the message is scrubbed of the server's secrets and bounded before it goes anywhere (a task result, an
+ * event); the original error is not kept as a cause for the same reason.
+ */
 function toTowerError(server: MCPServerConfig, err: unknown): TowerError {
-  if (err instanceof TowerError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new TowerError('tool_failed', `MCP server ${server.name}: ${message}`);
+  const message = mcpErrorText(server, err);
+  if (err instanceof TowerError) return new TowerError(err.code, message);
+  return new TowerError('tool_failed', message.startsWith(`MCP server ${server.name}`) ? message : `MCP server ${server.name}: ${message}`);
 }
 
 async function closeQuietly(client: Promise<Client>): Promise<void> {

@@ -1,4 +1,5 @@
 import type { McpBackend } from '../../core/mcp/index.js';
+import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import { MCPCallResult, MCPListToolsResult, type MCPServerConfig, type MCPToolInfo } from '../../protocol/runner.js';
 import type { ToolResult } from '../../protocol/tools.js';
 import type { RunnerDispatcher } from './runner-dispatch.js';
@@ -30,7 +31,7 @@ export class RunnerMcpBackend implements McpBackend {
     const sent = await this.runners.dispatch('mcp_call', { server, tool_name: tool, args }, `${tool} of MCP server ${server.name}`, ctx.signal);
     if ('output' in sent) return sent;
     const runner = sent.runner;
-    if (!sent.result.success) return { output: sent.result.error ?? `${tool} failed on runner ${runner.name}`, is_error: true, runner };
+    if (!sent.result.success) return { output: sent.result.error !== undefined ? mcpErrorText(server, sent.result.error) : `${tool} failed on runner ${runner.name}`, is_error: true, runner };
     const parsed = MCPCallResult.safeParse(sent.result.result);
     if (!parsed.success) return { output: `runner ${runner.name} answered ${tool} with a result of the wrong shape`, is_error: true, runner };
     return { output: parsed.data.content + truncNote(parsed.data), is_error: parsed.data.is_error === true, runner };
