@@ -160,27 +160,42 @@ export class TopicDeriver {
     this.list.removed(sid);
   }
 
+  /**
+   * One session's refresh: its row first (all the list and session.update need), then its conversation
+   * only when the row counts messages past the last one announced. A rename, a model change, a title, a
+   * fork's or a creation's row, a turn's start: none re-reads the conversation, whose size grows with the
+   * session (indices run 0..message_count-1, so the count says whether anything is new).
+   */
   private async refreshSession(sessionId: string, track: SessionTrack): Promise<void> {
     if (this.closed || this.sessions.get(sessionId) !== track) return;
-    const list = await this.commands.execute('sessions.messages', { session_id: sessionId });
-    if (this.sessions.get(sessionId) !== track) return;
-    const maxIndex = list.messages.at(-1)?.index ?? -1;
-    track.announced ??= track.floor ?? maxIndex;
-    for (const stored of list.messages) {
-      if (stored.index <= track.announced) continue;
-      track.announced = stored.index;
-      const message = toMessagePayload(stored);
-      if (message) {
-        this.publisher.publish('message.append', { session_id: sessionId, message_id: message.id, role: message.role, content: message.content }, sessionId);
-      }
-    }
     const read = await this.commands.execute('sessions.get', { session_id: sessionId });
     if (this.sessions.get(sessionId) !== track) return;
+    const lastIndex = read.message_count - 1;
+    // First sight of a session: what it already holds is not news (a session created in view: all is).
+    track.announced ??= track.floor ?? lastIndex;
+    if (lastIndex > track.announced && !(await this.announceMessages(sessionId, track))) return;
     this.list.seen(read);
     const session = toSessionPayload(read);
     const before = this.cache.get(sessionId);
     this.cache.set(sessionId, session);
     if (!before || JSON.stringify(before) !== JSON.stringify(session)) this.publisher.publish('session.update', session, sessionId);
+  }
+
+  /** Publishes message.append for each message past the last announced; false when the session went away meanwhile. */
+  private async announceMessages(sessionId: string, track: SessionTrack): Promise<boolean> {
+    const list = await this.commands.execute('sessions.messages', { session_id: sessionId });
+    if (this.sessions.get(sessionId) !== track) return false;
+    let announced = track.announced ?? -1;
+    for (const stored of list.messages) {
+      if (stored.index <= announced) continue;
+      announced = stored.index;
+      track.announced = announced;
+      const message = toMessagePayload(stored);
+      if (message) {
+        this.publisher.publish('message.append', { session_id: sessionId, message_id: message.id, role: message.role, content: message.content }, sessionId);
+      }
+    }
+    return true;
   }
 }
 

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GoDealer, GoSub, startBusTower, subscribed, type BusTower } from '../../../test/support/fake-pando-clients.js';
+
+let t: BusTower | undefined;
+const closers: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+  await t?.close();
+  t = undefined;
+});
+
+type Row = [id: string, title: string];
+
+describe('per-session refresh reads only what it needs', () => {
+  it('keeps session.list right through create, rename, fork, delete and import without re-reading any conversation it does not announce', async () => {
+    t = await startBusTower({ script: [{ text: 'first answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
+    const s = GoSub.connect(t.pub);
+    closers.push(() => s.close());
+    await subscribed(s, t.bus);
+    const d = await GoDealer.connect(t.rpc);
+    closers.push(() => d.close());
+    const { commands, manager } = t.tower;
+    // The bus runs its refreshes through this same CommandService: count the conversation reads, by session.
+    const execute = commands.execute.bind(commands);
+    const conversationReads: string[] = [];
+    vi.spyOn(commands, 'execute').mockImplementation(((name: string, params: { session_id?: string }) => {
+      if (name === 'sessions.messages') conversationReads.push(params.session_id ?? '');
+      return execute(name as never, params as never);
+    }) as typeof commands.execute);
+
+    const stored = async (): Promise<Row[]> => ((await d.call('session.list')).result as Array<{ id: string; title: string }>).map((x) => [x.id, x.title]);
+    const lastListed = (): string => JSON.stringify((s.of('session.list').at(-1)?.envelope.payload.sessions as Array<{ id: string; title: string }> | undefined)?.map((x) => [x.id, x.title]));
+    const listRight = async (what: string): Promise<Row[]> => {
+      await t!.bus.topics.settled();
+      const want = await stored();
+      await s.until(() => lastListed() === JSON.stringify(want), 10_000, `session.list after ${what}`);
+      expect(t!.bus.topics.sessionCount).toBe(want.length);
+      return want;
+    };
+
+    // A session with a turn, to fork from: its own messages are new, so they are read (and announced).
+    const a = await commands.execute('sessions.create', { title: 'alpha' });
+    await commands.execute('sessions.send', { session_id: a.id, content: 'hello' });
+    expect(await manager.waitIdle(a.id, 10_000)).toBe(true);
+    await listRight('a turn');
+    expect(conversationReads.length).toBeGreaterThan(0);
+    expect(new Set(conversationReads)).toEqual(new Set([a.id]));
+    conversationReads.length = 0;
+
+    const b = await commands.execute('sessions.create', { title: 'beta' });
+    expect(await listRight('a creation')).toContainEqual([b.id, 'beta']);
+    await commands.execute('sessions.update', { session_id: b.id, title: 'beta renamed' });
+    expect(await listRight('a rename')).toContainEqual([b.id, 'beta renamed']);
+    await commands.execute('sessions.update', { session_id: a.id, title: 'alpha renamed' });
+    expect(await listRight('a rename of a session with messages')).toContainEqual([a.id, 'alpha renamed']);
+    expect(conversationReads).toEqual([]);
+
+    // A fork starts with messages copied from its parent: announced once from the fork, the parent not re-read.
+    const fork = await commands.execute('sessions.fork', { session_id: a.id, message_index: 0 });
+    expect((await listRight('a fork'))[0]).toEqual([fork.id, fork.title]);
+    expect(conversationReads.every((id) => id === fork.id)).toBe(true);
+    conversationReads.length = 0;
+
+    await commands.execute('sessions.delete', { session_id: b.id });
+    expect((await listRight('a deletion')).map(([id]) => id)).not.toContain(b.id);
+    const exported = await commands.execute('sessions.export', { session_id: a.id });
+    await commands.execute('sessions.delete', { session_id: a.id });
+    expect((await listRight('a second deletion')).map(([id]) => id)).not.toContain(a.id);
+    await commands.execute('sessions.import', { data: exported });
+    await t.bus.topics.resyncList();
+    expect(await listRight('an import and a resync')).toContainEqual([a.id, 'alpha renamed']);
+    expect(conversationReads).toEqual([]);
+    // session.update still carries the row as stored: the fork with its message count.
+    expect(s.of('session.update').filter((p) => p.envelope.payload.id === fork.id).at(-1)?.envelope.payload).toMatchObject({ message_count: fork.message_count });
+  });
+});
