@@ -27,6 +27,31 @@ export function redactMcp(settings: McpSettings): McpSettings {
   return { servers: settings.servers.map((s) => mapSecrets(s, () => SECRET_MARKER)) };
 }
 
+/**
+ * `redactMcp` for settings of any age and shape (an event written by an older Tower, whose schema may
+ * have differed): the same rule, every value under a server's `env`, `headers` or `dynamic_headers`
+ * becomes the marker, applied to whatever is an object there; everything else is returned as it was.
+ */
+export function redactStoredMcp(mcp: unknown): unknown {
+  if (!isRecord(mcp) || !Array.isArray(mcp.servers)) return mcp;
+  return {
+    ...mcp,
+    servers: mcp.servers.map((server: unknown) => {
+      if (!isRecord(server)) return server;
+      const out: Record<string, unknown> = { ...server };
+      for (const field of SECRET_FIELDS) {
+        const values = server[field];
+        if (isRecord(values)) out[field] = Object.fromEntries(Object.keys(values).map((key) => [key, SECRET_MARKER]));
+      }
+      return out;
+    }),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** `redactMcp` of the `mcp` field of an object (a session, a settings patch), other fields untouched. */
 export function withRedactedMcp<T extends { mcp?: McpSettings | undefined }>(value: T): T {
   return value.mcp === undefined ? value : { ...value, mcp: redactMcp(value.mcp) };

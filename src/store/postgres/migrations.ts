@@ -1,9 +1,13 @@
 import type pg from 'pg';
+import { MCP_DATA_LIKE, MCP_SETTINGS_EVENT, SCRUB_PAGE, SCRUB_START, scrubPage, type ScrubCursor } from '../mcp-event-scrub.js';
 import { PG_MESSAGING_SCHEMA_V110, PG_RUNNER_TOKENS_V111, PG_THREAD_CREATED_V130 } from './messaging-schema.js';
 
 export interface PgMigration {
   version: number;
-  sql: string;
+  /** Schema changes; a data migration may have none. */
+  sql?: string;
+  /** A data migration, run after `sql` in the same transaction. */
+  run?: (client: pg.ClientBase) => Promise<void>;
 }
 
 /**
@@ -98,6 +102,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   // A new thread is a messaging change (SQLite's migration 30).
   { version: 130, sql: PG_THREAD_CREATED_V130 },
+  // MCP secrets out of `session_updated` events written before events carried them redacted (SQLite 35).
+  { version: 135, run: scrubStoredMcpSecrets },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */
@@ -131,7 +137,8 @@ export async function runPgMigrations(
       if (m.version <= from) continue;
       await client.query('BEGIN');
       try {
-        await client.query(m.sql);
+        if (m.sql) await client.query(m.sql);
+        await m.run?.(client);
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
         await client.query('COMMIT');
       } catch (err) {
@@ -143,5 +150,20 @@ export async function runPgMigrations(
     return applied;
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  }
+}
+
+/** Migration 135: page by page (keyset on the primary key), rewriting only the events that held a secret. */
+async function scrubStoredMcpSecrets(client: pg.ClientBase): Promise<void> {
+  for (let at: ScrubCursor | undefined = SCRUB_START; at; ) {
+    const result: pg.QueryResult<{ session_id: string; seq: string; data: string }> = await client.query(
+      `SELECT session_id, seq, data FROM events
+       WHERE type = $1 AND data LIKE $2 AND (session_id, seq) > ($3, $4::bigint)
+       ORDER BY session_id, seq LIMIT ${SCRUB_PAGE}`,
+      [MCP_SETTINGS_EVENT, MCP_DATA_LIKE, at.session_id, at.seq],
+    );
+    const writes: Array<[string, string, string]> = [];
+    at = scrubPage(result.rows, (row, data) => writes.push([data, row.session_id, row.seq]));
+    for (const args of writes) await client.query('UPDATE events SET data = $1 WHERE session_id = $2 AND seq = $3', args);
   }
 }

@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3';
+import { MCP_DATA_LIKE, MCP_SETTINGS_EVENT, SCRUB_PAGE, SCRUB_START, scrubPage, type ScrubCursor } from '../mcp-event-scrub.js';
 import { MESSAGING_SCHEMA_V20, MESSAGING_THREAD_CREATED_V30 } from './messaging-schema.js';
 
 export interface Migration {
   version: number;
-  sql: string;
+  /** Schema changes; a data migration may have none. */
+  sql?: string;
+  /** A data migration, run after `sql` in the same transaction. */
+  run?: (db: Database.Database) => void;
 }
 
 /**
@@ -89,6 +93,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, sql: MESSAGING_SCHEMA_V20 },
   // A new thread is a messaging change (Postgres's migration 130).
   { version: 30, sql: MESSAGING_THREAD_CREATED_V30 },
+  // MCP secrets out of `session_updated` events written before events carried them redacted (Postgres 135).
+  { version: 35, run: scrubStoredMcpSecrets },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */
@@ -114,7 +120,8 @@ export function runMigrations(db: Database.Database, migrations: readonly Migrat
     const applied: number[] = [];
     for (const m of migrations) {
       if (m.version <= from) continue;
-      db.exec(m.sql);
+      if (m.sql) db.exec(m.sql);
+      m.run?.(db);
       record.run(m.version, new Date().toISOString());
       applied.push(m.version);
     }
@@ -130,5 +137,19 @@ function assertOrdered(migrations: readonly Migration[]): void {
     if (prev && cur && cur.version <= prev.version) {
       throw new Error(`migrations out of order: ${cur.version} after ${prev.version}`);
     }
+  }
+}
+
+/** Migration 35: page by page (keyset on the primary key), rewriting only the events that held a secret. */
+function scrubStoredMcpSecrets(db: Database.Database): void {
+  const page = db.prepare<[string, string, string, string, number], { session_id: string; seq: number; data: string }>(
+    `SELECT session_id, seq, data FROM events
+     WHERE type = ? AND data LIKE ? AND (session_id > ? OR (session_id = ? AND seq > ?))
+     ORDER BY session_id, seq LIMIT ${SCRUB_PAGE}`,
+  );
+  const update = db.prepare<[string, string, number]>('UPDATE events SET data = ? WHERE session_id = ? AND seq = ?');
+  for (let at: ScrubCursor | undefined = SCRUB_START; at; ) {
+    const rows = page.all(MCP_SETTINGS_EVENT, MCP_DATA_LIKE, at.session_id, at.session_id, at.seq);
+    at = scrubPage(rows, (row, data) => update.run(data, row.session_id, row.seq));
   }
 }
