@@ -45,6 +45,7 @@ export class Metrics {
   private readonly stepSeconds: Histogram<'model' | 'outcome'>;
   private readonly toolSeconds: Histogram<'tool' | 'outcome'>;
   private sources: MetricsSources | undefined;
+  private readonly transports = new Map<string, () => boolean>();
   private untap: (() => void) | undefined;
 
   constructor(opts: MetricsOptions = {}) {
@@ -108,6 +109,17 @@ export class Metrics {
     return this.subscribers.add(transport, sub);
   }
 
+  /**
+   * A transport's state on `/metrics` (`tower_transport_up{transport}` 1 or 0), read at each scrape, so a
+   * transport that is down (a bus that could not bind) shows as down, not as absent. Returns the untrack.
+   */
+  transportState(transport: string, up: () => boolean): () => void {
+    this.transports.set(transport, up);
+    return () => {
+      if (this.transports.get(transport) === up) this.transports.delete(transport);
+    };
+  }
+
   render(): Promise<string> {
     return this.registry.metrics();
   }
@@ -122,6 +134,14 @@ export class Metrics {
     const sessions = this.events.sessionCount;
     const sources = (): MetricsSources | undefined => this.sources;
     const subscribers = this.subscribers;
+    const transports = this.transports;
+    new Gauge({
+      name: 'tower_transport_up', help: 'Transports beside HTTP: 1 running, 0 down (e.g. the bus could not bind; it retries)', labelNames: ['transport'], registers,
+      collect() {
+        this.reset();
+        for (const [transport, up] of transports) this.set({ transport }, up() ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'tower_sessions', help: 'Sessions by status', labelNames: ['status'], registers,
       async collect() {

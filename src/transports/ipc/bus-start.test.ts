@@ -9,6 +9,9 @@ import { resolveConfig, type ServeOptions } from '../../server/config.js';
 import { startTower } from '../../server/tower.js';
 import { fakeModelsConfig } from '../../../test/support/harness.js';
 import { busTransport } from './bus.js';
+import { bindHint, BUS_BIND_FAILED } from './bus-recovery.js';
+import { pino } from 'pino';
+import { GoDealer } from '../../../test/support/fake-pando-clients.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -84,5 +87,64 @@ describe('starting the bus', () => {
     expect(resolveConfig({}, { TOWER_BUS: '0', TOWER_BUS_PORT: '41000' }).bus).toEqual({ enabled: false, host: '127.0.0.1', port: 41000 });
     expect(() => resolveConfig({ busPort: 65535 }, {})).toThrow(/bus port/);
     expect(() => resolveConfig({}, { TOWER_BUS_PORT: 'abc' })).toThrow(/port/);
+  });
+
+  it('a port it cannot bind is a loud error with a code, shows as down on /metrics, and is retried until it binds', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    let blocked = true;
+    cleanups.push(() => blocked && new Promise((r) => blocker.close(r)));
+    const taken = (blocker.address() as { port: number }).port;
+
+    // Every log line, and a way to wait for the first one that matches (no sleeps: sync on the log).
+    const lines: Array<Record<string, unknown>> = [];
+    const waiting: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+    const logger = pino({ level: 'info' }, {
+      write(text: string) {
+        const line = JSON.parse(text) as Record<string, unknown>;
+        lines.push(line);
+        for (const w of waiting.splice(0)) (w.match(line) ? w.resolve(line) : waiting.push(w));
+      },
+    });
+    const logged = (match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> => {
+      const seen = lines.find(match);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ match, resolve }));
+    };
+
+    const fake = await startFakeModelServer({ format: 'openai', script: [] });
+    cleanups.push(() => fake.close());
+    const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: tempDir('bs-data'), workingDir: tempDir('bs-work'), busPort: taken }, {});
+    const tower = await startTower(config, {
+      models: fakeModelsConfig(fake).config, env: {}, logger,
+      transports: [busTransport({ registryDir: tempDir('bs-reg'), retry: { initialMs: 10, maxMs: 40 } })],
+    });
+    cleanups.push(() => tower.close());
+
+    const down = await logged((l) => l.level === 50 && l.code === BUS_BIND_FAILED);
+    expect(down).toMatchObject({ transport: 'bus', errno: 'EADDRINUSE', ports: { pub: taken, rpc: taken + 1 } });
+    expect(String(down.msg)).toContain(`instance bus DOWN: cannot bind 127.0.0.1: ports ${taken}/${taken + 1} are taken`);
+    expect((await fetch(`${tower.url}/health`)).ok).toBe(true);
+    expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 0');
+    // It keeps trying, and says so each time.
+    await logged((l) => l.level === 40 && l.code === BUS_BIND_FAILED && Number(l.attempts) >= 2);
+    expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 0');
+
+    // The port comes free: the bus binds on its own, on the port it was given, and answers Pando's ping.
+    await new Promise((r) => blocker.close(r));
+    blocked = false;
+    await logged((l) => l.level === 30 && l.msg === 'instance bus listening');
+    await logged((l) => l.level === 30 && l.code === BUS_BIND_FAILED && l.msg === 'instance bus up after failing to bind');
+    expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 1');
+    const d = await GoDealer.connect(`tcp://127.0.0.1:${taken + 1}`);
+    cleanups.push(() => d.close());
+    expect(await d.call('instance.ping', {})).toMatchObject({ result: { status: 'ok' } });
+  });
+
+  it('says when a derived port lies in the kernel\'s ephemeral range, and how to keep it free', () => {
+    expect(bindHint({ pub: 45000, rpc: 45001 }, [32768, 60999])).toBe(
+      "ports 45000/45001 are taken (inside the kernel's ephemeral range 32768-60999: an outgoing connection or a socket in TIME-WAIT may hold it; " +
+        'reserve them with net.ipv4.ip_local_reserved_ports=45000-45001, or choose --bus-port outside the range)',
+    );
+    expect(bindHint({ pub: 20000, rpc: 20001 }, [32768, 60999])).toBe('ports 20000/20001 are taken');
   });
 });

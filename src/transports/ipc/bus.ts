@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { derivePorts, type RegistryEntry } from '../../protocol/pando-bus.js';
 import { isLoopback } from '../net.js';
 import type { RunningTransport, TransportContext, TransportStarter } from '../context.js';
+import { bindHint, BusBindError, BusRecovery, type BusRetryOptions } from './bus-recovery.js';
 import { acquireLock, pruneRegistry, registryDir, removeFile, writeRegistryEntry } from './discovery.js';
 import type { ListTopicOptions } from './list-topic.js';
 import { busMethods, uptimeOf, type InstanceState } from './methods.js';
@@ -20,6 +21,8 @@ export interface BusOptions {
   sendHighWaterMark?: number;
   /** Pacing of `session.list` and its periodic full re-read (tests shorten them). */
   list?: ListTopicOptions;
+  /** Retries after a failed bind (tests shorten them). */
+  retry?: BusRetryOptions;
 }
 
 export interface RunningBus extends RunningTransport {
@@ -36,13 +39,51 @@ export const HEARTBEAT_MS = 5000;
 
 /**
  * The Pando instance bus as a transport beside HTTP: PUB + ROUTER on the derived ports, the lock and the
- * registry file. Declines (returns undefined, with a clear log line) when turned off or when its ports
- * are taken; Tower's HTTP API runs either way.
+ * registry file. Declines (undefined, with a log line) only when turned off. Ports it cannot bind (taken,
+ * often by the kernel's own ephemeral use of Pando's range) are an error with code `bus_bind_failed`:
+ * logged as such, shown as down on `/metrics` (`tower_transport_up{transport="bus"} 0`), and retried in
+ * the background until they bind. Tower's HTTP API runs either way.
  */
 export function busTransport(opts: BusOptions = {}): TransportStarter {
-  return (ctx) => startBus(ctx, opts);
+  return async (ctx) => {
+    let recovery: BusRecovery<RunningBus> | undefined;
+    let bus: RunningBus | undefined;
+    const untrack = ctx.metrics?.transportState('bus', () => (recovery ? recovery.bus !== undefined : bus !== undefined));
+    try {
+      bus = await startBus(ctx, opts);
+    } catch (err) {
+      if (!(err instanceof BusBindError)) {
+        untrack?.();
+        throw err;
+      }
+      const logger = ctx.logger.child({ transport: 'bus' });
+      logger.error({ code: err.code, errno: err.errno, ports: err.ports, err }, `instance bus DOWN: ${err.message}. HTTP is unaffected; retrying in the background (or use --bus-port / --no-bus)`);
+      const retrying = new BusRecovery(async () => {
+        const started = await startBus(ctx, opts);
+        if (!started) throw new Error('instance bus turned off');
+        return started;
+      }, err, logger, opts.retry);
+      recovery = retrying;
+      return withUntrack(retrying, untrack);
+    }
+    if (!bus) untrack?.();
+    return bus && withUntrack(bus, untrack);
+  };
 }
 
+/** Closing the transport also drops its `/metrics` state. */
+function withUntrack<T extends RunningTransport>(transport: T, untrack: (() => void) | undefined): T {
+  if (!untrack) return transport;
+  const close = transport.close.bind(transport);
+  return Object.assign(transport, {
+    close: async () => {
+      untrack();
+      await close();
+    },
+  });
+}
+
+/** Starts the bus, or declines (undefined) when turned off; throws `BusBindError` when its ports do not bind. */
 export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Promise<RunningBus | undefined> {
   const { config, logger: root } = ctx;
   const logger = root.child({ transport: 'bus' });
@@ -60,13 +101,15 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
     logger.warn({ holder: lock.holder }, `instance bus: not primary for ${workdir} (another instance holds .pando/ipc.lock); using free ports`);
   }
   const wanted = config.bus.port !== undefined ? { pub: config.bus.port, rpc: config.bus.port + 1 } : lock.primary ? derivePorts(workdir) : undefined;
-  const sockets = await bindSockets(config.bus.host, wanted, opts.sendHighWaterMark ?? 10_000).catch((err: unknown) => {
+  let sockets: Awaited<ReturnType<typeof bindSockets>>;
+  try {
+    sockets = await bindSockets(config.bus.host, wanted, opts.sendHighWaterMark ?? 10_000);
+  } catch (err) {
     lock.release();
-    const ports = wanted ? `${wanted.pub}/${wanted.rpc}` : 'free ports';
-    logger.error({ err, ports }, `instance bus NOT started: cannot bind ${config.bus.host} ${ports} (taken?); use --bus-port or --no-bus. HTTP is unaffected`);
-    return undefined;
-  });
-  if (!sockets) return undefined;
+    const errno = (err as { code?: unknown }).code;
+    const why = errno === 'EADDRINUSE' ? bindHint(wanted) : `${err instanceof Error ? err.message : String(err)}`;
+    throw new BusBindError(`cannot bind ${config.bus.host}: ${why}`, wanted, typeof errno === 'string' ? errno : undefined, { cause: err });
+  }
 
   const startedAt = new Date();
   const state: InstanceState = {
