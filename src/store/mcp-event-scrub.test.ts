@@ -24,18 +24,18 @@ const mcp: McpSettings = {
 const OLD_EVENTS: Array<[seq: number, type: string, data: string]> = [
   [1, 'session_created', JSON.stringify({ title: 't', model: 'm', working_dir: '/w' })],
   // The old format: settings with their secrets, between other fields whose order must stay.
-  [2, 'session_updated', JSON.stringify({ sandbox: 'workspace', mcp, network: false })],
+  [2, 'session_updated', JSON.stringify({ sandbox: 'none', mcp, network: false })],
   // Already redacted (a newer Tower), a title change, and text that merely mentions "mcp" and a secret.
-  [3, 'session_updated', JSON.stringify({ sandbox: 'workspace', mcp: redactMcp(mcp) })],
+  [3, 'session_updated', JSON.stringify({ sandbox: 'none', mcp: redactMcp(mcp) })],
   [4, 'session_updated', JSON.stringify({ title: 'renamed "mcp"' })],
   [5, 'user_message', JSON.stringify({ content: `my "mcp" token is ${SECRETS[0]}`, message_index: 0 })],
   // Written by some older shape the schema no longer takes: the same rule still applies.
   [6, 'session_updated', JSON.stringify({ mcp: { servers: [{ name: 'odd', env: { K: SECRETS[1] }, headers: 'not an object' }], extra: 1 } })],
 ];
-const SETTINGS = JSON.stringify({ sandbox: 'workspace', mcp });
+const SETTINGS = JSON.stringify({ sandbox: 'none', mcp });
 
 const expected = (seq: number, data: string): string => {
-  if (seq === 2) return JSON.stringify({ sandbox: 'workspace', mcp: redactMcp(mcp), network: false });
+  if (seq === 2) return JSON.stringify({ sandbox: 'none', mcp: redactMcp(mcp), network: false });
   if (seq === 6) return JSON.stringify({ mcp: { servers: [{ name: 'odd', env: { K: SECRET_MARKER }, headers: 'not an object' }], extra: 1 } });
   return data;
 };
@@ -89,7 +89,7 @@ describe('SQLite migration 35', () => {
       raw.close();
     }
     const read = await store.readEvents('s1', 0, 100);
-    expect(read.find((e) => e.seq === 2)?.data).toEqual({ sandbox: 'workspace', mcp: redactMcp(mcp), network: false });
+    expect(read.find((e) => e.seq === 2)?.data).toEqual({ sandbox: 'none', mcp: redactMcp(mcp), network: false });
   });
 });
 
@@ -114,7 +114,7 @@ describe.skipIf(NO_POSTGRES)('Postgres migration 135', () => {
       const store = await PostgresStore.open(TEST_PG_URL, { schema, max: 2 });
       try {
         const read = await store.readEvents('s1', 0, 100);
-        expect(read.find((e) => e.seq === 2)?.data).toEqual({ sandbox: 'workspace', mcp: redactMcp(mcp), network: false });
+        expect(read.find((e) => e.seq === 2)?.data).toEqual({ sandbox: 'none', mcp: redactMcp(mcp), network: false });
       } finally {
         await store.close();
       }

@@ -126,4 +126,25 @@ describe('MCP secrets', () => {
       else process.env.OPENAI_API_KEY = saved;
     }
   });
+
+  it('an export from an older Tower, whose session_updated events hold the secrets, is imported with them redacted', async () => {
+    t = await startTestTower({ script: [] });
+    const created = await t.client.createSession({ title: 'old export' });
+    const exported = await t.client.exportSession(created.id);
+    const last = exported.events.at(-1)!;
+    // What a Tower that wrote settings whole into events exported: the values in the event itself.
+    const old = {
+      ...exported,
+      session: { ...exported.session, mcp: { servers: servers(ENV_SECRET) } },
+      events: [...exported.events, { ...last, seq: last.seq + 1, type: 'session_updated' as const, data: { sandbox: 'none' as const, mcp: { servers: servers(ENV_SECRET) } } }],
+    };
+    await t.client.deleteSession(created.id);
+    const imported = await t.client.importSession(old as unknown as typeof exported);
+    expect(leaks(imported)).toBe(false);
+    const events = await allEvents(t, imported.id);
+    const updated = events.find((e) => e.type === 'session_updated') as (TowerEvent & { mcp?: { servers: McpServerSetting[] }; sandbox?: string }) | undefined;
+    expect(updated?.sandbox).toBe('none');
+    expect(updated?.mcp?.servers[0]?.env).toEqual({ MCP_SERVER_NAME: SECRET_MARKER, SECRET_TOKEN: SECRET_MARKER });
+    expect(leaks(events)).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import type { SessionExport } from '../../protocol/api.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
 import { redactedPaths, SECRET_MARKER, withRedactedMcp } from '../../protocol/mcp-secrets.js';
+import type { McpSettings } from '../../protocol/mcp.js';
 import { storedEventOf, type StoredEvent } from '../../protocol/events.js';
 import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
@@ -56,8 +57,11 @@ export async function importSession(store: Store, data: SessionExport): Promise<
     last_event_seq: data.events.length,
     message_count: data.messages.length,
   };
-  // Each payload was checked against its type's schema by `SessionImportBody`.
-  const events = data.events.map((e) => storedEventOf(e.session_id, e.seq, e.type, e.data, e.timestamp));
+  // Each payload was checked against its type's schema by `SessionImportBody`. An export made by an older
+  // Tower may hold MCP secrets in its `session_updated` events: they are stored redacted, as new ones are.
+  const events = data.events.map((e) =>
+    storedEventOf(e.session_id, e.seq, e.type, e.type === 'session_updated' ? withRedactedMcp(e.data as { mcp?: McpSettings }) : e.data, e.timestamp),
+  );
   await store.importSession(record, data.messages, events);
   return record;
 }
