@@ -75,7 +75,8 @@ export const COMMANDS = {
   'sessions.batch_delete': { params: BatchIdsBody, result: BatchDeleteResult },
   'sessions.batch_export': { params: BatchIdsBody, result: BatchExportResult },
   'sessions.snapshot': { params: onSession, result: SnapshotBody },
-  'sessions.messages': { params: onSession, result: MessageList },
+  /** `after_index`: only the messages past that conversation index (a reader that has the rest). */
+  'sessions.messages': { params: onSession.extend({ after_index: z.number().int().min(-1).optional() }).strict(), result: MessageList },
   'sessions.export': { params: onSession, result: SessionExport },
   /** `as_new` gives the imported session a fresh id (importing an export back onto its own server). */
   'sessions.import': { params: z.object({ data: SessionImportBody, as_new: z.boolean().optional() }).strict(), result: Session },

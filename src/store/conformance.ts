@@ -158,6 +158,10 @@ export function describeStoreConformance(
         ]);
         expect((await store.getSession('a'))?.message_count).toBe(3);
         expect(await store.listMessages('nope')).toEqual([]);
+        // A reader's tail: only the messages past an index.
+        expect((await store.listMessages('a', 0)).map((m) => m.index)).toEqual([1, 2]);
+        expect((await store.listMessages('a', -1)).map((m) => m.index)).toEqual([0, 1, 2]);
+        expect(await store.listMessages('a', 2)).toEqual([]);
       });
 
       it('replaces the last message without changing the count', async () => {

@@ -136,7 +136,8 @@ export interface Store {
   /** Highest seq of the session (0 when none); undefined for an unknown session. */
   lastSeq(sessionId: string): Promise<number | undefined>;
 
-  listMessages(sessionId: string): Promise<StoredMessage[]>;
+  /** The conversation in index order; with `afterIndex`, only the messages past it (a reader's tail). */
+  listMessages(sessionId: string, afterIndex?: number): Promise<StoredMessage[]>;
   /** Session row and conversation read in one transaction, so `last_event_seq` matches the messages. */
   snapshot(sessionId: string): Promise<Snapshot | undefined>;
 

@@ -174,9 +174,10 @@ export class SessionManager {
     };
   }
 
-  async messages(id: string): Promise<StoredMessage[]> {
+  /** The conversation; with `afterIndex`, only the messages past it. */
+  async messages(id: string, afterIndex?: number): Promise<StoredMessage[]> {
     await this.require(id);
-    return this.deps.store.listMessages(id);
+    return this.deps.store.listMessages(id, afterIndex);
   }
 
   /** Events after `since`, then live. Refuses a `since` ahead of the log: that client has another log. */

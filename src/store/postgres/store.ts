@@ -188,11 +188,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listMessages(sessionId: string): Promise<StoredMessage[]> {
+  async listMessages(sessionId: string, afterIndex?: number): Promise<StoredMessage[]> {
     return this.guard(async () => {
       const { rows } = await this.pool.query<PgMessageRow>(
-        'SELECT idx, data, created_at FROM messages WHERE session_id = $1 ORDER BY idx',
-        [sessionId],
+        'SELECT idx, data, created_at FROM messages WHERE session_id = $1 AND idx > $2 ORDER BY idx',
+        [sessionId, afterIndex ?? -1],
       );
       return rows.map(messageFromPg);
     });

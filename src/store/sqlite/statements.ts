@@ -14,6 +14,7 @@ export class SessionStatements {
   /** `readEvents` in raw mode: each row an array `[seq, type, data, created_at]` (no row objects). */
   readonly readEventRows: Database.Statement<[string, number, number], EventTuple>;
   readonly listMessages: Database.Statement<[string], MessageRow>;
+  readonly listMessagesAfter: Database.Statement<[string, number], MessageRow>;
   readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
   readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
   readonly getState: Database.Statement<[string, string], string>;
@@ -47,6 +48,7 @@ export class SessionStatements {
       )
       .raw(true);
     this.listMessages = db.prepare('SELECT idx, data, created_at FROM messages WHERE session_id = ? ORDER BY idx');
+    this.listMessagesAfter = db.prepare('SELECT idx, data, created_at FROM messages WHERE session_id = ? AND idx > ? ORDER BY idx');
     this.insertMessage = db.prepare(
       'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',
     );

@@ -194,8 +194,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.q.lastSeq.get(sessionId));
   }
 
-  async listMessages(sessionId: string): Promise<StoredMessage[]> {
-    return this.guard(() => this.q.listMessages.all(sessionId).map(messageFromRow));
+  async listMessages(sessionId: string, afterIndex?: number): Promise<StoredMessage[]> {
+    return this.guard(() =>
+      (afterIndex === undefined ? this.q.listMessages.all(sessionId) : this.q.listMessagesAfter.all(sessionId, afterIndex)).map(messageFromRow),
+    );
   }
 
   async snapshot(sessionId: string): Promise<Snapshot | undefined> {

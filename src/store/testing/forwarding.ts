@@ -46,8 +46,8 @@ export class ForwardingStore implements Store {
   lastSeq(sessionId: string): Promise<number | undefined> {
     return this.call('lastSeq', () => this.inner.lastSeq(sessionId));
   }
-  listMessages(sessionId: string): Promise<StoredMessage[]> {
-    return this.call('listMessages', () => this.inner.listMessages(sessionId));
+  listMessages(sessionId: string, afterIndex?: number): Promise<StoredMessage[]> {
+    return this.call('listMessages', () => this.inner.listMessages(sessionId, afterIndex));
   }
   snapshot(sessionId: string): Promise<Snapshot | undefined> {
     return this.call('snapshot', () => this.inner.snapshot(sessionId));

@@ -13,7 +13,7 @@ type Row = [id: string, title: string];
 
 describe('per-session refresh reads only what it needs', () => {
   it('keeps session.list right through create, rename, fork, delete and import without re-reading any conversation it does not announce', async () => {
-    t = await startBusTower({ script: [{ text: 'first answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
+    t = await startBusTower({ script: [{ text: 'first answer' }, { text: 'second answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
     const s = GoSub.connect(t.pub);
     closers.push(() => s.close());
     await subscribed(s, t.bus);
@@ -23,8 +23,12 @@ describe('per-session refresh reads only what it needs', () => {
     // The bus runs its refreshes through this same CommandService: count the conversation reads, by session.
     const execute = commands.execute.bind(commands);
     const conversationReads: string[] = [];
-    vi.spyOn(commands, 'execute').mockImplementation(((name: string, params: { session_id?: string }) => {
-      if (name === 'sessions.messages') conversationReads.push(params.session_id ?? '');
+    const tails: Array<number | undefined> = [];
+    vi.spyOn(commands, 'execute').mockImplementation(((name: string, params: { session_id?: string; after_index?: number }) => {
+      if (name === 'sessions.messages') {
+        conversationReads.push(params.session_id ?? '');
+        tails.push(params.after_index);
+      }
       return execute(name as never, params as never);
     }) as typeof commands.execute);
 
@@ -45,6 +49,17 @@ describe('per-session refresh reads only what it needs', () => {
     await listRight('a turn');
     expect(conversationReads.length).toBeGreaterThan(0);
     expect(new Set(conversationReads)).toEqual(new Set([a.id]));
+    // A session created in view is read from its start; a second turn reads only past the first's messages.
+    expect(tails[0]).toBe(-1);
+    tails.length = 0;
+    await commands.execute('sessions.send', { session_id: a.id, content: 'again' });
+    expect(await manager.waitIdle(a.id, 10_000)).toBe(true);
+    await listRight('a second turn');
+    expect(tails.length).toBeGreaterThan(0);
+    expect(tails.every((n) => n !== undefined && n >= 1)).toBe(true);
+    expect(s.of('message.append').filter((p) => p.envelope.payload.session_id === a.id).map((p) => p.envelope.payload.content)).toEqual([
+      'hello', 'first answer', 'again', 'second answer',
+    ]);
     conversationReads.length = 0;
 
     const b = await commands.execute('sessions.create', { title: 'beta' });

@@ -183,9 +183,10 @@ export class TopicDeriver {
 
   /** Publishes message.append for each message past the last announced; false when the session went away meanwhile. */
   private async announceMessages(sessionId: string, track: SessionTrack): Promise<boolean> {
-    const list = await this.commands.execute('sessions.messages', { session_id: sessionId });
-    if (this.sessions.get(sessionId) !== track) return false;
     let announced = track.announced ?? -1;
+    // Only the tail past what was announced: a long conversation is not re-read at every turn step.
+    const list = await this.commands.execute('sessions.messages', { session_id: sessionId, after_index: announced });
+    if (this.sessions.get(sessionId) !== track) return false;
     for (const stored of list.messages) {
       if (stored.index <= announced) continue;
       announced = stored.index;
