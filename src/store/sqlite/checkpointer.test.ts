@@ -152,4 +152,26 @@ describe('WAL checkpointer thread', () => {
     expect(out).toBe('left open');
     expect(exitCode).toBe(0);
   }, 60_000);
+
+  it('runs in a process started with --input-type=module (its workers read eval\'d source as ESM)', async () => {
+    const dir = files.dir();
+    const code = `
+      import { SqliteStore } from './src/store/sqlite/store.ts';
+      const store = new SqliteStore(process.argv[1]);
+      const outcome = await store.checkpointer.checkpoint('PASSIVE').then(() => 'checkpointed', (err) => err.message);
+      await store.close();
+      process.stdout.write(outcome);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, join(dir, 'tower.db')], {
+      cwd: resolve(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exitCode = await new Promise<number | null>((done) => child.once('close', (c) => done(c)));
+    expect(out).toBe('checkpointed');
+    expect(exitCode).toBe(0);
+  }, 60_000);
 });

@@ -22,9 +22,12 @@ import { describeError } from './module-worker.js';
 
 const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
 
+// `require` is absent when the process runs with `--input-type=module` (workers inherit it and then
+// read eval'd source as ESM): the source loads its modules through createRequire then.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driverPath);
+const load = typeof require === 'function' ? require : process.getBuiltinModule('node:module').createRequire(process.cwd() + '/');
+const { parentPort, workerData } = load('node:worker_threads');
+const Database = load(workerData.driverPath);
 const db = new Database(workerData.path, { fileMustExist: true });
 // A TRUNCATE that would have to wait for the writer gives up at once (busy) and is retried next tick.
 db.pragma('busy_timeout = 0');
