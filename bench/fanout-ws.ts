@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import type { ClientStats } from './loadgen/sse-clients.js';
-import { pick } from './lib/cli.js';
+import { pick, profArgs } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
@@ -49,7 +49,7 @@ interface Run {
 const serverFile = (kind: Kind) => (kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-ws-server.ts');
 
 async function rig(kind: Kind, subscribers: number): Promise<Rig> {
-  const server = spawnChild(kind, serverFile(kind));
+  const server = spawnChild(kind, serverFile(kind), { nodeArgs: profArgs(kind === 'tower' ? `fanout-ws-${subscribers}` : `fanout-ws-bare-${subscribers}`) });
   const clients = spawnChild(`${kind}-ws-clients`, 'loadgen/ws-clients.ts');
   const { port } = await server.request<{ port: number }>({ type: 'init' });
   const url = `ws://127.0.0.1:${port}/hub/ws`;
@@ -109,9 +109,16 @@ async function idleMemory(kind: Kind): Promise<{ rssPerConn: number; heapPerConn
   }
 }
 
+/**
+ * `BENCH_WS_SUBS=1000` runs only that fan-out (comma-separated counts; default 200 and 1,000), and
+ * skips the idle-memory phase, for quick A/B runs of one size.
+ */
+const only = process.env.BENCH_WS_SUBS?.split(',').map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+const sizes = only?.length ? only : [200, 1000];
+
 const load = os.loadavg()[0]!;
 const results: BenchResult[] = [];
-for (const subscribers of [200, 1000]) {
+for (const subscribers of sizes) {
   const tower = await rig('tower', subscribers);
   const bare = await rig('bare', subscribers);
   try {
@@ -145,27 +152,33 @@ for (const subscribers of [200, 1000]) {
       notes: `${human(LOAD)} deliveries/s offered; ${clean ? 'no loss, no dup' : 'LOSS OR DUP'}; bare p99 ${sig(bb.p99)} ms`,
     });
   } finally {
+    // A profiled server writes its profile on a clean exit: give it time (stopAll kills after 10 s).
+    if (process.env.BENCH_CPU_PROF) await Promise.all([tower.server.stop(120_000), bare.server.stop(120_000)]);
     await stopAll(tower.server, tower.clients, bare.server, bare.clients);
   }
 }
 
-progress(`fanout-ws: idle memory, ${IDLE} connections`);
-const hubMem = await idleMemory('tower');
-const bareMem = await idleMemory('bare');
-const memRatio = hubMem.rssPerConn / bareMem.rssPerConn;
-summary(`fanout-ws idle memory (${IDLE} idle connections)`, [
-  ['RSS per connection (KB) hub / bare ws', `${sig(kb(hubMem.rssPerConn))} / ${sig(kb(bareMem.rssPerConn))}  (ratio ${sig(memRatio)})`],
-  ['JS heap per connection (KB) hub / bare ws', `${sig(kb(hubMem.heapPerConn))} / ${sig(kb(bareMem.heapPerConn))}`],
-  ['load average (1 min) at start', String(sig(load))],
-]);
-results.push({
-  name: 'fanout-ws-idle-memory',
-  value: kb(hubMem.rssPerConn),
-  unit: 'KB RSS/connection',
-  baseline: kb(bareMem.rssPerConn),
-  ratio: memRatio,
-  target: 'ratio <= 1.3',
-  met: memRatio <= 1.3,
-  notes: `${hubMem.count} idle hub connections; JS heap ${sig(kb(hubMem.heapPerConn))} KB vs ${sig(kb(bareMem.heapPerConn))} KB bare`,
-});
+if (!only?.length) await idlePhase();
 for (const r of results) emitBench(r);
+
+async function idlePhase(): Promise<void> {
+  progress(`fanout-ws: idle memory, ${IDLE} connections`);
+  const hubMem = await idleMemory('tower');
+  const bareMem = await idleMemory('bare');
+  const memRatio = hubMem.rssPerConn / bareMem.rssPerConn;
+  summary(`fanout-ws idle memory (${IDLE} idle connections)`, [
+    ['RSS per connection (KB) hub / bare ws', `${sig(kb(hubMem.rssPerConn))} / ${sig(kb(bareMem.rssPerConn))}  (ratio ${sig(memRatio)})`],
+    ['JS heap per connection (KB) hub / bare ws', `${sig(kb(hubMem.heapPerConn))} / ${sig(kb(bareMem.heapPerConn))}`],
+    ['load average (1 min) at start', String(sig(load))],
+  ]);
+  results.push({
+    name: 'fanout-ws-idle-memory',
+    value: kb(hubMem.rssPerConn),
+    unit: 'KB RSS/connection',
+    baseline: kb(bareMem.rssPerConn),
+    ratio: memRatio,
+    target: 'ratio <= 1.3',
+    met: memRatio <= 1.3,
+    notes: `${hubMem.count} idle hub connections; JS heap ${sig(kb(hubMem.heapPerConn))} KB vs ${sig(kb(bareMem.heapPerConn))} KB bare`,
+  });
+}

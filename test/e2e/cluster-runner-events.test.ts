@@ -61,6 +61,13 @@ describe.skipIf(NO_POSTGRES)('hub runner topic across the nodes of a cluster', (
       // A hears of it from B's presence.
       const far = await onA.next(runnerFrame('runner_connected', token.id), 0, 20_000);
       expect(far.data?.runner).toMatchObject({ id: token.id, name: 'far', labels: ['far'], status: 'online', node });
+      // An idle runner of B is seen alive on A as on B: its heartbeats arrive, with no change of load.
+      const beat = await onA.next(
+        (f) => runnerFrame('runner_heartbeat', token.id)(f) && Boolean((f.data?.runner as { last_heartbeat?: string | null }).last_heartbeat),
+        0,
+        20_000,
+      );
+      expect(beat.data?.runner).toMatchObject({ id: token.id, status: 'online', running_tasks: 0, node });
       expect(((await (await fetch(`${a.url}/api/runners`)).json()) as RunnerList).runners.map((r) => r.node)).toEqual([node]);
       // `tower runners ls` on A shows the node column.
       const out = capture();

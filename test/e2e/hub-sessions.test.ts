@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isTitleRequest, lastUserText, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
+import { SessionChangeDeriver } from '../../src/transports/hub/session-changes.js';
 import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,6 +25,9 @@ function script(r: ParsedRequest): ScriptResponse | undefined {
   if (last?.role === 'tool') return { text: 'tool done' };
   const text = lastUserText(r);
   if (text.includes('hang')) return { text: 'thinking', hang: true };
+  if (text.includes('two bash')) {
+    return { text: 'running', tool_calls: ['call_b', 'call_c'].map((id) => ({ id, name: 'bash', args: { command: 'echo hi' } })) };
+  }
   if (text.includes('bash')) return { text: 'running', tool_calls: [{ id: 'call_b', name: 'bash', args: { command: 'echo hi' } }] };
   return { text: `echo: ${text}` };
 }
@@ -238,6 +242,46 @@ describe('hub list topics', () => {
     expect(changes.some((x) => x.title === 'renamed')).toBe(true);
     // The session's own event log agrees: every change names one of its events.
     expect(changes.at(-1)).toMatchObject({ deleted: true });
+  });
+
+  it('sessions: nothing is derived or sent while nobody follows the topic; a later subscriber gets changes, counting waits of a turn begun before', async () => {
+    const derive = vi.spyOn(SessionChangeDeriver.prototype, 'derive');
+    t = await startHubTower({ script, policy: 'balanced' });
+    // `other` follows another topic and the session itself, never `sessions`; raw text frames both ways.
+    const other = await connect(t);
+    const late = await connect(t);
+    const subscribe = (c: HubClient, data: unknown) => c.raw(JSON.stringify({ type: 'subscribe', timestamp: Date.now(), data }));
+    subscribe(other, { topics: ['runner'] });
+    await other.next((f) => f.type === 'subscribed');
+    const s = await t.tower.commands.execute('sessions.create', { title: 'unwatched' });
+    subscribe(other, { session_id: s.id });
+    await other.next((f) => f.type === 'subscribed' && f.data?.session_id === s.id);
+    await t.tower.commands.execute('sessions.send', { session_id: s.id, content: 'run two bash' });
+    const asked = (id: string) => (f: Frame) => f.type === 'event' && f.data?.type === 'tool_call_confirmation' && f.data?.tool_call_id === id;
+    await other.next(asked('call_b'));
+    await other.next(asked('call_c'));
+    expect(derive).not.toHaveBeenCalled();
+
+    subscribe(late, { topics: ['sessions'] });
+    await late.next((f) => f.type === 'subscribed');
+    const answer = (id: string) => t!.tower.commands.execute('confirmations.answer', { session_id: s.id, tool_call_id: id, decision: 'approve' });
+    await answer('call_b');
+    // call_c, asked before anyone followed the list, still waits.
+    await late.next((f) => f.type === 'session_change' && f.data?.session_id === s.id);
+    await answer('call_c');
+    await late.next((f) => f.type === 'session_change' && f.data?.status === 'idle');
+    expect(changesOf(late, s.id).map((x) => x.activity).filter(Boolean)).toEqual(['waiting_confirmation', 'running', 'idle']);
+
+    late.raw(JSON.stringify({ type: 'unsubscribe', timestamp: Date.now(), data: { topics: ['sessions'] } }));
+    await late.next((f) => f.type === 'unsubscribed');
+    const calls = derive.mock.calls.length;
+    const seen = late.frames.length;
+    await t.tower.commands.execute('sessions.update', { session_id: s.id, title: 'renamed unwatched' });
+    await other.next((f) => f.type === 'event' && f.data?.type === 'session_updated');
+    expect(derive.mock.calls.length).toBe(calls);
+    expect(late.frames.slice(seen)).toEqual([]);
+    expect(other.frames.filter((f) => f.type === 'session_change')).toEqual([]);
+    derive.mockRestore();
   });
 
   it('threads: a thread_state for every thread as messages arrive and status changes, without subscribing to each', async () => {

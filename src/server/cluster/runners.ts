@@ -46,6 +46,7 @@ interface Outgoing {
 export class ClusterRunners implements RemoteRunnerDirectory {
   private others: RemoteRunner[] = [];
   private readonly listeners = new Set<() => void>();
+  private readonly presenceListeners = new Set<() => void>();
   private readonly outgoing = new Map<string, Outgoing>();
   private readonly incoming = new Map<string, AbortController>();
   private gateway: RunnerGateway | undefined;
@@ -111,6 +112,11 @@ export class ClusterRunners implements RemoteRunnerDirectory {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onPresence(listener: () => void): () => void {
+    this.presenceListeners.add(listener);
+    return () => this.presenceListeners.delete(listener);
   }
 
   async dispatch(
@@ -236,11 +242,14 @@ export class ClusterRunners implements RemoteRunnerDirectory {
       this.logger.debug({ err }, 'could not read the other nodes’ runners');
       return;
     }
-    // Listeners care about who can take tasks (labels, load), not heartbeats: details are left out.
+    // onChange listeners care about who can take tasks (labels, load), not heartbeats: details are left
+    // out; presence listeners (the hub's runner topic) hear of heartbeats too.
     const routing = (list: RemoteRunner[]): string => JSON.stringify(list.map(({ details: _details, ...r }) => r));
     const before = routing(this.others);
+    const presenceBefore = JSON.stringify(this.others);
     this.others = others;
     if (routing(others) !== before) for (const l of [...this.listeners]) l();
+    if (JSON.stringify(others) !== presenceBefore) for (const l of [...this.presenceListeners]) l();
   }
 
   private key(node: string): string {

@@ -7,9 +7,10 @@ import type { Logger } from '../../core/logger.js';
 import { tokenMatches } from '../http/auth.js';
 import { errorFrame, frame, isFailure, parseInbound, type HubErrorCode, type Inbound, type Topic } from './frames.js';
 import { COMMAND_OPS, type HubOptions } from './options.js';
-import { Outbox, type Corkable } from './outbox.js';
+import { Outbox, type RawSocket } from './outbox.js';
 import type { HubSubscriber } from './subscriber.js';
 import type { Subscriptions } from './subscriptions.js';
+import type { OutFrame } from './ws-frame.js';
 
 const OWNER = new WeakMap<WebSocket, HubConnection>();
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
@@ -39,8 +40,8 @@ export class HubConnection implements HubSubscriber {
   // Allocated on first use: most connections never need some of them, and idle connections are many.
   private topicSet: Set<Topic> | undefined;
   private subMap: Map<string, { close(): void }> | undefined;
-  private latest: Map<string, string> | undefined;
-  private overflow: string[] | undefined;
+  private latest: Map<string, OutFrame> | undefined;
+  private overflow: OutFrame[] | undefined;
   private windowStart = 0;
   private windowCount = 0;
   private authTimer: NodeJS.Timeout | undefined;
@@ -48,7 +49,7 @@ export class HubConnection implements HubSubscriber {
   constructor(
     readonly ws: WebSocket,
     private readonly deps: { options: HubOptions; commands: CommandService; subscriptions: Subscriptions; logger: Logger; onDispose?: (c: HubConnection) => void },
-    init: { authenticated: boolean; clientId?: string; socket?: Corkable },
+    init: { authenticated: boolean; clientId?: string; socket: RawSocket },
   ) {
     this.outbox = new Outbox(ws, deps.options.backlogLimit, init.socket);
     this.outbox.onRoom = this;
@@ -84,8 +85,8 @@ export class HubConnection implements HubSubscriber {
     return this.topicSet ? [...this.topicSet] : [];
   }
 
-  send(text: string): void {
-    this.outbox.send(text);
+  send(frame: OutFrame): void {
+    this.outbox.send(frame);
   }
 
   error(code: HubErrorCode, message: string, extra?: Record<string, unknown>): void {
@@ -93,16 +94,16 @@ export class HubConnection implements HubSubscriber {
   }
 
   /** A state frame (telemetry, thread_state) keyed by what it describes: a backed-up reader gets the latest only. */
-  sendState(key: string, text: string): void {
-    if (this.outbox.full || (this.latest?.size ?? 0) > 0) (this.latest ??= new Map()).set(key, text);
-    else this.send(text);
+  sendState(key: string, frame: OutFrame): void {
+    if (this.outbox.full || (this.latest?.size ?? 0) > 0) (this.latest ??= new Map()).set(key, frame);
+    else this.send(frame);
   }
 
   /** A broadcast frame that cannot be re-read from the store: kept (bounded) while the reader is backed up. */
-  sendBroadcast(text: string): void {
-    if (!this.outbox.full && !this.overflow?.length) return this.send(text);
+  sendBroadcast(frame: OutFrame): void {
+    if (!this.outbox.full && !this.overflow?.length) return this.send(frame);
     const overflow = (this.overflow ??= []);
-    overflow.push(text);
+    overflow.push(frame);
     if (overflow.length > this.deps.options.broadcastBacklogLimit) {
       this.overflow = undefined;
       this.fail('RATE_LIMITED', 'too far behind on broadcast topics; reconnect and resubscribe', CLOSE_POLICY);
@@ -130,16 +131,16 @@ export class HubConnection implements HubSubscriber {
   /** Called by the outbox when there is room again. */
   flush(): void {
     if (this.latest) {
-      for (const [key, text] of this.latest) {
+      for (const [key, frame] of this.latest) {
         if (this.outbox.full) return;
         this.latest.delete(key);
-        this.send(text);
+        this.send(frame);
       }
     }
     const overflow = this.overflow;
     if (!overflow) return;
     let i = 0;
-    while (i < overflow.length && !this.outbox.full) this.send(overflow[i++] as string);
+    while (i < overflow.length && !this.outbox.full) this.send(overflow[i++] as OutFrame);
     this.overflow = i === overflow.length ? undefined : overflow.slice(i);
   }
 

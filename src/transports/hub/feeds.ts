@@ -1,6 +1,7 @@
 import type { ThreadMessage } from '../../protocol/messaging.js';
 import type { Outbox } from './outbox.js';
 import { frame } from './frames.js';
+import type { OutFrame } from './ws-frame.js';
 
 /** The most items in one `batch` frame (seed 001). */
 export const BATCH_SIZE = 50;
@@ -25,7 +26,7 @@ export interface FeedTarget {
 export interface FrameKinds<T> {
   seqOf(item: T): number;
   batch(items: readonly T[], hasMore: boolean): string;
-  live(item: T): string;
+  live(item: T): OutFrame;
 }
 
 /**

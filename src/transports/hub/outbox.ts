@@ -1,10 +1,14 @@
 import type { WebSocket } from 'ws';
+import type { OutFrame } from './ws-frame.js';
 
-/** The connection's socket, as far as the outbox uses it. */
-export interface Corkable {
+/** The upgraded socket under the connection's `ws`, as far as the outbox uses it. */
+export interface RawSocket {
   cork(): void;
   uncork(): void;
+  write(bytes: Uint8Array, done: (err?: Error | null) => void): boolean;
 }
+
+const OPEN = 1;
 
 /**
  * The send side of one connection. It counts frames handed to the socket and not yet written out (the
@@ -41,8 +45,8 @@ export class Outbox {
   constructor(
     private readonly ws: WebSocket,
     readonly limit: number,
-    /** The upgraded socket under `ws`; without it `cork`/`uncork` do nothing. */
-    private readonly socket?: Corkable,
+    /** The upgraded socket under `ws`: encoded frames are written to it directly. */
+    private readonly socket: RawSocket,
   ) {}
 
   /**
@@ -51,11 +55,11 @@ export class Outbox {
    * nest, so the frames go out at the outer `uncork`, in order. Call both in the same turn.
    */
   cork(): void {
-    this.socket?.cork();
+    this.socket.cork();
   }
 
   uncork(): void {
-    this.socket?.uncork();
+    this.socket.uncork();
   }
 
   get backlog(): number {
@@ -71,13 +75,22 @@ export class Outbox {
     return this.pending > 0 ? now - (this.sentAt[this.head] ?? now) : 0;
   }
 
-  send(text: string): void {
+  /**
+   * JSON text goes through `ws` (which frames it); an encoded frame is written to the socket as it is.
+   * Both keep their order: with compression off (the hub's `perMessageDeflate: false`) and no Blob
+   * data, `ws` writes each frame to the socket synchronously, inside `send`, `ping` and `close`. Once
+   * `ws` is closing nothing more is written (its close frame must be the last).
+   */
+  send(frame: OutFrame): void {
     if (this.closed) return;
+    const text = typeof frame === 'string';
+    if (!text && this.ws.readyState !== OPEN) return;
     this.pending++;
     if (this.pending > this.maxBacklog) this.maxBacklog = this.pending;
     if (this.pending >= this.limit) this.wasFull = true;
     this.sentAt.push(Date.now());
-    this.ws.send(text, this.onDone);
+    if (text) this.ws.send(frame, this.onDone);
+    else this.socket.write(frame, this.onDone);
   }
 
   /** Resolves once the backlog is down to half the limit (or the connection closed). */

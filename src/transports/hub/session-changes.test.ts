@@ -62,4 +62,18 @@ describe('SessionChangeDeriver', () => {
     d.derive(ev('stream_started', { turn_id: 't2', model: 'm' }, 'a'));
     expect(d.derive(ev('elicitation_request', { elicitation_id: 'q2', message: '?' }, 'a'))?.activity).toBe('waiting_input');
   });
+
+  it('seeds a turn it did not see start from the turn\'s live state, once, and forgets it on reset', () => {
+    const live = { confirmations: ['c1', 'c2'], questions: [] as string[] };
+    let asked = 0;
+    const d = new SessionChangeDeriver(() => (asked++, live));
+    // c1 answered: c2, asked before the deriver started, still waits.
+    expect(d.derive(ev('tool_call_confirmed', { tool_call_id: 'c1', decision: 'approve' }))?.activity).toBe('waiting_confirmation');
+    expect(d.derive(ev('tool_call_confirmed', { tool_call_id: 'c2', decision: 'approve' }))?.activity).toBe('running');
+    expect(asked).toBe(1);
+    d.reset();
+    live.confirmations = [];
+    expect(d.derive(ev('elicitation_request', { elicitation_id: 'q', message: '?' }))?.activity).toBe('waiting_input');
+    expect(asked).toBe(2);
+  });
 });

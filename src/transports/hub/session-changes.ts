@@ -6,14 +6,29 @@ interface Pending {
   questions: Set<string>;
 }
 
+/** The confirmations and questions a running turn has pending now, by id (from the session manager). */
+export type PendingOf = (sessionId: string) => { confirmations: readonly string[]; questions: readonly string[] } | undefined;
+
 /**
  * Derives list-row changes from session events (the `sessions` topic), so a dashboard's session list
  * follows creation, deletion, title, star, model, tokens, cost and running/waiting status live instead
  * of polling. Text deltas and tool output change no row and give no frame. Keeps only the pending
  * confirmations and questions of running turns.
+ *
+ * The hub derives only while someone is subscribed to `sessions`, so the deriver can start in the
+ * middle of a turn: a turn it did not see start is seeded from `pendingOf` (the turn's live state) the
+ * first time one of its confirmations or questions comes by; adding and removing ids is idempotent, so
+ * a seed a little ahead of the event (an answer already in) ends in the same state.
  */
 export class SessionChangeDeriver {
   private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly pendingOf?: PendingOf) {}
+
+  /** Forgets every turn's pending state (derivation stopped; the next start seeds again). */
+  reset(): void {
+    this.pending.clear();
+  }
 
   /** Most events (text deltas, tool output) change no row: that path builds nothing. */
   derive(e: StoredEvent): SessionChange | undefined {
@@ -64,7 +79,10 @@ export class SessionChangeDeriver {
 
   private turn(id: string): Pending {
     let p = this.pending.get(id);
-    if (!p) this.pending.set(id, (p = { confirmations: new Set(), questions: new Set() }));
+    if (!p) {
+      const now = this.pendingOf?.(id);
+      this.pending.set(id, (p = { confirmations: new Set(now?.confirmations), questions: new Set(now?.questions) }));
+    }
     return p;
   }
 

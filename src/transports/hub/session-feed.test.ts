@@ -4,6 +4,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { Outbox } from './outbox.js';
 import { SessionFeed } from './session-feed.js';
 import type { FeedError } from './feeds.js';
+import { frameText, type OutFrame } from './ws-frame.js';
 
 const event = (seq: number): StoredEvent => ({
   session_id: 'ses_1', seq, type: 'agent_choice', data: { content: `c${seq} ü` }, timestamp: '2026-01-01T00:00:00.000Z',
@@ -19,8 +20,8 @@ function target(full = false) {
   let depth = 0;
   let room: (() => void) | undefined;
   const outbox = {
-    send: (t: string) => {
-      sent.push(t);
+    send: (f: OutFrame) => {
+      sent.push(frameText(f));
       corked.push(depth);
     },
     cork: () => depth++,
@@ -66,13 +67,13 @@ describe('SessionFeed', () => {
     await answer;
   });
 
-  it('sends the frames of one delivery with the socket corked, so they leave in one write', () => {
+  it('sends the frames of one delivery with the socket corked, so they leave in one write (one frame is one write anyway)', () => {
     const t = target();
     const feed = new SessionFeed(t, 'ses_1', 0, 2, () => undefined);
     feed.onBatch({ from: 'live', events: [1, 2, 3, 4].map(event) });
     feed.onBatch({ from: 'live', events: [event(5)] });
     expect(t.sent).toHaveLength(4);
-    expect(t.corked).toEqual([1, 1, 1, 1]);
+    expect(t.corked).toEqual([1, 1, 1, 0]);
     expect(t.depth()).toBe(0);
   });
 

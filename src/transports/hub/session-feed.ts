@@ -2,6 +2,7 @@ import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-l
 import type { StoredEvent } from '../../protocol/events.js';
 import { rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
+import { encodeTextFrame, type EncodedFrame } from './ws-frame.js';
 
 /** A delivered event: a live one (the bus's object) or a stored row of a shared catch-up page. */
 type Item = StoredEvent | RawStoredEvent;
@@ -9,7 +10,7 @@ type Item = StoredEvent | RawStoredEvent;
 // Live events and stored rows are shared by every connection carrying them (the bus hands out one
 // object per event; catch-up pages are shared between subscribers): serialise each once.
 const wires = new WeakMap<Item, string>();
-const eventFrames = new WeakMap<Item, string>();
+const eventFrames = new WeakMap<Item, EncodedFrame>();
 
 function wireOf(item: Item): string {
   let s = wires.get(item);
@@ -20,14 +21,14 @@ function wireOf(item: Item): string {
   return s;
 }
 
-/** An event's `event` frame, serialized once however many connections carry it. */
-export function eventFrame(item: Item): string {
-  let s = eventFrames.get(item);
-  if (s === undefined) {
-    s = `{"type":"event","timestamp":${Date.now()},"data":${wireOf(item)}}`;
-    eventFrames.set(item, s);
+/** An event's `event` frame, serialized and encoded once however many connections carry it. */
+export function eventFrame(item: Item): EncodedFrame {
+  let f = eventFrames.get(item);
+  if (f === undefined) {
+    f = encodeTextFrame(`{"type":"event","timestamp":${Date.now()},"data":${wireOf(item)}}`);
+    eventFrames.set(item, f);
   }
-  return s;
+  return f;
 }
 
 /**
@@ -62,12 +63,16 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
     if (this.target.closed) return false;
     const items: readonly Item[] = batch.from === 'live' ? batch.events : batch.page.rows.slice(batch.start, batch.end);
     // A commit's events (or a page's batch frames) leave in one socket write, not one each.
+    // (One frame needs no cork: it is one write anyway.)
     const outbox = this.target.outbox;
-    outbox.cork();
-    try {
-      this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
-    } finally {
-      outbox.uncork();
+    if (items.length === 1) this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
+    else {
+      outbox.cork();
+      try {
+        this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
+      } finally {
+        outbox.uncork();
+      }
     }
     return this.target.outbox.full ? this.target.outbox.room() : true;
   }
@@ -84,7 +89,7 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
     return `{"type":"batch","timestamp":${Date.now()},"data":{"session_id":${this.sessionJson},"events":[${items.map(wireOf).join(',')}],"has_more":${hasMore}}}`;
   }
 
-  live(item: Item): string {
+  live(item: Item): EncodedFrame {
     return eventFrame(item);
   }
 }

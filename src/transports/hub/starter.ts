@@ -42,15 +42,26 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
     const infos = new Map<string, SessionInfo>();
     for (const s of page.items) infos.set(s.id, { working_dir: s.working_dir });
     const deriver = new TaskStreamDeriver();
-    const changes = new SessionChangeDeriver();
+    const changes = new SessionChangeDeriver((id) => {
+      const turn = ctx.manager.turnOf(id);
+      if (!turn) return undefined;
+      return { confirmations: turn.confirmations.list().map((c) => c.tool_call_id), questions: turn.elicitations.list().map((q) => q.elicitation_id) };
+    });
+    /** Whether session changes were derived for the last batch: none are while nobody follows `sessions`. */
+    let deriving = false;
     const untap = ctx.log.tap((events: readonly StoredEvent[]) => {
+      const streaming = subscriptions.topicCount('task_stream') > 0;
+      const listing = subscriptions.topicCount('sessions') > 0;
+      if (deriving && !listing) changes.reset();
+      deriving = listing;
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: e.data.working_dir });
-        const stream = deriver.derive(e, infos.get(e.session_id), subscriptions.topicCount('task_stream') > 0);
+        const stream = deriver.derive(e, infos.get(e.session_id), streaming);
         if (e.type === 'session_deleted') infos.delete(e.session_id);
         if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
+        if (!listing) continue;
         const change = changes.derive(e);
-        if (change && subscriptions.topicCount('sessions') > 0) subscriptions.publish('sessions', frame('session_change', change));
+        if (change) subscriptions.publish('sessions', frame('session_change', change));
       }
     });
     const unnotice = messaging.onNotice((n) => {

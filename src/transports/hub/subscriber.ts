@@ -1,5 +1,6 @@
 import type { FeedTarget } from './feeds.js';
 import type { HubErrorCode, Topic } from './frames.js';
+import type { OutFrame } from './ws-frame.js';
 
 /**
  * What the subscription registry needs of a hub connection. `HubConnection` implements it; keeping it
@@ -12,9 +13,9 @@ export interface HubSubscriber extends FeedTarget {
   readonly subs: Map<string, { close(): void }>;
   subKeys(): readonly string[];
   topicList(): readonly Topic[];
-  send(text: string): void;
+  send(frame: OutFrame): void;
   /** Replaces a not-yet-sent frame with the same key (thread_state, telemetry): only the latest matters. */
-  sendState(key: string, text: string): void;
-  sendBroadcast(text: string): void;
+  sendState(key: string, frame: OutFrame): void;
+  sendBroadcast(frame: OutFrame): void;
   error(code: HubErrorCode, message: string, extra?: Record<string, unknown>): void;
 }

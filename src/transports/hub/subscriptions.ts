@@ -9,6 +9,7 @@ import type { HubSubscriber } from './subscriber.js';
 import { FeedError, pumpThread } from './feeds.js';
 import { SessionFeed } from './session-feed.js';
 import { frame, type AckData, type SubscribeData, type Topic } from './frames.js';
+import { encodeTextFrame } from './ws-frame.js';
 
 export interface SubscriptionDeps {
   manager: SessionManager;
@@ -41,21 +42,24 @@ export class Subscriptions {
   /** Sends a frame to every connection that chose the topic. */
   publish(topic: Topic, text: string, stateKey?: string): void {
     const set = this.byTopic.get(topic);
-    if (!set) return;
+    if (!set?.size) return;
+    // Encoded once for every connection it goes to.
+    const f = encodeTextFrame(text);
+    const key = stateKey === undefined ? undefined : `${topic}:${stateKey}`;
     for (const c of set) {
-      if (stateKey !== undefined) c.sendState(`${topic}:${stateKey}`, text);
-      else c.sendBroadcast(text);
+      if (key !== undefined) c.sendState(key, f);
+      else c.sendBroadcast(f);
     }
   }
 
   /** An inbox message to every `inbox_message` subscriber whose filter (if any) names its inbox. */
   publishInbox(message: InboxMessage): void {
     const set = this.byTopic.get('inbox_message');
-    if (!set) return;
-    const text = frame('inbox_message', message);
+    if (!set?.size) return;
+    const f = encodeTextFrame(frame('inbox_message', message));
     for (const c of set) {
       const only = this.inboxFilter.get(c);
-      if (!only || only.has(message.to_inbox)) c.sendBroadcast(text);
+      if (!only || only.has(message.to_inbox)) c.sendBroadcast(f);
     }
   }
 
@@ -65,9 +69,10 @@ export class Subscriptions {
 
   threadChanged(thread: Thread): void {
     const set = this.byThread.get(thread.id);
-    if (!set) return;
-    const text = stateFrame(thread);
-    for (const c of set) c.sendState(`thread_state:${thread.id}`, text);
+    if (!set?.size) return;
+    const f = encodeTextFrame(stateFrame(thread));
+    const key = `thread_state:${thread.id}`;
+    for (const c of set) c.sendState(key, f);
   }
 
   async subscribe(conn: HubSubscriber, data: SubscribeData): Promise<void> {

@@ -17,6 +17,11 @@ function directory(): RemoteRunnerDirectory & { set(list: RemoteRunner[]): void 
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    // Every change the test makes is a presence change; the relay follows only these.
+    onPresence: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
     set(list) {
       runners = list;
       for (const l of [...listeners]) l();
@@ -85,5 +90,28 @@ describe('relayClusterRunnerEvents (the hub runner topic of a cluster node)', ()
     dir.set([far({ id: 'moving', node: 'node-b' })]);
     dir.set([far({ id: 'moving', node: 'node-c' })]);
     expect(events.map(brief)).toEqual([['runner_connected', 'moving', 'node-c', 'online', 0]]);
+  });
+
+  it('relays another node\'s idle runner heartbeating, at most once per interval, as the gateway does its own', () => {
+    const dir = directory();
+    const events: RunnerEvent[] = [];
+    let clock = 1_000_000;
+    relayClusterRunnerEvents(local(), dir, (e) => events.push(e), { heartbeatEventMs: 30_000, now: () => clock });
+    const beat = (at: number, cpu = 5) =>
+      far({ details: { connected_at: 'c', last_heartbeat: new Date(at).toISOString(), version: '1', environment: null, metrics: { cpu_percent: cpu } } });
+    dir.set([beat(0)]);
+    clock += 10_000;
+    dir.set([beat(10_000)]);
+    clock += 25_000;
+    dir.set([beat(35_000, 7)]);
+    // Load changes are relayed at once, whatever the heartbeat throttle.
+    clock += 1_000;
+    dir.set([{ ...beat(35_000, 7), running_tasks: 1 }]);
+    expect(events.map(brief)).toEqual([
+      ['runner_connected', 'r-far', 'node-there', 'online', 0],
+      ['runner_heartbeat', 'r-far', 'node-there', 'online', 0],
+      ['runner_heartbeat', 'r-far', 'node-there', 'online', 1],
+    ]);
+    expect(events[1]?.runner).toMatchObject({ last_heartbeat: new Date(35_000).toISOString(), metrics: { cpu_percent: 7 } });
   });
 });

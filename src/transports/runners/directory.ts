@@ -32,8 +32,13 @@ export interface RemoteRunnerDirectory {
    * Rejects only when the task could not be sent (the runner left meanwhile): pick again.
    */
   dispatch(runner: RemoteRunner, operation: TaskOperation, args: unknown, opts: Pick<DispatchOptions, 'onOutput' | 'signal'>): Promise<TaskResultPayload>;
-  /** Told whenever the published runners change (a call waiting for a runner looks again). */
+  /** Told whenever who can take tasks changes (runners, labels, load): a call waiting for a runner looks again. */
   onChange(listener: () => void): () => void;
+  /**
+   * Told whenever anything the other nodes published changed, heartbeats and metrics included (a
+   * superset of `onChange`), so a watcher sees another node's idle runner is alive as it sees a local one.
+   */
+  onPresence(listener: () => void): () => void;
 }
 
 /** A runner of another node as `GET /api/runners` lists it: online (only those are published), with its node. */

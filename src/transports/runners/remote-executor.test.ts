@@ -93,6 +93,9 @@ class FakeDirectory implements RemoteRunnerDirectory {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+  onPresence(listener: () => void): () => void {
+    return this.onChange(listener);
+  }
   add(runner: RemoteRunner): void {
     this.runners.push(runner);
     for (const l of [...this.listeners]) l();

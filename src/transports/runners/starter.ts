@@ -68,7 +68,8 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     const remote = ctx.runnerDirectory?.(gateway);
     const toHub = (e: RunnerEvent): void => ctx.runnerEvents?.publish(e);
     // A cluster's hub shows every node's runners, each event naming its node; one node's events are as they come.
-    const unevents = remote ? relayClusterRunnerEvents(gateway, remote, toHub) : gateway.onEvent(toHub);
+    const relay = overrides.heartbeatEventMs !== undefined ? { heartbeatEventMs: overrides.heartbeatEventMs } : {};
+    const unevents = remote ? relayClusterRunnerEvents(gateway, remote, toHub, relay) : gateway.onEvent(toHub);
     ctx.commands.attachRunners(runnerAdmin(gateway, tokens, remote));
     ctx.manager.routeTools((session, local) => {
       const placement = session.runner ?? fallback;

@@ -39,6 +39,8 @@ export function Runners() {
               <span className={`status ${r.online ? 'status-running' : 'status-idle'}`} data-testid="runner-status">{r.online ? 'online' : 'offline'}</span>
             </div>
             <p>{r.labels.map((l) => <span key={l} className="badge">{l}</span>)}</p>
+            {/* In a cluster, the node whose gateway holds the runner (a single node names none). */}
+            {r.node ? <p className="small" data-testid="runner-node">node <code>{r.node}</code></p> : null}
             {r.last_heartbeat ? <p className="muted small">last heartbeat {formatAgo(r.last_heartbeat)}</p> : null}
             <p className="small">running tasks: {r.running_tasks}</p>
             {r.environment ? (
