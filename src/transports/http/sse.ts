@@ -3,37 +3,75 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
 import { wireJson } from '../../protocol/wire-json.js';
 
-// Every subscriber of a session receives the same event objects from the bus: serialize and encode each
-// once, and hand every subscriber the same bytes.
-const frames = new WeakMap<StoredEvent, Buffer>();
-
-export function sseFrame(event: StoredEvent): Buffer {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    frame = Buffer.from(`id: ${event.seq}\nevent: ${event.type}\ndata: ${wireJson(event)}\n\n`);
-    frames.set(event, frame);
-  }
-  return frame;
+/**
+ * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the
+ * run framed as one HTTP/1.1 chunk (`<hex length>\r\n<frames>\r\n`), and `body`, a view of the frames
+ * inside it. A chunked stream writes `chunk` straight to its socket (one buffer, one write), so the frames
+ * are neither copied nor framed again per subscriber.
+ */
+interface RunBytes {
+  last: StoredEvent;
+  chunk: Buffer;
+  body: Buffer;
 }
 
-// Subscribers that keep up take the same run of a commit's events (the same objects): concatenate a run
-// once, keyed by its first event, and hand the same bytes to each of them.
-const runs = new WeakMap<StoredEvent, { last: StoredEvent; bytes: Buffer }>();
+function frameText(event: StoredEvent): string {
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${wireJson(event)}\n\n`;
+}
+
+function buildRun(events: readonly StoredEvent[]): RunBytes {
+  let text = '';
+  for (const e of events) text += frameText(e);
+  const len = Buffer.byteLength(text);
+  const hex = len.toString(16);
+  const chunk = Buffer.allocUnsafe(hex.length + len + 4);
+  let at = chunk.write(hex, 0, 'latin1');
+  at += chunk.write('\r\n', at, 'latin1');
+  const start = at;
+  at += chunk.write(text, at, 'utf8');
+  chunk.write('\r\n', at, 'latin1');
+  return { last: events[events.length - 1] as StoredEvent, chunk, body: chunk.subarray(start, at) };
+}
+
+// Subscribers of a session take the same run of a commit's events (the same objects): build a run once,
+// keyed by its first event, and hand the same bytes to each of them.
+const runs = new WeakMap<StoredEvent, RunBytes>();
 
 // The run every caught-up subscriber of the last commit is handed (the same array): no lookup for them.
-let lastRun: { events: readonly StoredEvent[]; bytes: Uint8Array } | undefined;
+let lastEvents: readonly StoredEvent[] | undefined;
+let lastBytes: RunBytes | undefined;
 
-export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
-  if (lastRun?.events === events) return lastRun.bytes;
+function runBytes(events: readonly StoredEvent[]): RunBytes {
+  if (lastEvents === events) return lastBytes as RunBytes;
   const first = events[0] as StoredEvent;
-  if (events.length === 1) return sseFrame(first);
-  const last = events[events.length - 1] as StoredEvent;
-  const run = runs.get(first);
-  if (run?.last === last) return run.bytes;
-  const bytes = Buffer.concat(events.map(sseFrame));
-  runs.set(first, { last, bytes });
-  lastRun = { events, bytes };
-  return bytes;
+  let run = runs.get(first);
+  if (run === undefined || run.last !== events[events.length - 1]) {
+    run = buildRun(events);
+    runs.set(first, run);
+  }
+  lastEvents = events;
+  lastBytes = run;
+  return run;
+}
+
+/** One event's SSE frame (the same bytes for every subscriber of it). */
+export function sseFrame(event: StoredEvent): Uint8Array {
+  return runBytes([event]).body;
+}
+
+/** The SSE frames of a run of live events (ascending, non-empty). */
+export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
+  return runBytes(events).body;
+}
+
+/** The same frames as one HTTP/1.1 chunk, chunk header and trailing CRLF included. */
+export function eventsChunk(events: readonly StoredEvent[]): Uint8Array {
+  return runBytes(events).chunk;
+}
+
+/** Bytes as one HTTP/1.1 chunk (for the few writes not built as chunks: retry, ping). */
+export function asChunk(bytes: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
 }
 
 /**
@@ -84,6 +122,7 @@ export const SSE_HEADERS = {
 
 export const RETRY = Buffer.from('retry: 1000\n\n');
 export const PING = Buffer.from(': ping\n\n');
+export const PING_CHUNK = asChunk(PING);
 
 /** Something a `Pinger` pings: an open stream. */
 export interface Pingable {
