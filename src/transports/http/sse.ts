@@ -6,48 +6,61 @@ import { wireJson } from '../../protocol/wire-json.js';
 /**
  * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the
  * run framed as one HTTP/1.1 chunk (`<hex length>\r\n<frames>\r\n`), and `body`, a view of the frames
- * inside it. A chunked stream writes `chunk` straight to its socket (one buffer, one write), so the frames
- * are neither copied nor framed again per subscriber.
+ * inside it (made on first need). A chunked stream writes `chunk` straight to its socket (one buffer, one
+ * write), so the frames are neither copied nor framed again per subscriber.
  */
-interface RunBytes {
-  last: StoredEvent;
-  chunk: Buffer;
-  body: Buffer;
-}
+class RunBytes {
+  private view: Buffer | undefined;
 
-function frameText(event: StoredEvent): string {
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${wireJson(event)}\n\n`;
+  constructor(
+    readonly first: StoredEvent,
+    readonly last: StoredEvent,
+    readonly chunk: Buffer,
+    private readonly start: number,
+  ) {}
+
+  get body(): Buffer {
+    return (this.view ??= this.chunk.subarray(this.start, this.chunk.length - 2));
+  }
 }
 
 function buildRun(events: readonly StoredEvent[]): RunBytes {
   let text = '';
-  for (const e of events) text += frameText(e);
-  const len = Buffer.byteLength(text);
-  const hex = len.toString(16);
-  const chunk = Buffer.allocUnsafe(hex.length + len + 4);
-  let at = chunk.write(hex, 0, 'latin1');
-  at += chunk.write('\r\n', at, 'latin1');
-  const start = at;
-  at += chunk.write(text, at, 'utf8');
-  chunk.write('\r\n', at, 'latin1');
-  return { last: events[events.length - 1] as StoredEvent, chunk, body: chunk.subarray(start, at) };
+  for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${wireJson(e)}\n\n`;
+  const hex = Buffer.byteLength(text).toString(16);
+  // One string, one copy into one buffer: cheaper than writing the pieces into a buffer sized first.
+  return new RunBytes(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
 }
 
-// Subscribers of a session take the same run of a commit's events (the same objects): build a run once,
-// keyed by its first event, and hand the same bytes to each of them.
-const runs = new WeakMap<StoredEvent, RunBytes>();
+/**
+ * Runs built lately, found by their first and last event: subscribers of a session at the same cursor
+ * take the same events (the same objects) even when not the same array (one stepping from the ring).
+ * A few slots, not a WeakMap keyed by event: a WeakMap entry per run costs more (ephemeron upkeep in
+ * every GC) than building the bytes again, and most runs have one subscriber.
+ */
+const RECENT = 16;
+const recent: Array<RunBytes | undefined> = new Array<RunBytes | undefined>(RECENT).fill(undefined);
+let recentNext = 0;
 
 // The run every caught-up subscriber of the last commit is handed (the same array): no lookup for them.
 let lastEvents: readonly StoredEvent[] | undefined;
 let lastBytes: RunBytes | undefined;
 
 function runBytes(events: readonly StoredEvent[]): RunBytes {
-  if (lastEvents === events) return lastBytes as RunBytes;
+  if (lastEvents === events && lastBytes !== undefined) return lastBytes;
   const first = events[0] as StoredEvent;
-  let run = runs.get(first);
-  if (run === undefined || run.last !== events[events.length - 1]) {
+  const last = events[events.length - 1] as StoredEvent;
+  let run: RunBytes | undefined;
+  for (const r of recent) {
+    if (r !== undefined && r.first === first && r.last === last) {
+      run = r;
+      break;
+    }
+  }
+  if (run === undefined) {
     run = buildRun(events);
-    runs.set(first, run);
+    recent[recentNext] = run;
+    recentNext = (recentNext + 1) % RECENT;
   }
   lastEvents = events;
   lastBytes = run;
