@@ -109,8 +109,11 @@ export class NodeSseWriter implements FramedSink, Pingable {
     const socket = this.direct;
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
     if (socket.write(this.chunked ? eventsChunk(batch.events) : eventsBytes(batch.events)) || socket.writableLength < AHEAD_BYTES) return true;
-    // res's 'drain' fires only after a `res.write` said false: wait for the socket's own.
-    socket.once('drain', (this.onSocketDrain ??= () => this.drained()));
+    // res's 'drain' fires only after a `res.write` said false: wait for the socket's own. Once listening
+    // (a page's res 'drain' may have resumed the subscription before this one fired).
+    const onSocketDrain = (this.onSocketDrain ??= () => this.drained());
+    socket.off('drain', onSocketDrain);
+    socket.once('drain', onSocketDrain);
     return false;
   }
 

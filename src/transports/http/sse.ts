@@ -82,8 +82,8 @@ export function eventsChunk(events: readonly StoredEvent[]): Uint8Array {
   return runBytes(events).chunk;
 }
 
-/** Bytes as one HTTP/1.1 chunk (for the few writes not built as chunks: retry, ping). */
-export function asChunk(bytes: Uint8Array): Buffer {
+/** Fixed bytes as one HTTP/1.1 chunk (the ping, written to the socket like live runs). */
+function asChunk(bytes: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
 }
 
