@@ -11,6 +11,11 @@ function onClose(this: ServerResponse): void {
 function onDrain(this: ServerResponse): void {
   WRITERS.get(this)?.drained();
 }
+/** The socket's own 'drain', for a writer held by a direct write (see `NodeSseWriter.onBatch`). */
+function onSocketDrain(this: Socket): void {
+  const res = (this as unknown as { _httpMessage?: ServerResponse })._httpMessage;
+  if (res) WRITERS.get(res)?.drained();
+}
 
 /** Bytes a stream may have waiting in its socket buffer before it holds the subscription (per stream). */
 const AHEAD_BYTES = 256 * 1024;
@@ -63,9 +68,6 @@ export class NodeSseWriter implements FramedSink, Pingable {
   private ended = false;
   /** The socket live runs are written to, when the response owns it (see `ownSocket`). */
   private direct: Socket | undefined;
-  private chunked = false;
-  /** Resumes the subscription on the socket's 'drain', made only when a direct write holds it. */
-  private onSocketDrain: (() => void) | undefined;
   /** Called once when the stream ends (a metrics untrack, say). A field, not an option: no closure per stream. */
   onEnded: (() => void) | undefined;
 
@@ -81,7 +83,6 @@ export class NodeSseWriter implements FramedSink, Pingable {
     res.write(RETRY);
     flattenHeader(res);
     this.direct = ownSocket(res);
-    this.chunked = (res as unknown as ResponseInternals).chunkedEncoding === true;
     if (this.ended) {
       res.end();
       return;
@@ -108,10 +109,10 @@ export class NodeSseWriter implements FramedSink, Pingable {
     // catch-up page is then built while the previous ones drain, instead of after each 'drain'.
     const socket = this.direct;
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
-    if (socket.write(this.chunked ? eventsChunk(batch.events) : eventsBytes(batch.events)) || socket.writableLength < AHEAD_BYTES) return true;
+    const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events) : eventsBytes(batch.events);
+    if (socket.write(bytes) || socket.writableLength < AHEAD_BYTES) return true;
     // res's 'drain' fires only after a `res.write` said false: wait for the socket's own. Once listening
     // (a page's res 'drain' may have resumed the subscription before this one fired).
-    const onSocketDrain = (this.onSocketDrain ??= () => this.drained());
     socket.off('drain', onSocketDrain);
     socket.once('drain', onSocketDrain);
     return false;
@@ -127,14 +128,15 @@ export class NodeSseWriter implements FramedSink, Pingable {
     if (!this.sub) return;
     res.off('close', onClose);
     res.off('drain', onDrain);
-    if (this.onSocketDrain) this.direct?.off('drain', this.onSocketDrain);
+    this.direct?.off('drain', onSocketDrain);
     WRITERS.delete(res);
     if (!res.writableEnded) res.end();
   }
 
   ping(): void {
     if (this.res.writableEnded) return;
-    if (this.direct && !this.direct.destroyed) this.direct.write(this.chunked ? PING_CHUNK : PING);
+    const chunked = (this.res as unknown as ResponseInternals).chunkedEncoding === true;
+    if (this.direct && !this.direct.destroyed) this.direct.write(chunked ? PING_CHUNK : PING);
     else this.res.write(PING);
   }
 
