@@ -1,5 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader, type SseMessage } from '../../client/sse-reader.js';
 import { NodeSseWriter } from './sse-node.js';
@@ -103,4 +103,97 @@ describe('streamSseToNode', () => {
     expect(writer.onBatch(batch)).toBe(false);
     expect(written).toHaveLength(3);
   });
+
+  it('writes live runs to the socket as HTTP/1.1 chunks, the same bytes res.write would send', async () => {
+    const sub = new FakeSubscription();
+    const url = new URL(await serve(sub));
+    const raw = rawGet(url, 'HTTP/1.1');
+    await raw.until('retry: 1000');
+    sub.push(storedEvent(1), storedEvent(2));
+    sub.end();
+    const text = await raw.ended;
+    expect(text).toMatch(/transfer-encoding: chunked/i);
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    expect(unchunk(body)).toBe(`retry: 1000\n\n${frameText(1)}${frameText(2)}`);
+  });
+
+  it('writes bare frames to an HTTP/1.0 response (no chunked encoding there)', async () => {
+    const sub = new FakeSubscription();
+    const url = new URL(await serve(sub));
+    const raw = rawGet(url, 'HTTP/1.0');
+    await raw.until('retry: 1000');
+    sub.push(storedEvent(1));
+    sub.end();
+    const text = await raw.ended;
+    expect(text).not.toMatch(/transfer-encoding/i);
+    expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe(`retry: 1000\n\n${frameText(1)}`);
+  });
+
+  it("holds the subscription when a client stops reading, and resumes on the socket's drain", async () => {
+    const sub = new FakeSubscription();
+    const url = new URL(await serve(sub));
+    const raw = rawGet(url, 'HTTP/1.1');
+    await raw.until('retry: 1000');
+    raw.socket.pause();
+    const big = { content: 'x'.repeat(64 * 1024) };
+    // Well past what the kernel buffers of a loopback pair and the 256 KiB write-ahead take.
+    for (let seq = 1; seq <= 200; seq++) sub.push(storedEvent(seq, big));
+    expect(sub.pulls).toBeLessThan(200);
+    const held = sub.pulls;
+    raw.socket.resume();
+    await raw.until('id: 200\n');
+    expect(sub.pulls).toBe(200);
+    expect(held).toBeGreaterThan(0);
+    sub.end();
+    const body = (await raw.ended).split('\r\n\r\n').slice(1).join('\r\n\r\n');
+    const ids = [...unchunk(body).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
 });
+
+function frameText(seq: number): string {
+  const e = storedEvent(seq);
+  return `id: ${seq}\nevent: agent_choice\ndata: ${JSON.stringify({ content: `chunk ${seq}`, type: e.type, seq, session_id: e.session_id, timestamp: e.timestamp })}\n\n`;
+}
+
+/** A GET over a plain socket: what the server writes, byte for byte (no client-side de-chunking). */
+function rawGet(url: URL, version: 'HTTP/1.0' | 'HTTP/1.1'): { socket: Socket; until(text: string): Promise<void>; ended: Promise<string> } {
+  const socket = connect(Number(url.port), url.hostname);
+  socket.write(`GET ${url.pathname} ${version}\r\nHost: ${url.host}\r\n\r\n`);
+  const chunks: string[] = [];
+  let tail = '';
+  const text = (): string => chunks.join('');
+  const waiters: Array<{ text: string; done: () => void }> = [];
+  socket.on('data', (chunk: Buffer) => {
+    const piece = chunk.toString('latin1');
+    chunks.push(piece);
+    // Only the new bytes (and the end of the previous ones) can hold a new match: no rescans of megabytes.
+    const window = tail + piece;
+    for (const w of waiters.splice(0)) if (window.includes(w.text)) w.done();
+    else waiters.push(w);
+    tail = window.slice(-64);
+  });
+  const closed = new Promise<string>((resolve) => socket.on('end', () => resolve(text())));
+  // A keep-alive HTTP/1.1 response ends with its last chunk, not with the connection.
+  const last = new Promise<void>((done) => waiters.push({ text: '\r\n0\r\n\r\n', done })).then(text);
+  return {
+    socket,
+    until: (t) => (text().includes(t) ? Promise.resolve() : new Promise<void>((done) => waiters.push({ text: t, done }))),
+    ended: version === 'HTTP/1.0' ? closed : last,
+  };
+}
+
+/** The body of a chunked message, its chunks joined; throws on a malformed chunk. */
+function unchunk(body: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const eol = body.indexOf('\r\n', at);
+    const size = parseInt(body.slice(at, eol), 16);
+    if (!Number.isInteger(size)) throw new Error(`bad chunk size at ${at}`);
+    if (size === 0) return out;
+    out += body.slice(eol + 2, eol + 2 + size);
+    if (body.slice(eol + 2 + size, eol + 4 + size) !== '\r\n') throw new Error(`bad chunk end at ${eol + 2 + size}`);
+    at = eol + 4 + size;
+  }
+}

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FramedBatch, FramedSink, SinkSubscription } from '../../core/event-log/index.js';
-import { PING, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, pinger, type Pingable } from './sse.js';
+import { PING, PING_CHUNK, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, eventsChunk, pinger, type Pingable } from './sse.js';
 
 // Shared listeners, `this` being the response: no closures per connection (idle subscribers are many).
 const WRITERS = new WeakMap<ServerResponse, NodeSseWriter>();
@@ -9,6 +10,11 @@ function onClose(this: ServerResponse): void {
 }
 function onDrain(this: ServerResponse): void {
   WRITERS.get(this)?.drained();
+}
+/** The socket's own 'drain', for a writer held by a direct write (see `NodeSseWriter.onBatch`). */
+function onSocketDrain(this: Socket): void {
+  const res = (this as unknown as { _httpMessage?: ServerResponse })._httpMessage;
+  if (res) WRITERS.get(res)?.drained();
 }
 
 /** Bytes a stream may have waiting in its socket buffer before it holds the subscription (per stream). */
@@ -24,16 +30,44 @@ function flattenHeader(res: ServerResponse): void {
   if (typeof head === 'string') head.charCodeAt(0);
 }
 
+/** What node:http keeps on a response that says whether it owns its socket and how it frames the body. */
+interface ResponseInternals {
+  chunkedEncoding?: boolean;
+  outputSize?: number;
+}
+
+/**
+ * The response's socket, when bytes written to it land in the body exactly as `res.write` would put
+ * them: the socket is the response's own (`_httpMessage`, not a pipelined request's), the head is sent
+ * and nothing waits in the response's own buffer. Found once, right after the head and `retry` went
+ * out; a response keeps its socket for its life.
+ */
+function ownSocket(res: ServerResponse): Socket | undefined {
+  const socket = res.socket;
+  const internals = res as unknown as ResponseInternals;
+  if (!socket || (socket as unknown as { _httpMessage?: unknown })._httpMessage !== res || !res.headersSent) return undefined;
+  if (internals.outputSize !== 0 || typeof internals.chunkedEncoding !== 'boolean') return undefined;
+  return socket;
+}
+
 /**
  * Streams a push subscription as SSE straight onto Node's response, skipping the web-stream layers
  * between Hono and the socket (they cost about half of the CPU per delivery, and ~3 KB per idle
  * subscriber). Make the subscription held (`paused`) with this writer as its sink, then `start(sub)`.
  * A batch the socket does not take at once holds the subscription until 'drain', so a slow client falls
  * behind into store catch-up instead of growing a buffer here.
+ *
+ * Live runs go straight to the socket (`direct`): `res.write` costs, per subscriber per commit, the chunk
+ * header formatted again, a cork and a `nextTick` to uncork, and a four-buffer `writev`; the run's bytes
+ * built once as a whole HTTP/1.1 chunk (`eventsChunk`, or the bare frames on an unchunked HTTP/1.0
+ * response) are one `write` of one shared buffer. The bytes on the wire are the same. Catch-up pages
+ * (one write per page, not per commit) and the end of the response still go through `res`.
  */
 export class NodeSseWriter implements FramedSink, Pingable {
   private sub: SinkSubscription | undefined;
   private ended = false;
+  /** The socket live runs are written to, when the response owns it (see `ownSocket`). */
+  private direct: Socket | undefined;
   /** Called once when the stream ends (a metrics untrack, say). A field, not an option: no closure per stream. */
   onEnded: (() => void) | undefined;
 
@@ -48,6 +82,7 @@ export class NodeSseWriter implements FramedSink, Pingable {
     res.writeHead(200, SSE_HEADERS);
     res.write(RETRY);
     flattenHeader(res);
+    this.direct = ownSocket(res);
     if (this.ended) {
       res.end();
       return;
@@ -72,7 +107,15 @@ export class NodeSseWriter implements FramedSink, Pingable {
     if (res.destroyed) return false;
     // Past the socket's high-water mark, keep taking batches until `AHEAD_BYTES` wait in its buffer: a
     // catch-up page is then built while the previous ones drain, instead of after each 'drain'.
-    return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
+    const socket = this.direct;
+    if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
+    const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events) : eventsBytes(batch.events);
+    if (socket.write(bytes) || socket.writableLength < AHEAD_BYTES) return true;
+    // res's 'drain' fires only after a `res.write` said false: wait for the socket's own. Once listening
+    // (a page's res 'drain' may have resumed the subscription before this one fired).
+    socket.off('drain', onSocketDrain);
+    socket.once('drain', onSocketDrain);
+    return false;
   }
 
   /** A store failure mid-stream ends the stream like any other end: the client resumes by seq. */
@@ -85,12 +128,16 @@ export class NodeSseWriter implements FramedSink, Pingable {
     if (!this.sub) return;
     res.off('close', onClose);
     res.off('drain', onDrain);
+    this.direct?.off('drain', onSocketDrain);
     WRITERS.delete(res);
     if (!res.writableEnded) res.end();
   }
 
   ping(): void {
-    if (!this.res.writableEnded) this.res.write(PING);
+    if (this.res.writableEnded) return;
+    const chunked = (this.res as unknown as ResponseInternals).chunkedEncoding === true;
+    if (this.direct && !this.direct.destroyed) this.direct.write(chunked ? PING_CHUNK : PING);
+    else this.res.write(PING);
   }
 
   drained(): void {

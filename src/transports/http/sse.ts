@@ -3,37 +3,88 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
 import { wireJson } from '../../protocol/wire-json.js';
 
-// Every subscriber of a session receives the same event objects from the bus: serialize and encode each
-// once, and hand every subscriber the same bytes.
-const frames = new WeakMap<StoredEvent, Buffer>();
+/**
+ * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the
+ * run framed as one HTTP/1.1 chunk (`<hex length>\r\n<frames>\r\n`), and `body`, a view of the frames
+ * inside it (made on first need). A chunked stream writes `chunk` straight to its socket (one buffer, one
+ * write), so the frames are neither copied nor framed again per subscriber.
+ */
+class RunBytes {
+  private view: Buffer | undefined;
 
-export function sseFrame(event: StoredEvent): Buffer {
-  let frame = frames.get(event);
-  if (frame === undefined) {
-    frame = Buffer.from(`id: ${event.seq}\nevent: ${event.type}\ndata: ${wireJson(event)}\n\n`);
-    frames.set(event, frame);
+  constructor(
+    readonly first: StoredEvent,
+    readonly last: StoredEvent,
+    readonly chunk: Buffer,
+    private readonly start: number,
+  ) {}
+
+  get body(): Buffer {
+    return (this.view ??= this.chunk.subarray(this.start, this.chunk.length - 2));
   }
-  return frame;
 }
 
-// Subscribers that keep up take the same run of a commit's events (the same objects): concatenate a run
-// once, keyed by its first event, and hand the same bytes to each of them.
-const runs = new WeakMap<StoredEvent, { last: StoredEvent; bytes: Buffer }>();
+function buildRun(events: readonly StoredEvent[]): RunBytes {
+  let text = '';
+  for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${wireJson(e)}\n\n`;
+  const hex = Buffer.byteLength(text).toString(16);
+  // One string, one copy into one buffer: cheaper than writing the pieces into a buffer sized first.
+  return new RunBytes(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
+}
+
+/**
+ * Runs built lately, found by their first and last event: subscribers of a session at the same cursor
+ * take the same events (the same objects) even when not the same array (one stepping from the ring).
+ * A few slots, not a WeakMap keyed by event: a WeakMap entry per run costs more (ephemeron upkeep in
+ * every GC) than building the bytes again, and most runs have one subscriber.
+ */
+const RECENT = 16;
+const recent: Array<RunBytes | undefined> = new Array<RunBytes | undefined>(RECENT).fill(undefined);
+let recentNext = 0;
 
 // The run every caught-up subscriber of the last commit is handed (the same array): no lookup for them.
-let lastRun: { events: readonly StoredEvent[]; bytes: Uint8Array } | undefined;
+let lastEvents: readonly StoredEvent[] | undefined;
+let lastBytes: RunBytes | undefined;
 
-export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
-  if (lastRun?.events === events) return lastRun.bytes;
+function runBytes(events: readonly StoredEvent[]): RunBytes {
+  if (lastEvents === events && lastBytes !== undefined) return lastBytes;
   const first = events[0] as StoredEvent;
-  if (events.length === 1) return sseFrame(first);
   const last = events[events.length - 1] as StoredEvent;
-  const run = runs.get(first);
-  if (run?.last === last) return run.bytes;
-  const bytes = Buffer.concat(events.map(sseFrame));
-  runs.set(first, { last, bytes });
-  lastRun = { events, bytes };
-  return bytes;
+  let run: RunBytes | undefined;
+  for (const r of recent) {
+    if (r !== undefined && r.first === first && r.last === last) {
+      run = r;
+      break;
+    }
+  }
+  if (run === undefined) {
+    run = buildRun(events);
+    recent[recentNext] = run;
+    recentNext = (recentNext + 1) % RECENT;
+  }
+  lastEvents = events;
+  lastBytes = run;
+  return run;
+}
+
+/** One event's SSE frame (the same bytes for every subscriber of it). */
+export function sseFrame(event: StoredEvent): Uint8Array {
+  return runBytes([event]).body;
+}
+
+/** The SSE frames of a run of live events (ascending, non-empty). */
+export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
+  return runBytes(events).body;
+}
+
+/** The same frames as one HTTP/1.1 chunk, chunk header and trailing CRLF included. */
+export function eventsChunk(events: readonly StoredEvent[]): Uint8Array {
+  return runBytes(events).chunk;
+}
+
+/** Fixed bytes as one HTTP/1.1 chunk (the ping, written to the socket like live runs). */
+function asChunk(bytes: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
 }
 
 /**
@@ -84,6 +135,7 @@ export const SSE_HEADERS = {
 
 export const RETRY = Buffer.from('retry: 1000\n\n');
 export const PING = Buffer.from(': ping\n\n');
+export const PING_CHUNK = asChunk(PING);
 
 /** Something a `Pinger` pings: an open stream. */
 export interface Pingable {
