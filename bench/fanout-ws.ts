@@ -14,6 +14,7 @@ import type { ClientStats } from './loadgen/sse-clients.js';
 import { pick } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
+import { describeStalls, type Stall } from './lib/loop-monitor.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
 import { emitBench, human, kb, progress, sig, summary, type BenchResult } from './lib/report.js';
 
@@ -26,7 +27,7 @@ const IDLE = pick(1_000, 3_000);
 type Kind = 'tower' | 'bare';
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
 type Mem = { mem: NodeJS.MemoryUsage };
-type LoopDelay = { maxMs: number };
+type LoopDelay = { maxMs: number; stalls: Stall[] };
 
 interface Rig {
   kind: Kind;
@@ -47,8 +48,9 @@ interface Run {
   delivered: number;
   expected: number;
   timedOut: boolean;
-  /** The server's longest event-loop delay during the run (ms). */
+  /** The server's longest event-loop delay during the run (ms), and its stalls > 40 ms. */
   loopMaxMs: number;
+  stalls: Stall[];
 }
 
 const serverFile = (kind: Kind) => (kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-ws-server.ts');
@@ -77,7 +79,7 @@ async function run(r: Rig, subscribers: number): Promise<Run> {
   r.lastSeq = produced.lastSeq;
   const stats = await r.clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 30_000 }, 40_000);
   const after = await r.server.request<Cpu>({ type: 'cpu' });
-  const { maxMs: loopMaxMs } = await r.server.request<LoopDelay>({ type: 'loopDelay' });
+  const { maxMs: loopMaxMs, stalls } = await r.server.request<LoopDelay>({ type: 'loopDelay' });
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
   const hist = Histogram.from(stats.hist);
   return {
@@ -91,6 +93,7 @@ async function run(r: Rig, subscribers: number): Promise<Run> {
     expected: produced.appended * subscribers,
     timedOut: stats.timedOut === true,
     loopMaxMs,
+    stalls,
   };
 }
 
@@ -156,7 +159,7 @@ for (const subscribers of [200, 1000]) {
       p50_ms: tb.p50,
       p99_ms: tb.p99,
       loop_max_ms: loopMax(t),
-      notes: `${human(LOAD)} deliveries/s offered; ${clean ? 'no loss, no dup' : 'LOSS OR DUP'}; bare p99 ${sig(bb.p99)} ms; bare server loop max ${sig(loopMax(b))} ms; load avg ${sig(os.loadavg()[0]!)}`,
+      notes: `${human(LOAD)} deliveries/s offered; ${clean ? 'no loss, no dup' : 'LOSS OR DUP'}; bare p99 ${sig(bb.p99)} ms; server ${describeStalls(t.flatMap((x) => x.stalls))}; bare server loop max ${sig(loopMax(b))} ms; load avg ${sig(os.loadavg()[0]!)}`,
     });
   } finally {
     await stopAll(tower.server, tower.clients, bare.server, bare.clients);
