@@ -95,6 +95,8 @@ try {
    */
   const loopDelay = startLoopMonitor();
   const loop = { maxMs: 0, stalls: [] as Array<[string, ...Stall]> };
+  /** The local executor's slices, for information: the server runs local tools on this same loop. */
+  const localLoop = { maxMs: 0, stalls: [] as Stall[] };
   /** CPU ms the runner child used so far (utime + stime of /proc/PID/stat, 100 ticks/s); 0 off Linux. */
   const childCpuMs = (): number => {
     const statFile = `/proc/${child.pid}/stat`;
@@ -119,10 +121,13 @@ try {
     for (let done = 0; done < n; done += slice) {
       const count = Math.min(slice, n - done);
       const c0 = process.cpuUsage();
+      loopDelay();
       const l = await time(localExec, local, count, name, args, width);
+      const localDelay = loopDelay();
+      localLoop.maxMs = Math.max(localLoop.maxMs, localDelay.maxMs);
+      localLoop.stalls.push(...localDelay.stalls);
       const c1 = process.cpuUsage();
       const r0 = childCpuMs();
-      loopDelay();
       const r = await time(remoteExec, remote, count, name, args, width);
       const delay = loopDelay();
       loop.maxMs = Math.max(loop.maxMs, delay.maxMs);
@@ -172,6 +177,7 @@ try {
     ['bash ratio', sig(bashRemote / bashLocal)],
     ['event loop max delay during runner phases (ms)', sig(loopMaxMs)],
     ['stalls > 40 ms during runner phases (late, this process\'s CPU meanwhile)', stallList],
+    ['event loop max during local phases (ms), stalls', `${sig(localLoop.maxMs)}; ${describeStalls(localLoop.stalls)}`],
     ['load average (1 min)', sig(os.loadavg()[0]!)],
   ]);
   emitBench({ name: 'runner', value: readRemote, unit: 'reads/s', baseline: readLocal, ratio, target: 'ratio >= 0.5', met: ratio >= 0.5, loop_max_ms: loopMaxMs, notes:
@@ -179,7 +185,7 @@ try {
       `read CPU/call ${sig(reads.cpuUs.local)} us local vs ${sig(reads.cpuUs.gateway)} + ${sig(reads.cpuUs.runner)} us gateway + runner; ` +
       `8 in flight: read ${sig(wide.remote)}/s via runner vs ${sig(wide.local)}/s local (ratio ${sig(wide.remote / wide.local)}); ` +
       `bash echo ${sig(bashRemote)}/s via runner vs ${sig(bashLocal)}/s local (ratio ${sig(bashRemote / bashLocal)}; overall ${sig(bashes.remoteTotal / bashes.localTotal)}); ` +
-      `runner slices: ${stallText}; load avg ${sig(os.loadavg()[0]!)}` });
+      `runner slices: ${stallText}; local slices: loop max ${sig(localLoop.maxMs)} ms, ${describeStalls(localLoop.stalls)}; load avg ${sig(os.loadavg()[0]!)}` });
 } finally {
   // A profiled runner must exit on its own to write its profile; otherwise there is nothing to wait for.
   if (process.env.BENCH_CPU_PROF && child.exitCode === null) {
