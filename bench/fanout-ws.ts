@@ -11,7 +11,7 @@
  */
 import os from 'node:os';
 import type { ClientStats } from './loadgen/sse-clients.js';
-import { pick } from './lib/cli.js';
+import { pick, profArgs } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
 import { describeStalls, type Stall } from './lib/loop-monitor.js';
@@ -56,7 +56,7 @@ interface Run {
 const serverFile = (kind: Kind) => (kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-ws-server.ts');
 
 async function rig(kind: Kind, subscribers: number): Promise<Rig> {
-  const server = spawnChild(kind, serverFile(kind));
+  const server = spawnChild(kind, serverFile(kind), { nodeArgs: kind === 'tower' ? profArgs(`fanout-ws-${subscribers}`) : [] });
   const clients = spawnChild(`${kind}-ws-clients`, 'loadgen/ws-clients.ts');
   const { port } = await server.request<{ port: number }>({ type: 'init' });
   const url = `ws://127.0.0.1:${port}/hub/ws`;
