@@ -4,7 +4,9 @@
  * appended to the session's event log (group commit to SQLite), tapped, turned into a Pando envelope and
  * sent on the PUB socket. Baseline in the same run: a bare zeromq PUB sending frames of the same shape and
  * size at the same pace from the same process. Measured: publications delivered per second (all clients)
- * and end-to-end latency (stamp in the token → client). Goal: delivered ratio >= 0.8.
+ * and end-to-end latency (stamp in the token → client). Goal: delivered ratio >= 0.8. `loop_max_ms` is
+ * this process's event-loop delay (bench/lib/loop-monitor.ts) while Tower produced and the clients drained:
+ * Tower runs here (startTower with the bus transport), as does the bare PUB in its own phase.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +22,7 @@ import { SendQueue } from '../src/transports/ipc/send-queue.js';
 import { pick } from './lib/cli.js';
 import { sleep, stampedContent, wallMs } from './lib/clock.js';
 import { Histogram, type HistogramData } from './lib/hist.js';
+import { describeStalls, startLoopMonitor } from './lib/loop-monitor.js';
 import { spawnChild, stopAll } from './lib/proc.js';
 import { emitBench, progress, summary } from './lib/report.js';
 
@@ -29,6 +32,8 @@ const CLIENTS = 10;
 const TICK_MS = 20;
 const DURATION_MS = pick(4_000, 15_000);
 const TOKEN_BYTES = 24;
+/** This process's event-loop watch, read (and reset) around each measured phase. */
+const loopDelay = startLoopMonitor();
 
 interface Producer {
   endpoint: string;
@@ -111,6 +116,9 @@ interface Outcome {
   p99: number;
   /** This process's CPU (producer: appends, commit, tap, publish) per offered publication, in us. */
   cpuUsPerPublication: number;
+  /** This process's longest event-loop delay while producing and draining (ms), and its stalls. */
+  loopMaxMs: number;
+  stalls: string;
 }
 
 async function measure(name: string, producer: Producer, clientCount = CLIENTS): Promise<Outcome> {
@@ -124,6 +132,7 @@ async function measure(name: string, producer: Producer, clientCount = CLIENTS):
     }
     await sleep(300);
     await clients.request({ type: 'reset' });
+    loopDelay();
     const t0 = wallMs();
     const cpu0 = process.cpuUsage();
     let ticks = 0;
@@ -136,6 +145,7 @@ async function measure(name: string, producer: Producer, clientCount = CLIENTS):
     const elapsed = wallMs() - t0;
     const cpu = process.cpuUsage(cpu0);
     await sleep(500);
+    const loop = loopDelay();
     const stats = await clients.request<{ received: number; hist: HistogramData }>({ type: 'stats' });
     const hist = Histogram.from(stats.hist);
     return {
@@ -145,6 +155,8 @@ async function measure(name: string, producer: Producer, clientCount = CLIENTS):
       p50: hist.percentile(50),
       p99: hist.percentile(99),
       cpuUsPerPublication: (cpu.user + cpu.system) / (ticks * SESSIONS),
+      loopMaxMs: loop.maxMs,
+      stalls: describeStalls(loop.stalls),
     };
   } finally {
     await stopAll(clients);
@@ -171,6 +183,8 @@ try {
     ['bare delivered / expected', `${bare.received} / ${bare.expected}`],
     ['bare p50 / p99 ms', `${bare.p50.toFixed(2)} / ${bare.p99.toFixed(2)}`],
     ['producer CPU us per token: tower / tower, no SUB / bare', `${tower.cpuUsPerPublication.toFixed(1)} / ${alone.cpuUsPerPublication.toFixed(1)} / ${bare.cpuUsPerPublication.toFixed(1)}`],
+    ['event loop max (ms): tower / tower, no SUB / bare', `${tower.loopMaxMs.toFixed(1)} / ${alone.loopMaxMs.toFixed(1)} / ${bare.loopMaxMs.toFixed(1)}`],
+    ['tower stalls', tower.stalls],
     ['ratio', ratio],
   ]);
   emitBench({
@@ -183,7 +197,9 @@ try {
     met: ratio >= 0.8,
     p50_ms: tower.p50,
     p99_ms: tower.p99,
-    notes: `bare p99 ${bare.p99.toFixed(1)} ms; ${tower.received}/${tower.expected} delivered; producer CPU per token ${tower.cpuUsPerPublication.toFixed(1)} us (no SUB ${alone.cpuUsPerPublication.toFixed(1)}, bare ${bare.cpuUsPerPublication.toFixed(1)})`,
+    loop_max_ms: tower.loopMaxMs,
+    notes: `bare p99 ${bare.p99.toFixed(1)} ms; ${tower.received}/${tower.expected} delivered; producer CPU per token ${tower.cpuUsPerPublication.toFixed(1)} us (no SUB ${alone.cpuUsPerPublication.toFixed(1)}, bare ${bare.cpuUsPerPublication.toFixed(1)}); ` +
+      `loop max ${tower.loopMaxMs.toFixed(1)} ms (${tower.stalls}; no SUB ${alone.loopMaxMs.toFixed(1)}, bare PUB ${bare.loopMaxMs.toFixed(1)}); load avg ${os.loadavg()[0]!.toFixed(2)}`,
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });

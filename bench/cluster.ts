@@ -20,6 +20,7 @@ import { assertPostgresReachable } from '../src/store/postgres/test-db.js';
 import { pick } from './lib/cli.js';
 import { clusterRig, fanoutRun, stopRig, type ClusterRig, type FanoutRun } from './lib/cluster-rig.js';
 import { median } from './lib/hist.js';
+import { describeStalls } from './lib/loop-monitor.js';
 import { bareAppendRound, towerAppendRound } from './lib/pg-append.js';
 import { emitBench, human, progress, sig, summary } from './lib/report.js';
 
@@ -78,6 +79,7 @@ const fanRatio = median(runs.many.map((r, i) => r.perCpuSecond / runs.one[i]!.pe
 const all = [...runs.one, ...runs.many];
 const lost = all.reduce((s, r) => s + r.check.lost + r.check.dups, 0);
 const timedOut = all.some((r) => r.check.timedOut);
+const nodeStalls = describeStalls(all.flatMap((r) => r.stalls));
 const delivered = (r: FanoutRun): string => `${r.deliveries}/${r.expected}`;
 
 summary(`cluster (load average ${sig(load)} at start)`, [
@@ -90,6 +92,7 @@ summary(`cluster (load average ${sig(load)} at start)`, [
   ['fan-out: node CPU % (sum), 1 / 3 nodes', `${Math.round(o.nodeCpuPct)} / ${Math.round(m.nodeCpuPct)}`],
   ['fan-out: CPU ms per node, 1 / 3 nodes', `${o.nodeCpuMs.map((x) => Math.round(x)).join(' ')} / ${m.nodeCpuMs.map((x) => Math.round(x)).join(' ')}`],
   ['fan-out: p50 / p99 ms, 1 / 3 nodes', `${sig(o.latency.p50)}/${sig(o.latency.p99)} / ${sig(m.latency.p50)}/${sig(m.latency.p99)}`],
+  ['fan-out: node event-loop stalls (all runs)', nodeStalls],
   ['fan-out: lost + duplicated (all runs)', `${lost}${timedOut ? ' (TIMED OUT)' : ''}`],
 ]);
 
@@ -120,5 +123,5 @@ emitBench({
   notes:
     `${SUBSCRIBERS} SSE subs over ${NODES} nodes (Postgres + Redis) vs ${SUBSCRIBERS} on 1 node (same backends), ` +
     `${RATE} ev/s for ${RUN_MS / 1000} s, ratio = median of ${FANOUT_ROUNDS} paired rounds' ratios; node CPU summed (Postgres/Redis not counted); ` +
-    `delivered ${delivered(m)} vs ${delivered(o)}; node CPU ms ${m.nodeCpuMs.map((x) => Math.round(x)).join('+')} vs ${o.nodeCpuMs.map((x) => Math.round(x)).join('')}; one-node p50/p99 ${sig(o.latency.p50)}/${sig(o.latency.p99)} ms; load avg ${sig(load)}`,
+    `delivered ${delivered(m)} vs ${delivered(o)}; node CPU ms ${m.nodeCpuMs.map((x) => Math.round(x)).join('+')} vs ${o.nodeCpuMs.map((x) => Math.round(x)).join('')}; one-node p50/p99 ${sig(o.latency.p50)}/${sig(o.latency.p99)} ms; node stalls: ${nodeStalls}; load avg ${sig(load)}`,
 });

@@ -5,13 +5,16 @@
  *
  * As in fanout-sse, throughput is compared as deliveries per server CPU-second at the same offered load
  * (the load generator shares the 2-core machine, so raw deliveries/s would measure the client). Each
- * run checks every subscriber's seqs for losses and duplicates.
+ * run checks every subscriber's seqs for losses and duplicates. `loop_max_ms` is the server's event-loop
+ * delay (bench/lib/loop-monitor.ts, in Tower's process and in the bare server's alike) while a run
+ * produced and delivered, or while the idle connections connected and settled.
  */
 import os from 'node:os';
 import type { ClientStats } from './loadgen/sse-clients.js';
 import { pick, profArgs } from './lib/cli.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
+import { describeStalls, type Stall } from './lib/loop-monitor.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
 import { emitBench, human, kb, progress, sig, summary, type BenchResult } from './lib/report.js';
 
@@ -24,6 +27,7 @@ const IDLE = pick(1_000, 3_000);
 type Kind = 'tower' | 'bare';
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
 type Mem = { mem: NodeJS.MemoryUsage };
+type LoopDelay = { maxMs: number; stalls: Stall[] };
 
 interface Rig {
   kind: Kind;
@@ -44,6 +48,9 @@ interface Run {
   delivered: number;
   expected: number;
   timedOut: boolean;
+  /** The server's longest event-loop delay during the run (ms), and its stalls > 40 ms. */
+  loopMaxMs: number;
+  stalls: Stall[];
 }
 
 const serverFile = (kind: Kind) => (kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-ws-server.ts');
@@ -63,6 +70,7 @@ async function run(r: Rig, subscribers: number): Promise<Run> {
   await sleep(100);
   await r.clients.request({ type: 'reset' });
   const rate = Math.round(LOAD / subscribers);
+  await r.server.request<LoopDelay>({ type: 'loopDelay' });
   const before = await r.server.request<Cpu>({ type: 'cpu' });
   const produced = await r.server.request<{ appended: number; lastSeq: number; startedAt: number }>(
     { type: 'produce', sessionId: r.sessionId, mode: 'paced', rate, durationMs: RUN_MS },
@@ -71,6 +79,7 @@ async function run(r: Rig, subscribers: number): Promise<Run> {
   r.lastSeq = produced.lastSeq;
   const stats = await r.clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 30_000 }, 40_000);
   const after = await r.server.request<Cpu>({ type: 'cpu' });
+  const { maxMs: loopMaxMs, stalls } = await r.server.request<LoopDelay>({ type: 'loopDelay' });
   const cpuUs = after.cpu.user + after.cpu.system - (before.cpu.user + before.cpu.system);
   const hist = Histogram.from(stats.hist);
   return {
@@ -83,12 +92,14 @@ async function run(r: Rig, subscribers: number): Promise<Run> {
     delivered: stats.deliveries,
     expected: produced.appended * subscribers,
     timedOut: stats.timedOut === true,
+    loopMaxMs,
+    stalls,
   };
 }
 
 const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.perCpuSecond > a.perCpuSecond ? b : a));
 
-async function idleMemory(kind: Kind): Promise<{ rssPerConn: number; heapPerConn: number; count: number }> {
+async function idleMemory(kind: Kind): Promise<{ rssPerConn: number; heapPerConn: number; count: number; loopMaxMs: number }> {
   const server = spawnChild(`${kind}-idle`, serverFile(kind), { nodeArgs: ['--expose-gc'] });
   const clients = spawnChild(`${kind}-idle-clients`, 'loadgen/ws-clients.ts');
   try {
@@ -98,12 +109,15 @@ async function idleMemory(kind: Kind): Promise<{ rssPerConn: number; heapPerConn
     await clients.request({ type: 'closeAll' });
     await sleep(pick(500, 1_500));
     const empty = await server.request<Mem>({ type: 'mem', gc: true });
+    // After the forced GC of the "empty" reading (a GC on purpose is not a stall).
+    await server.request<LoopDelay>({ type: 'loopDelay' });
     await clients.request({ type: 'connect', url, count: IDLE, since: 0, concurrency: 200 }, 120_000);
     await sleep(pick(500, 1_500));
+    const { maxMs: loopMaxMs } = await server.request<LoopDelay>({ type: 'loopDelay' });
     const loaded = await server.request<Mem>({ type: 'mem', gc: true });
     const { count } = await server.request<{ count: number }>({ type: 'subscribers' }).catch(() => ({ count: IDLE }));
     const n = count || IDLE;
-    return { rssPerConn: (loaded.mem.rss - empty.mem.rss) / n, heapPerConn: (loaded.mem.heapUsed - empty.mem.heapUsed) / n, count: n };
+    return { rssPerConn: (loaded.mem.rss - empty.mem.rss) / n, heapPerConn: (loaded.mem.heapUsed - empty.mem.heapUsed) / n, count: n, loopMaxMs };
   } finally {
     await stopAll(server, clients);
   }
@@ -132,11 +146,13 @@ for (const subscribers of sizes) {
     const tb = best(t);
     const bb = best(b);
     const ratio = tb.perCpuSecond / bb.perCpuSecond;
+    const loopMax = (runs: Run[]): number => Math.max(...runs.map((x) => x.loopMaxMs));
     const clean = t.every((x) => x.lost + x.dups === 0 && !x.timedOut && x.delivered === x.expected);
     summary(`fanout-ws, ${subscribers} subscribers (tower hub / bare ws)`, [
       ['deliveries per server CPU-second', `${human(tb.perCpuSecond)} / ${human(bb.perCpuSecond)}  (ratio ${sig(ratio)})`],
       ['deliveries/s achieved', `${human(tb.deliveriesPerSec)} / ${human(bb.deliveriesPerSec)}`],
       ['p50 / p99 ms', `${sig(tb.p50)}/${sig(tb.p99)} / ${sig(bb.p50)}/${sig(bb.p99)}`],
+      ['server event loop max (ms), all runs', `${sig(loopMax(t))} / ${sig(loopMax(b))}`],
       ['tower loss check', t.map((x) => `${x.lost} lost, ${x.dups} dup, ${x.delivered}/${x.expected}${x.timedOut ? ' TIMED OUT' : ''}`).join('; ')],
     ]);
     results.push({
@@ -149,7 +165,8 @@ for (const subscribers of sizes) {
       met: ratio >= 0.8 && clean,
       p50_ms: tb.p50,
       p99_ms: tb.p99,
-      notes: `${human(LOAD)} deliveries/s offered; ${clean ? 'no loss, no dup' : 'LOSS OR DUP'}; bare p99 ${sig(bb.p99)} ms`,
+      loop_max_ms: loopMax(t),
+      notes: `${human(LOAD)} deliveries/s offered; ${clean ? 'no loss, no dup' : 'LOSS OR DUP'}; bare p99 ${sig(bb.p99)} ms; server ${describeStalls(t.flatMap((x) => x.stalls))}; bare server loop max ${sig(loopMax(b))} ms; load avg ${sig(os.loadavg()[0]!)}`,
     });
   } finally {
     // A profiled server writes its profile on a clean exit: give it time (stopAll kills after 10 s).
@@ -169,6 +186,7 @@ async function idlePhase(): Promise<void> {
   summary(`fanout-ws idle memory (${IDLE} idle connections)`, [
     ['RSS per connection (KB) hub / bare ws', `${sig(kb(hubMem.rssPerConn))} / ${sig(kb(bareMem.rssPerConn))}  (ratio ${sig(memRatio)})`],
     ['JS heap per connection (KB) hub / bare ws', `${sig(kb(hubMem.heapPerConn))} / ${sig(kb(bareMem.heapPerConn))}`],
+    ['server event loop max while connecting (ms) hub / bare ws', `${sig(hubMem.loopMaxMs)} / ${sig(bareMem.loopMaxMs)}`],
     ['load average (1 min) at start', String(sig(load))],
   ]);
   results.push({
@@ -179,6 +197,9 @@ async function idlePhase(): Promise<void> {
     ratio: memRatio,
     target: 'ratio <= 1.3',
     met: memRatio <= 1.3,
-    notes: `${hubMem.count} idle hub connections; JS heap ${sig(kb(hubMem.heapPerConn))} KB vs ${sig(kb(bareMem.heapPerConn))} KB bare`,
+    loop_max_ms: hubMem.loopMaxMs,
+    notes:
+      `${hubMem.count} idle hub connections; JS heap ${sig(kb(hubMem.heapPerConn))} KB vs ${sig(kb(bareMem.heapPerConn))} KB bare; ` +
+      `server loop max while they connected ${sig(hubMem.loopMaxMs)} ms hub vs ${sig(bareMem.loopMaxMs)} ms bare`,
   });
 }

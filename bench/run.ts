@@ -13,6 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { profArgs } from './lib/cli.js';
 import { ROOT } from './lib/proc.js';
 import { human, sig, type BenchResult } from './lib/report.js';
 
@@ -37,6 +38,11 @@ const selected: Name[] = names.length > 0 ? BENCHMARKS.filter((b) => names.inclu
 /** Per-benchmark wall-clock limit: a benchmark that hangs is killed and reported as crashed. */
 const LIMIT_MS = quick ? 120_000 : 240_000;
 const TSX = import.meta.resolve('tsx');
+/**
+ * Benchmarks whose process under test is the benchmark process itself (Tower runs in it: append's
+ * EventLog, runner's gateway, bus's startTower): BENCH_CPU_PROF=1 profiles that process.
+ */
+const IN_PROCESS: readonly Name[] = ['append', 'runner', 'bus'];
 
 interface Outcome {
   name: Name;
@@ -48,7 +54,8 @@ interface Outcome {
 function runOne(name: Name): Promise<Outcome> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX, path.join(ROOT, 'bench', `${name}.ts`), ...(quick ? ['--quick'] : [])], {
+    const prof = IN_PROCESS.includes(name) ? profArgs(name) : [];
+    const child = spawn(process.execPath, [...prof, '--import', TSX, path.join(ROOT, 'bench', `${name}.ts`), ...(quick ? ['--quick'] : [])], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -18,7 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/core/logger.js';
 import type { ToolExecutor } from '../src/protocol/tools.js';
 import { createServerExecutor } from '../src/runner/index.js';
@@ -26,6 +26,7 @@ import { spawnRunner } from '../src/runner/worker/testing/control-plane.js';
 import { routeUpgrade } from '../src/transports/upgrade.js';
 import { RunnerGateway, RUNNERS_WS_PATH, RunnerToolExecutor, hashRunnerToken, staticTokenVerifier } from '../src/transports/runners/index.js';
 import { pick, profArgs } from './lib/cli.js';
+import { describeStalls, startLoopMonitor, type Stall } from './lib/loop-monitor.js';
 import { emitBench, human, progress, sig, summary } from './lib/report.js';
 
 const READS = pick(300, 1000);
@@ -88,7 +89,14 @@ try {
     await Promise.all(Array.from({ length: width }, lane));
     return (performance.now() - t0) / 1000;
   };
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /**
+   * The same event-loop watch the server benchmarks run (bench/lib/loop-monitor.ts); it runs through the
+   * local slices too, so its own CPU is charged to both sides, but only the runner slices' delay counts.
+   */
+  const loopDelay = startLoopMonitor();
+  const loop = { maxMs: 0, stalls: [] as Array<[string, ...Stall]> };
+  /** The local executor's slices, for information: the server runs local tools on this same loop. */
+  const localLoop = { maxMs: 0, stalls: [] as Stall[] };
   /** CPU ms the runner child used so far (utime + stime of /proc/PID/stat, 100 ticks/s); 0 off Linux. */
   const childCpuMs = (): number => {
     const statFile = `/proc/${child.pid}/stat`;
@@ -113,12 +121,17 @@ try {
     for (let done = 0; done < n; done += slice) {
       const count = Math.min(slice, n - done);
       const c0 = process.cpuUsage();
+      loopDelay();
       const l = await time(localExec, local, count, name, args, width);
+      const localDelay = loopDelay();
+      localLoop.maxMs = Math.max(localLoop.maxMs, localDelay.maxMs);
+      localLoop.stalls.push(...localDelay.stalls);
       const c1 = process.cpuUsage();
       const r0 = childCpuMs();
-      loopDelay.enable();
       const r = await time(remoteExec, remote, count, name, args, width);
-      loopDelay.disable();
+      const delay = loopDelay();
+      loop.maxMs = Math.max(loop.maxMs, delay.maxMs);
+      loop.stalls.push(...delay.stalls.map((s): [string, ...Stall] => [`${name}x${width}`, ...s]));
       const c2 = process.cpuUsage(c1);
       cpu.runner += childCpuMs() - r0;
       cpu.local += (c1.user - c0.user + c1.system - c0.system) / 1000;
@@ -147,7 +160,9 @@ try {
   const wide = await compare(READS, 'read', { path: 'small.txt' }, 8);
   const { local: readLocal, remote: readRemote } = reads;
   const { local: bashLocal, remote: bashRemote } = bashes;
-  const loopMaxMs = loopDelay.max / 1e6;
+  const loopMaxMs = loop.maxMs;
+  const stallText = describeStalls(loop.stalls.map(([, ...s]) => s));
+  const stallList = loop.stalls.map(([phase, , late, cpu]) => `${phase} ${Math.round(late)} ms (CPU ${Math.round(cpu)})`).join(', ') || 'none';
   const ratio = readRemote / readLocal;
 
   summary(`runner (${READS} reads, ${BASHES} bash echo, one at a time, in ${ROUNDS} alternating rounds)`, [
@@ -161,13 +176,16 @@ try {
     ['bash echo: local calls/s (median; overall)', `${human(bashLocal)}; ${human(bashes.localTotal)}`],
     ['bash ratio', sig(bashRemote / bashLocal)],
     ['event loop max delay during runner phases (ms)', sig(loopMaxMs)],
+    ['stalls > 40 ms during runner phases (late, this process\'s CPU meanwhile)', stallList],
+    ['event loop max during local phases (ms), stalls', `${sig(localLoop.maxMs)}; ${describeStalls(localLoop.stalls)}`],
     ['load average (1 min)', sig(os.loadavg()[0]!)],
   ]);
   emitBench({ name: 'runner', value: readRemote, unit: 'reads/s', baseline: readLocal, ratio, target: 'ratio >= 0.5', met: ratio >= 0.5, loop_max_ms: loopMaxMs, notes:
       `medians of ${ROUNDS} alternating rounds; read overall ${sig(reads.remoteTotal)}/s vs ${sig(reads.localTotal)}/s (ratio ${sig(reads.remoteTotal / reads.localTotal)}); ` +
       `read CPU/call ${sig(reads.cpuUs.local)} us local vs ${sig(reads.cpuUs.gateway)} + ${sig(reads.cpuUs.runner)} us gateway + runner; ` +
       `8 in flight: read ${sig(wide.remote)}/s via runner vs ${sig(wide.local)}/s local (ratio ${sig(wide.remote / wide.local)}); ` +
-      `bash echo ${sig(bashRemote)}/s via runner vs ${sig(bashLocal)}/s local (ratio ${sig(bashRemote / bashLocal)}; overall ${sig(bashes.remoteTotal / bashes.localTotal)}); load avg ${sig(os.loadavg()[0]!)}` });
+      `bash echo ${sig(bashRemote)}/s via runner vs ${sig(bashLocal)}/s local (ratio ${sig(bashRemote / bashLocal)}; overall ${sig(bashes.remoteTotal / bashes.localTotal)}); ` +
+      `runner slices: ${stallText}; local slices: loop max ${sig(localLoop.maxMs)} ms, ${describeStalls(localLoop.stalls)}; load avg ${sig(os.loadavg()[0]!)}` });
 } finally {
   // A profiled runner must exit on its own to write its profile; otherwise there is nothing to wait for.
   if (process.env.BENCH_CPU_PROF && child.exitCode === null) {

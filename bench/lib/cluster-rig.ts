@@ -8,6 +8,7 @@ import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
 import { sleep } from './clock.js';
 import { Histogram } from './hist.js';
+import type { Stall } from './loop-monitor.js';
 import { profArgs } from './cli.js';
 import { spawnChild, stopAll, type Child } from './proc.js';
 
@@ -35,6 +36,8 @@ export interface FanoutRun {
   /** Seqs missing or seen twice by a subscriber; whether a subscriber never got the last event. */
   check: { lost: number; dups: number; timedOut: boolean };
   loopMaxMs: number;
+  /** Every node's stalls > 40 ms during the run (with that node's CPU meanwhile). */
+  stalls: Stall[];
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -77,7 +80,7 @@ export async function fanoutRun(r: ClusterRig, rate: number, durationMs: number)
   r.lastSeq = produced.lastSeq;
   const stats = await r.clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 30_000 }, 40_000);
   const after = await Promise.all(r.nodes.map((n) => n.request<Cpu>({ type: 'cpu' })));
-  const loops = await Promise.all(r.nodes.map((n) => n.request<{ maxMs: number }>({ type: 'loopDelay' })));
+  const loops = await Promise.all(r.nodes.map((n) => n.request<{ maxMs: number; stalls: Stall[] }>({ type: 'loopDelay' })));
   const nodeCpuMs = after.map((a, i) => (cpuUs(a) - cpuUs(before[i]!)) / 1000);
   const usedUs = nodeCpuMs.reduce((sum, ms) => sum + ms * 1000, 0);
   const wallMs = Math.max(...after.map((a) => a.at)) - Math.min(...before.map((b) => b.at));
@@ -92,6 +95,7 @@ export async function fanoutRun(r: ClusterRig, rate: number, durationMs: number)
     latency: { p50: hist.percentile(50), p99: hist.percentile(99) },
     check: { lost: stats.lost, dups: stats.dups, timedOut: stats.timedOut === true },
     loopMaxMs: Math.max(...loops.map((l) => l.maxMs)),
+    stalls: loops.flatMap((l) => l.stalls),
   };
 }
 

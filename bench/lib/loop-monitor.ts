@@ -35,3 +35,16 @@ export function startLoopMonitor(): () => { maxMs: number; p99Ms: number; stalls
     return out;
   };
 }
+
+/**
+ * Stalls in a line for a BENCH note: how many, the longest, and the longest in which this process was
+ * itself busy (its CPU at least half the delay: its own work blocked the loop). A stall with little CPU
+ * is the machine (the OS held the process off a core, or a syscall waited) rather than the code.
+ */
+export function describeStalls(stalls: Stall[]): string {
+  if (stalls.length === 0) return 'no stalls > 40 ms';
+  const fmt = (s: Stall): string => `${Math.round(s[1])} ms (CPU ${Math.round(s[2])})`;
+  const longest = (xs: Stall[]): Stall | undefined => xs.reduce<Stall | undefined>((a, b) => (a && a[1] >= b[1] ? a : b), undefined);
+  const busy = longest(stalls.filter((s) => s[2] >= s[1] / 2));
+  return `${stalls.length} stalls > 40 ms, longest ${fmt(longest(stalls)!)}, longest busy ${busy ? fmt(busy) : 'none'}`;
+}
