@@ -10,7 +10,8 @@
  * process CPU per token, the mean batch size.
  *
  *   npx tsx bench/group-commit-cycle.ts            (BENCH_SESSIONS, BENCH_TOKENS_PER_S, BENCH_SECONDS,
- *                                                   BENCH_INGEST_US, BENCH_PUBLISH_US, BENCH_MAX_BATCH)
+ *                                                   BENCH_INGEST_US, BENCH_PUBLISH_US, BENCH_MAX_BATCH,
+ *                                                   BENCH_MIN_BATCH)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +31,8 @@ const SECONDS = env('BENCH_SECONDS', 8);
 const INGEST_US = env('BENCH_INGEST_US', 20);
 const PUBLISH_US = env('BENCH_PUBLISH_US', 10);
 const MAX_BATCH = process.env.BENCH_MAX_BATCH ? Number(process.env.BENCH_MAX_BATCH) : undefined;
+/** `BENCH_MIN_BATCH=1` sends every commit to the writer thread (the store's default sends >= 256). */
+const MIN_BATCH = process.env.BENCH_MIN_BATCH ? Number(process.env.BENCH_MIN_BATCH) : undefined;
 const WARMUP_MS = 1_000;
 
 const burn = (us: number): void => {
@@ -38,7 +41,7 @@ const burn = (us: number): void => {
 };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-gc-cycle-'));
-const store = new SqliteStore(path.join(dir, 'tower.db'));
+const store = new SqliteStore(path.join(dir, 'tower.db'), MIN_BATCH ? { writerThread: { minBatch: MIN_BATCH } } : {});
 const bus = new MemoryBus();
 const log = new EventLog(store, bus, MAX_BATCH ? { commits: { maxBatch: MAX_BATCH } } : {});
 const ids: string[] = [];
@@ -126,5 +129,5 @@ emitBench({
   notes:
     `${SESSIONS} sessions, ${TOKENS_PER_S} tok/s for ${SECONDS} s, ingest ${INGEST_US} us + publish ${PUBLISH_US} us per token; ` +
     `received ${received} of ${tokens} (${refused} refused); max ${sig(latency.max)} ms; CPU ${sig((cpu.user + cpu.system) / tokens)} us/token; ` +
-    `${commits} commits, mean batch ${sig(entries / Math.max(1, commits))}${MAX_BATCH ? `, maxBatch ${MAX_BATCH}` : ''}; load ${os.loadavg()[0]?.toFixed(2)}`,
+    `${commits} commits, mean batch ${sig(entries / Math.max(1, commits))}${MAX_BATCH ? `, maxBatch ${MAX_BATCH}` : ''}${MIN_BATCH ? `, thread minBatch ${MIN_BATCH}` : ''}; load ${os.loadavg()[0]?.toFixed(2)}`,
 });
