@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { Placement } from './commit.js';
+
+/** Where a batch's entries landed: `commit.ts`'s `Placement` (not imported: commit.ts imports this file). */
+interface Placed {
+  seqs: Float64Array;
+  messages: Int32Array;
+}
 
 /**
  * A writer-thread batch's mark (migration 31): the batch's placement, written inside the batch's own
@@ -30,7 +35,7 @@ export class BatchMarks {
   }
 
   /** Inside the batch's transaction: its placement, and the answered marks dropped. */
-  record(mark: BatchMark, placed: Placement): void {
+  record(mark: BatchMark, placed: Placed): void {
     this.prune.run(mark.writer, mark.answeredBelow);
     const seqs = Buffer.from(placed.seqs.buffer, placed.seqs.byteOffset, placed.seqs.byteLength);
     const messages = Buffer.from(placed.messages.buffer, placed.messages.byteOffset, placed.messages.byteLength);
@@ -38,8 +43,8 @@ export class BatchMarks {
   }
 
   /** The batches of `writer` from id `from` on that landed, by id (read after the thread is gone). */
-  landed(writer: string, from: number): Map<number, Placement> {
-    const out = new Map<number, Placement>();
+  landed(writer: string, from: number): Map<number, Placed> {
+    const out = new Map<number, Placed>();
     for (const [id, seqs, messages] of this.read.all(writer, from)) {
       // Copied into fresh buffers: a Buffer's offset into its pool need not be aligned for the views.
       out.set(id, {
