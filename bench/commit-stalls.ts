@@ -55,6 +55,8 @@ interface Round {
   p99: number;
   max: number;
   usPerEvent: number;
+  /** Process CPU (every thread: main, writer, checkpointer) per event, us. */
+  cpuUsPerEvent: number;
   /** One-row reads on the writer's connection after each commit (does a checkpoint make readers wait?). */
   readP99: number;
   readMax: number;
@@ -89,6 +91,7 @@ async function round(v: Variant): Promise<Round> {
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let done = 0; done < EVENTS; done += batch) {
       const entries: CommitEntry[] = [];
       for (let i = 0; i < batch; i++) {
@@ -120,8 +123,9 @@ async function round(v: Variant): Promise<Round> {
       }
     }
     const elapsed = performance.now() - started;
+    const cpu = process.cpuUsage(cpu0);
     loop.disable();
-    return { loopMax: loop.max / 1e6, writeP99: writes.n > 0 ? writes.percentile(99) : 0, writeMax, p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
+    return { loopMax: loop.max / 1e6, writeP99: writes.n > 0 ? writes.percentile(99) : 0, writeMax, p50: hist.percentile(50), p99: hist.percentile(99), max, usPerEvent: (elapsed * 1000) / EVENTS, cpuUsPerEvent: (cpu.user + cpu.system) / EVENTS, readP99: reads.percentile(99), readMax, slowReads };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -147,8 +151,8 @@ const med = (name: string, pick: (r: Round) => number): number => median((result
 for (const v of variants) {
   const rs = results.get(v.name) ?? [];
   rows.push([
-    `${v.name}: loop max ms; commit p50 / p99 / max ms, us/event; read p99 / max ms, reads > 5 ms${v.mainWrite ? '; main write p99 / max ms' : ''}`,
-    `${sig(med(v.name, (x) => x.loopMax))} (rounds: ${rs.map((x) => sig(x.loopMax)).join(', ')}); ${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}${v.mainWrite ? `; ${sig(med(v.name, (x) => x.writeP99))} / ${sig(med(v.name, (x) => x.writeMax))}` : ''}`,
+    `${v.name}: loop max ms; commit p50 / p99 / max ms, us/event, CPU us/event; read p99 / max ms, reads > 5 ms${v.mainWrite ? '; main write p99 / max ms' : ''}`,
+    `${sig(med(v.name, (x) => x.loopMax))} (rounds: ${rs.map((x) => sig(x.loopMax)).join(', ')}); ${sig(med(v.name, (x) => x.p50))} / ${sig(med(v.name, (x) => x.p99))} / ${sig(med(v.name, (x) => x.max))} (rounds: ${rs.map((x) => sig(x.max)).join(', ')}), ${sig(med(v.name, (x) => x.usPerEvent))}, ${sig(med(v.name, (x) => x.cpuUsPerEvent))}; ${sig(med(v.name, (x) => x.readP99))} / ${sig(med(v.name, (x) => x.readMax))}, ${rs.map((x) => x.slowReads).join(' + ')}${v.mainWrite ? `; ${sig(med(v.name, (x) => x.writeP99))} / ${sig(med(v.name, (x) => x.writeMax))}` : ''}`,
   ]);
 }
 summary(`commit-stalls: ${SESSIONS} sessions, ${EVENTS} events per round, ${ROUNDS} rounds`, rows);

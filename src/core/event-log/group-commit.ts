@@ -18,6 +18,8 @@ export interface GroupCommitLimits {
   maxWaiting?: number;
   /** Serialised bytes of one entry (event data plus messages). Default 8 MiB. */
   maxEntryBytes?: number;
+  /** Events per publish call: a bigger batch is published in slices, a macrotask turn apart. Default 512. */
+  publishSlice?: number;
 }
 
 const ignore = (): void => {};
@@ -28,8 +30,9 @@ const DRAIN_SLICE_MS = 5;
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
  * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
- * batches commit and publish strictly in order, which is what keeps each session's seqs in order on the
- * bus. Every added entry is settled, whatever the store does.
+ * batches commit and publish strictly in order (the next batch's commit overlapping this one's publish,
+ * see `drain`), which is what keeps each session's seqs in order on the bus. Every added entry is
+ * settled, whatever the store does.
  */
 export class GroupCommit {
   private pending: Pending[] = [];
@@ -42,6 +45,7 @@ export class GroupCommit {
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
+  private readonly publishSlice: number;
 
   constructor(
     private readonly store: Store,
@@ -52,6 +56,7 @@ export class GroupCommit {
     this.maxBatch = limits.maxBatch ?? 2000;
     this.maxWaiting = limits.maxWaiting ?? 50_000;
     this.maxEntryBytes = limits.maxEntryBytes ?? 8 * 1024 * 1024;
+    this.publishSlice = Math.max(1, limits.publishSlice ?? 512);
   }
 
   /** Entries waiting for a commit (including the batch in flight). */
@@ -103,27 +108,32 @@ export class GroupCommit {
     setImmediate(() => void this.drain());
   }
 
+  /**
+   * The pipeline: as soon as batch N's commit returns, batch N+1 (what arrived meanwhile) goes to the
+   * store, and only then is N published and settled. With the SQLite writer thread (or a network
+   * store) N+1's commit runs while the loop publishes N, so one cycle costs the longer of the two, not
+   * their sum. At most one commit is in flight, and a batch is published only after the one before it
+   * is fully published and settled: commit order, publish order and settle-after-publish are kept.
+   * N+1 is sent only once N is committed, so N's culprit isolation (which commits its groups again, one
+   * by one) never lands behind N+1's entries: each session's appends keep their order in the log.
+   */
   private async drain(): Promise<void> {
     this.scheduled = false;
     this.draining = true;
     try {
       let sliceStart = performance.now();
-      while (this.pending.length > 0) {
+      let committing: Promise<Outcome> | undefined;
+      while (committing || this.pending.length > 0) {
         // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
         // (commit, publish and settle are all microtasks): without a macrotask turn now and then, sockets,
         // timers and every other request would wait until it stops.
         if (performance.now() - sliceStart >= DRAIN_SLICE_MS) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await nextTurn();
           sliceStart = performance.now();
         }
-        const batch = this.takeBatch();
-        try {
-          await this.commitBatch(batch);
-        } catch (err) {
-          // Nothing may leave an entry unsettled: a caller awaiting it would hang, and so would flush().
-          this.logger.error({ err }, 'group commit crashed');
-          for (const p of batch) this.settle(p, err);
-        }
+        const outcome = await (committing ?? this.commitBatch(this.takeBatch()));
+        committing = this.pending.length > 0 ? this.commitBatch(this.takeBatch()) : undefined;
+        await this.publishAndSettle(outcome);
       }
     } finally {
       // Synchronous with the loop's last check: no add() can slip in between and be left unscheduled.
@@ -153,24 +163,37 @@ export class GroupCommit {
     }
   }
 
-  private dropAfterDelete(batch: Pending[]): Pending[] {
+  /** Commits a batch (isolating failures); never rejects, so a batch in flight cannot go unhandled. */
+  private async commitBatch(batch: Pending[]): Promise<Outcome> {
+    const out: Outcome = { committed: [], failed: [] };
+    try {
+      await this.commitInto(this.dropAfterDelete(batch, out), out);
+    } catch (err) {
+      // Nothing may leave an entry unsettled: a caller awaiting it would hang, and so would flush().
+      this.logger.error({ err }, 'group commit crashed');
+      const placed = new Set<Pending>([...out.committed.flatMap((c) => c.groups), ...out.failed.map((f) => f[0])]);
+      for (const p of batch) if (!placed.has(p)) out.failed.push([p, err]);
+    }
+    return out;
+  }
+
+  private dropAfterDelete(batch: Pending[], out: Outcome): Pending[] {
     const deleted = new Set<string>();
     return batch.filter((p) => {
       const late = p.entries.find((e) => deleted.has(e.session_id));
       for (const e of p.entries) if (e.delete_session) deleted.add(e.session_id);
       if (!late) return true;
-      this.settle(p, new TowerError('unknown_session', `unknown session ${late.session_id}`, { session_id: late.session_id }));
+      out.failed.push([p, new TowerError('unknown_session', `unknown session ${late.session_id}`, { session_id: late.session_id })]);
       return false;
     });
   }
 
-  private async commitBatch(batch: Pending[]): Promise<void> {
-    batch = this.dropAfterDelete(batch);
-    let results: CommitResult[] | undefined;
+  private async commitInto(batch: Pending[], out: Outcome): Promise<void> {
     // A batch holds many sessions' appends: one session's bad entry (deleted a moment ago, say) must not
     // fail the others. The store names the session at fault; its groups are rejected, the rest retried.
     // A failure that names no session in the batch is isolated by committing each group on its own.
-    while (batch.length > 0 && !results) {
+    while (batch.length > 0) {
+      let results: CommitResult[];
       try {
         results = await this.store.commit(batch.flatMap((p) => p.entries));
       } catch (err) {
@@ -178,7 +201,7 @@ export class GroupCommit {
         const sessions = new Set(batch.flatMap((p) => p.entries.map((e) => e.session_id)));
         this.logger.warn({ err, sessions: sessions.size, culprit, groups: batch.length }, 'group commit failed');
         if (batch.length === 1) {
-          this.settle(batch[0] as Pending, err);
+          out.failed.push([batch[0] as Pending, err]);
           return;
         }
         if (culprit !== undefined && sessions.has(culprit) && sessions.size > 1) {
@@ -186,33 +209,73 @@ export class GroupCommit {
           const theirs = batch.filter(blamed);
           // One of the session's groups is at fault (a queue write another node beat, say), not always
           // all of them: with several, each is committed on its own, in order.
-          if (theirs.length === 1) this.settle(theirs[0] as Pending, err);
-          else for (const p of theirs) await this.commitBatch([p]);
+          if (theirs.length === 1) out.failed.push([theirs[0] as Pending, err]);
+          else for (const p of theirs) await this.commitInto([p], out);
           batch = batch.filter((p) => !blamed(p));
           continue;
         }
-        for (const p of batch) await this.commitBatch([p]);
+        for (const p of batch) await this.commitInto([p], out);
         return;
       }
+      const total = batch.reduce((n, p) => n + p.entries.length, 0);
+      if (results.length === total) out.committed.push({ groups: batch, results });
+      else {
+        const err = new TowerError('internal', `store returned ${results.length} results for ${total} entries`);
+        for (const p of batch) out.failed.push([p, err]);
+      }
+      return;
     }
-    if (!results) return;
-    try {
-      // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
-      await this.publish(results.map((r) => r.event));
-    } catch (err) {
-      // The events are durable; subscribers that missed them recover from the store by seq.
-      this.logger.error({ err, groups: batch.length }, 'publish failed after commit');
-    }
-    let at = 0;
-    const total = batch.reduce((n, p) => n + p.entries.length, 0);
-    for (const p of batch) {
-      const mine = results.slice(at, at + p.entries.length);
-      at += p.entries.length;
-      if (results.length === total) this.settle(p, undefined, mine);
-      else this.settle(p, new TowerError('internal', `store returned ${results.length} results for ${total} entries`));
+  }
+
+  /**
+   * Publishes a batch's committed events, in commit order, then settles its groups. A big batch goes out
+   * in slices of about `publishSlice` events with a macrotask turn between them (sockets, timers and
+   * model streams run meanwhile): the slices are consecutive and each is published only after the one
+   * before it, so order is kept, and each group settles once its own events are published.
+   */
+  private async publishAndSettle(out: Outcome): Promise<void> {
+    for (const [p, err] of out.failed) this.settle(p, err);
+    let sliced = 0;
+    for (const { groups, results } of out.committed) {
+      let at = 0;
+      let g = 0;
+      while (g < groups.length) {
+        if (sliced > 0) await nextTurn();
+        const from = g;
+        const start = at;
+        // Whole groups, at least one: a group's events are published together.
+        while (g < groups.length && (g === from || at - start + (groups[g] as Pending).entries.length <= this.publishSlice)) {
+          at += (groups[g] as Pending).entries.length;
+          g++;
+        }
+        const events = new Array<StoredEvent>(at - start);
+        for (let i = start; i < at; i++) events[i - start] = (results[i] as CommitResult).event;
+        try {
+          // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
+          await this.publish(events);
+        } catch (err) {
+          // The events are durable; subscribers that missed them recover from the store by seq.
+          this.logger.error({ err, groups: g - from }, 'publish failed after commit');
+        }
+        let k = start;
+        for (let i = from; i < g; i++) {
+          const p = groups[i] as Pending;
+          this.settle(p, undefined, results.slice(k, k + p.entries.length));
+          k += p.entries.length;
+        }
+        sliced++;
+      }
     }
   }
 }
+
+/** What one batch's commit came to: the store commits that succeeded, in order, and the groups that failed. */
+interface Outcome {
+  committed: Array<{ groups: Pending[]; results: CommitResult[] }>;
+  failed: Array<[Pending, unknown]>;
+}
+
+const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The session a store error blames (`details.session_id`), if it names one. */
 function faultySession(err: unknown): string | undefined {

@@ -5,6 +5,7 @@ import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult, EncodedEntry } from '../types.js';
 import { HEAD_SEQ } from './heads.js';
 import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
+import { BatchMarks, type BatchMark } from './writer-marks.js';
 
 /** Seq and message count before the batch, advanced as its entries are written. */
 interface Head {
@@ -83,7 +84,9 @@ export class CommitWriter {
   private readonly deleteState: Database.Statement<[string, string]>;
   private readonly insertSession: Database.Statement<[SessionRow]>;
   private readonly readState: Database.Statement<[string, string], string>;
-  private readonly transaction: Database.Transaction<(entries: readonly WriterEntry[]) => Placement>;
+  private readonly transaction: Database.Transaction<(entries: readonly WriterEntry[], mark?: BatchMark) => Placement>;
+  /** The writer thread's batch marks (writer-marks.ts), on this connection. */
+  readonly marks: BatchMarks;
 
   constructor(db: Database.Database) {
     this.reserve = db
@@ -121,7 +124,12 @@ export class CommitWriter {
     this.readState = db
       .prepare<[string, string], string>('SELECT value FROM session_state WHERE session_id = ? AND key = ?')
       .pluck();
-    this.transaction = db.transaction((entries) => this.apply(entries));
+    this.marks = new BatchMarks(db);
+    this.transaction = db.transaction((entries, mark) => {
+      const placed = this.apply(entries);
+      if (mark) this.marks.record(mark, placed);
+      return placed;
+    });
   }
 
   /** Throws `unknown_session` (or `invalid_request`) and rolls back everything if any entry is bad. */
@@ -130,10 +138,13 @@ export class CommitWriter {
     return resultsOf(entries, this.place(entries));
   }
 
-  /** `commit` without building the events: what the writer thread runs and replies with. */
-  place(entries: readonly WriterEntry[]): Placement {
+  /**
+   * `commit` without building the events: what the writer thread runs and replies with. With `mark`, the
+   * placement is also recorded in the same transaction (the thread's answer, should its reply be lost).
+   */
+  place(entries: readonly WriterEntry[], mark?: BatchMark): Placement {
     if (entries.length === 0) return { seqs: new Float64Array(0), messages: new Int32Array(0) };
-    return this.transaction.immediate(entries);
+    return this.transaction.immediate(entries, mark);
   }
 
   private apply(entries: readonly WriterEntry[]): Placement {

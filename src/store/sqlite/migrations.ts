@@ -93,6 +93,21 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 20, sql: MESSAGING_SCHEMA_V20 },
   // A new thread is a messaging change (Postgres's migration 130).
   { version: 30, sql: MESSAGING_THREAD_CREATED_V30 },
+  {
+    // Where each writer-thread batch landed, written in the batch's own transaction (writer-marks.ts): a
+    // thread that dies after COMMIT and before its reply leaves the answer here, so the batch is not
+    // committed twice. Rows live only while their batch is unanswered.
+    version: 31,
+    sql: `
+      CREATE TABLE writer_batches (
+        writer   TEXT NOT NULL,
+        id       INTEGER NOT NULL,
+        seqs     BLOB NOT NULL,
+        messages BLOB NOT NULL,
+        PRIMARY KEY (writer, id)
+      ) WITHOUT ROWID;
+    `,
+  },
   // MCP secrets out of `session_updated` events written before events carried them redacted (Postgres 135).
   { version: 35, run: scrubStoredMcpSecrets },
 ];

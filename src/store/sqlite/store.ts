@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -73,7 +74,10 @@ export class SqliteStore implements Store {
       this.writerThread =
         path === ':memory:' || opts.writerThread === false
           ? undefined
-          : new WriterThread({ path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000 });
+          : new WriterThread(
+              { path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000, writer: randomUUID() },
+              { landed: (writer, from) => this.writer.marks.landed(writer, from), forget: (writer) => this.writer.marks.forget(writer) },
+            );
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);

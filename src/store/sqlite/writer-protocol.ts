@@ -7,10 +7,15 @@ export interface WriterConfig {
   busyTimeoutMs: number;
   /** SQLite's `wal_autocheckpoint` for the thread's connection: 0 while the checkpointer thread runs. */
   autoCheckpoint: number;
+  /** Names this writer's batch marks (writer-marks.ts); the same across the threads it starts. */
+  writer: string;
 }
 
 export type ToWriter =
-  | { kind: 'commit'; id: number; batch: WireBatch }
+  /** `answeredBelow`: every batch with a lower id has its reply; their marks can go. */
+  | { kind: 'commit'; id: number; batch: WireBatch; answeredBelow: number }
+  /** For crash tests: the thread exits right after its next COMMIT, before replying. */
+  | { kind: 'exit-after-commit' }
   | { kind: 'autocheckpoint'; pages: number }
   | { kind: 'close' };
 

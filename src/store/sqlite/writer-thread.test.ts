@@ -128,6 +128,49 @@ describe('SQLite writer thread', () => {
     await log.close();
   });
 
+  it('answers a batch the thread committed and died before replying to, from its mark: nothing twice', async () => {
+    const { store } = open({ writerThread: { minBatch: 64 } });
+    await store.createSession(testSessionRecord('s1'));
+    await store.commit(batch('s1', 100));
+    thread(store).exitAfterNextCommit();
+    const entries = batch('s1', 100, 100);
+    entries[7] = testEntry('s1', 107, { message: { role: 'user', content: 'hi' } });
+    // The first batch commits and the thread exits without replying; the second never reaches SQLite.
+    const [landed, lost] = [store.commit(entries), store.commit(batch('s1', 100, 200))];
+    const results = await landed;
+    expect(results.map((r) => r.event.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 101));
+    expect(results[7]?.message_index).toBe(0);
+    expect(results[8]?.message_index).toBeUndefined();
+    const second = await failure(lost);
+    expect(second.code).toBe('internal');
+    expect(thread(store).inFlight).toBe(0);
+    expect(await store.lastSeq('s1')).toBe(200);
+    // The next batch starts a new thread and continues right after.
+    const next = await store.commit(batch('s1', 100, 300));
+    expect(next[0]?.event.seq).toBe(201);
+    const stored = await store.readEvents('s1', 0, 1000);
+    expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    const contents = stored.map((e) => (e.data as { content: string }).content);
+    expect(new Set(contents).size).toBe(300);
+  });
+
+  it('an event log whose thread dies right after a commit settles every append once, none of them twice', async () => {
+    const { store } = open({ writerThread: { minBatch: 8 } });
+    const log = new EventLog(store, new MemoryBus());
+    await store.createSession(testSessionRecord('s1'));
+    await store.createSession(testSessionRecord('s2'));
+    thread(store).exitAfterNextCommit();
+    const appends = Array.from({ length: 50 }, (_, i) => log.append(i % 2 ? 's1' : 's2', { type: 'agent_choice', data: { content: `e${i}` } }));
+    const results = await Promise.all(appends);
+    await log.flush();
+    for (const id of ['s1', 's2']) {
+      const stored = await store.readEvents(id, 0, 1000);
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      expect(stored).toEqual(results.filter((r) => r.event.session_id === id).map((r) => r.event));
+    }
+    await log.close();
+  });
+
   it('finishes the batches in flight when the store closes', async () => {
     const { store, path } = open({ writerThread: { minBatch: 64 } });
     await store.createSession(testSessionRecord('s1'));

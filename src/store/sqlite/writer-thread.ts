@@ -11,14 +11,23 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** How the main side finds, after a thread died, which of its batches landed (writer-marks.ts). */
+export interface MarkReader {
+  /** The batches of `writer` from id `from` on that committed, with where their entries went. */
+  landed(writer: string, from: number): Map<number, Placement>;
+  /** Drops `writer`'s marks (none of its batches is waiting any more). */
+  forget(writer: string): void;
+}
+
 /**
  * The main thread's side of the SQLite writer thread (`writer-worker.ts`): large group commits run
  * there, on the thread's own connection, so their inserts and updates stop holding the event loop.
  * Batches are sent in order and the thread commits them in that order, one at a time. The thread starts
- * on the first batch. If it stops unexpectedly, every batch sent to it fails with `internal` (it may or
- * may not have committed the one it was running, as when a Postgres connection drops mid-commit) and
- * the next batch starts a new thread; if it cannot start at all, `broken` turns true and the store
- * commits on its own connection from then on.
+ * on the first batch. Each batch records where it landed in its own transaction (a batch mark); if the
+ * thread stops unexpectedly, the batches sent to it are looked up there: one that committed (the thread
+ * died between COMMIT and its reply) resolves as if the reply had come, so a retry cannot commit it
+ * twice; the others fail with `internal` (not committed), and the next batch starts a new thread. If it
+ * cannot start at all, `broken` turns true and the store commits on its own connection from then on.
  */
 export class WriterThread {
   private worker: Worker | undefined;
@@ -33,7 +42,10 @@ export class WriterThread {
   commits = 0;
   broken = false;
 
-  constructor(private readonly config: WriterConfig) {
+  constructor(
+    private readonly config: WriterConfig,
+    private readonly marks?: MarkReader,
+  ) {
     this.autoCheckpoint = config.autoCheckpoint;
   }
 
@@ -47,9 +59,11 @@ export class WriterThread {
     if (this.closing) return Promise.reject(new TowerError('internal', 'store is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
+    // Ids only grow and the map keeps insertion order: its first key is the oldest batch unanswered.
+    const oldest = this.waiters.keys().next();
     let message: ToWriter & { kind: 'commit' };
     try {
-      message = { kind: 'commit', id, batch: encodeBatch(entries) };
+      message = { kind: 'commit', id, batch: encodeBatch(entries), answeredBelow: oldest.done ? id : oldest.value };
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       return Promise.reject(new TowerError('internal', `sqlite: ${text}`, { cause: err }));
@@ -86,6 +100,11 @@ export class WriterThread {
     await this.exited;
   }
 
+  /** The thread exits right after its next COMMIT, before replying (crash tests of the batch marks). */
+  exitAfterNextCommit(): void {
+    (this.worker ?? this.start()).postMessage({ kind: 'exit-after-commit' } satisfies ToWriter);
+  }
+
   /** Ends the thread at once, as a crash would (tests use it to check that every batch settles). */
   async terminate(): Promise<void> {
     await this.worker?.terminate();
@@ -111,10 +130,7 @@ export class WriterThread {
         if (this.worker === worker) this.worker = undefined;
         // A thread that fails before it is ready (a missing driver, an unreadable file) would fail again.
         if (!this.started && failure) this.broken = true;
-        const why = failure ? failure.message : `exit code ${code}`;
-        this.failAll(new TowerError('internal', `sqlite writer thread stopped (${why}); its batch may or may not be committed`, {
-          cause: failure,
-        }));
+        this.settleAfterExit(failure ? failure.message : `exit code ${code}`, failure);
         resolve();
       });
     });
@@ -138,10 +154,37 @@ export class WriterThread {
     if (this.waiters.size === 0) this.wakeIdle();
   }
 
-  private failAll(err: Error): void {
-    const waiters = [...this.waiters.values()];
+  /**
+   * The thread is gone: each batch sent to it either committed (its mark says where it landed) or did
+   * not. Read on the main connection once the thread's connection is closed, so the answer is final.
+   */
+  private settleAfterExit(why: string, cause: Error | undefined): void {
+    const waiters = [...this.waiters];
     this.waiters.clear();
-    for (const w of waiters) w.reject(err);
+    let landed: Map<number, Placement> | undefined;
+    const first = waiters[0];
+    if (first && this.marks) {
+      try {
+        landed = this.marks.landed(this.config.writer, first[0]);
+        this.marks.forget(this.config.writer);
+      } catch {
+        landed = undefined;
+      }
+    }
+    const err = new TowerError(
+      'internal',
+      landed
+        ? `sqlite writer thread stopped (${why}) before committing this batch`
+        : `sqlite writer thread stopped (${why}); its batch may or may not be committed`,
+      { cause },
+    );
+    for (const [id, w] of waiters) {
+      const placed = landed?.get(id);
+      if (placed) {
+        this.commits++;
+        w.resolve(placed);
+      } else w.reject(err);
+    }
     this.wakeIdle();
   }
 

@@ -21,15 +21,27 @@ db.pragma(`wal_autocheckpoint = ${config.autoCheckpoint}`);
 const writer = new CommitWriter(db);
 const send = (msg: FromWriter): void => port.postMessage(msg);
 
+let exitAfterCommit = false;
+
 port.on('message', (msg: ToWriter) => {
   if (msg.kind === 'close') {
+    // Every batch was answered: no mark of this writer is needed any more (one left behind is harmless).
+    try {
+      writer.marks.forget(config.writer);
+    } catch {
+      // The close goes on: the marks are a few bytes, and the next writer's ids are its own.
+    }
     db.close();
     port.close();
   } else if (msg.kind === 'autocheckpoint') {
     db.pragma(`wal_autocheckpoint = ${msg.pages}`);
+  } else if (msg.kind === 'exit-after-commit') {
+    exitAfterCommit = true;
   } else {
     try {
-      const { seqs, messages } = writer.place(decodeBatch(msg.batch));
+      const { seqs, messages } = writer.place(decodeBatch(msg.batch), { writer: config.writer, id: msg.id, answeredBelow: msg.answeredBelow });
+      // The crash window the batch marks cover: committed, and the reply never sent.
+      if (exitAfterCommit) process.exit(1);
       // Transferred, not cloned: the main thread's side of the reply is two buffers.
       port.postMessage({ kind: 'committed', id: msg.id, seqs, messages } satisfies FromWriter, [seqs.buffer as ArrayBuffer, messages.buffer as ArrayBuffer]);
     } catch (err) {
