@@ -40,6 +40,16 @@ export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model
         observe(req.model, final, since(start));
       };
       const takeReady = inner.takeReady?.bind(inner);
+      // Made once per step, not per part: `next` runs for every token.
+      const onResult = (r: IteratorResult<StepPart>): IteratorResult<StepPart> => {
+        if (r.done) finish(req.signal.aborted ? 'aborted' : outcome);
+        else if (r.value.type === 'error') outcome = 'error';
+        return r;
+      };
+      const onError = (err: unknown): never => {
+        finish(req.signal.aborted ? 'aborted' : 'error');
+        throw err;
+      };
       return {
         // The parts that already arrived, as the stepper hands them over (see StepPartIterator).
         ...(takeReady
@@ -51,18 +61,7 @@ export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model
               },
             }
           : {}),
-        next: () =>
-          inner.next().then(
-            (r) => {
-              if (r.done) finish(req.signal.aborted ? 'aborted' : outcome);
-              else if (r.value.type === 'error') outcome = 'error';
-              return r;
-            },
-            (err: unknown) => {
-              finish(req.signal.aborted ? 'aborted' : 'error');
-              throw err;
-            },
-          ),
+        next: () => inner.next().then(onResult, onError),
         return: (value?: unknown) => {
           finish(req.signal.aborted ? 'aborted' : outcome);
           return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value: undefined });

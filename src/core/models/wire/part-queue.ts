@@ -115,8 +115,13 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     }
     this.served = 0;
     if (this.closed) return Promise.resolve(DONE);
-    return new Promise((resolve) => (this.waiter = resolve));
+    return new Promise(this.wait);
   }
+
+  /** The executor of `next`'s promise, made once (not a closure per item). */
+  private readonly wait = (resolve: (result: IteratorResult<T>) => void): void => {
+    this.waiter = resolve;
+  };
 
   /** The consumer left early (`break` in `for await`): the source is cancelled. */
   return(): Promise<IteratorResult<T>> {
