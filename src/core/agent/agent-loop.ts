@@ -114,6 +114,10 @@ const MAX_RUN_CHARS = 64 * 1024;
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
   const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
+  // The step's whole text, joined once at the end: a `+=` per token would keep a rope node per token alive
+  // for the whole step (old-generation garbage, once the step ends).
+  const texts: string[] = [];
+  const reasonings: string[] = [];
   const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
   const tools = [...deps.executor.specs(), ...sessionTools];
   const { writer } = input;
@@ -132,8 +136,8 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
   };
   const take = (part: StepPart): void => {
     if (part.type === 'text' || part.type === 'reasoning') {
-      if (part.type === 'text') out.text += part.delta;
-      else out.reasoning += part.delta;
+      if (part.type === 'text') texts.push(part.delta);
+      else reasonings.push(part.delta);
       if (runType === part.type && runDelta.length + part.delta.length <= MAX_RUN_CHARS) runDelta += part.delta;
       else {
         flush();
@@ -194,6 +198,8 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
     if (!signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
   } finally {
     signal.removeEventListener('abort', onAbort);
+    out.text = texts.join('');
+    out.reasoning = reasonings.join('');
     if (!ended) await parts.return?.();
   }
   return out;
