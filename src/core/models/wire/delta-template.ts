@@ -12,6 +12,9 @@ const SENTINEL_LITERAL = JSON.stringify(SENTINEL);
 /** Templates learned beyond the events they matched: a stream whose events all differ stops the learning. */
 const MAX_FUTILE_LEARNS = 4;
 
+/** From this length on, V8's `slice` makes a view into its string (a SlicedString) instead of a copy. */
+const MIN_SLICED_LENGTH = 13;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -59,6 +62,9 @@ export class DeltaTemplate {
       if (c === QUOTE || c < 0x20) return undefined;
       if (c === BACKSLASH) return this.escaped(data.slice(start, end));
     }
+    // A slice this long would be V8's view into the whole event text and keep it alive as long as the
+    // delta (the step's text, the live ring): a longer delta is read out as a string of its own.
+    if (end - start - 2 >= MIN_SLICED_LENGTH) return this.escaped(data.slice(start, end));
     this.hits++;
     return data.slice(start + 1, end - 1);
   }
