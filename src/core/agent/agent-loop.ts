@@ -114,27 +114,35 @@ const MAX_RUN_CHARS = 64 * 1024;
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
   const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
+  // The step's whole text, joined once at the end: a `+=` per token would keep a rope node per token alive
+  // for the whole step (old-generation garbage, once the step ends).
+  const texts: string[] = [];
+  const reasonings: string[] = [];
   const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
   const tools = [...deps.executor.specs(), ...sessionTools];
   const { writer } = input;
   // Deltas of one kind taken back to back (the stepper's backlog, see `StepPartIterator.takeReady`) are
   // appended as one event: one row, frame and publication for the run instead of one per delta. A part
   // of another kind (a tool call, reasoning after text) closes the run first, so order is kept.
-  let run: { type: 'text' | 'reasoning'; delta: string } | undefined;
+  // The run as two locals, not an object per delta (this is the per-token path).
+  let runType: 'text' | 'reasoning' | undefined;
+  let runDelta = '';
   const flush = (): void => {
-    if (run === undefined) return;
-    const data = { content: run.delta };
-    writer.emit(run.type === 'text' ? { type: 'agent_choice', data } : { type: 'agent_choice_reasoning', data });
-    run = undefined;
+    if (runType === undefined) return;
+    const data = { content: runDelta };
+    writer.emit(runType === 'text' ? { type: 'agent_choice', data } : { type: 'agent_choice_reasoning', data });
+    runType = undefined;
+    runDelta = '';
   };
   const take = (part: StepPart): void => {
     if (part.type === 'text' || part.type === 'reasoning') {
-      if (part.type === 'text') out.text += part.delta;
-      else out.reasoning += part.delta;
-      if (run?.type === part.type && run.delta.length + part.delta.length <= MAX_RUN_CHARS) run.delta += part.delta;
+      if (part.type === 'text') texts.push(part.delta);
+      else reasonings.push(part.delta);
+      if (runType === part.type && runDelta.length + part.delta.length <= MAX_RUN_CHARS) runDelta += part.delta;
       else {
         flush();
-        run = { type: part.type, delta: part.delta };
+        runType = part.type;
+        runDelta = part.delta;
       }
       return;
     }
@@ -164,6 +172,13 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
     [Symbol.asyncIterator]();
   // As `for await`: an iterator left early (abort) is told so (`return`: the request is cancelled).
   let ended = false;
+  // Read per part: a flag set by the abort, not `signal.aborted`, whose getter's brand check showed in profiles.
+  const { signal } = input;
+  let aborted = signal.aborted;
+  const onAbort = (): void => {
+    aborted = true;
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       const next = await parts.next();
@@ -171,7 +186,7 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
         ended = true;
         break;
       }
-      if (input.signal.aborted) break;
+      if (aborted) break;
       take(next.value);
       for (let ready = parts.takeReady?.(); ready !== undefined; ready = parts.takeReady?.()) take(ready);
       flush();
@@ -180,8 +195,11 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
     }
   } catch (err) {
     ended = true;
-    if (!input.signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
+    if (!signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
   } finally {
+    signal.removeEventListener('abort', onAbort);
+    out.text = texts.join('');
+    out.reasoning = reasonings.join('');
     if (!ended) await parts.return?.();
   }
   return out;

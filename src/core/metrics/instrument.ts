@@ -25,7 +25,10 @@ export type StepOutcome = 'ok' | 'error' | 'aborted';
 
 /**
  * The stepper, with each step timed from the call to its last part. The iterator is forwarded by hand
- * (no async generator in between), so the parts reach the agent loop exactly as before.
+ * (no async generator in between), so the parts reach the agent loop exactly as before. An iterator
+ * that can be observed (`StepPartIterator.observe`, the wire path's queue) is watched that way and its
+ * `next` handed on as it is: no promise of the wrapper's per part. Any other is watched through its
+ * `next` results.
  */
 export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model: string, outcome: StepOutcome, seconds: number) => void): S {
   return intercept(stepper, 'step', (step) => (req: StepRequest): AsyncIterable<StepPart> => ({
@@ -39,34 +42,42 @@ export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model
         done = true;
         observe(req.model, final, since(start));
       };
+      const seen = (part: StepPart | undefined): void => {
+        if (part?.type === 'error') outcome = 'error';
+      };
+      const ended = (): void => finish(req.signal.aborted ? 'aborted' : outcome);
       const takeReady = inner.takeReady?.bind(inner);
+      const leave = (value?: unknown): Promise<IteratorResult<StepPart>> => {
+        ended();
+        return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value: undefined });
+      };
+      if (inner.observe) {
+        inner.observe({ item: seen, end: ended });
+        return { next: inner.next.bind(inner), ...(takeReady ? { takeReady } : {}), return: leave };
+      }
+      // Made once per step, not per part: `next` runs for every token.
+      const onResult = (r: IteratorResult<StepPart>): IteratorResult<StepPart> => {
+        if (r.done) ended();
+        else seen(r.value);
+        return r;
+      };
+      const onError = (err: unknown): never => {
+        finish(req.signal.aborted ? 'aborted' : 'error');
+        throw err;
+      };
       return {
         // The parts that already arrived, as the stepper hands them over (see StepPartIterator).
         ...(takeReady
           ? {
               takeReady: () => {
                 const part = takeReady();
-                if (part?.type === 'error') outcome = 'error';
+                seen(part);
                 return part;
               },
             }
           : {}),
-        next: () =>
-          inner.next().then(
-            (r) => {
-              if (r.done) finish(req.signal.aborted ? 'aborted' : outcome);
-              else if (r.value.type === 'error') outcome = 'error';
-              return r;
-            },
-            (err: unknown) => {
-              finish(req.signal.aborted ? 'aborted' : 'error');
-              throw err;
-            },
-          ),
-        return: (value?: unknown) => {
-          finish(req.signal.aborted ? 'aborted' : outcome);
-          return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value: undefined });
-        },
+        next: () => inner.next().then(onResult, onError),
+        return: leave,
       };
     },
   }));

@@ -38,6 +38,36 @@ describe('Metrics', () => {
     m.close();
   });
 
+  it('times a queued step whose parts reach a waiting consumer as ok, and one left on abort as aborted', async () => {
+    const m = new Metrics({ processMetrics: false });
+    const queues: Array<PartQueue<StepPart>> = [];
+    const stepper = m.stepper({
+      step: (req: StepRequest): AsyncIterable<StepPart> => {
+        const queue = new PartQueue<StepPart>(req.signal);
+        queues.push(queue);
+        return { [Symbol.asyncIterator]: () => queue };
+      },
+    });
+    const ok: StepPartIterator = stepper.step({ model: 'fake/ok', messages: [], tools: [], signal: new AbortController().signal })[Symbol.asyncIterator]();
+    const first = ok.next();
+    queues[0]?.push({ type: 'text', delta: 'a' });
+    queues[0]?.push(finish);
+    queues[0]?.close();
+    expect((await first).value).toEqual({ type: 'text', delta: 'a' });
+    expect((await ok.next()).value).toEqual(finish);
+    expect((await ok.next()).done).toBe(true);
+    const abort = new AbortController();
+    const cut: StepPartIterator = stepper.step({ model: 'fake/cut', messages: [], tools: [], signal: abort.signal })[Symbol.asyncIterator]();
+    const pending = cut.next();
+    abort.abort();
+    expect((await pending).done).toBe(true);
+    await cut.return?.();
+    const text = await m.render();
+    expect(text).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/ok",outcome="ok"\} 1/);
+    expect(text).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/cut",outcome="aborted"\} 1/);
+    m.close();
+  });
+
   it('times tool calls by tool and outcome, and store commits by batch', async () => {
     const m = new Metrics({ processMetrics: false });
     const executor = m.executor(new FakeExecutor(async (name) => ({ output: name, is_error: name === 'bad' })));

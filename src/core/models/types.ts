@@ -29,6 +29,17 @@ export type StepPart =
  */
 export interface StepPartIterator extends AsyncIterator<StepPart> {
   takeReady?(): StepPart | undefined;
+  /**
+   * Tells `observer` synchronously of each part as the consumer gets it (from `next` or `takeReady`) and,
+   * once, of the end of the iteration: what instrumentation watches without a promise of its own per part
+   * (`timedStepper`). Iterators without it are watched through their `next` results.
+   */
+  observe?(observer: IterationObserver<StepPart>): void;
+}
+
+export interface IterationObserver<T> {
+  item(value: T): void;
+  end(): void;
 }
 
 export interface StepRequest {

@@ -3,6 +3,8 @@ import { mapModelError } from '../errors.js';
 import { toStepUsage } from '../usage.js';
 import { parseToolInput } from '../v2-parts.js';
 import { isRecord, num, parseEventJson, type Emit, type JsonRecord, type WireDecoder } from './decoder.js';
+import { DeltaTemplate, type DeltaPick } from './delta-template.js';
+import type { WireDecoderOptions } from './openai-chat.js';
 
 /** As `mapAnthropicStopReason` of the AI SDK's Anthropic provider. */
 function finishReasonOf(reason: unknown): string {
@@ -24,6 +26,13 @@ function finishReasonOf(reason: unknown): string {
   }
 }
 
+const deltaField =
+  (key: string): DeltaPick =>
+  (value) =>
+    isRecord(value.delta) ? value.delta[key] : undefined;
+const PICK_TEXT = deltaField('text');
+const PICK_THINKING = deltaField('thinking');
+
 type Block = { kind: 'text' | 'reasoning' } | { kind: 'tool'; id: string; name: string; input: string };
 
 /**
@@ -35,7 +44,8 @@ type Block = { kind: 'text' | 'reasoning' } | { kind: 'tool'; id: string; name: 
  * normalised by `toStepUsage`); the finish at `message_stop`. An `error` event ends the step with an error
  * part; one before `message_start` is what the provider reports as an HTTP error (529 when overloaded,
  * else 500), since nothing of the answer exists yet. Event types this decoder does not know are skipped,
- * as Anthropic's versioning policy asks of clients.
+ * as Anthropic's versioning policy asks of clients. A text or thinking delta teaches the decoder its
+ * template, and the deltas like it that follow are read through it (`DeltaTemplate`).
  */
 export class AnthropicMessagesDecoder implements WireDecoder {
   private readonly blocks = new Map<number, Block>();
@@ -45,10 +55,22 @@ export class AnthropicMessagesDecoder implements WireDecoder {
   private outputTokens: number | undefined;
   private cacheRead: number | undefined;
   private cacheWrite: number | undefined;
+  private readonly template: DeltaTemplate | undefined;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    options: WireDecoderOptions = {},
+  ) {
+    this.template = options.deltaTemplate === false ? undefined : new DeltaTemplate();
+  }
 
   event(_type: string | undefined, data: string, emit: Emit): boolean {
+    const template = this.template;
+    const fast = template?.match(data);
+    if (fast !== undefined) {
+      if (fast.length > 0) emit({ type: (template as DeltaTemplate).kind, delta: fast });
+      return false;
+    }
     const value = parseEventJson(data, emit);
     if (value === undefined) return true;
     switch (value.type) {
@@ -59,7 +81,7 @@ export class AnthropicMessagesDecoder implements WireDecoder {
         this.startBlock(value);
         return false;
       case 'content_block_delta':
-        this.delta(value, emit);
+        this.delta(data, value, emit);
         return false;
       case 'content_block_stop':
         this.stopBlock(value, emit);
@@ -115,14 +137,18 @@ export class AnthropicMessagesDecoder implements WireDecoder {
     }
   }
 
-  private delta(value: JsonRecord, emit: Emit): void {
+  private delta(data: string, value: JsonRecord, emit: Emit): void {
     const delta = isRecord(value.delta) ? value.delta : {};
     switch (delta.type) {
       case 'text_delta':
-        if (typeof delta.text === 'string' && delta.text.length > 0) emit({ type: 'text', delta: delta.text });
+        if (typeof delta.text !== 'string') return;
+        if (delta.text.length > 0) emit({ type: 'text', delta: delta.text });
+        this.template?.learn(data, value, 'text', 'text', PICK_TEXT);
         return;
       case 'thinking_delta':
-        if (typeof delta.thinking === 'string' && delta.thinking.length > 0) emit({ type: 'reasoning', delta: delta.thinking });
+        if (typeof delta.thinking !== 'string') return;
+        if (delta.thinking.length > 0) emit({ type: 'reasoning', delta: delta.thinking });
+        this.template?.learn(data, value, 'thinking', 'reasoning', PICK_THINKING);
         return;
       case 'input_json_delta': {
         const block = this.blocks.get(num(value.index) ?? -1);

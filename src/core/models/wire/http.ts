@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { APICallError } from 'ai';
 import type { WireRequest } from './capture.js';
 import { REDIRECT_STATUSES, redirectHop, type Hop } from './redirect.js';
@@ -80,11 +81,21 @@ export function postStreaming(request: WireRequest, handlers: StreamHandlers): S
         readErrorBody(res, (body) => fail(httpError(hop.url, res, body)), fail);
         return;
       }
-      res.setEncoding('utf8');
-      res.on('data', (text: string) => {
-        if (!done) handlers.data(text);
+      // Decoded here rather than with `setEncoding`: a chunk that ends on an ASCII byte (an SSE event ends
+      // with a newline, so nearly every one) cannot end inside a character and is decoded as it is, without
+      // the stream's decoder per chunk. The first that does not takes a decoder, kept from then on (it
+      // holds the character's first bytes).
+      let decoder: StringDecoder | undefined;
+      res.on('data', (chunk: Buffer) => {
+        if (done) return;
+        if (decoder === undefined && (chunk[chunk.length - 1] as number) < 0x80) handlers.data(chunk.toString());
+        else handlers.data((decoder ??= new StringDecoder('utf8')).write(chunk));
       });
       res.on('end', () => {
+        if (done) return;
+        // A character cut at the very end is a replacement character, as `setEncoding` makes it.
+        const rest = decoder?.end();
+        if (rest) handlers.data(rest);
         if (done) return;
         done = true;
         handlers.end();

@@ -98,4 +98,35 @@ describe('PartQueue', () => {
     expect(queue.takeReady()).toBeUndefined();
     expect(await queue.next()).toEqual({ done: true, value: undefined });
   });
+
+  it('tells an observer of each item as the consumer gets it, and of the end once', async () => {
+    const queue = new PartQueue<number>(new AbortController().signal);
+    const seen: Array<number | 'end'> = [];
+    queue.observe({ item: (n) => seen.push(n), end: () => seen.push('end') });
+    const first = queue.next();
+    queue.push(1);
+    expect(seen).toEqual([1]);
+    queue.push(2);
+    queue.push(3);
+    expect(seen).toEqual([1]);
+    expect(queue.takeReady()).toBe(2);
+    expect((await queue.next()).value).toBe(3);
+    await first;
+    queue.close();
+    expect((await queue.next()).done).toBe(true);
+    expect((await queue.next()).done).toBe(true);
+    await queue.return();
+    expect(seen).toEqual([1, 2, 3, 'end']);
+  });
+
+  it('tells an observer of the end when an abort releases the waiting consumer', async () => {
+    const abort = new AbortController();
+    const queue = new PartQueue<number>(abort.signal);
+    let ends = 0;
+    queue.observe({ item: () => {}, end: () => ends++ });
+    const waiting = queue.next();
+    abort.abort();
+    expect((await waiting).done).toBe(true);
+    expect(ends).toBe(1);
+  });
 });

@@ -1,3 +1,5 @@
+import type { IterationObserver } from '../types.js';
+
 /** Where a queue's items come from: flow control and cancellation. */
 export interface QueueSource {
   pause(): void;
@@ -37,6 +39,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
   private paused = false;
   private served = 0;
   private source: QueueSource | undefined;
+  private observer: IterationObserver<T> | undefined;
   private readonly high: number;
   private readonly low: number;
   private readonly budget: number;
@@ -60,6 +63,11 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     else if (this.paused) source.pause();
   }
 
+  /** Tells `observer` of each item as the consumer gets it and of the end (see `StepPartIterator.observe`). */
+  observe(observer: IterationObserver<T>): void {
+    this.observer = observer;
+  }
+
   /** True once the queue takes no more items (closed, aborted, or the consumer left). */
   get ended(): boolean {
     return this.closed;
@@ -71,6 +79,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     if (waiter !== undefined) {
       this.waiter = undefined;
       this.served = 1;
+      this.observer?.item(item);
       waiter({ done: false, value: item });
       return;
     }
@@ -92,6 +101,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
       this.paused = false;
       this.source?.resume();
     }
+    this.observer?.item(value);
     return value;
   }
 
@@ -104,7 +114,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.signal.aborted) return Promise.resolve(DONE);
+    if (this.signal.aborted) return this.done();
     if (this.buffer.length > 0) {
       if (this.served >= this.budget) {
         this.served = 0;
@@ -114,14 +124,19 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
       return Promise.resolve({ done: false, value: this.takeReady() as T });
     }
     this.served = 0;
-    if (this.closed) return Promise.resolve(DONE);
-    return new Promise((resolve) => (this.waiter = resolve));
+    if (this.closed) return this.done();
+    return new Promise(this.wait);
   }
+
+  /** The executor of `next`'s promise, made once (not a closure per item). */
+  private readonly wait = (resolve: (result: IteratorResult<T>) => void): void => {
+    this.waiter = resolve;
+  };
 
   /** The consumer left early (`break` in `for await`): the source is cancelled. */
   return(): Promise<IteratorResult<T>> {
     this.stop();
-    return Promise.resolve(DONE);
+    return this.done();
   }
 
   [Symbol.asyncIterator](): this {
@@ -139,6 +154,21 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
   private release(): void {
     const waiter = this.waiter;
     this.waiter = undefined;
-    waiter?.(DONE);
+    if (waiter !== undefined) {
+      this.tellEnd();
+      waiter(DONE);
+    }
+  }
+
+  private done(): Promise<IteratorResult<T>> {
+    this.tellEnd();
+    return Promise.resolve(DONE);
+  }
+
+  /** The observer hears of the end once. */
+  private tellEnd(): void {
+    const observer = this.observer;
+    this.observer = undefined;
+    observer?.end();
   }
 }

@@ -69,6 +69,21 @@ describe('WireStepper over a raw server', () => {
     expect(parts.at(-1)).toMatchObject({ type: 'finish', finish_reason: 'unknown' });
   });
 
+  it('characters split across packets after whole ones decode whole, and so do the packets after them', async () => {
+    const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const bytes = Buffer.from(`${chunk('ü first')}${chunk('split ✓ here')}${chunk('then é')}${chunk('last')}data: [DONE]\n\n`);
+    const cut = bytes.indexOf(Buffer.from('✓')) + 2;
+    const url = await rawServer((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const first = bytes.indexOf(Buffer.from('data: ', 'utf8'), 1);
+      res.write(bytes.subarray(0, first), () =>
+        setTimeout(() => res.write(bytes.subarray(first, cut), () => setTimeout(() => res.end(bytes.subarray(cut)), 10)), 10),
+      );
+    });
+    const parts = await collect(new WireStepper(registryFor('openai-compatible', url)).step(request('raw/m')));
+    expect(parts.filter((p) => p.type === 'text')).toEqual(['ü first', 'split ✓ here', 'then é', 'last'].map((delta) => ({ type: 'text', delta })));
+  });
+
   it('a consumer that leaves early cancels the request', async () => {
     let closed!: () => void;
     const gone = new Promise<void>((resolve) => (closed = resolve));
