@@ -202,6 +202,13 @@ export class PageCache {
     return this.held;
   }
 
+  /** The newest seq of the session's cached pages (0 when none): the log had reached it when read. */
+  newestSeq(sessionId: string): number {
+    let seq = 0;
+    for (const p of this.sessions.get(sessionId)?.pages ?? []) if (p.lastSeq > seq) seq = p.lastSeq;
+    return seq;
+  }
+
   retain(sessionId: string): void {
     this.entry(sessionId).users++;
   }
