@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../protocol/events.js';
-import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
+import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import { parseRawEvent, type RawStoredEvent } from '../../protocol/wire-json.js';
 import type { Store } from '../../store/types.js';
 
@@ -267,14 +267,9 @@ export class PageCache {
     }
   }
 
-  /**
-   * Frames built by the store when it can (SQLite, in one query), else from its raw rows here. The raw
-   * read starts after `readId` was taken, like the first, so the page is as fresh as its id says.
-   */
+  /** Frames of one store read (built in SQL by SQLite, else from the store's raw rows). */
   private async readFramed(sessionId: string, afterSeq: number, limit: number, format: FrameFormat, readId: number): Promise<FramedPage> {
-    const framed =
-      (await this.store.readEventFrames(sessionId, afterSeq, limit, format)) ??
-      framedRows(sessionId, await this.store.readEventsRaw(sessionId, afterSeq, limit), format);
+    const framed = await this.store.readEventFrames(sessionId, afterSeq, limit, format);
     return new FramedPage(sessionId, afterSeq, framed, format, framed.seqs.length >= limit, readId);
   }
 
