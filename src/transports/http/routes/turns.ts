@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ErrorBody, SendMessageBody, SendResult, SinceParam } from '../../../protocol/api.js';
+import { ErrorBody, SINCE_DIGITS, SendMessageBody, SendResult, SinceParam } from '../../../protocol/api.js';
 import { TowerError } from '../../../protocol/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { validationError } from '../errors.js';
@@ -54,16 +54,19 @@ export function registerTurnRoutes(app: OpenAPIHono, { commands, manager, metric
   app.openAPIRegistry.registerPath(events);
   app.get('/api/sessions/:id/events', async (c) => {
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    const query = EventsQuery.safeParse({ since: c.req.query('since') });
-    if (!query.success) return validationError(c, query.error, 'query');
+    // The schemas decide; a value they plainly accept (absent, or digits) skips a zod parse.
+    const sinceText = c.req.query('since');
+    const query = sinceText === undefined || SINCE_DIGITS.test(sinceText) ? undefined : EventsQuery.safeParse({ since: sinceText });
+    if (query && !query.success) return validationError(c, query.error, 'query');
     const params = SessionIdParams.safeParse({ id: c.req.param('id') });
     if (!params.success) return validationError(c, params.error, 'param');
     const lastEventId = incoming ? incoming.headers['last-event-id'] : c.req.header('last-event-id');
-    const headers = EventsHeaders.safeParse({ 'last-event-id': lastEventId });
-    if (!headers.success) return validationError(c, headers.error, 'header');
+    const plainId = lastEventId === undefined || (typeof lastEventId === 'string' && SINCE_DIGITS.test(lastEventId));
+    const headers = plainId ? undefined : EventsHeaders.safeParse({ 'last-event-id': lastEventId });
+    if (headers && !headers.success) return validationError(c, headers.error, 'header');
     const { id } = params.data;
     // A reconnecting EventSource sends Last-Event-ID: it is newer than the since of its first URL.
-    const since = headers.data['last-event-id'] ?? query.data.since ?? 0;
+    const since = Number(lastEventId ?? sinceText ?? 0);
     if (!Number.isSafeInteger(since)) throw new TowerError('invalid_request', 'since is too large');
     // On a real Node server write to the socket directly (its 'close' ends the subscription, so the
     // request's AbortSignal, ~1 KB per idle subscriber, is never created); elsewhere (app.request in
