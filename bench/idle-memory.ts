@@ -25,6 +25,11 @@ interface Footprint {
   connectMs: number;
   /** Longest server event-loop delay while the subscribers connected and idled (ms); NaN for bare servers. */
   loopMaxMs: number;
+  /**
+   * The latest the loop monitor's 10 ms timer came back in that window (ms late) and the server's CPU
+   * meanwhile (ms): CPU close to the delay is the server's own work, far below it a core it waited for.
+   */
+  worstStall: [lateMs: number, cpuMs: number] | undefined;
 }
 
 type Mem = { mem: NodeJS.MemoryUsage };
@@ -57,7 +62,9 @@ async function measure(kind: 'tower' | 'bare-sse' | 'bare-ws'): Promise<Footprin
     if (kind === 'tower') await server.request({ type: 'loopDelay' });
     const connectMs = await connect(SUBSCRIBERS);
     await sleep(SETTLE_MS);
-    const loopMaxMs = kind === 'tower' ? (await server.request<{ maxMs: number }>({ type: 'loopDelay' })).maxMs : NaN;
+    const delay = kind === 'tower' ? await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' }) : undefined;
+    const loopMaxMs = delay ? delay.maxMs : NaN;
+    const worst = delay?.stalls.reduce<[number, number, number] | undefined>((w, st) => (!w || st[1] > w[1] ? st : w), undefined);
     const loaded = await server.request<Mem>({ type: 'mem', gc: true });
     const { count } = await server.request<{ count: number }>({ type: 'subscribers' });
     const n = count;
@@ -70,6 +77,7 @@ async function measure(kind: 'tower' | 'bare-sse' | 'bare-ws'): Promise<Footprin
       loadedRss: loaded.mem.rss,
       connectMs,
       loopMaxMs,
+      worstStall: worst ? [worst[1], worst[2]] : undefined,
     };
   } finally {
     await stopAll(server, clients);
@@ -107,5 +115,8 @@ emitBench({
   loop_max_ms: tower.loopMaxMs,
   notes:
     `${tower.subscribers} subscribers over ${SESSIONS} sessions; JS heap ${sig(kb(tower.heapPerSub))} KB/sub vs ` +
-    `${sig(kb(bare.heapPerSub))} bare; bare ws ${sig(kb(ws.rssPerSub))} KB RSS/conn (heap ${sig(kb(ws.heapPerSub))})`,
+    `${sig(kb(bare.heapPerSub))} bare; bare ws ${sig(kb(ws.rssPerSub))} KB RSS/conn (heap ${sig(kb(ws.heapPerSub))}); ` +
+    (tower.worstStall
+      ? `worst loop stall ${sig(tower.worstStall[0])} ms late with ${sig(tower.worstStall[1])} ms server CPU in it`
+      : 'no loop stall over 40 ms'),
 });

@@ -43,6 +43,29 @@ const need = (): Tower => {
 const appendOne = (t: Tower, sessionId: string) =>
   t.log.append(sessionId, { type: 'agent_choice', data: { content: stampedContent() } });
 
+/**
+ * Events of a real session whose payloads carry nested `type` keys (and other envelope names below the
+ * top level): tool calls whose arguments hold content parts, and elicitations with a JSON schema.
+ */
+const appendNested = (t: Tower, sessionId: string, i: number) =>
+  i % 2 === 0
+    ? t.log.append(sessionId, {
+        type: 'tool_call',
+        data: {
+          tool_call_id: `call_${i}`,
+          tool: 'write_file',
+          args: { path: `src/f${i}.ts`, content: [{ type: 'text', text: stampedContent() }, { type: 'image', seq: i }] },
+        },
+      })
+    : t.log.append(sessionId, {
+        type: 'elicitation_request',
+        data: {
+          elicitation_id: `el_${i}`,
+          message: 'Pick a target',
+          schema: { type: 'object', properties: { target: { type: 'string' }, seq: { type: 'integer' } }, required: ['target'] },
+        },
+      });
+
 serveParent(
   {
     async init(msg) {
@@ -63,16 +86,16 @@ serveParent(
       return { ids };
     },
 
-    /** Appends `count` events in batches of `batch` (one group commit each). */
+    /** Appends `count` events in batches of `batch` (one group commit each); `nested`: `appendNested`'s. */
     async seed(msg) {
-      const { sessionId, count, batch } = msg as unknown as { sessionId: string; count: number; batch: number };
+      const { sessionId, count, batch, nested } = msg as unknown as { sessionId: string; count: number; batch: number; nested?: boolean };
       const t = need();
       const t0 = wallMs();
       let lastSeq = 0;
       for (let done = 0; done < count; ) {
         const n = Math.min(batch, count - done);
         let last;
-        for (let i = 0; i < n; i++) last = appendOne(t, sessionId);
+        for (let i = 0; i < n; i++) last = nested ? appendNested(t, sessionId, done + i) : appendOne(t, sessionId);
         lastSeq = (await last!).event.seq;
         done += n;
       }

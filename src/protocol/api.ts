@@ -81,11 +81,11 @@ export const SendMessageAccepted = z.object({
 });
 export type SendMessageAccepted = z.infer<typeof SendMessageAccepted>;
 
+/** What `SinceParam` accepts: up to 15 decimal digits. */
+export const SINCE_DIGITS = /^\d{1,15}$/;
+
 /** `since` for event streams: a non-negative integer. */
-export const SinceParam = z
-  .string()
-  .regex(/^\d{1,15}$/, 'must be a non-negative integer')
-  .transform(Number);
+export const SinceParam = z.string().regex(SINCE_DIGITS, 'must be a non-negative integer').transform(Number);
 
 export const ForkBody = z.object({ message_index: z.number().int().nonnegative() }).strict();
 export type ForkBody = z.infer<typeof ForkBody>;

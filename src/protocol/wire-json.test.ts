@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventType } from './events.js';
-import { parseRawEvent, rawWireJson, wireJson, type RawStoredEvent } from './wire-json.js';
+import { notSpliceable, parseRawEvent, rawWireJson, wireJson, type RawStoredEvent } from './wire-json.js';
 
 const raw = (data: unknown, type: EventType = 'agent_choice'): RawStoredEvent => ({
   session_id: 'sess-"1"',
@@ -46,5 +46,31 @@ describe('rawWireJson', () => {
       data: { content: 'c' },
       timestamp: '2026-01-02T03:04:05.678Z',
     });
+  });
+});
+
+describe('notSpliceable', () => {
+  const text = (...payloads: unknown[]): string => payloads.map((p) => JSON.stringify(p)).join('');
+
+  it('passes envelope names below the top level or inside strings, in one payload or a page of them', () => {
+    expect(notSpliceable(text({ content: 'plain' }))).toBe(false);
+    expect(notSpliceable(text({ content: [{ type: 'text', text: 'hi' }] }, { nested: { seq: 1, session_id: 's', timestamp: 't' } }))).toBe(false);
+    expect(notSpliceable(text({ content: '"type":"x"', keys: ['"seq"', '\\"', '\\'] }, { tools: [[{ type: 'object' }]] }))).toBe(false);
+    expect(notSpliceable(text({ 'a"type"b': { type: 1 }, 'ends in \\': { __proto__type: 1 } }))).toBe(false);
+    expect(notSpliceable(text(JSON.parse('{"deep": {"__proto__": {"x": 1}}}')))).toBe(false);
+  });
+
+  it('catches a top-level envelope name or __proto__ in any payload of a page, escaped or not', () => {
+    for (const key of ['type', 'seq', 'session_id', 'timestamp', '__proto__']) {
+      expect(notSpliceable(`{"content":"c"}{"nested":{"a":1},"${key}":2}`), key).toBe(true);
+    }
+    expect(notSpliceable('{"content":"\\"seq\\"","\\u0074ype":1}')).toBe(true);
+    expect(notSpliceable('{"content":"x\\\\","seq":1}')).toBe(true);
+  });
+
+  it('sends text that does not balance the object way', () => {
+    expect(notSpliceable('{"type":1')).toBe(true);
+    expect(notSpliceable('{"a":{"type":1}}}')).toBe(true);
+    expect(notSpliceable('{"a":"type" ')).toBe(true);
   });
 });

@@ -128,11 +128,11 @@ export interface Store {
    */
   readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]>;
   /**
-   * The rows `readEventsRaw` gives, as one run of frames in `format` built by the store itself,
-   * byte-identical to `framedRows(sessionId, rows, format)`; undefined when the store does not build
-   * this page (a row only the object way reproduces, or no such path here): read the raw rows then.
+   * The rows `readEventsRaw` gives, as one run of frames in `format`, byte-identical to
+   * `framedRows(sessionId, rows, format)`, in one read: built by the store where it can (SQLite, in SQL),
+   * else framed from its raw rows.
    */
-  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined>;
+  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows>;
   /** Highest seq of the session (0 when none); undefined for an unknown session. */
   lastSeq(sessionId: string): Promise<number | undefined>;
 

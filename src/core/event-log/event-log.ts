@@ -141,6 +141,19 @@ export class EventLog {
     return sub;
   }
 
+  /**
+   * A seq the session's log is known to have reached, read from what this process holds for its
+   * subscribers (the newest event its live ring has seen, the newest row of a cached catch-up page), no
+   * store read; undefined when it holds nothing for the session or saw it deleted. Heads only grow while
+   * a session lives, so a `since` at or below it is within the log.
+   */
+  knownHead(sessionId: string): number | undefined {
+    const ring = this.rings.get(sessionId);
+    if (!ring || ring.deleted) return undefined;
+    const head = Math.max(ring.lastSeq, this.pages.newestSeq(sessionId));
+    return head > 0 ? head : undefined;
+  }
+
   /** The session's ring, made on its first subscriber; a ring whose bus subscription failed is replaced. */
   private ringOf(sessionId: string, limit: number): LiveRing {
     let ring = this.rings.get(sessionId);

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../protocol/events.js';
-import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
+import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import { parseRawEvent, type RawStoredEvent } from '../../protocol/wire-json.js';
 import type { Store } from '../../store/types.js';
 
@@ -170,9 +170,11 @@ interface SessionPages {
  * overflowed every subscriber, many clients resuming at once) share one read and one encoding.
  *
  * A cached page may serve a subscriber only if nothing committed after the read can be missing from
- * that subscriber's live queue: a full page is a closed range (the subscriber reads on after it
- * anyway), a short one must come from a read that started after the caller's live listener was armed
- * (`freshAfter`, from `mark()` at arming). Reads in flight are joined on the same terms.
+ * what that subscriber gets live: a full page is a closed range (the subscriber reads on after it
+ * anyway), a short one must come from a read numbered above the caller's `freshAfter` (a `mark()`: for
+ * a first read, taken when the session's live ring began listening, so one short page serves every
+ * subscriber that connects while nothing is committed; after a loss or an overflow, taken then). Reads
+ * in flight are joined on the same terms.
  */
 export class PageCache {
   private reads = 0;
@@ -200,6 +202,13 @@ export class PageCache {
     return this.held;
   }
 
+  /** The newest seq of the session's cached pages (0 when none): the log had reached it when read. */
+  newestSeq(sessionId: string): number {
+    let seq = 0;
+    for (const p of this.sessions.get(sessionId)?.pages ?? []) if (p.lastSeq > seq) seq = p.lastSeq;
+    return seq;
+  }
+
   retain(sessionId: string): void {
     this.entry(sessionId).users++;
   }
@@ -224,14 +233,15 @@ export class PageCache {
 
   /**
    * Rows after `afterSeq`, at most `limit`, from a usable cached page, a read in flight, or the store:
-   * a `StoredPage` of rows, or with `format` a `FramedPage` of frames in that format.
+   * a `StoredPage` of rows, or with `format` a `FramedPage` of frames in that format. A cached short
+   * page serves only if it reaches `head` (a seq the caller knows was committed).
    */
-  async read(sessionId: string, afterSeq: number, limit: number, freshAfter: number, format?: FrameFormat): Promise<PageSlice> {
+  async read(sessionId: string, afterSeq: number, limit: number, freshAfter: number, format?: FrameFormat, head = 0): Promise<PageSlice> {
     const s = this.sessions.get(sessionId);
     const key = flightKey(afterSeq, format);
     if (s) {
       for (const page of s.pages) {
-        if (page.format === format && page.afterSeq <= afterSeq && page.lastSeq > afterSeq && (page.full || page.readId > freshAfter)) {
+        if (page.format === format && page.afterSeq <= afterSeq && page.lastSeq > afterSeq && (page.full || (page.readId > freshAfter && page.lastSeq >= head))) {
           this.touch(sessionId, s);
           return { page, start: page.indexAfter(afterSeq), more: page.full, shared: true };
         }
@@ -257,14 +267,9 @@ export class PageCache {
     }
   }
 
-  /**
-   * Frames built by the store when it can (SQLite, in one query), else from its raw rows here. The raw
-   * read starts after `readId` was taken, like the first, so the page is as fresh as its id says.
-   */
+  /** Frames of one store read (built in SQL by SQLite, else from the store's raw rows). */
   private async readFramed(sessionId: string, afterSeq: number, limit: number, format: FrameFormat, readId: number): Promise<FramedPage> {
-    const framed =
-      (await this.store.readEventFrames(sessionId, afterSeq, limit, format)) ??
-      framedRows(sessionId, await this.store.readEventsRaw(sessionId, afterSeq, limit), format);
+    const framed = await this.store.readEventFrames(sessionId, afterSeq, limit, format);
     return new FramedPage(sessionId, afterSeq, framed, format, framed.seqs.length >= limit, readId);
   }
 

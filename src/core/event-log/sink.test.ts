@@ -141,6 +141,29 @@ describe('EventLog.subscribeSink (push)', () => {
     subB.close();
   });
 
+  it('a short page read while the ring listened serves later subscribers while nothing newer is committed', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { pageSize: 100 });
+    await appendMany(log, 's1', 3);
+    const a = new Recorder();
+    const subA = log.subscribeSink('s1', 0, a);
+    await a.until(3);
+    const b = new Recorder();
+    const subB = log.subscribeSink('s1', 1, b);
+    await b.until(3);
+    expect(b.seqs).toEqual([2, 3]);
+    expect(subB.stats).toMatchObject({ storeReads: 1, sharedReads: 1, overflows: 0 });
+    const page = (r: Recorder): StoredPage | undefined => (r.batches[0]?.from === 'store' ? r.batches[0].page : undefined);
+    expect(page(b)).toBe(page(a));
+    // Both are live: what is committed next reaches both once.
+    await appendMany(log, 's1', 1);
+    await a.until(4);
+    await b.until(4);
+    expect(b.seqs).toEqual([2, 3, 4]);
+    subA.close();
+    subB.close();
+  });
+
   it('never serves a short cached page read before the subscriber was listening (it may lack later events)', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 100 });

@@ -29,6 +29,22 @@ export interface SubscriptionOptions {
 export const IDLE_RECHECK_MAX_MS = 5000;
 
 /**
+ * Per ring: reads numbered above this started while the ring was listening with no loss since (a
+ * `PageCache.mark()` taken once its bus subscription was active, moved on by `onLoss`). A page from such
+ * a read lacks nothing the ring has not seen: whatever was committed after the read began was published
+ * into the ring, which holds it or knows it dropped it (`BEHIND`, a store read). So a subscriber's first
+ * read may share it however long before its own arming it was read: the session's subscribers connecting
+ * at once cost one store read, not one each.
+ */
+const listening = new WeakMap<LiveRing, number>();
+
+function listeningSince(ring: LiveRing, pages: PageCache): number {
+  let mark = listening.get(ring);
+  if (mark === undefined) listening.set(ring, (mark = pages.mark()));
+  return mark;
+}
+
+/**
  * One subscriber's view of a session log, pushed into an `EventSink`. Live events come from the
  * session's shared `LiveRing` (one bus listener per session), whose bus subscription is active before
  * the first store read, so every event committed after that read began is also in the ring: the store
@@ -62,7 +78,10 @@ export class Subscription implements SinkSubscription, RingReader {
   private needStore = true;
   /** Cursor at which a gap-triggered store read found nothing new: the store itself lacks those seqs. */
   private gapCheckedAt = -1;
-  /** A store read only counts if it started after this mark (see `PageCache`): set when (re-)arming. */
+  /**
+   * A store read only counts if it started after this mark (see `PageCache`): for the first read, since
+   * the ring listens (`listeningSince`); after an overflow, a loss or a gap, since then.
+   */
   private freshAfter = 0;
   private ended = false;
   private paused: boolean;
@@ -188,6 +207,8 @@ export class Subscription implements SinkSubscription, RingReader {
   /** The bus says it may have dropped events (it reconnected): read the store again before the ring. */
   onLoss(): void {
     if (this.ended) return;
+    // Subscribers joining later must not share a page read before the loss either.
+    listening.set(this.ring, this.deps.pages.mark());
     this.storeAgain();
     this.kick();
   }
@@ -254,7 +275,7 @@ export class Subscription implements SinkSubscription, RingReader {
         if (this.ended) return;
         this.active = true;
         this.armSeq = this.ring.lastSeq;
-        this.freshAfter = this.deps.pages.mark();
+        this.freshAfter = listeningSince(this.ring, this.deps.pages);
         this.step();
       },
       (err: unknown) => {
@@ -274,8 +295,11 @@ export class Subscription implements SinkSubscription, RingReader {
 
   private readPage(): void {
     if (this.ended) return;
+    // A first read shares only a short page that reaches what the ring has seen: one that does not would
+    // be right too (the ring holds the rest or says BEHIND), but at the cost of a second read.
+    const head = this.counters.storeReads === 0 ? this.ring.lastSeq : 0;
     this.counters.storeReads++;
-    this.deps.pages.read(this.sessionId, this.cursorSeq, this.deps.pageSize, this.freshAfter, this.sink.frameFormat).then(
+    this.deps.pages.read(this.sessionId, this.cursorSeq, this.deps.pageSize, this.freshAfter, this.sink.frameFormat, head).then(
       (slice) => this.onPage(slice),
       (err: unknown) => this.finish(err),
     );

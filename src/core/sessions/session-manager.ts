@@ -193,6 +193,10 @@ export class SessionManager {
   }
 
   private async checkSince(id: string, since: number): Promise<void> {
+    // Subscribers of one session connecting together: what the log holds for the first ones answers
+    // for the rest without a store read each.
+    const known = this.deps.log.knownHead(id);
+    if (known !== undefined && since <= known && !this.active.isDeleting(id)) return;
     const last = await this.deps.store.lastSeq(id);
     if (last === undefined || this.active.isDeleting(id)) throw unknownSession(id);
     if (since > last) {

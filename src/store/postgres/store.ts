@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
+import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
@@ -177,8 +177,8 @@ export class PostgresStore implements Store {
   }
 
   /** Framed in JS from `readEventsRaw` rows (a string_agg query could build them here as SQLite does). */
-  async readEventFrames(_sessionId: string, _afterSeq: number, _limit: number, _format: FrameFormat): Promise<FramedRows | undefined> {
-    return undefined;
+  async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
+    return framedRows(sessionId, await this.readEventsRaw(sessionId, afterSeq, limit), format);
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
+import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
@@ -190,8 +190,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined> {
-    return this.guard(() => this.frames.read(sessionId, afterSeq, limit, format));
+  async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
+    // `read` declines only a page whose columns do not split back into rows (never from the typed API).
+    return this.guard(
+      () =>
+        this.frames.read(sessionId, afterSeq, limit, format) ??
+        framedRows(sessionId, this.q.readEventRows.all(sessionId, afterSeq, limit).map((row) => rawEventFromTuple(sessionId, row)), format),
+    );
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {

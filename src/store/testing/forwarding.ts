@@ -40,7 +40,7 @@ export class ForwardingStore implements Store {
   readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
     return this.call('readEventsRaw', () => this.inner.readEventsRaw(sessionId, afterSeq, limit));
   }
-  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined> {
+  readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
     return this.call('readEventFrames', () => this.inner.readEventFrames(sessionId, afterSeq, limit, format));
   }
   lastSeq(sessionId: string): Promise<number | undefined> {

@@ -109,4 +109,28 @@ describe('HTTP app (in memory)', () => {
     await reader.cancel();
     expect(text).toMatch(/id: 1\nevent: session_created\ndata: \{.*"seq":1.*\}\n\n/);
   });
+
+  it('validates since and Last-Event-ID on the event stream with the schemas messages', async () => {
+    const { http, manager } = await app();
+    const s = await manager.create({});
+    const bad = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await http.request(path, { headers });
+      expect(res.status).toBe(400);
+      return ((await res.json()) as { code: string; message: string }).message;
+    };
+    expect(await bad(`/api/sessions/${s.id}/events?since=-1`)).toBe('Invalid query: since: must be a non-negative integer');
+    expect(await bad(`/api/sessions/${s.id}/events?since=0`, { 'last-event-id': 'x1' })).toBe(
+      'Invalid header: last-event-id: must be a non-negative integer',
+    );
+    expect(await bad(`/api/sessions/${s.id}/events?since=1234567890123456`)).toMatch(/^Invalid query: since: /);
+    expect(await bad(`/api/sessions/${'x'.repeat(201)}/events`)).toMatch(/^Invalid path: id: /);
+    // Last-Event-ID wins over since: the stream starts after it.
+    const res = await http.request(`/api/sessions/${s.id}/events?since=5`, { headers: { 'last-event-id': '0' } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: session_created')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toContain('id: 1\n');
+  });
 });
