@@ -25,11 +25,12 @@ export interface TurnWriterOptions {
  * (`waitForRoom`), so a slow store cannot make a fast model queue events without bound.
  */
 export class TurnWriter {
-  private last: Promise<unknown> = Promise.resolve();
   private failure: unknown;
   private inFlight = 0;
   private maxInFlightSeen = 0;
   private roomWaiters: Array<() => void> = [];
+  /** `settle` calls waiting for the backlog to reach zero. */
+  private idleWaiters: Array<() => void> = [];
   private readonly highWaterMark: number;
   private readonly endState: Record<string, string | null> | undefined;
 
@@ -43,15 +44,15 @@ export class TurnWriter {
   }
 
   emit(event: NewEvent, effects?: AppendEffects): void {
-    // One reaction per emitted event (the per-token path): it counts the append done and keeps the
+    // The per-token path: no promise per event; one shared callback counts the append done and keeps the
     // first failure.
-    this.last = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)), this.emitFailed);
+    this.began();
+    this.log.appendWith(this.sessionId, event, this.withEnd(event, effects) ?? {}, this.emitSettled);
   }
 
   /** Appends and waits for this event (and all before it) to be committed and published. */
   async commit(event: NewEvent, effects?: AppendEffects): Promise<CommitResult> {
     const appended = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)));
-    this.last = appended.catch(() => undefined);
     try {
       return await appended;
     } catch (err) {
@@ -65,9 +66,7 @@ export class TurnWriter {
    * writer: the caller may change what it writes (e.g. a queue's compare-and-set lost) and try again.
    */
   async tryCommitAll(items: Array<{ event: NewEvent; effects?: AppendEffects }>): Promise<CommitResult[]> {
-    const appended = this.track(this.log.appendAll(this.sessionId, items));
-    this.last = appended.catch(() => undefined);
-    return appended;
+    return this.track(this.log.appendAll(this.sessionId, items));
   }
 
   /** True while the backlog is at or above the high-water mark: the producer should `waitForRoom`. */
@@ -81,8 +80,13 @@ export class TurnWriter {
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
+  /**
+   * Waits until every append made so far (and any made meanwhile) has settled, then surfaces the first
+   * failure of an emitted or committed event. The backlog reaching zero stands for "the last one
+   * settled": the writer's appends keep their order, and each settles exactly once.
+   */
   async settle(): Promise<void> {
-    await this.last.catch(() => undefined);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -100,11 +104,15 @@ export class TurnWriter {
     return { ...effects, state: { ...effects?.state, ...this.endState } };
   }
 
-  private track<T>(appended: Promise<T>, onFailure: (err: unknown) => void = this.emitted): Promise<T> {
-    this.inFlight++;
-    this.maxInFlightSeen = Math.max(this.maxInFlightSeen, this.inFlight);
-    appended.then(this.emitted, onFailure);
+  private track<T>(appended: Promise<T>): Promise<T> {
+    this.began();
+    appended.then(this.emitted, this.emitted);
     return appended;
+  }
+
+  private began(): void {
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlightSeen) this.maxInFlightSeen = this.inFlight;
   }
 
   private readonly emitted = (): void => {
@@ -112,10 +120,13 @@ export class TurnWriter {
     if (this.inFlight < this.highWaterMark && this.roomWaiters.length) {
       for (const wake of this.roomWaiters.splice(0)) wake();
     }
+    if (this.inFlight === 0 && this.idleWaiters.length) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
   };
 
-  private readonly emitFailed = (err: unknown): void => {
-    this.failure ??= err;
+  private readonly emitSettled = (err: unknown, result?: CommitResult): void => {
+    if (result === undefined) this.failure ??= err;
     this.emitted();
   };
 }

@@ -4,7 +4,7 @@ import type { StoredMessage } from '../../protocol/conversation.js';
 import { storedEventOf, type NewEvent, type StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, SessionRecord, Store } from '../../store/types.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type AddCallback } from './group-commit.js';
 import { IteratedSubscription } from './iterator.js';
 import { LiveRing } from './live-ring.js';
 import { PageCache } from './pages.js';
@@ -71,6 +71,18 @@ export class EventLog {
   append(sessionId: string, event: NewEvent, effects: AppendEffects = {}): Promise<CommitResult> {
     if (this.closing) return Promise.reject(new TowerError('internal', 'event log is closed'));
     return this.commits.add(toEntry(sessionId, event, effects));
+  }
+
+  /**
+   * `append` for the per-token path: the outcome goes to `done` (never synchronously, exactly once), so
+   * an append costs no promise. Same order, batching and commit-then-publish as `append`.
+   */
+  appendWith(sessionId: string, event: NewEvent, effects: AppendEffects, done: AddCallback): void {
+    if (this.closing) {
+      queueMicrotask(() => done(new TowerError('internal', 'event log is closed')));
+      return;
+    }
+    this.commits.addWith(toEntry(sessionId, event, effects), done);
   }
 
   /** Appends several events of one session in one transaction: all of them land, or none. */

@@ -140,3 +140,29 @@ describe('GroupCommit: every entry settles, one bad entry fails only itself', ()
     await log.close();
   });
 });
+
+describe('EventLog.appendWith: the callback form of append', () => {
+  let f: Fixture;
+  afterEach(async () => f.dispose());
+
+  it('calls back once per entry, never synchronously, with its result or its own error; flush waits for all', async () => {
+    f = await fixture(['s1', 's2']);
+    const log = new EventLog(f.store, f.bus);
+    const outcomes: string[] = [];
+    const note = (name: string) => (err: unknown, result?: { event: { seq: number } }) => {
+      outcomes.push(result ? `${name}:${result.event.seq}` : `${name}:${isTowerError(err) ? err.code : String(err)}`);
+    };
+    const deep = { type: 'tool_call' as const, data: { tool_call_id: 'c', tool: 'x', args: nested(200_000) } };
+    log.appendWith('s1', choice('a'), {}, note('a'));
+    log.appendWith('s2', deep, {}, note('deep'));
+    log.appendWith('s1', choice('b'), {}, note('b'));
+    expect(outcomes).toEqual([]);
+    await log.flush();
+    expect(outcomes.sort()).toEqual(['a:1', 'b:2', 'deep:invalid_request']);
+    await log.close();
+    log.appendWith('s1', choice('late'), {}, note('late'));
+    expect(outcomes).toHaveLength(3);
+    await Promise.resolve();
+    expect(outcomes).toContain('late:internal');
+  });
+});

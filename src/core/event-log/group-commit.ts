@@ -4,11 +4,20 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { CommitEntry, CommitResult, Store } from '../../store/types.js';
 import { encodeEntry } from './encode.js';
 
-/** Entries committed together atomically: never split across transactions. */
+/** How one added entry is told its outcome: the error, or (with `err` undefined) its result. */
+export type AddCallback = (err: unknown, result?: CommitResult) => void;
+
+/**
+ * Entries committed together atomically: never split across transactions. A single entry added with a
+ * callback (`addWith`, the per-token path) carries `one`; promise adds carry `group`. `settled` replaces
+ * a set of settled groups; `waiters` are `settled()` calls waiting on this group (made only on demand).
+ */
 interface Pending {
   entries: CommitEntry[];
-  resolve: (results: CommitResult[]) => void;
-  reject: (err: unknown) => void;
+  one: AddCallback | undefined;
+  group: ((err: unknown, results?: CommitResult[]) => void) | undefined;
+  settled: boolean;
+  waiters: Array<() => void> | undefined;
 }
 
 export interface GroupCommitLimits {
@@ -22,8 +31,6 @@ export interface GroupCommitLimits {
   publishSlice?: number;
 }
 
-const ignore = (): void => {};
-
 /** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
 const DRAIN_SLICE_MS = 5;
 
@@ -36,12 +43,14 @@ const DRAIN_SLICE_MS = 5;
  */
 export class GroupCommit {
   private pending: Pending[] = [];
-  private readonly settledSet = new WeakSet<Pending>();
   private waiting = 0;
   private scheduled = false;
   private draining = false;
-  /** Settles after the last added entry settles; batches are ordered, so that means all of them. */
-  private tail: Promise<void> = Promise.resolve();
+  /**
+   * The group added last: `settled()` waits for it; batches are ordered, so that means all of them. A
+   * reference, not a promise chain per add.
+   */
+  private last: Pending | undefined;
   private readonly maxBatch: number;
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
@@ -66,7 +75,19 @@ export class GroupCommit {
 
   /** One entry: resolved with its result straight from the batch (no second promise per append). */
   add(entry: CommitEntry): Promise<CommitResult> {
-    return this.enqueue<CommitResult>([entry], (results) => results[0] as CommitResult);
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.addWith(entry, (err, result) => (result ? resolve(result) : reject(err)));
+    });
+  }
+
+  /**
+   * One entry, its outcome passed to `done` (never synchronously, exactly once): the token path, with no
+   * promise, closure or chain per append. `err` is undefined exactly when `result` is given.
+   */
+  addWith(entry: CommitEntry, done: AddCallback): void {
+    const refused = this.refusal([entry]);
+    if (refused !== undefined) queueMicrotask(() => done(refused));
+    else this.enqueue({ entries: [entry], one: done, group: undefined, settled: false, waiters: undefined });
   }
 
   /**
@@ -74,32 +95,39 @@ export class GroupCommit {
    * before it joins a batch: an entry that cannot be stored fails this call only.
    */
   addGroup(entries: CommitEntry[]): Promise<CommitResult[]> {
-    return this.enqueue<CommitResult[]>(entries, (results) => results);
+    const refused = this.refusal(entries);
+    if (refused !== undefined) return Promise.reject(refused);
+    return new Promise<CommitResult[]>((resolve, reject) => {
+      const group = (err: unknown, results?: CommitResult[]): void => (results ? resolve(results) : reject(err));
+      this.enqueue({ entries, one: undefined, group, settled: false, waiters: undefined });
+    });
   }
 
-  private enqueue<T>(entries: CommitEntry[], pick: (results: CommitResult[]) => T): Promise<T> {
+  /** Encodes the entries; the error that refuses them (too big, not JSON, too many waiting), if any. */
+  private refusal(entries: CommitEntry[]): unknown {
     try {
       for (const entry of entries) entry.encoded = encodeEntry(entry, this.maxEntryBytes);
     } catch (err) {
-      return Promise.reject(err);
+      return err ?? new TowerError('internal', 'entry encoding failed');
     }
     if (this.waiting + entries.length > this.maxWaiting && this.waiting > 0) {
-      return Promise.reject(
-        new TowerError('rate_limited', `${this.waiting} appends are waiting for the store; retry shortly`),
-      );
+      return new TowerError('rate_limited', `${this.waiting} appends are waiting for the store; retry shortly`);
     }
-    this.waiting += entries.length;
-    const result = new Promise<T>((resolve, reject) => {
-      this.pending.push({ entries, resolve: (results) => resolve(pick(results)), reject });
-    });
-    this.tail = result.then(ignore, ignore);
+    return undefined;
+  }
+
+  private enqueue(p: Pending): void {
+    this.waiting += p.entries.length;
+    this.pending.push(p);
+    this.last = p;
     this.schedule();
-    return result;
   }
 
   /** Resolves once everything added so far is committed and published (or has failed). */
   settled(): Promise<void> {
-    return this.tail;
+    const last = this.last;
+    if (!last || last.settled) return Promise.resolve();
+    return new Promise<void>((resolve) => (last.waiters ??= []).push(resolve));
   }
 
   private schedule(): void {
@@ -154,13 +182,25 @@ export class GroupCommit {
     return this.pending.splice(0, n);
   }
 
-  private settle(p: Pending, err: unknown, results?: CommitResult[]): void {
-    if (!this.settledSet.has(p)) {
-      this.settledSet.add(p);
-      this.waiting -= p.entries.length;
-      if (results) p.resolve(results);
-      else p.reject(err);
+  /** Settles `p` once: with its results `results[at .. at + size)`, else with `err`. */
+  private settle(p: Pending, err: unknown, results?: CommitResult[], at = 0): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.waiting -= p.entries.length;
+    if (this.last === p) this.last = undefined;
+    try {
+      if (p.one) {
+        if (results) p.one(undefined, results[at] as CommitResult);
+        else p.one(err);
+      } else if (p.group) {
+        if (results) p.group(undefined, results.slice(at, at + p.entries.length));
+        else p.group(err);
+      }
+    } catch (thrown) {
+      // A callback that throws must not leave the rest of its batch unsettled.
+      this.logger.error({ err: thrown }, 'group commit callback threw');
     }
+    if (p.waiters) for (const wake of p.waiters.splice(0)) wake();
   }
 
   /** Commits a batch (isolating failures); never rejects, so a batch in flight cannot go unhandled. */
@@ -260,7 +300,7 @@ export class GroupCommit {
         let k = start;
         for (let i = from; i < g; i++) {
           const p = groups[i] as Pending;
-          this.settle(p, undefined, results.slice(k, k + p.entries.length));
+          this.settle(p, undefined, results, k);
           k += p.entries.length;
         }
         sliced++;
