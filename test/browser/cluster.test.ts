@@ -1,14 +1,7 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
-import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { CreatedRunnerToken, RunnerView } from '../../src/protocol/runner-api.js';
-import type { Tower } from '../../src/server/tower.js';
-import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
-import { hubTransport } from '../../src/transports/hub/index.js';
-import { runnersTransport } from '../../src/transports/runners/index.js';
-import { startNodes } from '../support/cluster.js';
-import { tempDir } from '../support/harness.js';
+import { NO_POSTGRES } from '../../src/store/postgres/test-db.js';
+import { startRunnerCluster } from '../support/cluster.js';
 import { spawnNodeRunner, stopRunner } from '../support/runners.js';
 import { openPage, sharedBrowser, shot } from './browser.js';
 
@@ -19,31 +12,16 @@ import { openPage, sharedBrowser, shot } from './browser.js';
 const browser = sharedBrowser();
 
 describe.skipIf(NO_POSTGRES)('dashboard runners page in a cluster', () => {
-  const schema = uniqueSchema('webcl');
-  const base = tempDir('web-cluster');
-  let fake: FakeModelServer;
-  let cluster: Awaited<ReturnType<typeof startNodes>>;
-
+  let rig: Awaited<ReturnType<typeof startRunnerCluster>> | undefined;
   beforeAll(async () => {
-    await assertPostgresReachable();
-    fake = await startFakeModelServer({ format: 'openai', script: [] });
-    cluster = await startNodes(2, {
-      storeUrl: `${TEST_PG_URL}?schema=${schema}`,
-      busUrl: TEST_REDIS_URL,
-      fake,
-      env: { TOWER_RUNNER_PRESENCE_MS: '200' },
-      transports: () => [runnersTransport({ heartbeatMs: 300, heartbeatEventMs: 0 }), hubTransport()],
-    });
+    rig = await startRunnerCluster('webcl');
   }, 60_000);
   afterAll(async () => {
-    await cluster?.close();
-    await fake?.close();
-    await dropSchema(schema);
-    rmSync(base, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('names the node holding each runner, on every node, live from the hub', async () => {
-    const [a, b] = cluster.nodes as [Tower, Tower];
+    const [a, b] = rig!.nodes;
     const pages = await Promise.all([openPage(browser()), openPage(browser())]);
     const [onA, onB] = pages.map((p) => p.page) as [(typeof pages)[0]['page'], (typeof pages)[0]['page']];
     try {
@@ -54,7 +32,7 @@ describe.skipIf(NO_POSTGRES)('dashboard runners page in a cluster', () => {
       }
       const res = await fetch(`${b.url}/api/runners/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'far', labels: ['far'] }) });
       const token = (await res.json()) as CreatedRunnerToken;
-      const runner = spawnNodeRunner(base, b.url, token.token, 'far');
+      const runner = spawnNodeRunner(rig!.base, b.url, token.token, 'far');
       try {
         const listed = async (): Promise<string | undefined> => ((await (await fetch(`${b.url}/api/runners/${token.id}`)).json()) as RunnerView).node;
         for (const page of [onA, onB]) {

@@ -1,48 +1,26 @@
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
 import { run } from '../../src/cli/program.js';
 import { capture } from '../../src/cli/testing/capture.js';
-import { startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
 import type { CreatedRunnerToken, RunnerList } from '../../src/protocol/runner-api.js';
-import type { Tower } from '../../src/server/tower.js';
-import { NO_POSTGRES, TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
-import { hubTransport } from '../../src/transports/hub/index.js';
-import { runnersTransport } from '../../src/transports/runners/index.js';
-import { startNodes } from '../support/cluster.js';
+import { NO_POSTGRES } from '../../src/store/postgres/test-db.js';
+import { startRunnerCluster } from '../support/cluster.js';
 import { spawnNodeRunner, stopRunner } from '../support/runners.js';
-import { tempDir } from '../support/harness.js';
 import { HubClient, type Frame } from '../support/hub.js';
 
 const runnerFrame = (type: string, id: string) => (f: Frame): boolean =>
   f.type === 'runner' && f.data?.type === type && (f.data.runner as { id?: string } | undefined)?.id === id;
 
 describe.skipIf(NO_POSTGRES)('hub runner topic across the nodes of a cluster', () => {
-  const schema = uniqueSchema('crev');
-  const base = tempDir('cluster-runner-events');
-  let fake: FakeModelServer;
-  let cluster: Awaited<ReturnType<typeof startNodes>>;
-
+  let rig: Awaited<ReturnType<typeof startRunnerCluster>> | undefined;
   beforeAll(async () => {
-    await assertPostgresReachable();
-    fake = await startFakeModelServer({ format: 'openai', script: [] });
-    cluster = await startNodes(2, {
-      storeUrl: `${TEST_PG_URL}?schema=${schema}`,
-      busUrl: TEST_REDIS_URL,
-      fake,
-      env: { TOWER_RUNNER_PRESENCE_MS: '200' },
-      transports: () => [runnersTransport({ heartbeatMs: 300, heartbeatEventMs: 0 }), hubTransport()],
-    });
+    rig = await startRunnerCluster('crev');
   });
   afterAll(async () => {
-    await cluster?.close();
-    await fake?.close();
-    await dropSchema(schema);
-    rmSync(base, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('a runner connecting to node B, then leaving, is announced on node A\'s hub with B\'s node', async () => {
-    const [a, b] = cluster.nodes as [Tower, Tower];
+    const [a, b] = rig!.nodes;
     const hubs = await Promise.all([HubClient.connect(a.url), HubClient.connect(b.url)]);
     for (const hub of hubs) {
       hub.send('subscribe', { topics: ['runner'] });
@@ -51,7 +29,7 @@ describe.skipIf(NO_POSTGRES)('hub runner topic across the nodes of a cluster', (
     const [onA, onB] = hubs as [HubClient, HubClient];
     const res = await fetch(`${b.url}/api/runners/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'far', labels: ['far'] }) });
     const token = (await res.json()) as CreatedRunnerToken;
-    const runner = spawnNodeRunner(base, b.url, token.token, 'far');
+    const runner = spawnNodeRunner(rig!.base, b.url, token.token, 'far');
     try {
       // B's own event names B's node, as its listing does.
       const here = await onB.next(runnerFrame('runner_connected', token.id), 0, 20_000);

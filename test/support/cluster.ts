@@ -1,12 +1,14 @@
 import { rmSync } from 'node:fs';
-import { isTitleRequest, lastUserText, type ScriptFunction } from '../../src/fake-models/index.js';
+import { isTitleRequest, lastUserText, startFakeModelServer, type ScriptFunction } from '../../src/fake-models/index.js';
 import type { FakeModelServer } from '../../src/fake-models/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import type { TransportStarter } from '../../src/server/transports.js';
 import { TEST_REDIS_URL } from '../../src/bus/test-redis.js';
-import { TEST_PG_URL, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
+import { TEST_PG_URL, assertPostgresReachable, dropSchema, uniqueSchema } from '../../src/store/postgres/test-db.js';
+import { hubTransport } from '../../src/transports/hub/index.js';
+import { runnersTransport } from '../../src/transports/runners/index.js';
 import { fakeModelsConfig, tempDir } from './harness.js';
 import { spawnTower, type TowerProcess } from './process.js';
 
@@ -71,6 +73,38 @@ export async function startNodes(
     throw err;
   }
   return { nodes, close };
+}
+
+/**
+ * Two nodes on a fresh Postgres schema and one Redis, each with the runner gateway and the hub, runner
+ * presence and heartbeats fast (every heartbeat relayed): the rig of the cross-node runner tests. `base`
+ * is a temp dir for the runners' own files; `close` drops all of it.
+ */
+export async function startRunnerCluster(label: string): Promise<{ nodes: [Tower, Tower]; base: string; close(): Promise<void> }> {
+  await assertPostgresReachable();
+  const schema = uniqueSchema(label);
+  const base = tempDir(`${label}-runners`);
+  const fake = await startFakeModelServer({ format: 'openai', script: [] });
+  const cluster = await startNodes(2, {
+    storeUrl: `${TEST_PG_URL}?schema=${schema}`,
+    busUrl: TEST_REDIS_URL,
+    fake,
+    env: { TOWER_RUNNER_PRESENCE_MS: '200' },
+    transports: () => [runnersTransport({ heartbeatMs: 300, heartbeatEventMs: 0 }), hubTransport()],
+  }).catch(async (err: unknown) => {
+    await fake.close();
+    throw err;
+  });
+  return {
+    nodes: cluster.nodes as [Tower, Tower],
+    base,
+    close: async () => {
+      await cluster.close();
+      await fake.close();
+      await dropSchema(schema);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
