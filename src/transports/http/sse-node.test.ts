@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseReader, type SseMessage } from '../../client/sse-reader.js';
+import { WriteSlices } from '../write-slices.js';
 import { NodeSseWriter } from './sse-node.js';
 import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
 
@@ -12,11 +13,13 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A real HTTP server whose every request streams `sub`. */
-async function serve(sub: FakeSubscription, pingMs = 60_000): Promise<string> {
+/** A real HTTP server whose every request streams `sub` (or the next of `subs`). */
+async function serve(sub: FakeSubscription | FakeSubscription[], pingMs = 60_000, slices?: WriteSlices): Promise<string> {
+  const subs = Array.isArray(sub) ? [...sub] : undefined;
   server = createServer((_req, res) => {
-    const writer = new NodeSseWriter(res, pingMs);
-    writer.start(sub.attach(writer));
+    const writer = new NodeSseWriter(res, pingMs, slices);
+    const next = subs ? subs.shift() : (sub as FakeSubscription);
+    writer.start(next!.attach(writer));
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -148,6 +151,68 @@ describe('streamSseToNode', () => {
     const body = (await raw.ended).split('\r\n\r\n').slice(1).join('\r\n\r\n');
     const ids = [...unchunk(body).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+});
+
+/** `n` raw HTTP/1.1 streams of `subs` (one each), open once each has had its `retry`. */
+async function streams(subs: FakeSubscription[], slices: WriteSlices): Promise<ReturnType<typeof rawGet>[]> {
+  const url = new URL(await serve(subs, 60_000, slices));
+  const raws = [];
+  for (const _ of subs) {
+    const raw = rawGet(url, 'HTTP/1.1');
+    await raw.until('retry: 1000');
+    raws.push(raw);
+  }
+  return raws;
+}
+
+/** The de-chunked body of a finished raw HTTP/1.1 stream. */
+async function bodyOf(raw: ReturnType<typeof rawGet>): Promise<string> {
+  return unchunk((await raw.ended).split('\r\n\r\n').slice(1).join('\r\n\r\n'));
+}
+
+describe('NodeSseWriter past the write budget (a zero budget: one write per slice)', () => {
+  it('holds live runs for later slices and still delivers every run to every stream, in order, once', async () => {
+    const subs = Array.from({ length: 8 }, () => new FakeSubscription());
+    const slices = new WriteSlices(0);
+    const raws = await streams(subs, slices);
+    // Commits handed to every stream in one turn, one run each; a held stream keeps what follows.
+    for (let seq = 1; seq <= 30; seq += 3) for (const sub of subs) sub.push(storedEvent(seq), storedEvent(seq + 1), storedEvent(seq + 2));
+    await Promise.all(raws.map((raw) => raw.until('id: 30\n')));
+    for (const sub of subs) sub.end();
+    for (const raw of raws) {
+      const ids = [...(await bodyOf(raw)).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ids).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+    expect(slices.deferrals).toBeGreaterThan(8);
+  });
+
+  it('writes a held run before the end of the response (a last run ending with session_deleted)', async () => {
+    const subs = [new FakeSubscription(), new FakeSubscription()];
+    const [a, b] = await streams(subs, new WriteSlices(0));
+    subs[0]!.push(storedEvent(1));
+    // The second stream's run waits for a slice; the subscription ends right after handing it over.
+    subs[1]!.push(storedEvent(1));
+    expect(subs[1]!.pulls).toBe(1);
+    subs[1]!.end();
+    subs[0]!.end();
+    for (const raw of [a!, b!]) expect(await bodyOf(raw)).toBe(`retry: 1000\n\n${frameText(1)}`);
+  });
+
+  it('a stream whose client went away while its run waited for a slice writes nothing more', async () => {
+    const subs = [new FakeSubscription(), new FakeSubscription()];
+    const slices = new WriteSlices(0);
+    const [a, b] = (await streams(subs, slices)) as [ReturnType<typeof rawGet>, ReturnType<typeof rawGet>];
+    subs[0]!.push(storedEvent(1));
+    subs[1]!.push(storedEvent(1));
+    expect(slices.waiting).toBe(1);
+    b.socket.destroy();
+    await subs[1]!.whenClosed();
+    subs[0]!.push(storedEvent(2));
+    await a.until('id: 2\n');
+    subs[0]!.end();
+    await a.ended;
+    expect(slices.waiting).toBe(0);
   });
 });
 

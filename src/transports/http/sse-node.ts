@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FramedBatch, FramedSink, SinkSubscription } from '../../core/event-log/index.js';
+import { writeSlices, type SliceJob, type WriteSlices } from '../write-slices.js';
 import { PING, PING_CHUNK, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, eventsChunk, pinger, type Pingable } from './sse.js';
 
 // Shared listeners, `this` being the response: no closures per connection (idle subscribers are many).
@@ -62,18 +63,25 @@ function ownSocket(res: ServerResponse): Socket | undefined {
  * built once as a whole HTTP/1.1 chunk (`eventsChunk`, or the bare frames on an unchunked HTTP/1.0
  * response) are one `write` of one shared buffer. The bytes on the wire are the same. Catch-up pages
  * (one write per page, not per commit) and the end of the response still go through `res`.
+ *
+ * A live write past the turn's write budget (`WriteSlices`: one commit fanned out to many streams) is
+ * held for a later turn and holds the subscription meanwhile, as a full socket does: what comes next
+ * waits in the ring (or overflows into store catch-up), so order and the memory bound are kept.
  */
-export class NodeSseWriter implements FramedSink, Pingable {
+export class NodeSseWriter implements FramedSink, Pingable, SliceJob {
   private sub: SinkSubscription | undefined;
   private ended = false;
   /** The socket live runs are written to, when the response owns it (see `ownSocket`). */
   private direct: Socket | undefined;
+  /** A live run's bytes waiting for a write slice (the subscription is held until they are written). */
+  private held: Uint8Array | undefined;
   /** Called once when the stream ends (a metrics untrack, say). A field, not an option: no closure per stream. */
   onEnded: (() => void) | undefined;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly pingMs: number,
+    private readonly slices: WriteSlices = writeSlices,
   ) {}
 
   start(sub: SinkSubscription): void {
@@ -110,6 +118,15 @@ export class NodeSseWriter implements FramedSink, Pingable {
     const socket = this.direct;
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
     const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events) : eventsBytes(batch.events);
+    if (!this.slices.admit()) {
+      this.held = bytes;
+      this.slices.defer(this);
+      return false;
+    }
+    return this.writeLive(socket, bytes);
+  }
+
+  private writeLive(socket: Socket, bytes: Uint8Array): boolean {
     if (socket.write(bytes) || socket.writableLength < AHEAD_BYTES) return true;
     // res's 'drain' fires only after a `res.write` said false: wait for the socket's own. Once listening
     // (a page's res 'drain' may have resumed the subscription before this one fired).
@@ -118,10 +135,23 @@ export class NodeSseWriter implements FramedSink, Pingable {
     return false;
   }
 
+  /** The held run's slice: written, then the subscription goes on (or waits for 'drain' like any write). */
+  runSlice(): void {
+    const bytes = this.held;
+    this.held = undefined;
+    const socket = this.direct;
+    if (bytes === undefined || socket === undefined || this.ended || this.res.destroyed) return;
+    if (this.writeLive(socket, bytes)) this.sub?.resume();
+  }
+
   /** A store failure mid-stream ends the stream like any other end: the client resumes by seq. */
   onEnd(): void {
     if (this.ended) return;
     this.ended = true;
+    // A held run goes out before the end (a session's last run ends with `session_deleted`).
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined && this.direct && !this.res.destroyed) this.direct.write(held);
     pinger(this.pingMs).remove(this);
     this.onEnded?.();
     const res = this.res;
@@ -141,6 +171,8 @@ export class NodeSseWriter implements FramedSink, Pingable {
   }
 
   drained(): void {
+    // A held run goes out first: its slice resumes the subscription.
+    if (this.held !== undefined) return;
     this.sub?.resume();
   }
 

@@ -113,6 +113,8 @@ export class HubConnection implements HubSubscriber {
   fail(code: HubErrorCode, message: string, closeCode: number): void {
     if (this.closed) return;
     this.error(code, message);
+    // The error frame, and whatever waits for a write slice before it, go out ahead of the close frame.
+    this.outbox.runSlice();
     this.ws.close(closeCode, code);
     this.dispose();
   }

@@ -52,6 +52,7 @@ export class Hub {
     clearInterval(this.deadlineTimer);
     const open = [...this.connections];
     for (const c of open) {
+      c.outbox.runSlice();
       c.ws.close(1001, 'server shutting down');
       c.dispose();
     }

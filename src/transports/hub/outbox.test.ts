@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
+import { WriteSlices } from '../write-slices.js';
 import { Outbox, type RawSocket } from './outbox.js';
 import { encodeTextFrame, frameText, type EncodedFrame } from './ws-frame.js';
 
 /** A socket whose writes complete only when the test says so; what went out, in order. */
-function socket(): { ws: WebSocket; raw: RawSocket; wire: string[]; complete(n: number): void } {
+function socket(): { ws: WebSocket; raw: RawSocket; wire: string[]; corks: number[]; complete(n: number): void } {
   const callbacks: (() => void)[] = [];
   const wire: string[] = [];
+  /** How many writes each outermost cork/uncork gathered. */
+  const corks: number[] = [];
+  let depth = 0;
   const ws = {
     readyState: 1,
     send: (t: string, cb: () => void) => {
@@ -15,15 +19,18 @@ function socket(): { ws: WebSocket; raw: RawSocket; wire: string[]; complete(n: 
     },
   } as unknown as WebSocket;
   const raw: RawSocket = {
-    cork: () => undefined,
-    uncork: () => undefined,
+    cork: () => {
+      if (depth++ === 0) corks.push(0);
+    },
+    uncork: () => void depth--,
     write: (bytes, cb) => {
+      if (depth > 0) corks[corks.length - 1]! += 1;
       wire.push(`raw:${frameText(bytes as EncodedFrame)}`);
       callbacks.push(cb);
       return true;
     },
   };
-  return { ws, raw, wire, complete: (n) => callbacks.splice(0, n).forEach((cb) => cb()) };
+  return { ws, raw, wire, corks, complete: (n) => callbacks.splice(0, n).forEach((cb) => cb()) };
 }
 
 describe('Outbox', () => {
@@ -82,5 +89,61 @@ describe('Outbox', () => {
     box.send(encodeTextFrame('{"type":"d"}'));
     expect(s.wire).toHaveLength(3);
     expect(box.backlog).toBe(0);
+  });
+
+  describe('past the write budget (a zero budget: one write per slice)', () => {
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('holds frames in order, counts them in the backlog, and writes them in one corked write in a later turn', async () => {
+      const slices = new WriteSlices(0);
+      const a = socket();
+      const b = socket();
+      const boxA = new Outbox(a.ws, 4, a.raw, slices);
+      const boxB = new Outbox(b.ws, 4, b.raw, slices);
+      boxA.send(encodeTextFrame('{"n":1}'));
+      boxB.send(encodeTextFrame('{"n":1}'));
+      boxB.send('{"n":2}');
+      boxB.send(encodeTextFrame('{"n":3}'));
+      boxA.send(encodeTextFrame('{"n":2}'));
+      expect(a.wire).toEqual(['raw:{"n":1}']);
+      expect(b.wire).toEqual([]);
+      expect(boxB.backlog).toBe(3);
+      boxB.send(encodeTextFrame('{"n":4}'));
+      // Held frames count: a producer that can catch up from the store waits for room as before.
+      expect(boxB.full).toBe(true);
+      let roomy = false;
+      const room = boxB.room().then(() => (roomy = true));
+      await turn();
+      expect(b.wire).toEqual(['raw:{"n":1}', 'ws:{"n":2}', 'raw:{"n":3}', 'raw:{"n":4}']);
+      expect(b.corks).toEqual([3]);
+      expect(a.wire).toEqual(['raw:{"n":1}']);
+      await turn();
+      expect(a.wire).toEqual(['raw:{"n":1}', 'raw:{"n":2}']);
+      b.complete(2);
+      await room;
+      expect(roomy).toBe(true);
+      b.complete(2);
+      expect(boxB.backlog).toBe(0);
+    });
+
+    it('writes none of what it held once closed, and writes it at once when asked before a close', async () => {
+      const slices = new WriteSlices(0);
+      const a = socket();
+      const b = socket();
+      const c = socket();
+      const boxA = new Outbox(a.ws, 10, a.raw, slices);
+      const boxB = new Outbox(b.ws, 10, b.raw, slices);
+      const boxC = new Outbox(c.ws, 10, c.raw, slices);
+      boxA.send('{"n":1}');
+      boxB.send('{"n":1}');
+      boxC.send('{"n":1}');
+      boxC.send('{"n":2}');
+      boxB.close();
+      boxC.runSlice();
+      expect(c.wire).toEqual(['ws:{"n":1}', 'ws:{"n":2}']);
+      for (let i = 0; i < 3; i++) await turn();
+      expect(b.wire).toEqual([]);
+      expect(c.wire).toHaveLength(2);
+    });
   });
 });

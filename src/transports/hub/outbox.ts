@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { writeSlices, type SliceJob, type WriteSlices } from '../write-slices.js';
 import type { OutFrame } from './ws-frame.js';
 
 /** The upgraded socket under the connection's `ws`, as far as the outbox uses it. */
@@ -15,8 +16,12 @@ const OPEN = 1;
  * unsent backlog); producers that can catch up from the store wait for room instead of queueing, so a
  * reader that stops costs at most `limit` frames of memory. The oldest unsent frame's age is the write
  * wait the hub checks.
+ *
+ * Writes go through the process's `WriteSlices`: past a turn's write budget (a commit fanned out to many
+ * connections) the frames wait here, in order, for a later turn; everything sent meanwhile queues behind
+ * them. Held frames count in the backlog like written ones, so backpressure is the same either way.
  */
-export class Outbox {
+export class Outbox implements SliceJob {
   private pending = 0;
   /** Highest backlog seen (diagnostics, and tests pinning the memory bound). */
   maxBacklog = 0;
@@ -26,6 +31,8 @@ export class Outbox {
   private closed = false;
   /** Reached the limit since the last wake: whoever held back (pumps, coalesced state) hears of the room. */
   private wasFull = false;
+  /** Frames held for a later slice (sent, counted, not yet handed to the socket). */
+  private held: OutFrame[] | undefined;
   private readonly onDone = (): void => {
     this.pending--;
     this.head++;
@@ -47,6 +54,7 @@ export class Outbox {
     readonly limit: number,
     /** The upgraded socket under `ws`: encoded frames are written to it directly. */
     private readonly socket: RawSocket,
+    private readonly slices: WriteSlices = writeSlices,
   ) {}
 
   /**
@@ -89,8 +97,36 @@ export class Outbox {
     if (this.pending > this.maxBacklog) this.maxBacklog = this.pending;
     if (this.pending >= this.limit) this.wasFull = true;
     this.sentAt.push(Date.now());
-    if (text) this.ws.send(frame, this.onDone);
-    else this.socket.write(frame, this.onDone);
+    if (this.held) this.held.push(frame);
+    else if (this.slices.admit()) this.write(frame);
+    else {
+      this.held = [frame];
+      this.slices.defer(this);
+    }
+  }
+
+  /** Hands the held frames to the socket (their slice came, or the connection is about to close). */
+  runSlice(): void {
+    const held = this.held;
+    if (!held) return;
+    if (this.closed) {
+      this.held = undefined;
+      return;
+    }
+    this.socket.cork();
+    try {
+      // By index: whatever a write sends on the way (a wake-up's coalesced state) is held behind the rest.
+      for (let i = 0; i < held.length; i++) this.write(held[i] as OutFrame);
+    } finally {
+      this.held = undefined;
+      this.socket.uncork();
+    }
+  }
+
+  private write(frame: OutFrame): void {
+    if (typeof frame === 'string') this.ws.send(frame, this.onDone);
+    else if (this.ws.readyState === OPEN) this.socket.write(frame, this.onDone);
+    else this.onDone();
   }
 
   /** Resolves once the backlog is down to half the limit (or the connection closed). */
