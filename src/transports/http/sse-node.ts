@@ -116,6 +116,11 @@ export class NodeSseWriter implements FramedSink, Pingable, SliceJob {
     // Past the socket's high-water mark, keep taking batches until `AHEAD_BYTES` wait in its buffer: a
     // catch-up page is then built while the previous ones drain, instead of after each 'drain'.
     const socket = this.direct;
+    // Not expected (a held run holds the subscription), but the stream's order must not hang on that.
+    if (this.held !== undefined && socket !== undefined) {
+      socket.write(this.held);
+      this.held = undefined;
+    }
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
     const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events) : eventsBytes(batch.events);
     if (!this.slices.admit()) {
