@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import { parseRawEvent, type RawStoredEvent } from '../../protocol/wire-json.js';
@@ -152,6 +153,13 @@ export interface PageCacheOptions {
   maxBytes?: number;
   /** Pages kept per session. Default 4. */
   perSession?: number;
+  /**
+   * Milliseconds of the event loop one store read may hold (SQLite reads synchronously): a session's
+   * pages shrink below the asked `limit` to fit, by its measured cost per row. Default 3.
+   */
+  readBudgetMs?: number;
+  /** The clock those milliseconds are read from (tests). */
+  now?: () => number;
 }
 
 interface SessionPages {
@@ -162,7 +170,12 @@ interface SessionPages {
   generation: number;
   /** Keyed by `flightKey`. */
   inFlight: Map<number | string, { readId: number; result: Promise<CatchUpPage> }>;
+  /** Measured synchronous cost of this session's store reads per row (ms); 0 before the first. */
+  msPerRow: number;
 }
+
+/** Rows a read must have for its time to be a cost per row (fewer: the query's fixed cost dominates). */
+const MEASURED_ROWS = 16;
 
 
 /**
@@ -183,6 +196,8 @@ export class PageCache {
   private readonly sessions = new Map<string, SessionPages>();
   private readonly maxBytes: number;
   private readonly perSession: number;
+  private readonly budgetMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly store: Store,
@@ -190,6 +205,8 @@ export class PageCache {
   ) {
     this.maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
     this.perSession = opts.perSession ?? 4;
+    this.budgetMs = opts.readBudgetMs ?? 3;
+    this.now = opts.now ?? (() => performance.now());
   }
 
   /** Reads numbered above the value returned now start after this call. */
@@ -254,12 +271,19 @@ export class PageCache {
     }
     const readId = ++this.reads;
     const generation = s?.generation;
+    // Big payloads make a page of `limit` rows hold the loop (and every other request) for long: ask for
+    // what fits the budget at the session's measured cost per row.
+    const rows = s && s.msPerRow > 0 ? Math.max(1, Math.min(limit, Math.floor(this.budgetMs / s.msPerRow))) : limit;
+    const t0 = this.now();
     const result = format
-      ? this.readFramed(sessionId, afterSeq, limit, format, readId)
-      : this.store.readEventsRaw(sessionId, afterSeq, limit).then((rows) => new StoredPage(sessionId, afterSeq, rows, rows.length >= limit, readId));
+      ? this.readFramed(sessionId, afterSeq, rows, format, readId)
+      : this.store.readEventsRaw(sessionId, afterSeq, rows).then((raw) => new StoredPage(sessionId, afterSeq, raw, raw.length >= rows, readId));
+    // What the read held the loop for: a synchronous store did all its work in the call.
+    const held = this.now() - t0;
     s?.inFlight.set(key, { readId, result });
     try {
       const page = await result;
+      if (s && page.length >= MEASURED_ROWS) s.msPerRow = s.msPerRow > 0 ? (s.msPerRow + held / page.length) / 2 : held / page.length;
       if (s && s.generation === generation) this.keep(s, sessionId, page);
       return { page, start: 0, more: page.full, shared: false };
     } finally {
@@ -290,7 +314,7 @@ export class PageCache {
 
   private entry(sessionId: string): SessionPages {
     let s = this.sessions.get(sessionId);
-    if (!s) this.sessions.set(sessionId, (s = { users: 0, pages: [], generation: 0, inFlight: new Map() }));
+    if (!s) this.sessions.set(sessionId, (s = { users: 0, pages: [], generation: 0, inFlight: new Map(), msPerRow: 0 }));
     return s;
   }
 

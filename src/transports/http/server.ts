@@ -1,5 +1,7 @@
+import { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { ConnectionGate } from './admission.js';
 
 /** Anything with Hono's `fetch` (the API, or the placeholder that answers while Tower starts). */
 export interface FetchApp {
@@ -37,6 +39,8 @@ export function listenHttp(app: FetchApp, opts: { host: string; port: number }):
           }),
       });
     });
+    // Installed before the listen completes, so every connection goes through it.
+    if (server instanceof Server) new ConnectionGate().install(server);
     server.once('error', reject);
   });
 }
