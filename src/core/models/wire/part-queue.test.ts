@@ -235,12 +235,13 @@ describe('PartQueue', () => {
       const queue = new PartQueue<number>(new AbortController().signal);
       const seen: Array<number | 'end'> = [];
       queue.observe({ item: (n) => seen.push(n), end: () => seen.push('end') });
+      queue.push(0); // buffered before the drain
       const drained = queue.drain(recorder().sink);
       queue.push(1);
       queue.push(2);
       queue.close();
       await drained;
-      expect(seen).toEqual([1, 2, 'end']);
+      expect(seen).toEqual([0, 1, 2, 'end']);
     });
   });
 });

@@ -107,12 +107,18 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
    */
   takeReady(): T | undefined {
     if (this.buffer.length === 0 || this.signal.aborted) return undefined;
+    const value = this.shift();
+    this.observer?.item(value);
+    return value;
+  }
+
+  /** The first buffered item, resuming the source at the low-water mark. */
+  private shift(): T {
     const value = this.buffer.shift() as T;
     if (this.paused && this.buffer.length <= this.low) {
       this.paused = false;
       this.source?.resume();
     }
-    this.observer?.item(value);
     return value;
   }
 
@@ -219,7 +225,7 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
   /** Buffered items to the sink in one run (then its batch), or the end once closed and empty. */
   private deliver(): void {
     if (this.drained === undefined) return;
-    while (this.buffer.length > 0 && this.drained !== undefined) this.give(this.takeReady() as T);
+    while (this.buffer.length > 0 && this.drained !== undefined) this.give(this.shift());
     if (this.closed && this.buffer.length === 0 && !this.batchDue) this.release();
   }
 
