@@ -216,7 +216,8 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
       }
     }
   } catch (err) {
-    ended = true;
+    // Not `ended`: a throw from `take` leaves the stream running, and `return` on an iterator whose
+    // `next` threw is harmless, so the finally below ends it either way.
     if (!signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
   } finally {
     signal.removeEventListener('abort', onAbort);
