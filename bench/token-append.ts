@@ -7,7 +7,8 @@
  * `flock /work/wt/bench.lock npx tsx bench/token-append.ts [tokens]`, in each tree to compare.
  */
 import os from 'node:os';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
+import { watchGc } from './lib/gc-watch.js';
 import { MemoryBus } from '../src/bus/index.js';
 import { TurnWriter } from '../src/core/agent/turn-writer.js';
 import { EventLog } from '../src/core/event-log/index.js';
@@ -42,15 +43,7 @@ async function round(tokens: number): Promise<Row> {
     bus.subscribe(s.id, () => published++);
     writers.push(new TurnWriter(log, s.id));
   }
-  let gcs = 0;
-  let gcMs = 0;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gcs++;
-      gcMs += e.duration;
-    }
-  });
-  obs.observe({ entryTypes: ['gc'] });
+  const gc = watchGc();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let emitted = 0;
@@ -66,7 +59,7 @@ async function round(tokens: number): Promise<Row> {
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  obs.disconnect();
+  const { count: gcs, ms: gcMs } = gc();
   await log.close();
   await store.close();
   if (published < emitted) throw new Error(`published ${published} of ${emitted}`);

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { Store } from '../../store/types.js';
 import { silentLogger } from '../logger.js';
 import { FakeExecutor, FakeStepper, finish, memoryLog, type FakeStep } from '../testing/fakes.js';
-import type { ModelStepper, StepPart, StepRequest } from '../models/types.js';
+import type { ModelStepper, StepPart, StepPartIterator, StepRequest } from '../models/types.js';
 import { PartQueue } from '../models/wire/part-queue.js';
 import { runTurn } from './agent-loop.js';
 import type { TurnHooks } from './turn-types.js';
@@ -215,9 +215,14 @@ class QueueStepper implements ModelStepper {
   step(req: StepRequest): AsyncIterable<StepPart> {
     const queue = new PartQueue<StepPart>(req.signal);
     this.fill(queue, this.calls++);
-    return { [Symbol.asyncIterator]: () => queue };
+    if (queueMode === 'push') return { [Symbol.asyncIterator]: () => queue };
+    // The pull path (`next` + `takeReady`), for iterators without `drain`.
+    const pull: StepPartIterator = { next: () => queue.next(), takeReady: () => queue.takeReady(), return: () => queue.return() };
+    return { [Symbol.asyncIterator]: () => pull };
   }
 }
+/** How the loop reads a QueueStepper: `drain` (push) or `next`/`takeReady` (pull). */
+let queueMode: 'push' | 'pull' = 'push';
 
 const pushAll = (queue: PartQueue<StepPart>, parts: StepPart[]) => {
   for (const part of parts) queue.push(part);
@@ -228,7 +233,11 @@ const reasoning = (delta: string): StepPart => ({ type: 'reasoning', delta });
 const deltas = (events: Awaited<ReturnType<typeof turn>>['events']) =>
   events.flatMap((e) => (e.type === 'agent_choice' || e.type === 'agent_choice_reasoning' || e.type === 'tool_call' ? [[e.type, e.type === 'tool_call' ? e.data.tool_call_id : e.data.content]] : []));
 
-describe('runTurn, deltas that arrived together', () => {
+describe.each(['push', 'pull'] as const)('runTurn, deltas that arrived together (%s)', (mode) => {
+  beforeEach(() => {
+    queueMode = mode;
+  });
+
   it('appends a buffered run of one kind as one event, in order, never merging across a tool call or kinds', async () => {
     await setup();
     const r = await turn(
@@ -283,6 +292,29 @@ describe('runTurn, deltas that arrived together', () => {
       ['agent_choice_reasoning', 'r'],
       ['agent_choice', 'c'],
     ]);
+  });
+
+  it('a part the loop cannot take ends the step as a model_error and cancels the model stream', async () => {
+    await setup();
+    let cancelled = false;
+    const executor = new FakeExecutor();
+    const placing = Object.assign(executor, {
+      place: () => {
+        throw new Error('no runner table');
+      },
+    });
+    const r = await turn(
+      new QueueStepper((queue) => {
+        queue.attach({ pause: () => {}, resume: () => {}, cancel: () => (cancelled = true) });
+        setImmediate(() => queue.push(text('a')));
+        setImmediate(() => queue.push({ type: 'tool_call', id: 'c1', name: 'echo', args: {} }));
+      }),
+      { executor: placing },
+    );
+    expect(r.reason).toBe('error');
+    expect(r.events.find((e) => e.type === 'error')?.data).toEqual({ code: 'model_error', message: 'no runner table' });
+    expect(deltas(r.events)).toEqual([['agent_choice', 'a']]);
+    expect(cancelled).toBe(true);
   });
 
   it('an abort keeps what was taken (events and partial message agree) and drops what still waited', async () => {

@@ -127,17 +127,23 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
   // The run as two locals, not an object per delta (this is the per-token path).
   let runType: 'text' | 'reasoning' | undefined;
   let runDelta = '';
+  // The step's text grows by whole runs as they are appended, so what an abort drops (a run not yet
+  // appended) is in neither the events nor the message.
   const flush = (): void => {
     if (runType === undefined) return;
     const data = { content: runDelta };
-    writer.emit(runType === 'text' ? { type: 'agent_choice', data } : { type: 'agent_choice_reasoning', data });
+    if (runType === 'text') {
+      texts.push(runDelta);
+      writer.emit({ type: 'agent_choice', data });
+    } else {
+      reasonings.push(runDelta);
+      writer.emit({ type: 'agent_choice_reasoning', data });
+    }
     runType = undefined;
     runDelta = '';
   };
   const take = (part: StepPart): void => {
     if (part.type === 'text' || part.type === 'reasoning') {
-      if (part.type === 'text') texts.push(part.delta);
-      else reasonings.push(part.delta);
       if (runType === part.type && runDelta.length + part.delta.length <= MAX_RUN_CHARS) runDelta += part.delta;
       else {
         flush();
@@ -180,21 +186,38 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    for (;;) {
-      const next = await parts.next();
-      if (next.done) {
-        ended = true;
-        break;
+    if (parts.drain) {
+      // Push mode: each part is taken as it arrives, each arrival's run appended as one event.
+      await parts.drain({
+        item: take,
+        batch: () => {
+          flush();
+          // Backpressure: a model faster than the store waits here instead of queueing without bound.
+          return writer.full ? writer.waitForRoom() : undefined;
+        },
+      });
+      ended = true;
+      // The parts of the arrival the abort cut short are dropped, as the pull loop below drops them.
+      if (aborted) runType = undefined;
+      else flush();
+    } else {
+      for (;;) {
+        const next = await parts.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        if (aborted) break;
+        take(next.value);
+        for (let ready = parts.takeReady?.(); ready !== undefined; ready = parts.takeReady?.()) take(ready);
+        flush();
+        // Backpressure: a model faster than the store waits here instead of queueing without bound.
+        if (writer.full) await writer.waitForRoom();
       }
-      if (aborted) break;
-      take(next.value);
-      for (let ready = parts.takeReady?.(); ready !== undefined; ready = parts.takeReady?.()) take(ready);
-      flush();
-      // Backpressure: a model faster than the store waits here instead of queueing without bound.
-      if (writer.full) await writer.waitForRoom();
     }
   } catch (err) {
-    ended = true;
+    // Not `ended`: a throw from `take` leaves the stream running, and `return` on an iterator whose
+    // `next` threw is harmless, so the finally below ends it either way.
     if (!signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
   } finally {
     signal.removeEventListener('abort', onAbort);

@@ -5,6 +5,8 @@ import { EventLog } from '../event-log/index.js';
 import { fixture, type Fixture } from '../event-log/test-helpers.js';
 import { silentLogger } from '../logger.js';
 import { FakeExecutor, FakeStepper, finish, type FakeStep } from '../testing/fakes.js';
+import type { ModelStepper, StepPart } from '../models/types.js';
+import { PartQueue } from '../models/wire/part-queue.js';
 import { runTurn } from './agent-loop.js';
 import { TurnWriter } from './turn-writer.js';
 
@@ -21,10 +23,10 @@ function nested(depth: number): Record<string, unknown> {
   return v;
 }
 
-async function turn(steps: FakeStep, writer: TurnWriter, executor = new FakeExecutor()) {
+async function turn(steps: FakeStep | ModelStepper, writer: TurnWriter, executor = new FakeExecutor()) {
   const conversation: ConversationMessage[] = [{ role: 'user', content: 'hi' }];
   const reason = await runTurn(
-    { stepper: new FakeStepper(steps), executor, cost: () => 0, logger: silentLogger },
+    { stepper: typeof steps === 'function' ? new FakeStepper(steps) : steps, executor, cost: () => 0, logger: silentLogger },
     {
       turnId: 't1', workingDir: '/tmp', model: () => 'm/x', system: 'sys', maxIterations: 5, conversation,
       signal: new AbortController().signal, writer, totals: { input_tokens: 0, output_tokens: 0, cost: 0 },
@@ -65,6 +67,40 @@ describe('runTurn with hostile model output', () => {
     expect(r.reason).toBe('normal');
     expect(r.events.filter((e) => e.type === 'agent_choice')).toHaveLength(300);
     expect(writer.maxInFlight).toBeLessThanOrEqual(17);
+  });
+
+  it('in push mode (a PartQueue drained) too: the writer holds the queue, the queue pauses the model', async () => {
+    f = await fixture([]);
+    await f.store.createSession(testSessionRecord('s'));
+    log = new EventLog(f.store, f.bus);
+    f.store.beforeCommit = () => new Promise((r) => setTimeout(r, 2));
+    const flow: string[] = [];
+    const stepper: ModelStepper = {
+      step: (req) => {
+        const queue = new PartQueue<StepPart>(req.signal, { highWaterMark: 8, lowWaterMark: 2 });
+        queue.attach({ pause: () => flow.push('pause'), resume: () => flow.push('resume'), cancel: () => flow.push('cancel') });
+        let n = 0;
+        // One part per macrotask, as one per socket read; the queue buffers what arrives while held.
+        const feed = (): void => {
+          if (n === 300) {
+            queue.push(finish);
+            return queue.close();
+          }
+          queue.push({ type: 'text', delta: `${n++} ` });
+          setImmediate(feed);
+        };
+        setImmediate(feed);
+        return { [Symbol.asyncIterator]: () => queue };
+      },
+    };
+    const writer = new TurnWriter(log, 's', { highWaterMark: 16 });
+    const r = await turn(stepper, writer);
+    expect(r.reason).toBe('normal');
+    const text = r.events.flatMap((e) => (e.type === 'agent_choice' ? [e.data.content] : [])).join('');
+    expect(text).toBe(Array.from({ length: 300 }, (_, i) => `${i} `).join(''));
+    expect(writer.maxInFlight).toBeLessThanOrEqual(17);
+    expect(flow).toContain('pause');
+    expect(flow.at(-1)).not.toBe('cancel');
   });
 
   it('writes the end state with stream_stopped, in the same commit', async () => {

@@ -2,6 +2,9 @@ import type { NewEvent } from '../../protocol/events.js';
 import type { CommitResult } from '../../store/types.js';
 import type { AppendEffects, EventLog } from '../event-log/index.js';
 
+/** A delta's effects: none (shared; the log only reads them). */
+const NO_EFFECTS: AppendEffects = Object.freeze({});
+
 export interface TurnWriterOptions {
   /**
    * Emitted appends of this turn not yet committed before `emit` starts waiting (`settle` and `commit`
@@ -47,7 +50,7 @@ export class TurnWriter {
     // The per-token path: no promise per event; one shared callback counts the append done and keeps the
     // first failure.
     this.began();
-    this.log.appendWith(this.sessionId, event, this.withEnd(event, effects) ?? {}, this.emitSettled);
+    this.log.appendWith(this.sessionId, event, this.withEnd(event, effects) ?? NO_EFFECTS, this.emitSettled);
   }
 
   /** Appends and waits for this event (and all before it) to be committed and published. */

@@ -27,7 +27,7 @@ export type StepOutcome = 'ok' | 'error' | 'aborted';
  * The stepper, with each step timed from the call to its last part. The iterator is forwarded by hand
  * (no async generator in between), so the parts reach the agent loop exactly as before. An iterator
  * that can be observed (`StepPartIterator.observe`, the wire path's queue) is watched that way and its
- * `next` handed on as it is: no promise of the wrapper's per part. Any other is watched through its
+ * `next` (and push-mode `drain`) handed on as it is: no promise of the wrapper's per part. Any other is watched through its
  * `next` results.
  */
 export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model: string, outcome: StepOutcome, seconds: number) => void): S {
@@ -53,7 +53,8 @@ export function timedStepper<S extends ModelStepper>(stepper: S, observe: (model
       };
       if (inner.observe) {
         inner.observe({ item: seen, end: ended });
-        return { next: inner.next.bind(inner), ...(takeReady ? { takeReady } : {}), return: leave };
+        const drain = inner.drain?.bind(inner);
+        return { next: inner.next.bind(inner), ...(takeReady ? { takeReady } : {}), ...(drain ? { drain } : {}), return: leave };
       }
       // Made once per step, not per part: `next` runs for every token.
       const onResult = (r: IteratorResult<StepPart>): IteratorResult<StepPart> => {

@@ -35,6 +35,22 @@ export interface StepPartIterator extends AsyncIterator<StepPart> {
    * (`timedStepper`). Iterators without it are watched through their `next` results.
    */
   observe?(observer: IterationObserver<StepPart>): void;
+  /**
+   * Push mode, instead of `next`/`takeReady`: parts go to `sink` as they arrive, with no promise per part
+   * (`PartQueue.drain`); resolves when the iteration ends. Iterators without it are pulled.
+   */
+  drain?(sink: PartSink<StepPart>): Promise<void>;
+}
+
+/** A push-mode consumer (`StepPartIterator.drain`). */
+export interface PartSink<T> {
+  /** One part, synchronously as it arrived. */
+  item(value: T): void;
+  /**
+   * The parts that arrived together have all been given (the moment to flush a coalesced run). A promise
+   * returned holds further parts until it settles (backpressure).
+   */
+  batch(): Promise<void> | undefined;
 }
 
 export interface IterationObserver<T> {

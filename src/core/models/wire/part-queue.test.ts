@@ -129,4 +129,119 @@ describe('PartQueue', () => {
     expect((await waiting).done).toBe(true);
     expect(ends).toBe(1);
   });
+
+  describe('drain (push mode)', () => {
+    /** A sink that records items and batch ends; `hold` makes the next batch wait on a promise. */
+    function recorder() {
+      const log: Array<number | '|'> = [];
+      let hold: Promise<void> | undefined;
+      return {
+        log,
+        holdNext: (p: Promise<void>) => (hold = p),
+        sink: {
+          item: (n: number) => void log.push(n),
+          batch: () => {
+            log.push('|');
+            const h = hold;
+            hold = undefined;
+            return h;
+          },
+        },
+      };
+    }
+
+    it('gives items synchronously as pushed, ends each synchronous run with one batch, then resolves after close', async () => {
+      const queue = new PartQueue<number>(new AbortController().signal);
+      queue.push(1);
+      queue.push(2); // buffered before the consumer came: one run
+      const r = recorder();
+      let over = false;
+      const drained = queue.drain(r.sink).then(() => (over = true));
+      expect(r.log).toEqual([1, 2]);
+      await Promise.resolve();
+      expect(r.log).toEqual([1, 2, '|']);
+      queue.push(3);
+      expect(r.log).toEqual([1, 2, '|', 3]);
+      queue.push(4);
+      queue.close();
+      queue.push(5); // after close: ignored
+      await drained;
+      expect(over).toBe(true);
+      expect(r.log).toEqual([1, 2, '|', 3, 4, '|']);
+    });
+
+    it('a batch that returns a promise holds later items in the buffer under flow control, then gives them in one run', async () => {
+      const queue = new PartQueue<number>(new AbortController().signal, { highWaterMark: 2, lowWaterMark: 0 });
+      const src = source();
+      queue.attach(src);
+      const r = recorder();
+      let open = () => {};
+      r.holdNext(new Promise<void>((resolve) => (open = resolve)));
+      const drained = queue.drain(r.sink);
+      queue.push(1);
+      await Promise.resolve(); // the batch: now held
+      for (const n of [2, 3, 4]) queue.push(n);
+      expect(r.log).toEqual([1, '|']);
+      expect(src.calls).toEqual(['pause']);
+      open();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(r.log).toEqual([1, '|', 2, 3, 4, '|']);
+      expect(src.calls).toEqual(['pause', 'resume']);
+      queue.close();
+      await drained;
+    });
+
+    it('rejects with what the sink threw, cancels the source and tells the observer of the end once', async () => {
+      const queue = new PartQueue<number>(new AbortController().signal);
+      const src = source();
+      queue.attach(src);
+      let ends = 0;
+      queue.observe({ item: () => {}, end: () => ends++ });
+      const drained = queue.drain({
+        item: (n) => {
+          if (n === 2) throw new Error('sink broke');
+        },
+        batch: () => undefined,
+      });
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      await expect(drained).rejects.toThrow('sink broke');
+      expect(src.calls).toEqual(['cancel']);
+      expect(queue.ended).toBe(true);
+      expect(ends).toBe(1);
+    });
+
+    it('an abort resolves the drain at once, drops buffered items and skips the batch still due', async () => {
+      const abort = new AbortController();
+      const queue = new PartQueue<number>(abort.signal, { highWaterMark: 8 });
+      const src = source();
+      queue.attach(src);
+      const r = recorder();
+      const drained = queue.drain(r.sink);
+      queue.push(1);
+      abort.abort();
+      queue.push(2);
+      await drained;
+      await Promise.resolve();
+      expect(r.log).toEqual([1]);
+      expect(src.calls).toEqual(['cancel']);
+      const late = recorder();
+      await new PartQueue<number>(AbortSignal.abort()).drain(late.sink);
+      expect(late.log).toEqual([]);
+    });
+
+    it('tells an observer of each item given and of the end', async () => {
+      const queue = new PartQueue<number>(new AbortController().signal);
+      const seen: Array<number | 'end'> = [];
+      queue.observe({ item: (n) => seen.push(n), end: () => seen.push('end') });
+      queue.push(0); // buffered before the drain
+      const drained = queue.drain(recorder().sink);
+      queue.push(1);
+      queue.push(2);
+      queue.close();
+      await drained;
+      expect(seen).toEqual([0, 1, 2, 'end']);
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import type { IterationObserver } from '../types.js';
+import type { IterationObserver, PartSink } from '../types.js';
 
 /** Where a queue's items come from: flow control and cancellation. */
 export interface QueueSource {
@@ -44,6 +44,13 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
   private readonly low: number;
   private readonly budget: number;
   private readonly onAbort = () => this.stop();
+  /** Push mode (`drain`): the consumer, and how its drain ends. */
+  private sink: PartSink<T> | undefined;
+  private drained: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** The sink's last `batch()` asked to wait: items buffer meanwhile. */
+  private held = false;
+  /** Items went to the sink since its last `batch()`, which a microtask will call. */
+  private batchDue = false;
 
   constructor(
     private readonly signal: AbortSignal,
@@ -75,6 +82,10 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.closed) return;
+    if (this.sink !== undefined && !this.held && this.buffer.length === 0) {
+      this.give(item);
+      return;
+    }
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
@@ -96,12 +107,18 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
    */
   takeReady(): T | undefined {
     if (this.buffer.length === 0 || this.signal.aborted) return undefined;
+    const value = this.shift();
+    this.observer?.item(value);
+    return value;
+  }
+
+  /** The first buffered item, resuming the source at the low-water mark. */
+  private shift(): T {
     const value = this.buffer.shift() as T;
     if (this.paused && this.buffer.length <= this.low) {
       this.paused = false;
       this.source?.resume();
     }
-    this.observer?.item(value);
     return value;
   }
 
@@ -110,7 +127,25 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     if (this.closed) return;
     this.closed = true;
     this.signal.removeEventListener('abort', this.onAbort);
-    if (this.buffer.length === 0) this.release();
+    if (this.buffer.length === 0 && !this.batchDue) this.release();
+  }
+
+  /**
+   * Push mode, instead of `next`: each item goes to `sink.item` synchronously as it is pushed (inside the
+   * source's I/O callback), and `sink.batch()` follows, in a microtask, the items pushed in one
+   * synchronous run (one socket read) — what `next` plus `takeReady` would have taken in one go, so a
+   * consumer that coalesces runs sees the same runs. No promise and no async resumption per item. A
+   * promise from `batch()` holds further items in the buffer (under the same flow control) until it
+   * settles; then the buffered items go over in one run. Resolves when the iteration is over (close,
+   * abort, early `return`); rejects with what the sink threw, after cancelling the source.
+   */
+  drain(sink: PartSink<T>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.sink = sink;
+      this.drained = { resolve, reject };
+      if (this.signal.aborted) return this.release();
+      this.deliver();
+    });
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -151,7 +186,64 @@ export class PartQueue<T> implements AsyncIterableIterator<T> {
     this.source?.cancel();
   }
 
+  /** One item to the sink; the batch's end is scheduled with its first item. */
+  private give(item: T): void {
+    try {
+      this.observer?.item(item);
+      (this.sink as PartSink<T>).item(item);
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (this.batchDue) return;
+    this.batchDue = true;
+    queueMicrotask(this.endBatch);
+  }
+
+  private readonly endBatch = (): void => {
+    this.batchDue = false;
+    const sink = this.sink;
+    if (sink === undefined || this.drained === undefined) return;
+    let wait: Promise<void> | undefined;
+    try {
+      wait = sink.batch();
+    } catch (error) {
+      return this.fail(error);
+    }
+    if (wait === undefined) {
+      if (this.closed && this.buffer.length === 0) this.release();
+      return;
+    }
+    this.held = true;
+    wait.then(this.unhold, (error: unknown) => this.fail(error));
+  };
+
+  private readonly unhold = (): void => {
+    this.held = false;
+    this.deliver();
+  };
+
+  /** Buffered items to the sink in one run (then its batch), or the end once closed and empty. */
+  private deliver(): void {
+    if (this.drained === undefined) return;
+    while (this.buffer.length > 0 && this.drained !== undefined) this.give(this.shift());
+    if (this.closed && this.buffer.length === 0 && !this.batchDue) this.release();
+  }
+
+  private fail(error: unknown): void {
+    const drained = this.drained;
+    this.drained = undefined;
+    this.stop();
+    this.tellEnd();
+    drained?.reject(error);
+  }
+
   private release(): void {
+    const drained = this.drained;
+    if (drained !== undefined) {
+      this.drained = undefined;
+      this.tellEnd();
+      drained.resolve();
+    }
     const waiter = this.waiter;
     this.waiter = undefined;
     if (waiter !== undefined) {
