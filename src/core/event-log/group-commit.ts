@@ -58,7 +58,8 @@ export class GroupCommit {
 
   constructor(
     private readonly store: Store,
-    private readonly publish: (events: StoredEvent[]) => Promise<void>,
+    /** `dataJson[i]` is `events[i]`'s payload as the store wrote it (`encodeEntry`), for the bus. */
+    private readonly publish: (events: StoredEvent[], dataJson: Array<string | undefined>) => Promise<void>,
     private readonly logger: Logger,
     limits: GroupCommitLimits = {},
   ) {
@@ -290,9 +291,14 @@ export class GroupCommit {
         }
         const events = new Array<StoredEvent>(at - start);
         for (let i = start; i < at; i++) events[i - start] = (results[i] as CommitResult).event;
+        // The payload text encoded for the store travels with its event, so live frames need not
+        // serialise the payload again. Results are in entry order, group by group.
+        const dataJson = new Array<string | undefined>(at - start);
+        let j = 0;
+        for (let i = from; i < g; i++) for (const e of (groups[i] as Pending).entries) dataJson[j++] = e.encoded?.data;
         try {
           // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
-          await this.publish(events);
+          await this.publish(events, dataJson);
         } catch (err) {
           // The events are durable; subscribers that missed them recover from the store by seq.
           this.logger.error({ err, groups: g - from }, 'publish failed after commit');

@@ -109,7 +109,8 @@ export class NodeSseWriter implements FramedSink, Pingable {
     // catch-up page is then built while the previous ones drain, instead of after each 'drain'.
     const socket = this.direct;
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
-    const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events) : eventsBytes(batch.events);
+    const bytes =
+      (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events, batch.dataJson) : eventsBytes(batch.events, batch.dataJson);
     if (socket.write(bytes) || socket.writableLength < AHEAD_BYTES) return true;
     // res's 'drain' fires only after a `res.write` said false: wait for the socket's own. Once listening
     // (a page's res 'drain' may have resumed the subscription before this one fired).
