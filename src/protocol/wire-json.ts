@@ -146,6 +146,18 @@ export function liveWireJson(event: StoredEvent, dataJson: string | undefined, s
   if (n < 2 || dataJson.charCodeAt(0) !== 0x7b || dataJson.charCodeAt(n - 1) !== 0x7d || notSpliceable(dataJson) || !TYPES.has(event.type)) {
     return wireJson(event);
   }
-  const envelope = `"type":"${event.type}","seq":${event.seq},"session_id":${sessionJson},"timestamp":${JSON.stringify(event.timestamp)}}`;
+  const envelope = `"type":"${event.type}","seq":${event.seq},"session_id":${sessionJson},"timestamp":${timestampJson(event.timestamp)}}`;
   return n === 2 ? `{${envelope}` : `${dataJson.slice(0, n - 1)},${envelope}`;
+}
+
+let lastTimestamp: string | undefined;
+let lastTimestampJson = '';
+
+/** Events appended in the same millisecond share their timestamp (one string): serialised once. */
+function timestampJson(timestamp: string): string {
+  if (timestamp !== lastTimestamp) {
+    lastTimestampJson = JSON.stringify(timestamp);
+    lastTimestamp = timestamp;
+  }
+  return lastTimestampJson;
 }

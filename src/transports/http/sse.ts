@@ -37,13 +37,28 @@ function buildRun(events: readonly StoredEvent[], dataJson: DataJson | undefined
   let sessionJson = '';
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEvent;
-    // A run is one session's: its id is serialised once.
-    if (e.session_id !== sessionId) sessionJson = JSON.stringify((sessionId = e.session_id));
+    if (e.session_id !== sessionId) sessionJson = sessionJsonOf((sessionId = e.session_id));
     text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${liveWireJson(e, dataJson?.[i], sessionJson)}\n\n`;
   }
   const hex = Buffer.byteLength(text).toString(16);
   // One string, one copy into one buffer: cheaper than writing the pieces into a buffer sized first.
   return new RunBytes(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
+}
+
+/**
+ * Session ids as JSON strings. Most runs hold one event, so serialising the id per run would cost about
+ * what the splice saves; ids are kept until there are many (sessions come and go), then all dropped.
+ */
+const sessionJsons = new Map<string, string>();
+const SESSION_JSONS = 10_000;
+
+function sessionJsonOf(sessionId: string): string {
+  let json = sessionJsons.get(sessionId);
+  if (json === undefined) {
+    if (sessionJsons.size >= SESSION_JSONS) sessionJsons.clear();
+    sessionJsons.set(sessionId, (json = JSON.stringify(sessionId)));
+  }
+  return json;
 }
 
 /**
