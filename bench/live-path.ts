@@ -15,7 +15,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as BusModule from '../src/bus/index.js';
 import type * as WriterModule from '../src/core/agent/turn-writer.js';
@@ -26,6 +26,7 @@ import type * as ForwardingModule from '../src/store/testing/forwarding.js';
 import type * as EventsModule from '../src/protocol/events.js';
 import type * as SseModule from '../src/transports/http/sse.js';
 import type { CommitEntry, CommitResult, SessionRecord, Store } from '../src/store/types.js';
+import { countGc, emitTokens } from './lib/token-loop.js';
 
 const ROOT = process.env.LIVE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = <T>(rel: string): Promise<T> => import(pathToFileURL(path.join(ROOT, rel)).href) as Promise<T>;
@@ -105,30 +106,14 @@ async function round(tokens: number): Promise<Row> {
   }
   await new Promise((resolve) => setTimeout(resolve, 20));
   const start = seen.events;
-  let gcs = 0;
-  let gcMs = 0;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gcs++;
-      gcMs += e.duration;
-    }
-  });
-  obs.observe({ entryTypes: ['gc'] });
+  const gc = countGc();
   const cpu0 = process.cpuUsage();
-  let emitted = 0;
-  while (emitted < tokens) {
-    for (let tick = 0; tick < TICKS_PER_SETTLE && emitted < tokens; tick++) {
-      for (const w of writers) w.emit({ type: 'agent_choice', data: { content: 'tok ' } });
-      emitted += SESSIONS;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(writers.map((w) => w.settle()));
-  }
+  const emitted = await emitTokens(writers, tokens, TICKS_PER_SETTLE);
   await log.flush();
   await new Promise((resolve) => setImmediate(resolve));
   const cpu = process.cpuUsage(cpu0);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  obs.disconnect();
+  const { gcs, gcMs } = gc.stop();
   for (const sub of subs) sub.close();
   await log.close();
   await store.close();

@@ -7,13 +7,14 @@
  * `flock /work/wt/bench.lock npx tsx bench/token-append.ts [tokens]`, in each tree to compare.
  */
 import os from 'node:os';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { MemoryBus } from '../src/bus/index.js';
 import { TurnWriter } from '../src/core/agent/turn-writer.js';
 import { EventLog } from '../src/core/event-log/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { testSessionRecord } from '../src/store/testing/fixtures.js';
 import type { SessionRecord } from '../src/store/types.js';
+import { countGc, emitTokens } from './lib/token-loop.js';
 
 const TOKENS = Number(process.argv[2] ?? 200_000);
 const SESSIONS = 100;
@@ -42,31 +43,15 @@ async function round(tokens: number): Promise<Row> {
     bus.subscribe(s.id, () => published++);
     writers.push(new TurnWriter(log, s.id));
   }
-  let gcs = 0;
-  let gcMs = 0;
-  const obs = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gcs++;
-      gcMs += e.duration;
-    }
-  });
-  obs.observe({ entryTypes: ['gc'] });
+  const gc = countGc();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let emitted = 0;
-  while (emitted < tokens) {
-    for (let tick = 0; tick < TICKS_PER_SETTLE && emitted < tokens; tick++) {
-      for (const w of writers) w.emit({ type: 'agent_choice', data: { content: 'tok ' } });
-      emitted += SESSIONS;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(writers.map((w) => w.settle()));
-  }
+  const emitted = await emitTokens(writers, tokens, TICKS_PER_SETTLE);
   await log.flush();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  obs.disconnect();
+  const { gcs, gcMs } = gc.stop();
   await log.close();
   await store.close();
   if (published < emitted) throw new Error(`published ${published} of ${emitted}`);

@@ -192,6 +192,6 @@ describe('eventsBytes with the payloads\' stored text (live batches)', () => {
   it('takes the text as appended: the frame is the stored payload, not one changed since', () => {
     const data = { content: 'after' };
     const event = storedEventOf('ses_1', 9, 'agent_choice', data, '2026-01-01T00:00:00.000Z');
-    expect(text(eventsBytes([event], ['{"content":"as stored"}']))).toBe(frame({ ...event, data: { content: 'as stored' } }));
+    expect(text(eventsBytes([event], ['{"content":"as stored"}']))).toBe(frame(storedEventOf('ses_1', 9, 'agent_choice', { content: 'as stored' }, event.timestamp)));
   });
 });
