@@ -235,8 +235,9 @@ export class GroupCommit {
     // A failure that names no session in the batch is isolated by committing each group on its own.
     while (batch.length > 0) {
       let results: CommitResult[];
+      const entries = entriesOf(batch);
       try {
-        results = await this.store.commit(batch.flatMap((p) => p.entries));
+        results = await this.store.commit(entries);
       } catch (err) {
         const culprit = faultySession(err);
         const sessions = new Set(batch.flatMap((p) => p.entries.map((e) => e.session_id)));
@@ -258,7 +259,7 @@ export class GroupCommit {
         for (const p of batch) await this.commitInto([p], out);
         return;
       }
-      const total = batch.reduce((n, p) => n + p.entries.length, 0);
+      const total = entries.length;
       if (results.length === total) out.committed.push({ groups: batch, results });
       else {
         const err = new TowerError('internal', `store returned ${results.length} results for ${total} entries`);
@@ -319,6 +320,16 @@ export class GroupCommit {
 interface Outcome {
   committed: Array<{ groups: Pending[]; results: CommitResult[] }>;
   failed: Array<[Pending, unknown]>;
+}
+
+/** The batch's entries in order: a loop, not `flatMap` (a closure and a growing array per commit). */
+function entriesOf(batch: readonly Pending[]): CommitEntry[] {
+  let n = 0;
+  for (const p of batch) n += p.entries.length;
+  const out = new Array<CommitEntry>(n);
+  let i = 0;
+  for (const p of batch) for (const e of p.entries) out[i++] = e;
+  return out;
 }
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
