@@ -8,13 +8,14 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { watchGc } from './lib/gc-watch.js';
 import { MemoryBus } from '../src/bus/index.js';
 import { TurnWriter } from '../src/core/agent/turn-writer.js';
 import { EventLog } from '../src/core/event-log/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { testSessionRecord } from '../src/store/testing/fixtures.js';
 import type { SessionRecord } from '../src/store/types.js';
+import { watchGc } from './lib/gc-watch.js';
+import { emitTokens } from './lib/token-loop.js';
 
 const TOKENS = Number(process.argv[2] ?? 200_000);
 const SESSIONS = 100;
@@ -46,15 +47,7 @@ async function round(tokens: number): Promise<Row> {
   const gc = watchGc();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let emitted = 0;
-  while (emitted < tokens) {
-    for (let tick = 0; tick < TICKS_PER_SETTLE && emitted < tokens; tick++) {
-      for (const w of writers) w.emit({ type: 'agent_choice', data: { content: 'tok ' } });
-      emitted += SESSIONS;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await Promise.all(writers.map((w) => w.settle()));
-  }
+  const emitted = await emitTokens(writers, tokens, TICKS_PER_SETTLE);
   await log.flush();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);

@@ -20,6 +20,19 @@ describe('MemoryBus', () => {
     expect(b).toEqual(['s2:1']);
   });
 
+  it("hands each listener its event's payload text, from the publish's parallel array", () => {
+    const bus = new MemoryBus();
+    const seen: Array<[number, string | undefined]> = [];
+    bus.subscribe('s1', (e, json) => seen.push([e.seq, json]));
+    bus.publish([ev('s1', 1), ev('s2', 1), ev('s1', 2)], ['{"content":"1"}', '{"content":"s2"}', undefined]);
+    bus.publish([ev('s1', 3)]);
+    expect(seen).toEqual([
+      [1, '{"content":"1"}'],
+      [2, undefined],
+      [3, undefined],
+    ]);
+  });
+
   it('keeps delivering to other listeners when one throws, and logs it', () => {
     const logged: unknown[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => logged.push(JSON.parse(line)) });

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { StoredEvent } from '../protocol/events.js';
-import type { Bus, BusListener } from './types.js';
+import type { Bus, BusListener, DataJson } from './types.js';
 
 /**
  * The in-process Bus: listeners run synchronously, in registration order, inside `publish`. Listeners
@@ -16,21 +16,23 @@ export class MemoryBus implements Bus {
   }
 
   /** Delivers before returning (the promise is already settled): in-process there is nothing to wait for. */
-  publish(events: readonly StoredEvent[]): Promise<void> {
-    this.deliver(events);
+  publish(events: readonly StoredEvent[], dataJson?: DataJson): Promise<void> {
+    this.deliver(events, dataJson);
     return Promise.resolve();
   }
 
-  private deliver(events: readonly StoredEvent[]): void {
+  private deliver(events: readonly StoredEvent[], dataJson: DataJson | undefined): void {
     if (this.closed) return;
-    for (const event of events) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as StoredEvent;
+      const json = dataJson?.[i];
       const set = this.listeners.get(event.session_id);
       if (!set) continue;
       // Iterating the live Set: a listener removed mid-publish is skipped, one added mid-publish also
       // sees this event. Both are fine for subscribers that de-duplicate by seq.
       for (const listener of set) {
         try {
-          listener(event);
+          listener(event, json);
         } catch (err) {
           this.logger.error({ err, session_id: event.session_id, seq: event.seq }, 'bus listener threw');
         }
@@ -51,7 +53,7 @@ export class MemoryBus implements Bus {
       this.listeners.set(sessionId, set);
     }
     // Wrapping makes each subscription distinct even when the same function subscribes twice.
-    const entry: BusListener = (event) => listener(event);
+    const entry: BusListener = (event, json) => listener(event, json);
     set.add(entry);
     return () => {
       const current = this.listeners.get(sessionId);

@@ -78,6 +78,7 @@ export class RedisBus implements Bus {
     return bus;
   }
 
+  /** The payloads' stored text (`dataJson`) is not sent: listeners on every node get events only. */
   async publish(events: readonly StoredEvent[]): Promise<void> {
     if (this.closed || events.length === 0) return;
     const bySession = new Map<string, StoredEvent[]>();

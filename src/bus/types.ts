@@ -1,6 +1,14 @@
 import type { StoredEvent } from '../protocol/events.js';
 
-export type BusListener = (event: StoredEvent) => void;
+/**
+ * `dataJson`, when the publisher had it, is the JSON text of `event.data` exactly as the store holds it
+ * (`JSON.stringify` of it at append): a listener building wire frames may splice it instead of
+ * serialising the payload again. A network bus need not carry it (listeners then get undefined).
+ */
+export type BusListener = (event: StoredEvent, dataJson?: string) => void;
+
+/** Per event of a publish, its payload's stored JSON text (`BusListener`'s `dataJson`), where known. */
+export type DataJson = readonly (string | undefined)[];
 
 export interface BusSubscribeOptions {
   /**
@@ -27,8 +35,9 @@ export interface Bus {
   /**
    * Publishes committed events, in seq order per session. Resolves once handed to the transport; it
    * rejects (or resolves) promptly even when the transport is down: callers never wait on a reconnect.
+   * `dataJson`, parallel to `events`, is handed to in-process listeners with each event.
    */
-  publish(events: readonly StoredEvent[]): Promise<void>;
+  publish(events: readonly StoredEvent[], dataJson?: DataJson): Promise<void>;
   /**
    * Calls `listener` for each event of the session published once the returned promise has resolved.
    * Resolves to the unsubscribe (idempotent); rejects when the subscription cannot be made.

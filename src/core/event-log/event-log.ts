@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { TowerError } from '../../protocol/errors.js';
 import type { StoredMessage } from '../../protocol/conversation.js';
 import { storedEventOf, type NewEvent, type StoredEvent } from '../../protocol/events.js';
-import type { Bus } from '../../bus/types.js';
+import type { Bus, DataJson } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, SessionRecord, Store } from '../../store/types.js';
 import { GroupCommit, type AddCallback } from './group-commit.js';
 import { IteratedSubscription } from './iterator.js';
@@ -60,7 +60,7 @@ export class EventLog {
         if (s.ring.remove(s) && this.rings.get(s.sessionId) === s.ring) this.rings.delete(s.sessionId);
       },
     };
-    this.commits = new GroupCommit(store, (events) => this.published(events), this.logger, opts.commits);
+    this.commits = new GroupCommit(store, (events, dataJson) => this.published(events, dataJson), this.logger, opts.commits);
   }
 
   /**
@@ -191,9 +191,9 @@ export class EventLog {
     return () => this.taps.delete(entry);
   }
 
-  private async published(events: readonly StoredEvent[]): Promise<void> {
+  private async published(events: readonly StoredEvent[], dataJson?: DataJson): Promise<void> {
     // Taps run while the bus publishes (a network bus may take a round trip): they only read the batch.
-    const publishing = this.bus.publish(events);
+    const publishing = this.bus.publish(events, dataJson);
     for (const e of events) if (e.type === 'session_deleted') this.pages.drop(e.session_id);
     for (const tap of this.taps) {
       try {

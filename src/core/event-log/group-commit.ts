@@ -58,7 +58,8 @@ export class GroupCommit {
 
   constructor(
     private readonly store: Store,
-    private readonly publish: (events: StoredEvent[]) => Promise<void>,
+    /** `dataJson[i]` is `events[i]`'s payload as the store wrote it (`encodeEntry`), for the bus. */
+    private readonly publish: (events: StoredEvent[], dataJson: Array<string | undefined>) => Promise<void>,
     private readonly logger: Logger,
     limits: GroupCommitLimits = {},
   ) {
@@ -234,8 +235,9 @@ export class GroupCommit {
     // A failure that names no session in the batch is isolated by committing each group on its own.
     while (batch.length > 0) {
       let results: CommitResult[];
+      const entries = entriesOf(batch);
       try {
-        results = await this.store.commit(batch.flatMap((p) => p.entries));
+        results = await this.store.commit(entries);
       } catch (err) {
         const culprit = faultySession(err);
         const sessions = new Set(batch.flatMap((p) => p.entries.map((e) => e.session_id)));
@@ -257,7 +259,7 @@ export class GroupCommit {
         for (const p of batch) await this.commitInto([p], out);
         return;
       }
-      const total = batch.reduce((n, p) => n + p.entries.length, 0);
+      const total = entries.length;
       if (results.length === total) out.committed.push({ groups: batch, results });
       else {
         const err = new TowerError('internal', `store returned ${results.length} results for ${total} entries`);
@@ -290,9 +292,14 @@ export class GroupCommit {
         }
         const events = new Array<StoredEvent>(at - start);
         for (let i = start; i < at; i++) events[i - start] = (results[i] as CommitResult).event;
+        // The payload text encoded for the store travels with its event, so live frames need not
+        // serialise the payload again. Results are in entry order, group by group.
+        const dataJson = new Array<string | undefined>(at - start);
+        let j = 0;
+        for (let i = from; i < g; i++) for (const e of (groups[i] as Pending).entries) dataJson[j++] = e.encoded?.data;
         try {
           // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
-          await this.publish(events);
+          await this.publish(events, dataJson);
         } catch (err) {
           // The events are durable; subscribers that missed them recover from the store by seq.
           this.logger.error({ err, groups: g - from }, 'publish failed after commit');
@@ -313,6 +320,16 @@ export class GroupCommit {
 interface Outcome {
   committed: Array<{ groups: Pending[]; results: CommitResult[] }>;
   failed: Array<[Pending, unknown]>;
+}
+
+/** The batch's entries in order: a loop, not `flatMap` (a closure and a growing array per commit). */
+function entriesOf(batch: readonly Pending[]): CommitEntry[] {
+  let n = 0;
+  for (const p of batch) n += p.entries.length;
+  const out = new Array<CommitEntry>(n);
+  let i = 0;
+  for (const p of batch) for (const e of p.entries) out[i++] = e;
+  return out;
 }
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));

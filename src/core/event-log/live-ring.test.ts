@@ -90,6 +90,38 @@ describe('LiveRing (one shared live buffer per session)', () => {
     sub.close();
   });
 
+  it('hands each live event its payload text as the store wrote it, caught up or stepping from the ring', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus, { liveQueueLimit: 256 });
+    const fast = new Recorder();
+    const held = new Recorder();
+    const fastSub = log.subscribeSink('s1', 0, fast);
+    const heldSub = log.subscribeSink('s1', 0, held);
+    await appendMany(log, 's1', 1, 1);
+    await Promise.all([fast.until(1), held.until(1)]);
+    // From now on the held sink takes a batch per macrotask turn: it steps from the ring (`runAfter`).
+    held.answer = nextTick;
+    const payloads = [{ content: 'ü 😀 \udc00 "q"' }, { content: 'n', parts: [{ type: 'text', seq: 1 }] }, { content: '' }];
+    await appendMany(log, 's1', 20, 7);
+    await log.appendAll('s1', payloads.map((data) => ({ event: { type: 'agent_choice' as const, data } })));
+    await Promise.all(payloads.map((data) => log.append('s1', { type: 'agent_choice', data })));
+    const stored = new Map((await f.store.readEventsRaw('s1', 0, 1000)).map((r) => [r.seq, r.data]));
+    const deleted = await log.append('s1', { type: 'session_deleted', data: {} }, { delete_session: true });
+    stored.set(deleted.event.seq, '{}');
+    await Promise.all([fast.until(deleted.event.seq), held.until(deleted.event.seq)]);
+    for (const sink of [fast, held]) {
+      const live = sink.batches.filter((b) => b.from === 'live');
+      expect(live.length).toBeGreaterThan(3);
+      for (const b of live) expect(b.dataJson).toEqual(b.events.map((e) => stored.get(e.seq)));
+      expect(sink.seqs).toEqual(range(1, deleted.event.seq));
+    }
+    // The held sink's batches were its own (stepped from the ring), not the runs the fast one got.
+    const fastRuns = new Set(fast.batches.map((b) => (b.from === 'live' ? b.events : undefined)));
+    expect(held.batches.some((b) => b.from === 'live' && !fastRuns.has(b.events))).toBe(true);
+    fastSub.close();
+    heldSub.close();
+  });
+
   it('drops the bus listener with the last subscriber, and a new one subscribes afresh', async () => {
     f = await fixture(['s1']);
     const subscribe = vi.spyOn(f.bus, 'subscribe');

@@ -1,10 +1,12 @@
 import type { StoredEvent } from '../../protocol/events.js';
-import type { Bus } from '../../bus/types.js';
+import type { Bus, DataJson } from '../../bus/types.js';
 
 /** A commit's run of live events as one batch, the same object for every reader (read-only). */
 export interface LiveBatch {
   readonly from: 'live';
   readonly events: readonly StoredEvent[];
+  /** Parallel to `events`: each payload's stored JSON text where the bus carried it (`BusListener`). */
+  readonly dataJson?: DataJson;
 }
 
 /** What a `LiveRing` asks of each subscriber it serves (implemented by `Subscription`). */
@@ -34,6 +36,8 @@ export const BEHIND = 'behind';
  */
 export class LiveRing {
   private events: StoredEvent[] = [];
+  /** Parallel to `events`: each one's payload text from the bus (undefined where it had none). */
+  private json: Array<string | undefined> = [];
   /** Index of the oldest kept event in `events` (dropped ones are trimmed off lazily). */
   private head = 0;
   /** Seq of the newest event ever dropped from the ring: cursors below it cannot be served. */
@@ -56,7 +60,7 @@ export class LiveRing {
     private capacity: number,
     private readonly onDeleted: () => void,
   ) {
-    this.ready = bus.subscribe(sessionId, (event) => this.onLive(event), { onLoss: () => this.onLoss() }).then((off) => {
+    this.ready = bus.subscribe(sessionId, (event, json) => this.onLive(event, json), { onLoss: () => this.onLoss() }).then((off) => {
       if (this.closed) off();
       else this.off = off;
     });
@@ -85,6 +89,7 @@ export class LiveRing {
     this.off?.();
     this.off = undefined;
     this.events = [];
+    this.json = [];
     this.head = 0;
     return true;
   }
@@ -94,14 +99,14 @@ export class LiveRing {
    * nothing after it, or `BEHIND` when the ring dropped events after it. Its first seq is above
    * `cursor + 1` when the bus skipped events (a lossy bus): the caller checks.
    */
-  runAfter(cursor: number): readonly StoredEvent[] | typeof BEHIND | undefined {
+  runAfter(cursor: number): LiveBatch | typeof BEHIND | undefined {
     if (this.lastSeq <= cursor) return undefined;
     if (cursor < this.droppedSeq) return BEHIND;
     const events = this.events;
     const lo = this.indexAfter(cursor);
     let end = lo + 1;
     while (end < events.length && (events[end] as StoredEvent).seq === (events[end - 1] as StoredEvent).seq + 1) end++;
-    return events.slice(lo, end);
+    return { from: 'live', events: events.slice(lo, end), dataJson: this.json.slice(lo, end) };
   }
 
   /** Events kept with a seq above `seq`. */
@@ -122,7 +127,7 @@ export class LiveRing {
   }
 
   /** Runs inside Bus.publish: one push per session, and at most one microtask per session per commit. */
-  private onLive(event: StoredEvent): void {
+  private onLive(event: StoredEvent, json: string | undefined): void {
     if (this.closed) return;
     if (event.type === 'session_deleted') {
       this.deleted = event;
@@ -131,6 +136,7 @@ export class LiveRing {
     // Bus order is seq order per session; a repeat (a network bus after a reconnect) is dropped.
     if (event.seq <= this.lastSeq) return;
     this.events.push(event);
+    this.json.push(json);
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);
@@ -144,7 +150,7 @@ export class LiveRing {
   private flushRun(): void {
     this.scheduled = false;
     if (this.closed) return;
-    const run: LiveBatch = { from: 'live', events: this.runSince(this.flushedSeq) };
+    const run = this.runSince(this.flushedSeq);
     this.flushedSeq = this.lastSeq;
     let keepAfter = this.flushedSeq;
     for (const r of this.readers) {
@@ -154,12 +160,12 @@ export class LiveRing {
     this.trim(keepAfter);
   }
 
-  /** Every event newer than `seq` (one array, handed to all readers). */
-  private runSince(seq: number): readonly StoredEvent[] {
+  /** Every event newer than `seq` (one batch, handed to all readers). */
+  private runSince(seq: number): LiveBatch {
     const events = this.events;
     let i = events.length;
     while (i > this.head && (events[i - 1] as StoredEvent).seq > seq) i--;
-    return events.slice(i);
+    return { from: 'live', events: events.slice(i), dataJson: this.json.slice(i) };
   }
 
   /** Drops what no reader needs (seq <= keepAfter) and anything past the capacity. */
@@ -172,9 +178,11 @@ export class LiveRing {
     }
     if (head === events.length) {
       this.events = [];
+      this.json = [];
       this.head = 0;
     } else if (head > 64 && head * 2 > events.length) {
       this.events = events.slice(head);
+      this.json = this.json.slice(head);
       this.head = 0;
     } else {
       this.head = head;

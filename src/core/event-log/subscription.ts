@@ -248,16 +248,16 @@ export class Subscription implements SinkSubscription, RingReader {
         this.behind = true;
         continue;
       }
-      const head = run[0] as StoredEvent;
+      const head = run.events[0] as StoredEvent;
       if (head.seq > this.cursorSeq + 1 && this.gapCheckedAt !== this.cursorSeq) {
         // Committed before it was published, so the store holds whatever the bus skipped.
         this.gapCheckedAt = this.cursorSeq;
         this.storeAgain();
         continue;
       }
-      const end = this.ring.deleted ? run.findIndex((e) => e.type === 'session_deleted') : -1;
-      const batch = end >= 0 ? run.slice(0, end + 1) : run;
-      this.deliver({ from: 'live', events: batch }, (batch[batch.length - 1] as StoredEvent).seq, end >= 0);
+      const end = this.ring.deleted ? run.events.findIndex((e) => e.type === 'session_deleted') : -1;
+      const batch = end >= 0 ? untilDeleted(run, end) : run;
+      this.deliver(batch, (batch.events[batch.events.length - 1] as StoredEvent).seq, end >= 0);
     }
   }
 
@@ -422,6 +422,11 @@ export class Subscription implements SinkSubscription, RingReader {
     this.idleDelay = Math.min(this.idleDelay * 2, IDLE_RECHECK_MAX_MS);
     this.armIdleTimer();
   }
+}
+
+/** A live run cut after its `session_deleted` (at `end`). */
+function untilDeleted(run: LiveBatch, end: number): LiveBatch {
+  return { from: 'live', events: run.events.slice(0, end + 1), dataJson: run.dataJson?.slice(0, end + 1) };
 }
 
 function consecutive(run: readonly StoredEvent[]): boolean {

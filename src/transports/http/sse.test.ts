@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SseReader } from '../../client/sse-reader.js';
 import { FramedPage } from '../../core/event-log/index.js';
-import type { StoredEvent } from '../../protocol/events.js';
+import { storedEventOf, toWire, type StoredEvent } from '../../protocol/events.js';
 import { framedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { PING, Pinger, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, pageBytes, sseFrame } from './sse.js';
@@ -163,5 +163,35 @@ describe('eventsBytes', () => {
     // Another run from the same first event (a subscriber that took fewer) gets its own bytes.
     const shorter = eventsBytes(run.slice(0, 2));
     expect(Buffer.from(shorter).toString()).toBe(Buffer.from(a).toString().split('\n\n').slice(0, 2).join('\n\n') + '\n\n');
+  });
+});
+
+describe('eventsBytes with the payloads\' stored text (live batches)', () => {
+  const frame = (e: StoredEvent): string => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`;
+
+  it('splices each text into the frames the object way would give, for any session id and timestamp', () => {
+    const sessions = ['ses_1', 'ses "2" ü\n', 'ses\u2028'];
+    const stamps = ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.001Z'];
+    const payloads: Array<Record<string, unknown>> = [
+      { content: 'a' },
+      { content: 'ü 😀 \udc00', nested: { type: 't', seq: 2, session_id: 'x' } },
+      {},
+      JSON.parse('{"content":"p","__proto__":{"x":1}}') as Record<string, unknown>,
+    ];
+    let seq = 100;
+    // Sessions and timestamps alternate between runs and inside them, as commits of many sessions do.
+    for (let round = 0; round < 3; round++) {
+      for (const session of sessions) {
+        const run = payloads.map((data, i) => storedEventOf(session, ++seq, 'agent_choice', data, stamps[(i + round) % 2] as string));
+        const bytes = eventsBytes(run, payloads.map((data) => JSON.stringify(data)));
+        expect(text(bytes)).toBe(run.map(frame).join(''));
+      }
+    }
+  });
+
+  it('takes the text as appended: the frame is the stored payload, not one changed since', () => {
+    const data = { content: 'after' };
+    const event = storedEventOf('ses_1', 9, 'agent_choice', data, '2026-01-01T00:00:00.000Z');
+    expect(text(eventsBytes([event], ['{"content":"as stored"}']))).toBe(frame(storedEventOf('ses_1', 9, 'agent_choice', { content: 'as stored' }, event.timestamp)));
   });
 });

@@ -1,7 +1,10 @@
 import type { FramedBatch, FramedPage } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
-import { wireJson } from '../../protocol/wire-json.js';
+import { liveWireJson } from '../../protocol/wire-json.js';
+
+/** Each live event's payload text as appended, parallel to the events (`LiveBatch.dataJson`). */
+type DataJson = readonly (string | undefined)[];
 
 /**
  * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the
@@ -24,12 +27,38 @@ class RunBytes {
   }
 }
 
-function buildRun(events: readonly StoredEvent[]): RunBytes {
+/**
+ * `dataJson` (parallel to `events`, where the bus carried it) is each payload's text as appended: spliced
+ * into its frame rather than serialised again (`liveWireJson`, same bytes).
+ */
+function buildRun(events: readonly StoredEvent[], dataJson: DataJson | undefined): RunBytes {
   let text = '';
-  for (const e of events) text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${wireJson(e)}\n\n`;
+  let sessionId: string | undefined;
+  let sessionJson = '';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as StoredEvent;
+    if (e.session_id !== sessionId) sessionJson = sessionJsonOf((sessionId = e.session_id));
+    text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${liveWireJson(e, dataJson?.[i], sessionJson)}\n\n`;
+  }
   const hex = Buffer.byteLength(text).toString(16);
   // One string, one copy into one buffer: cheaper than writing the pieces into a buffer sized first.
   return new RunBytes(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
+}
+
+/**
+ * Session ids as JSON strings. Most runs hold one event, so serialising the id per run would cost about
+ * what the splice saves; ids are kept until there are many (sessions come and go), then all dropped.
+ */
+const sessionJsons = new Map<string, string>();
+const SESSION_JSONS = 10_000;
+
+function sessionJsonOf(sessionId: string): string {
+  let json = sessionJsons.get(sessionId);
+  if (json === undefined) {
+    if (sessionJsons.size >= SESSION_JSONS) sessionJsons.clear();
+    sessionJsons.set(sessionId, (json = JSON.stringify(sessionId)));
+  }
+  return json;
 }
 
 /**
@@ -46,7 +75,7 @@ let recentNext = 0;
 let lastEvents: readonly StoredEvent[] | undefined;
 let lastBytes: RunBytes | undefined;
 
-function runBytes(events: readonly StoredEvent[]): RunBytes {
+function runBytes(events: readonly StoredEvent[], dataJson?: DataJson): RunBytes {
   if (lastEvents === events && lastBytes !== undefined) return lastBytes;
   const first = events[0] as StoredEvent;
   const last = events[events.length - 1] as StoredEvent;
@@ -58,7 +87,7 @@ function runBytes(events: readonly StoredEvent[]): RunBytes {
     }
   }
   if (run === undefined) {
-    run = buildRun(events);
+    run = buildRun(events, dataJson);
     recent[recentNext] = run;
     recentNext = (recentNext + 1) % RECENT;
   }
@@ -72,14 +101,17 @@ export function sseFrame(event: StoredEvent): Uint8Array {
   return runBytes([event]).body;
 }
 
-/** The SSE frames of a run of live events (ascending, non-empty). */
-export function eventsBytes(events: readonly StoredEvent[]): Uint8Array {
-  return runBytes(events).body;
+/**
+ * The SSE frames of a run of live events (ascending, non-empty); `dataJson` is the live batch's, when
+ * it has one (`LiveBatch.dataJson`).
+ */
+export function eventsBytes(events: readonly StoredEvent[], dataJson?: DataJson): Uint8Array {
+  return runBytes(events, dataJson).body;
 }
 
 /** The same frames as one HTTP/1.1 chunk, chunk header and trailing CRLF included. */
-export function eventsChunk(events: readonly StoredEvent[]): Uint8Array {
-  return runBytes(events).chunk;
+export function eventsChunk(events: readonly StoredEvent[], dataJson?: DataJson): Uint8Array {
+  return runBytes(events, dataJson).chunk;
 }
 
 /** Fixed bytes as one HTTP/1.1 chunk (the ping, written to the socket like live runs). */
@@ -123,7 +155,7 @@ function frameOffsets(bytes: Uint8Array, n: number): Uint32Array {
 
 /** The SSE bytes of a batch: shared frames for live events, a shared page's bytes for stored ones. */
 export function batchBytes(batch: FramedBatch): Uint8Array {
-  return batch.from === 'live' ? eventsBytes(batch.events) : pageBytes(batch.page, batch.start, batch.end);
+  return batch.from === 'live' ? eventsBytes(batch.events, batch.dataJson) : pageBytes(batch.page, batch.start, batch.end);
 }
 
 export const SSE_HEADERS = {
