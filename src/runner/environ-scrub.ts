@@ -1,4 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Clears the process's initial environment block, the bytes `/proc/<pid>/environ` shows to every process
@@ -44,6 +45,9 @@ export function environBounds(statText: string): [number, number] | null {
 
 function scrub(): ScrubOutcome {
   if (process.platform !== 'linux') return { scrubbed: false, reason: 'not Linux' };
+  // A worker thread's process.env is its own copy: re-setting there would not move libc's strings, and
+  // zeroing the block would then empty the process's real environment.
+  if (!isMainThread) return { scrubbed: false, reason: 'not the main thread' };
   let bounds: [number, number] | null;
   try {
     bounds = environBounds(readFileSync('/proc/self/stat', 'utf8'));
