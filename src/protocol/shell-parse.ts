@@ -49,16 +49,47 @@ const TEXT = new TextDecoder();
 /** Longer lines are not parsed: the parser is synchronous, and nobody types 64 KiB. */
 export const MAX_PARSED_COMMAND_CHARS = 64 * 1024;
 
+/**
+ * Bounds on what is parsed, so no line holds the event loop: the parser (GopherJS) costs about 10 µs a word
+ * and its tree walk 10-25 µs a node, and both recurse (a long pipeline overflows the stack). A line over
+ * either bound is refused like one that does not parse: no rule can allow it, deny and ask still see it.
+ */
+export const MAX_PARSED_WORDS = 400;
+export const MAX_WALKED_NODES = 1000;
+const WORDISH = /[^\s|&;()<>]+/g;
+
+/** Nodes walked by the current top-level parse (its inline scripts included). */
+let walked = 0;
+
+class TooComplex extends Error {}
+
 /** Parses `command`; throws `ShellParseError` when it cannot. */
 export function parseCommandLine(command: string, depth = 0): ParsedCommandLine {
+  if (depth === 0) walked = 0;
+  try {
+    return parseLine(command, depth);
+  } catch (err) {
+    if (err instanceof ShellParseError) throw err;
+    if (err instanceof TooComplex) throw new ShellParseError(`command has more than ${MAX_WALKED_NODES} syntax nodes, too complex to check`);
+    if (err instanceof RangeError) throw new ShellParseError('command nests too deeply to be checked');
+    throw err;
+  }
+}
+
+function parseLine(command: string, depth: number): ParsedCommandLine {
   if (depth > MAX_NESTING) throw new ShellParseError('command nests shells too deeply to be checked');
   if (command.length > MAX_PARSED_COMMAND_CHARS) {
     throw new ShellParseError(`command is longer than ${MAX_PARSED_COMMAND_CHARS} characters, too long to check`);
+  }
+  let words = 0;
+  for (WORDISH.lastIndex = 0; WORDISH.exec(command) !== null; ) {
+    if (++words > MAX_PARSED_WORDS) throw new ShellParseError(`command has more than ${MAX_PARSED_WORDS} words, too many to check`);
   }
   let file: sh.File;
   try {
     file = parser().Parse(command, 'command');
   } catch (err) {
+    if (err instanceof RangeError) throw err;
     throw new ShellParseError(`command is not valid shell syntax: ${describeParseError(err)}`);
   }
   // Offsets are in bytes (the parser is Go), so words are cut from the UTF-8 bytes.
@@ -67,6 +98,7 @@ export function parseCommandLine(command: string, depth = 0): ParsedCommandLine 
   const out: ParsedCommandLine = { commands: [], redirects: [] };
   sh.syntax.Walk(file, (node) => {
     if (node === null) return true;
+    if (++walked > MAX_WALKED_NODES) throw new TooComplex();
     const type = sh.syntax.NodeType(node);
     if (type === 'Redirect') {
       const target = fileTarget(node as sh.Redirect, source, sourceOf);
@@ -129,12 +161,12 @@ function unwrap(words: (string | null)[], depth: number): ParsedCommandLine[] {
     const script = words[c + 1];
     if (script === undefined) return [];
     if (script === null) return [nonLiteral(`${name} -c <non-literal script>`)];
-    return [parseCommandLine(script, depth + 1)];
+    return [parseLine(script, depth + 1)];
   }
   if (name === 'eval') {
     const rest = words.slice(1);
     if (rest.some((w) => w === null)) return [nonLiteral('eval <non-literal script>')];
-    return rest.length > 0 ? [parseCommandLine(rest.join(' '), depth + 1)] : [];
+    return rest.length > 0 ? [parseLine(rest.join(' '), depth + 1)] : [];
   }
   if (!WRAPPERS.has(name)) return [];
   const withValue = OPTIONS_WITH_VALUE[name] ?? new Set<string>();

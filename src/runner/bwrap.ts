@@ -14,6 +14,8 @@ export interface BwrapOptions {
   root: string;
   network: boolean;
   hide?: readonly string[];
+  /** Where the command starts; default `root`. */
+  chdir?: string;
 }
 
 export function bwrapArgs(opts: BwrapOptions): string[] {
@@ -21,7 +23,7 @@ export function bwrapArgs(opts: BwrapOptions): string[] {
   for (const hidden of opts.hide ?? []) {
     if (existsSync(hidden) && hidden !== opts.root) args.push('--tmpfs', hidden);
   }
-  args.push('--bind', opts.root, opts.root, '--chdir', opts.root);
+  args.push('--bind', opts.root, opts.root, '--chdir', opts.chdir ?? opts.root);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent');
   if (!opts.network) args.push('--unshare-net');
   args.push('--setenv', 'TMPDIR', '/tmp');

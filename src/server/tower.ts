@@ -150,6 +150,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
         maxIterations: config.maxIterations,
         permissions: config.permissions,
         ...mcpDefaults(config.file.mcp),
+        mcpSandbox: { mode: config.file.sandbox ?? 'auto', network: config.file.network ?? false, hide: [config.dataDir] },
       },
       ...(cluster ? { claims: cluster.claims } : {}),
     });

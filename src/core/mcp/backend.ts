@@ -1,9 +1,9 @@
 import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 import type { ToolResult } from '../../protocol/tools.js';
-import { McpClients, type McpElicitAnswer, type McpElicitHandler, type McpElicitation } from '../../runner/ops/mcp.js';
+import { McpClients, type McpElicitAnswer, type McpElicitHandler, type McpElicitation, type McpStdioSandbox } from '../../runner/ops/mcp.js';
 
-export type { McpElicitAnswer, McpElicitHandler, McpElicitation };
+export type { McpElicitAnswer, McpElicitHandler, McpElicitation, McpStdioSandbox };
 
 export interface McpCallContext {
   signal: AbortSignal;
@@ -30,6 +30,8 @@ interface SessionClients {
   clients: McpClients;
   /** The handler of the call running now (a session runs its tool calls one after another). */
   elicit: McpElicitHandler | undefined;
+  /** Where the session's stdio servers start (its latest turn's sandbox); null: outside any. */
+  sandbox: McpStdioSandbox | null;
 }
 
 /**
@@ -48,7 +50,9 @@ export class LocalMcp {
     return this.sessions.size;
   }
 
-  for(sessionId: string): McpBackend {
+  /** The session's backend; `sandbox` (the session's sandbox is `bwrap`) applies to servers started from now on. */
+  for(sessionId: string, sandbox: McpStdioSandbox | null = null): McpBackend {
+    this.clientsOf(sessionId).sandbox = sandbox;
     return {
       key: 'local',
       listTools: (server, signal) => this.clientsOf(sessionId).clients.listTools(server, signal),
@@ -86,9 +90,11 @@ export class LocalMcp {
     if (!entry) {
       const created: SessionClients = {
         elicit: undefined,
+        sandbox: null,
         clients: new McpClients({
           clientName: 'tower',
           ...this.opts,
+          sandbox: () => created.sandbox,
           elicit: (request, signal) => (created.elicit ? created.elicit(request, signal) : Promise.resolve({ action: 'decline' })),
         }),
       };

@@ -1,9 +1,10 @@
 import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { McpServerSetting, McpSettings } from '../../protocol/mcp.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
+import type { SandboxMode } from '../../protocol/session.js';
 import { configKey } from '../../runner/ops/mcp.js';
 import type { Logger } from '../logger.js';
-import { LocalMcp, type McpBackend, type McpElicitHandler, type McpSelector } from './backend.js';
+import { LocalMcp, type McpBackend, type McpElicitHandler, type McpSelector, type McpStdioSandbox } from './backend.js';
 import { McpTurnTools } from './turn-tools.js';
 
 /** How long a turn's start waits for a server's tool list before going on without that server. */
@@ -24,6 +25,19 @@ export interface McpHostOptions {
   idleMs?: number;
   connectTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * The server's sandbox settings (config `sandbox`, `network`, and the paths to hide: the data dir). A
+   * session whose sandbox is `bwrap` (its own or this default) starts its stdio servers inside bubblewrap.
+   * `auto` does not: servers run through npx/uvx need a writable HOME for their caches.
+   */
+  sandbox?: { mode: SandboxMode; network: boolean; hide: readonly string[] };
+}
+
+/** What a turn's start knows of the session's sandbox. */
+export interface McpSessionSandbox {
+  sandbox?: SandboxMode | undefined;
+  network?: boolean | undefined;
+  workingDir: string;
 }
 
 export interface McpTurnOptions {
@@ -67,12 +81,12 @@ export class McpHost {
 
   /** Lists the session's MCP tools for one turn; undefined when it has no servers. */
   async openTurn(
-    session: { id: string; runner?: { labels: string[] } | null | undefined; mcp?: McpSettings | undefined },
+    session: { id: string; runner?: { labels: string[] } | null | undefined; mcp?: McpSettings | undefined; placement?: McpSessionSandbox },
     opts: McpTurnOptions,
   ): Promise<McpTurnTools | undefined> {
     const servers = this.serversOf(session.mcp);
     if (servers.length === 0) return undefined;
-    const backend = this.remote?.(session) ?? this.local.for(session.id);
+    const backend = this.remote?.(session) ?? this.local.for(session.id, this.sandboxOf(session.placement));
     const listed = await Promise.all(
       servers.map(async (server) => {
         try {
@@ -96,6 +110,13 @@ export class McpHost {
       opts.onServerError(MCP_SERVER_FAILED, message);
     }
     return tools;
+  }
+
+  /** The bwrap settings for a session's local stdio servers, when its sandbox is `bwrap`. */
+  private sandboxOf(placement: McpSessionSandbox | undefined): McpStdioSandbox | null {
+    const defaults = this.opts.sandbox;
+    if (!placement || (placement.sandbox ?? defaults?.mode) !== 'bwrap') return null;
+    return { root: placement.workingDir, network: placement.network ?? defaults?.network ?? false, hide: defaults?.hide ?? [] };
   }
 
   async close(): Promise<void> {

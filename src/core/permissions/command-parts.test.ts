@@ -108,3 +108,30 @@ describe('evaluate: a command line that does not parse', () => {
     expect(evaluate(perms({ allow: ['bash'] }), bash('echo (')).action).toBe('allow');
   });
 });
+
+describe('readCommand on junk and huge lines', () => {
+  // Each must come back (parsed or refused) without throwing or holding the loop: a long pipeline used to
+  // overflow the parser's stack, and 16k words took most of a second.
+  const lines: Record<string, string> = {
+    'a 3,000-stage pipeline': `${'a | '.repeat(3000)}b`,
+    '16,000 words': `echo ${'abc '.repeat(16_000)}`,
+    '10,000 nested $(': '$('.repeat(10_000),
+    'quote and operator junk': Array.from({ length: 60_000 }, (_, i) => '$(`"\'{;|&<>x '[i % 14]).join(''),
+    'a deep if chain': 'if a; then '.repeat(6000),
+    'many small commands': 'a;'.repeat(400),
+  };
+  for (const [what, line] of Object.entries(lines)) {
+    it(`refuses ${what} as unreadable, so no rule can allow it`, () => {
+      const reading = readCommand(line);
+      expect(reading.ok).toBe(false);
+      if (!reading.ok) expect(reading.candidates).toContain(line);
+    });
+  }
+
+  it('still reads an ordinary long command line', () => {
+    const files = Array.from({ length: 200 }, (_, i) => `src/file-${i}.ts`).join(' ');
+    const reading = readCommand(`git add ${files} && git commit -m "many files" 2>&1 | tail -5`);
+    expect(reading.ok).toBe(true);
+    if (reading.ok) expect(reading.parts.map((p) => p.text)).toEqual([`git add ${files}`, 'git commit -m many files', 'tail -5']);
+  });
+});

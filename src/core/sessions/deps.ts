@@ -1,5 +1,5 @@
 import type { McpServerSetting } from '../../protocol/mcp.js';
-import type { Permissions } from '../../protocol/session.js';
+import type { Permissions, SandboxMode } from '../../protocol/session.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
 import type { SessionRecord, Store } from '../../store/types.js';
 import type { EventLog } from '../event-log/index.js';
@@ -28,6 +28,8 @@ export interface SessionDefaults {
   /** The config's MCP listing limits in ms (absent: `MCP_LIST_TIMEOUT_MS`, `MCP_LIST_CACHE_MS`). */
   mcpListTimeoutMs?: number;
   mcpListCacheMs?: number;
+  /** The server's sandbox settings, for sessions' local stdio MCP servers (see `McpHostOptions.sandbox`). */
+  mcpSandbox?: { mode: SandboxMode; network: boolean; hide: readonly string[] };
 }
 
 export interface SessionManagerDeps {

@@ -22,7 +22,12 @@ export async function openMcpTools(
 ): Promise<McpTurnTools | undefined> {
   try {
     const tools = await host.openTurn(
-      { id: session.id, runner: session.runner, mcp: turn.toolContext.mcp },
+      {
+        id: session.id,
+        runner: session.runner,
+        mcp: turn.toolContext.mcp,
+        placement: { sandbox: turn.toolContext.sandbox, network: turn.toolContext.network, workingDir: session.working_dir },
+      },
       {
         signal: turn.abort.signal,
         onServerError: (code, message) => writer.emit({ type: 'error', data: { code, message } }),

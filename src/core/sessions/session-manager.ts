@@ -44,10 +44,11 @@ export class SessionManager {
     this.claims = deps.claims ?? new InProcessSessionClaim();
     // A claim that can be held elsewhere means other nodes share the queue rows.
     this.queues = new SessionQueues(deps.store, deps.logger, this.claims.heldElsewhere !== undefined);
-    const { mcpServers, mcpListTimeoutMs, mcpListCacheMs } = deps.defaults;
+    const { mcpServers, mcpListTimeoutMs, mcpListCacheMs, mcpSandbox } = deps.defaults;
     this.mcp = new McpHost({
       defaults: mcpServers ?? [],
       logger: deps.logger,
+      ...(mcpSandbox ? { sandbox: mcpSandbox } : {}),
       ...(mcpListTimeoutMs !== undefined ? { listTimeoutMs: mcpListTimeoutMs } : {}),
       ...(mcpListCacheMs !== undefined ? { listCacheMs: mcpListCacheMs } : {}),
     });

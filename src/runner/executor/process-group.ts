@@ -61,9 +61,25 @@ export async function readProcInfo(pid: number): Promise<ProcInfo | null> {
   }
 }
 
+/**
+ * How many /proc files are read at once. Reading every process's file in one `Promise.all` settles them
+ * all in one burst of callbacks (about 10 ms of loop at 120 processes, growing with the process count);
+ * slices keep each burst small, and the loop runs other work between them.
+ */
+const PROC_READS_AT_ONCE = 16;
+
+/** `fn` over `items`, at most PROC_READS_AT_ONCE at a time, results in order. */
+async function mapSliced<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += PROC_READS_AT_ONCE) {
+    out.push(...(await Promise.all(items.slice(i, i + PROC_READS_AT_ONCE).map(fn))));
+  }
+  return out;
+}
+
 async function listProcs(): Promise<ProcInfo[]> {
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
-  const infos = await Promise.all(pids.map((pid) => readProcInfo(pid)));
+  const infos = await mapSliced(pids, readProcInfo);
   return infos.filter((info): info is ProcInfo => info !== null);
 }
 
@@ -96,7 +112,7 @@ export async function findTree(id: TreeId): Promise<number[]> {
     if (groupIsOurs && p.pgrp === id.pgid) found.add(p.pid);
   }
   const needle = Buffer.from(`${MARKER_VAR}=${id.marker}\0`);
-  const marked = await Promise.all(recent.map(async (p) => ((await hasMarker(p.pid, needle)) ? p.pid : null)));
+  const marked = await mapSliced(recent, async (p) => ((await hasMarker(p.pid, needle)) ? p.pid : null));
   for (const pid of marked) if (pid !== null) found.add(pid);
   // Descendants of anything found, to a fixed point.
   let grew = true;

@@ -7,6 +7,9 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import { TowerError } from '../../protocol/errors.js';
 import { mcpErrorText } from '../../protocol/mcp-scrub.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
+import { bwrapArgs, type BwrapOptions } from '../bwrap.js';
+import { chooseSandbox } from '../executor/os-sandbox.js';
+import { realWorkingDir } from '../executor/sandbox.js';
 
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;
 export const MCP_CALL_TIMEOUT_MS = 60_000;
@@ -29,7 +32,20 @@ export interface McpElicitAnswer {
 /** Answers a server's question; without one, clients declare no elicitation capability (servers must not ask). */
 export type McpElicitHandler = (request: McpElicitation, signal: AbortSignal) => Promise<McpElicitAnswer>;
 
+/**
+ * Stdio servers run inside bubblewrap, as bash does under sandbox `bwrap`: `root` (the session's working
+ * directory) is the one writable place besides a private /tmp, `hide` paths are covered, the network only
+ * when `network`. bwrap that does not work is an error, never a silent run outside it.
+ */
+export interface McpStdioSandbox {
+  root: string;
+  network: boolean;
+  hide: readonly string[];
+}
+
 export interface McpClientsOptions {
+  /** Asked at each connect: the sandbox stdio servers start in; absent or null: none. */
+  sandbox?: () => McpStdioSandbox | null | undefined;
   idleMs?: number;
   connectTimeoutMs?: number;
   clientName?: string;
@@ -89,10 +105,12 @@ export class McpClients {
   }
 
   private async use<T>(server: MCPServerConfig, fn: (client: Client) => Promise<T>): Promise<T> {
-    const key = configKey(server);
+    const wanted = server.transport === 'stdio' ? this.opts.sandbox?.() : null;
+    // A changed sandbox is another process: the key says so, so the old client is not reused.
+    const key = wanted ? `${configKey(server)}\u0000bwrap${canonical(wanted)}` : configKey(server);
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      const created = { client: this.connect(server, key), timer: null as NodeJS.Timeout | null, busy: 0 };
+      const created = { client: this.connect(server, key, wanted ?? null), timer: null as NodeJS.Timeout | null, busy: 0 };
       entry = created;
       this.entries.set(key, created);
       created.client.catch(() => {
@@ -122,7 +140,8 @@ export class McpClients {
     entry.timer.unref();
   }
 
-  private async connect(server: MCPServerConfig, key: string): Promise<Client> {
+  private async connect(server: MCPServerConfig, key: string, sandbox: McpStdioSandbox | null): Promise<Client> {
+    const bwrap = sandbox ? await bwrapFor(sandbox) : null;
     const elicit = this.opts.elicit;
     const client = new Client({ name: this.opts.clientName ?? 'tower-runner', version: '1' }, elicit ? { capabilities: { elicitation: { form: {} } } } : {});
     if (elicit) {
@@ -134,7 +153,7 @@ export class McpClients {
         return { action: answer.action, ...(answer.action === 'accept' && answer.content ? { content: answer.content as ElicitResult['content'] } : {}) };
       });
     }
-    const transport = makeTransport(server);
+    const transport = makeTransport(server, bwrap);
     transport.onclose = () => {
       const entry = this.entries.get(key);
       if (entry && entry.client === connecting) this.entries.delete(key);
@@ -152,12 +171,21 @@ export class McpClients {
   }
 }
 
-function makeTransport(server: MCPServerConfig): Transport {
+/** The bwrap settings for a stdio server; throws (`tool_failed`) when bubblewrap does not work here. */
+async function bwrapFor(sandbox: McpStdioSandbox): Promise<BwrapOptions> {
+  const root = await realWorkingDir(sandbox.root);
+  const choice = await chooseSandbox({ mode: 'bwrap', network: sandbox.network, hide: sandbox.hide, root });
+  if (choice.kind !== 'bwrap') throw new TowerError('tool_failed', 'sandbox "bwrap" is required but bubblewrap is not available');
+  return { ...choice.options, root };
+}
+
+function makeTransport(server: MCPServerConfig, bwrap: BwrapOptions | null): Transport {
   if (server.transport === 'stdio') {
     if (!server.command) throw new TowerError('invalid_request', `MCP server ${server.name}: stdio needs a command`);
+    const args = server.args ?? [];
     return new StdioClientTransport({
-      command: server.command,
-      args: server.args ?? [],
+      // Started where an unsandboxed server starts (Tower's directory), so relative commands mean the same.
+      ...(bwrap ? { command: 'bwrap', args: [...bwrapArgs({ ...bwrap, chdir: process.cwd() }), '--', server.command, ...args] } : { command: server.command, args }),
       // Only PATH and HOME from the runner itself: its token must not reach a third-party server.
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(server.env ?? {}) },
       stderr: 'ignore',

@@ -20,6 +20,7 @@ import type { CommandSettings } from '../executor/tool.js';
 import { toolEnvironment } from '../executor/tool-env.js';
 import { createProcessRegistry } from '../process-registry.js';
 import { reapOrphanedCommands } from '../reap.js';
+import { scrubInitialEnvironment } from '../environ-scrub.js';
 import { Outbox } from './outbox.js';
 import { environmentInfo, MetricsSampler } from './system-info.js';
 import { TaskTable } from './tasks.js';
@@ -45,6 +46,9 @@ const frame = <T extends MessageType>(type: T, payload: PayloadOf<T>): string =>
  * exponential backoff and jitter, and results that finished meanwhile are delivered after reconnecting.
  */
 export async function startRunner(config: RunnerConfig, log: Logger): Promise<RunnerHandle> {
+  // The runner token and any key the runner was started with must not be readable in /proc/<pid>/environ.
+  const scrub = scrubInitialEnvironment();
+  if (!scrub.scrubbed) log.warn({ reason: scrub.reason }, 'runner: could not clear the initial environment block');
   await mkdir(config.workspace, { recursive: true });
   const root = await realWorkingDir(config.workspace);
   const outbox = new Outbox(path.join(root, OUTBOX_DIR), log);

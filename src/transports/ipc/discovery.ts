@@ -78,7 +78,9 @@ export async function acquireLock(workdir: string, logger: Logger): Promise<Held
   const child = spawn(
     'flock',
     ['--exclusive', '--nonblock', '--conflict-exit-code', '75', '--no-fork', file, 'sh', '-c', 'echo locked; exec tail --pid="$1" -f /dev/null', 'sh', String(process.pid)],
-    { stdio: ['ignore', 'pipe', 'ignore'], detached: false },
+    // Not Tower's environment: the lock holder lives as long as Tower, and its /proc/<pid>/environ is
+    // readable by every same-user process, tool commands included.
+    { stdio: ['ignore', 'pipe', 'ignore'], detached: false, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
   );
   const outcome = await new Promise<'locked' | 'held' | 'unavailable'>((resolve) => {
     child.once('error', () => resolve('unavailable'));

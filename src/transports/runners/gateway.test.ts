@@ -1,8 +1,6 @@
 import { getEventListeners, once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import { silentRunnerLogger } from '../../runner/worker/log.js';
 import { startRunner, type RunnerHandle } from '../../runner/worker/runner.js';
 import { RUNNER_DEFAULTS, type RunnerConfig } from '../../runner/worker/config.js';
 import { RunnerGateway } from './gateway.js';
+import { serveGateway } from './testing/gateway-server.js';
 import { hashRunnerToken, staticTokenVerifier } from './tokens.js';
 
 const TOKENS = [
@@ -20,7 +19,7 @@ const TOKENS = [
   { token: 'trt_junk', record: { id: 'r-junk', name: 'junk', labels: [] } },
 ];
 
-let http: Server;
+let http: Awaited<ReturnType<typeof serveGateway>>;
 let gateway: RunnerGateway;
 let url: string;
 let workspace: string;
@@ -30,21 +29,15 @@ const entries = TOKENS.map((t) => ({ hash: hashRunnerToken(t.token), record: t.r
 beforeEach(async () => {
   for (const e of entries) e.revoked = false;
   gateway = new RunnerGateway({ verifyToken: staticTokenVerifier(entries), log: silentLogger, heartbeatMs: 1000, runnerWaitMs: 5000 });
-  http = createServer((_req, res) => res.writeHead(404).end());
-  http.on('upgrade', (req, socket, head) => {
-    if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
-  });
-  http.listen(0, '127.0.0.1');
-  await once(http, 'listening');
-  url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/runners/ws`;
+  http = await serveGateway(gateway);
+  url = http.url;
   workspace = await mkdtemp(path.join(tmpdir(), 'tower-gw-'));
 });
 
 afterEach(async () => {
   for (const r of runners.splice(0)) await r.stop();
   await gateway.close();
-  http.closeAllConnections();
-  await new Promise<void>((resolve) => http.close(() => resolve()));
+  await http.close();
   await rm(workspace, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@ import type { RunnerGateway } from './gateway.js';
 import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
 import type { DispatchOptions } from './gateway.js';
 import type { RemoteRunnerDirectory } from './directory.js';
-import { isRemoteTool, toOperation, toToolResult } from './tool-mapping.js';
+import { isRemoteTool, taskLimitMs, toOperation, toToolResult, type Mapped } from './tool-mapping.js';
 
 export interface RunnerExecutorOptions {
   /** What the executor uses of the gateway: the registry to pick from, dispatch, and runner events. */
@@ -22,7 +22,16 @@ export interface RunnerExecutorOptions {
   /** Told when a call found no runner (the session log gets an `error` event with code `no_runner`). */
   onNoRunner: (message: string) => void;
   logger: Logger;
+  /** How long a task may run before Tower ends it; default `taskLimitMs` (the tool's own limit plus slack). */
+  limitMs?: (mapped: Mapped) => number;
+  /** After the limit, how long to wait for the runner to answer the cancel before giving up on it. */
+  cancelGraceMs?: number;
 }
+
+/** The stable code a timed-out remote task's result starts with (`task_timeout: ...`). */
+export const TASK_TIMEOUT = 'task_timeout';
+/** The runner's kill grace (SIGTERM, then SIGKILL after 2 s) and a round trip. */
+const CANCEL_GRACE_MS = 5000;
 
 /** A runner a call can go to: connected here, or to another node of the cluster. */
 interface Target {
@@ -73,19 +82,32 @@ export class RunnerToolExecutor implements ToolExecutor {
         return { output: message, is_error: true };
       }
       let result;
+      const limit = new TaskLimit((this.opts.limitMs ?? taskLimitMs)(mapped), ctx.signal);
       try {
-        result = await runner.run(mapped.operation, mapped.args, {
-          signal: ctx.signal,
-          ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
-        });
+        result = await limit.race(
+          runner.run(mapped.operation, mapped.args, {
+            signal: limit.signal,
+            ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
+          }),
+          this.opts.cancelGraceMs ?? CANCEL_GRACE_MS,
+        );
       } catch (err) {
         // Bounded: the registry and the connections agree, so this is a race with a disconnect, not a loop.
         if (attempt >= 3) return { output: `could not send ${call.name} to a runner: ${err instanceof Error ? err.message : String(err)}`, is_error: true };
         this.opts.logger.debug({ err, runner_id: runner.id }, 'runner left before the task was sent; picking again');
         continue;
+      } finally {
+        limit.dispose();
       }
       const where = { id: runner.id, name: runner.name };
       if (ctx.signal.aborted) return { ...CANCELED, runner: where };
+      if (limit.expired || result === null) {
+        this.opts.logger.warn({ runner_id: runner.id, tool: call.name, limit_ms: limit.ms, answered: result !== null }, 'remote task timed out; the runner was told to stop it');
+        const head = `${TASK_TIMEOUT}: ${call.name} did not finish on runner ${runner.name} within ${Math.round(limit.ms / 100) / 10} s; the runner was told to stop it`;
+        // What the runner answered the cancel with (bash: the output so far), when it answered in time.
+        const partial = result === null ? '' : toToolResult(call.name, result).output;
+        return { output: partial ? `${head}\n${partial}` : head, is_error: true, ...(call.name === 'bash' ? { exit_code: 124 } : {}), runner: where };
+      }
       return { ...toToolResult(call.name, result), runner: where };
     }
   }
@@ -132,5 +154,55 @@ export class RunnerToolExecutor implements ToolExecutor {
       const offRemote = this.opts.remote?.onChange(look) ?? (() => undefined);
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+}
+
+/**
+ * A remote task's time limit. At `ms` its signal aborts, which makes the gateway send `task.cancel` (the
+ * runner kills the command's tree and answers). `race` then waits `graceMs` more for that answer and, if
+ * the runner stays silent (hung, or stopped), resolves with null instead: the call must not wait forever.
+ */
+class TaskLimit {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onOuterAbort = (): void => this.controller.abort();
+  private expiredAt = 0;
+  private giveUp: (() => void) | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly ms: number,
+    private readonly outer: AbortSignal,
+  ) {
+    this.timer = setTimeout(() => {
+      this.expiredAt = Date.now();
+      this.controller.abort();
+      this.giveUp?.();
+    }, ms);
+    outer.addEventListener('abort', this.onOuterAbort, { once: true });
+    if (outer.aborted) this.controller.abort();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.expiredAt > 0;
+  }
+
+  race<T>(task: Promise<T>, graceMs: number): Promise<T | null> {
+    const silent = new Promise<null>((resolve) => {
+      this.giveUp = (): void => {
+        this.graceTimer = setTimeout(() => resolve(null), graceMs);
+      };
+    });
+    return Promise.race([task, silent]);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.graceTimer);
+    this.outer.removeEventListener('abort', this.onOuterAbort);
   }
 }

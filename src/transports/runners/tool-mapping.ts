@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { OperationArgs, TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
 import { BashResult, GlobResult, GrepResult, ListResult, ReadResult, WebFetchFormat, WebFetchResult, WriteResult } from '../../protocol/runner.js';
 import type { ToolResult } from '../../protocol/tools.js';
+import { LIMITS } from '../../runner/executor/limits.js';
+import { WEBFETCH } from '../../runner/ops/webfetch.js';
 
 /** Tower's built-in tools that a runner serves, as seed-004 operations. */
 export const REMOTE_TOOLS = ['read', 'write', 'list', 'glob', 'grep', 'bash', 'webfetch'] as const;
@@ -20,7 +22,7 @@ const GrepIn = z.object({ pattern: str, path: str.optional(), include: str.optio
 const BashIn = z.object({ command: str, timeout: z.number().positive().optional() }).passthrough();
 const WebFetchIn = z.object({ url: str, format: WebFetchFormat.optional(), timeout: z.number().positive().optional() }).passthrough();
 
-type Mapped = { [O in TaskOperation]: { operation: O; args: OperationArgs[O] } }[TaskOperation];
+export type Mapped = { [O in TaskOperation]: { operation: O; args: OperationArgs[O] } }[TaskOperation];
 
 const join = (dir: string | undefined, rest: string): string => (!dir || dir === '.' ? rest : `${dir.replace(/\/+$/, '')}/${rest}`);
 
@@ -60,6 +62,28 @@ export function toOperation(tool: RemoteTool, args: unknown): Mapped | string {
       const { url, format, timeout } = p.data;
       return { operation: 'webfetch', args: { url, ...(format ? { format } : {}), ...(timeout ? { timeout } : {}) } };
     }
+  }
+}
+
+/**
+ * How long Tower waits beyond an operation's own limit before it gives up on a runner: the runner's kill
+ * grace, its pipe drain and the round trip of the answer.
+ */
+export const TASK_LIMIT_SLACK_MS = 15_000;
+
+/**
+ * How long a remote task may take, from dispatch to result, before Tower ends it (`task_timeout`): the
+ * limit the tool has when it runs locally (bash's and webfetch's `timeout`, their defaults when not given)
+ * plus the slack. The file tools have no limit of their own locally; remotely they get bash's default.
+ */
+export function taskLimitMs(mapped: Mapped): number {
+  switch (mapped.operation) {
+    case 'bash':
+      return (mapped.args.timeout ?? LIMITS.bashDefaultTimeoutSec) * 1000 + TASK_LIMIT_SLACK_MS;
+    case 'webfetch':
+      return (mapped.args.timeout ?? WEBFETCH.defaultTimeoutSec) * 1000 + TASK_LIMIT_SLACK_MS;
+    default:
+      return LIMITS.bashDefaultTimeoutSec * 1000 + TASK_LIMIT_SLACK_MS;
   }
 }
 
