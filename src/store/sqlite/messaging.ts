@@ -1,3 +1,5 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
 import type {
@@ -15,9 +17,17 @@ import type { MessagingStore } from '../types.js';
 import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit, messageFromRow, threadFromRow } from './messaging-rows.js';
 
 export interface SqliteMessagingOptions {
-  /** How often a watcher checks for commits by other connections. Default 10 ms. */
+  /**
+   * How often a watcher checks for commits by other connections when nothing woke it. Default 1 s while
+   * the database file is watched (writes to it wake the watcher), else 10 ms.
+   */
   watchIntervalMs?: number;
 }
+
+/** File writes arriving within this long after a wake share one check (a busy log writes on every commit). */
+const WAKE_COALESCE_MS = 2;
+const WATCHED_FALLBACK_MS = 1000;
+const POLL_MS = 10;
 
 /** Changes kept after every watcher of this connection has read them, for slower watchers in other processes. */
 const CHANGE_RETENTION = 10_000;
@@ -36,15 +46,19 @@ export class SqliteMessaging implements MessagingStore {
   private ownWrite = false;
   private immediate: NodeJS.Immediate | undefined;
   private lastPrune = 0;
-  private readonly intervalMs: number;
+  private readonly intervalMs: number | undefined;
+  private files: FSWatcher | undefined;
+  private wake: NodeJS.Timeout | undefined;
 
+  /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
     private readonly db: Database.Database,
     private readonly guard: <T>(work: () => T) => T,
     opts: SqliteMessagingOptions = {},
+    private readonly file?: string,
   ) {
     this.q = new MessagingStatements(db);
-    this.intervalMs = Math.max(1, opts.watchIntervalMs ?? 10);
+    this.intervalMs = opts.watchIntervalMs === undefined ? undefined : Math.max(1, opts.watchIntervalMs);
   }
 
   async createThread(t: { id: string; title: string; status?: ThreadStatus }): Promise<Thread> {
@@ -177,7 +191,8 @@ export class SqliteMessaging implements MessagingStore {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
-        this.timer = setInterval(() => this.check(false), this.intervalMs);
+        const watched = this.watchFiles();
+        this.timer = setInterval(() => this.check(false), this.intervalMs ?? (watched ? WATCHED_FALLBACK_MS : POLL_MS));
         this.timer.unref();
       }
     });
@@ -192,8 +207,37 @@ export class SqliteMessaging implements MessagingStore {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    if (this.wake) clearTimeout(this.wake);
+    this.files?.close();
     this.timer = undefined;
     this.immediate = undefined;
+    this.wake = undefined;
+    this.files = undefined;
+  }
+
+  /**
+   * Another connection's commit writes the WAL (or the file): inotify says so, so an idle watcher sleeps
+   * instead of polling. The slow poll stays for what a file watch misses (network filesystems).
+   */
+  private watchFiles(): boolean {
+    if (!this.file) return false;
+    const names = new Set([basename(this.file), `${basename(this.file)}-wal`]);
+    try {
+      this.files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
+        if (name !== null && !names.has(name)) return;
+        this.wake ??= setTimeout(() => {
+          this.wake = undefined;
+          this.check(false);
+        }, WAKE_COALESCE_MS);
+      });
+      this.files.on('error', () => {
+        this.files?.close();
+        this.files = undefined;
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Own writes do not change data_version: they ask for a check right after the write instead. */
