@@ -24,10 +24,11 @@ export interface SqliteMessagingOptions {
   watchIntervalMs?: number;
 }
 
-/** File writes arriving within this long after a wake share one check (a busy log writes on every commit). */
-const WAKE_COALESCE_MS = 2;
-const WATCHED_FALLBACK_MS = 1000;
+/** Polling while the file is being written (a busy log writes on every commit: an event each costs more). */
 const POLL_MS = 10;
+/** How long after the last file event the watcher keeps polling before it sleeps on the file watch again. */
+const BUSY_MS = 1000;
+const WATCHED_FALLBACK_MS = 1000;
 
 /** Changes kept after every watcher of this connection has read them, for slower watchers in other processes. */
 const CHANGE_RETENTION = 10_000;
@@ -48,7 +49,7 @@ export class SqliteMessaging implements MessagingStore {
   private lastPrune = 0;
   private readonly intervalMs: number | undefined;
   private files: FSWatcher | undefined;
-  private wake: NodeJS.Timeout | undefined;
+  private busyUntil = 0;
 
   /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
@@ -191,9 +192,7 @@ export class SqliteMessaging implements MessagingStore {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
-        const watched = this.watchFiles();
-        this.timer = setInterval(() => this.check(false), this.intervalMs ?? (watched ? WATCHED_FALLBACK_MS : POLL_MS));
-        this.timer.unref();
+        this.poll(this.watchFiles() ? WATCHED_FALLBACK_MS : POLL_MS);
       }
     });
     this.listeners.add(listener);
@@ -207,37 +206,59 @@ export class SqliteMessaging implements MessagingStore {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    if (this.wake) clearTimeout(this.wake);
     this.files?.close();
     this.timer = undefined;
     this.immediate = undefined;
-    this.wake = undefined;
     this.files = undefined;
+  }
+
+  /** `intervalMs` when set (tests), else `ms`. */
+  private poll(ms: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), this.intervalMs ?? ms);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.check(false);
+    // Quiet for a while: sleep on the file watch again.
+    if (this.file && !this.files && Date.now() >= this.busyUntil && this.watchFiles()) this.poll(WATCHED_FALLBACK_MS);
   }
 
   /**
    * Another connection's commit writes the WAL (or the file): inotify says so, so an idle watcher sleeps
-   * instead of polling. The slow poll stays for what a file watch misses (network filesystems).
+   * instead of polling every 10 ms. The first event switches to the poll for `BUSY_MS` (this process's
+   * own event commits write the file too, and an event per commit would cost more than the poll), then
+   * the watch resumes. The slow poll stays for what a file watch misses (network filesystems).
    */
   private watchFiles(): boolean {
     if (!this.file) return false;
     const names = new Set([basename(this.file), `${basename(this.file)}-wal`]);
     try {
-      this.files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
+      const files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
         if (name !== null && !names.has(name)) return;
-        this.wake ??= setTimeout(() => {
-          this.wake = undefined;
+        if (this.files !== files) return;
+        this.unwatchFiles();
+        this.busyUntil = Date.now() + BUSY_MS;
+        this.poll(POLL_MS);
+        this.immediate ??= setImmediate(() => {
+          this.immediate = undefined;
           this.check(false);
-        }, WAKE_COALESCE_MS);
+        });
       });
-      this.files.on('error', () => {
-        this.files?.close();
-        this.files = undefined;
+      files.on('error', () => {
+        if (this.files === files) this.unwatchFiles();
       });
+      this.files = files;
       return true;
     } catch {
       return false;
     }
+  }
+
+  private unwatchFiles(): void {
+    this.files?.close();
+    this.files = undefined;
   }
 
   /** Own writes do not change data_version: they ask for a check right after the write instead. */
