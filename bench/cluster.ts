@@ -81,6 +81,8 @@ const lost = all.reduce((s, r) => s + r.check.lost + r.check.dups, 0);
 const timedOut = all.some((r) => r.check.timedOut);
 const nodeStalls = describeStalls(all.flatMap((r) => r.stalls));
 const delivered = (r: FanoutRun): string => `${r.deliveries}/${r.expected}`;
+/** Node CPU per delivery (us), all nodes summed: what the ratio compares, in absolute terms. */
+const usPerDelivery = (r: FanoutRun): number => sig((r.nodeCpuMs.reduce((a, b) => a + b, 0) * 1000) / Math.max(1, r.deliveries));
 
 summary(`cluster (load average ${sig(load)} at start)`, [
   ['append: tower events/s (median)', human(median(tower))],
@@ -90,6 +92,7 @@ summary(`cluster (load average ${sig(load)} at start)`, [
   [`fan-out: deliveries per node-CPU-second, 1 / ${NODES} nodes`, `${human(o.perCpuSecond)} / ${human(m.perCpuSecond)} (median of paired ratios ${sig(fanRatio)})`],
   ['fan-out: deliveries/s achieved, 1 / 3 nodes', `${human(o.deliveriesPerSec)} / ${human(m.deliveriesPerSec)}`],
   ['fan-out: node CPU % (sum), 1 / 3 nodes', `${Math.round(o.nodeCpuPct)} / ${Math.round(m.nodeCpuPct)}`],
+  ['fan-out: node CPU us per delivery, 1 / 3 nodes', `${usPerDelivery(o)} / ${usPerDelivery(m)}`],
   ['fan-out: CPU ms per node, 1 / 3 nodes', `${o.nodeCpuMs.map((x) => Math.round(x)).join(' ')} / ${m.nodeCpuMs.map((x) => Math.round(x)).join(' ')}`],
   ['fan-out: p50 / p99 ms, 1 / 3 nodes', `${sig(o.latency.p50)}/${sig(o.latency.p99)} / ${sig(m.latency.p50)}/${sig(m.latency.p99)}`],
   ['fan-out: node event-loop stalls (all runs)', nodeStalls],
@@ -123,5 +126,5 @@ emitBench({
   notes:
     `${SUBSCRIBERS} SSE subs over ${NODES} nodes (Postgres + Redis) vs ${SUBSCRIBERS} on 1 node (same backends), ` +
     `${RATE} ev/s for ${RUN_MS / 1000} s, ratio = median of ${FANOUT_ROUNDS} paired rounds' ratios; node CPU summed (Postgres/Redis not counted); ` +
-    `delivered ${delivered(m)} vs ${delivered(o)}; node CPU ms ${m.nodeCpuMs.map((x) => Math.round(x)).join('+')} vs ${o.nodeCpuMs.map((x) => Math.round(x)).join('')}; one-node p50/p99 ${sig(o.latency.p50)}/${sig(o.latency.p99)} ms; node stalls: ${nodeStalls}; load avg ${sig(load)}`,
+    `delivered ${delivered(m)} vs ${delivered(o)}; node CPU per delivery ${usPerDelivery(m)} vs ${usPerDelivery(o)} us; node CPU ms ${m.nodeCpuMs.map((x) => Math.round(x)).join('+')} vs ${o.nodeCpuMs.map((x) => Math.round(x)).join('')}; one-node p50/p99 ${sig(o.latency.p50)}/${sig(o.latency.p99)} ms; node stalls: ${nodeStalls}; load avg ${sig(load)}`,
 });

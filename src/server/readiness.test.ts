@@ -11,15 +11,25 @@ describe('storeReadiness', () => {
     const ready = storeReadiness(store, { stopping: () => stopping, logger: silentLogger });
     expect(await ready()).toEqual({ ready: true });
     stopping = true;
-    expect(await ready()).toEqual({ ready: false, reason: 'shutting down' });
+    expect(await ready()).toEqual({ ready: false, code: 'shutting_down', reason: 'shutting down' });
     await store.close();
     const closed = storeReadiness(store, { stopping: () => false, logger: silentLogger });
-    expect(await closed()).toEqual({ ready: false, reason: 'the store does not answer (probe failed)' });
+    expect(await closed()).toEqual({ ready: false, code: 'store_unavailable', reason: 'the store does not answer (probe failed)' });
   });
 
   it('is not ready when the store hangs', async () => {
     const hanging = { getSession: () => new Promise(() => {}) } as unknown as Store;
     const ready = storeReadiness(hanging, { stopping: () => false, logger: silentLogger, timeoutMs: 10 });
-    expect(await ready()).toEqual({ ready: false, reason: 'the store does not answer (probe timed out)' });
+    expect(await ready()).toEqual({ ready: false, code: 'store_unavailable', reason: 'the store does not answer (probe timed out)' });
+  });
+
+  it('is not ready while a transport is down, naming it', async () => {
+    const store = openSqliteStore(':memory:');
+    let down = [{ transport: 'bus', code: 'bus_bind_failed', reason: 'ports 1/2 are taken' }];
+    const ready = storeReadiness(store, { stopping: () => false, logger: silentLogger, degraded: () => down });
+    expect(await ready()).toEqual({ ready: false, code: 'transport_down', reason: 'transport bus is down (bus_bind_failed): ports 1/2 are taken', degraded: down });
+    down = [];
+    expect(await ready()).toEqual({ ready: true });
+    await store.close();
   });
 });

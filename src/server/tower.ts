@@ -20,7 +20,7 @@ import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
 import type { RunnerTokenStore } from '../store/runner-tokens.js';
 import type { Store } from '../store/types.js';
 import { RunnerEvents } from '../transports/runner-events.js';
-import { createHttpApp, listenHttp, startingApp, type HttpServer } from '../transports/http/index.js';
+import { createHttpApp, listenHttp, startingApp, type DegradedTransport, type HttpServer } from '../transports/http/index.js';
 import { backendExtras, openBackends, pickUrls } from './backends.js';
 import { clusterSettings, openCluster } from './cluster/index.js';
 import { isLoopback, mcpDefaults, type TowerConfig } from './config.js';
@@ -29,7 +29,7 @@ import { startMessaging } from './messaging.js';
 import { storeReadiness } from './readiness.js';
 import { ensureToken } from './token.js';
 import { TRANSPORTS } from './transport-list.js';
-import { closeTransports, startTransports, type TransportStarter } from './transports.js';
+import { closeTransports, degradedTransports, startTransports, type RunningTransport, type StartFailures, type TransportStarter } from './transports.js';
 import { VERSION } from './version.js';
 
 export interface Tower {
@@ -165,6 +165,10 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     await manager.start();
     cluster?.start(manager);
     let stopping = false;
+    // Filled as transports start: `/ready` and `/health` read them at each request.
+    let transports: RunningTransport[] = [];
+    const failures: StartFailures = [];
+    const degraded = (): DegradedTransport[] => degradedTransports(transports, failures);
     const app = createHttpApp({
       manager,
       commands,
@@ -174,14 +178,15 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
       ...(overrides.pingMs ? { pingMs: overrides.pingMs } : {}),
       version: VERSION,
       metrics,
-      readiness: storeReadiness(store, { stopping: () => stopping, logger }),
+      readiness: storeReadiness(store, { stopping: () => stopping, logger, degraded }),
+      degraded,
     });
     await enter('starting transports');
-    const transports = await startTransports(overrides.transports ?? TRANSPORTS, {
+    transports = await startTransports(overrides.transports ?? TRANSPORTS, {
       config, commands, manager, log, store, logger, http, metrics, version: VERSION, runnerEvents: new RunnerEvents(), ...(token ? { token } : {}),
       ...(messaging.runtime ? { messaging: messaging.runtime } : {}), ...withTokens(backendExtras(backends.store).runnerTokens),
       ...(cluster?.runnerDirectory ? { runnerDirectory: cluster.runnerDirectory } : {}),
-    });
+    }, failures);
     http.use(app);
     logger.info({ url: http.url, demo, model: defaultModel, data_dir: config.dataDir }, 'tower listening');
 

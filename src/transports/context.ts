@@ -44,9 +44,14 @@ export interface TransportContext {
   metrics?: Metrics;
 }
 
+/** A transport's state for `/ready` and `/health`: up, or down with a stable code and the reason. */
+export type TransportHealth = { up: true } | { up: false; code: string; reason: string; since?: string };
+
 export interface RunningTransport {
   readonly name: string;
   close(): Promise<void>;
+  /** Absent: up whenever running (only a transport that can be down while running, e.g. a retrying bus, has it). */
+  health?(): TransportHealth;
 }
 
 /**

@@ -156,12 +156,13 @@ export class EventLog {
   /**
    * A seq the session's log is known to have reached, read from what this process holds for its
    * subscribers (the newest event its live ring has seen, the newest row of a cached catch-up page), no
-   * store read; undefined when it holds nothing for the session or saw it deleted. Heads only grow while
-   * a session lives, so a `since` at or below it is within the log.
+   * store read; undefined when it holds nothing for the session or saw it deleted, and always on a lossy
+   * bus (which may have lost the delete). Heads only grow while a session lives, so a `since` at or below
+   * it is within the log.
    */
   knownHead(sessionId: string): number | undefined {
     const ring = this.rings.get(sessionId);
-    if (!ring || ring.deleted) return undefined;
+    if (!ring || ring.deleted || this.bus.lossy) return undefined;
     const head = Math.max(ring.lastSeq, this.pages.newestSeq(sessionId));
     return head > 0 ? head : undefined;
   }

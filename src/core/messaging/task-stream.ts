@@ -107,6 +107,17 @@ export class TaskStreamDeriver {
     }
   }
 
+  /**
+   * Takes up a turn already under way (a deriver started mid-turn): `events` from its user message (or
+   * its `stream_started`) on, `turnNum` the number that turn has. Nothing is emitted.
+   */
+  resume(events: readonly StoredEvent[], turnNum: number): void {
+    const first = events[0];
+    if (!first) return;
+    this.turnCount.set(first.session_id, Math.max(0, turnNum - 1));
+    for (const e of events) this.derive(e, undefined, false);
+  }
+
   forget(sessionId: string): void {
     this.turns.delete(sessionId);
     this.lastUser.delete(sessionId);

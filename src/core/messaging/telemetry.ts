@@ -82,6 +82,11 @@ export class TelemetryTracker {
     this.schedule(e);
   }
 
+  /** Turns this process saw start in the session. */
+  turnsOf(sessionId: string): number {
+    return this.entries.get(sessionId)?.t.turns ?? 0;
+  }
+
   snapshot(): Telemetry[] {
     const now = this.now();
     return [...this.entries.values()].map((e) => ({

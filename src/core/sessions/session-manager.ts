@@ -13,6 +13,7 @@ import { SHUTDOWN } from '../agent/index.js';
 import type { EventSink, EventSubscription, FramedSink, SinkSubscription, SubscribeOptions } from '../event-log/index.js';
 import { McpHost, type McpSelector } from '../mcp/index.js';
 import { ActiveSessions } from './active-sessions.js';
+import { HeadReads } from './head-reads.js';
 import type { ExecutorSelector, SessionManagerDeps } from './deps.js';
 import { InProcessSessionClaim, type SessionClaim } from './claim.js';
 import { SessionControl } from './control.js';
@@ -39,8 +40,10 @@ export class SessionManager {
   readonly mcp: McpHost;
 
   private readonly claims: SessionClaim;
+  private readonly heads: HeadReads;
 
   constructor(private readonly deps: SessionManagerDeps) {
+    this.heads = new HeadReads((id) => deps.store.lastSeq(id));
     this.claims = deps.claims ?? new InProcessSessionClaim();
     // A claim that can be held elsewhere means other nodes share the queue rows.
     this.queues = new SessionQueues(deps.store, deps.logger, this.claims.heldElsewhere !== undefined);
@@ -195,10 +198,11 @@ export class SessionManager {
 
   private async checkSince(id: string, since: number): Promise<void> {
     // Subscribers of one session connecting together: what the log holds for the first ones answers
-    // for the rest without a store read each.
+    // for the rest without a store read each. On a lossy bus it holds nothing (a lost delete would let a
+    // deleted session through); there the burst shares one store read.
     const known = this.deps.log.knownHead(id);
     if (known !== undefined && since <= known && !this.active.isDeleting(id)) return;
-    const last = await this.deps.store.lastSeq(id);
+    const last = await this.heads.lastSeq(id);
     if (last === undefined || this.active.isDeleting(id)) throw unknownSession(id);
     if (since > last) {
       throw new TowerError('invalid_request', `since=${since} is ahead of this session's log (last seq ${last})`);

@@ -13,11 +13,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(): { store: SqliteStore; raw: Database.Database } {
+function setup(opts?: Parameters<typeof openSqliteStore>[1]): { store: SqliteStore; raw: Database.Database } {
   const dir = mkdtempSync(join(tmpdir(), 'tower-msg-'));
   dirs.push(dir);
   const path = join(dir, 'tower.db');
-  const store = openSqliteStore(path);
+  const store = openSqliteStore(path, opts);
   const raw = new Database(path);
   raw.pragma('busy_timeout = 5000');
   closers.push(() => store.close(), () => void raw.close());
@@ -70,5 +70,13 @@ describe('SQLite messaging with external writers', () => {
     while (seen.length < 4) await new Promise<void>((r) => (wake = r));
     // The thread the message created is a change of its own, before the message.
     expect(seen.map((c) => c.kind)).toEqual(['thread_state', 'thread_message', 'inbox_message', 'thread_state']);
+  });
+
+  it('an idle watcher is woken by another connection\'s commit, not by its poll', async () => {
+    // A fallback poll of an hour: only the file watch can deliver within the test.
+    const { store, raw } = setup({ watchIntervalMs: 3_600_000 });
+    const got = new Promise<MessagingChange[]>((resolve) => closers.push(store.messaging.watch(resolve)));
+    insertExternal(raw, 'w', 'woken');
+    expect((await got).map((c) => c.kind)).toEqual(['thread_state', 'thread_message']);
   });
 });

@@ -1,3 +1,5 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
 import type {
@@ -15,9 +17,18 @@ import type { MessagingStore } from '../types.js';
 import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit, messageFromRow, threadFromRow } from './messaging-rows.js';
 
 export interface SqliteMessagingOptions {
-  /** How often a watcher checks for commits by other connections. Default 10 ms. */
+  /**
+   * How often a watcher checks for commits by other connections when nothing woke it. Default 1 s while
+   * the database file is watched (writes to it wake the watcher), else 10 ms.
+   */
   watchIntervalMs?: number;
 }
+
+/** Polling while the file is being written (a busy log writes on every commit: an event each costs more). */
+const POLL_MS = 10;
+/** How long after the last file event the watcher keeps polling before it sleeps on the file watch again. */
+const BUSY_MS = 1000;
+const WATCHED_FALLBACK_MS = 1000;
 
 /** Changes kept after every watcher of this connection has read them, for slower watchers in other processes. */
 const CHANGE_RETENTION = 10_000;
@@ -36,15 +47,19 @@ export class SqliteMessaging implements MessagingStore {
   private ownWrite = false;
   private immediate: NodeJS.Immediate | undefined;
   private lastPrune = 0;
-  private readonly intervalMs: number;
+  private readonly intervalMs: number | undefined;
+  private files: FSWatcher | undefined;
+  private busyUntil = 0;
 
+  /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
     private readonly db: Database.Database,
     private readonly guard: <T>(work: () => T) => T,
     opts: SqliteMessagingOptions = {},
+    private readonly file?: string,
   ) {
     this.q = new MessagingStatements(db);
-    this.intervalMs = Math.max(1, opts.watchIntervalMs ?? 10);
+    this.intervalMs = opts.watchIntervalMs === undefined ? undefined : Math.max(1, opts.watchIntervalMs);
   }
 
   async createThread(t: { id: string; title: string; status?: ThreadStatus }): Promise<Thread> {
@@ -177,8 +192,7 @@ export class SqliteMessaging implements MessagingStore {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
-        this.timer = setInterval(() => this.check(false), this.intervalMs);
-        this.timer.unref();
+        this.poll(this.watchFiles() ? WATCHED_FALLBACK_MS : POLL_MS);
       }
     });
     this.listeners.add(listener);
@@ -192,8 +206,59 @@ export class SqliteMessaging implements MessagingStore {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    this.files?.close();
     this.timer = undefined;
     this.immediate = undefined;
+    this.files = undefined;
+  }
+
+  /** `intervalMs` when set (tests), else `ms`. */
+  private poll(ms: number): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), this.intervalMs ?? ms);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    this.check(false);
+    // Quiet for a while: sleep on the file watch again.
+    if (this.file && !this.files && Date.now() >= this.busyUntil && this.watchFiles()) this.poll(WATCHED_FALLBACK_MS);
+  }
+
+  /**
+   * Another connection's commit writes the WAL (or the file): inotify says so, so an idle watcher sleeps
+   * instead of polling every 10 ms. The first event switches to the poll for `BUSY_MS` (this process's
+   * own event commits write the file too, and an event per commit would cost more than the poll), then
+   * the watch resumes. The slow poll stays for what a file watch misses (network filesystems).
+   */
+  private watchFiles(): boolean {
+    if (!this.file) return false;
+    const names = new Set([basename(this.file), `${basename(this.file)}-wal`]);
+    try {
+      const files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
+        if (name !== null && !names.has(name)) return;
+        if (this.files !== files) return;
+        this.unwatchFiles();
+        this.busyUntil = Date.now() + BUSY_MS;
+        this.poll(POLL_MS);
+        this.immediate ??= setImmediate(() => {
+          this.immediate = undefined;
+          this.check(false);
+        });
+      });
+      files.on('error', () => {
+        if (this.files === files) this.unwatchFiles();
+      });
+      this.files = files;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private unwatchFiles(): void {
+    this.files?.close();
+    this.files = undefined;
   }
 
   /** Own writes do not change data_version: they ask for a check right after the write instead. */

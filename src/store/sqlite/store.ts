@@ -80,7 +80,7 @@ export class SqliteStore implements Store {
             );
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
-      this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts);
+      this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
       // A transaction, so another connection's commit cannot land between the row and the messages.
       this.snapshotTx = this.db.transaction((sessionId: string) => {
         const row = this.q.getSession.get(sessionId);

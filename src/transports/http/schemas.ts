@@ -42,8 +42,20 @@ export const BooleanQuery = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
-export const HealthBody = z.object({ status: z.literal('ok'), version: z.string() });
+const DegradedTransport = z.object({ transport: z.string(), code: z.string(), reason: z.string(), since: z.string().optional() });
 
-/** `/ready`: 200 with `ready: true` once Tower serves; 503 with the reason until then (or while stopping). */
-export const ReadyBody = z.object({ ready: z.boolean(), reason: z.string().optional(), version: z.string() });
+/** `/health`: alive (always 200); `degraded` lists transports that are down (absent when none is). */
+export const HealthBody = z.object({ status: z.literal('ok'), version: z.string(), degraded: z.array(DegradedTransport).optional() });
+
+/**
+ * `/ready`: 200 with `ready: true` once Tower serves; 503 with the reason until then, and once started a
+ * stable `code` (`shutting_down`, `store_unavailable`, or `transport_down` with `degraded` naming them).
+ */
+export const ReadyBody = z.object({
+  ready: z.boolean(),
+  reason: z.string().optional(),
+  code: z.string().optional(),
+  degraded: z.array(DegradedTransport).optional(),
+  version: z.string(),
+});
 export type ReadyBody = z.infer<typeof ReadyBody>;

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { TaskStreamDeriver, type MessagingService, type SessionInfo, type TelemetryTracker } from '../../core/messaging/index.js';
+import { TaskStreamFeed, type MessagingService, type SessionInfo, type TelemetryTracker } from '../../core/messaging/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { RunningTransport, TransportContext } from '../context.js';
 import { frame } from './frames.js';
@@ -41,7 +41,15 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
     const page = await ctx.store.listSessions({ limit: 200 });
     const infos = new Map<string, SessionInfo>();
     for (const s of page.items) infos.set(s.id, { working_dir: s.working_dir });
-    const deriver = new TaskStreamDeriver();
+    const taskStream = new TaskStreamFeed({
+      runningSessions: () => ctx.manager.active.runningTurns().map(([id]) => id),
+      turnsOf: (id) => runtime.telemetry.turnsOf(id),
+      readEvents: (id, after, limit) => ctx.store.readEvents(id, after, limit),
+      lastSeq: (id) => ctx.store.lastSeq(id),
+      infoOf: (id) => infos.get(id),
+      publish: (stream) => subscriptions.publish('task_stream', frame('task_stream', stream)),
+      logger: ctx.logger,
+    });
     const changes = new SessionChangeDeriver((id) => {
       const turn = ctx.manager.turnOf(id);
       if (!turn) return undefined;
@@ -56,10 +64,12 @@ export function hubTransport(overrides: Partial<HubOptions> = {}): (ctx: Transpo
       deriving = listing;
       for (const e of events) {
         if (e.type === 'session_created') infos.set(e.session_id, { working_dir: e.data.working_dir });
-        const stream = deriver.derive(e, infos.get(e.session_id), streaming);
-        if (e.type === 'session_deleted') infos.delete(e.session_id);
-        if (stream) subscriptions.publish('task_stream', frame('task_stream', stream));
-        if (!listing) continue;
+        else if (e.type === 'session_deleted') infos.delete(e.session_id);
+      }
+      // Nothing is derived for the task stream while nobody follows it.
+      taskStream.onEvents(events, streaming);
+      if (!listing) return;
+      for (const e of events) {
         const change = changes.derive(e);
         if (change) subscriptions.publish('sessions', frame('session_change', change));
       }

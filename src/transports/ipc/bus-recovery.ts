@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../../core/logger.js';
-import type { RunningTransport } from '../context.js';
+import type { RunningTransport, TransportHealth } from '../context.js';
 
 /** The stable code of a bus that could not bind its ports (log lines, `/metrics`, `BusBindError`). */
 export const BUS_BIND_FAILED = 'bus_bind_failed';
@@ -87,6 +87,11 @@ export class BusRecovery<B extends RunningTransport> implements RunningTransport
 
   status(): BusStatus {
     return this.current;
+  }
+
+  health(): TransportHealth {
+    const s = this.current;
+    return s.state === 'up' ? { up: true } : { up: false, code: s.code, reason: s.reason, since: s.since };
   }
 
   /** The running bus, once it has bound. */

@@ -125,6 +125,15 @@ describe('starting the bus', () => {
     expect(String(down.msg)).toContain(`instance bus DOWN: cannot bind 127.0.0.1: ports ${taken}/${taken + 1} are taken`);
     expect((await fetch(`${tower.url}/health`)).ok).toBe(true);
     expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 0');
+    // Alive (200) but degraded on /health; not ready on /ready, with a code naming the transport.
+    const health = await fetch(`${tower.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', degraded: [{ transport: 'bus', code: BUS_BIND_FAILED }] });
+    const notReady = await fetch(`${tower.url}/ready`);
+    expect(notReady.status).toBe(503);
+    const body = (await notReady.json()) as { code: string; reason: string; degraded: unknown[] };
+    expect(body).toMatchObject({ ready: false, code: 'transport_down', degraded: [{ transport: 'bus', code: BUS_BIND_FAILED }] });
+    expect(body.reason).toContain(`transport bus is down (${BUS_BIND_FAILED}): cannot bind 127.0.0.1: ports ${taken}/${taken + 1} are taken`);
     // It keeps trying, and says so each time.
     await logged((l) => l.level === 40 && l.code === BUS_BIND_FAILED && Number(l.attempts) >= 2);
     expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 0');
@@ -135,6 +144,9 @@ describe('starting the bus', () => {
     await logged((l) => l.level === 30 && l.msg === 'instance bus listening');
     await logged((l) => l.level === 30 && l.code === BUS_BIND_FAILED && l.msg === 'instance bus up after failing to bind');
     expect(await tower.metrics.render()).toContain('tower_transport_up{transport="bus"} 1');
+    const ready = await fetch(`${tower.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await (await fetch(`${tower.url}/health`)).json()).not.toHaveProperty('degraded');
     const d = await GoDealer.connect(`tcp://127.0.0.1:${taken + 1}`);
     cleanups.push(() => d.close());
     expect(await d.call('instance.ping', {})).toMatchObject({ result: { status: 'ok' } });

@@ -9,7 +9,7 @@ const health = createRoute({
 });
 const ready = createRoute({
   method: 'get', path: '/ready', tags: ['meta'], operationId: 'meta.ready', security: [],
-  summary: 'Readiness (no auth): recovery has finished and the store answers',
+  summary: 'Readiness (no auth): recovery has finished, the store answers and every configured transport is up',
   responses: { 200: json(ReadyBody, 'Ready to serve'), 503: json(ReadyBody, 'Not ready, and why') },
 });
 const models = createRoute({
@@ -29,12 +29,16 @@ const metrics = (open: boolean) =>
 
 export function registerMetaRoutes(app: OpenAPIHono, deps: HttpDeps): void {
   const version = deps.version;
-  app.openapi(health, (c) => c.json({ status: 'ok' as const, version }, 200));
+  app.openapi(health, (c) => {
+    const degraded = deps.degraded?.() ?? [];
+    return c.json({ status: 'ok' as const, version, ...(degraded.length > 0 ? { degraded } : {}) }, 200);
+  });
   app.openapi(ready, async (c) => {
     const state = deps.readiness ? await deps.readiness() : { ready: true as const };
     if (state.ready) return c.json({ ready: true, version }, 200);
     c.header('Retry-After', '1');
-    return c.json({ ready: false, reason: state.reason, version }, 503);
+    const { reason, code, degraded } = state;
+    return c.json({ ready: false, reason, ...(code ? { code } : {}), ...(degraded ? { degraded } : {}), version }, 503);
   });
   app.openapi(models, async (c) => c.json(await deps.commands.execute('models.list', {}), 200));
   const registry = deps.metrics;
