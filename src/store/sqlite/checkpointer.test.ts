@@ -89,6 +89,48 @@ describe('WAL checkpointer thread', () => {
     expect(await again.lastSeq('s1')).toBe(200);
   });
 
+  it('makes the final checkpoint of close() on its thread: the main connection is not the last to close', async () => {
+    const { store, path } = open({ checkpointer: { intervalMs: 60_000 } });
+    await store.createSession(testSessionRecord('s1'));
+    await writeBatch(store, 's1');
+    await store.checkpointer?.checkpoint('PASSIVE');
+    // The main connection's close, watched: were it the last connection, SQLite would checkpoint
+    // and delete the WAL inside it, on the event loop.
+    const db = (store as unknown as { db: Database.Database }).db;
+    const closeMain = db.close.bind(db);
+    let walAfterMainClose: number | undefined;
+    db.close = () => {
+      const out = closeMain();
+      walAfterMainClose = walSize(path);
+      return out;
+    };
+    await store.close();
+    expect(walAfterMainClose).toBeGreaterThan(0);
+    // The checkpointer's connection was the last: the database file alone holds everything.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reader = new Database(path, { readonly: true });
+    try {
+      expect(reader.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 200 });
+      expect(reader.prepare('SELECT last_event_seq AS n FROM sessions').get()).toEqual({ n: 200 });
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('closes the store on its own connection when the checkpointer has failed', async () => {
+    const { store, path } = open({ checkpointer: { intervalMs: 60_000 } });
+    await store.createSession(testSessionRecord('s1'));
+    await writeBatch(store, 's1');
+    // A crash of the thread, as the driver failing would leave it.
+    await (store.checkpointer as unknown as { worker: { terminate: () => Promise<number> } }).worker.terminate();
+    expect(store.checkpointer?.running).toBe(false);
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const again = new SqliteStore(path, { checkpointer: false });
+    files.track(again);
+    expect(await again.lastSeq('s1')).toBe(200);
+  });
+
   it('runs on demand and reports the WAL it found', async () => {
     const { store } = open({ checkpointer: { intervalMs: 60_000 } });
     await store.createSession(testSessionRecord('s1'));

@@ -134,7 +134,15 @@ export class WalCheckpointer {
     });
   }
 
-  /** Stops the timer and the worker; the writer's own close makes the final checkpoint. */
+  /** The thread is up and has not failed: its connection can be the last one to close. */
+  get running(): boolean {
+    return !this.failed && !this.closing;
+  }
+
+  /**
+   * Stops the timer and the worker. The thread's connection closes as it exits: when it is the file's
+   * last connection, SQLite's final checkpoint (and the WAL's removal) happens there, off the event loop.
+   */
   async close(): Promise<void> {
     if (this.closing) return this.exited;
     this.closing = true;

@@ -284,15 +284,20 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
-    // Commits in flight on the writer thread finish first. The threads' connections close before this
-    // one, so its close is the last and checkpoints the WAL.
+    // Commits in flight on the writer thread finish first.
     await this.writerThread?.close();
-    await this.checkpointer?.close();
+    const checkpointer = this.checkpointer;
     // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
     try {
       settleHeads(this.db);
     } finally {
-      this.db.close();
+      // The last connection to close copies the WAL into the database, fsyncs it and deletes the WAL
+      // (hundreds of ms for a busy log). With the checkpointer running, this connection closes first
+      // and the checkpointer's is the last, so that work runs on its thread; close() resolves once the
+      // thread has exited, the checkpoint done. Without it, this close is the last and does the work.
+      if (checkpointer?.running) this.db.close();
+      await checkpointer?.close();
+      if (this.db.open) this.db.close();
     }
   }
 
