@@ -15,6 +15,16 @@ afterEach(files.cleanup);
 
 const walSize = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
+/** One row read from the database file by a read-only connection of its own. */
+function readAlone(path: string, sql: string): unknown {
+  const reader = new Database(path, { readonly: true });
+  try {
+    return reader.prepare(sql).get();
+  } finally {
+    reader.close();
+  }
+}
+
 /** One batch of 200 events of ~1 KB: ~50 pages of WAL. */
 async function writeBatch(store: SqliteStore, sessionId: string): Promise<void> {
   const text = 'x'.repeat(1000);
@@ -68,12 +78,7 @@ describe('WAL checkpointer thread', () => {
     while (r.busy) r = await nextCheckpoint(store, 'TRUNCATE');
     expect(walSize(path)).toBe(0);
     // The database file alone holds the batch now.
-    const reader = new Database(path, { readonly: true });
-    try {
-      expect(reader.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 200 });
-    } finally {
-      reader.close();
-    }
+    expect(readAlone(path, 'SELECT COUNT(*) AS n FROM events')).toEqual({ n: 200 });
   });
 
   it('closes the thread with the store and leaves no WAL behind', async () => {
@@ -108,13 +113,8 @@ describe('WAL checkpointer thread', () => {
     expect(walAfterMainClose).toBeGreaterThan(0);
     // The checkpointer's connection was the last: the database file alone holds everything.
     expect(existsSync(`${path}-wal`)).toBe(false);
-    const reader = new Database(path, { readonly: true });
-    try {
-      expect(reader.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 200 });
-      expect(reader.prepare('SELECT last_event_seq AS n FROM sessions').get()).toEqual({ n: 200 });
-    } finally {
-      reader.close();
-    }
+    expect(readAlone(path, 'SELECT COUNT(*) AS n FROM events')).toEqual({ n: 200 });
+    expect(readAlone(path, 'SELECT last_event_seq AS n FROM sessions')).toEqual({ n: 200 });
   });
 
   it('closes the store on its own connection when the checkpointer has failed', async () => {
