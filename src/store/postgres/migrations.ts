@@ -108,6 +108,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   // MCP secrets out of old `error` events, failed tool results and tool messages (SQLite 36). Paged
   // queries: the node's event loop runs between pages, and the store serves only once it is done.
   { version: 136, run: scrubStoredMcpErrorsPg },
+  {
+    // Commit marks (commit-marks.ts): a commit whose COMMIT got no answer (the connection died) is
+    // looked up here instead of being retried into duplicates. Rows live while their commit is unanswered.
+    version: 137,
+    sql: `
+      CREATE TABLE commit_marks (
+        writer     TEXT NOT NULL,
+        id         BIGINT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (writer, id)
+      );
+    `,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */
