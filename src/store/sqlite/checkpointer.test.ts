@@ -94,24 +94,24 @@ describe('WAL checkpointer thread', () => {
     expect(await again.lastSeq('s1')).toBe(200);
   });
 
-  it('makes the final checkpoint of close() on its thread: the main connection is not the last to close', async () => {
+  it('makes the final checkpoint of close() on its thread: the main connection closes on an empty WAL', async () => {
     const { store, path } = open({ checkpointer: { intervalMs: 60_000 } });
     await store.createSession(testSessionRecord('s1'));
     await writeBatch(store, 's1');
     await store.checkpointer?.checkpoint('PASSIVE');
-    // The main connection's close, watched: were it the last connection, SQLite would checkpoint
-    // and delete the WAL inside it, on the event loop.
+    // The main connection's close, watched: it is the last connection, so SQLite checkpoints whatever
+    // the WAL still holds inside it, on the event loop. The thread must have left it nothing.
     const db = (store as unknown as { db: Database.Database }).db;
     const closeMain = db.close.bind(db);
-    let walAfterMainClose: number | undefined;
+    let walAtMainClose: number | undefined;
     db.close = () => {
-      const out = closeMain();
-      walAfterMainClose = walSize(path);
-      return out;
+      walAtMainClose = walSize(path);
+      return closeMain();
     };
+    expect(walSize(path)).toBeGreaterThan(0);
     await store.close();
-    expect(walAfterMainClose).toBeGreaterThan(0);
-    // The checkpointer's connection was the last: the database file alone holds everything.
+    expect(walAtMainClose).toBe(0);
+    // The database file alone holds everything, the settled session row included.
     expect(existsSync(`${path}-wal`)).toBe(false);
     expect(readAlone(path, 'SELECT COUNT(*) AS n FROM events')).toEqual({ n: 200 });
     expect(readAlone(path, 'SELECT last_event_seq AS n FROM sessions')).toEqual({ n: 200 });

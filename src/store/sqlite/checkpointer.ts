@@ -134,15 +134,12 @@ export class WalCheckpointer {
     });
   }
 
-  /** The thread is up and has not failed: its connection can be the last one to close. */
+  /** The thread has not failed nor been closed: it can take a checkpoint. */
   get running(): boolean {
     return !this.failed && !this.closing;
   }
 
-  /**
-   * Stops the timer and the worker. The thread's connection closes as it exits: when it is the file's
-   * last connection, SQLite's final checkpoint (and the WAL's removal) happens there, off the event loop.
-   */
+  /** Stops the timer and the worker (the store checkpoints through it first: see `SqliteStore.close`). */
   async close(): Promise<void> {
     if (this.closing) return this.exited;
     this.closing = true;

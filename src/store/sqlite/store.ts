@@ -298,18 +298,17 @@ export class SqliteStore implements Store {
     this.messaging.stop();
     // Commits in flight on the writer thread finish first.
     await this.writerThread?.close();
-    const checkpointer = this.checkpointer;
-    // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
     try {
+      // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
       settleHeads(this.db);
-    } finally {
       // The last connection to close copies the WAL into the database, fsyncs it and deletes the WAL
-      // (hundreds of ms for a busy log). With the checkpointer running, this connection closes first
-      // and the checkpointer's is the last, so that work runs on its thread; close() resolves once the
-      // thread has exited, the checkpoint done. Without it, this close is the last and does the work.
-      if (checkpointer?.running) this.db.close();
-      await checkpointer?.close();
-      if (this.db.open) this.db.close();
+      // (hundreds of ms for a busy log). That copy runs on the checkpointer's thread first (TRUNCATE:
+      // nothing else reads or writes now), so this connection's close finds an empty WAL. If the thread
+      // cannot (failed, busy), this close does it, as before.
+      if (this.checkpointer?.running) await this.checkpointer.checkpoint('TRUNCATE').catch(() => undefined);
+    } finally {
+      await this.checkpointer?.close();
+      this.db.close();
     }
   }
 
