@@ -95,6 +95,9 @@ async function withDir<T>(work: (file: string) => Promise<T> | T): Promise<T> {
 function towerRound(count: number, batch: number): Promise<number> {
   return withDir(async (file) => {
     const store = openSqliteStore(file);
+    // The writer thread starts as the store opens; a server's store opened long before its first
+    // appends, so its start-up is not timed here (bench/writer-startup.ts measures it).
+    await store.writerThread?.ready();
     const bus = new MemoryBus();
     const log = new EventLog(store, bus);
     await store.createSession(session());

@@ -53,13 +53,22 @@ export function scrubMcpSecrets(text: string, server: McpSecretSource): string {
 
 /** An MCP failure as text safe to show anyone: scrubbed of the server's secrets and of credentials, bounded. */
 export function mcpErrorText(server: McpSecretSource, err: unknown): string {
-  const raw = err instanceof Error ? err.message : String(err);
-  const scrubbed = replaceSecrets(raw, mcpSecretsOf(server)).replace(CREDENTIAL, (_m, scheme: string) => `${scheme} ${SECRET_MARKER}`);
-  if (scrubbed.length <= MAX_MCP_ERROR_CHARS) return scrubbed;
-  return `${scrubbed.slice(0, MAX_MCP_ERROR_CHARS)}… (${scrubbed.length - MAX_MCP_ERROR_CHARS} more characters cut)`;
+  return boundMcpErrorText(scrubCredentials(replaceSecrets(err instanceof Error ? err.message : String(err), mcpSecretsOf(server))));
 }
 
-function replaceSecrets(text: string, secrets: readonly string[]): string {
+/** `text` with anything that reads as a credential (`Bearer <token>`, `Basic <token>`) replaced by the marker. */
+export function scrubCredentials(text: string): string {
+  return text.replace(CREDENTIAL, (_m, scheme: string) => `${scheme} ${SECRET_MARKER}`);
+}
+
+/** `text` cut to `MAX_MCP_ERROR_CHARS`, saying how much was cut. */
+export function boundMcpErrorText(text: string): string {
+  if (text.length <= MAX_MCP_ERROR_CHARS) return text;
+  return `${text.slice(0, MAX_MCP_ERROR_CHARS)}… (${text.length - MAX_MCP_ERROR_CHARS} more characters cut)`;
+}
+
+/** `text` with each of `secrets` (as `mcpSecretsOf` lists them, longest first) replaced by the marker. */
+export function replaceSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (!out.includes(secret)) continue;

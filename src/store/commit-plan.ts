@@ -1,6 +1,9 @@
 import { TowerError } from '../protocol/errors.js';
-import { SessionSettings } from '../protocol/session.js';
+import type { SessionSettings } from '../protocol/session.js';
 import type { CommitEntry, SessionPatch } from './types.js';
+
+// Kept free of zod (only types from protocol/ besides errors): the SQLite writer thread loads this
+// module, and its start-up pays for every module it imports (settingsFromJson is in settings-json.ts).
 
 /**
  * What a commit batch does to each session's row, summed up before anything is written: shared by every
@@ -65,7 +68,8 @@ export function unknownSession(id: string): TowerError {
   return new TowerError('unknown_session', `unknown session ${id}`, { session_id: id });
 }
 
-const definedSettings = (s: SessionSettings): SessionSettings => ({
+/** The settings' defined fields only, in a fixed order. */
+export const definedSettings = (s: SessionSettings): SessionSettings => ({
   ...(s.sandbox !== undefined ? { sandbox: s.sandbox } : {}),
   ...(s.network !== undefined ? { network: s.network } : {}),
   ...(s.mcp !== undefined ? { mcp: s.mcp } : {}),
@@ -74,16 +78,4 @@ const definedSettings = (s: SessionSettings): SessionSettings => ({
 /** The `settings` column's text. */
 export function settingsJson(s: SessionSettings): string {
   return JSON.stringify(definedSettings(s));
-}
-
-/** The `settings` column read back: fields written by an older or newer Tower that do not parse are dropped. */
-export function settingsFromJson(text: string): SessionSettings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  const parsed = SessionSettings.safeParse(raw);
-  return parsed.success ? definedSettings(parsed.data) : {};
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { MCP_DATA_LIKE, MCP_SETTINGS_EVENT, SCRUB_PAGE, SCRUB_START, scrubPage, type ScrubCursor } from '../mcp-event-scrub.js';
+import { scrubStoredMcpErrorsPg } from './scrub-errors.js';
 import { PG_MESSAGING_SCHEMA_V110, PG_RUNNER_TOKENS_V111, PG_THREAD_CREATED_V130 } from './messaging-schema.js';
 
 export interface PgMigration {
@@ -104,6 +105,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   { version: 130, sql: PG_THREAD_CREATED_V130 },
   // MCP secrets out of `session_updated` events written before events carried them redacted (SQLite 35).
   { version: 135, run: scrubStoredMcpSecrets },
+  // MCP secrets out of old `error` events, failed tool results and tool messages (SQLite 36). Paged
+  // queries: the node's event loop runs between pages, and the store serves only once it is done.
+  { version: 136, run: scrubStoredMcpErrorsPg },
+  {
+    // Commit marks (commit-marks.ts): a commit whose COMMIT got no answer (the connection died) is
+    // looked up here instead of being retried into duplicates. Rows live while their commit is unanswered.
+    version: 137,
+    sql: `
+      CREATE TABLE commit_marks (
+        writer     TEXT NOT NULL,
+        id         BIGINT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (writer, id)
+      );
+    `,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

@@ -2,19 +2,14 @@ import type { ConversationMessage, StoredMessage } from '../../protocol/conversa
 import { storedEventOf, type EventType, type StoredEvent } from '../../protocol/events.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
-import { settingsFromJson, settingsJson } from '../commit-plan.js';
+import { settingsJson } from '../commit-plan.js';
+import { settingsFromJson } from '../settings-json.js';
+import type { SessionTextColumns } from '../session-columns.js';
 import type { SessionRecord } from '../types.js';
 
 /** Row shapes as `pg` returns them (BIGINT arrives as a string) and their conversion. */
 
-export interface PgSessionRow {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  working_dir: string;
-  model: string;
-  permissions: string;
+export interface PgSessionRow extends SessionTextColumns {
   starred: boolean;
   input_tokens: string | number;
   output_tokens: string | number;

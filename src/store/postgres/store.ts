@@ -7,6 +7,7 @@ import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
+import { PgCommitMarks, backendPid } from './commit-marks.js';
 import { PgMessaging } from './messaging.js';
 import { PgChangeFeed } from './messaging-watch.js';
 import type { FenceSource } from './lease.js';
@@ -49,6 +50,7 @@ export class PostgresStore implements Store {
   /** Threads, inboxes and acks (migration 110); watchers hear every node's writes (LISTEN/NOTIFY). */
   readonly messaging: PgMessaging;
   private fence: FenceSource | undefined;
+  private readonly marks = new PgCommitMarks();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -76,6 +78,9 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...connection, max: opts.max ?? 10 });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // Nor may a checked-out client's: a connection that dies under a query fails that query (the caller
+    // sees it), and `pg` also emits 'error' on the client, which unheard would be an uncaught exception.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       const client = await pool.connect();
       try {
@@ -157,7 +162,43 @@ export class PostgresStore implements Store {
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     if (entries.length === 0) return [];
-    return this.guard(() => this.transaction((client) => commitBatch(client, entries, this.fence)));
+    const id = this.marks.take();
+    try {
+      return await this.guard(() => this.markedCommit(entries, id));
+    } finally {
+      this.marks.answered(id);
+    }
+  }
+
+  /**
+   * `transaction(commitBatch)` plus the commit's mark: a COMMIT whose answer is lost is looked up by
+   * its mark (commit-marks.ts) and, if it landed, answered with the results built before it.
+   */
+  private async markedCommit(entries: CommitEntry[], id: number): Promise<CommitResult[]> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      let results: CommitResult[];
+      try {
+        results = await commitBatch(client, entries, this.fence);
+        await this.marks.record(client, id);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      try {
+        await client.query('COMMIT');
+      } catch (err) {
+        broken = true;
+        const landed = await this.marks.landed(this.pool, backendPid(client), id).catch(() => undefined);
+        if (landed) return results;
+        throw landed === false ? err : new TowerError('internal', `postgres: COMMIT unanswered and its outcome unknown: ${(err as Error).message}`, { cause: err });
+      }
+      return results;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -312,6 +353,8 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
+    // Best effort: a mark left behind is a few bytes, dropped by a later close after a day.
+    await this.marks.forget(this.pool).catch(() => undefined);
     await this.pool.end();
   }
 

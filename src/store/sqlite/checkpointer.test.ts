@@ -15,6 +15,16 @@ afterEach(files.cleanup);
 
 const walSize = (path: string): number => (existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0);
 
+/** One row read from the database file by a read-only connection of its own. */
+function readAlone(path: string, sql: string): unknown {
+  const reader = new Database(path, { readonly: true });
+  try {
+    return reader.prepare(sql).get();
+  } finally {
+    reader.close();
+  }
+}
+
 /** One batch of 200 events of ~1 KB: ~50 pages of WAL. */
 async function writeBatch(store: SqliteStore, sessionId: string): Promise<void> {
   const text = 'x'.repeat(1000);
@@ -68,12 +78,7 @@ describe('WAL checkpointer thread', () => {
     while (r.busy) r = await nextCheckpoint(store, 'TRUNCATE');
     expect(walSize(path)).toBe(0);
     // The database file alone holds the batch now.
-    const reader = new Database(path, { readonly: true });
-    try {
-      expect(reader.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual({ n: 200 });
-    } finally {
-      reader.close();
-    }
+    expect(readAlone(path, 'SELECT COUNT(*) AS n FROM events')).toEqual({ n: 200 });
   });
 
   it('closes the thread with the store and leaves no WAL behind', async () => {
@@ -84,6 +89,43 @@ describe('WAL checkpointer thread', () => {
     await store.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
     await expect(store.checkpointer?.checkpoint('PASSIVE')).rejects.toMatchObject({ code: 'internal' });
+    const again = new SqliteStore(path, { checkpointer: false });
+    files.track(again);
+    expect(await again.lastSeq('s1')).toBe(200);
+  });
+
+  it('makes the final checkpoint of close() on its thread: the main connection closes on an empty WAL', async () => {
+    const { store, path } = open({ checkpointer: { intervalMs: 60_000 } });
+    await store.createSession(testSessionRecord('s1'));
+    await writeBatch(store, 's1');
+    await store.checkpointer?.checkpoint('PASSIVE');
+    // The main connection's close, watched: it is the last connection, so SQLite checkpoints whatever
+    // the WAL still holds inside it, on the event loop. The thread must have left it nothing.
+    const db = (store as unknown as { db: Database.Database }).db;
+    const closeMain = db.close.bind(db);
+    let walAtMainClose: number | undefined;
+    db.close = () => {
+      walAtMainClose = walSize(path);
+      return closeMain();
+    };
+    expect(walSize(path)).toBeGreaterThan(0);
+    await store.close();
+    expect(walAtMainClose).toBe(0);
+    // The database file alone holds everything, the settled session row included.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    expect(readAlone(path, 'SELECT COUNT(*) AS n FROM events')).toEqual({ n: 200 });
+    expect(readAlone(path, 'SELECT last_event_seq AS n FROM sessions')).toEqual({ n: 200 });
+  });
+
+  it('closes the store on its own connection when the checkpointer has failed', async () => {
+    const { store, path } = open({ checkpointer: { intervalMs: 60_000 } });
+    await store.createSession(testSessionRecord('s1'));
+    await writeBatch(store, 's1');
+    // A crash of the thread, as the driver failing would leave it.
+    await (store.checkpointer as unknown as { worker: { terminate: () => Promise<number> } }).worker.terminate();
+    expect(store.checkpointer?.running).toBe(false);
+    await store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
     const again = new SqliteStore(path, { checkpointer: false });
     files.track(again);
     expect(await again.lastSeq('s1')).toBe(200);

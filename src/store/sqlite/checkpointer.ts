@@ -134,7 +134,12 @@ export class WalCheckpointer {
     });
   }
 
-  /** Stops the timer and the worker; the writer's own close makes the final checkpoint. */
+  /** The thread has not failed nor been closed: it can take a checkpoint. */
+  get running(): boolean {
+    return !this.failed && !this.closing;
+  }
+
+  /** Stops the timer and the worker (the store checkpoints through it first: see `SqliteStore.close`). */
   async close(): Promise<void> {
     if (this.closing) return this.exited;
     this.closing = true;

@@ -1,10 +1,9 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
-import { storedEventOf } from '../../protocol/events.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
-import type { CommitEntry, CommitResult, EncodedEntry } from '../types.js';
+import type { CommitEntry, EncodedEntry } from '../types.js';
 import { HEAD_SEQ } from './heads.js';
-import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './rows.js';
+import { SESSION_COLUMNS, sessionToRow, type SessionRow } from './session-row.js';
 import { BatchMarks, type BatchMark } from './writer-marks.js';
 
 /** Seq and message count before the batch, advanced as its entries are written. */
@@ -34,19 +33,6 @@ export type WriterEntry = Pick<
 export interface Placement {
   seqs: Float64Array;
   messages: Int32Array;
-}
-
-/** The store's results for a batch, from its entries and where they landed. */
-export function resultsOf(entries: readonly CommitEntry[], placed: Placement): CommitResult[] {
-  const results = new Array<CommitResult>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as CommitEntry;
-    const result: CommitResult = { event: storedEventOf(e.session_id, placed.seqs[i] as number, e.type, e.data, e.timestamp) };
-    const index = placed.messages[i] as number;
-    if (index >= 0) result.message_index = index;
-    results[i] = result;
-  }
-  return results;
 }
 
 type HeadRow = [last_event_seq: number, message_count: number];
@@ -132,15 +118,11 @@ export class CommitWriter {
     });
   }
 
-  /** Throws `unknown_session` (or `invalid_request`) and rolls back everything if any entry is bad. */
-  commit(entries: readonly CommitEntry[]): CommitResult[] {
-    if (entries.length === 0) return [];
-    return resultsOf(entries, this.place(entries));
-  }
-
   /**
-   * `commit` without building the events: what the writer thread runs and replies with. With `mark`, the
-   * placement is also recorded in the same transaction (the thread's answer, should its reply be lost).
+   * One batch in one transaction: where its entries landed (`resultsOf` builds the events from that, on
+   * the main thread). Throws `unknown_session` (or `invalid_request`) and rolls back everything if any
+   * entry is bad. With `mark`, the placement is also recorded in the same transaction (the writer
+   * thread's answer, should its reply be lost).
    */
   place(entries: readonly WriterEntry[], mark?: BatchMark): Placement {
     if (entries.length === 0) return { seqs: new Float64Array(0), messages: new Int32Array(0) };

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { SESSION_COLUMNS } from './rows.js';
+import { SESSION_COLUMNS } from './session-row.js';
 
 /**
  * A session's head (its last seq and when it last changed) lives in two places: the `sessions` row and

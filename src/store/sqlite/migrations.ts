@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { MCP_DATA_LIKE, MCP_SETTINGS_EVENT, SCRUB_PAGE, SCRUB_START, scrubPage, type ScrubCursor } from '../mcp-event-scrub.js';
 import { MESSAGING_SCHEMA_V20, MESSAGING_THREAD_CREATED_V30 } from './messaging-schema.js';
+import { scrubStoredMcpErrors } from './scrub-errors.js';
 
 export interface Migration {
   version: number;
@@ -110,6 +111,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // MCP secrets out of `session_updated` events written before events carried them redacted (Postgres 135).
   { version: 35, run: scrubStoredMcpSecrets },
+  // MCP secrets out of old `error` events, failed tool results and tool messages (mcp-error-scrub.ts;
+  // Postgres 136). Synchronous like every migration: it runs at open, before the store serves anything.
+  { version: 36, run: scrubStoredMcpErrors },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */

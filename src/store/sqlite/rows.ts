@@ -2,30 +2,13 @@ import type { ConversationMessage, StoredMessage } from '../../protocol/conversa
 import { storedEventOf, type EventType, type StoredEvent } from '../../protocol/events.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { RunnerPlacement, type Permissions } from '../../protocol/session.js';
-import { settingsFromJson, settingsJson } from '../commit-plan.js';
+import { settingsFromJson } from '../settings-json.js';
+import type { SessionRow } from './session-row.js';
 import type { SessionRecord } from '../types.js';
 
-export { settingsJson };
+export { SESSION_COLUMNS, sessionToRow, settingsJson, type SessionRow } from './session-row.js';
 
 /** Row shapes as better-sqlite3 returns them, and their conversion to the Store's types. */
-
-export interface SessionRow {
-  id: string;
-  title: string;
-  created_at: string;
-  updated_at: string;
-  working_dir: string;
-  model: string;
-  permissions: string;
-  starred: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost: number;
-  message_count: number;
-  last_event_seq: number;
-  settings: string;
-  runner: string | null;
-}
 
 export interface EventRow {
   seq: number;
@@ -42,10 +25,6 @@ export interface MessageRow {
   data: string;
   created_at: string;
 }
-
-export const SESSION_COLUMNS =
-  'id, title, created_at, updated_at, working_dir, model, permissions, starred, input_tokens, ' +
-  'output_tokens, cost, message_count, last_event_seq, settings, runner';
 
 export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
@@ -64,26 +43,6 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     last_event_seq: row.last_event_seq,
     ...settingsFromJson(row.settings),
     ...(row.runner !== null ? { runner: RunnerPlacement.parse(JSON.parse(row.runner)) } : {}),
-  };
-}
-
-export function sessionToRow(s: SessionRecord): SessionRow {
-  return {
-    id: s.id,
-    title: s.title,
-    created_at: s.created_at,
-    updated_at: s.updated_at,
-    working_dir: s.working_dir,
-    model: s.model,
-    permissions: JSON.stringify(s.permissions),
-    starred: s.starred ? 1 : 0,
-    input_tokens: s.input_tokens,
-    output_tokens: s.output_tokens,
-    cost: s.cost,
-    message_count: s.message_count,
-    last_event_seq: s.last_event_seq,
-    settings: settingsJson(s),
-    runner: s.runner ? JSON.stringify(s.runner) : null,
   };
 }
 

@@ -9,7 +9,8 @@ import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wi
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
-import { CommitWriter, resultsOf } from './commit.js';
+import { CommitWriter } from './commit.js';
+import { resultsOf } from './results.js';
 import { settleHeads } from './heads.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteFrames } from './frames.js';
@@ -33,8 +34,10 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    * Commits of at least `minBatch` entries (default 256) run in a writer thread on its own connection,
    * off the event loop; smaller ones, when no thread commit is in flight, run on this connection
    * (a round trip would cost them more than it saves). `false`: every commit here. File stores only.
+   * The thread starts right after the store opens (a macrotask later, off the opening call), unless
+   * `prestart` is false: then on the first batch that needs it.
    */
-  writerThread?: { minBatch?: number } | false;
+  writerThread?: { minBatch?: number; prestart?: boolean } | false;
 }
 
 /**
@@ -78,6 +81,7 @@ export class SqliteStore implements Store {
               { path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000, writer: randomUUID() },
               { landed: (writer, from) => this.writer.marks.landed(writer, from), forget: (writer) => this.writer.marks.forget(writer) },
             );
+      if (this.writerThread && (opts.writerThread || {}).prestart !== false) this.prestartThread(this.writerThread);
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
@@ -92,6 +96,13 @@ export class SqliteStore implements Store {
       this.db.close();
       throw err;
     }
+  }
+
+  /** The writer thread, started once the opening call has returned (a large batch sent first starts it itself). */
+  private prestartThread(thread: WriterThread): void {
+    setImmediate(() => {
+      if (!this.closed) thread.prestart();
+    }).unref();
   }
 
   private startCheckpointer(path: string, opts: { intervalMs?: number } = {}): WalCheckpointer {
@@ -173,7 +184,8 @@ export class SqliteStore implements Store {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }
-    return this.guard(() => this.writer.commit(entries));
+    if (entries.length === 0) return [];
+    return this.guard(() => resultsOf(entries, this.writer.place(entries)));
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -284,14 +296,18 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
-    // Commits in flight on the writer thread finish first. The threads' connections close before this
-    // one, so its close is the last and checkpoints the WAL.
+    // Commits in flight on the writer thread finish first.
     await this.writerThread?.close();
-    await this.checkpointer?.close();
-    // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
     try {
+      // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
       settleHeads(this.db);
+      // The last connection to close copies the WAL into the database, fsyncs it and deletes the WAL
+      // (hundreds of ms for a busy log). That copy runs on the checkpointer's thread first (TRUNCATE:
+      // nothing else reads or writes now), so this connection's close finds an empty WAL. If the thread
+      // cannot (failed, busy), this close does it, as before.
+      if (this.checkpointer?.running) await this.checkpointer.checkpoint('TRUNCATE').catch(() => undefined);
     } finally {
+      await this.checkpointer?.close();
       this.db.close();
     }
   }

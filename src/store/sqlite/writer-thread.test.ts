@@ -205,6 +205,43 @@ describe('SQLite writer thread', () => {
     expect(await store.lastSeq('s2')).toBe(100);
   });
 
+  it('starts the thread when the store opens, so the first large batch finds it up', async () => {
+    const { store } = open();
+    // The store's start is one macrotask after the open: this one, queued later, runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thread(store).running).toBe(true);
+    await thread(store).ready();
+    expect(thread(store).commits).toBe(0);
+    await store.createSession(testSessionRecord('s1'));
+    expect((await store.commit(batch('s1', 300))).at(-1)?.event.seq).toBe(300);
+    expect(thread(store).commits).toBe(1);
+  });
+
+  it('starts the thread on the first batch that needs it when prestart is off', async () => {
+    const { store } = open({ writerThread: { prestart: false } });
+    await store.createSession(testSessionRecord('s1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.commit(batch('s1', 3));
+    expect(thread(store).running).toBe(false);
+    await store.commit(batch('s1', 300, 3));
+    expect(thread(store).running).toBe(true);
+    expect(thread(store).commits).toBe(1);
+  });
+
+  it('closes a store right after opening it, whether or not its thread has started', async () => {
+    const { store, path } = open();
+    await store.close();
+    expect(thread(store).running).toBe(false);
+    const started = open();
+    await thread(started.store).ready();
+    await started.store.close();
+    expect(thread(started.store).running).toBe(false);
+    // Neither left a connection or a lock behind: the file opens and takes a thread batch.
+    const again = files.track(new SqliteStore(path));
+    await again.createSession(testSessionRecord('s1'));
+    expect((await again.commit(batch('s1', 300))).length).toBe(300);
+  });
+
   it('has no thread for memory stores or when turned off', () => {
     expect(new SqliteStore(':memory:').writerThread).toBeUndefined();
     expect(open({ writerThread: false }).store.writerThread).toBeUndefined();

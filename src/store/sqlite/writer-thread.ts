@@ -28,6 +28,8 @@ export interface MarkReader {
  * died between COMMIT and its reply) resolves as if the reply had come, so a retry cannot commit it
  * twice; the others fail with `internal` (not committed), and the next batch starts a new thread. If it
  * cannot start at all, `broken` turns true and the store commits on its own connection from then on.
+ * The store starts the thread ahead of need (`prestart`): its start-up (a V8 isolate, the driver, the
+ * connection, from source also tsx) then runs while the store is idle, not under the first large batch.
  */
 export class WriterThread {
   private worker: Worker | undefined;
@@ -37,6 +39,7 @@ export class WriterThread {
   private closing = false;
   private exited: Promise<void> = Promise.resolve();
   private idleWaiters: Array<() => void> = [];
+  private readyWaiters: Array<() => void> = [];
   private autoCheckpoint: number;
   /** Batches the thread committed: the checkpointer counts them as writes. */
   commits = 0;
@@ -47,6 +50,11 @@ export class WriterThread {
     private readonly marks?: MarkReader,
   ) {
     this.autoCheckpoint = config.autoCheckpoint;
+  }
+
+  /** A thread runs (or is starting). */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
 
   /** Batches sent and not yet answered. */
@@ -74,6 +82,20 @@ export class WriterThread {
       this.waiters.set(id, { resolve, reject });
       worker.postMessage(message, transfers(message.batch));
     });
+  }
+
+  /** Starts the thread now, if none runs, so the first batch finds it ready. */
+  prestart(): void {
+    if (!this.worker && !this.closing && !this.broken) this.start();
+  }
+
+  /** Starts the thread if none runs, and resolves once it is up (its connection open); for tests and benches. */
+  ready(): Promise<void> {
+    if (this.started && this.worker) return Promise.resolve();
+    const worker = this.worker ?? this.start();
+    // Referenced while awaited, as while a batch is in flight: the caller's process must not exit first.
+    worker.ref();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** SQLite's auto-checkpoint for the thread's connection (the store turns it on if the checkpointer fails). */
@@ -118,8 +140,6 @@ export class WriterThread {
     } satisfies WriterConfig as unknown as Record<string, unknown>);
     this.worker = worker;
     this.started = false;
-    // Not keeping the process alive when idle: a store that is never closed must not hold a CLI open.
-    worker.unref();
     let failure: Error | undefined;
     worker.on('message', (msg: FromWriter) => this.onMessage(msg));
     worker.on('error', (err: unknown) => {
@@ -131,15 +151,26 @@ export class WriterThread {
         // A thread that fails before it is ready (a missing driver, an unreadable file) would fail again.
         if (!this.started && failure) this.broken = true;
         this.settleAfterExit(failure ? failure.message : `exit code ${code}`, failure);
+        // A thread that never came up answers ready() too (`running` says it is gone).
+        const ready = this.readyWaiters;
+        this.readyWaiters = [];
+        for (const wake of ready) wake();
         resolve();
       });
     });
+    // Not keeping the process alive when idle: a store that is never closed must not hold a CLI open.
+    // Only now: the first 'message' listener references the worker again.
+    worker.unref();
     return worker;
   }
 
   private onMessage(msg: FromWriter): void {
     if (msg.kind === 'ready') {
       this.started = true;
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      if (this.waiters.size === 0 && !this.closing) this.worker?.unref();
+      for (const wake of waiters) wake();
       return;
     }
     const waiter = this.waiters.get(msg.id);
