@@ -105,6 +105,48 @@ describe('ConnectionGate', () => {
     expect(seen.sort()).toEqual(['/0', '/1', '/2', '/3', '/4']);
   });
 
+  it('leaves node:http answering upgrade requests with no upgrade handler, and Expect: 100-continue', async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => (body += d));
+      req.on('end', () => res.end(`${req.url} ${body}`));
+    });
+    new ConnectionGate(1).install(server);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    // A WebSocket handshake to a server without a hub: answered as a plain request (a browser then
+    // falls back to SSE), not left hanging.
+    const upgraded = await new Promise<string>((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () =>
+        s.write('GET /hub HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'),
+      );
+      let text = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        text += d;
+        if (text.endsWith('/hub ')) {
+          s.destroy();
+          resolve(text);
+        }
+      });
+      s.on('error', reject);
+    });
+    expect(upgraded.startsWith('HTTP/1.1 200 OK')).toBe(true);
+    // curl sends this header with any body over 1 KB.
+    const continued = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/x', headers: { Expect: '100-continue' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('continue', () => req.end('payload'));
+      req.on('error', reject);
+    });
+    expect(continued).toEqual({ status: 200, body: '/x payload' });
+  });
+
   it("is in front of Tower's HTTP server: a burst of requests all get answered", async () => {
     tower = await listenHttp({ fetch: (req) => new Response(new URL(req.url).pathname) }, { host: '127.0.0.1', port: 0 });
     expect((tower.server as unknown as { pauseOnConnect: boolean }).pauseOnConnect).toBe(true);

@@ -43,9 +43,11 @@ export class ConnectionGate {
     // does not resume it.
     (server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
     server.on('connection', this.onConnection);
+    // Only 'request': a listener for 'upgrade' or 'checkContinue' changes what node:http does (with one,
+    // an upgrade request is no longer answered as a plain request, and `Expect: 100-continue` is no
+    // longer answered with 100 and routed as 'request'), so those connections free their place by going
+    // stale instead.
     server.prependListener('request', this.onRead);
-    server.prependListener('upgrade', this.onRead);
-    server.prependListener('checkContinue', this.onRead);
     server.on('close', () => clearTimeout(this.timer));
   }
 
