@@ -1,6 +1,6 @@
 import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
-import { rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
+import { liveWireJson, rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
 import { encodeTextFrame, type EncodedFrame } from './ws-frame.js';
 
@@ -19,6 +19,25 @@ function wireOf(item: Item): string {
     wires.set(item, s);
   }
   return s;
+}
+
+// The live batch last primed: every caught-up subscriber of a commit is handed the same one, so only
+// the first of them walks its events.
+let primed: readonly StoredEvent[] | undefined;
+
+/**
+ * Caches the wire JSON of a live batch's events from their payload text as appended (`dataJson`, where
+ * the bus carried it), so a payload is not serialised a second time: `liveWireJson` gives the bytes
+ * `wireJson` would, and falls back to it per event where the splice could differ. `sessionJson` is
+ * `JSON.stringify(sessionId)`, so another session's event (never handed out) is left to the object way.
+ */
+function primeLive(events: readonly StoredEvent[], dataJson: readonly (string | undefined)[] | undefined, sessionId: string, sessionJson: string): void {
+  if (dataJson === undefined || events === primed) return;
+  primed = events;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as StoredEvent;
+    if (e.session_id === sessionId && !wires.has(e)) wires.set(e, liveWireJson(e, dataJson[i], sessionJson));
+  }
 }
 
 /** An event's `event` frame, serialized and encoded once however many connections carry it. */
@@ -44,7 +63,7 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
 
   constructor(
     private readonly target: FeedTarget,
-    sessionId: string,
+    private readonly sessionId: string,
     fromSeq: number,
     private readonly lastAtSubscribe: number,
     private readonly done: (err: FeedError | undefined) => void,
@@ -61,7 +80,11 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
 
   onBatch(batch: EventBatch): boolean | Promise<void> {
     if (this.target.closed) return false;
-    const items: readonly Item[] = batch.from === 'live' ? batch.events : batch.page.rows.slice(batch.start, batch.end);
+    let items: readonly Item[];
+    if (batch.from === 'live') {
+      primeLive(batch.events, batch.dataJson, this.sessionId, this.sessionJson);
+      items = batch.events;
+    } else items = batch.page.rows.slice(batch.start, batch.end);
     // A commit's events (or a page's batch frames) leave in one socket write, not one each.
     // (One frame needs no cork: it is one write anyway.)
     const outbox = this.target.outbox;
