@@ -25,6 +25,12 @@ export const ERROR_CODES = [
   'model_error',
   /** Tower is starting (opening the store, recovering turns) or shutting down. */
   'not_ready',
+  /**
+   * A store write whose outcome cannot be known (Postgres answered neither the COMMIT nor, after it, the
+   * check of the commit's mark): the write may or may not be stored. Never retried blindly, which could
+   * store it twice; read the session's events to see whether it landed.
+   */
+  'commit_outcome_unknown',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -47,6 +47,30 @@ describe('GroupCommit: every entry settles, one bad entry fails only itself', ()
     await log.close();
   });
 
+  it('fails a batch whose commit outcome is unknown with commit_outcome_unknown, never committing it again', async () => {
+    f = await fixture(['s1', 's2']);
+    // The Postgres store's worst case: the COMMIT landed, its answer was lost and the mark could not be
+    // checked. Committing the groups again one by one (what any other error gets) would store them twice.
+    const commit = f.store.commit.bind(f.store);
+    let cut = true;
+    f.store.commit = async (entries) => {
+      const results = await commit(entries);
+      if (!cut) return results;
+      cut = false;
+      throw new TowerError('commit_outcome_unknown', 'COMMIT unanswered and its outcome unknown');
+    };
+    const log = new EventLog(f.store, f.bus);
+    const appended = [log.append('s1', choice('a')), log.append('s2', choice('b')), log.append('s1', choice('c'))];
+    expect(await Promise.all(appended.map(codeOf))).toEqual(['commit_outcome_unknown', 'commit_outcome_unknown', 'commit_outcome_unknown']);
+    expect(f.store.commits).toHaveLength(1);
+    expect(await f.store.lastSeq('s1')).toBe(2);
+    expect(await f.store.lastSeq('s2')).toBe(1);
+    // The log goes on: the next append follows what landed.
+    expect((await log.append('s1', choice('d'))).event.seq).toBe(3);
+    expect((await f.store.readEvents('s1', 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    await log.close();
+  });
+
   it('fails an unserialisable entry on its own; the other sessions in its tick commit', async () => {
     f = await fixture(['s1', 's2', 's3']);
     const log = new EventLog(f.store, f.bus);

@@ -242,6 +242,16 @@ export class GroupCommit {
         const culprit = faultySession(err);
         const sessions = new Set(batch.flatMap((p) => p.entries.map((e) => e.session_id)));
         this.logger.warn({ err, sessions: sessions.size, culprit, groups: batch.length }, 'group commit failed');
+        if (outcomeUnknown(err)) {
+          // The store could not tell whether this commit landed (Postgres lost the COMMIT's answer and
+          // was unreachable for the mark check). Committing its groups again, the isolation below, would
+          // store every event twice if it did land; waiting here until the store is back to look again
+          // would stall every session's appends behind one outage with no bound. So every group of the
+          // batch fails with this code, and its callers (who know what they appended) decide: the
+          // session's events say whether it landed. Later batches commit as usual, after it in seq order.
+          for (const p of batch) out.failed.push([p, err]);
+          return;
+        }
         if (batch.length === 1) {
           out.failed.push([batch[0] as Pending, err]);
           return;
@@ -333,6 +343,11 @@ function entriesOf(batch: readonly Pending[]): CommitEntry[] {
 }
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A store error saying the commit may or may not have landed: never to be committed again blindly. */
+function outcomeUnknown(err: unknown): boolean {
+  return err instanceof TowerError && err.code === 'commit_outcome_unknown';
+}
 
 /** The session a store error blames (`details.session_id`), if it names one. */
 function faultySession(err: unknown): string | undefined {

@@ -193,7 +193,13 @@ export class PostgresStore implements Store {
         broken = true;
         const landed = await this.marks.landed(this.pool, backendPid(client), id).catch(() => undefined);
         if (landed) return results;
-        throw landed === false ? err : new TowerError('internal', `postgres: COMMIT unanswered and its outcome unknown: ${(err as Error).message}`, { cause: err });
+        if (landed === false) throw err;
+        // Its own code: group commit must not retry this batch (it may be stored), and callers are told so.
+        throw new TowerError(
+          'commit_outcome_unknown',
+          `postgres: COMMIT unanswered and its outcome unknown (the database is unreachable): ${(err as Error).message}`,
+          { cause: err, sessions: [...new Set(entries.map((e) => e.session_id))] },
+        );
       }
       return results;
     } finally {

@@ -28,6 +28,8 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   followup_queue_full: 429,
   tool_failed: 500,
   internal: 500,
+  // Not 503: that status carries Retry-After, and a blind retry of this write may store it twice.
+  commit_outcome_unknown: 500,
   model_http_error: 502,
   context_too_long: 502,
   network_error: 502,
