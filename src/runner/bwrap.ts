@@ -16,10 +16,24 @@ export interface BwrapOptions {
   hide?: readonly string[];
   /** Where the command starts; default `root`. */
   chdir?: string;
+  /**
+   * Paths the command needs to read that may lie under /tmp, which the private /tmp would cover (an MCP
+   * server's script and its node_modules in a checkout under /tmp, say): bound again read-only. Bound
+   * before `hide`, so a hidden path inside one of them stays hidden.
+   */
+  keep?: readonly string[];
+}
+
+/** Whether `p` (absolute) is /tmp or inside it. */
+function underTmp(p: string): boolean {
+  return p === '/tmp' || p.startsWith('/tmp/');
 }
 
 export function bwrapArgs(opts: BwrapOptions): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  for (const kept of opts.keep ?? []) {
+    if (underTmp(kept) && kept !== '/tmp' && existsSync(kept)) args.push('--ro-bind', kept, kept);
+  }
   for (const hidden of opts.hide ?? []) {
     if (existsSync(hidden) && hidden !== opts.root) args.push('--tmpfs', hidden);
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -179,13 +180,31 @@ async function bwrapFor(sandbox: McpStdioSandbox): Promise<BwrapOptions> {
   return { ...choice.options, root };
 }
 
+/**
+ * What a sandboxed stdio server must still see if it lives under /tmp: the directory it starts in
+ * (Tower's, with the node_modules a relative `--import` resolves from), its command's directory and the
+ * directories of absolute paths among its arguments (a script).
+ */
+function serverPaths(command: string, args: readonly string[]): string[] {
+  const paths = [process.cwd()];
+  for (const p of [command, ...args]) {
+    if (!path.isAbsolute(p)) continue;
+    const dir = path.dirname(p);
+    // Never the whole of /tmp: a script directly in it is kept alone.
+    paths.push(dir === '/tmp' ? p : dir);
+  }
+  return paths;
+}
+
 function makeTransport(server: MCPServerConfig, bwrap: BwrapOptions | null): Transport {
   if (server.transport === 'stdio') {
     if (!server.command) throw new TowerError('invalid_request', `MCP server ${server.name}: stdio needs a command`);
     const args = server.args ?? [];
     return new StdioClientTransport({
       // Started where an unsandboxed server starts (Tower's directory), so relative commands mean the same.
-      ...(bwrap ? { command: 'bwrap', args: [...bwrapArgs({ ...bwrap, chdir: process.cwd() }), '--', server.command, ...args] } : { command: server.command, args }),
+      ...(bwrap
+        ? { command: 'bwrap', args: [...bwrapArgs({ ...bwrap, chdir: process.cwd(), keep: serverPaths(server.command, args) }), '--', server.command, ...args] }
+        : { command: server.command, args }),
       // Only PATH and HOME from the runner itself: its token must not reach a third-party server.
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(server.env ?? {}) },
       stderr: 'ignore',
