@@ -33,32 +33,36 @@ export function scrubStoredMcpErrors(db: Database.Database): void {
       return secrets;
     };
   })();
-  const events = db.prepare<[string, string, string, string, string, number], Row>(
-    `SELECT session_id, seq AS key, type, data FROM events
-     WHERE (type = ? OR (type = ? AND data LIKE ?)) AND (session_id > ? OR (session_id = ? AND seq > ?))
-     ORDER BY session_id, seq LIMIT ${SCRUB_PAGE}`,
-  );
-  const updateEvent = db.prepare<[string, string, number]>('UPDATE events SET data = ? WHERE session_id = ? AND seq = ?');
-  for (let at: ErrorScrubCursor | undefined = ERROR_SCRUB_START; at; ) {
-    const rows = events.all(ERROR_EVENT, TOOL_RESULT_EVENT, FAILED_LIKE, at.session_id, at.session_id, at.key);
-    for (const row of rows) {
-      const data = scrubbedRowData(row, secretsOf(row.session_id));
-      if (data !== undefined) updateEvent.run(data, row.session_id, row.key);
+  // Events, then messages: each page read on its table's primary key (after the filter's own values),
+  // the changed rows rewritten.
+  const tables = [
+    {
+      select: db.prepare<(string | number)[], Row>(
+        `SELECT session_id, seq AS key, type, data FROM events
+         WHERE (type = ? OR (type = ? AND data LIKE ?)) AND (session_id > ? OR (session_id = ? AND seq > ?))
+         ORDER BY session_id, seq LIMIT ${SCRUB_PAGE}`,
+      ),
+      filter: [ERROR_EVENT, TOOL_RESULT_EVENT, FAILED_LIKE],
+      update: db.prepare<[string, string, number]>('UPDATE events SET data = ? WHERE session_id = ? AND seq = ?'),
+    },
+    {
+      select: db.prepare<(string | number)[], Row>(
+        `SELECT session_id, idx AS key, data FROM messages
+         WHERE role = ? AND data LIKE ? AND (session_id > ? OR (session_id = ? AND idx > ?))
+         ORDER BY session_id, idx LIMIT ${SCRUB_PAGE}`,
+      ),
+      filter: [TOOL_ROLE, FAILED_LIKE],
+      update: db.prepare<[string, string, number]>('UPDATE messages SET data = ? WHERE session_id = ? AND idx = ?'),
+    },
+  ];
+  for (const { select, filter, update } of tables) {
+    for (let at: ErrorScrubCursor | undefined = ERROR_SCRUB_START; at; ) {
+      const rows = select.all(...filter, at.session_id, at.session_id, at.key);
+      for (const row of rows) {
+        const data = scrubbedRowData(row, secretsOf(row.session_id));
+        if (data !== undefined) update.run(data, row.session_id, row.key);
+      }
+      at = nextErrorScrubPage(rows);
     }
-    at = nextErrorScrubPage(rows);
-  }
-  const messages = db.prepare<[string, string, string, string, number], Row>(
-    `SELECT session_id, idx AS key, data FROM messages
-     WHERE role = ? AND data LIKE ? AND (session_id > ? OR (session_id = ? AND idx > ?))
-     ORDER BY session_id, idx LIMIT ${SCRUB_PAGE}`,
-  );
-  const updateMessage = db.prepare<[string, string, number]>('UPDATE messages SET data = ? WHERE session_id = ? AND idx = ?');
-  for (let at: ErrorScrubCursor | undefined = ERROR_SCRUB_START; at; ) {
-    const rows = messages.all(TOOL_ROLE, FAILED_LIKE, at.session_id, at.session_id, at.key);
-    for (const row of rows) {
-      const data = scrubbedRowData(row, secretsOf(row.session_id));
-      if (data !== undefined) updateMessage.run(data, row.session_id, row.key);
-    }
-    at = nextErrorScrubPage(rows);
   }
 }
