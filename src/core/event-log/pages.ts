@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { DataJson } from '../../bus/types.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
 import { parseRawEvent, type RawStoredEvent } from '../../protocol/wire-json.js';
@@ -123,7 +124,7 @@ export type CatchUpPage = StoredPage | FramedPage;
 
 type RowsFrom<P> = { readonly page: P; readonly start: number; readonly end: number };
 /** The bus's objects, the same for every subscriber; `dataJson` as in live-ring.ts's `LiveBatch`. */
-export type LiveBatch = { readonly from: 'live'; readonly events: readonly StoredEvent[]; readonly dataJson?: readonly (string | undefined)[] };
+export type LiveBatch = { readonly from: 'live'; readonly events: readonly StoredEvent[]; readonly dataJson?: DataJson };
 
 /**
  * What one subscriber gets in one call, ascending, right after what it got before: live events (the

@@ -1,10 +1,7 @@
-import type { FramedBatch, FramedPage } from '../../core/event-log/index.js';
+import type { DataJson, FramedBatch, FramedPage } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
 import { liveWireJson } from '../../protocol/wire-json.js';
-
-/** Each live event's payload text as appended, parallel to the events (`LiveBatch.dataJson`). */
-type DataJson = readonly (string | undefined)[];
 
 /**
  * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the

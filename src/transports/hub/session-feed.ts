@@ -1,4 +1,4 @@
-import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
+import type { DataJson, EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { liveWireJson, rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
@@ -31,7 +31,7 @@ let primed: readonly StoredEvent[] | undefined;
  * `wireJson` would, and falls back to it per event where the splice could differ. `sessionJson` is
  * `JSON.stringify(sessionId)`, so another session's event (never handed out) is left to the object way.
  */
-function primeLive(events: readonly StoredEvent[], dataJson: readonly (string | undefined)[] | undefined, sessionId: string, sessionJson: string): void {
+function primeLive(events: readonly StoredEvent[], dataJson: DataJson | undefined, sessionId: string, sessionJson: string): void {
   if (dataJson === undefined || events === primed) return;
   primed = events;
   for (let i = 0; i < events.length; i++) {
