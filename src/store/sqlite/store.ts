@@ -184,7 +184,6 @@ export class SqliteStore implements Store {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }
-    if (entries.length === 0) return [];
     return this.guard(() => resultsOf(entries, this.writer.place(entries)));
   }
 

@@ -166,7 +166,8 @@ class TaskLimit {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly onOuterAbort = (): void => this.controller.abort();
-  private expiredAt = 0;
+  /** The limit passed (not the caller's own abort). */
+  expired = false;
   private giveUp: (() => void) | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
@@ -175,7 +176,7 @@ class TaskLimit {
     private readonly outer: AbortSignal,
   ) {
     this.timer = setTimeout(() => {
-      this.expiredAt = Date.now();
+      this.expired = true;
       this.controller.abort();
       this.giveUp?.();
     }, ms);
@@ -185,10 +186,6 @@ class TaskLimit {
 
   get signal(): AbortSignal {
     return this.controller.signal;
-  }
-
-  get expired(): boolean {
-    return this.expiredAt > 0;
   }
 
   race<T>(task: Promise<T>, graceMs: number): Promise<T | null> {
