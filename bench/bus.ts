@@ -25,6 +25,7 @@ import { Histogram, type HistogramData } from './lib/hist.js';
 import { describeStalls, startLoopMonitor } from './lib/loop-monitor.js';
 import { spawnChild, stopAll } from './lib/proc.js';
 import { emitBench, progress, summary } from './lib/report.js';
+import { benchSessionId } from './lib/ids.js';
 
 const SESSIONS = 100;
 const RATE = 50;
@@ -89,7 +90,7 @@ async function towerProducerRetrying(dir: string): Promise<Producer> {
 async function barePublisher(): Promise<Producer> {
   const pub = new Publisher({ sendHighWaterMark: 10_000 });
   await pub.bind('tcp://127.0.0.1:*');
-  const ids = Array.from({ length: SESSIONS }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  const ids = Array.from({ length: SESSIONS }, (_, i) => benchSessionId(i));
   const instanceId = '11111111-2222-4333-8444-555555555555';
   // zeromq allows one pending send at a time, so even a bare PUB needs this one-at-a-time queue.
   const queue = new SendQueue<string>((f) => pub.send(f), 10_000, () => undefined);

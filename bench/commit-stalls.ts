@@ -25,6 +25,7 @@ import type { CommitEntry, SessionRecord } from '../src/store/types.js';
 import { pick } from './lib/cli.js';
 import { Histogram, median } from './lib/hist.js';
 import { emitBench, progress, sig, summary } from './lib/report.js';
+import { benchSessionId } from './lib/ids.js';
 
 const SESSIONS = 500;
 const EVENTS = pick(100_000, 300_000);
@@ -34,7 +35,7 @@ const READS_PER_COMMIT = 20;
 const TOKEN = { content: 'tok ', type: 'text' };
 
 function record(i: number): SessionRecord {
-  return testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  return testSessionRecord(benchSessionId(i));
 }
 
 interface Variant {

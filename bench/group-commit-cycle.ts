@@ -23,6 +23,7 @@ import { SqliteStore } from '../src/store/sqlite/store.js';
 import { testSessionRecord } from '../src/store/testing/fixtures.js';
 import { Histogram } from './lib/hist.js';
 import { emitBench, sig } from './lib/report.js';
+import { benchSessionId } from './lib/ids.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const SESSIONS = env('BENCH_SESSIONS', 500);
@@ -46,7 +47,7 @@ const bus = new MemoryBus();
 const log = new EventLog(store, bus, MAX_BATCH ? { commits: { maxBatch: MAX_BATCH } } : {});
 const ids: string[] = [];
 for (let i = 0; i < SESSIONS; i++) {
-  const r = testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+  const r = testSessionRecord(benchSessionId(i));
   await store.createSession(r);
   ids.push(r.id);
 }

@@ -19,6 +19,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { watchGc } from './lib/gc-watch.js';
 import { ROOT, spawnChild } from './lib/proc.js';
+import { benchSessionId } from './lib/ids.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,7 +76,7 @@ async function round(streams: number, index: number): Promise<Row> {
   let events = 0;
   const ids: string[] = [];
   for (let i = 0; i < streams; i++) {
-    const id = `00000000-0000-4000-8000-${String(index * 10_000 + i).padStart(12, '0')}`;
+    const id = benchSessionId(index * 10_000 + i);
     await store.createSession(testSessionRecord(id, { working_dir: dir }));
     bus.subscribe(id, (e) => {
       if (e.type === 'agent_choice') events++;

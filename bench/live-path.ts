@@ -28,6 +28,7 @@ import type * as SseModule from '../src/transports/http/sse.js';
 import type { CommitEntry, CommitResult, SessionRecord, Store } from '../src/store/types.js';
 import { watchGc } from './lib/gc-watch.js';
 import { emitTokens } from './lib/token-loop.js';
+import { benchSessionId } from './lib/ids.js';
 
 const ROOT = process.env.LIVE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = <T>(rel: string): Promise<T> => import(pathToFileURL(path.join(ROOT, rel)).href) as Promise<T>;
@@ -66,7 +67,7 @@ const SESSIONS = Number(process.env.LIVE_SESSIONS ?? 500);
 const TICKS_PER_SETTLE = 20;
 
 function session(i: number): SessionRecord {
-  return testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, { working_dir: os.tmpdir() });
+  return testSessionRecord(benchSessionId(i), { working_dir: os.tmpdir() });
 }
 
 interface Row {

@@ -16,13 +16,14 @@ import { testSessionRecord } from '../src/store/testing/fixtures.js';
 import type { SessionRecord } from '../src/store/types.js';
 import { watchGc } from './lib/gc-watch.js';
 import { emitTokens } from './lib/token-loop.js';
+import { benchSessionId } from './lib/ids.js';
 
 const TOKENS = Number(process.argv[2] ?? 200_000);
 const SESSIONS = 100;
 const TICKS_PER_SETTLE = 20;
 
 function session(i: number): SessionRecord {
-  return testSessionRecord(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, { working_dir: os.tmpdir() });
+  return testSessionRecord(benchSessionId(i), { working_dir: os.tmpdir() });
 }
 
 interface Row {

@@ -19,6 +19,7 @@ import { encodeBatch, transfers } from '../src/store/sqlite/writer-wire.js';
 import type { CommitEntry } from '../src/store/types.js';
 import { pick } from './lib/cli.js';
 import { median } from './lib/hist.js';
+import { benchSessionId } from './lib/ids.js';
 
 const SESSIONS = 500;
 const BATCH = Number(process.env.BENCH_BATCH ?? 2000);
@@ -86,7 +87,7 @@ function batch(round: number): CommitEntry[] {
     const s = (round * BATCH + i) % SESSIONS;
     const data = { content: `tok${i % 7} `, type: 'text' };
     entries.push({
-      session_id: `00000000-0000-4000-8000-${String(s).padStart(12, '0')}`,
+      session_id: benchSessionId(s),
       type: 'agent_choice',
       data,
       timestamp: new Date(1_800_000_000_000 + round * 10 + (i >> 8)).toISOString(),
