@@ -53,10 +53,19 @@ interface Run {
   stalls: Stall[];
 }
 
+/**
+ * Extra Node flags for one side's server only (`BENCH_TOWER_NODE_ARGS="--trace-gc"`,
+ * `BENCH_BARE_NODE_ARGS=...`), for diagnostics and A/B trials of flags; Node refuses V8 flags in NODE_OPTIONS.
+ */
+const nodeArgsOf = (kind: Kind): string[] =>
+  (process.env[kind === 'tower' ? 'BENCH_TOWER_NODE_ARGS' : 'BENCH_BARE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+
 const serverFile = (kind: Kind) => (kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-ws-server.ts');
 
 async function rig(kind: Kind, subscribers: number): Promise<Rig> {
-  const server = spawnChild(kind, serverFile(kind), { nodeArgs: profArgs(kind === 'tower' ? `fanout-ws-${subscribers}` : `fanout-ws-bare-${subscribers}`) });
+  const server = spawnChild(kind, serverFile(kind), {
+    nodeArgs: [...nodeArgsOf(kind), ...profArgs(kind === 'tower' ? `fanout-ws-${subscribers}` : `fanout-ws-bare-${subscribers}`)],
+  });
   const clients = spawnChild(`${kind}-ws-clients`, 'loadgen/ws-clients.ts');
   const { port } = await server.request<{ port: number }>({ type: 'init' });
   const url = `ws://127.0.0.1:${port}/hub/ws`;

@@ -5,7 +5,7 @@ import { appendMany, fixture, range, type Fixture } from '../../core/event-log/t
 import { WriteSlices } from '../write-slices.js';
 import { Outbox, type RawSocket } from './outbox.js';
 import { SessionFeed } from './session-feed.js';
-import { frameText, type EncodedFrame } from './ws-frame.js';
+import { frameTexts, type EncodedFrame } from './ws-frame.js';
 
 /**
  * A session fanned out to many hub connections through a real event log, with a write budget of zero:
@@ -42,7 +42,7 @@ function connect(log: EventLog, slices: WriteSlices, limit: number, liveQueueLim
     cork: () => undefined,
     uncork: () => undefined,
     write: (bytes, cb) => {
-      record(frameText(bytes as EncodedFrame));
+      for (const text of frameTexts(bytes as EncodedFrame)) record(text);
       done(cb);
       return true;
     },

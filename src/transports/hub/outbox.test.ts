@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { WriteSlices } from '../write-slices.js';
 import { Outbox, type RawSocket } from './outbox.js';
-import { encodeTextFrame, frameText, type EncodedFrame } from './ws-frame.js';
+import { concatFrames, encodeTextFrame, frameText, frameTexts, type EncodedFrame } from './ws-frame.js';
 
 /** A socket whose writes complete only when the test says so; what went out, in order. */
 function socket(): { ws: WebSocket; raw: RawSocket; wire: string[]; corks: number[]; complete(n: number): void } {
@@ -33,10 +33,16 @@ function socket(): { ws: WebSocket; raw: RawSocket; wire: string[]; corks: numbe
   return { ws, raw, wire, corks, complete: (n) => callbacks.splice(0, n).forEach((cb) => cb()) };
 }
 
+/**
+ * A write budget no test can exhaust: the process's own scheduler keeps its 8 ms slice open across tests
+ * of one turn, so on a loaded machine a test's writes could be held for a later turn.
+ */
+const unbounded = (): WriteSlices => new WriteSlices(Number.POSITIVE_INFINITY);
+
 describe('Outbox', () => {
   it('counts unsent frames, reports full at the limit, and wakes waiters and the owner at half', async () => {
     const s = socket();
-    const box = new Outbox(s.ws, 10, s.raw);
+    const box = new Outbox(s.ws, 10, s.raw, unbounded());
     let flushed = 0;
     box.onRoom = { flush: () => flushed++ };
     for (let i = 0; i < 10; i++) box.send(`f${i}`);
@@ -57,7 +63,7 @@ describe('Outbox', () => {
 
   it('wakes the owner even when no producer waits (coalesced state frames)', () => {
     const s = socket();
-    const box = new Outbox(s.ws, 4, s.raw);
+    const box = new Outbox(s.ws, 4, s.raw, unbounded());
     let flushed = 0;
     box.onRoom = { flush: () => flushed++ };
     for (let i = 0; i < 4; i++) box.send('x');
@@ -67,7 +73,7 @@ describe('Outbox', () => {
 
   it('ages the oldest unsent frame, and stops sending once closed', () => {
     const s = socket();
-    const box = new Outbox(s.ws, 4, s.raw);
+    const box = new Outbox(s.ws, 4, s.raw, unbounded());
     box.send('a');
     expect(box.oldestWaitMs(Date.now() + 1000)).toBeGreaterThanOrEqual(1000);
     box.close();
@@ -77,7 +83,7 @@ describe('Outbox', () => {
 
   it('counts encoded frames like text ones, keeps their order with text sent through ws, and writes none once ws is closing', () => {
     const s = socket();
-    const box = new Outbox(s.ws, 10, s.raw);
+    const box = new Outbox(s.ws, 10, s.raw, unbounded());
     box.send('{"type":"a"}');
     box.send(encodeTextFrame('{"type":"b"}'));
     box.send('{"type":"c"}');
@@ -89,6 +95,23 @@ describe('Outbox', () => {
     box.send(encodeTextFrame('{"type":"d"}'));
     expect(s.wire).toHaveLength(3);
     expect(box.backlog).toBe(0);
+  });
+
+  it('counts a run of encoded frames written as one as that many frames, and frees them when it is written', () => {
+    const s = socket();
+    const box = new Outbox(s.ws, 4, s.raw, unbounded());
+    const run = concatFrames(['{"type":"a"}', '{"type":"b"}', '{"type":"c"}'].map(encodeTextFrame));
+    box.send(run, 3);
+    box.send(encodeTextFrame('{"type":"d"}'));
+    expect(s.wire).toHaveLength(2);
+    expect(frameTexts(run)).toEqual(['{"type":"a"}', '{"type":"b"}', '{"type":"c"}']);
+    expect(box.backlog).toBe(4);
+    expect(box.full).toBe(true);
+    s.complete(1);
+    expect(box.backlog).toBe(1);
+    s.complete(1);
+    expect(box.backlog).toBe(0);
+    expect(box.maxBacklog).toBe(4);
   });
 
   describe('past the write budget (a zero budget: one write per slice)', () => {

@@ -25,6 +25,7 @@ export class Outbox implements SliceJob {
   private pending = 0;
   /** Highest backlog seen (diagnostics, and tests pinning the memory bound). */
   maxBacklog = 0;
+  /** When each write not yet done was sent, oldest first from `head`. */
   private sentAt: number[] = [];
   private head = 0;
   private waiters: (() => void)[] | undefined;
@@ -33,14 +34,18 @@ export class Outbox implements SliceJob {
   private wasFull = false;
   /** Frames held for a later slice (sent, counted, not yet handed to the socket). */
   private held: OutFrame[] | undefined;
+  /** Frames in each write not yet done, by write, beside `sentAt` (1 but for a run of a commit's frames). */
+  private frames: number[] = [];
   private readonly onDone = (): void => {
-    this.pending--;
+    this.pending -= this.frames[this.head] ?? 1;
     this.head++;
     if (this.pending === 0) {
       this.sentAt.length = 0;
+      this.frames.length = 0;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.sentAt.length) {
       this.sentAt.splice(0, this.head);
+      this.frames.splice(0, this.head);
       this.head = 0;
     }
     if (this.wasFull && this.pending <= this.limit / 2) {
@@ -88,15 +93,19 @@ export class Outbox implements SliceJob {
    * Both keep their order: with compression off (the hub's `perMessageDeflate: false`) and no Blob
    * data, `ws` writes each frame to the socket synchronously, inside `send`, `ping` and `close`. Once
    * `ws` is closing nothing more is written (its close frame must be the last).
+   *
+   * `frames` > 1: `frame` is that many encoded frames end to end (`concatFrames`), one write that counts
+   * as that many frames in the backlog.
    */
-  send(frame: OutFrame): void {
+  send(frame: OutFrame, frames = 1): void {
     if (this.closed) return;
     const text = typeof frame === 'string';
     if (!text && this.ws.readyState !== OPEN) return;
-    this.pending++;
+    this.pending += frames;
     if (this.pending > this.maxBacklog) this.maxBacklog = this.pending;
     if (this.pending >= this.limit) this.wasFull = true;
     this.sentAt.push(Date.now());
+    this.frames.push(frames);
     if (this.held) this.held.push(frame);
     else if (this.slices.admit()) this.write(frame);
     else {

@@ -5,7 +5,7 @@ import { storedEventOf, type NewEvent, type StoredEvent } from '../../protocol/e
 import { wireJson } from '../../protocol/wire-json.js';
 import type { Outbox } from './outbox.js';
 import { SessionFeed } from './session-feed.js';
-import { frameText, type OutFrame } from './ws-frame.js';
+import { frameTexts, type OutFrame } from './ws-frame.js';
 
 /**
  * Live frames built from the payload text group commit already encoded (`batch.dataJson`) must be the
@@ -17,7 +17,7 @@ const AT = '2026-01-02T03:04:05.678Z';
 
 function target() {
   const sent: string[] = [];
-  const outbox = { send: (f: OutFrame) => void sent.push(frameText(f)), cork: () => 0, uncork: () => 0, full: false } as unknown as Outbox;
+  const outbox = { send: (f: OutFrame) => void sent.push(...frameTexts(f)), cork: () => 0, uncork: () => 0, full: false } as unknown as Outbox;
   return { sent, outbox, closed: false };
 }
 

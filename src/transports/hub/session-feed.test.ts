@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../protocol/events.js';
 import type { Outbox } from './outbox.js';
 import { SessionFeed } from './session-feed.js';
 import type { FeedError } from './feeds.js';
-import { frameText, type OutFrame } from './ws-frame.js';
+import { frameTexts, type OutFrame } from './ws-frame.js';
 
 const event = (seq: number): StoredEvent => ({
   session_id: 'ses_1', seq, type: 'agent_choice', data: { content: `c${seq} ü` }, timestamp: '2026-01-01T00:00:00.000Z',
@@ -21,8 +21,10 @@ function target(full = false) {
   let room: (() => void) | undefined;
   const outbox = {
     send: (f: OutFrame) => {
-      sent.push(frameText(f));
-      corked.push(depth);
+      for (const text of frameTexts(f)) {
+        sent.push(text);
+        corked.push(depth);
+      }
     },
     cork: () => depth++,
     uncork: () => depth--,
@@ -75,6 +77,21 @@ describe('SessionFeed', () => {
     expect(t.sent).toHaveLength(4);
     expect(t.corked).toEqual([1, 1, 1, 0]);
     expect(t.depth()).toBe(0);
+  });
+
+  it('sends a caught-up commit of several events as one write of bytes shared by every subscriber handed it', () => {
+    const sends: Array<{ f: OutFrame; frames: number | undefined }> = [];
+    const outbox = { send: (f: OutFrame, frames?: number) => void sends.push({ f, frames }), full: false } as unknown as Outbox;
+    const events = [3, 4, 5].map(event);
+    for (let i = 0; i < 2; i++) new SessionFeed({ outbox, closed: false }, 'ses_1', 2, 2, () => undefined).onBatch({ from: 'live', events });
+    expect(sends).toHaveLength(2);
+    expect(sends.map((s) => s.frames)).toEqual([3, 3]);
+    expect(sends[1]!.f).toBe(sends[0]!.f);
+    // The same frames the per-event path sends (a subscriber handed a batch of its own).
+    const alone = target();
+    const feed = new SessionFeed(alone, 'ses_1', 2, 2, () => undefined);
+    for (const e of events) feed.onBatch({ from: 'live', events: [e] });
+    expect(frameTexts(sends[0]!.f)).toEqual(alone.sent);
   });
 
   it('reports a failure with the phase it happened in', () => {

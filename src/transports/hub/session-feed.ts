@@ -2,7 +2,8 @@ import type { DataJson, EventBatch, EventSink, SinkSubscription } from '../../co
 import type { StoredEvent } from '../../protocol/events.js';
 import { liveWireJson, rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
-import { encodeTextFrame, type EncodedFrame } from './ws-frame.js';
+import { sessionJsonOf } from '../session-json.js';
+import { concatFrames, encodeTextFrame, type EncodedFrame } from './ws-frame.js';
 
 /** A delivered event: a live one (the bus's object) or a stored row of a shared catch-up page. */
 type Item = StoredEvent | RawStoredEvent;
@@ -28,16 +29,33 @@ let primed: readonly StoredEvent[] | undefined;
 /**
  * Caches the wire JSON of a live batch's events from their payload text as appended (`dataJson`, where
  * the bus carried it), so a payload is not serialised a second time: `liveWireJson` gives the bytes
- * `wireJson` would, and falls back to it per event where the splice could differ. `sessionJson` is
- * `JSON.stringify(sessionId)`, so another session's event (never handed out) is left to the object way.
+ * `wireJson` would, and falls back to it per event where the splice could differ. Another session's
+ * event (never handed out) is left to the object way.
  */
-function primeLive(events: readonly StoredEvent[], dataJson: DataJson | undefined, sessionId: string, sessionJson: string): void {
+function primeLive(events: readonly StoredEvent[], dataJson: DataJson | undefined, sessionId: string): void {
   if (dataJson === undefined || events === primed) return;
   primed = events;
+  const sessionJson = sessionJsonOf(sessionId);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEvent;
     if (e.session_id === sessionId && !wires.has(e)) wires.set(e, liveWireJson(e, dataJson[i], sessionJson));
   }
+}
+
+/**
+ * A live run's `event` frames end to end, built once per run: the ring hands every caught-up subscriber
+ * of a commit the same events array, so each of them writes the commit in one `write` of shared bytes
+ * (no cork, no per-frame stream bookkeeping, no `writev` of the pieces).
+ */
+const runFrames = new WeakMap<readonly StoredEvent[], EncodedFrame>();
+
+function runFrame(events: readonly StoredEvent[]): EncodedFrame {
+  let f = runFrames.get(events);
+  if (f === undefined) {
+    f = concatFrames(events.map(eventFrame));
+    runFrames.set(events, f);
+  }
+  return f;
 }
 
 /** An event's `event` frame, serialized and encoded once however many connections carry it. */
@@ -59,7 +77,6 @@ export function eventFrame(item: Item): EncodedFrame {
  */
 export class SessionFeed implements EventSink, FrameKinds<Item> {
   private cursor: number;
-  private readonly sessionJson: string;
 
   constructor(
     private readonly target: FeedTarget,
@@ -69,7 +86,6 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
     private readonly done: (err: FeedError | undefined) => void,
   ) {
     this.cursor = fromSeq;
-    this.sessionJson = JSON.stringify(sessionId);
   }
 
   /** Starts delivery on a subscription made held (`paused`) with this feed as its sink. */
@@ -80,14 +96,21 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
 
   onBatch(batch: EventBatch): boolean | Promise<void> {
     if (this.target.closed) return false;
+    const outbox = this.target.outbox;
     let items: readonly Item[];
     if (batch.from === 'live') {
-      primeLive(batch.events, batch.dataJson, this.sessionId, this.sessionJson);
-      items = batch.events;
+      const events = batch.events;
+      primeLive(events, batch.dataJson, this.sessionId);
+      if (events.length > 1 && (events[0] as StoredEvent).seq > this.lastAtSubscribe) {
+        // Past the seq at subscribe: all `event` frames, the commit's one write.
+        outbox.send(runFrame(events), events.length);
+        this.cursor = (events[events.length - 1] as StoredEvent).seq;
+        return outbox.full ? outbox.room() : true;
+      }
+      items = events;
     } else items = batch.page.rows.slice(batch.start, batch.end);
-    // A commit's events (or a page's batch frames) leave in one socket write, not one each.
-    // (One frame needs no cork: it is one write anyway.)
-    const outbox = this.target.outbox;
+    // A page's batch frames (or a commit's events straddling the seq at subscribe) leave in one socket
+    // write, not one each. (One frame needs no cork: it is one write anyway.)
     if (items.length === 1) this.cursor = sendItems(this.target, items, this.cursor, this.lastAtSubscribe, this);
     else {
       outbox.cork();
@@ -97,7 +120,7 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
         outbox.uncork();
       }
     }
-    return this.target.outbox.full ? this.target.outbox.room() : true;
+    return outbox.full ? outbox.room() : true;
   }
 
   onEnd(err?: unknown): void {
@@ -109,7 +132,7 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
   }
 
   batch(items: readonly Item[], hasMore: boolean): string {
-    return `{"type":"batch","timestamp":${Date.now()},"data":{"session_id":${this.sessionJson},"events":[${items.map(wireOf).join(',')}],"has_more":${hasMore}}}`;
+    return `{"type":"batch","timestamp":${Date.now()},"data":{"session_id":${sessionJsonOf(this.sessionId)},"events":[${items.map(wireOf).join(',')}],"has_more":${hasMore}}}`;
   }
 
   live(item: Item): EncodedFrame {

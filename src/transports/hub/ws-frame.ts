@@ -29,9 +29,37 @@ export function encodeTextFrame(text: string): EncodedFrame {
   return bytes as EncodedFrame;
 }
 
+/**
+ * Encoded frames laid end to end in one buffer, written to a socket as one (a commit's event frames to a
+ * caught-up connection: one write, the bytes the frames would be one after another).
+ */
+export function concatFrames(frames: readonly EncodedFrame[]): EncodedFrame {
+  return Buffer.concat(frames) as EncodedFrame;
+}
+
+/** The payload length and header size of the encoded frame starting at `at`. */
+function lengthAt(f: Buffer, at: number): { head: number; length: number } {
+  const b = (f[at + 1] as number) & 0x7f;
+  if (b < 126) return { head: 2, length: b };
+  if (b === 126) return { head: 4, length: f.readUInt16BE(at + 2) };
+  return { head: 10, length: f.readUInt32BE(at + 2) * 2 ** 32 + f.readUInt32BE(at + 6) };
+}
+
 /** The JSON text of an outbound frame (tests and diagnostics). */
 export function frameText(f: OutFrame): string {
   if (typeof f === 'string') return f;
-  const head = f[1] === 126 ? 4 : f[1] === 127 ? 10 : 2;
-  return f.toString('utf8', head);
+  const { head, length } = lengthAt(f, 0);
+  return f.toString('utf8', head, head + length);
+}
+
+/** The JSON texts of what one `send` carried: one frame, or the frames of a `concatFrames` run. */
+export function frameTexts(f: OutFrame): string[] {
+  if (typeof f === 'string') return [f];
+  const out: string[] = [];
+  for (let at = 0; at < f.length; ) {
+    const { head, length } = lengthAt(f, at);
+    out.push(f.toString('utf8', at + head, at + head + length));
+    at += head + length;
+  }
+  return out;
 }
