@@ -44,27 +44,35 @@ function primeLive(events: readonly StoredEvent[], dataJson: DataJson | undefine
 
 /**
  * A live run's `event` frames end to end, built once per run: the ring hands every caught-up subscriber
- * of a commit the same events array, so each of them writes the commit in one `write` of shared bytes
- * (no cork, no per-frame stream bookkeeping, no `writev` of the pieces).
+ * of a commit the same events array, one after another, so each of them writes the commit in one `write`
+ * of shared bytes (no cork, no per-frame stream bookkeeping, no `writev` of the pieces). The ring's next
+ * run is a new array, so the last run built is the only one worth keeping.
  */
-const runFrames = new WeakMap<readonly StoredEvent[], EncodedFrame>();
+let lastRun: readonly StoredEvent[] | undefined;
+let lastRunFrame: EncodedFrame | undefined;
 
 function runFrame(events: readonly StoredEvent[]): EncodedFrame {
-  let f = runFrames.get(events);
-  if (f === undefined) {
-    f = concatFrames(events.map(eventFrame));
-    runFrames.set(events, f);
+  if (events !== lastRun || lastRunFrame === undefined) {
+    lastRunFrame = concatFrames(events.map(eventFrame));
+    lastRun = events;
   }
-  return f;
+  return lastRunFrame;
 }
+
+// The event last framed: a commit of one event reaches every subscriber of the session in a row.
+let lastItem: Item | undefined;
+let lastFrame: EncodedFrame | undefined;
 
 /** An event's `event` frame, serialized and encoded once however many connections carry it. */
 export function eventFrame(item: Item): EncodedFrame {
+  if (item === lastItem && lastFrame !== undefined) return lastFrame;
   let f = eventFrames.get(item);
   if (f === undefined) {
     f = encodeTextFrame(`{"type":"event","timestamp":${Date.now()},"data":${wireOf(item)}}`);
     eventFrames.set(item, f);
   }
+  lastItem = item;
+  lastFrame = f;
   return f;
 }
 
