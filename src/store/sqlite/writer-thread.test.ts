@@ -242,6 +242,28 @@ describe('SQLite writer thread', () => {
     expect((await again.commit(batch('s1', 300))).length).toBe(300);
   });
 
+  it('sends small commits of many sessions to the thread while the loop is saturated, and keeps a serial writer inline', async () => {
+    const load = { value: 0.9, load: () => load.value };
+    const { store } = open({ writerThread: { load, minSessions: 3 } });
+    await thread(store).ready();
+    for (const id of ['s1', 's2', 's3']) await store.createSession(testSessionRecord(id));
+    // One session (a serial writer, a one-turn burst): inline whatever the load.
+    await store.commit(batch('s1', 1));
+    await store.commit(batch('s1', 20, 1));
+    expect(thread(store).commits).toBe(0);
+    const wide = [testEntry('s1', 21), testEntry('s2', 0), testEntry('s3', 0)];
+    const results = await store.commit(wide);
+    expect(thread(store).commits).toBe(1);
+    expect(results.map((r) => r.event.seq)).toEqual([22, 1, 1]);
+    // The loop calms down: the same shape commits here again.
+    load.value = 0.1;
+    await store.commit([testEntry('s1', 22), testEntry('s2', 1), testEntry('s3', 1)]);
+    expect(thread(store).commits).toBe(1);
+    expect(await store.lastSeq('s1')).toBe(23);
+    const seqs = (await store.readEvents('s1', 0, 100)).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+  });
+
   it('has no thread for memory stores or when turned off', () => {
     expect(new SqliteStore(':memory:').writerThread).toBeUndefined();
     expect(open({ writerThread: false }).store.writerThread).toBeUndefined();
