@@ -36,11 +36,12 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    * says: those of at least `minBatch` entries (default 256), those behind a thread batch in flight, and,
    * while the event loop is saturated, those spanning `minSessions` sessions; the rest run on this
    * connection (a round trip would cost them more than it saves). `false`: every commit here. File
-   * stores only. The thread starts right after the store opens (a macrotask later, off the opening
-   * call), unless `prestart` is false: then on the first batch that needs it. `load` replaces the
-   * event-loop signal (tests).
+   * stores only. The thread starts ahead of need, a macrotask after the store's first commit
+   * (`prestart: 'commit'`, the default: a store that never commits, a CLI reading sessions or most
+   * tests, never pays its ~120 ms of start-up CPU), or right after the store opens (`'open'`), or, with
+   * `false`, on the first batch that needs it. `load` replaces the event-loop signal (tests).
    */
-  writerThread?: (PlacementOptions & { prestart?: boolean; load?: LoadSignal }) | false;
+  writerThread?: (PlacementOptions & { prestart?: 'commit' | 'open' | false; load?: LoadSignal }) | false;
 }
 
 /**
@@ -61,6 +62,8 @@ export class SqliteStore implements Store {
   /** The writer thread (large commits, and small ones while the loop is saturated), when this store runs one. */
   readonly writerThread: WriterThread | undefined;
   private readonly placement: CommitPlacement | undefined;
+  /** The thread to start after the first commit (`prestart: 'commit'`), until then. */
+  private startAfterCommit: WriterThread | undefined;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
@@ -86,7 +89,9 @@ export class SqliteStore implements Store {
       const threadOpts = opts.writerThread || {};
       const thread = this.writerThread;
       this.placement = thread && new CommitPlacement(threadOpts.load ?? new LoopLoad(() => thread.busyMs), threadOpts);
-      if (thread && threadOpts.prestart !== false) this.prestartThread(thread);
+      const prestart = threadOpts.prestart ?? 'commit';
+      if (thread && prestart === 'open') this.prestartThread(thread);
+      if (thread && prestart === 'commit') this.startAfterCommit = thread;
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
@@ -103,7 +108,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The writer thread, started once the opening call has returned (a large batch sent first starts it itself). */
+  /** The writer thread, started once the current call has returned (a large batch sent first starts it itself). */
   private prestartThread(thread: WriterThread): void {
     setImmediate(() => {
       if (!this.closed) thread.prestart();
@@ -183,6 +188,10 @@ export class SqliteStore implements Store {
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     const thread = this.writerThread;
+    if (this.startAfterCommit) {
+      this.prestartThread(this.startAfterCommit);
+      this.startAfterCommit = undefined;
+    }
     // placement.ts: a thread batch in flight keeps later ones behind it, large ones go, and small ones
     // spanning many sessions go while the loop is saturated; the rest commit here.
     if (thread && this.placement?.place(entries, thread) === 'thread') {

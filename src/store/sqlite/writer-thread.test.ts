@@ -205,8 +205,23 @@ describe('SQLite writer thread', () => {
     expect(await store.lastSeq('s2')).toBe(100);
   });
 
-  it('starts the thread when the store opens, so the first large batch finds it up', async () => {
+  it("starts the thread after the store's first commit, not at open", async () => {
     const { store } = open();
+    await store.createSession(testSessionRecord('s1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thread(store).running).toBe(false);
+    await store.commit(batch('s1', 3));
+    // The start is one macrotask after that commit: this one, queued later, runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thread(store).running).toBe(true);
+    await thread(store).ready();
+    expect(thread(store).commits).toBe(0);
+    expect((await store.commit(batch('s1', 300, 3))).at(-1)?.event.seq).toBe(303);
+    expect(thread(store).commits).toBe(1);
+  });
+
+  it("starts the thread when the store opens with prestart 'open', so the first large batch finds it up", async () => {
+    const { store } = open({ writerThread: { prestart: 'open' } });
     // The store's start is one macrotask after the open: this one, queued later, runs after it.
     await new Promise((resolve) => setImmediate(resolve));
     expect(thread(store).running).toBe(true);
@@ -229,7 +244,7 @@ describe('SQLite writer thread', () => {
   });
 
   it('closes a store right after opening it, whether or not its thread has started', async () => {
-    const { store, path } = open();
+    const { store, path } = open({ writerThread: { prestart: 'open' } });
     await store.close();
     expect(thread(store).running).toBe(false);
     const started = open();
