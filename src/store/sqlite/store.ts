@@ -21,6 +21,7 @@ import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessionToRow } from './rows.js';
 import { checkImport } from '../import-check.js';
 import { WriterThread } from './writer-thread.js';
+import { CommitPlacement, LoopLoad, type LoadSignal, type PlacementOptions } from './placement.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
@@ -31,13 +32,16 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    */
   checkpointer?: { intervalMs?: number } | false;
   /**
-   * Commits of at least `minBatch` entries (default 256) run in a writer thread on its own connection,
-   * off the event loop; smaller ones, when no thread commit is in flight, run on this connection
-   * (a round trip would cost them more than it saves). `false`: every commit here. File stores only.
-   * The thread starts right after the store opens (a macrotask later, off the opening call), unless
-   * `prestart` is false: then on the first batch that needs it.
+   * Commits run in a writer thread on its own connection, off the event loop, where `placement.ts`
+   * says: those of at least `minBatch` entries (default 256), those behind a thread batch in flight, and,
+   * while the event loop is saturated, those spanning `minSessions` sessions; the rest run on this
+   * connection (a round trip would cost them more than it saves). `false`: every commit here. File
+   * stores only. The thread starts ahead of need, a macrotask after the store's first commit
+   * (`prestart: 'commit'`, the default: a store that never commits, a CLI reading sessions or most
+   * tests, never pays its ~120 ms of start-up CPU), or right after the store opens (`'open'`), or, with
+   * `false`, on the first batch that needs it. `load` replaces the event-loop signal (tests).
    */
-  writerThread?: { minBatch?: number; prestart?: boolean } | false;
+  writerThread?: (PlacementOptions & { prestart?: 'commit' | 'open' | false; load?: LoadSignal }) | false;
 }
 
 /**
@@ -55,15 +59,16 @@ export class SqliteStore implements Store {
   readonly messaging: SqliteMessaging;
   /** The WAL checkpointer thread, when this store runs one. */
   readonly checkpointer: WalCheckpointer | undefined;
-  /** The writer thread for large commits, when this store runs one. */
+  /** The writer thread (large commits, and small ones while the loop is saturated), when this store runs one. */
   readonly writerThread: WriterThread | undefined;
-  private readonly threadMinBatch: number;
+  private readonly placement: CommitPlacement | undefined;
+  /** The thread to start after the first commit (`prestart: 'commit'`), until then. */
+  private startAfterCommit: WriterThread | undefined;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
     this.db = new Database(path);
     const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
-    this.threadMinBatch = opts.writerThread ? Math.max(1, opts.writerThread.minBatch ?? 256) : 256;
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -81,7 +86,12 @@ export class SqliteStore implements Store {
               { path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000, writer: randomUUID() },
               { landed: (writer, from) => this.writer.marks.landed(writer, from), forget: (writer) => this.writer.marks.forget(writer) },
             );
-      if (this.writerThread && (opts.writerThread || {}).prestart !== false) this.prestartThread(this.writerThread);
+      const threadOpts = opts.writerThread || {};
+      const thread = this.writerThread;
+      this.placement = thread && new CommitPlacement(threadOpts.load ?? new LoopLoad(() => thread.busyMs), threadOpts);
+      const prestart = threadOpts.prestart ?? 'commit';
+      if (thread && prestart === 'open') this.prestartThread(thread);
+      if (thread && prestart === 'commit') this.startAfterCommit = thread;
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
@@ -98,7 +108,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The writer thread, started once the opening call has returned (a large batch sent first starts it itself). */
+  /** The writer thread, started once the current call has returned (a large batch sent first starts it itself). */
   private prestartThread(thread: WriterThread): void {
     setImmediate(() => {
       if (!this.closed) thread.prestart();
@@ -178,9 +188,13 @@ export class SqliteStore implements Store {
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     const thread = this.writerThread;
-    // A small batch behind a thread commit goes to the thread too: batches stay in order, and this
-    // connection never waits on the thread's write lock.
-    if (thread && !thread.broken && (thread.inFlight > 0 || entries.length >= this.threadMinBatch)) {
+    if (this.startAfterCommit) {
+      this.prestartThread(this.startAfterCommit);
+      this.startAfterCommit = undefined;
+    }
+    // placement.ts: a thread batch in flight keeps later ones behind it, large ones go, and small ones
+    // spanning many sessions go while the loop is saturated; the rest commit here.
+    if (thread && this.placement?.place(entries, thread) === 'thread') {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }

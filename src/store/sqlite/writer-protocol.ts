@@ -28,7 +28,8 @@ export interface WireError {
 
 export type FromWriter =
   | { kind: 'ready' }
-  | { kind: 'committed'; id: number; seqs: Float64Array; messages: Int32Array }
+  /** `ms`: the commit's time in the thread (the placement policy counts it as load the loop was spared). */
+  | { kind: 'committed'; id: number; seqs: Float64Array; messages: Int32Array; ms: number }
   | { kind: 'failed'; id: number; error: WireError };
 
 /** In the thread: a domain error as it is, a driver failure as `internal` (what the store's guard makes of it). */

@@ -205,8 +205,23 @@ describe('SQLite writer thread', () => {
     expect(await store.lastSeq('s2')).toBe(100);
   });
 
-  it('starts the thread when the store opens, so the first large batch finds it up', async () => {
+  it("starts the thread after the store's first commit, not at open", async () => {
     const { store } = open();
+    await store.createSession(testSessionRecord('s1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thread(store).running).toBe(false);
+    await store.commit(batch('s1', 3));
+    // The start is one macrotask after that commit: this one, queued later, runs after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thread(store).running).toBe(true);
+    await thread(store).ready();
+    expect(thread(store).commits).toBe(0);
+    expect((await store.commit(batch('s1', 300, 3))).at(-1)?.event.seq).toBe(303);
+    expect(thread(store).commits).toBe(1);
+  });
+
+  it("starts the thread when the store opens with prestart 'open', so the first large batch finds it up", async () => {
+    const { store } = open({ writerThread: { prestart: 'open' } });
     // The store's start is one macrotask after the open: this one, queued later, runs after it.
     await new Promise((resolve) => setImmediate(resolve));
     expect(thread(store).running).toBe(true);
@@ -229,7 +244,7 @@ describe('SQLite writer thread', () => {
   });
 
   it('closes a store right after opening it, whether or not its thread has started', async () => {
-    const { store, path } = open();
+    const { store, path } = open({ writerThread: { prestart: 'open' } });
     await store.close();
     expect(thread(store).running).toBe(false);
     const started = open();
@@ -240,6 +255,28 @@ describe('SQLite writer thread', () => {
     const again = files.track(new SqliteStore(path));
     await again.createSession(testSessionRecord('s1'));
     expect((await again.commit(batch('s1', 300))).length).toBe(300);
+  });
+
+  it('sends small commits of many sessions to the thread while the loop is saturated, and keeps a serial writer inline', async () => {
+    const load = { value: 0.9, load: () => load.value };
+    const { store } = open({ writerThread: { load, minSessions: 3 } });
+    await thread(store).ready();
+    for (const id of ['s1', 's2', 's3']) await store.createSession(testSessionRecord(id));
+    // One session (a serial writer, a one-turn burst): inline whatever the load.
+    await store.commit(batch('s1', 1));
+    await store.commit(batch('s1', 20, 1));
+    expect(thread(store).commits).toBe(0);
+    const wide = [testEntry('s1', 21), testEntry('s2', 0), testEntry('s3', 0)];
+    const results = await store.commit(wide);
+    expect(thread(store).commits).toBe(1);
+    expect(results.map((r) => r.event.seq)).toEqual([22, 1, 1]);
+    // The loop calms down: the same shape commits here again.
+    load.value = 0.1;
+    await store.commit([testEntry('s1', 22), testEntry('s2', 1), testEntry('s3', 1)]);
+    expect(thread(store).commits).toBe(1);
+    expect(await store.lastSeq('s1')).toBe(23);
+    const seqs = (await store.readEvents('s1', 0, 100)).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
   });
 
   it('has no thread for memory stores or when turned off', () => {

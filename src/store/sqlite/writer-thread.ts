@@ -43,6 +43,8 @@ export class WriterThread {
   private autoCheckpoint: number;
   /** Batches the thread committed: the checkpointer counts them as writes. */
   commits = 0;
+  /** The thread's commit time so far (ms, its own clock): load the event loop did not carry. */
+  busyMs = 0;
   broken = false;
 
   constructor(
@@ -55,6 +57,11 @@ export class WriterThread {
   /** A thread runs (or is starting). */
   get running(): boolean {
     return this.worker !== undefined;
+  }
+
+  /** The thread is up: a batch sent now does not wait for its start-up. */
+  get up(): boolean {
+    return this.started && this.worker !== undefined;
   }
 
   /** Batches sent and not yet answered. */
@@ -178,6 +185,7 @@ export class WriterThread {
     this.waiters.delete(msg.id);
     if (msg.kind === 'committed') {
       this.commits++;
+      this.busyMs += msg.ms;
       waiter.resolve({ seqs: msg.seqs, messages: msg.messages });
     } else {
       waiter.reject(fromWireError(msg.error));

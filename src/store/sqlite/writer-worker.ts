@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CommitWriter } from './commit.js';
 import { decodeBatch } from './writer-wire.js';
@@ -39,11 +40,13 @@ port.on('message', (msg: ToWriter) => {
     exitAfterCommit = true;
   } else {
     try {
+      const t0 = performance.now();
       const { seqs, messages } = writer.place(decodeBatch(msg.batch), { writer: config.writer, id: msg.id, answeredBelow: msg.answeredBelow });
       // The crash window the batch marks cover: committed, and the reply never sent.
       if (exitAfterCommit) process.exit(1);
       // Transferred, not cloned: the main thread's side of the reply is two buffers.
-      port.postMessage({ kind: 'committed', id: msg.id, seqs, messages } satisfies FromWriter, [seqs.buffer as ArrayBuffer, messages.buffer as ArrayBuffer]);
+      const ms = performance.now() - t0;
+      port.postMessage({ kind: 'committed', id: msg.id, seqs, messages, ms } satisfies FromWriter, [seqs.buffer as ArrayBuffer, messages.buffer as ArrayBuffer]);
     } catch (err) {
       send({ kind: 'failed', id: msg.id, error: toWireError(err) });
     }
