@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus, DataJson } from '../../bus/types.js';
+import type { IdleReader, IdleRecheck } from './idle-recheck.js';
 
 /** A commit's run of live events as one batch, the same object for every reader (read-only). */
 export interface LiveBatch {
@@ -10,7 +11,7 @@ export interface LiveBatch {
 }
 
 /** What a `LiveRing` asks of each subscriber it serves (implemented by `Subscription`). */
-export interface RingReader {
+export interface RingReader extends IdleReader {
   /**
    * A commit's run of new events (`run.events`, ascending; one batch object for every subscriber, so
    * a caught-up one hands it to its sink as it is) has landed. Take it now if caught up and ready;
@@ -46,6 +47,8 @@ export class LiveRing {
   private flushedSeq = 0;
   private scheduled = false;
   private readonly readers = new Set<RingReader>();
+  /** On a lossy bus, the session's one idle re-check of the store (see `IdleRecheck`), shared by its readers. */
+  readonly recheck: IdleRecheck | undefined;
   /** Settles once the bus subscription is active (or failed). */
   readonly ready: Promise<void>;
   /** The session's `session_deleted`, once seen (kept even when trimmed). */
@@ -59,7 +62,9 @@ export class LiveRing {
     bus: Bus,
     private capacity: number,
     private readonly onDeleted: () => void,
+    recheck?: (readers: Iterable<RingReader>) => IdleRecheck,
   ) {
+    this.recheck = recheck?.(this.readers);
     this.ready = bus.subscribe(sessionId, (event, json) => this.onLive(event, json), { onLoss: () => this.onLoss() }).then((off) => {
       if (this.closed) off();
       else this.off = off;
@@ -86,6 +91,7 @@ export class LiveRing {
     this.readers.delete(reader);
     if (this.readers.size > 0) return false;
     this.closed = true;
+    this.recheck?.stop();
     this.off?.();
     this.off = undefined;
     this.events = [];
