@@ -388,7 +388,7 @@ export class Subscription implements SinkSubscription, RingReader, IdleReader {
 
 /** A live run cut after its `session_deleted` (at `end`). */
 function untilDeleted(run: LiveBatch, end: number): LiveBatch {
-  return { from: 'live', events: run.events.slice(0, end + 1), dataJson: run.dataJson?.slice(0, end + 1) };
+  return { from: 'live', events: run.events.slice(0, end + 1), dataJson: run.dataJson?.slice(0, end + 1), sessionJson: run.sessionJson };
 }
 
 function consecutive(run: readonly StoredEvent[]): boolean {
