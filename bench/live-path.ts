@@ -83,8 +83,9 @@ const sink: LogModule.FramedSink = {
   frameFormat: SSE_FORMAT,
   onBatch(batch) {
     if (batch.from === 'live') {
-      // What sse-node writes to a chunked socket; the text argument is ignored by a tree without it.
-      const chunk = (eventsChunk as (...args: unknown[]) => Uint8Array)(batch.events, (batch as { dataJson?: unknown }).dataJson);
+      // What sse-node writes to a chunked socket; the text arguments are ignored by a tree without them.
+      const extra = batch as { dataJson?: unknown; sessionJson?: unknown };
+      const chunk = (eventsChunk as (...args: unknown[]) => Uint8Array)(batch.events, extra.dataJson, extra.sessionJson);
       seen.bytes += chunk.byteLength;
       seen.events += batch.events.length;
     } else {

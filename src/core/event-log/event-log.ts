@@ -5,6 +5,7 @@ import { storedEventOf, type NewEvent, type StoredEvent } from '../../protocol/e
 import type { Bus, DataJson } from '../../bus/types.js';
 import type { CommitEntry, CommitResult, SessionRecord, Store } from '../../store/types.js';
 import { GroupCommit, type AddCallback } from './group-commit.js';
+import { IdleRecheck, systemTimers, type IdleReader, type IdleTimers } from './idle-recheck.js';
 import { IteratedSubscription } from './iterator.js';
 import { LiveRing } from './live-ring.js';
 import { PageCache } from './pages.js';
@@ -27,6 +28,7 @@ export class EventLog {
   private readonly pageSize: number;
   private readonly liveQueueLimit: number;
   private readonly idleRecheckMs: number;
+  private readonly timers: IdleTimers;
   private closing = false;
   private readonly taps = new Set<(events: readonly StoredEvent[]) => void>();
   private readonly pages: PageCache;
@@ -45,13 +47,13 @@ export class EventLog {
     this.pageSize = positiveInt(opts.pageSize ?? DEFAULT_PAGE_SIZE, 'pageSize');
     this.liveQueueLimit = positiveInt(opts.liveQueueLimit ?? DEFAULT_LIVE_QUEUE_LIMIT, 'liveQueueLimit');
     this.idleRecheckMs = positiveInt(opts.idleRecheckMs ?? DEFAULT_IDLE_RECHECK_MS, 'idleRecheckMs');
+    this.timers = opts.timers ?? systemTimers;
     this.pages = new PageCache(store, opts.pages);
     this.subscriptionDeps = {
       store,
       pages: this.pages,
       bus,
       pageSize: this.pageSize,
-      idleRecheckMs: this.idleRecheckMs,
       // No child logger per subscription: with thousands of idle subscribers each costs memory.
       logger: this.logger,
       onEnd: (s) => {
@@ -171,7 +173,10 @@ export class EventLog {
   private ringOf(sessionId: string, limit: number): LiveRing {
     let ring = this.rings.get(sessionId);
     if (!ring) {
-      const made = new LiveRing(sessionId, this.bus, Math.max(limit, this.liveQueueLimit), () => this.pages.drop(sessionId));
+      const recheck = this.bus.lossy
+        ? (readers: Iterable<IdleReader>) => new IdleRecheck(sessionId, readers, this.store, this.idleRecheckMs, this.timers, this.logger)
+        : undefined;
+      const made = new LiveRing(sessionId, this.bus, Math.max(limit, this.liveQueueLimit), () => this.pages.drop(sessionId), recheck);
       made.ready.catch(() => {
         if (this.rings.get(sessionId) === made) this.rings.delete(sessionId);
       });

@@ -122,6 +122,34 @@ describe('LiveRing (one shared live buffer per session)', () => {
     heldSub.close();
   });
 
+  it('a run handed out never changes afterwards, while a held subscriber keeps the ring from emptying', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    const fast = new Recorder();
+    const held = new Recorder();
+    let holding = true;
+    let release: () => void = () => {};
+    held.answer = () => (holding ? new Promise<void>((r) => (release = r)) : true);
+    log.subscribeSink('s1', 0, fast);
+    log.subscribeSink('s1', 0, held);
+    await appendMany(log, 's1', 3, 3);
+    await Promise.all([fast.until(3), held.until(3)]);
+    // Caught up, the ring hands both the same run; `held` then holds, so the ring keeps what follows.
+    await appendMany(log, 's1', 4, 2);
+    await fast.until(7);
+    const seen = fast.batches.map((b) => (b.from === 'live' ? [...b.events] : []));
+    await appendMany(log, 's1', 6, 3);
+    await fast.until(13);
+    fast.batches.forEach((b, i) => {
+      if (b.from === 'live' && i < seen.length) expect(b.events).toEqual(seen[i]);
+    });
+    holding = false;
+    release();
+    await held.until(13);
+    expect(held.seqs).toEqual(range(1, 13));
+    expect(fast.seqs).toEqual(range(1, 13));
+  });
+
   it('drops the bus listener with the last subscriber, and a new one subscribes afresh', async () => {
     f = await fixture(['s1']);
     const subscribe = vi.spyOn(f.bus, 'subscribe');

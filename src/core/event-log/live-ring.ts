@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus, DataJson } from '../../bus/types.js';
+import type { IdleReader, IdleRecheck } from './idle-recheck.js';
 
 /** A commit's run of live events as one batch, the same object for every reader (read-only). */
 export interface LiveBatch {
@@ -7,10 +8,12 @@ export interface LiveBatch {
   readonly events: readonly StoredEvent[];
   /** Parallel to `events`: each payload's stored JSON text where the bus carried it (`BusListener`). */
   readonly dataJson?: DataJson;
+  /** `JSON.stringify` of the events' session id, where the ring made the batch (one session's events). */
+  readonly sessionJson?: string;
 }
 
 /** What a `LiveRing` asks of each subscriber it serves (implemented by `Subscription`). */
-export interface RingReader {
+export interface RingReader extends IdleReader {
   /**
    * A commit's run of new events (`run.events`, ascending; one batch object for every subscriber, so
    * a caught-up one hands it to its sink as it is) has landed. Take it now if caught up and ready;
@@ -46,20 +49,46 @@ export class LiveRing {
   private flushedSeq = 0;
   private scheduled = false;
   private readonly readers = new Set<RingReader>();
+  /** On a lossy bus, the session's one idle re-check of the store (see `IdleRecheck`), shared by its readers. */
+  readonly recheck: IdleRecheck | undefined;
   /** Settles once the bus subscription is active (or failed). */
   readonly ready: Promise<void>;
   /** The session's `session_deleted`, once seen (kept even when trimmed). */
   deleted: StoredEvent | undefined;
   private off: (() => void) | undefined;
   private closed = false;
-  private readonly flush = (): void => this.flushRun();
+  /** The session id as JSON text, for transports that splice it into frames (made once per session). */
+  private sessionJsonText: string | undefined;
+
+  /**
+   * Rings with new events, flushed in one microtask per commit (in the order they got them), not one
+   * microtask per session: a commit at 500 sessions touches 500 rings.
+   */
+  private static due: LiveRing[] = [];
+
+  private static readonly flushDue = (): void => {
+    const rings = LiveRing.due;
+    LiveRing.due = [];
+    for (const ring of rings) {
+      try {
+        ring.flushRun();
+      } catch (err) {
+        // A reader's bug: thrown as its own microtask would have thrown it; the other rings still flush.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
 
   constructor(
     readonly sessionId: string,
     bus: Bus,
     private capacity: number,
     private readonly onDeleted: () => void,
+    recheck?: (readers: Iterable<RingReader>) => IdleRecheck,
   ) {
+    this.recheck = recheck?.(this.readers);
     this.ready = bus.subscribe(sessionId, (event, json) => this.onLive(event, json), { onLoss: () => this.onLoss() }).then((off) => {
       if (this.closed) off();
       else this.off = off;
@@ -86,6 +115,7 @@ export class LiveRing {
     this.readers.delete(reader);
     if (this.readers.size > 0) return false;
     this.closed = true;
+    this.recheck?.stop();
     this.off?.();
     this.off = undefined;
     this.events = [];
@@ -106,7 +136,7 @@ export class LiveRing {
     const lo = this.indexAfter(cursor);
     let end = lo + 1;
     while (end < events.length && (events[end] as StoredEvent).seq === (events[end - 1] as StoredEvent).seq + 1) end++;
-    return { from: 'live', events: events.slice(lo, end), dataJson: this.json.slice(lo, end) };
+    return { from: 'live', events: events.slice(lo, end), dataJson: this.json.slice(lo, end), sessionJson: (this.sessionJsonText ??= JSON.stringify(this.sessionId)) };
   }
 
   /** Events kept with a seq above `seq`. */
@@ -126,7 +156,7 @@ export class LiveRing {
     return lo;
   }
 
-  /** Runs inside Bus.publish: one push per session, and at most one microtask per session per commit. */
+  /** Runs inside Bus.publish: one push per event; the rings of one commit share one microtask. */
   private onLive(event: StoredEvent, json: string | undefined): void {
     if (this.closed) return;
     if (event.type === 'session_deleted') {
@@ -139,7 +169,7 @@ export class LiveRing {
     this.json.push(json);
     if (!this.scheduled) {
       this.scheduled = true;
-      queueMicrotask(this.flush);
+      if (LiveRing.due.push(this) === 1) queueMicrotask(LiveRing.flushDue);
     }
   }
 
@@ -152,24 +182,34 @@ export class LiveRing {
     if (this.closed) return;
     const run = this.runSince(this.flushedSeq);
     this.flushedSeq = this.lastSeq;
+    const handed = run.events === this.events;
     let keepAfter = this.flushedSeq;
     for (const r of this.readers) {
       const needs = r.onRun(run);
       if (needs < keepAfter) keepAfter = needs;
     }
-    this.trim(keepAfter);
+    this.trim(keepAfter, handed);
   }
 
-  /** Every event newer than `seq` (one batch, handed to all readers). */
+  /**
+   * Every event newer than `seq` (one batch, handed to all readers). When that is all the ring holds (the
+   * common case: caught-up readers leave it empty after each flush), the ring's own arrays are the run:
+   * `trim` then never changes them again.
+   */
   private runSince(seq: number): LiveBatch {
     const events = this.events;
+    const sessionJson = (this.sessionJsonText ??= JSON.stringify(this.sessionId));
     let i = events.length;
     while (i > this.head && (events[i - 1] as StoredEvent).seq > seq) i--;
-    return { from: 'live', events: events.slice(i), dataJson: this.json.slice(i) };
+    if (i === 0) return { from: 'live', events, dataJson: this.json, sessionJson };
+    return { from: 'live', events: events.slice(i), dataJson: this.json.slice(i), sessionJson };
   }
 
-  /** Drops what no reader needs (seq <= keepAfter) and anything past the capacity. */
-  private trim(keepAfter: number): void {
+  /**
+   * Drops what no reader needs (seq <= keepAfter) and anything past the capacity. `handed`: the arrays
+   * went out as a run, so what is kept is kept in copies (a batch never changes after it is handed out).
+   */
+  private trim(keepAfter: number, handed = false): void {
     const events = this.events;
     let head = this.head;
     while (head < events.length && ((events[head] as StoredEvent).seq <= keepAfter || events.length - head > this.capacity)) {
@@ -180,7 +220,7 @@ export class LiveRing {
       this.events = [];
       this.json = [];
       this.head = 0;
-    } else if (head > 64 && head * 2 > events.length) {
+    } else if (handed || (head > 64 && head * 2 > events.length)) {
       this.events = events.slice(head);
       this.json = this.json.slice(head);
       this.head = 0;

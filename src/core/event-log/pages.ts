@@ -123,8 +123,8 @@ export class FramedPage extends Page {
 export type CatchUpPage = StoredPage | FramedPage;
 
 type RowsFrom<P> = { readonly page: P; readonly start: number; readonly end: number };
-/** The bus's objects, the same for every subscriber; `dataJson` as in live-ring.ts's `LiveBatch`. */
-export type LiveBatch = { readonly from: 'live'; readonly events: readonly StoredEvent[]; readonly dataJson?: DataJson };
+/** The bus's objects, the same for every subscriber; `dataJson` and `sessionJson` as in live-ring.ts's `LiveBatch`. */
+export type LiveBatch = { readonly from: 'live'; readonly events: readonly StoredEvent[]; readonly dataJson?: DataJson; readonly sessionJson?: string };
 
 /**
  * What one subscriber gets in one call, ascending, right after what it got before: live events (the

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { Bus } from '../../bus/types.js';
 import type { Store } from '../../store/types.js';
+import type { IdleReader } from './idle-recheck.js';
 import { BEHIND, type LiveBatch, type LiveRing, type RingReader } from './live-ring.js';
 import { FramedPage, type EventBatch, type FramedBatch, type PageCache, type PageSlice } from './pages.js';
 import type { BatchSink, EventSink, FramedSink, SinkSubscription, SubscriptionStats } from './types.js';
@@ -13,8 +14,6 @@ export interface SubscriptionDeps {
   bus: Bus;
   pageSize: number;
   logger: Logger;
-  /** First idle re-check of the store on a lossy bus (ms); it backs off to `IDLE_RECHECK_MAX_MS`. */
-  idleRecheckMs: number;
   onEnd?: (sub: Subscription) => void;
 }
 
@@ -24,9 +23,6 @@ export interface SubscriptionOptions {
   /** Start held: nothing is delivered before the first `resume()`. */
   paused?: boolean | undefined;
 }
-
-/** Ceiling of the idle back-off: an idle subscriber of a lossy bus costs one `lastSeq` per this period. */
-export const IDLE_RECHECK_MAX_MS = 5000;
 
 /**
  * Per ring: reads numbered above this started while the ring was listening with no loss since (a
@@ -64,9 +60,9 @@ function listeningSince(ring: LiveRing, pages: PageCache): number {
  * The bus subscription is asynchronous (a network SUBSCRIBE takes a round trip): the first store read
  * waits for it, so nothing committed in between can fall between the read and the ring. A gap is
  * noticed when a later event arrives; on a lossy bus the last event itself may be lost, so while idle the
- * subscription also re-checks `lastSeq` on a backing-off timer.
+ * session's subscribers re-check `lastSeq` on the ring's one backing-off timer (`IdleRecheck`).
  */
-export class Subscription implements SinkSubscription, RingReader {
+export class Subscription implements SinkSubscription, RingReader, IdleReader {
   private cursorSeq: number;
   /**
    * The ring's last seq when this subscription (re-)armed: what its next store read covers at least.
@@ -90,8 +86,6 @@ export class Subscription implements SinkSubscription, RingReader {
   /** Waiting for the bus, a store read or a turn of the loop: the step resumes by itself. */
   private busy = false;
   private active = false;
-  private idleTimer: NodeJS.Timeout | undefined;
-  private idleDelay: number;
   private readonly liveQueueLimit: number;
   private readonly signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
@@ -110,7 +104,6 @@ export class Subscription implements SinkSubscription, RingReader {
     opts: SubscriptionOptions,
   ) {
     this.cursorSeq = afterSeq;
-    this.idleDelay = deps.idleRecheckMs;
     this.liveQueueLimit = opts.liveQueueLimit;
     this.signal = opts.signal;
     this.paused = opts.paused === true;
@@ -152,7 +145,6 @@ export class Subscription implements SinkSubscription, RingReader {
   private finish(err: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.stopIdleTimer();
     if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
     this.deps.onEnd?.(this);
     this.sink.onEnd?.(err);
@@ -183,9 +175,7 @@ export class Subscription implements SinkSubscription, RingReader {
       this.ring.deleted === undefined &&
       consecutive(run)
     ) {
-      this.stopIdleTimer();
       this.deliver(batch, (run[run.length - 1] as StoredEvent).seq, false);
-      if (!this.ended && !this.paused && this.deps.bus.lossy) this.armIdleTimer();
       return this.cursorSeq;
     }
     const queued = this.queued();
@@ -228,7 +218,6 @@ export class Subscription implements SinkSubscription, RingReader {
   /** Delivers what can be delivered now; returns when held, idle, or waiting (which steps again itself). */
   private step(): void {
     if (this.busy) return;
-    this.stopIdleTimer();
     while (!this.ended && !this.paused) {
       if (!this.active) return this.activate();
       if (this.behind) {
@@ -239,7 +228,7 @@ export class Subscription implements SinkSubscription, RingReader {
       if (this.needStore) return this.readStore();
       const run = this.ring.runAfter(this.cursorSeq);
       if (run === undefined) {
-        if (this.deps.bus.lossy) this.armIdleTimer();
+        this.ring.recheck?.watch();
         return;
       }
       if (run === BEHIND) {
@@ -364,7 +353,7 @@ export class Subscription implements SinkSubscription, RingReader {
   private deliver(batch: EventBatch | FramedBatch, last: number, ends: boolean): void {
     this.cursorSeq = last;
     // Activity: a lost event is likeliest right now (a turn's last event), so re-check soon again.
-    this.idleDelay = this.deps.idleRecheckMs;
+    this.ring.recheck?.touch();
     let answer: boolean | PromiseLike<unknown>;
     try {
       // Framed batches come only from pages read in the sink's own format (see `onPage`).
@@ -384,49 +373,22 @@ export class Subscription implements SinkSubscription, RingReader {
     }
   }
 
-  private armIdleTimer(): void {
-    this.stopIdleTimer();
-    this.idleTimer = setTimeout(() => void this.idleCheck(), this.idleDelay);
-    // A subscriber waiting for events must not keep the process alive on its own.
-    this.idleTimer.unref();
-  }
-
-  private stopIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-  }
-
   /** Idle: waiting for live events, with nothing queued, held or in flight. */
-  private get idle(): boolean {
+  get idle(): boolean {
     return !this.ended && !this.busy && !this.scheduled && !this.paused && this.ring.lastSeq <= this.cursorSeq && !this.needStore;
   }
 
-  private async idleCheck(): Promise<void> {
-    this.idleTimer = undefined;
-    if (!this.idle) return;
-    let last: number | undefined;
-    try {
-      last = await this.deps.store.lastSeq(this.sessionId);
-    } catch (err) {
-      this.deps.logger.warn({ err, session_id: this.sessionId }, 'idle re-check of the store failed');
-      last = this.cursorSeq;
-    }
-    if (!this.idle) return;
-    if (last === undefined || last > this.cursorSeq) {
-      // Something was committed (or the session went) that the bus never delivered.
-      this.deps.logger.debug({ session_id: this.sessionId, cursor: this.cursorSeq, last }, 'idle re-check found missed events');
-      this.storeAgain();
-      this.kick();
-      return;
-    }
-    this.idleDelay = Math.min(this.idleDelay * 2, IDLE_RECHECK_MAX_MS);
-    this.armIdleTimer();
+  /** The session's idle re-check found the store ahead of this subscriber (or the session gone). */
+  recheck(): void {
+    this.deps.logger.debug({ session_id: this.sessionId, cursor: this.cursorSeq }, 'idle re-check found missed events');
+    this.storeAgain();
+    this.kick();
   }
 }
 
 /** A live run cut after its `session_deleted` (at `end`). */
 function untilDeleted(run: LiveBatch, end: number): LiveBatch {
-  return { from: 'live', events: run.events.slice(0, end + 1), dataJson: run.dataJson?.slice(0, end + 1) };
+  return { from: 'live', events: run.events.slice(0, end + 1), dataJson: run.dataJson?.slice(0, end + 1), sessionJson: run.sessionJson };
 }
 
 function consecutive(run: readonly StoredEvent[]): boolean {

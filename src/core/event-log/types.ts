@@ -3,6 +3,7 @@ import type { ConversationMessage } from '../../protocol/conversation.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import type { SessionPatch, SessionRecord } from '../../store/types.js';
 import type { GroupCommitLimits } from './group-commit.js';
+import type { IdleTimers } from './idle-recheck.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
 import type { EventBatch, FramedBatch, PageCacheOptions } from './pages.js';
 
@@ -26,10 +27,13 @@ export interface EventLogOptions {
   /** Live events a subscriber may have waiting before it falls back to the store. Default 1024. */
   liveQueueLimit?: number;
   /**
-   * On a lossy bus (`bus.lossy`), how soon an idle subscriber first re-checks the store for events the
-   * bus lost (then backing off to 5 s). Default 250 ms.
+   * On a lossy bus (`bus.lossy`), how soon after its last delivery an idle session first re-checks the
+   * store for events the bus lost (one timer and one read per session, however many subscribers; then
+   * backing off to 5 s). Default 250 ms.
    */
   idleRecheckMs?: number;
+  /** The idle re-check's timers (tests count and fire them). Default: node's, unref'd. */
+  timers?: IdleTimers;
   logger?: Logger;
   /** Batch size, waiting appends and entry size limits of the group commit. */
   commits?: GroupCommitLimits;

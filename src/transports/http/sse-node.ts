@@ -122,7 +122,10 @@ export class NodeSseWriter implements FramedSink, Pingable, SliceJob {
       this.held = undefined;
     }
     if (socket === undefined || batch.from !== 'live') return res.write(batchBytes(batch)) || res.writableLength < AHEAD_BYTES;
-    const bytes = (res as unknown as ResponseInternals).chunkedEncoding === true ? eventsChunk(batch.events, batch.dataJson) : eventsBytes(batch.events, batch.dataJson);
+    const bytes =
+      (res as unknown as ResponseInternals).chunkedEncoding === true
+        ? eventsChunk(batch.events, batch.dataJson, batch.sessionJson)
+        : eventsBytes(batch.events, batch.dataJson, batch.sessionJson);
     if (!this.slices.admit()) {
       this.held = bytes;
       this.slices.defer(this);

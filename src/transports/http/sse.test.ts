@@ -4,7 +4,7 @@ import { FramedPage } from '../../core/event-log/index.js';
 import { storedEventOf, toWire, type StoredEvent } from '../../protocol/events.js';
 import { framedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
-import { PING, Pinger, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, pageBytes, sseFrame } from './sse.js';
+import { PING, Pinger, RETRY, SSE_FORMAT, SSE_HEADERS, batchBytes, eventsBytes, eventsChunk, pageBytes, sseFrame } from './sse.js';
 import { SseStream } from './sse-stream.js';
 import { FakeSubscription, storedEvent } from './testing/fake-subscription.js';
 
@@ -19,6 +19,26 @@ const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe('eventsChunk', () => {
+  it('is the frames as one HTTP/1.1 chunk, across slab ends, for multi-byte text and runs too big for a slab', () => {
+    const plain = (events: StoredEvent[]): string => {
+      const frames = events.map((e) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e))}\n\n`).join('');
+      return `${Buffer.byteLength(frames).toString(16)}\r\n${frames}\r\n`;
+    };
+    const contents = ['a', 'héllo wörld', '\u{1F600} emoji', 'x'.repeat(3000), '\ud800 lone', 'y'.repeat(20_000)];
+    let seq = 0;
+    // Enough runs to fill several slabs, each run one to three events.
+    for (let i = 0; i < 400; i++) {
+      const n = 1 + (i % 3);
+      const events = Array.from({ length: n }, (_, k) => storedEvent(++seq, { content: `${contents[(i + k) % contents.length]}${i}` }));
+      const dataJson = events.map((e) => JSON.stringify(e.data));
+      const chunk = eventsChunk(events, dataJson, JSON.stringify(events[0]?.session_id));
+      expect(text(chunk)).toBe(plain(events));
+      expect(text(eventsBytes(events, dataJson))).toBe(plain(events).replace(/^[0-9a-f]+\r\n/, '').slice(0, -2));
+    }
+  });
 });
 
 describe('sseFrame', () => {

@@ -26,25 +26,69 @@ class RunBytes {
 
 /**
  * `dataJson` (parallel to `events`, where the bus carried it) is each payload's text as appended: spliced
- * into its frame rather than serialised again (`liveWireJson`, same bytes).
+ * into its frame rather than serialised again (`liveWireJson`, same bytes). `sessionJson`, when the ring
+ * gave it, is the events' session id as JSON (all of one session then).
  */
-function buildRun(events: readonly StoredEvent[], dataJson: DataJson | undefined): RunBytes {
+function buildRun(events: readonly StoredEvent[], dataJson: DataJson | undefined, sessionJson: string | undefined): RunBytes {
   let text = '';
-  let sessionId: string | undefined;
-  let sessionJson = '';
+  let sessionId: string | undefined = sessionJson === undefined ? undefined : (events[0] as StoredEvent).session_id;
+  let idJson = sessionJson ?? '';
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEvent;
-    if (e.session_id !== sessionId) sessionJson = sessionJsonOf((sessionId = e.session_id));
-    text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${liveWireJson(e, dataJson?.[i], sessionJson)}\n\n`;
+    if (e.session_id !== sessionId) idJson = sessionJsonOf((sessionId = e.session_id));
+    text += `id: ${e.seq}\nevent: ${e.type}\ndata: ${liveWireJson(e, dataJson?.[i], idJson)}\n\n`;
   }
-  const hex = Buffer.byteLength(text).toString(16);
-  // One string, one copy into one buffer: cheaper than writing the pieces into a buffer sized first.
-  return new RunBytes(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
+  return chunkOf(events[0] as StoredEvent, events[events.length - 1] as StoredEvent, text);
 }
 
 /**
- * Session ids as JSON strings. Most runs hold one event, so serialising the id per run would cost about
- * what the splice saves; ids are kept until there are many (sessions come and go), then all dropped.
+ * Live runs are written as HTTP/1.1 chunks into shared slabs, as node's Buffer pool does for small
+ * strings, but with the chunk header put in place before the frames: the text is flattened and encoded
+ * once (no `Buffer.byteLength` pass, no header-plus-text string copied again). A slab lives while any
+ * run cut from it does (the recent runs below, a slow socket's queue).
+ */
+const SLAB_BYTES = 32 * 1024;
+/** A run whose text could take more than this goes into a buffer of its own. */
+const SLAB_RUN_MAX = SLAB_BYTES / 4;
+/** Room before the frames for the chunk header: up to 8 hex digits and CRLF. */
+const HEAD_ROOM = 10;
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabAt = 0;
+
+function chunkOf(first: StoredEvent, last: StoredEvent, text: string): RunBytes {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const most = HEAD_ROOM + text.length * 3 + 2;
+  if (most > SLAB_RUN_MAX) {
+    const hex = Buffer.byteLength(text).toString(16);
+    return new RunBytes(first, last, Buffer.from(`${hex}\r\n${text}\r\n`), hex.length + 2);
+  }
+  if (slabAt + most > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const buf = slab;
+  const body = slabAt + HEAD_ROOM;
+  const n = buf.write(text, body, 'utf8');
+  buf[body + n] = 0x0d;
+  buf[body + n + 1] = 0x0a;
+  buf[body - 2] = 0x0d;
+  buf[body - 1] = 0x0a;
+  let start = body - 2;
+  let left = n;
+  do {
+    buf[--start] = HEX[left & 15] as number;
+    left >>>= 4;
+  } while (left > 0);
+  const end = body + n + 2;
+  // 8-byte aligned, as node's pool keeps its slices.
+  slabAt = (end + 7) & ~7;
+  return new RunBytes(first, last, buf.subarray(start, end), body - start);
+}
+
+/**
+ * Session ids as JSON strings, for runs the ring did not make (a single `sseFrame`): ids are kept until
+ * there are many (sessions come and go), then all dropped.
  */
 const sessionJsons = new Map<string, string>();
 const SESSION_JSONS = 10_000;
@@ -72,7 +116,7 @@ let recentNext = 0;
 let lastEvents: readonly StoredEvent[] | undefined;
 let lastBytes: RunBytes | undefined;
 
-function runBytes(events: readonly StoredEvent[], dataJson?: DataJson): RunBytes {
+function runBytes(events: readonly StoredEvent[], dataJson?: DataJson, sessionJson?: string): RunBytes {
   if (lastEvents === events && lastBytes !== undefined) return lastBytes;
   const first = events[0] as StoredEvent;
   const last = events[events.length - 1] as StoredEvent;
@@ -84,7 +128,7 @@ function runBytes(events: readonly StoredEvent[], dataJson?: DataJson): RunBytes
     }
   }
   if (run === undefined) {
-    run = buildRun(events, dataJson);
+    run = buildRun(events, dataJson, sessionJson);
     recent[recentNext] = run;
     recentNext = (recentNext + 1) % RECENT;
   }
@@ -99,16 +143,16 @@ export function sseFrame(event: StoredEvent): Uint8Array {
 }
 
 /**
- * The SSE frames of a run of live events (ascending, non-empty); `dataJson` is the live batch's, when
- * it has one (`LiveBatch.dataJson`).
+ * The SSE frames of a run of live events (ascending, non-empty); `dataJson` and `sessionJson` are the
+ * live batch's, when it has them (`LiveBatch`).
  */
-export function eventsBytes(events: readonly StoredEvent[], dataJson?: DataJson): Uint8Array {
-  return runBytes(events, dataJson).body;
+export function eventsBytes(events: readonly StoredEvent[], dataJson?: DataJson, sessionJson?: string): Uint8Array {
+  return runBytes(events, dataJson, sessionJson).body;
 }
 
 /** The same frames as one HTTP/1.1 chunk, chunk header and trailing CRLF included. */
-export function eventsChunk(events: readonly StoredEvent[], dataJson?: DataJson): Uint8Array {
-  return runBytes(events, dataJson).chunk;
+export function eventsChunk(events: readonly StoredEvent[], dataJson?: DataJson, sessionJson?: string): Uint8Array {
+  return runBytes(events, dataJson, sessionJson).chunk;
 }
 
 /** Fixed bytes as one HTTP/1.1 chunk (the ping, written to the socket like live runs). */
@@ -152,7 +196,7 @@ function frameOffsets(bytes: Uint8Array, n: number): Uint32Array {
 
 /** The SSE bytes of a batch: shared frames for live events, a shared page's bytes for stored ones. */
 export function batchBytes(batch: FramedBatch): Uint8Array {
-  return batch.from === 'live' ? eventsBytes(batch.events, batch.dataJson) : pageBytes(batch.page, batch.start, batch.end);
+  return batch.from === 'live' ? eventsBytes(batch.events, batch.dataJson, batch.sessionJson) : pageBytes(batch.page, batch.start, batch.end);
 }
 
 export const SSE_HEADERS = {
