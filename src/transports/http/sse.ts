@@ -2,6 +2,7 @@ import type { DataJson, FramedBatch, FramedPage } from '../../core/event-log/ind
 import type { StoredEvent } from '../../protocol/events.js';
 import type { FrameFormat } from '../../protocol/wire-frames.js';
 import { liveWireJson } from '../../protocol/wire-json.js';
+import { sessionJsonOf } from '../session-json.js';
 
 /**
  * The SSE bytes of a run of live events, built once and handed to every subscriber taking that run: the
@@ -84,22 +85,6 @@ function chunkOf(first: StoredEvent, last: StoredEvent, text: string): RunBytes 
   // 8-byte aligned, as node's pool keeps its slices.
   slabAt = (end + 7) & ~7;
   return new RunBytes(first, last, buf.subarray(start, end), body - start);
-}
-
-/**
- * Session ids as JSON strings, for runs the ring did not make (a single `sseFrame`): ids are kept until
- * there are many (sessions come and go), then all dropped.
- */
-const sessionJsons = new Map<string, string>();
-const SESSION_JSONS = 10_000;
-
-function sessionJsonOf(sessionId: string): string {
-  let json = sessionJsons.get(sessionId);
-  if (json === undefined) {
-    if (sessionJsons.size >= SESSION_JSONS) sessionJsons.clear();
-    sessionJsons.set(sessionId, (json = JSON.stringify(sessionId)));
-  }
-  return json;
 }
 
 /**
