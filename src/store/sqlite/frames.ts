@@ -117,10 +117,28 @@ export class SqliteFrames {
   }
 }
 
-/** The seqs of a page's `group_concat`, or undefined if not ascending (group_concat keeps the subquery's order; checked rather than assumed). */
+/**
+ * The seqs of a page's `group_concat(seq)` (decimal integers and commas), or undefined if they are not
+ * ascending or not all digits (group_concat keeps the subquery's order; checked rather than assumed).
+ * Parsed in one pass over the characters: no string per seq for the young generation to collect.
+ */
 function ascendingSeqs(text: string): number[] | undefined {
-  const seqs = text.split(',').map(Number);
-  for (let i = 1; i < seqs.length; i++) if (!((seqs[i] as number) > (seqs[i - 1] as number))) return undefined;
+  const seqs: number[] = [];
+  let value = 0;
+  let last = -Infinity;
+  for (let i = 0, n = text.length; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0x2c;
+    if (c !== 0x2c) {
+      // Seqs are positive integers; anything else goes the checked way (rows sorted in JS).
+      if (c < 0x30 || c > 0x39) return undefined;
+      value = value * 10 + (c - 0x30);
+      continue;
+    }
+    if (!(value > last)) return undefined;
+    seqs.push(value);
+    last = value;
+    value = 0;
+  }
   return seqs;
 }
 
