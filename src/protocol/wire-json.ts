@@ -1,4 +1,7 @@
 import { EventPayloads, toWire, type EventType, type StoredEvent } from './events.js';
+import { notSpliceable } from './wire-splice.js';
+
+export { notSpliceable };
 
 /**
  * A stored event as the store holds it: `data` is the JSON text of its payload, not parsed. Catch-up
@@ -27,66 +30,6 @@ export function parseRawEvent(raw: RawStoredEvent): StoredEvent {
 /** An event's wire form (`toWire`) as JSON text: what SSE `data:` lines and hub frames carry. */
 export function wireJson(event: StoredEvent): string {
   return JSON.stringify(toWire(event));
-}
-
-/**
- * One of the names below, quoted, anywhere in a text, or a `\u` escape (which could spell one): only
- * then is the key-by-key scan needed.
- */
-const NAMED = /"(?:type|seq|session_id|timestamp|__proto__)"|\\u/;
-const CLASHING = new Set(['type', 'seq', 'session_id', 'timestamp', '__proto__']);
-
-/**
- * Whether payload text the splice below cannot reproduce: a top-level payload key that `toWire`
- * overrides in place (an envelope name) or one `Object.assign` treats specially (`__proto__`). Only the
- * top level counts: `Object.assign` copies nested objects as they are and `JSON.stringify` writes them
- * as parsed, so a nested `"type"` (content parts, tool schemas) splices like any key. `text` is one
- * payload or a page's payloads back to back (each a JSON object). Text that has none of the names is
- * answered by one regex pass; else strings are skipped with `indexOf`, tracking depth. Text that does
- * not balance counts as unspliceable (the object way is always right).
- */
-export function notSpliceable(text: string): boolean {
-  if (!NAMED.test(text)) return false;
-  let depth = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const end = closingQuote(text, i + 1);
-      if (end < 0) return true;
-      if (depth === 1 && text.charCodeAt(end + 1) === 0x3a) {
-        const key = text.slice(i + 1, end);
-        // An escaped key is decoded first: `"\u0074ype"` is `type` (JSON.stringify never writes it so).
-        if (CLASHING.has(key.includes('\\') ? unescaped(key) : key)) return true;
-      }
-      i = end;
-    } else if (c === 0x7b || c === 0x5b) {
-      depth++;
-    } else if (c === 0x7d || c === 0x5d) {
-      if (--depth < 0) return true;
-    }
-  }
-  return depth !== 0;
-}
-
-/** A key's text with its escapes decoded; one that is not valid JSON reads as `__proto__` (a clash). */
-function unescaped(key: string): string {
-  try {
-    return JSON.parse(`"${key}"`) as string;
-  } catch {
-    return '__proto__';
-  }
-}
-
-/** Index of the quote that ends the JSON string starting at `from` (-1 when none). */
-function closingQuote(text: string, from: number): number {
-  for (let j = text.indexOf('"', from); j >= 0; j = text.indexOf('"', j + 1)) {
-    let k = j - 1;
-    while (text.charCodeAt(k) === 0x5c) k--;
-    // An even run of backslashes before it escapes only itself.
-    if ((j - 1 - k) % 2 === 0) return j;
-  }
-  return -1;
 }
 
 /** Event types are identifiers: quoting one needs no escaping. */

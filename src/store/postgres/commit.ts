@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { TowerError } from '../../protocol/errors.js';
 import { storedEventOf } from '../../protocol/events.js';
+import { spliceFlag } from '../../protocol/wire-splice.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, CommitResult } from '../types.js';
 import { assertFences, type FenceSource } from './lease.js';
@@ -44,7 +45,7 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
     heads.set(id, { seq: Number(row.last_event_seq) - p.events, messageCount: row.message_count - p.messages });
   }
 
-  const ev = { sid: [] as string[], seq: [] as number[], type: [] as string[], data: [] as string[], at: [] as string[] };
+  const ev = { sid: [] as string[], seq: [] as number[], type: [] as string[], data: [] as string[], at: [] as string[], splice: [] as boolean[] };
   const inserted = new Map<string, MessageWrite>();
   const replaced = new Map<string, MessageWrite>();
   const state = new Map<string, Map<string, string | null>>();
@@ -59,8 +60,10 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
     ev.sid.push(id);
     ev.seq.push(seq);
     ev.type.push(entry.type);
-    ev.data.push(encoded?.data ?? JSON.stringify(entry.data));
+    const data = encoded?.data ?? JSON.stringify(entry.data);
+    ev.data.push(data);
     ev.at.push(entry.timestamp);
+    ev.splice.push(spliceFlag(data, entry.type, entry.timestamp) === 1);
     const result: CommitResult = {
       event: storedEventOf(id, seq, entry.type, entry.data, entry.timestamp),
     };
@@ -94,9 +97,9 @@ export async function commitBatch(client: pg.ClientBase, entries: readonly Commi
   }
 
   await client.query(
-    `INSERT INTO events (session_id, seq, type, data, created_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])`,
-    [ev.sid, ev.seq, ev.type, ev.data, ev.at],
+    `INSERT INTO events (session_id, seq, type, data, created_at, splice)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[])`,
+    [ev.sid, ev.seq, ev.type, ev.data, ev.at, ev.splice],
   );
   for (const r of replaced.values()) {
     await client.query('UPDATE messages SET role = $1, data = $2 WHERE session_id = $3 AND idx = $4', [r.role, r.data, r.session_id, r.idx]);

@@ -121,6 +121,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    // Each event's splice flag (protocol/wire-splice.ts; SQLite 37), decided when the row is written,
+    // so catch-up pages built by the store need not check their payloads; NULL for older rows (checked).
+    // A rewrite of a row's text forgets its flag.
+    version: 138,
+    sql: `
+      ALTER TABLE events ADD COLUMN splice BOOLEAN;
+      CREATE FUNCTION events_splice_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        NEW.splice := NULL;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER events_splice_stale BEFORE UPDATE OF type, data, created_at ON events
+        FOR EACH ROW EXECUTE FUNCTION events_splice_stale();
+    `,
+  },
 ];
 
 /** Any constant: every Tower node migrating the same database takes the same lock. */

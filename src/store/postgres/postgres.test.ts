@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeStoreConformance, testEntry, testSessionRecord } from '../conformance.js';
+import type { StoredEvent } from '../../protocol/events.js';
 import type { Store } from '../types.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { heartbeatNode, liveNodes } from './nodes.js';
@@ -32,6 +34,27 @@ describe.skipIf(NO_POSTGRES)('PostgresStore', () => {
     },
     // Another node on the same schema; the test closes it, the first store's cleanup drops the schema.
     sameDatabase: (first) => PostgresStore.open(TEST_PG_URL, { schema: schemas.get(first) as string, max: 4 }),
+  });
+
+  it('writes each event its splice flag (migration 138), by commit and import, and forgets it on a rewrite', async () => {
+    const store = await openFresh();
+    const schema = schemas.get(store) as string;
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      await store.createSession(testSessionRecord('a'));
+      await store.commit([testEntry('a', 1), { ...testEntry('a', 2), data: { content: 'x', seq: 'clash' } }, { ...testEntry('a', 3), data: { p: { type: 'nested' } } }]);
+      await store.importSession(testSessionRecord('i'), [], [{ session_id: 'i', seq: 4, type: 'agent_choice', data: { content: 'c', type: 'clash' }, timestamp: 't' } as StoredEvent]);
+      const flags = async () =>
+        (await client.query<{ splice: boolean | null }>(`SELECT splice FROM ${schema}.events ORDER BY session_id, seq`)).rows.map((r) => r.splice);
+      expect(await flags()).toEqual([true, false, true, false]);
+      await client.query(`UPDATE ${schema}.events SET data = '{"content":"new"}' WHERE session_id = 'a' AND seq = 1`);
+      expect(await flags()).toEqual([null, false, true, false]);
+    } finally {
+      await client.end();
+      await store.close();
+      await dropSchema(schema);
+    }
   });
 
   describe('text PostgreSQL cannot hold as is', () => {

@@ -4,6 +4,7 @@ import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
+import { spliceFlag } from '../../protocol/wire-splice.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
@@ -280,10 +281,11 @@ export class PostgresStore implements Store {
           );
         }
         if (events.length > 0) {
+          const data = events.map((e) => JSON.stringify(e.data));
           await client.query(
-            `INSERT INTO events (session_id, seq, type, data, created_at)
-             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[])`,
-            [session.id, events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => JSON.stringify(e.data)), events.map((e) => e.timestamp)],
+            `INSERT INTO events (session_id, seq, type, data, created_at, splice)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::boolean[])`,
+            [session.id, events.map((e) => e.seq), events.map((e) => e.type), data, events.map((e) => e.timestamp), events.map((e, i) => spliceFlag(data[i] as string, e.type, e.timestamp) === 1)],
           );
         }
       });

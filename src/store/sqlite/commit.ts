@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { TowerError } from '../../protocol/errors.js';
+import { spliceFlag } from '../../protocol/wire-splice.js';
 import { planCommit, unknownSession, type CommitPlan } from '../commit-plan.js';
 import type { CommitEntry, EncodedEntry } from '../types.js';
 import { HEAD_SEQ } from './heads.js';
@@ -62,7 +63,7 @@ type UpdateArgs = [
 export class CommitWriter {
   private readonly reserve: Database.Statement<UpdateArgs, HeadRow>;
   private readonly readHead: Database.Statement<[string], HeadRow>;
-  private readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
+  private readonly insertEvent: Database.Statement<[string, number, string, string, string, number]>;
   private readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
   private readonly replaceMessage: Database.Statement<[string, string, string, number]>;
   private readonly deleteSession: Database.Statement<[string]>;
@@ -91,7 +92,7 @@ export class CommitWriter {
       .prepare<[string], HeadRow>(`SELECT ${HEAD_SEQ}, s.message_count FROM sessions s WHERE s.id = ?`)
       .raw(true);
     this.insertEvent = db.prepare(
-      'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO events (session_id, seq, type, data, created_at, splice) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.insertMessage = db.prepare(
       'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',
@@ -141,7 +142,8 @@ export class CommitWriter {
       if (entry.expect_state) this.checkState(id, entry.expect_state);
       const seq = ++head.seq;
       const encoded = entry.encoded;
-      this.insertEvent.run(id, seq, entry.type, encoded?.data ?? JSON.stringify(entry.data), entry.timestamp);
+      const data = encoded?.data ?? JSON.stringify(entry.data);
+      this.insertEvent.run(id, seq, entry.type, data, entry.timestamp, spliceFlag(data, entry.type, entry.timestamp));
       seqs[i] = seq;
       messages[i] = -1;
       // Replace before append, so one entry can both complete the last message and start the next.

@@ -3,7 +3,12 @@ import type { EventType } from '../../protocol/events.js';
 import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import { notSpliceable, type RawStoredEvent } from '../../protocol/wire-json.js';
 
-type FrameRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, payloads: string | null, types: string | null, stamps: string | null, odd: number | null];
+type FrameRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, payloads: string | null, types: string | null, stamps: string | null, odd: number | null, flagged: number | null];
+type FastRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, flagged: number | null];
+type Statements = {
+  fast: Database.Statement<Record<string, string | number>, FastRow>;
+  checked: Database.Statement<Record<string, string | number>, FrameRow>;
+};
 
 /**
  * Separates a page's payloads, types and timestamps in their `group_concat`s: ASCII RS, which
@@ -19,19 +24,29 @@ const NOT_PLAIN = /[^0-9A-Za-z_:.+\x1e-]/;
 
 const EMPTY: FramedRows = { bytes: new Uint8Array(0), seqs: [], deletedSeqs: [] };
 
+/** Sessions whose next page is read checked straight away (their last page had unflagged rows). */
+const CHECKED_SESSIONS = 64;
+
 /**
  * Catch-up pages built by SQLite: each row's frame is one `concat()` in C (the row's wire JSON spliced
  * from its stored text as `rawWireJsonOf` does) and the page is one `group_concat` returned as a BLOB,
  * so a page costs one query result of a few values instead of an array per row, JS splicing and UTF-8
- * encoding. What the splice cannot reproduce is checked on the whole page at once: a `{...}` payload in
- * C (GLOB), `notSpliceable` over the page's payloads (a top-level envelope key) and `NOT_PLAIN` over its
- * types and timestamps in JS (one regex pass each when clean; SQLite's instr is a memcmp per byte, and
- * an IN list of the known types a lookup per row, each costing more than the splice). Such a page is
- * framed in JS from the same result (its payloads, types and timestamps come back separated), row by
- * row, so it costs no second read.
+ * encoding.
+ *
+ * Whether the splice reproduces a row was decided when it was written (its `splice` flag,
+ * protocol/wire-splice.ts): a page whose rows all carry the flag is its frames, its seqs and the seqs
+ * of its deletions, nothing more. A page with a row written before the flag existed (or one that is
+ * not spliceable) is read again by the checked query, which also returns the page's payloads, types
+ * and timestamps separated, to test them the way the flag was decided: a `{...}` payload in C (GLOB),
+ * `notSpliceable` over the payloads and `NOT_PLAIN` over the types and timestamps in JS (one regex
+ * pass each when clean). A page that fails is framed in JS from that result, row by row. A session
+ * whose checked page still had unflagged rows reads its next page checked at once (old sessions are
+ * old from their first row on), until a page is flagged throughout.
  */
 export class SqliteFrames {
-  private readonly statements = new WeakMap<FrameFormat, Database.Statement<Record<string, string | number>, FrameRow>>();
+  private readonly statements = new WeakMap<FrameFormat, Statements>();
+  /** Session id -> the seq after which its next page is read checked. */
+  private readonly checkedAfter = new Map<string, number>();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -45,35 +60,86 @@ export class SqliteFrames {
     format.forEach((piece, i) => {
       if (typeof piece === 'object') params[`t${i}`] = piece.text;
     });
-    const [frames, seqText, deletedText, payloads, types, stamps, odd] = this.statement(format).get(params) as FrameRow;
+    const statements = this.statementsOf(format);
+    if (this.checkedAfter.get(sessionId) !== afterSeq) {
+      const [frames, seqText, deletedText, flagged] = statements.fast.get(params) as FastRow;
+      if (seqText === null || frames === null) return EMPTY;
+      const seqs = ascendingSeqs(seqText);
+      if (seqs && flagged === 1) return { bytes: frames, seqs, deletedSeqs: deletedText === null ? [] : deletedText.split(',').map(Number) };
+    }
+    return this.readChecked(sessionId, statements.checked, params, format);
+  }
+
+  private readChecked(
+    sessionId: string,
+    statement: Statements['checked'],
+    params: Record<string, string | number>,
+    format: FrameFormat,
+  ): FramedRows | undefined {
+    const [frames, seqText, deletedText, payloads, types, stamps, odd, flagged] = statement.get(params) as FrameRow;
     if (seqText === null || frames === null) return EMPTY;
-    const seqs = seqText.split(',').map(Number);
-    // group_concat keeps the subquery's order; checked rather than assumed.
-    let ordered = true;
-    for (let i = 1; i < seqs.length; i++) if (!((seqs[i] as number) > (seqs[i - 1] as number))) ordered = false;
-    if (ordered && !odd && !notSpliceable(payloads ?? '') && !NOT_PLAIN.test(types ?? '') && !NOT_PLAIN.test(stamps ?? '')) {
+    const seqs = ascendingSeqs(seqText);
+    this.checkedAfter.delete(sessionId);
+    if (flagged !== 1 && seqs) {
+      this.checkedAfter.set(sessionId, seqs[seqs.length - 1] as number);
+      if (this.checkedAfter.size > CHECKED_SESSIONS) this.checkedAfter.delete(this.checkedAfter.keys().next().value as string);
+    }
+    if (seqs && !odd && !notSpliceable(payloads ?? '') && !NOT_PLAIN.test(types ?? '') && !NOT_PLAIN.test(stamps ?? '')) {
       return { bytes: frames, seqs, deletedSeqs: deletedText === null ? [] : deletedText.split(',').map(Number) };
     }
-    const rows = rowsOf(sessionId, seqs, payloads ?? '', types ?? '', stamps ?? '');
+    const rows = rowsOf(sessionId, seqText.split(',').map(Number), payloads ?? '', types ?? '', stamps ?? '');
     return rows && framedRows(sessionId, rows, format);
   }
 
-  private statement(format: FrameFormat): Database.Statement<Record<string, string | number>, FrameRow> {
-    let statement = this.statements.get(format);
-    if (!statement) {
+  private statementsOf(format: FrameFormat): Statements {
+    let statements = this.statements.get(format);
+    if (!statements) {
       const pieces = format.map((piece, i) => (piece === 'seq' ? 'seq' : piece === 'type' ? 'type' : piece === 'wire' ? WIRE : `@t${i}`));
-      statement = this.db
-        .prepare<Record<string, string | number>, FrameRow>(
-          `SELECT CAST(group_concat(frame, '') AS BLOB), group_concat(seq), group_concat(CASE WHEN type = 'session_deleted' THEN seq END),
-             group_concat(data, char(30)), group_concat(type, char(30)), group_concat(created_at, char(30)), max(odd)
-           FROM (SELECT concat(${pieces.join(', ')}) AS frame, seq, type, data, created_at, data NOT GLOB '{*}' AS odd
-                 FROM events WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit)`,
-        )
-        .raw(true);
-      this.statements.set(format, statement);
+      // The fast query's rows carry no payload: every column the subquery passes up is copied per row.
+      const page = (columns: string) =>
+        `SELECT concat(${pieces.join(', ')}) AS frame, seq, type, ${columns} FROM events WHERE session_id = @session AND seq > @after ORDER BY seq LIMIT @limit`;
+      // min(ifnull(...)): a row without the flag (NULL) makes the page unflagged; plain min() skips NULLs.
+      const head = `CAST(group_concat(frame, '') AS BLOB), group_concat(seq), group_concat(CASE WHEN type = 'session_deleted' THEN seq END)`;
+      const flagged = 'min(ifnull(splice, 0))';
+      statements = {
+        fast: this.db.prepare<Record<string, string | number>, FastRow>(`SELECT ${head}, ${flagged} FROM (${page('splice')})`).raw(true),
+        checked: this.db
+          .prepare<Record<string, string | number>, FrameRow>(
+            `SELECT ${head}, group_concat(data, char(30)), group_concat(type, char(30)), group_concat(created_at, char(30)),
+               max(data NOT GLOB '{*}'), ${flagged}
+             FROM (${page('data, created_at, splice')})`,
+          )
+          .raw(true),
+      };
+      this.statements.set(format, statements);
     }
-    return statement;
+    return statements;
   }
+}
+
+/**
+ * The seqs of a page's `group_concat(seq)` (decimal integers and commas), or undefined if they are not
+ * ascending or not all digits (group_concat keeps the subquery's order; checked rather than assumed).
+ * Parsed in one pass over the characters: no string per seq for the young generation to collect.
+ */
+function ascendingSeqs(text: string): number[] | undefined {
+  const seqs: number[] = [];
+  let value = 0;
+  let last = -Infinity;
+  for (let i = 0, n = text.length; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0x2c;
+    if (c !== 0x2c) {
+      // Seqs are positive integers; anything else goes the checked way (rows sorted in JS).
+      if (c < 0x30 || c > 0x39) return undefined;
+      value = value * 10 + (c - 0x30);
+      continue;
+    }
+    if (!(value > last)) return undefined;
+    seqs.push(value);
+    last = value;
+    value = 0;
+  }
+  return seqs;
 }
 
 /** The page's rows back from its separated columns, in seq order; undefined if they do not split evenly. */

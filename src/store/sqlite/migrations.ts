@@ -114,6 +114,20 @@ export const MIGRATIONS: readonly Migration[] = [
   // MCP secrets out of old `error` events, failed tool results and tool messages (mcp-error-scrub.ts;
   // Postgres 136). Synchronous like every migration: it runs at open, before the store serves anything.
   { version: 36, run: scrubStoredMcpErrors },
+  {
+    // Each event's splice flag (protocol/wire-splice.ts), decided when the row is written: a catch-up
+    // page whose rows all have it is framed by SQL without its payloads being checked (frames.ts). Rows
+    // written before (NULL) are checked as before. A rewrite of a row's text forgets its flag, so no
+    // later migration or repair can leave a stale one.
+    version: 37,
+    sql: `
+      ALTER TABLE events ADD COLUMN splice INTEGER;
+      CREATE TRIGGER events_splice_stale AFTER UPDATE OF type, data, created_at ON events WHEN NEW.splice IS NOT NULL
+      BEGIN
+        UPDATE events SET splice = NULL WHERE session_id = NEW.session_id AND seq = NEW.seq;
+      END;
+    `,
+  },
 ];
 
 /** Highest version in `migrations`; what a fully migrated database reports. */

@@ -16,7 +16,7 @@ export class SessionStatements {
   readonly listMessages: Database.Statement<[string], MessageRow>;
   readonly listMessagesAfter: Database.Statement<[string, number], MessageRow>;
   readonly insertMessage: Database.Statement<[string, number, string, string, string]>;
-  readonly insertEvent: Database.Statement<[string, number, string, string, string]>;
+  readonly insertEvent: Database.Statement<[string, number, string, string, string, number]>;
   readonly getState: Database.Statement<[string, string], string>;
   readonly upsertState: Database.Statement<[string, string, string, string]>;
   readonly deleteState: Database.Statement<[string, string]>;
@@ -53,7 +53,7 @@ export class SessionStatements {
       'INSERT INTO messages (session_id, idx, role, data, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     this.insertEvent = db.prepare(
-      'INSERT INTO events (session_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO events (session_id, seq, type, data, created_at, splice) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.getState = db
       .prepare<[string, string], string>('SELECT value FROM session_state WHERE session_id = ? AND key = ?')

@@ -7,6 +7,7 @@ import { TowerError, isTowerError } from '../../protocol/errors.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
+import { spliceFlag } from '../../protocol/wire-splice.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { WalCheckpointer } from './checkpointer.js';
 import { CommitWriter } from './commit.js';
@@ -257,7 +258,8 @@ export class SqliteStore implements Store {
           this.q.insertMessage.run(session.id, m.index, m.message.role, JSON.stringify(m.message), m.created_at);
         }
         for (const e of events) {
-          this.q.insertEvent.run(session.id, e.seq, e.type, JSON.stringify(e.data), e.timestamp);
+          const data = JSON.stringify(e.data);
+          this.q.insertEvent.run(session.id, e.seq, e.type, data, e.timestamp, spliceFlag(data, e.type, e.timestamp));
         }
       }).immediate();
     });

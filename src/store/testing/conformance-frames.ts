@@ -38,7 +38,11 @@ const SPLICEABLE: Record<string, unknown>[] = [
   { content: '"seq"', 'a"type"b': { type: 'a key with quotes in it' }, 'ends in \\': { '"type"': 1 } },
   { content: 'quote then key-like text \\"', type_: 'not an envelope name', nested: [[{ session_id: 's' }]] },
   JSON.parse('{"content": "p", "deep": {"__proto__": {"polluted": 1}}}') as Record<string, unknown>,
+  { '\u001e': 'an RS key', content: 'ends in a brace }', 'x\u001ey': ['\u001e', '}', '{'] },
 ];
+
+/** Payloads that are not objects (the typed API never writes them; an old or foreign row might hold one). */
+const NOT_OBJECTS: unknown[] = [[1, { type: 'in an array' }], 'a string', 42, null, true, []];
 
 /** Payloads only the object way reproduces: an envelope key or __proto__ at the top level. */
 const OBJECT_WAY: Record<string, unknown>[] = [
@@ -55,18 +59,25 @@ const OBJECT_WAY: Record<string, unknown>[] = [
  * payloads itself (SQLite: the BLOB of its query, a Buffer, where the JS framing gives a plain
  * Uint8Array), so its own path is what these tests check, not the JS framing.
  */
+/**
+ * One page of `readEventFrames` against the frames of the events `readEvents` gives for the same window;
+ * with `mustBuild`, built by the store itself (a Buffer). Resolves to the page's last seq.
+ */
+export async function checkFrames(store: Store, sessionId: string, afterSeq: number, limit: number, mustBuild: boolean): Promise<number> {
+  const events = await store.readEvents(sessionId, afterSeq, limit);
+  const framed = await store.readEventFrames(sessionId, afterSeq, limit, FORMAT);
+  const where = `page after ${afterSeq}, limit ${limit}`;
+  if (mustBuild && events.length > 0) expect(Buffer.isBuffer(framed.bytes), where).toBe(true);
+  expect(Buffer.from(framed.bytes).toString('utf8'), where).toBe(expectedFrames(events));
+  expect(Buffer.from(framed.bytes).equals(Buffer.from(expectedFrames(events), 'utf8'))).toBe(true);
+  expect(framed.seqs).toEqual(events.map((e) => e.seq));
+  expect(framed.deletedSeqs).toEqual(events.filter((e) => e.type === 'session_deleted').map((e) => e.seq));
+  return framed.seqs.at(-1) ?? afterSeq;
+}
+
 export function describeFramesConformance(fresh: () => Promise<Store>, builds: boolean): void {
   describe('readEventFrames', () => {
-    async function check(store: Store, sessionId: string, afterSeq: number, limit: number, mustBuild: boolean): Promise<void> {
-      const events = await store.readEvents(sessionId, afterSeq, limit);
-      const framed = await store.readEventFrames(sessionId, afterSeq, limit, FORMAT);
-      const where = `page after ${afterSeq}, limit ${limit}`;
-      if (mustBuild && events.length > 0) expect(Buffer.isBuffer(framed.bytes), where).toBe(true);
-      expect(Buffer.from(framed.bytes).toString('utf8'), where).toBe(expectedFrames(events));
-      expect(Buffer.from(framed.bytes).equals(Buffer.from(expectedFrames(events), 'utf8'))).toBe(true);
-      expect(framed.seqs).toEqual(events.map((e) => e.seq));
-      expect(framed.deletedSeqs).toEqual(events.filter((e) => e.type === 'session_deleted').map((e) => e.seq));
-    }
+    const check = checkFrames;
 
     it('frames spliceable rows exactly as the object path does, for any window', async () => {
       const store = await fresh();
@@ -92,6 +103,15 @@ export function describeFramesConformance(fresh: () => Promise<Store>, builds: b
         await check(store, id, 0, 100, false);
         await check(store, id, 2, 100, builds);
       }
+    });
+
+    it('frames payloads that are not objects the object way, beside spliced rows', async () => {
+      const store = await fresh();
+      await store.createSession(testSessionRecord('n'));
+      const entries = NOT_OBJECTS.flatMap((data, i) => [testEntry('n', 2 * i), { ...testEntry('n', 2 * i + 1), data } as CommitEntry]);
+      await store.commit(entries);
+      await check(store, 'n', 0, 100, false);
+      for (let after = 0; after < entries.length; ) after = await check(store, 'n', after, 3, false);
     });
 
     it('frames imported sessions (their own seqs, with holes) and an id that needs quoting', async () => {
