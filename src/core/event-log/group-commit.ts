@@ -34,6 +34,10 @@ export interface GroupCommitLimits {
 /** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
 const DRAIN_SLICE_MS = 5;
 
+/** First look at the store after a commit of unknown outcome (ms), doubling while it cannot answer. */
+const PROBE_MIN_MS = 50;
+const PROBE_MAX_MS = 2000;
+
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
  * and entries added while a commit is in flight form the next batch. One drain loop runs at a time, so
@@ -55,6 +59,19 @@ export class GroupCommit {
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
   private readonly publishSlice: number;
+  /**
+   * Sessions of batches that failed with `commit_outcome_unknown`: their events may be stored yet were
+   * never published, so their subscribers must read the store once it answers again (`recheck`).
+   */
+  private readonly doubtful = new Set<string>();
+  /** Bumped with every doubtful batch: a probe that began before it does not vouch for it. */
+  private doubts = 0;
+  /** A probe cycle is on (its timer armed or its read out); `probeRun` numbers the cycles. */
+  private probing = false;
+  private probeRun = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeDelay = PROBE_MIN_MS;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -62,6 +79,11 @@ export class GroupCommit {
     private readonly publish: (events: StoredEvent[], dataJson: Array<string | undefined>) => Promise<void>,
     private readonly logger: Logger,
     limits: GroupCommitLimits = {},
+    /**
+     * Told the sessions whose events may have been stored without being published, once the store
+     * answers again: their subscribers read the store from their cursors (they de-duplicate by seq).
+     */
+    private readonly recheck: (sessionIds: readonly string[]) => void = () => undefined,
   ) {
     this.maxBatch = limits.maxBatch ?? 2000;
     this.maxWaiting = limits.maxWaiting ?? 50_000;
@@ -122,6 +144,13 @@ export class GroupCommit {
     this.pending.push(p);
     this.last = p;
     this.schedule();
+  }
+
+  /** Stops looking at the store for doubtful commits (the store is about to close). */
+  close(): void {
+    this.closed = true;
+    this.stopProbe();
+    this.doubtful.clear();
   }
 
   /** Resolves once everything added so far is committed and published (or has failed). */
@@ -250,6 +279,7 @@ export class GroupCommit {
           // batch fails with this code, and its callers (who know what they appended) decide: the
           // session's events say whether it landed. Later batches commit as usual, after it in seq order.
           for (const p of batch) out.failed.push([p, err]);
+          this.doubt(batch);
           return;
         }
         if (batch.length === 1) {
@@ -269,6 +299,8 @@ export class GroupCommit {
         for (const p of batch) await this.commitInto([p], out);
         return;
       }
+      // The store answers again: whatever a doubtful commit stored is readable now.
+      if (this.doubtful.size > 0) this.resolveDoubts();
       const total = entries.length;
       if (results.length === total) out.committed.push({ groups: batch, results });
       else {
@@ -276,6 +308,80 @@ export class GroupCommit {
         for (const p of batch) out.failed.push([p, err]);
       }
       return;
+    }
+  }
+
+  /**
+   * A batch failed with `commit_outcome_unknown`. If it landed, its events are stored and never
+   * published: a subscriber of an in-process bus would not notice until the session's next event shows
+   * the gap, and waits for ever if none comes. So once the store answers again (the next commit, or a
+   * probe on a backing-off timer), `recheck` has the subscribers of those sessions read the store.
+   */
+  private doubt(batch: Pending[]): void {
+    if (this.closed) return;
+    for (const p of batch) for (const e of p.entries) this.doubtful.add(e.session_id);
+    this.doubts++;
+    if (this.probing) return;
+    this.probing = true;
+    this.probeDelay = PROBE_MIN_MS;
+    this.armProbe(this.probeRun);
+  }
+
+  private armProbe(run: number): void {
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe(run);
+    }, this.probeDelay);
+    // A probe must not keep the process alive on its own.
+    this.probeTimer.unref();
+  }
+
+  /**
+   * One cheap read; its success means the store answers, which settles every doubt raised before it
+   * began. `run` is the probe cycle: a cycle stopped meanwhile (`stopProbe`) ends here.
+   */
+  private async probe(run: number): Promise<void> {
+    const session = this.doubtful.values().next().value;
+    const since = this.doubts;
+    if (run !== this.probeRun) return;
+    if (session === undefined) {
+      this.probing = false;
+      return;
+    }
+    try {
+      await this.store.lastSeq(session);
+    } catch {
+      if (run !== this.probeRun) return;
+      this.probeDelay = Math.min(this.probeDelay * 2, PROBE_MAX_MS);
+      this.armProbe(run);
+      return;
+    }
+    if (run !== this.probeRun) return;
+    if (since !== this.doubts) {
+      // A batch failed while the probe was out: the store may be down again, look once more.
+      this.probeDelay = PROBE_MIN_MS;
+      this.armProbe(run);
+      return;
+    }
+    this.resolveDoubts();
+  }
+
+  private stopProbe(): void {
+    this.probeRun++;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.probing = false;
+  }
+
+  private resolveDoubts(): void {
+    this.stopProbe();
+    const sessions = [...this.doubtful];
+    this.doubtful.clear();
+    this.logger.info({ sessions: sessions.length }, 'store answers again: subscribers re-read the sessions of commits of unknown outcome');
+    try {
+      this.recheck(sessions);
+    } catch (err) {
+      this.logger.error({ err }, 'group commit recheck threw');
     }
   }
 
