@@ -29,6 +29,8 @@ export interface GroupCommitLimits {
   maxEntryBytes?: number;
   /** Events per publish call: a bigger batch is published in slices, a macrotask turn apart. Default 512. */
   publishSlice?: number;
+  /** Back-to-back commits for this long (ms) give the event loop one macrotask turn. Default 5. */
+  drainSliceMs?: number;
 }
 
 /** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
@@ -59,6 +61,7 @@ export class GroupCommit {
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
   private readonly publishSlice: number;
+  private readonly drainSliceMs: number;
   /**
    * Sessions of batches that failed with `commit_outcome_unknown`: their events may be stored yet were
    * never published, so their subscribers must read the store once it answers again (`recheck`).
@@ -89,6 +92,7 @@ export class GroupCommit {
     this.maxWaiting = limits.maxWaiting ?? 50_000;
     this.maxEntryBytes = limits.maxEntryBytes ?? 8 * 1024 * 1024;
     this.publishSlice = Math.max(1, limits.publishSlice ?? 512);
+    this.drainSliceMs = limits.drainSliceMs ?? DRAIN_SLICE_MS;
   }
 
   /** Entries waiting for a commit (including the batch in flight). */
@@ -181,22 +185,43 @@ export class GroupCommit {
     try {
       let sliceStart = performance.now();
       let committing: Promise<Outcome> | undefined;
-      while (committing || this.pending.length > 0) {
-        // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
-        // (commit, publish and settle are all microtasks): without a macrotask turn now and then, sockets,
-        // timers and every other request would wait until it stops.
-        if (performance.now() - sliceStart >= DRAIN_SLICE_MS) {
-          await nextTurn();
-          sliceStart = performance.now();
+      let taken: Pending[] = [];
+      do {
+        while (committing || this.pending.length > 0) {
+          // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
+          // (commit, publish and settle are all microtasks): without a macrotask turn now and then,
+          // sockets, timers and every other request would wait until it stops.
+          if (performance.now() - sliceStart >= this.drainSliceMs) {
+            await nextTurn();
+            sliceStart = performance.now();
+          }
+          const outcome = await (committing ?? this.commitBatch((taken = this.takeBatch())));
+          committing = this.pending.length > 0 ? this.commitBatch((taken = this.takeBatch())) : undefined;
+          await this.publishAndSettle(outcome);
         }
-        const outcome = await (committing ?? this.commitBatch(this.takeBatch()));
-        committing = this.pending.length > 0 ? this.commitBatch(this.takeBatch()) : undefined;
-        await this.publishAndSettle(outcome);
-      }
+      } while (taken.length === 1 && (await this.sameWriterAgain(taken[0] as Pending)));
     } finally {
       // Synchronous with the loop's last check: no add() can slip in between and be left unscheduled.
       this.draining = false;
+      if (this.pending.length > 0) this.schedule();
     }
+  }
+
+  /**
+   * The lone serial writer: the batch just settled was one group, and its writer appends again once
+   * its await returns. Through a few async frames (an `async` helper returning `append`'s promise) that
+   * comes a few microtasks after this loop's last look, so without this it would wait for a macrotask
+   * turn (`setImmediate`) per append. So wait until this macrotask's microtasks have run (a nextTick
+   * queued from a microtask runs after them) and go on at once if the only group waiting is that
+   * session's. Anything else (several groups, another session, nothing) waits for the next turn as
+   * before, so appends from different callbacks of one poll phase still share a transaction; the
+   * `drainSliceMs` turn still comes.
+   */
+  private async sameWriterAgain(settled: Pending): Promise<boolean> {
+    if (this.pending.length > 0) return false;
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const next = this.pending.length === 1 ? (this.pending[0] as Pending) : undefined;
+    return next !== undefined && next.entries[0]?.session_id === settled.entries[0]?.session_id;
   }
 
   /** Whole groups, up to `maxBatch` entries (at least one group). */
@@ -248,6 +273,8 @@ export class GroupCommit {
   }
 
   private dropAfterDelete(batch: Pending[], out: Outcome): Pending[] {
+    // Nearly every batch deletes nothing: no set, closures or copy per commit then.
+    if (!deletes(batch)) return batch;
     const deleted = new Set<string>();
     return batch.filter((p) => {
       const late = p.entries.find((e) => deleted.has(e.session_id));
@@ -440,12 +467,18 @@ interface Outcome {
 
 /** The batch's entries in order: a loop, not `flatMap` (a closure and a growing array per commit). */
 function entriesOf(batch: readonly Pending[]): CommitEntry[] {
+  if (batch.length === 1) return (batch[0] as Pending).entries;
   let n = 0;
   for (const p of batch) n += p.entries.length;
   const out = new Array<CommitEntry>(n);
   let i = 0;
   for (const p of batch) for (const e of p.entries) out[i++] = e;
   return out;
+}
+
+function deletes(batch: readonly Pending[]): boolean {
+  for (const p of batch) for (const e of p.entries) if (e.delete_session) return true;
+  return false;
 }
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
