@@ -7,6 +7,8 @@
  * - concurrent (the target): 100 appends issued in one tick, awaited, repeat: one 100-event transaction
  *   per tick, as when many sessions stream at once. Bare: 100 rows per transaction.
  * - serial: each append awaited before the next: one transaction per event. Bare: one row per transaction.
+ * - serial, async caller: the same, each append awaited through an async helper that returns its promise
+ *   (as the session code awaits appends): its next append comes a few microtasks after the commit settled.
  *
  * Both sides checkpoint the WAL the same way: Tower's store turns SQLite's auto-checkpoint off and runs
  * PASSIVE checkpoints in a worker thread every 200 ms after writes (src/store/sqlite/checkpointer.ts); the
@@ -92,7 +94,7 @@ async function withDir<T>(work: (file: string) => Promise<T> | T): Promise<T> {
 }
 
 /** EventLog over the real SQLite store and the in-memory bus (one listener counting what is published). */
-function towerRound(count: number, batch: number): Promise<number> {
+function towerRound(count: number, batch: number, viaHelper = false): Promise<number> {
   return withDir(async (file) => {
     const store = openSqliteStore(file);
     // The writer thread starts as the store opens; a server's store opened long before its first
@@ -104,12 +106,16 @@ function towerRound(count: number, batch: number): Promise<number> {
     let published = 0;
     bus.subscribe(SESSION_ID, () => published++);
     const watched = await watchLoop('tower');
+    const append = () => log.append(SESSION_ID, { type: 'agent_choice', data: { content: CONTENT } });
+    const appendVia = async () => append();
     const t0 = performance.now();
-    for (let done = 0; done < count; done += batch) {
-      let last;
-      for (let i = 0; i < batch; i++) last = log.append(SESSION_ID, { type: 'agent_choice', data: { content: CONTENT } });
-      await last;
-    }
+    if (viaHelper) for (let done = 0; done < count; done++) await appendVia();
+    else
+      for (let done = 0; done < count; done += batch) {
+        let last;
+        for (let i = 0; i < batch; i++) last = append();
+        await last;
+      }
     const ms = performance.now() - t0;
     watched();
     await log.close();
@@ -170,14 +176,14 @@ function bareRound(count: number, batch: number): Promise<number> {
   });
 }
 
-async function compare(label: string, count: number, batch: number): Promise<{ tower: number; bare: number }> {
+async function compare(label: string, count: number, batch: number, viaHelper = false): Promise<{ tower: number; bare: number }> {
   const tower: number[] = [];
   const bare: number[] = [];
   // Warm both paths (JIT, page cache) before measuring.
-  await towerRound(Math.min(count, 5_000), batch);
+  await towerRound(Math.min(count, 5_000), batch, viaHelper);
   await bareRound(Math.min(count, 5_000), batch);
   for (let r = 0; r < ROUNDS; r++) {
-    tower.push(await towerRound(count, batch));
+    tower.push(await towerRound(count, batch, viaHelper));
     bare.push(await bareRound(count, batch));
     progress(`append ${label} round ${r + 1}: tower ${human(tower.at(-1)!)}/s, bare ${human(bare.at(-1)!)}/s`);
   }
@@ -186,6 +192,7 @@ async function compare(label: string, count: number, batch: number): Promise<{ t
 
 const concurrent = await compare('concurrent', CONCURRENT_EVENTS, BATCH);
 const serial = await compare('serial', SERIAL_EVENTS, 1);
+const serialAsync = await compare('serial, async caller', SERIAL_EVENTS, 1, true);
 const ratio = concurrent.tower / concurrent.bare;
 summary(`append (median of ${ROUNDS} alternating rounds)`, [
   [`concurrent (${BATCH}/tx): tower events/s`, human(concurrent.tower)],
@@ -194,6 +201,9 @@ summary(`append (median of ${ROUNDS} alternating rounds)`, [
   ['serial (1/tx): tower events/s', human(serial.tower)],
   ['serial (1/tx): bare events/s', human(serial.bare)],
   ['serial ratio', sig(serial.tower / serial.bare)],
+  ['serial, async caller: tower events/s', human(serialAsync.tower)],
+  ['serial, async caller: bare events/s', human(serialAsync.bare)],
+  ['serial, async caller ratio', sig(serialAsync.tower / serialAsync.bare)],
   ['event loop max (ms) in timed rounds: tower / bare', `${sig(loop.tower.maxMs)} / ${sig(loop.bare.maxMs)}`],
   ['tower stalls (late, this process\'s CPU meanwhile)', describeStalls(loop.tower.stalls)],
   ['bare stalls', describeStalls(loop.bare.stalls)],
@@ -210,7 +220,8 @@ emitBench({
   met: ratio >= 0.6,
   notes:
     `${BATCH} appends per tick (one group commit) vs ${BATCH} rows per bare transaction; serial (each append awaited): ` +
-    `${human(serial.tower)}/s vs ${human(serial.bare)}/s, ratio ${sig(serial.tower / serial.bare)}; both checkpoint in a ` +
+    `${human(serial.tower)}/s vs ${human(serial.bare)}/s, ratio ${sig(serial.tower / serial.bare)}; serial through an async caller ` +
+    `${human(serialAsync.tower)}/s vs ${human(serialAsync.bare)}/s, ratio ${sig(serialAsync.tower / serialAsync.bare)}; both checkpoint in a ` +
     `thread every 200 ms (auto-checkpoint off); loop max in timed rounds ${sig(loop.tower.maxMs)} ms Tower ` +
     `(${describeStalls(loop.tower.stalls)}), ${sig(loop.bare.maxMs)} ms bare; load avg ${sig(os.loadavg()[0]!)}`,
 });

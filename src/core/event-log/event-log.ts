@@ -62,7 +62,9 @@ export class EventLog {
         if (s.ring.remove(s) && this.rings.get(s.sessionId) === s.ring) this.rings.delete(s.sessionId);
       },
     };
-    this.commits = new GroupCommit(store, (events, dataJson) => this.published(events, dataJson), this.logger, opts.commits);
+    this.commits = new GroupCommit(store, (events, dataJson) => this.published(events, dataJson), this.logger, opts.commits, (ids) =>
+      this.recheck(ids),
+    );
   }
 
   /**
@@ -220,7 +222,14 @@ export class EventLog {
   async close(): Promise<void> {
     this.closing = true;
     await this.flush();
+    this.commits.close();
     for (const sub of [...this.subscriptions]) sub.close();
+  }
+
+  /** Events of these sessions may be stored unpublished (a commit of unknown outcome): read the store. */
+  private recheck(sessionIds: readonly string[]): void {
+    const ids = new Set(sessionIds);
+    for (const sub of this.subscriptions) if (ids.has(sub.sessionId)) sub.onLoss();
   }
 }
 

@@ -29,10 +29,16 @@ export interface GroupCommitLimits {
   maxEntryBytes?: number;
   /** Events per publish call: a bigger batch is published in slices, a macrotask turn apart. Default 512. */
   publishSlice?: number;
+  /** Back-to-back commits for this long (ms) give the event loop one macrotask turn. Default 5. */
+  drainSliceMs?: number;
 }
 
 /** Back-to-back commits for this long (ms) give the event loop one macrotask turn before the next. */
 const DRAIN_SLICE_MS = 5;
+
+/** First look at the store after a commit of unknown outcome (ms), doubling while it cannot answer. */
+const PROBE_MIN_MS = 50;
+const PROBE_MAX_MS = 2000;
 
 /**
  * Collects entries and commits them in batches: everything added in one tick shares one transaction,
@@ -55,6 +61,20 @@ export class GroupCommit {
   private readonly maxWaiting: number;
   private readonly maxEntryBytes: number;
   private readonly publishSlice: number;
+  private readonly drainSliceMs: number;
+  /**
+   * Sessions of batches that failed with `commit_outcome_unknown`: their events may be stored yet were
+   * never published, so their subscribers must read the store once it answers again (`recheck`).
+   */
+  private readonly doubtful = new Set<string>();
+  /** Bumped with every doubtful batch: a probe that began before it does not vouch for it. */
+  private doubts = 0;
+  /** A probe cycle is on (its timer armed or its read out); `probeRun` numbers the cycles. */
+  private probing = false;
+  private probeRun = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeDelay = PROBE_MIN_MS;
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -62,11 +82,17 @@ export class GroupCommit {
     private readonly publish: (events: StoredEvent[], dataJson: Array<string | undefined>) => Promise<void>,
     private readonly logger: Logger,
     limits: GroupCommitLimits = {},
+    /**
+     * Told the sessions whose events may have been stored without being published, once the store
+     * answers again: their subscribers read the store from their cursors (they de-duplicate by seq).
+     */
+    private readonly recheck: (sessionIds: readonly string[]) => void = () => undefined,
   ) {
     this.maxBatch = limits.maxBatch ?? 2000;
     this.maxWaiting = limits.maxWaiting ?? 50_000;
     this.maxEntryBytes = limits.maxEntryBytes ?? 8 * 1024 * 1024;
     this.publishSlice = Math.max(1, limits.publishSlice ?? 512);
+    this.drainSliceMs = limits.drainSliceMs ?? DRAIN_SLICE_MS;
   }
 
   /** Entries waiting for a commit (including the batch in flight). */
@@ -124,6 +150,13 @@ export class GroupCommit {
     this.schedule();
   }
 
+  /** Stops looking at the store for doubtful commits (the store is about to close). */
+  close(): void {
+    this.closed = true;
+    this.stopProbe();
+    this.doubtful.clear();
+  }
+
   /** Resolves once everything added so far is committed and published (or has failed). */
   settled(): Promise<void> {
     const last = this.last;
@@ -152,22 +185,43 @@ export class GroupCommit {
     try {
       let sliceStart = performance.now();
       let committing: Promise<Outcome> | undefined;
-      while (committing || this.pending.length > 0) {
-        // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
-        // (commit, publish and settle are all microtasks): without a macrotask turn now and then, sockets,
-        // timers and every other request would wait until it stops.
-        if (performance.now() - sliceStart >= DRAIN_SLICE_MS) {
-          await nextTurn();
-          sliceStart = performance.now();
+      let taken: Pending[] = [];
+      do {
+        while (committing || this.pending.length > 0) {
+          // A writer that appends again as soon as its commit settles keeps this loop in promise reactions
+          // (commit, publish and settle are all microtasks): without a macrotask turn now and then,
+          // sockets, timers and every other request would wait until it stops.
+          if (performance.now() - sliceStart >= this.drainSliceMs) {
+            await nextTurn();
+            sliceStart = performance.now();
+          }
+          const outcome = await (committing ?? this.commitBatch((taken = this.takeBatch())));
+          committing = this.pending.length > 0 ? this.commitBatch((taken = this.takeBatch())) : undefined;
+          await this.publishAndSettle(outcome);
         }
-        const outcome = await (committing ?? this.commitBatch(this.takeBatch()));
-        committing = this.pending.length > 0 ? this.commitBatch(this.takeBatch()) : undefined;
-        await this.publishAndSettle(outcome);
-      }
+      } while (taken.length === 1 && (await this.sameWriterAgain(taken[0] as Pending)));
     } finally {
       // Synchronous with the loop's last check: no add() can slip in between and be left unscheduled.
       this.draining = false;
+      if (this.pending.length > 0) this.schedule();
     }
+  }
+
+  /**
+   * The lone serial writer: the batch just settled was one group, and its writer appends again once
+   * its await returns. Through a few async frames (an `async` helper returning `append`'s promise) that
+   * comes a few microtasks after this loop's last look, so without this it would wait for a macrotask
+   * turn (`setImmediate`) per append. So wait until this macrotask's microtasks have run (a nextTick
+   * queued from a microtask runs after them) and go on at once if the only group waiting is that
+   * session's. Anything else (several groups, another session, nothing) waits for the next turn as
+   * before, so appends from different callbacks of one poll phase still share a transaction; the
+   * `drainSliceMs` turn still comes.
+   */
+  private async sameWriterAgain(settled: Pending): Promise<boolean> {
+    if (this.pending.length > 0) return false;
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const next = this.pending.length === 1 ? (this.pending[0] as Pending) : undefined;
+    return next !== undefined && next.entries[0]?.session_id === settled.entries[0]?.session_id;
   }
 
   /** Whole groups, up to `maxBatch` entries (at least one group). */
@@ -219,6 +273,8 @@ export class GroupCommit {
   }
 
   private dropAfterDelete(batch: Pending[], out: Outcome): Pending[] {
+    // Nearly every batch deletes nothing: no set, closures or copy per commit then.
+    if (!deletes(batch)) return batch;
     const deleted = new Set<string>();
     return batch.filter((p) => {
       const late = p.entries.find((e) => deleted.has(e.session_id));
@@ -250,6 +306,7 @@ export class GroupCommit {
           // batch fails with this code, and its callers (who know what they appended) decide: the
           // session's events say whether it landed. Later batches commit as usual, after it in seq order.
           for (const p of batch) out.failed.push([p, err]);
+          this.doubt(batch);
           return;
         }
         if (batch.length === 1) {
@@ -269,6 +326,8 @@ export class GroupCommit {
         for (const p of batch) await this.commitInto([p], out);
         return;
       }
+      // The store answers again: whatever a doubtful commit stored is readable now.
+      if (this.doubtful.size > 0) this.resolveDoubts();
       const total = entries.length;
       if (results.length === total) out.committed.push({ groups: batch, results });
       else {
@@ -276,6 +335,80 @@ export class GroupCommit {
         for (const p of batch) out.failed.push([p, err]);
       }
       return;
+    }
+  }
+
+  /**
+   * A batch failed with `commit_outcome_unknown`. If it landed, its events are stored and never
+   * published: a subscriber of an in-process bus would not notice until the session's next event shows
+   * the gap, and waits for ever if none comes. So once the store answers again (the next commit, or a
+   * probe on a backing-off timer), `recheck` has the subscribers of those sessions read the store.
+   */
+  private doubt(batch: Pending[]): void {
+    if (this.closed) return;
+    for (const p of batch) for (const e of p.entries) this.doubtful.add(e.session_id);
+    this.doubts++;
+    if (this.probing) return;
+    this.probing = true;
+    this.probeDelay = PROBE_MIN_MS;
+    this.armProbe(this.probeRun);
+  }
+
+  private armProbe(run: number): void {
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe(run);
+    }, this.probeDelay);
+    // A probe must not keep the process alive on its own.
+    this.probeTimer.unref();
+  }
+
+  /**
+   * One cheap read; its success means the store answers, which settles every doubt raised before it
+   * began. `run` is the probe cycle: a cycle stopped meanwhile (`stopProbe`) ends here.
+   */
+  private async probe(run: number): Promise<void> {
+    const session = this.doubtful.values().next().value;
+    const since = this.doubts;
+    if (run !== this.probeRun) return;
+    if (session === undefined) {
+      this.probing = false;
+      return;
+    }
+    try {
+      await this.store.lastSeq(session);
+    } catch {
+      if (run !== this.probeRun) return;
+      this.probeDelay = Math.min(this.probeDelay * 2, PROBE_MAX_MS);
+      this.armProbe(run);
+      return;
+    }
+    if (run !== this.probeRun) return;
+    if (since !== this.doubts) {
+      // A batch failed while the probe was out: the store may be down again, look once more.
+      this.probeDelay = PROBE_MIN_MS;
+      this.armProbe(run);
+      return;
+    }
+    this.resolveDoubts();
+  }
+
+  private stopProbe(): void {
+    this.probeRun++;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.probing = false;
+  }
+
+  private resolveDoubts(): void {
+    this.stopProbe();
+    const sessions = [...this.doubtful];
+    this.doubtful.clear();
+    this.logger.info({ sessions: sessions.length }, 'store answers again: subscribers re-read the sessions of commits of unknown outcome');
+    try {
+      this.recheck(sessions);
+    } catch (err) {
+      this.logger.error({ err }, 'group commit recheck threw');
     }
   }
 
@@ -334,12 +467,18 @@ interface Outcome {
 
 /** The batch's entries in order: a loop, not `flatMap` (a closure and a growing array per commit). */
 function entriesOf(batch: readonly Pending[]): CommitEntry[] {
+  if (batch.length === 1) return (batch[0] as Pending).entries;
   let n = 0;
   for (const p of batch) n += p.entries.length;
   const out = new Array<CommitEntry>(n);
   let i = 0;
   for (const p of batch) for (const e of p.entries) out[i++] = e;
   return out;
+}
+
+function deletes(batch: readonly Pending[]): boolean {
+  for (const p of batch) for (const e of p.entries) if (e.delete_session) return true;
+  return false;
 }
 
 const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
