@@ -178,14 +178,18 @@ const gcIn = (o: Outcome, [from, to]: [number, number]) => (o.gc?.long ?? []).fi
 
 /** Each steady stall: when (s after release), ms late, CPU ms, and the GC pauses >= 10 ms inside it. */
 function steadyStalls(o: Outcome): string {
-  const steady = (o.stalls ?? []).filter(([t]) => t >= o.stats.releasedAt + WARMUP_MS);
-  if (steady.length === 0) return 'none';
-  return steady
+  const all = (o.stalls ?? []).filter(([t]) => t >= o.stats.releasedAt + WARMUP_MS);
+  if (all.length === 0) return 'none';
+  // The 12 longest, in time order.
+  const steady = [...all].sort((a, b) => b[1] - a[1]).slice(0, 12).sort((a, b) => a[0] - b[0]);
+  return (
+    steady
     .map((s) => {
       const gcs = gcIn(o, stallSpan(s)).map(([, ms, kind]) => `${kind} ${Math.round(ms)}`);
       return `+${sig((s[0] - o.stats.releasedAt) / 1000)} s ${Math.round(s[1])}/${Math.round(s[2])}${gcs.length ? ` [${gcs.join(', ')}]` : ''}`;
     })
-    .join('; ');
+    .join('; ') + (all.length > steady.length ? ` (+${all.length - steady.length} shorter)` : '')
+  );
 }
 
 /** The generator's share of the machine: CPU % and us per token (written once, received once) while every session streams. */
@@ -221,6 +225,12 @@ const rows = (o: Outcome): Array<[string, string]> => [
 progress(`sessions: tower, ${SESSIONS} sessions x ${TOKENS_PER_SECOND} tokens/s for ${STREAM_S} s`);
 const tower = await run('tower', SESSIONS);
 summary(`sessions: tower, ${SESSIONS} sessions`, rows(tower));
+/** `BENCH_SESSIONS_TOWER_ONLY=1`: only the Tower run above (for A/B trials of Tower's flags; no baseline). */
+const towerOnly = Boolean(process.env.BENCH_SESSIONS_TOWER_ONLY);
+if (towerOnly) {
+  process.stdout.write('  BENCH_SESSIONS_TOWER_ONLY: no bare relay run, no BENCH line\n');
+  process.exit(0);
+}
 progress('sessions: bare relay');
 const bare = await run('bare', SESSIONS);
 summary(`sessions: bare relay, ${SESSIONS} sessions`, rows(bare));
