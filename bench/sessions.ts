@@ -156,12 +156,14 @@ const keepsUp = (o: Outcome): boolean =>
   o.receivedPerSec >= 0.95 * o.writtenPerSec &&
   o.stats.censored === 0;
 
-/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, after it. */
+/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, while streaming, after. */
 function stallText(o: Outcome): string {
   const phases = [
     ['start-up', (t: number) => t < o.stats.releasedAt],
     ['warm-up', (t: number) => t >= o.stats.releasedAt && t < o.stats.releasedAt + WARMUP_MS],
-    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS],
+    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS && t < o.stats.releasedAt + STREAM_S * 1000],
+    // After the streams' nominal end: every turn ends within one token period (stream_stopped, the message, usage, titles).
+    ['turn ends', (t: number) => t >= o.stats.releasedAt + STREAM_S * 1000],
   ] as const;
   return phases
     .map(([name, inPhase]) => {
@@ -176,7 +178,7 @@ function stallText(o: Outcome): string {
 const stallSpan = ([t, late]: [number, number, number]): [number, number] => [t - late - 10, t];
 const gcIn = (o: Outcome, [from, to]: [number, number]) => (o.gc?.long ?? []).filter(([end, ms]) => end - ms < to && end > from);
 
-/** Each steady stall: when (s after release), ms late, CPU ms, and the GC pauses >= 10 ms inside it. */
+/** Each stall after the warm-up: when (s after release), ms late, CPU ms, and the GC pauses >= 10 ms inside it. */
 function steadyStalls(o: Outcome): string {
   const all = (o.stalls ?? []).filter(([t]) => t >= o.stats.releasedAt + WARMUP_MS);
   if (all.length === 0) return 'none';
@@ -218,7 +220,7 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['server GC', gcText(o)],
   ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs ?? NaN))],
   ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
-  ['steady stalls: +s after release, ms late / CPU ms [GC]', steadyStalls(o)],
+  ['stalls after warm-up: +s after release, ms late / CPU ms [GC]', steadyStalls(o)],
   ['keeps up', keepsUp(o) ? 'yes' : 'NO'],
 ];
 
