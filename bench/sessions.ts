@@ -184,14 +184,13 @@ function steadyStalls(o: Outcome): string {
   if (all.length === 0) return 'none';
   // The 12 longest, in time order.
   const steady = [...all].sort((a, b) => b[1] - a[1]).slice(0, 12).sort((a, b) => a[0] - b[0]);
-  return (
-    steady
+  const text = steady
     .map((s) => {
       const gcs = gcIn(o, stallSpan(s)).map(([, ms, kind]) => `${kind} ${Math.round(ms)}`);
       return `+${sig((s[0] - o.stats.releasedAt) / 1000)} s ${Math.round(s[1])}/${Math.round(s[2])}${gcs.length ? ` [${gcs.join(', ')}]` : ''}`;
     })
-    .join('; ') + (all.length > steady.length ? ` (+${all.length - steady.length} shorter)` : '')
-  );
+    .join('; ');
+  return all.length > steady.length ? `${text} (+${all.length - steady.length} shorter)` : text;
 }
 
 /** The generator's share of the machine: CPU % and us per token (written once, received once) while every session streams. */
