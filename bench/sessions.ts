@@ -65,6 +65,8 @@ interface Outcome {
   /** The load generator over the window where every session streams: CPU % and us per token written (each also received). */
   genCpuPct: number;
   genUsPerToken: number;
+  /** The server's main-thread utilization while every session streams: mean and busiest 250 ms slice. */
+  elu?: { mean: number; max: number };
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -125,6 +127,7 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
     const before = await server.request<Cpu>({ type: 'cpu' });
     await server.request({ type: 'loopDelay' });
     await server.request({ type: 'gc' });
+    await server.request({ type: 'elu' });
     const stats = await driver.request<SessionsStats>(
       {
         type: 'run',
@@ -142,7 +145,10 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
     const after = await server.request<Cpu>({ type: 'cpu' }, 120_000);
     const delay = await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' });
     const gc = await server.request<GcStats>({ type: 'gc' });
-    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls, gc };
+    const { slices } = await server.request<{ slices: Array<[number, number]> }>({ type: 'elu' });
+    const streaming = slices.filter(([t]) => t > stats.releasedAt + WARMUP_MS && t <= stats.releasedAt + STREAM_S * 1000).map(([, u]) => u);
+    const elu = streaming.length ? { mean: streaming.reduce((a, b) => a + b, 0) / streaming.length, max: Math.max(...streaming) } : undefined;
+    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls, gc, elu };
   } finally {
     // A Tower still working through a backlog takes long to shut down cleanly; its numbers are in.
     if (kind === 'tower' && !process.env.BENCH_CPU_PROF) await server?.kill();
@@ -197,6 +203,7 @@ function steadyStalls(o: Outcome): string {
 const genText = (o: Outcome): string => `${Math.round(o.genCpuPct)}%, ${sig(o.genUsPerToken)} us/token`;
 const gcText = (o: Outcome): string =>
   o.gc ? `${o.gc.count} pauses, ${Math.round(o.gc.ms)} ms in all, max ${sig(o.gc.maxMs)} ms (${o.gc.long.length} >= 10 ms)` : 'n/a';
+const eluText = (o: Outcome): string => (o.elu ? `${Math.round(o.elu.mean * 100)}% (busiest 250 ms: ${Math.round(o.elu.max * 100)}%)` : 'n/a');
 const lateText = (o: Outcome): string => {
   const late = Histogram.from(o.stats.lateness);
   return `${sig(late.percentile(99))} / ${sig(late.max)}`;
@@ -217,6 +224,7 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['generator lateness against the schedule p99 / max ms', lateText(o)],
   ['unmatched / duplicate tokens', `${o.stats.unmatched} / ${o.stats.duplicates}`],
   ['server GC', gcText(o)],
+  ['server main thread busy while streaming', eluText(o)],
   ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs ?? NaN))],
   ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
   ['stalls after warm-up: +s after release, ms late / CPU ms [GC]', steadyStalls(o)],
@@ -264,7 +272,7 @@ emitBench({
     `${tower.stats.censored > 0 ? `p99 is a lower bound (${tower.stats.censored} tokens undelivered); ` : ''}` +
     `server CPU per delivered token (incl. start-up) ${sig(tower.cpuUsPerToken)} us vs ${sig(bare.cpuUsPerToken)} bare; starting ${SESSIONS} turns took ` +
     `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; ` +
-    `Tower GC max ${sig(tower.gc?.maxMs ?? NaN)} ms (${tower.gc?.long.length ?? 0} pauses >= 10 ms; bare ${sig(bare.gc?.maxMs ?? NaN)}); ` +
+    `Tower main thread busy ${eluText(tower)} while streaming (relay ${eluText(bare)}); Tower GC max ${sig(tower.gc?.maxMs ?? NaN)} ms (${tower.gc?.long.length ?? 0} pauses >= 10 ms; bare ${sig(bare.gc?.maxMs ?? NaN)}); ` +
     `load generator (${PHASES} phases) ${genText(tower)} beside Tower, ${genText(bare)} beside the relay, lateness p99 ${sig(Histogram.from(tower.stats.lateness).percentile(99))} ms; ` +
     `bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms, loop max ${sig(bare.loopDelayMaxMs ?? NaN)} ms, received ${human(bare.receivedPerSec)} of ${human(bare.writtenPerSec)} tok/s` +
     (small

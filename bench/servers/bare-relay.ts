@@ -9,11 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startGcMonitor } from '../lib/gc-watch.js';
-import { startLoopMonitor } from '../lib/loop-monitor.js';
+import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
 
 /** The same event-loop watch as tower-server.ts: its CPU is part of both sides' figures. */
 const loopDelay = startLoopMonitor();
 const gc = startGcMonitor();
+const elu = startEluSampler();
 
 let modelUrl = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -73,6 +74,8 @@ serveParent(
   {
     loopDelay,
     gc: () => gc(),
+    /** Main-thread utilization in 250 ms slices since the last call. */
+    elu: () => ({ slices: elu() }),
 
     async init(msg) {
       modelUrl = (msg as unknown as { modelUrl: string }).modelUrl;

@@ -16,7 +16,7 @@ import { startTower, type Tower } from '../../src/server/tower.js';
 import { stampedContent, wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startGcMonitor } from '../lib/gc-watch.js';
-import { startLoopMonitor } from '../lib/loop-monitor.js';
+import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
 
 /** A configured provider nobody calls (keeps startTower from starting its demo model server). */
 const UNUSED_MODELS: ModelsConfigInput = {
@@ -29,6 +29,7 @@ let tower: Tower | undefined;
 const loopDelay = startLoopMonitor();
 /** GC pauses since the last `gc` request (the bare relay runs the same watch). */
 const gc = startGcMonitor();
+const elu = startEluSampler();
 let dir: string | undefined;
 /** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
 type MemSample = [number, number, number, number, number];
@@ -206,6 +207,8 @@ serveParent(
     loopDelay,
     /** GC pauses since the last call, then resets. */
     gc: () => gc(),
+    /** Main-thread utilization in 250 ms slices since the last call. */
+    elu: () => ({ slices: elu() }),
 
     /** Writes a heap snapshot (for bench/heap.ts) and returns its path. */
     heapSnapshot: (msg) => ({ file: v8.writeHeapSnapshot((msg as unknown as { file?: string }).file) }),
