@@ -146,6 +146,7 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
     const delay = await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' });
     const gc = await server.request<GcStats>({ type: 'gc' });
     const { slices } = await server.request<{ slices: Array<[number, number]> }>({ type: 'elu' });
+    await driver.request({ type: 'hangUp' });
     const streaming = slices.filter(([t]) => t > stats.releasedAt + WARMUP_MS && t <= stats.releasedAt + STREAM_S * 1000).map(([, u]) => u);
     const elu = streaming.length ? { mean: streaming.reduce((a, b) => a + b, 0) / streaming.length, max: Math.max(...streaming) } : undefined;
     return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls, gc, elu };

@@ -58,6 +58,17 @@ export interface SessionsStats {
 }
 
 let model: PacedModel | undefined;
+/**
+ * The subscribers of the last run, left open when its figures are returned: hanging up 500 SSE
+ * connections makes the server build as many ECONNRESET errors (stack traces through source maps under
+ * tsx), a stall of its own that is the harness's, not the workload's; the benchmark reads the server's
+ * loop and GC figures first, then asks for `hangUp`.
+ */
+let responses: http.IncomingMessage[] = [];
+const hangUp = (): void => {
+  for (const res of responses) res.destroy();
+  responses = [];
+};
 let onRelease: () => void = () => {};
 
 function request(host: string, port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
@@ -115,7 +126,7 @@ async function drive(opts: {
   let completed = 0;
   let firstStopAt = 0;
   let lastStopAt = 0;
-  const responses: http.IncomingMessage[] = [];
+  hangUp();
   paced.reset(sessions, opts.phases);
   const released = new Promise<void>((resolve) => (onRelease = resolve));
   const barrierTimer = setTimeout(() => paced.release(), opts.barrierMs);
@@ -209,7 +220,6 @@ async function drive(opts: {
   } finally {
     clearTimeout(barrierTimer);
     clearInterval(sampler);
-    for (const res of responses) res.destroy();
   }
   timeline.push(sample());
   // Tokens still in flight at the deadline: at least this late (so p99 is a lower bound when behind).
@@ -257,6 +267,7 @@ serveParent(
     async run(msg) {
       return drive(msg as unknown as Parameters<typeof drive>[0]);
     },
+    hangUp: () => hangUp(),
   },
   { onExit: async () => void (await model?.close()) },
 );
