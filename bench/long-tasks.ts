@@ -4,7 +4,10 @@
  * repository frames, and the top self time), so a loop-delay figure can be traced to its cause. Sample
  * gaps are wall time: a process the OS held off a core shows long stretches with few samples.
  *
- *   npx tsx bench/long-tasks.ts /tmp/tower-bench-prof/sessions-500 [threshold-ms=50] [top=8]
+ *   npx tsx bench/long-tasks.ts /tmp/tower-bench-prof/sessions-500 [threshold-ms=50] [top=8] [from-ms] [to-ms]
+ *
+ * With from/to (ms since the profile started), only the stretches that begin in that window, in time
+ * order (for example a benchmark's steady phase, leaving out start-up and shutdown).
  */
 import { frameLabel as label, loadProfileArg, type CallFrame } from './lib/cpuprofile.js';
 
@@ -14,6 +17,8 @@ const { file, profile, byId, parent } = loadProfileArg(
 );
 const thresholdUs = Number(process.argv[3] ?? 50) * 1000;
 const top = Number(process.argv[4] ?? 8);
+const fromMs = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
+const toMs = Number(process.argv[6] ?? Infinity);
 const isRepo = (f: CallFrame): boolean => /\/(src|bench)\//.test(f.url) && !f.url.includes('node_modules');
 
 interface Stretch {
@@ -57,8 +62,13 @@ const ms = (us: number): string => `${(us / 1000).toFixed(1)} ms`;
 const best = (map: Map<string, number>, n: number): string[] =>
   [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => `${ms(us).padStart(9)}  ${k}`);
 
-process.stdout.write(`${file}\n${stretches.length} stretches without idle >= ${ms(thresholdUs)}\n`);
-for (const s of stretches.sort((a, b) => b.wallUs - a.wallUs).slice(0, 10)) {
+const sinceStart = (s: Stretch): number => (s.startUs - profile.startTime) / 1000;
+const shown =
+  fromMs === undefined
+    ? stretches.sort((a, b) => b.wallUs - a.wallUs).slice(0, 10)
+    : stretches.filter((s) => sinceStart(s) >= fromMs && sinceStart(s) < toMs).sort((a, b) => a.startUs - b.startUs);
+process.stdout.write(`${file}\n${stretches.length} stretches without idle >= ${ms(thresholdUs)}${fromMs === undefined ? '' : `, ${shown.length} from ${fromMs} to ${toMs} ms`}\n`);
+for (const s of shown) {
   process.stdout.write(`\n@${ms(s.startUs - profile.startTime)}: ${ms(s.wallUs)} wall, ${s.samples} samples\n  self:\n`);
   for (const line of best(s.self, top)) process.stdout.write(`    ${line}\n`);
   process.stdout.write('  inclusive (repository frames):\n');

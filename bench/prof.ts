@@ -2,14 +2,23 @@
  * Summarizes a V8 .cpuprofile (from `BENCH_CPU_PROF=1 npm run bench -- NAME`): self time by function and
  * by file/package, and inclusive time of the heaviest frames in repository code.
  *
- *   npx tsx bench/prof.ts /tmp/tower-bench-prof/fanout-200 [top=25]   (a directory: its largest profile)
+ *   npx tsx bench/prof.ts /tmp/tower-bench-prof/fanout-200 [top=25] [from-ms] [to-ms]   (a directory: its largest profile)
+ *
+ * With from/to (ms since the profile started), only the samples in that window: a benchmark's steady
+ * phase without the process's start-up and shutdown.
  */
 import { frameLabel as label, loadProfileArg, type CallFrame } from './lib/cpuprofile.js';
 
 const { file, profile, byId, parent } = loadProfileArg(process.argv[2], 'usage: tsx bench/prof.ts FILE.cpuprofile [top]\n');
 const top = Number(process.argv[3] ?? 25);
+const fromUs = Number(process.argv[4] ?? 0) * 1000;
+const toUs = Number(process.argv[5] ?? Infinity) * 1000;
 const selfUs = new Map<number, number>();
-profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let atUs = 0;
+profile.samples.forEach((id, i) => {
+  atUs += profile.timeDeltas[i] ?? 0;
+  if (atUs >= fromUs && atUs < toUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
 const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
 // Percentages are of busy time: idle and "(program)" (time outside JS, e.g. in the event loop) excluded.
 const idleUs = [...selfUs].filter(([id]) => ['(idle)', '(program)'].includes(byId.get(id)!.callFrame.functionName)).reduce((a, [, us]) => a + us, 0);
@@ -43,7 +52,10 @@ for (const [id, us] of selfUs) {
 
 // Inclusive time per label (counted once per sample even under recursion).
 const inclusive = new Map<string, number>();
+atUs = 0;
 profile.samples.forEach((id, i) => {
+  atUs += profile.timeDeltas[i] ?? 0;
+  if (atUs < fromUs || atUs >= toUs) return;
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const l = label(byId.get(cur)!.callFrame);

@@ -15,7 +15,10 @@
  * Full mode also runs Tower with 50 sessions, to show where it does keep up.
  */
 import os from 'node:os';
+import path from 'node:path';
 import type { SessionsStats } from './loadgen/sessions-driver.js';
+import type { Phases } from './loadgen/paced-model.js';
+import type { GcStats } from './lib/gc-watch.js';
 import { QUICK, pick, profArgs } from './lib/cli.js';
 import { Histogram } from './lib/hist.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
@@ -30,6 +33,13 @@ const WARMUP_MS = 1_000;
 /** After the streams' nominal end, how long undelivered tokens may still arrive. */
 const DRAIN_MS = pick(2_000, 4_000);
 const BARRIER_MS = 90_000;
+/**
+ * Where each stream's tokens fall within the 20 ms period: `spread` (default) starts the streams evenly
+ * over one period, as independent sessions would be; `aligned` starts them all at the release, so every
+ * period opens with one burst of a token from every session (the old generator's shape at the start,
+ * which its per-stream timers then smeared).
+ */
+const PHASES: Phases = process.env.BENCH_SESSIONS_PHASES === 'aligned' ? 'aligned' : 'spread';
 /** Extra Node flags for the Tower process only (`BENCH_TOWER_NODE_ARGS="--max-semi-space-size=32"`), for A/B trials. */
 const TOWER_NODE_ARGS = (process.env.BENCH_TOWER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -50,6 +60,13 @@ interface Outcome {
   loopDelayMaxMs?: number;
   /** Tower's stalls over 40 ms, [wallMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
   stalls?: Array<[number, number, number]>;
+  /** The server's GC pauses during the run. */
+  gc?: GcStats;
+  /** The load generator over the window where every session streams: CPU % and us per token written (each also received). */
+  genCpuPct: number;
+  genUsPerToken: number;
+  /** The server's main-thread utilization while every session streams: mean and busiest 250 ms slice. */
+  elu?: { mean: number; max: number };
 }
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
@@ -72,6 +89,7 @@ function analyse(sessions: number, stats: SessionsStats, before: Cpu, after: Cpu
   const last = window.at(-1);
   const span = first && last && last.t > first.t ? (last.t - first.t) / 1000 : NaN;
   const cpuUs = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+  const genUs = first && last ? last.cpuUs - first.cpuUs : NaN;
   return {
     sessions,
     stats,
@@ -83,11 +101,17 @@ function analyse(sessions: number, stats: SessionsStats, before: Cpu, after: Cpu
     maxBacklog: Math.max(0, ...pts.map((p) => p[1])),
     serverCpuPct: (cpuUs / 1000 / (after.at - before.at)) * 100,
     cpuUsPerToken: cpuUs / Math.max(1, stats.received),
+    genCpuPct: (genUs / 1000 / (span * 1000)) * 100,
+    genUsPerToken: first && last ? genUs / Math.max(1, last.written - first.written) : NaN,
   };
 }
 
 async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
-  const driver = spawnChild('sessions-driver', 'loadgen/sessions-driver.ts');
+  // BENCH_DRIVER_PROF=1: a CPU profile of the load generator (same place as BENCH_CPU_PROF's).
+  const driverProf = process.env.BENCH_DRIVER_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_PROF_DIR ?? path.join(os.tmpdir(), 'tower-bench-prof'), `sessions-driver-${kind}-${sessions}`)}`]
+    : [];
+  const driver = spawnChild('sessions-driver', 'loadgen/sessions-driver.ts', { nodeArgs: driverProf });
   let server: Child | undefined;
   try {
     const { url } = await driver.request<{ url: string }>({ type: 'startFake', tokensPerSecond: TOKENS_PER_SECOND, tokens: TOKENS });
@@ -101,7 +125,9 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
       ({ port } = await server.request<{ port: number }>({ type: 'init', modelUrl: url }));
     }
     const before = await server.request<Cpu>({ type: 'cpu' });
-    if (kind === 'tower') await server.request({ type: 'loopDelay' });
+    await server.request({ type: 'loopDelay' });
+    await server.request({ type: 'gc' });
+    await server.request({ type: 'elu' });
     const stats = await driver.request<SessionsStats>(
       {
         type: 'run',
@@ -112,13 +138,18 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
         warmupMs: WARMUP_MS,
         streamMs: STREAM_S * 1000 + DRAIN_MS,
         barrierMs: BARRIER_MS,
+        phases: PHASES,
       },
       BARRIER_MS + STREAM_S * 1000 + DRAIN_MS + 60_000,
     );
     const after = await server.request<Cpu>({ type: 'cpu' }, 120_000);
-    const delay =
-      kind === 'tower' ? await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' }) : { maxMs: NaN, stalls: [] };
-    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls };
+    const delay = await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' });
+    const gc = await server.request<GcStats>({ type: 'gc' });
+    const { slices } = await server.request<{ slices: Array<[number, number]> }>({ type: 'elu' });
+    await driver.request({ type: 'hangUp' });
+    const streaming = slices.filter(([t]) => t > stats.releasedAt + WARMUP_MS && t <= stats.releasedAt + STREAM_S * 1000).map(([, u]) => u);
+    const elu = streaming.length ? { mean: streaming.reduce((a, b) => a + b, 0) / streaming.length, max: Math.max(...streaming) } : undefined;
+    return { ...analyse(sessions, stats, before, after), loopDelayMaxMs: delay.maxMs, stalls: delay.stalls, gc, elu };
   } finally {
     // A Tower still working through a backlog takes long to shut down cleanly; its numbers are in.
     if (kind === 'tower' && !process.env.BENCH_CPU_PROF) await server?.kill();
@@ -132,12 +163,14 @@ const keepsUp = (o: Outcome): boolean =>
   o.receivedPerSec >= 0.95 * o.writtenPerSec &&
   o.stats.censored === 0;
 
-/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, after it. */
+/** Where Tower's stalls fell: before the release (turn start-up), in the warm-up second, while streaming, after. */
 function stallText(o: Outcome): string {
   const phases = [
     ['start-up', (t: number) => t < o.stats.releasedAt],
     ['warm-up', (t: number) => t >= o.stats.releasedAt && t < o.stats.releasedAt + WARMUP_MS],
-    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS],
+    ['steady', (t: number) => t >= o.stats.releasedAt + WARMUP_MS && t < o.stats.releasedAt + STREAM_S * 1000],
+    // After the streams' nominal end: every turn ends within one token period (stream_stopped, the message, usage, titles).
+    ['turn ends', (t: number) => t >= o.stats.releasedAt + STREAM_S * 1000],
   ] as const;
   return phases
     .map(([name, inPhase]) => {
@@ -147,6 +180,35 @@ function stallText(o: Outcome): string {
     })
     .join(', ');
 }
+
+/** A stall's span: the 10 ms tick it delayed, and the delay. */
+const stallSpan = ([t, late]: [number, number, number]): [number, number] => [t - late - 10, t];
+const gcIn = (o: Outcome, [from, to]: [number, number]) => (o.gc?.long ?? []).filter(([end, ms]) => end - ms < to && end > from);
+
+/** Each stall after the warm-up: when (s after release), ms late, CPU ms, and the GC pauses >= 10 ms inside it. */
+function steadyStalls(o: Outcome): string {
+  const all = (o.stalls ?? []).filter(([t]) => t >= o.stats.releasedAt + WARMUP_MS);
+  if (all.length === 0) return 'none';
+  // The 12 longest, in time order.
+  const steady = [...all].sort((a, b) => b[1] - a[1]).slice(0, 12).sort((a, b) => a[0] - b[0]);
+  const text = steady
+    .map((s) => {
+      const gcs = gcIn(o, stallSpan(s)).map(([, ms, kind]) => `${kind} ${Math.round(ms)}`);
+      return `+${sig((s[0] - o.stats.releasedAt) / 1000)} s ${Math.round(s[1])}/${Math.round(s[2])}${gcs.length ? ` [${gcs.join(', ')}]` : ''}`;
+    })
+    .join('; ');
+  return all.length > steady.length ? `${text} (+${all.length - steady.length} shorter)` : text;
+}
+
+/** The generator's share of the machine: CPU % and us per token (written once, received once) while every session streams. */
+const genText = (o: Outcome): string => `${Math.round(o.genCpuPct)}%, ${sig(o.genUsPerToken)} us/token`;
+const gcText = (o: Outcome): string =>
+  o.gc ? `${o.gc.count} pauses, ${Math.round(o.gc.ms)} ms in all, max ${sig(o.gc.maxMs)} ms (${o.gc.long.length} >= 10 ms)` : 'n/a';
+const eluText = (o: Outcome): string => (o.elu ? `${Math.round(o.elu.mean * 100)}% (busiest 250 ms: ${Math.round(o.elu.max * 100)}%)` : 'n/a');
+const lateText = (o: Outcome): string => {
+  const late = Histogram.from(o.stats.lateness);
+  return `${sig(late.percentile(99))} / ${sig(late.max)}`;
+};
 
 const p99Text = (o: Outcome): string => `${o.stats.censored > 0 ? '>= ' : ''}${sig(o.steady.percentile(99))}`;
 
@@ -158,19 +220,27 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['tokens undelivered at the end (window)', String(o.stats.censored)],
   ['tokens per agent_choice event (all received)', String(sig(o.stats.received / Math.max(1, o.stats.deltaEvents)))],
   ['server CPU %, us per delivered token (incl. start-up)', `${Math.round(o.serverCpuPct)}%, ${sig(o.cpuUsPerToken)}`],
-  ['load generator CPU %', `${Math.round(o.stats.cpuPct)}%`],
-  ...(o.loopDelayMaxMs === undefined || Number.isNaN(o.loopDelayMaxMs)
-    ? []
-    : ([
-        ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs))],
-        ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
-      ] as Array<[string, string]>)),
+  ['load generator CPU % (whole run)', `${Math.round(o.stats.cpuPct)}%`],
+  ['load generator while streaming: CPU %, us per token', genText(o)],
+  ['generator lateness against the schedule p99 / max ms', lateText(o)],
+  ['unmatched / duplicate tokens', `${o.stats.unmatched} / ${o.stats.duplicates}`],
+  ['server GC', gcText(o)],
+  ['server main thread busy while streaming', eluText(o)],
+  ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs ?? NaN))],
+  ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
+  ['stalls after warm-up: +s after release, ms late / CPU ms [GC]', steadyStalls(o)],
   ['keeps up', keepsUp(o) ? 'yes' : 'NO'],
 ];
 
 progress(`sessions: tower, ${SESSIONS} sessions x ${TOKENS_PER_SECOND} tokens/s for ${STREAM_S} s`);
 const tower = await run('tower', SESSIONS);
 summary(`sessions: tower, ${SESSIONS} sessions`, rows(tower));
+/** `BENCH_SESSIONS_TOWER_ONLY=1`: only the Tower run above (for A/B trials of Tower's flags; no baseline). */
+const towerOnly = Boolean(process.env.BENCH_SESSIONS_TOWER_ONLY);
+if (towerOnly) {
+  process.stdout.write('  BENCH_SESSIONS_TOWER_ONLY: no bare relay run, no BENCH line\n');
+  process.exit(0);
+}
 progress('sessions: bare relay');
 const bare = await run('bare', SESSIONS);
 summary(`sessions: bare relay, ${SESSIONS} sessions`, rows(bare));
@@ -180,7 +250,8 @@ if (!QUICK) {
   small = await run('tower', 50);
   summary('sessions: tower, 50 sessions', rows(small));
 }
-process.stdout.write(`  load average (1 min): ${sig(os.loadavg()[0]!)}\n`);
+const loadAvg = os.loadavg()[0]!;
+process.stdout.write(`  load average (1 min): ${sig(loadAvg)}\n`);
 
 const p99 = tower.steady.percentile(99);
 const baseP99 = bare.steady.percentile(99);
@@ -201,8 +272,12 @@ emitBench({
     `${sig(tower.stats.received / Math.max(1, tower.stats.deltaEvents))} tokens per agent_choice event; ` +
     `${tower.stats.censored > 0 ? `p99 is a lower bound (${tower.stats.censored} tokens undelivered); ` : ''}` +
     `server CPU per delivered token (incl. start-up) ${sig(tower.cpuUsPerToken)} us vs ${sig(bare.cpuUsPerToken)} bare; starting ${SESSIONS} turns took ` +
-    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms` +
+    `${sig(tower.startupMs / 1000)} s; Tower's event loop blocked up to ${sig((tower.loopDelayMaxMs ?? NaN) / 1000)} s; stalls > 40 ms ${stallText(tower)}; ` +
+    `Tower main thread busy ${eluText(tower)} while streaming (relay ${eluText(bare)}); Tower GC max ${sig(tower.gc?.maxMs ?? NaN)} ms (${tower.gc?.long.length ?? 0} pauses >= 10 ms; bare ${sig(bare.gc?.maxMs ?? NaN)}); ` +
+    `load generator (${PHASES} phases) ${genText(tower)} beside Tower, ${genText(bare)} beside the relay, lateness p99 ${sig(Histogram.from(tower.stats.lateness).percentile(99))} ms; ` +
+    `bare relay p50/p99 ${sig(bare.steady.percentile(50))}/${sig(baseP99)} ms, loop max ${sig(bare.loopDelayMaxMs ?? NaN)} ms, received ${human(bare.receivedPerSec)} of ${human(bare.writtenPerSec)} tok/s` +
     (small
       ? `; at 50 sessions Tower: p50/p99 ${sig(small.steady.percentile(50))}/${p99Text(small)} ms, keeps up: ${keepsUp(small) ? 'yes' : 'no'}`
-      : ''),
+      : '') +
+    `; load avg ${sig(loadAvg)}`,
 });

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { wallMs } from './clock.js';
 
 /** A stall: [wallMs when the loop turned again, ms late, ms of CPU this process used meanwhile]. */
@@ -47,4 +47,24 @@ export function describeStalls(stalls: Stall[]): string {
   const longest = (xs: Stall[]): Stall | undefined => xs.reduce<Stall | undefined>((a, b) => (a && a[1] >= b[1] ? a : b), undefined);
   const busy = longest(stalls.filter((s) => s[2] >= s[1] / 2));
   return `${stalls.length} stalls > 40 ms, longest ${fmt(longest(stalls)!)}, longest busy ${busy ? fmt(busy) : 'none'}`;
+}
+
+/**
+ * The main thread's busy share (event-loop utilization) in 250 ms slices, [wallMs at the slice's end,
+ * 0..1]: a loop near 1 queues every socket read behind the others, which shows as latency without any
+ * single long stall. Each call returns the slices since the previous one.
+ */
+export function startEluSampler(): () => Array<[number, number]> {
+  let slices: Array<[number, number]> = [];
+  let prev = performance.eventLoopUtilization();
+  setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    slices.push([wallMs(), performance.eventLoopUtilization(now, prev).utilization]);
+    prev = now;
+  }, 250).unref();
+  return () => {
+    const out = slices;
+    slices = [];
+    return out;
+  };
 }

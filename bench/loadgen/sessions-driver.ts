@@ -1,15 +1,18 @@
 /**
- * Load generator for the sessions benchmark: the fake model server (OpenAI format, paced at N tokens/s
- * per response) and one SSE subscriber per session, in one process so a token's write time and its
- * receipt are read on the same clock. Each session's user message is its tag (`s17`); the model answers
- * `s17.0 `, `s17.1 `, … so every received `agent_choice` names the token it carries.
+ * Load generator for the sessions benchmark: the paced model server (OpenAI format, N tokens/s per
+ * response, paced-model.ts) and one SSE subscriber per session, in one process so a token's write time
+ * and its receipt are read on the same clock. Each session's user message is its tag (`s17`); the model
+ * answers `s17.0 `, `s17.1 `, … so every received `agent_choice` names the tokens it carries, and their
+ * write times sit in a flat array (no map of strings, no string per token: token-frames.ts reads bytes).
+ * The generator's own CPU is sampled with the timeline, so the benchmark reports what it took from the
+ * machine per token (written and received) next to the server's figures.
  */
 import http from 'node:http';
 import { wallMs } from '../lib/clock.js';
 import { Histogram, type HistogramData } from '../lib/hist.js';
 import { serveParent } from '../lib/ipc.js';
-import { FrameScanner, frameContent, frameType } from '../lib/sse-scan.js';
-import { isTitleRequest, lastUserText, startFakeModelServer, type FakeModelServer } from '../../src/fake-models/index.js';
+import { PacedModel, selfCheck as checkFrames, type Phases } from './paced-model.js';
+import { TokenFrames, selfCheck as checkScanner } from './token-frames.js';
 
 interface Sample {
   t: number;
@@ -19,6 +22,8 @@ interface Sample {
   requests: number;
   /** Sends answered 202 so far (Tower mode). */
   sent: number;
+  /** This process's CPU (user + system) so far, us. */
+  cpuUs: number;
 }
 
 export interface SessionsStats {
@@ -32,7 +37,12 @@ export interface SessionsStats {
   received: number;
   /** agent_choice events received (fewer than tokens when deltas were coalesced). */
   deltaEvents: number;
+  /** Tokens received that were never written (or content that is no token), and tokens received twice. */
   unmatched: number;
+  duplicates: number;
+  /** How late the generator wrote tokens against their schedule (ms). */
+  lateness: HistogramData;
+  phases: Phases;
   /** Tokens written after the warm-up (the steady window), and their latencies. */
   steady: HistogramData;
   all: HistogramData;
@@ -47,34 +57,19 @@ export interface SessionsStats {
   errors: string[];
 }
 
-let fake: FakeModelServer | undefined;
+let model: PacedModel | undefined;
 /**
- * The barrier: the fake model holds every answer until `expected` model requests have arrived (or
- * `barrierMs` passed), so all sessions stream at once; start-up cost is measured apart from streaming.
+ * The subscribers of the last run, left open when its figures are returned: hanging up 500 SSE
+ * connections makes the server build as many ECONNRESET errors (stack traces through source maps under
+ * tsx), a stall of its own that is the harness's, not the workload's; the benchmark reads the server's
+ * loop and GC figures first, then asks for `hangUp`.
  */
-let expected = Infinity;
-let arrived = 0;
-let releasedAt = 0;
-let releasedWith = 0;
-let release: () => void = () => {};
-let gate = Promise.resolve();
-function resetBarrier(n: number): void {
-  expected = n;
-  arrived = 0;
-  releasedAt = 0;
-  gate = new Promise<void>((resolve) => {
-    release = () => {
-      if (releasedAt === 0) {
-        releasedAt = wallMs();
-        releasedWith = arrived;
-      }
-      resolve();
-    };
-  });
-}
-/** Token text → write time; deleted on receipt. */
-const written = new Map<string, number>();
-let writtenCount = 0;
+let responses: http.IncomingMessage[] = [];
+const hangUp = (): void => {
+  for (const res of responses) res.destroy();
+  responses = [];
+};
+let onRelease: () => void = () => {};
 
 function request(host: string, port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -116,27 +111,59 @@ async function drive(opts: {
   /** Longest wait for every model request to arrive. */
   barrierMs: number;
   mode: 'tower' | 'bare';
+  phases: Phases;
 }): Promise<SessionsStats> {
   const { host, port, sessions, mode } = opts;
+  const paced = model;
+  if (!paced) throw new Error('startFake first');
   const steady = new Histogram();
   const all = new Histogram();
   const errors: string[] = [];
   let received = 0;
   let deltaEvents = 0;
   let unmatched = 0;
+  let duplicates = 0;
   let completed = 0;
   let firstStopAt = 0;
   let lastStopAt = 0;
-  const responses: http.IncomingMessage[] = [];
-  written.clear();
-  writtenCount = 0;
-  resetBarrier(sessions);
-  const barrierTimer = setTimeout(() => release(), opts.barrierMs);
+  hangUp();
+  paced.reset(sessions, opts.phases);
+  const released = new Promise<void>((resolve) => (onRelease = resolve));
+  const barrierTimer = setTimeout(() => paced.release(), opts.barrierMs);
   const cpu0 = process.cpuUsage();
   const t0 = wallMs();
+  const tokens = paced.tokensPerStream;
 
   let allDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (allDone = resolve));
+  /** Receipt time of the chunk being scanned: every token in it arrived then. */
+  let now = 0;
+  const sink = {
+    token(session: number, n: number): void {
+      const i = session < sessions && n < tokens ? session * tokens + n : -1;
+      const at = i < 0 ? 0 : paced.writtenAt[i]!;
+      if (at === 0) {
+        unmatched++;
+        return;
+      }
+      if (at < 0) {
+        duplicates++;
+        return;
+      }
+      paced.writtenAt[i] = -at;
+      received++;
+      all.record(now - at);
+      if (at >= paced.releasedAt + opts.warmupMs) steady.record(now - at);
+    },
+    choice: () => void deltaEvents++,
+    malformed: () => void unmatched++,
+    stopped(): void {
+      completed++;
+      if (firstStopAt === 0) firstStopAt = now;
+      lastStopAt = now;
+      if (completed === sessions) allDone();
+    },
+  };
   const subscribe = (path: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const req = http.get({ host, port, path, agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
@@ -146,40 +173,7 @@ async function drive(opts: {
           return;
         }
         responses.push(res);
-        let now = 0;
-        const scanner = new FrameScanner((_seq, text, start, end) => {
-          const type = frameType(text, start, end);
-          if (type === 'agent_choice') {
-            const content = frameContent(text, start, end);
-            deltaEvents++;
-            if (content === undefined) {
-              unmatched++;
-              return;
-            }
-            // One event may carry several tokens (Tower coalesces deltas that arrived together): each
-            // token `s17.3 ` ends with its space, so each is matched to its own write time.
-            for (let from = 0; from < content.length; ) {
-              const space = content.indexOf(' ', from);
-              const to = space < 0 ? content.length : space + 1;
-              const token = to - from === content.length ? content : content.slice(from, to);
-              from = to;
-              const at = written.get(token);
-              if (at === undefined) {
-                unmatched++;
-                continue;
-              }
-              written.delete(token);
-              received++;
-              all.record(now - at);
-              if (at >= releasedAt + opts.warmupMs) steady.record(now - at);
-            }
-          } else if (type === 'stream_stopped') {
-            completed++;
-            if (firstStopAt === 0) firstStopAt = now;
-            lastStopAt = now;
-            if (completed === sessions) allDone();
-          }
-        });
+        const scanner = new TokenFrames(sink);
         res.on('data', (chunk: Buffer) => {
           now = wallMs();
           scanner.push(chunk);
@@ -192,7 +186,10 @@ async function drive(opts: {
 
   const timeline: Sample[] = [];
   let sent = 0;
-  const sample = (): Sample => ({ t: wallMs(), written: writtenCount, received, requests: fake?.requests.length ?? 0, sent });
+  const sample = (): Sample => {
+    const cpu = process.cpuUsage();
+    return { t: wallMs(), written: paced.written, received, requests: paced.requests, sent, cpuUs: cpu.user + cpu.system };
+  };
   const sampler = setInterval(() => timeline.push(sample()), 500);
   let startedAt = 0;
   try {
@@ -215,35 +212,37 @@ async function drive(opts: {
       startedAt = wallMs();
       await pool(tags, 100, (tag) => subscribe(`/relay?tag=${tag}`));
     }
-    await gate;
+    await released;
     // The measurement stops at release + streamMs whether or not everything arrived.
-    const deadline = setTimeout(allDone, Math.max(0, releasedAt + opts.streamMs - wallMs()));
+    const deadline = setTimeout(allDone, Math.max(0, paced.releasedAt + opts.streamMs - wallMs()));
     await done;
     clearTimeout(deadline);
   } finally {
     clearTimeout(barrierTimer);
     clearInterval(sampler);
-    for (const res of responses) res.destroy();
   }
   timeline.push(sample());
   // Tokens still in flight at the deadline: at least this late (so p99 is a lower bound when behind).
   const end = wallMs();
   let censored = 0;
-  for (const at of written.values()) {
-    if (at < releasedAt + opts.warmupMs) continue;
+  for (const at of paced.writtenAt) {
+    if (at <= 0 || at < paced.releasedAt + opts.warmupMs) continue;
     steady.record(end - at);
     censored++;
   }
   const cpu = process.cpuUsage(cpu0);
   return {
-    releasedAt,
-    releasedWith,
+    releasedAt: paced.releasedAt,
+    releasedWith: paced.releasedWith,
     sessions,
     completed,
-    written: writtenCount,
+    written: paced.written,
     received,
     deltaEvents,
     unmatched,
+    duplicates,
+    lateness: paced.lateness.toData(),
+    phases: opts.phases,
     steady: steady.toData(),
     all: all.toData(),
     timeline,
@@ -260,26 +259,15 @@ serveParent(
   {
     async startFake(msg) {
       const { tokensPerSecond, tokens } = msg as unknown as { tokensPerSecond: number; tokens: number };
-      fake = await startFakeModelServer({
-        format: 'openai',
-        tokensPerSecond,
-        script: async (req) => {
-          if (isTitleRequest(req)) return undefined;
-          if (++arrived >= expected) release();
-          await gate;
-          const tag = lastUserText(req).trim();
-          return { text: Array.from({ length: tokens }, (_, n) => `${tag}.${n} `), usage: { input_tokens: 10, output_tokens: tokens } };
-        },
-        onChunkWritten: (text) => {
-          written.set(text, wallMs());
-          writtenCount++;
-        },
-      });
-      return { url: fake.url };
+      checkFrames();
+      checkScanner();
+      model = new PacedModel({ tokensPerSecond, tokens, onRelease: () => onRelease() });
+      return { url: await model.listen() };
     },
     async run(msg) {
       return drive(msg as unknown as Parameters<typeof drive>[0]);
     },
+    hangUp: () => hangUp(),
   },
-  { onExit: async () => void (await fake?.close()) },
+  { onExit: async () => void (await model?.close()) },
 );

@@ -8,10 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
-import { startLoopMonitor } from '../lib/loop-monitor.js';
+import { startGcMonitor } from '../lib/gc-watch.js';
+import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
 
 /** The same event-loop watch as tower-server.ts: its CPU is part of both sides' figures. */
 const loopDelay = startLoopMonitor();
+const gc = startGcMonitor();
+const elu = startEluSampler();
 
 let modelUrl = '';
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -47,14 +50,16 @@ const server = http.createServer((req, res) => {
       up.on('data', (text: string) => {
         buffer += text;
         let out = '';
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const chunk = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (!chunk.startsWith('data: ') || chunk === 'data: [DONE]') continue;
-          const parsed = JSON.parse(chunk.slice(6)) as { choices?: Array<{ delta?: { content?: string | null } }> };
-          const content = parsed.choices?.[0]?.delta?.content;
-          if (content) out += frame(++seq, 'agent_choice', tag, { content });
+        let start = 0;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n', start)) {
+          if (buffer.startsWith('data: ', start) && !buffer.startsWith('data: [DONE]', start)) {
+            const parsed = JSON.parse(buffer.slice(start + 6, end)) as { choices?: Array<{ delta?: { content?: string | null } }> };
+            const content = parsed.choices?.[0]?.delta?.content;
+            if (content) out += frame(++seq, 'agent_choice', tag, { content });
+          }
+          start = end + 2;
         }
+        buffer = start < buffer.length ? buffer.slice(start) : '';
         if (out) res.write(out);
       });
       up.on('end', () => res.end(frame(++seq, 'stream_stopped', tag, { reason: 'normal' })));
@@ -68,6 +73,9 @@ const server = http.createServer((req, res) => {
 serveParent(
   {
     loopDelay,
+    gc: () => gc(),
+    /** Main-thread utilization in 250 ms slices since the last call. */
+    elu: () => ({ slices: elu() }),
 
     async init(msg) {
       modelUrl = (msg as unknown as { modelUrl: string }).modelUrl;

@@ -15,7 +15,8 @@ import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import { stampedContent, wallMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
-import { startLoopMonitor } from '../lib/loop-monitor.js';
+import { startGcMonitor } from '../lib/gc-watch.js';
+import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
 
 /** A configured provider nobody calls (keeps startTower from starting its demo model server). */
 const UNUSED_MODELS: ModelsConfigInput = {
@@ -26,6 +27,9 @@ const UNUSED_MODELS: ModelsConfigInput = {
 let tower: Tower | undefined;
 /** Event-loop delay and stalls of this process (the same watch runs in the bare servers). */
 const loopDelay = startLoopMonitor();
+/** GC pauses since the last `gc` request (the bare relay runs the same watch). */
+const gc = startGcMonitor();
+const elu = startEluSampler();
 let dir: string | undefined;
 /** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
 type MemSample = [number, number, number, number, number];
@@ -201,6 +205,10 @@ serveParent(
 
     /** Event-loop delay since the last reset (ms), then resets. */
     loopDelay,
+    /** GC pauses since the last call, then resets. */
+    gc: () => gc(),
+    /** Main-thread utilization in 250 ms slices since the last call. */
+    elu: () => ({ slices: elu() }),
 
     /** Writes a heap snapshot (for bench/heap.ts) and returns its path. */
     heapSnapshot: (msg) => ({ file: v8.writeHeapSnapshot((msg as unknown as { file?: string }).file) }),
