@@ -1,4 +1,5 @@
 import { TowerError } from './errors.js';
+import { isRecord } from './guards.js';
 import type { McpServerSetting, McpSettings } from './mcp.js';
 
 /**
@@ -46,10 +47,6 @@ export function redactStoredMcp(mcp: unknown): unknown {
       return out;
     }),
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `redactMcp` of the `mcp` field of an object (a session, a settings patch), other fields untouched. */

@@ -1,3 +1,4 @@
+import { isRecord } from '../protocol/guards.js';
 import { boundMcpErrorText, mcpSecretsOf, replaceSecrets, scrubCredentials, type McpSecretSource } from '../protocol/mcp-scrub.js';
 import { SCRUB_PAGE } from './mcp-event-scrub.js';
 
@@ -119,8 +120,4 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 function strings(value: unknown): Record<string, string> | undefined {
   if (!isRecord(value)) return undefined;
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
