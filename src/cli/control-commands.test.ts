@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../client/testing/waiting.js';
 import type { StepPart } from '../core/models/types.js';
 import { finish, usage } from '../core/testing/fakes.js';
 import { ScriptedInput, capture, waitFor } from './testing/capture.js';
@@ -14,13 +15,6 @@ function lastRequest() {
   const request = cli.tower.requests.at(-1);
   if (!request) throw new Error('no request');
   return request;
-}
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 500) throw new Error('condition not met');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, required: ['branch'] };
