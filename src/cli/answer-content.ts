@@ -11,13 +11,11 @@
  * message before the round trip.
  */
 
+import { isRecord } from '../protocol/guards.js';
+
 export type ContentResult = { ok: true; content: Record<string, unknown> } | { ok: false; message: string };
 
 type JsonSchema = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The property a plain-text answer fills; `fields` when several would need filling; undefined when there are none. */
 function targetField(schema: JsonSchema): { name: string; schema: JsonSchema } | { fields: string[] } | undefined {

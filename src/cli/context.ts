@@ -25,18 +25,25 @@ export interface CommandContext {
   err: Colors;
 }
 
-/** Resolves `--url`/`TOWER_URL` and `--token`/`TOWER_TOKEN` (flag first) into a client. */
-export function createContext(command: Command, io: CliIO): CommandContext {
+/** `--url`/`TOWER_URL` and `--token`/`TOWER_TOKEN`, flag first (an empty token is none, as the client takes it). */
+export function towerAddress(command: Command, io: CliIO): { url: string; token?: string } {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const url = globals.url ?? io.env.TOWER_URL ?? DEFAULT_URL;
   const token = globals.token ?? io.env.TOWER_TOKEN;
+  return { url, ...(token ? { token } : {}) };
+}
+
+/** Resolves the tower's address (`towerAddress`) into a client. */
+export function createContext(command: Command, io: CliIO): CommandContext {
+  const address = towerAddress(command, io);
+  const { url } = address;
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new UsageError(`invalid URL ${JSON.stringify(url)}: expected e.g. ${DEFAULT_URL}`);
   }
   return {
     io,
-    client: new TowerClient({ url, token }),
-    json: globals.json === true,
+    client: new TowerClient(address),
+    json: command.optsWithGlobals<GlobalOptions>().json === true,
     out: colorsFor(io.stdout, io.env),
     err: colorsFor(io.stderr, io.env),
   };

@@ -1,52 +1,27 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startRealTower, type RealTower } from '../client/testing/real-tower.js';
+import { describe, expect, it } from 'vitest';
+import { until } from '../client/testing/waiting.js';
 import type { StepPart } from '../core/models/types.js';
 import { finish, usage } from '../core/testing/fakes.js';
-import { run } from './program.js';
-import { ScriptedInput, capture, waitFor, type Captured } from './testing/capture.js';
+import { ScriptedInput, capture, waitFor } from './testing/capture.js';
+import { cliTower } from './testing/cli-tower.js';
 
 // The control commands and what they print, against the real HTTP app (a scripted model whose `echo`
 // calls ask for approval). More of them: real-tower.test.ts.
-let t: RealTower;
-
-beforeEach(async () => {
-  t = await startRealTower({ token: 'tok', permissions: { ask: ['echo'] } });
-});
-
-afterEach(async () => {
-  await t.close();
-});
-
-function tower(args: string[], captured: Captured = capture()): Promise<number> {
-  return run(['--url', t.url, '--token', 'tok', ...args], captured.io);
-}
+const cli = cliTower();
+const tower = cli.run;
+const busySession = cli.busySession;
 
 function lastRequest() {
-  const request = t.requests.at(-1);
+  const request = cli.tower.requests.at(-1);
   if (!request) throw new Error('no request');
   return request;
 }
 
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 500) throw new Error('condition not met');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, required: ['branch'] };
-
-/** A session whose turn runs until `t.release()` (or an interrupt). */
-async function busySession(): Promise<string> {
-  const { id } = await t.client.createSession();
-  t.hold();
-  await t.client.send(id, 'busy');
-  return id;
-}
 
 /** A turn that asks to run `echo git push` as call_1, then asks "Which branch?", then says "Pushed.". */
 async function askingSession(): Promise<string> {
-  t.steps = (req): StepPart[] => {
+  cli.tower.steps = (req): StepPart[] => {
     const results = req.messages.filter((m) => m.role === 'tool').length;
     if (results === 0) return [{ type: 'tool_call', id: 'call_1', name: 'echo', args: { text: 'git push' } }, { type: 'finish', usage, finish_reason: 'tool_calls' }];
     if (results === 1) {
@@ -57,18 +32,18 @@ async function askingSession(): Promise<string> {
     }
     return [{ type: 'text', delta: 'Pushed.\n' }, finish];
   };
-  const { id } = await t.client.createSession();
-  await t.client.send(id, 'push it');
-  await until(async () => (await t.client.status(id)).pending_confirmations.length === 1);
+  const { id } = await cli.tower.client.createSession();
+  await cli.tower.client.send(id, 'push it');
+  await until(async () => (await cli.tower.client.status(id)).pending_confirmations.length === 1);
   return id;
 }
 
 /** Approves call_1 of an asking session and resolves with the id of the question that follows. */
 async function toTheQuestion(id: string): Promise<string> {
-  await t.client.approve(id, 'call_1');
+  await cli.tower.client.approve(id, 'call_1');
   let question = '';
   await until(async () => {
-    question = (await t.client.status(id)).pending_elicitations[0]?.elicitation_id ?? '';
+    question = (await cli.tower.client.status(id)).pending_elicitations[0]?.elicitation_id ?? '';
     return question !== '';
   });
   return question;
@@ -103,7 +78,7 @@ describe('tower steer and followup', () => {
 
 describe('tower interrupt, status', () => {
   it('interrupt on an idle session says so', async () => {
-    const { id } = await t.client.createSession();
+    const { id } = await cli.tower.client.createSession();
     const idle = capture();
     expect(await tower(['--json', 'interrupt', id], idle)).toBe(0);
     expect(lastRequest().body).toEqual({});
@@ -127,8 +102,8 @@ describe('tower interrupt, status', () => {
     // The turn ends only once the waiting status request has reached the server: an idle answer proves it waited.
     const waited = capture();
     const exit = tower(['--json', 'status', id, '--wait', '5s'], waited);
-    await until(async () => t.requests.some((r) => r.query.get('wait') === '5000ms'));
-    t.release();
+    await until(async () => cli.tower.requests.some((r) => r.query.get('wait') === '5000ms'));
+    cli.tower.release();
     expect(await exit).toBe(0);
     expect(JSON.parse(waited.stdout())).toMatchObject({ status: 'idle', pending_confirmations: [] });
   });
@@ -138,7 +113,7 @@ describe('tower interrupt, status', () => {
     expect(await tower(['status', 'ses_1', '--wait', '2h'], c)).toBe(1);
     expect(c.stderr()).toBe('error: --wait must be a duration like 10s, 500ms or 1m, got "2h"\n');
     expect(await tower(['status', 'ses_1', '--wait', '61s'], capture())).toBe(1);
-    expect(t.requests).toHaveLength(0);
+    expect(cli.tower.requests).toHaveLength(0);
   });
 });
 
@@ -200,7 +175,7 @@ describe('tower approve, reject, answer', () => {
 
 describe('tower model and send --on-busy', () => {
   it('model --json names the current one', async () => {
-    const { id } = await t.client.createSession({ model: 'fake/other' });
+    const { id } = await cli.tower.client.createSession({ model: 'fake/other' });
     const json = capture();
     expect(await tower(['--json', 'model', id], json)).toBe(0);
     expect(JSON.parse(json.stdout())).toMatchObject({ current: 'fake/other' });
@@ -229,7 +204,7 @@ describe('prompts on a terminal', () => {
     await waitFor(() => c.stdout().includes('Pushed.'));
     c.interrupt();
     expect(await attached).toBe(0);
-    expect(t.requests.filter((r) => r.path.includes('/elicitations/')).map((r) => r.body)).toEqual([{ action: 'cancel' }]);
+    expect(cli.tower.requests.filter((r) => r.path.includes('/elicitations/')).map((r) => r.body)).toEqual([{ action: 'cancel' }]);
   });
 
   it('without a terminal, attach only prints the hint lines', async () => {
@@ -239,6 +214,6 @@ describe('prompts on a terminal', () => {
     await waitFor(() => c.stdout().includes('approval needed'));
     c.interrupt();
     expect(await attached).toBe(0);
-    expect(t.requests.filter((r) => r.method === 'POST' && !r.path.endsWith('/messages') && r.path !== '/api/sessions')).toHaveLength(0);
+    expect(cli.tower.requests.filter((r) => r.method === 'POST' && !r.path.endsWith('/messages') && r.path !== '/api/sessions')).toHaveLength(0);
   });
 });

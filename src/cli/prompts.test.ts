@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TowerClient, TowerEvent } from '../client/index.js';
 import { startRealTower, type RealTower } from '../client/testing/real-tower.js';
+import { until } from '../client/testing/waiting.js';
 import type { StepPart } from '../core/models/types.js';
 import { finish, usage } from '../core/testing/fakes.js';
 import { createColors } from './color.js';
@@ -20,13 +21,6 @@ const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, req
 
 async function pendingCount(kind: 'pending_confirmations' | 'pending_elicitations'): Promise<number> {
   return (await client.status(sessionId))[kind].length;
-}
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 500) throw new Error('condition not met');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 /** Starts a turn whose model calls `echo` once per id (each call waits for an approval). */

@@ -1,34 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StepPart } from '../core/models/types.js';
 import { finish, usage } from '../core/testing/fakes.js';
-import { startRealTower, toolThenText, type RealTower } from '../client/testing/real-tower.js';
-import { run } from './program.js';
-import { ScriptedInput, capture, waitFor, type Captured } from './testing/capture.js';
+import { toolThenText } from '../client/testing/real-tower.js';
+import { ScriptedInput, capture, waitFor } from './testing/capture.js';
+import { cliTower } from './testing/cli-tower.js';
 
 // The CLI against the real HTTP app (a scripted model, an in-memory store): the commands and what they
 // print, with the server's real answers.
-let t: RealTower;
+const cli = cliTower();
+const tower = cli.run;
+const busySession = cli.busySession;
 
-beforeEach(async () => {
-  t = await startRealTower({ token: 'tok', permissions: { ask: ['echo'] } });
-});
-
-afterEach(async () => {
-  await t.close();
-});
-
-function tower(args: string[], captured: Captured = capture()): Promise<number> {
-  return run(['--url', t.url, '--token', 'tok', ...args], captured.io);
-}
-
-const posted = (pattern: RegExp) => t.requests.filter((r) => r.method === 'POST' && pattern.test(r.path)).map((r) => r.body);
-
-async function busySession(): Promise<string> {
-  const { id } = await t.client.createSession();
-  t.hold();
-  await t.client.send(id, 'busy');
-  return id;
-}
+const posted = (pattern: RegExp) => cli.tower.requests.filter((r) => r.method === 'POST' && pattern.test(r.path)).map((r) => r.body);
 
 const SCHEMA = { type: 'object', properties: { branch: { type: 'string' } }, required: ['branch'] };
 
@@ -47,13 +30,13 @@ function pushScript(req: { messages: Array<{ role: string }> }, index: number): 
 
 describe('tower send', () => {
   it('streams the reply with a tool line that summarizes the result', async () => {
-    t.steps = toolThenText('echo', { text: 'hi' }, 'All done.\n');
+    cli.tower.steps = toolThenText('echo', { text: 'hi' }, 'All done.\n');
     const c = capture({ env: { NO_COLOR: '1' } });
     const sent = tower(['send', 'new', 'say', 'hi'], c);
     await waitFor(() => c.stdout().includes('approval needed'));
-    const { items } = await t.client.listSessions();
+    const { items } = await cli.tower.client.listSessions();
     const [session] = items;
-    const callId = (await t.client.status(session?.id ?? '')).pending_confirmations[0]?.tool_call_id ?? '';
+    const callId = (await cli.tower.client.status(session?.id ?? '')).pending_confirmations[0]?.tool_call_id ?? '';
     expect(await tower(['approve', session?.id ?? '', callId], capture())).toBe(0);
     expect(await sent).toBe(0);
     // The approval line came between call and result, so the result names its tool.
@@ -70,7 +53,7 @@ describe('tower send', () => {
     const c = capture();
     const sent = tower(['send', id, 'after', 'that', '--on-busy', 'enqueue'], c);
     await waitFor(() => c.stdout().includes('queued'));
-    t.release();
+    cli.tower.release();
     expect(await sent).toBe(0);
     expect(c.stdout()).toBe('⧗ queued follow-up: after that\nhello\n');
   });
@@ -86,7 +69,7 @@ describe('tower steer, followup, queue, interrupt, status', () => {
     const full = capture();
     expect(await tower(['steer', id, 'one more'], full)).toBe(1);
     expect(full.stderr()).toContain('(steer_queue_full)\nhint: retry in 1 s\n');
-    const { id: idle } = await t.client.createSession();
+    const { id: idle } = await cli.tower.client.createSession();
     const c2 = capture();
     expect(await tower(['steer', idle, 'x'], c2)).toBe(1);
     expect(c2.stderr()).toContain('(session_idle)\nhint: no turn is running: use `tower send` instead\n');
@@ -97,7 +80,7 @@ describe('tower steer, followup, queue, interrupt, status', () => {
     const c = capture();
     expect(await tower(['followup', id, 'then the docs', '--key', 'job-7'], c)).toBe(0);
     expect(c.stdout()).toBe('⧗ queued 1 follow-up; it runs after the current turn (follow-up queue: 1)\n');
-    expect(t.requests.at(-1)?.headers['idempotency-key']).toBe('job-7');
+    expect(cli.tower.requests.at(-1)?.headers['idempotency-key']).toBe('job-7');
     const again = capture();
     expect(await tower(['followup', id, 'then the docs', '--key', 'job-7'], again)).toBe(0);
     expect(again.stdout()).toBe('⧗ already queued under this --key; nothing added (follow-up queue: 1)\n');
@@ -115,12 +98,12 @@ describe('tower steer, followup, queue, interrupt, status', () => {
 
 describe('tower approve, reject, answer, model', () => {
   it('reject --reason reaches the model; a second answer is a conflict', async () => {
-    t.steps = toolThenText('echo', { text: 'rm -rf build' });
-    const { id } = await t.client.createSession();
-    await t.client.send(id, 'clean up');
+    cli.tower.steps = toolThenText('echo', { text: 'rm -rf build' });
+    const { id } = await cli.tower.client.createSession();
+    await cli.tower.client.send(id, 'clean up');
     let callId = '';
     for (let tries = 0; callId === '' && tries < 500; tries++) {
-      callId = (await t.client.status(id)).pending_confirmations[0]?.tool_call_id ?? '';
+      callId = (await cli.tower.client.status(id)).pending_confirmations[0]?.tool_call_id ?? '';
     }
     const c = capture();
     expect(await tower(['--json', 'reject', id, callId, '--reason', 'not on main'], c)).toBe(0);
@@ -128,14 +111,14 @@ describe('tower approve, reject, answer, model', () => {
     const again = capture();
     expect(await tower(['approve', id, callId], again)).toBe(1);
     expect(again.stderr()).toContain('(conflict)');
-    await t.client.status(id, { waitMs: 5_000 });
-    const conversation = (await t.client.messages(id)).messages.map((m) => m.message);
+    await cli.tower.client.status(id, { waitMs: 5_000 });
+    const conversation = (await cli.tower.client.messages(id)).messages.map((m) => m.message);
     expect(conversation.find((m) => m.role === 'tool')).toMatchObject({ is_error: true, content: expect.stringContaining('not on main') });
   });
 
   it('on a terminal, send asks for the approval and the answer in place', async () => {
-    t.steps = pushScript;
-    const { id } = await t.client.createSession();
+    cli.tower.steps = pushScript;
+    const { id } = await cli.tower.client.createSession();
     const input = new ScriptedInput();
     const c = capture({ terminal: input, env: { NO_COLOR: '1' } });
     const sent = tower(['send', id, 'push it'], c);
@@ -150,7 +133,7 @@ describe('tower approve, reject, answer, model', () => {
   });
 
   it('model lists, switches, and hints at the list for an unknown model', async () => {
-    const { id } = await t.client.createSession();
+    const { id } = await cli.tower.client.createSession();
     const c = capture();
     expect(await tower(['model', id, 'fake/other'], c)).toBe(0);
     expect(c.stdout()).toBe('model: fake/other\n');

@@ -4,6 +4,7 @@ import type { StepPart } from '../core/models/types.js';
 import { isQueued } from './client.js';
 import { TowerApiError, parseRetryAfter } from './errors.js';
 import { startRealTower, type RealTower } from './testing/real-tower.js';
+import { collect, until } from './testing/waiting.js';
 import type { TowerEvent } from './tower-event.js';
 
 // The SDK's control calls against the real HTTP app (a scripted model, an in-memory store).
@@ -38,22 +39,6 @@ async function caught(promise: Promise<unknown>): Promise<TowerApiError> {
   );
   if (!(error instanceof TowerApiError)) throw new Error(`expected a TowerApiError, got ${String(error)}`);
   return error;
-}
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await condition()); tries++) {
-    if (tries > 500) throw new Error('condition not met');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-async function collect(iterable: AsyncIterable<TowerEvent>, stop: (event: TowerEvent) => boolean): Promise<TowerEvent[]> {
-  const out: TowerEvent[] = [];
-  for await (const event of iterable) {
-    out.push(event);
-    if (stop(event)) break;
-  }
-  return out;
 }
 
 describe('send with onBusy', () => {

@@ -3,7 +3,7 @@ import { TowerClient } from './client.js';
 import { TowerApiError } from './errors.js';
 import type { ReconnectInfo, ResumedInfo } from './event-stream.js';
 import { StubTower } from './testing/stub-tower.js';
-import type { TowerEvent } from './tower-event.js';
+import { collect } from './testing/waiting.js';
 
 let stub: StubTower;
 let client: TowerClient;
@@ -21,15 +21,6 @@ const FAST = { initialDelayMs: 5, maxDelayMs: 20 };
 
 function appendText(sessionId: string, count: number): void {
   for (let i = 0; i < count; i++) stub.append(sessionId, { type: 'agent_choice', content: `c${i}` });
-}
-
-async function collect(iterable: AsyncIterable<TowerEvent>, until: (event: TowerEvent) => boolean): Promise<TowerEvent[]> {
-  const out: TowerEvent[] = [];
-  for await (const event of iterable) {
-    out.push(event);
-    if (until(event)) break;
-  }
-  return out;
 }
 
 describe('client.events', () => {

@@ -1,10 +1,9 @@
 /** Small readers for untyped request JSON: the fake accepts whatever a client sends and never throws. */
 
-export type JsonRecord = Record<string, unknown>;
+import { isRecord } from '../protocol/guards.js';
 
-export function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord };
+export type { JsonRecord } from '../protocol/guards.js';
 
 export function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

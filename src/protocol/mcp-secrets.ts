@@ -1,4 +1,5 @@
 import { TowerError } from './errors.js';
+import { isRecord } from './guards.js';
 import type { McpServerSetting, McpSettings } from './mcp.js';
 
 /**
@@ -22,34 +23,34 @@ function mapSecrets(server: McpServerSetting, map: (field: SecretField, key: str
   return out;
 }
 
+/**
+ * The one redaction rule, for a server of any shape: every value under its `env`, `headers` or
+ * `dynamic_headers` becomes the marker, wherever an object stands there; everything else is kept as it
+ * was (a valid `McpServerSetting` comes back a valid one).
+ */
+function redactServer<S>(server: S): S {
+  if (!isRecord(server)) return server;
+  const out: Record<string, unknown> = { ...server };
+  for (const field of SECRET_FIELDS) {
+    const values = server[field];
+    if (isRecord(values)) out[field] = Object.fromEntries(Object.keys(values).map((key) => [key, SECRET_MARKER]));
+  }
+  return out as S;
+}
+
 /** The settings with every secret value replaced by the marker. */
 export function redactMcp(settings: McpSettings): McpSettings {
-  return { servers: settings.servers.map((s) => mapSecrets(s, () => SECRET_MARKER)) };
+  return { servers: settings.servers.map(redactServer) };
 }
 
 /**
  * `redactMcp` for settings of any age and shape (an event written by an older Tower, whose schema may
- * have differed): the same rule, every value under a server's `env`, `headers` or `dynamic_headers`
- * becomes the marker, applied to whatever is an object there; everything else is returned as it was.
+ * have differed): the same rule on each server; the settings' other fields, and anything that is not
+ * settings at all, are returned as they were.
  */
 export function redactStoredMcp(mcp: unknown): unknown {
   if (!isRecord(mcp) || !Array.isArray(mcp.servers)) return mcp;
-  return {
-    ...mcp,
-    servers: mcp.servers.map((server: unknown) => {
-      if (!isRecord(server)) return server;
-      const out: Record<string, unknown> = { ...server };
-      for (const field of SECRET_FIELDS) {
-        const values = server[field];
-        if (isRecord(values)) out[field] = Object.fromEntries(Object.keys(values).map((key) => [key, SECRET_MARKER]));
-      }
-      return out;
-    }),
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return { ...mcp, servers: (mcp.servers as unknown[]).map(redactServer) };
 }
 
 /** `redactMcp` of the `mcp` field of an object (a session, a settings patch), other fields untouched. */

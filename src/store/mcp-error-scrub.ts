@@ -1,5 +1,6 @@
+import { isRecord, parseRecord } from '../protocol/guards.js';
 import { boundMcpErrorText, mcpSecretsOf, replaceSecrets, scrubCredentials, type McpSecretSource } from '../protocol/mcp-scrub.js';
-import { SCRUB_PAGE } from './mcp-event-scrub.js';
+import { nextPage } from './mcp-event-scrub.js';
 
 /**
  * Scrubbing MCP error text out of what is already stored (SQLite migration 36, Postgres 136). Before
@@ -14,7 +15,8 @@ import { SCRUB_PAGE } from './mcp-event-scrub.js';
  *   `mcp__...`) is also cut to the bound new text has.
  * A tool's successful output is left as it is (new output is not scrubbed either: it may be ordinary
  * data equal to an env value). Only the changed field of a changed row is rewritten; other fields keep
- * their values and order, every other row its bytes.
+ * their values and order, every other row its bytes. Data that is not the JSON of an object is left
+ * alone: no reader can parse it either, and it is not this migration's to repair.
  */
 
 export const ERROR_EVENT = 'error';
@@ -27,7 +29,7 @@ const MCP_TOOL_PREFIX = 'mcp__';
 
 /** The secrets of every MCP server in a session's `settings` column (any age or shape), longest first. */
 export function sessionMcpSecrets(settings: string | null | undefined): string[] {
-  const parsed = parseObject(settings ?? '');
+  const parsed = parseRecord(settings ?? '');
   const mcp = parsed?.mcp;
   const servers = isRecord(mcp) && Array.isArray(mcp.servers) ? (mcp.servers as unknown[]) : [];
   const all = new Set<string>();
@@ -59,7 +61,7 @@ function withField(record: Record<string, unknown>, field: string, secrets: read
 
 /** An `error` or failed `tool_call_response` event's data, scrubbed; undefined when it needs no rewrite. */
 export function scrubbedErrorEventData(type: string, data: string, secrets: readonly string[]): string | undefined {
-  const record = parseObject(data);
+  const record = parseRecord(data);
   if (!record) return undefined;
   if (type === ERROR_EVENT) {
     const fromMcp = record.code === MCP_SERVER_FAILED || (typeof record.message === 'string' && record.message.startsWith('MCP server '));
@@ -73,7 +75,7 @@ export function scrubbedErrorEventData(type: string, data: string, secrets: read
 
 /** A failed `tool` message's JSON, scrubbed; undefined when it needs no rewrite. */
 export function scrubbedToolMessageData(data: string, secrets: readonly string[]): string | undefined {
-  const record = parseObject(data);
+  const record = parseRecord(data);
   if (!record || record.role !== TOOL_ROLE || record.is_error !== true) return undefined;
   return withField(record, 'content', secrets, typeof record.tool_name === 'string' && record.tool_name.startsWith(MCP_TOOL_PREFIX));
 }
@@ -101,26 +103,10 @@ export function scrubbedRowData(row: ErrorScrubRow, secrets: readonly string[]):
 
 /** Where the page after `rows` starts; undefined after the last page. */
 export function nextErrorScrubPage(rows: readonly ErrorScrubRow[]): ErrorScrubCursor | undefined {
-  const last = rows.at(-1);
-  return last && rows.length >= SCRUB_PAGE ? { session_id: last.session_id, key: Number(last.key) } : undefined;
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON: no reader can parse it either, and it is not this migration's to repair.
-    return undefined;
-  }
-  return isRecord(parsed) ? parsed : undefined;
+  return nextPage(rows, (last) => ({ session_id: last.session_id, key: Number(last.key) }));
 }
 
 function strings(value: unknown): Record<string, string> | undefined {
   if (!isRecord(value)) return undefined;
   return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

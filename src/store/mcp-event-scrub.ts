@@ -1,3 +1,4 @@
+import { parseRecord } from '../protocol/guards.js';
 import { redactStoredMcp } from '../protocol/mcp-secrets.js';
 
 /**
@@ -19,15 +20,9 @@ export const MCP_DATA_LIKE = '%"mcp"%';
 
 /** The event's data with its MCP secrets redacted; undefined when it holds none (nothing to write). */
 export function scrubbedEventData(data: string): string | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    // Not JSON: no reader can parse it either, and it is not this migration's to repair.
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !('mcp' in parsed)) return undefined;
-  const record = parsed as Record<string, unknown>;
+  // Not the JSON of an object: no reader can parse it either, and it is not this migration's to repair.
+  const record = parseRecord(data);
+  if (!record || !('mcp' in record)) return undefined;
   const before = JSON.stringify(record);
   const after = JSON.stringify({ ...record, mcp: redactStoredMcp(record.mcp) });
   return after === before ? undefined : after;
@@ -51,6 +46,11 @@ export function scrubPage<R extends { session_id: string; seq: number | string; 
     const scrubbed = scrubbedEventData(row.data);
     if (scrubbed !== undefined) write(row, scrubbed);
   }
+  return nextPage(rows, (last) => ({ session_id: last.session_id, seq: Number(last.seq) }));
+}
+
+/** Where the page after `rows` starts (the cursor of its last row); undefined after the last page, a short one. */
+export function nextPage<R, C>(rows: readonly R[], cursorOf: (last: R) => C): C | undefined {
   const last = rows.at(-1);
-  return last && rows.length >= SCRUB_PAGE ? { session_id: last.session_id, seq: Number(last.seq) } : undefined;
+  return last !== undefined && rows.length >= SCRUB_PAGE ? cursorOf(last) : undefined;
 }

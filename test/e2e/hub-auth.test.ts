@@ -1,38 +1,26 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HubClient, startHubTower, type HubTower } from '../support/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubRig } from '../support/hub.js';
 
 const TOKEN = 'hub-test-token-0123456789abcdef';
-let t: HubTower | undefined;
-const clients: HubClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await t?.close();
-  t = undefined;
-});
-
-async function connect(tt: HubTower, opts: Parameters<typeof HubClient.connect>[1] = {}): Promise<HubClient> {
-  const c = await HubClient.connect(tt.url, opts);
-  clients.push(c);
-  return c;
-}
+const rig = hubRig();
 
 describe('hub auth and origin', () => {
   it('accepts a Bearer header, refuses a wrong one at the upgrade', async () => {
-    t = await startHubTower({ token: TOKEN });
-    const c = await connect(t, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const t = await rig.start({ token: TOKEN });
+    const c = await rig.connect(t, { headers: { authorization: `Bearer ${TOKEN}` } });
     c.send('ping');
     await c.next((f) => f.type === 'pong');
-    await expect(connect(t, { headers: { authorization: 'Bearer wrong' } })).rejects.toThrow(/401/);
+    await expect(rig.connect(t, { headers: { authorization: 'Bearer wrong' } })).rejects.toThrow(/401/);
   });
 
   it('without a header: only an auth frame is accepted, then everything works', async () => {
-    t = await startHubTower({ token: TOKEN });
-    const early = await connect(t);
+    const t = await rig.start({ token: TOKEN });
+    const early = await rig.connect(t);
     early.send('ping');
     expect((await early.next((f) => f.type === 'error')).data?.code).toBe('UNAUTHORIZED');
     expect((await early.closed).code).toBe(1008);
 
-    const c = await connect(t);
+    const c = await rig.connect(t);
     c.send('auth', { token: TOKEN, client_id: 'dash-1' });
     expect((await c.next((f) => f.type === 'authenticated')).data).toEqual({ client_id: 'dash-1' });
     c.send('ping');
@@ -40,33 +28,33 @@ describe('hub auth and origin', () => {
   });
 
   it('a wrong token in the auth frame, and no auth frame in time, both close the connection', async () => {
-    t = await startHubTower({ token: TOKEN, hub: { authTimeoutMs: 200 } });
-    const wrong = await connect(t);
+    const t = await rig.start({ token: TOKEN, hub: { authTimeoutMs: 200 } });
+    const wrong = await rig.connect(t);
     wrong.send('auth', { token: 'nope' });
     expect((await wrong.next((f) => f.type === 'error')).data?.code).toBe('UNAUTHORIZED');
     expect((await wrong.closed).code).toBe(1008);
-    const silent = await connect(t);
+    const silent = await rig.connect(t);
     expect((await silent.next((f) => f.type === 'error')).data?.code).toBe('UNAUTHORIZED');
     expect((await silent.closed).code).toBe(1008);
   });
 
   it('refuses a cross-origin browser even with a token; allows its own origin and the allow-list', async () => {
-    t = await startHubTower({ token: TOKEN, hub: { allowedOrigins: ['https://dash.example'] } });
+    const t = await rig.start({ token: TOKEN, hub: { allowedOrigins: ['https://dash.example'] } });
     const auth = { authorization: `Bearer ${TOKEN}` };
-    await expect(connect(t, { headers: { ...auth, origin: 'https://evil.example' } })).rejects.toThrow(/403/);
-    await expect(connect(t, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/403/);
+    await expect(rig.connect(t, { headers: { ...auth, origin: 'https://evil.example' } })).rejects.toThrow(/403/);
+    await expect(rig.connect(t, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/403/);
     const host = new URL(t.url).host;
-    const same = await connect(t, { headers: { ...auth, origin: `http://${host}` } });
+    const same = await rig.connect(t, { headers: { ...auth, origin: `http://${host}` } });
     same.send('ping');
     await same.next((f) => f.type === 'pong');
-    const listed = await connect(t, { headers: { ...auth, origin: 'https://dash.example' } });
+    const listed = await rig.connect(t, { headers: { ...auth, origin: 'https://dash.example' } });
     listed.send('ping');
     await listed.next((f) => f.type === 'pong');
   });
 
   it('refuses other paths and a malformed client_id', async () => {
-    t = await startHubTower();
-    await expect(connect(t, { query: 'client_id=%20bad%20' })).rejects.toThrow(/400/);
+    const t = await rig.start();
+    await expect(rig.connect(t, { query: 'client_id=%20bad%20' })).rejects.toThrow(/400/);
     const ws = new (await import('ws')).default(`${t.url.replace('http', 'ws')}/elsewhere`);
     const status = await new Promise<number>((resolve) => {
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));

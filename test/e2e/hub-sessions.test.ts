@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTitleRequest, lastUserText, type ParsedRequest, type ScriptResponse } from '../../src/fake-models/index.js';
 import { SessionChangeDeriver } from '../../src/transports/hub/session-changes.js';
-import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { HubClient, hubRig, type Frame, type HubTower } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-let t: HubTower | undefined;
-const clients: HubClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await t?.close();
-  t = undefined;
-});
+const rig = hubRig();
 
 async function connect(tt: HubTower, query?: string): Promise<HubClient> {
   const c = await HubClient.connect(tt.url, query ? { query } : {});
-  clients.push(c);
+  rig.track(c);
   return c;
 }
 
@@ -43,7 +37,7 @@ const stoppedCount = (frames: Frame[]) => frames.filter((f) => f.type === 'event
 
 describe('hub sessions and commands', () => {
   it('commands send, steer, interrupt and confirm over the hub; session events arrive in order, once', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const c = await connect(t);
     const created = await c.command({ request_id: 'c1', op: 'sessions.create' });
     expect(created.data).toMatchObject({ ok: true });
@@ -73,7 +67,7 @@ describe('hub sessions and commands', () => {
   });
 
   it('a bad command gets a reply with the same error code as HTTP', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const c = await connect(t);
     const id = ((await c.command({ request_id: 'c', op: 'sessions.create' })).data?.result as { id: string }).id;
     const cases: [Record<string, unknown>, string, RequestInit & { path: string }][] = [
@@ -93,7 +87,7 @@ describe('hub sessions and commands', () => {
   });
 
   it('resumes with from_seq, and after reconnect from the stored ack of its client_id', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const mk = await (await fetch(`${t.url}/api/threads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"r"}' })).json();
     expect(mk).toMatchObject({ id: 'r' });
     for (let i = 0; i < 10; i++) await t.hub.messaging.post('r', { content: `m${i + 1}` });
@@ -130,7 +124,7 @@ describe('hub sessions and commands', () => {
   });
 
   it('a deleted session ends its subscription with session_deleted', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const s = await t.tower.commands.execute('sessions.create', {});
     const c = await connect(t);
     c.send('subscribe', { session_id: s.id });
@@ -144,7 +138,7 @@ describe('hub sessions and commands', () => {
   });
 
   it('broadcast topics reach only the connections that chose them', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const all = await connect(t);
     const none = await connect(t);
     all.send('subscribe', { topics: ['telemetry', 'task_stream', 'inbox_message'] });
@@ -171,7 +165,7 @@ describe('hub sessions and commands', () => {
 
 describe('hub inbox filter', () => {
   it('a subscriber that names inboxes gets only their messages; one that names none gets all', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const mine = await connect(t);
     const two = await connect(t);
     const all = await connect(t);
@@ -212,7 +206,7 @@ const changesOf = (c: HubClient, id: string): Record<string, unknown>[] =>
  */
 describe('hub list topics', () => {
   it('sessions: created, running, waiting for approval, tokens, idle, renamed, starred, deleted, in seq order', async () => {
-    t = await startHubTower({ script, policy: 'balanced' });
+    const t = await rig.start({ script, policy: 'balanced' });
     const c = await connect(t);
     c.send('subscribe', { topics: ['sessions'] });
     await c.next((f) => f.type === 'subscribed');
@@ -246,7 +240,7 @@ describe('hub list topics', () => {
 
   it('sessions: nothing is derived or sent while nobody follows the topic; a later subscriber gets changes, counting waits of a turn begun before', async () => {
     const derive = vi.spyOn(SessionChangeDeriver.prototype, 'derive');
-    t = await startHubTower({ script, policy: 'balanced' });
+    const t = await rig.start({ script, policy: 'balanced' });
     // `other` follows another topic and the session itself, never `sessions`; raw text frames both ways.
     const other = await connect(t);
     const late = await connect(t);
@@ -264,7 +258,7 @@ describe('hub list topics', () => {
 
     subscribe(late, { topics: ['sessions'] });
     await late.next((f) => f.type === 'subscribed');
-    const answer = (id: string) => t!.tower.commands.execute('confirmations.answer', { session_id: s.id, tool_call_id: id, decision: 'approve' });
+    const answer = (id: string) => t.tower.commands.execute('confirmations.answer', { session_id: s.id, tool_call_id: id, decision: 'approve' });
     await answer('call_b');
     // call_c, asked before anyone followed the list, still waits.
     await late.next((f) => f.type === 'session_change' && f.data?.session_id === s.id);
@@ -285,14 +279,14 @@ describe('hub list topics', () => {
   });
 
   it('threads: a thread_state for every thread as messages arrive and status changes, without subscribing to each', async () => {
-    t = await startHubTower({ script });
+    const t = await rig.start({ script });
     const c = await connect(t);
     const other = await connect(t);
     c.send('subscribe', { topics: ['threads'] });
     other.send('subscribe', { topics: ['sessions'] });
     await c.next((f) => f.type === 'subscribed');
     await other.next((f) => f.type === 'subscribed');
-    const post = (p: string, body: unknown) => fetch(`${t!.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (p: string, body: unknown) => fetch(`${t.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('/api/threads', { id: 'th1', title: 'one' })).status).toBe(201);
     // A new thread reaches the list before its first message, with its title.
     const created = await c.next((f: Frame) => f.type === 'thread_state' && f.data?.thread_id === 'th1');

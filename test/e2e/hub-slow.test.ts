@@ -1,18 +1,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventSubscription } from '../../src/core/event-log/index.js';
-import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { HubClient, hubRig, type Frame } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-let t: HubTower | undefined;
-const clients: HubClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await t?.close();
-  t = undefined;
-});
+const rig = hubRig();
 
 const socketOf = (c: HubClient): Socket => (c.ws as unknown as { _socket: Socket })._socket;
 
@@ -26,17 +20,17 @@ function eventSeqs(frames: Frame[]): number[] {
 
 describe('hub under a slow reader and external writers', () => {
   it('a client that stops reading while 20,000 events are appended: bounded backlog, then every event exactly once', async () => {
-    t = await startHubTower({ hub: { writeWaitMs: 120_000, pongWaitMs: 120_000 } });
+    const t = await rig.start({ hub: { writeWaitMs: 120_000, pongWaitMs: 120_000 } });
     const s = await t.tower.commands.execute('sessions.create', {});
     const c = await HubClient.connect(t.url);
-    clients.push(c);
+    rig.track(c);
     c.send('subscribe', { session_id: s.id });
     await c.next((f) => f.type === 'batch' && f.data?.has_more === false);
     socketOf(c).pause();
     const pad = 'x'.repeat(1000);
     const total = 20_000;
     for (let i = 0; i < total; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, (_, j) => t!.tower.log.append(s.id, { type: 'agent_choice', data: { content: `${i + j} ${pad}` } })));
+      await Promise.all(Array.from({ length: 500 }, (_, j) => t.tower.log.append(s.id, { type: 'agent_choice', data: { content: `${i + j} ${pad}` } })));
     }
     const [conn] = [...t.hub.hub.connections];
     if (!conn) throw new Error('no server-side connection');
@@ -58,10 +52,10 @@ describe('hub under a slow reader and external writers', () => {
   }, 120_000);
 
   it('rows another process inserts into the SQLite file reach a hub subscriber, in order, each once', async () => {
-    t = await startHubTower();
+    const t = await rig.start();
     await t.hub.messaging.createThread({ id: 'ext', title: 'external' });
     const c = await HubClient.connect(t.url);
-    clients.push(c);
+    rig.track(c);
     c.send('subscribe', { thread_id: 'ext' });
     await c.next((f) => f.type === 'batch');
     const db = path.join(t.dataDir, 'tower.db');

@@ -1,24 +1,18 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { describe, expect, it } from 'vitest';
+import { HubClient, hubRig, type Frame } from '../support/hub.js';
 import { waitFor } from '../support/wait.js';
 
-let t: HubTower | undefined;
-const clients: HubClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await t?.close();
-  t = undefined;
-});
+const rig = hubRig();
 
 const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
 
 describe('hub deadlines and stalled thread readers', () => {
   it('pings clients; one that never answers is cut after the pong wait, one that answers stays', async () => {
-    t = await startHubTower({ hub: { pingMs: 50, pongWaitMs: 300 } });
+    const t = await rig.start({ hub: { pingMs: 50, pongWaitMs: 300 } });
     const good = await HubClient.connect(t.url);
-    clients.push(good);
+    rig.track(good);
     let pings = 0;
     good.ws.on('ping', () => pings++);
     const mute = new WebSocket(`${t.url.replace('http', 'ws')}/hub/ws`, { autoPong: false });
@@ -31,25 +25,25 @@ describe('hub deadlines and stalled thread readers', () => {
   });
 
   it('a reader whose frames wait longer than the write wait is disconnected', async () => {
-    t = await startHubTower({ hub: { writeWaitMs: 300, pongWaitMs: 60_000 } });
+    const t = await rig.start({ hub: { writeWaitMs: 300, pongWaitMs: 60_000 } });
     const s = await t.tower.commands.execute('sessions.create', {});
     const c = await HubClient.connect(t.url);
-    clients.push(c);
+    rig.track(c);
     c.send('subscribe', { session_id: s.id });
     await c.next((f) => f.type === 'batch');
     socketOf(c.ws).pause();
     const pad = 'y'.repeat(2000);
     for (let i = 0; i < 10_000; i += 500) {
-      await Promise.all(Array.from({ length: 500 }, () => t!.tower.log.append(s.id, { type: 'agent_choice', data: { content: pad } })));
+      await Promise.all(Array.from({ length: 500 }, () => t.tower.log.append(s.id, { type: 'agent_choice', data: { content: pad } })));
     }
-    await waitFor(() => t!.hub.hub.connections.size === 0, 20_000);
+    await waitFor(() => t.hub.hub.connections.size === 0, 20_000);
   });
 
   it('a stalled thread reader: bounded backlog, then every message exactly once', async () => {
-    t = await startHubTower({ hub: { backlogLimit: 50, writeWaitMs: 120_000 } });
+    const t = await rig.start({ hub: { backlogLimit: 50, writeWaitMs: 120_000 } });
     await t.hub.messaging.createThread({ id: 'big' });
     const c = await HubClient.connect(t.url);
-    clients.push(c);
+    rig.track(c);
     c.send('subscribe', { thread_id: 'big' });
     await c.next((f) => f.type === 'batch');
     socketOf(c.ws).pause();

@@ -1,19 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HubClient, startHubTower, type Frame, type HubTower } from '../support/hub.js';
+import { describe, expect, it } from 'vitest';
+import { hubRig, type Frame, type HubTower } from '../support/hub.js';
 
-let t: HubTower | undefined;
-const clients: HubClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await t?.close();
-  t = undefined;
-});
-
-async function connect(tt: HubTower, opts: Parameters<typeof HubClient.connect>[1] = {}): Promise<HubClient> {
-  const c = await HubClient.connect(tt.url, opts);
-  clients.push(c);
-  return c;
-}
+const rig = hubRig();
 
 const post = (tt: HubTower, p: string, body: unknown) =>
   fetch(`${tt.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -32,17 +20,17 @@ async function thread(tt: HubTower, id: string, n: number): Promise<void> {
 
 describe('hub frames', () => {
   it('answers ping with pong and frames carry type, timestamp and data', async () => {
-    t = await startHubTower();
-    const c = await connect(t);
+    const t = await rig.start();
+    const c = await rig.connect(t);
     c.send('ping');
     const pong = await c.next((f) => f.type === 'pong');
     expect(typeof pong.timestamp).toBe('number');
   });
 
   it('subscribe to a thread: thread_state, batches of 50 with has_more, then live messages; unsubscribe stops them', async () => {
-    t = await startHubTower();
+    const t = await rig.start();
     await thread(t, 'th', 120);
-    const c = await connect(t);
+    const c = await rig.connect(t);
     c.send('subscribe', { thread_id: 'th', from_seq: 0 });
     expect((await c.next((f) => f.type === 'thread_state')).data).toMatchObject({ thread_id: 'th', status: 'active', last_seq: 120 });
     await c.next((f) => f.type === 'batch' && f.data?.has_more === false);
@@ -88,10 +76,10 @@ describe('hub frames', () => {
   ];
 
   it('answers every junk frame with its documented code and stays usable, the store unchanged', async () => {
-    t = await startHubTower();
+    const t = await rig.start();
     await thread(t, 'th', 3);
     const before = await (await fetch(`${t.url}/api/threads/th/messages`)).json();
-    const c = await connect(t);
+    const c = await rig.connect(t);
     for (const [name, payload, code, binary] of junk) {
       const from = c.frames.length;
       c.raw(payload, binary === true);
@@ -105,16 +93,16 @@ describe('hub frames', () => {
   });
 
   it('an 11 KB frame gets FRAME_TOO_LARGE and close 1009', async () => {
-    t = await startHubTower();
-    const c = await connect(t);
+    const t = await rig.start();
+    const c = await rig.connect(t);
     c.raw(JSON.stringify({ type: 'ping', data: { pad: 'x'.repeat(11 * 1024) } }));
     expect((await c.next((f) => f.type === 'error')).data?.code).toBe('FRAME_TOO_LARGE');
     expect((await c.closed).code).toBe(1009);
   });
 
   it('500 frames in one second: RATE_LIMITED, the excess is not processed, the connection stays', async () => {
-    t = await startHubTower();
-    const c = await connect(t);
+    const t = await rig.start();
+    const c = await rig.connect(t);
     for (let i = 0; i < 500; i++) c.send('ping');
     await c.next((f) => f.type === 'error' && f.data?.code === 'RATE_LIMITED');
     // Keep pinging until one lands in a later window: then the connection is processing again.

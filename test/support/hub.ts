@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { afterEach } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
@@ -116,5 +117,38 @@ export async function startHubTower(opts: { token?: string; hub?: Partial<HubOpt
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(workDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The hub tests' setup: the test's tower and the clients it opened, closed after each test. */
+export interface HubRig {
+  /** Starts the test's tower; closed after the test, once its clients are. */
+  start(opts?: Parameters<typeof startHubTower>[0]): Promise<HubTower>;
+  /** A hub client on `tower`, closed after the test. */
+  connect(tower: HubTower, opts?: Parameters<typeof HubClient.connect>[1]): Promise<HubClient>;
+  /** A client the test connected itself, to close after the test; returned as given. */
+  track(client: HubClient): HubClient;
+}
+
+/** Call at the top of a test file: registers the `afterEach` that closes the clients, then the tower. */
+export function hubRig(): HubRig {
+  let tower: HubTower | undefined;
+  const clients: HubClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await tower?.close();
+    tower = undefined;
+  });
+  const track = (client: HubClient): HubClient => {
+    clients.push(client);
+    return client;
+  };
+  return {
+    async start(opts) {
+      tower = await startHubTower(opts);
+      return tower;
+    },
+    connect: async (t, opts = {}) => track(await HubClient.connect(t.url, opts)),
+    track,
   };
 }

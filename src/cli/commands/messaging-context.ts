@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MessagingClient } from '../../client/index.js';
-import { createContext, DEFAULT_URL, type CommandContext, type GlobalOptions } from '../context.js';
+import { createContext, towerAddress, type CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 
@@ -10,11 +10,7 @@ export interface MessagingContext extends CommandContext {
 
 /** The usual context plus a messaging client on the same URL and token. */
 export function messagingContext(command: Command, io: CliIO): MessagingContext {
-  const ctx = createContext(command, io);
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const url = globals.url ?? io.env.TOWER_URL ?? DEFAULT_URL;
-  const token = globals.token ?? io.env.TOWER_TOKEN;
-  return { ...ctx, messaging: new MessagingClient({ url, ...(token ? { token } : {}) }) };
+  return { ...createContext(command, io), messaging: new MessagingClient(towerAddress(command, io)) };
 }
 
 export function intOption(name: string, value: string | undefined): number | undefined {

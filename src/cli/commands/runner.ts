@@ -1,15 +1,9 @@
 import type { Command } from 'commander';
+import type { RunnerFlags } from '../../runner/worker/config.js';
 import type { CommandRunner } from '../context.js';
 
-interface RunnerCommandFlags {
-  name?: string;
-  labels?: string;
-  workspace?: string;
-  allow?: string[];
-  deny?: string[];
-  allowPrivateNet?: boolean;
-  config?: string;
-}
+/** The runner's own flags (`--url` and `--token` are the program's). */
+type RunnerCommandFlags = Pick<RunnerFlags, 'name' | 'labels' | 'workspace' | 'allow' | 'deny' | 'allowPrivateNet' | 'config'>;
 
 /**
  * `tower runner`: the remote worker. The worker is imported only when the command runs, so the other

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { HttpTransport } from '../../client/index.js';
 import { CreatedRunnerToken, RevokedRunnerToken, RunnerList, RunnerTokenList, type RunnerView } from '../../protocol/runner-api.js';
-import { createContext, DEFAULT_URL, printJson, type CommandContext, type GlobalOptions } from '../context.js';
+import { createContext, printJson, towerAddress, type CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 
@@ -10,11 +10,7 @@ export interface RunnersContext extends CommandContext {
 }
 
 export function runnersContext(command: Command, io: CliIO): RunnersContext {
-  const ctx = createContext(command, io);
-  const globals = command.optsWithGlobals<GlobalOptions>();
-  const url = globals.url ?? io.env.TOWER_URL ?? DEFAULT_URL;
-  const token = globals.token ?? io.env.TOWER_TOKEN;
-  return { ...ctx, http: new HttpTransport({ url, ...(token ? { token } : {}) }) };
+  return { ...createContext(command, io), http: new HttpTransport(towerAddress(command, io)) };
 }
 
 const LABEL = /^[A-Za-z0-9_.:-]{1,100}$/;

@@ -1,36 +1,19 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES, COMMANDS } from '../../protocol/commands.js';
 import { TowerError } from '../../protocol/errors.js';
-import type { Store } from '../../store/types.js';
-import type { EventLog } from '../event-log/index.js';
-import { silentLogger } from '../logger.js';
-import { SessionManager } from '../sessions/index.js';
-import { FakeExecutor, FakeStepper, finish, memoryLog } from '../testing/fakes.js';
+import { memoryManager, type MemoryManager } from '../testing/memory-manager.js';
 import { CommandService } from './command-service.js';
 import { toErrorBody } from './error-body.js';
 
-let store: Store;
-let log: EventLog;
+let memory: MemoryManager | undefined;
 afterEach(async () => {
-  await log.close();
-  await store.close();
+  await memory?.close();
+  memory = undefined;
 });
 
 async function service() {
-  ({ store, log } = await memoryLog());
-  const manager = new SessionManager({
-    store, log, logger: silentLogger,
-    stepper: new FakeStepper(() => [{ type: 'text', delta: 'hello' }, finish]),
-    executor: new FakeExecutor(),
-    models: { has: (id) => id.startsWith('fake/'), list: () => [{ id: 'fake/m', provider: 'fake', name: 'm' }], cost: () => 0 },
-    defaults: {
-      workingDir: mkdtempSync(path.join(os.tmpdir(), 'tower-cmd-')), model: 'fake/m', maxIterations: 5,
-      permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
-    },
-  });
+  memory = await memoryManager();
+  const { manager } = memory;
   const commands = new CommandService({ manager, models: { list: () => [{ id: 'fake/m', provider: 'fake', name: 'm' }], defaultModel: 'fake/m' } });
   return { manager, commands };
 }

@@ -1,5 +1,5 @@
 import type { ToolSpec } from '../../protocol/tools.js';
-import { isPlainObject } from './schema-shape.js';
+import { isRecord } from '../../protocol/guards.js';
 
 export interface AskUserArgs {
   message: string;
@@ -33,7 +33,7 @@ export const askUserToolSpec: ToolSpec = {
 
 /** The arguments of an `ask_user` call, or a message for the model saying what is wrong with them. */
 export function parseAskUserArgs(args: unknown): AskUserArgs | string {
-  if (!isPlainObject(args)) return 'ask_user expects an object: {"message": "<question>", "schema"?: {…}}';
+  if (!isRecord(args)) return 'ask_user expects an object: {"message": "<question>", "schema"?: {…}}';
   const { message, schema } = args;
   if (typeof message !== 'string' || message.trim() === '') {
     return 'ask_user needs "message": the question to ask, as a non-empty string';
@@ -41,7 +41,7 @@ export function parseAskUserArgs(args: unknown): AskUserArgs | string {
   if (schema === undefined || schema === null) return { message };
   // Models often send a nested object as a JSON string; accepting it saves a round trip.
   const parsed = typeof schema === 'string' ? parseJson(schema) : schema;
-  if (!isPlainObject(parsed)) {
+  if (!isRecord(parsed)) {
     return 'ask_user "schema" must be a JSON Schema object such as {"type": "object", "properties": {…}}';
   }
   return { message, schema: parsed };

@@ -5,6 +5,8 @@
  * walk names the keyword and where it is, in words a model can act on.
  */
 
+import { isRecord } from '../../protocol/guards.js';
+
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 const SUBSCHEMA = ['not', 'additionalProperties', 'additionalItems', 'contains', 'propertyNames'];
 const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'];
@@ -22,14 +24,10 @@ const NUMBERS = [
 ];
 const MAX_DEPTH = 32;
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The first structural problem found, as `"<where>: <what>"`, or undefined when none is. */
 export function schemaShapeProblem(schema: unknown, where = 'schema', depth = 0): string | undefined {
   if (typeof schema === 'boolean') return undefined;
-  if (!isPlainObject(schema)) return `${where}: must be an object (a JSON Schema) or a boolean`;
+  if (!isRecord(schema)) return `${where}: must be an object (a JSON Schema) or a boolean`;
   if (depth > MAX_DEPTH) return `${where}: nested more than ${MAX_DEPTH} levels deep`;
   const sub = (value: unknown, path: string) => schemaShapeProblem(value, path, depth + 1);
 
@@ -66,7 +64,7 @@ export function schemaShapeProblem(schema: unknown, where = 'schema', depth = 0)
   for (const key of SUBSCHEMA_MAPS) {
     const map = schema[key];
     if (map === undefined) continue;
-    if (!isPlainObject(map)) return `${where}.${key}: must be an object mapping names to schemas`;
+    if (!isRecord(map)) return `${where}.${key}: must be an object mapping names to schemas`;
     for (const [name, value] of Object.entries(map)) {
       const problem = sub(value, `${where}.${key}.${name}`);
       if (problem) return problem;

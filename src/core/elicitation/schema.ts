@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TowerError } from '../../protocol/errors.js';
-import { isPlainObject, schemaShapeProblem } from './schema-shape.js';
+import { isRecord } from '../../protocol/guards.js';
+import { schemaShapeProblem } from './schema-shape.js';
 
 export type ElicitationValidation = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -19,7 +20,7 @@ export function compileElicitationSchema(schema: Record<string, unknown>): z.Zod
   const fail = (why: string): never => {
     throw new TowerError('invalid_request', `Invalid schema for the question: ${why}`);
   };
-  if (!isPlainObject(schema)) return fail('it must be a JSON Schema object');
+  if (!isRecord(schema)) return fail('it must be a JSON Schema object');
   if (schema.type !== 'object') {
     return fail('its root must be {"type": "object", "properties": {…}}, because an answer is an object of fields');
   }

@@ -1,3 +1,4 @@
+import { isRecord } from '../../protocol/guards.js';
 import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 import type { ToolCallRequest, ToolContext, ToolExecutor, ToolResult, ToolSpec } from '../../protocol/tools.js';
 import type { ToolCategory } from '../permissions/index.js';
@@ -54,8 +55,8 @@ export class McpTurnTools implements ToolExecutor {
     const entry = this.entries.get(call.name);
     if (!entry) return { output: `unknown tool ${call.name}`, is_error: true };
     const args = call.args ?? {};
-    if (typeof args !== 'object' || Array.isArray(args)) return { output: `${call.name}: the arguments must be a JSON object`, is_error: true };
-    return this.backend.callTool(entry.server, entry.tool, args as Record<string, unknown>, {
+    if (!isRecord(args)) return { output: `${call.name}: the arguments must be a JSON object`, is_error: true };
+    return this.backend.callTool(entry.server, entry.tool, args, {
       signal: ctx.signal,
       ...(this.elicit ? { elicit: this.elicit } : {}),
     });
@@ -64,7 +65,7 @@ export class McpTurnTools implements ToolExecutor {
 
 /** A tool's input schema as a function's parameters: an object schema, without `$schema` (some providers refuse it). */
 function parametersOf(schema: unknown): Record<string, unknown> {
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return { type: 'object', properties: {} };
-  const { $schema: _dialect, ...rest } = schema as Record<string, unknown>;
+  if (!isRecord(schema)) return { type: 'object', properties: {} };
+  const { $schema: _dialect, ...rest } = schema;
   return rest.type === 'object' ? rest : { ...rest, type: 'object', properties: rest.properties ?? {} };
 }

@@ -1,5 +1,6 @@
 import type { AssistantModelMessage, ModelMessage, ToolModelMessage } from 'ai';
 import type { ConversationMessage } from '../../protocol/conversation.js';
+import { isRecord } from '../../protocol/guards.js';
 
 type ToolMessage = Extract<ConversationMessage, { role: 'tool' }>;
 type ToolResultPart = ToolModelMessage['content'][number];
@@ -53,7 +54,7 @@ function toAssistant(message: Extract<ConversationMessage, { role: 'assistant' }
  */
 function toolInput(args: unknown): Record<string, unknown> {
   if (args === undefined || args === null) return {};
-  if (typeof args === 'object' && !Array.isArray(args)) return args as Record<string, unknown>;
+  if (isRecord(args)) return args;
   return { input: args };
 }
 

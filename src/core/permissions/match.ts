@@ -1,3 +1,4 @@
+import { isRecord } from '../../protocol/guards.js';
 import { SHELL_KEY, type PermissionRule, type RuleCondition } from './rule.js';
 import { readCommand } from './command-parts.js';
 
@@ -13,9 +14,9 @@ export interface MatchContext {
 }
 
 function argOf(args: unknown, key: string): string | undefined {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return undefined;
+  if (!isRecord(args)) return undefined;
   // Own keys only, and strings only: a condition on a missing or non-string argument does not hold.
-  const value = Object.hasOwn(args, key) ? (args as Record<string, unknown>)[key] : undefined;
+  const value = Object.hasOwn(args, key) ? args[key] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
 

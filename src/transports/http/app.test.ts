@@ -1,36 +1,20 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
 import { CommandService } from '../../core/commands/index.js';
-import { SessionManager } from '../../core/sessions/index.js';
-import { FakeExecutor, FakeStepper, finish, memoryLog } from '../../core/testing/fakes.js';
-import type { EventLog } from '../../core/event-log/index.js';
-import type { Store } from '../../store/types.js';
+import { memoryManager, type MemoryManager } from '../../core/testing/memory-manager.js';
 import { createHttpApp } from './app.js';
 
 const TOKEN = 'in-memory-token-0123456789';
-let store: Store;
-let log: EventLog;
+let memory: MemoryManager | undefined;
 afterEach(async () => {
-  await log.close();
-  await store.close();
+  await memory?.close();
+  memory = undefined;
 });
 
 /** The HTTP layer in memory (`app.request`), over a real manager and an in-memory SQLite store. */
 async function app(token?: string) {
-  ({ store, log } = await memoryLog());
-  const manager = new SessionManager({
-    store, log, logger: silentLogger,
-    stepper: new FakeStepper(() => [{ type: 'text', delta: 'hello' }, finish]),
-    executor: new FakeExecutor(),
-    models: { has: (id) => id.startsWith('fake/'), list: () => [{ id: 'fake/m', provider: 'fake', name: 'm' }], cost: () => 0 },
-    defaults: {
-      workingDir: mkdtempSync(path.join(os.tmpdir(), 'tower-http-')), model: 'fake/m', maxIterations: 5,
-      permissions: { allow: [], ask: [], deny: [], policy: 'balanced', auto_approve: false },
-    },
-  });
+  memory = await memoryManager();
+  const { manager } = memory;
   const models = { list: () => [], defaultModel: 'fake/m' };
   const commands = new CommandService({ manager, models });
   return { manager, http: createHttpApp({ manager, commands, models, logger: silentLogger, version: 't', ...(token ? { token } : {}) }) };

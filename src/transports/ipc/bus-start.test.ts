@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBusTower, tempDir, type BusTower } from '../../../test/support/fake-pando-clients.js';
 import { silentLogger } from '../../core/logger.js';
 import { startFakeModelServer } from '../../fake-models/index.js';
@@ -10,20 +10,18 @@ import { startTower } from '../../server/tower.js';
 import { fakeModelsConfig } from '../../../test/support/harness.js';
 import { busTransport } from './bus.js';
 import { bindHint, BUS_BIND_FAILED } from './bus-recovery.js';
+import { busRig } from './testing/bus-rig.js';
 import { pino } from 'pino';
 import { GoDealer } from '../../../test/support/fake-pando-clients.js';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const rig = busRig();
 
 async function towerWith(opts: ServeOptions) {
   const fake = await startFakeModelServer({ format: 'openai', script: [] });
-  cleanups.push(() => fake.close());
+  rig.cleanup(() => fake.close());
   const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: tempDir('bs-data'), workingDir: tempDir('bs-work'), ...opts }, {});
   const tower = await startTower(config, { models: fakeModelsConfig(fake).config, env: {}, logger: silentLogger, transports: [busTransport({ registryDir: tempDir('bs-reg') })] });
-  cleanups.push(() => tower.close());
+  rig.cleanup(() => tower.close());
   return tower;
 }
 
@@ -46,11 +44,11 @@ describe('starting the bus', () => {
 
   it('a second instance in the same directory is not primary and says so in its registry entry', async () => {
     const first: BusTower = await startBusTower({ derivedPorts: true });
-    cleanups.push(() => first.close());
+    rig.cleanup(() => first.close());
     expect(first.bus.pubPort).toBe(derivePorts(first.workDir).pub);
     expect(first.bus.rpcPort).toBe(derivePorts(first.workDir).rpc);
     const second: BusTower = await startBusTower({ workDir: first.workDir, dataDir: tempDir('bs-data2'), derivedPorts: true });
-    cleanups.push(() => second.stop());
+    rig.cleanup(() => second.stop());
     expect(first.bus.primary).toBe(true);
     expect(second.bus.primary).toBe(false);
     expect(second.bus.pubPort).not.toBe(first.bus.pubPort);
@@ -61,7 +59,7 @@ describe('starting the bus', () => {
   it('declines when its ports are taken or it is turned off, and HTTP still serves', async () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    rig.cleanup(() => new Promise((r) => blocker.close(r)));
     const taken = (blocker.address() as { port: number }).port;
     const tower = await towerWith({ busPort: taken });
     expect((await fetch(`${tower.url}/health`)).ok).toBe(true);
@@ -75,7 +73,7 @@ describe('starting the bus', () => {
     writeFileSync(`${registryDir}/dead.json`, entry(2 ** 22 + 11));
     writeFileSync(`${registryDir}/alive.json`, entry(process.pid));
     const t = await startBusTower({ registryDir });
-    cleanups.push(() => t.close());
+    rig.cleanup(() => t.close());
     expect(existsSync(`${registryDir}/dead.json`)).toBe(false);
     expect(existsSync(`${registryDir}/alive.json`)).toBe(true);
     expect(existsSync(t.bus.registryFile)).toBe(true);
@@ -93,7 +91,7 @@ describe('starting the bus', () => {
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     let blocked = true;
-    cleanups.push(() => blocked && new Promise((r) => blocker.close(r)));
+    rig.cleanup(() => blocked && new Promise((r) => blocker.close(r)));
     const taken = (blocker.address() as { port: number }).port;
 
     // Every log line, and a way to wait for the first one that matches (no sleeps: sync on the log).
@@ -112,13 +110,13 @@ describe('starting the bus', () => {
     };
 
     const fake = await startFakeModelServer({ format: 'openai', script: [] });
-    cleanups.push(() => fake.close());
+    rig.cleanup(() => fake.close());
     const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir: tempDir('bs-data'), workingDir: tempDir('bs-work'), busPort: taken }, {});
     const tower = await startTower(config, {
       models: fakeModelsConfig(fake).config, env: {}, logger,
       transports: [busTransport({ registryDir: tempDir('bs-reg'), retry: { initialMs: 10, maxMs: 40 } })],
     });
-    cleanups.push(() => tower.close());
+    rig.cleanup(() => tower.close());
 
     const down = await logged((l) => l.level === 50 && l.code === BUS_BIND_FAILED);
     expect(down).toMatchObject({ transport: 'bus', errno: 'EADDRINUSE', ports: { pub: taken, rpc: taken + 1 } });
@@ -148,7 +146,7 @@ describe('starting the bus', () => {
     expect(ready.status).toBe(200);
     expect(await (await fetch(`${tower.url}/health`)).json()).not.toHaveProperty('degraded');
     const d = await GoDealer.connect(`tcp://127.0.0.1:${taken + 1}`);
-    cleanups.push(() => d.close());
+    rig.cleanup(() => d.close());
     expect(await d.call('instance.ping', {})).toMatchObject({ result: { status: 'ok' } });
   });
 

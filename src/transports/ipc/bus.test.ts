@@ -1,33 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { GoDealer, GoSub, startBusTower, subscribed, type BusTower, type Publication } from '../../../test/support/fake-pando-clients.js';
+import { describe, expect, it } from 'vitest';
+import type { Publication } from '../../../test/support/fake-pando-clients.js';
 import { MAX_RPC_FRAME_BYTES } from '../../protocol/pando-bus.js';
+import { busRig } from './testing/bus-rig.js';
 
-let t: BusTower | undefined;
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await t?.close();
-  t = undefined;
-});
-
-async function dealer(): Promise<GoDealer> {
-  const d = await GoDealer.connect(t!.rpc);
-  closers.push(() => d.close());
-  return d;
-}
-async function sub(): Promise<GoSub> {
-  const s = GoSub.connect(t!.pub);
-  closers.push(() => s.close());
-  await subscribed(s, t!.bus);
-  return s;
-}
+const rig = busRig();
 
 describe('bus RPC framing, as Pando\'s Go client speaks it', () => {
   it('answers [empty][json] with the string id echoed, and numeric ids as numbers', async () => {
-    t = await startBusTower();
-    const d = await dealer();
+    const t = await rig.start();
+    const d = await rig.dealer();
     const id = `req-${process.hrtime.bigint()}`;
     await d.send({ jsonrpc: '2.0', id, method: 'instance.ping', params: {} });
     const frames = await d.nextFrames();
@@ -49,9 +32,9 @@ describe('bus RPC framing, as Pando\'s Go client speaks it', () => {
   });
 
   it('answers several DEALERs at once, each in its own order', async () => {
-    t = await startBusTower();
+    const t = await rig.start();
     const session = await t.tower.commands.execute('sessions.create', { title: 'order' });
-    const clients = await Promise.all([dealer(), dealer(), dealer(), dealer()]);
+    const clients = await Promise.all([rig.dealer(), rig.dealer(), rig.dealer(), rig.dealer()]);
     const methods = ['session.list', 'instance.ping', 'session.get', 'message.list', 'instance.info'];
     await Promise.all(clients.map(async (c, ci) => {
       for (let i = 0; i < 25; i++) {
@@ -72,8 +55,8 @@ describe('bus RPC framing, as Pando\'s Go client speaks it', () => {
   });
 
   it('gives junk the documented codes and keeps serving', async () => {
-    t = await startBusTower();
-    const d = await dealer();
+    await rig.start();
+    const d = await rig.dealer();
     const codeOf = async (frames: Array<Buffer | string>): Promise<[unknown, unknown]> => {
       await d.sendFrames(frames);
       const a = await d.next();
@@ -106,15 +89,15 @@ describe('bus RPC framing, as Pando\'s Go client speaks it', () => {
 describe('bus methods and topics on Tower sessions', () => {
   it('drives a turn and publishes every topic once with real values', async () => {
     const big = 'x'.repeat(2000);
-    t = await startBusTower({
+    const t = await rig.start({
       script: [
         { tool_calls: [{ name: 'read', args: { path: 'big.txt' } }], usage: { input_tokens: 11, output_tokens: 3 } },
         { text: 'all done here', usage: { input_tokens: 17, output_tokens: 5 } },
       ],
     });
     writeFileSync(path.join(t.workDir, 'big.txt'), big);
-    const s = await sub();
-    const d = await dealer();
+    const s = await rig.sub();
+    const d = await rig.dealer();
     const session = await t.tower.commands.execute('sessions.create', { title: 'bus turn' });
     await s.until((all) => all.some((p) => p.topic === 'session.list'), 10_000, 'session.list');
     expect(s.of('session.list')[0]!.envelope.payload).toEqual({ sessions: [expect.objectContaining({ id: session.id, title: 'bus turn' })] });
@@ -190,9 +173,9 @@ describe('bus methods and topics on Tower sessions', () => {
   });
 
   it('queues a follow-up while a turn runs, and interrupts it', async () => {
-    t = await startBusTower({ script: [{ text: 'slow answer that hangs', hang: true }, { text: 'second' }] });
-    const s = await sub();
-    const d = await dealer();
+    const t = await rig.start({ script: [{ text: 'slow answer that hangs', hang: true }, { text: 'second' }] });
+    const s = await rig.sub();
+    const d = await rig.dealer();
     const session = await t.tower.commands.execute('sessions.create', {});
     expect((await d.call('message.send', { session_id: session.id, content: 'first' })).result).toMatchObject({ status: 'started' });
     await s.until((all) => all.some((p) => p.topic === 'llm.token'));
@@ -208,8 +191,8 @@ describe('bus methods and topics on Tower sessions', () => {
   });
 
   it('beats every heartbeat period with one instance id', async () => {
-    t = await startBusTower({ bus: { heartbeatMs: 100 } });
-    const s = await sub();
+    const t = await rig.start({ bus: { heartbeatMs: 100 } });
+    const s = await rig.sub();
     await s.until((all) => all.filter((p) => p.topic === 'instance.heartbeat').length >= 3);
     const beats = s.of('instance.heartbeat');
     expect(new Set(beats.map((b) => b.envelope.instanceId))).toEqual(new Set([t.bus.instanceId]));
@@ -218,14 +201,14 @@ describe('bus methods and topics on Tower sessions', () => {
   });
 
   it('sends exactly one instance.shutdown on close, and removes its registry file and lock', async () => {
-    t = await startBusTower();
-    const s = await sub();
+    const t = await rig.start();
+    const s = await rig.sub();
     const { existsSync } = await import('node:fs');
     expect(existsSync(t.bus.registryFile)).toBe(true);
     expect(existsSync(path.join(t.workDir, '.pando', 'ipc.lock'))).toBe(true);
     await t.stop();
-    await s.until((all) => all.some((p) => p.topic === 'instance.shutdown' && p.envelope.instanceId === t!.bus.instanceId));
-    expect(s.of('instance.shutdown').filter((p) => p.envelope.instanceId === t!.bus.instanceId)).toHaveLength(1);
+    await s.until((all) => all.some((p) => p.topic === 'instance.shutdown' && p.envelope.instanceId === t.bus.instanceId));
+    expect(s.of('instance.shutdown').filter((p) => p.envelope.instanceId === t.bus.instanceId)).toHaveLength(1);
     expect(existsSync(t.bus.registryFile)).toBe(false);
     expect(existsSync(path.join(t.workDir, '.pando', 'ipc.lock'))).toBe(false);
   });
@@ -238,9 +221,9 @@ const rowsOf = (p: Publication | undefined): Row[] | undefined =>
 describe('session.list kept one session at a time', () => {
   it('stays equal to the stored list through create, rename, turns, titles, fork and delete; a resync adds imports', async () => {
     // A long interval for a handful of sessions, so bursts go through the deferred (coalesced) path too.
-    t = await startBusTower({ script: [{ text: 'first answer' }, { text: 'second answer' }, { text: 'third' }], bus: { list: { perSessionIntervalMs: 20, maxIntervalMs: 60 } } });
-    const s = await sub();
-    const d = await dealer();
+    const t = await rig.start({ script: [{ text: 'first answer' }, { text: 'second answer' }, { text: 'third' }], bus: { list: { perSessionIntervalMs: 20, maxIntervalMs: 60 } } });
+    const s = await rig.sub();
+    const d = await rig.dealer();
     const { commands, manager } = t.tower;
 
     const stored = async (): Promise<Row[]> => ((await d.call('session.list')).result as Array<{ id: string; title: string }>).map((x) => [x.id, x.title]);
@@ -249,11 +232,11 @@ describe('session.list kept one session at a time', () => {
     const listRight = async (what: string): Promise<Row[]> => {
       const deadline = Date.now() + 10_000;
       for (;;) {
-        await t!.bus.topics.settled();
+        await t.bus.topics.settled();
         const want = await stored();
         const ok = await s.until(() => lastListed() === JSON.stringify(want), 200).then(() => true, () => false);
         if (ok) {
-          expect(t!.bus.topics.sessionCount).toBe(want.length);
+          expect(t.bus.topics.sessionCount).toBe(want.length);
           return want;
         }
         if (Date.now() > deadline) throw new Error(`session.list after ${what}: ${lastListed()} is not ${JSON.stringify(want)}`);

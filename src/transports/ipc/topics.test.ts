@@ -1,24 +1,15 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GoDealer, GoSub, startBusTower, subscribed, type BusTower } from '../../../test/support/fake-pando-clients.js';
+import { describe, expect, it, vi } from 'vitest';
+import { busRig } from './testing/bus-rig.js';
 
-let t: BusTower | undefined;
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await t?.close();
-  t = undefined;
-});
+const rig = busRig();
 
 type Row = [id: string, title: string];
 
 describe('per-session refresh reads only what it needs', () => {
   it('keeps session.list right through create, rename, fork, delete and import without re-reading any conversation it does not announce', async () => {
-    t = await startBusTower({ script: [{ text: 'first answer' }, { text: 'second answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
-    const s = GoSub.connect(t.pub);
-    closers.push(() => s.close());
-    await subscribed(s, t.bus);
-    const d = await GoDealer.connect(t.rpc);
-    closers.push(() => d.close());
+    const t = await rig.start({ script: [{ text: 'first answer' }, { text: 'second answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
+    const s = await rig.sub();
+    const d = await rig.dealer();
     const { commands, manager } = t.tower;
     // The bus runs its refreshes through this same CommandService: count the conversation reads, by session.
     const execute = commands.execute.bind(commands);
@@ -35,10 +26,10 @@ describe('per-session refresh reads only what it needs', () => {
     const stored = async (): Promise<Row[]> => ((await d.call('session.list')).result as Array<{ id: string; title: string }>).map((x) => [x.id, x.title]);
     const lastListed = (): string => JSON.stringify((s.of('session.list').at(-1)?.envelope.payload.sessions as Array<{ id: string; title: string }> | undefined)?.map((x) => [x.id, x.title]));
     const listRight = async (what: string): Promise<Row[]> => {
-      await t!.bus.topics.settled();
+      await t.bus.topics.settled();
       const want = await stored();
       await s.until(() => lastListed() === JSON.stringify(want), 10_000, `session.list after ${what}`);
-      expect(t!.bus.topics.sessionCount).toBe(want.length);
+      expect(t.bus.topics.sessionCount).toBe(want.length);
       return want;
     };
 

@@ -1,3 +1,4 @@
+import { isRecord, type JsonRecord } from '../../../protocol/guards.js';
 import type { StepPart } from '../types.js';
 
 export type Emit = (part: StepPart) => void;
@@ -8,12 +9,6 @@ export interface WireDecoder {
   event(type: string | undefined, data: string, emit: Emit): boolean;
   /** The body ended before a terminal event: emits what is left and a terminal part. */
   end(emit: Emit): void;
-}
-
-export type JsonRecord = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A number field as the providers' schemas take it (`nullish` → undefined). */

@@ -7,7 +7,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StepPart } from '../types.js';
 import { AnthropicMessagesDecoder } from './anthropic-messages.js';
-import type { JsonRecord, WireDecoder } from './decoder.js';
+import type { JsonRecord } from '../../../protocol/guards.js';
+import type { WireDecoder } from './decoder.js';
 import { DeltaTemplate } from './delta-template.js';
 import { OpenAIChatDecoder } from './openai-chat.js';
 

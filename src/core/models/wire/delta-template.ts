@@ -1,4 +1,4 @@
-import { isRecord, type JsonRecord } from './decoder.js';
+import { isRecord, type JsonRecord } from '../../../protocol/guards.js';
 
 /** What a template's events emit: a text or a reasoning delta. */
 export type DeltaKind = 'text' | 'reasoning';

@@ -2,7 +2,8 @@ import type { LanguageModelUsage } from 'ai';
 import { mapModelError } from '../errors.js';
 import type { ProviderType } from '../config.js';
 import { toStepUsage } from '../usage.js';
-import { isRecord, num, parseEventJson, type Emit, type JsonRecord, type WireDecoder } from './decoder.js';
+import { isRecord, type JsonRecord } from '../../../protocol/guards.js';
+import { num, parseEventJson, type Emit, type WireDecoder } from './decoder.js';
 import { DeltaTemplate, type DeltaPick } from './delta-template.js';
 import { ToolCallAssembler } from './tool-calls.js';
 

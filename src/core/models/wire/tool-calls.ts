@@ -1,6 +1,7 @@
 import { generateId } from 'ai';
 import { parseToolInput } from '../v2-parts.js';
-import { isRecord, type Emit } from './decoder.js';
+import { isRecord } from '../../../protocol/guards.js';
+import type { Emit } from './decoder.js';
 
 interface Call {
   id: string;
