@@ -54,20 +54,24 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
   const outbox = new Outbox(path.join(root, OUTBOX_DIR), log);
   const recovered = await outbox.init();
   if (recovered > 0) log.info({ count: recovered }, 'runner: results from a previous run will be delivered after connecting');
-  const mcp = new McpClients();
   const shellPolicy = createShellPolicy({ allow: config.allow, deny: config.deny });
   const metrics = new MetricsSampler(root);
   // Commands are recorded under the workspace, so a runner killed mid-command ends them at its next start.
   const stateDir = path.join(root, RUNNER_STATE_DIR);
   await reapOrphanedCommands(stateDir, log);
+  const hide = [path.join(root, '.tower')];
   const commands: CommandSettings = {
     registry: createProcessRegistry(stateDir),
     sandbox: config.sandbox,
     network: config.network,
-    hide: [path.join(root, '.tower')],
+    hide,
     env: toolEnvironment(process.env, config.toolEnv),
     logger: log,
   };
+  // A bwrap runner starts its stdio MCP servers in bubblewrap as it runs bash: the workspace writable,
+  // its `.tower` hidden, the network as configured. (`auto` leaves them outside, as Tower's own do.)
+  const mcpSandbox = { root, network: config.network, hide };
+  const mcp = new McpClients(config.sandbox === 'bwrap' ? { sandbox: () => mcpSandbox } : {});
   let welcome: WelcomePayload | null = null;
 
   const tasks = new TaskTable(
