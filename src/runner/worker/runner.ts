@@ -192,11 +192,16 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
       const delay = backoff.next();
       log.info({ delay_ms: delay }, 'runner: reconnecting after a delay');
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        stopController.signal.addEventListener('abort', () => {
+        // The listener goes with the delay: one left per reconnect would pile up on the runner's one signal.
+        const onStop = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          stopController.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, delay);
+        stopController.signal.addEventListener('abort', onStop, { once: true });
       });
     }
   })();
@@ -207,7 +212,12 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
       stopController.abort();
       await tasks.shutdown();
       // Give queued results a moment to leave while still connected; what remains stays on disk.
-      if (outbox.connected) await Promise.race([outbox.idle(), new Promise((r) => setTimeout(r, 2000))]);
+      if (outbox.connected) {
+        let timer: NodeJS.Timeout | undefined;
+        // The 2 s bound goes as soon as the outbox is idle: a timer left would hold the process 2 s past stop.
+        await Promise.race([outbox.idle(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+        clearTimeout(timer);
+      }
       current?.close(1001, 'runner stopping');
       await done;
       await mcp.closeAll();
