@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bwrapArgs, probeBwrap } from './bwrap.js';
@@ -37,5 +37,17 @@ describe('bwrapArgs keep', () => {
       });
     expect(await cat([])).toBe('failed');
     expect(await cat([dir])).toBe('kept\n');
+  });
+
+  it.runIf(bwrapWorks)('hides a hidden path inside the working directory (a data dir under the served directory)', async () => {
+    const root = path.join(dir, 'work');
+    await mkdir(path.join(root, '.tower'), { recursive: true });
+    await writeFile(path.join(root, '.tower', 'token'), 'secret\n');
+    await writeFile(path.join(root, 'visible.txt'), 'visible\n');
+    const args = [...bwrapArgs({ root, network: false, hide: [path.join(root, '.tower')] }), '--', 'sh', '-c', 'cat visible.txt; cat .tower/token 2>&1; ls -A .tower | wc -l'];
+    const out = await new Promise<string>((resolve) => execFile('bwrap', args, { timeout: 10_000 }, (_err, stdout) => resolve(stdout)));
+    expect(out).toMatch(/^visible\n/);
+    expect(out).not.toContain('secret');
+    expect(out.trim().endsWith('0')).toBe(true);
   });
 });

@@ -19,7 +19,7 @@ export interface BwrapOptions {
   /**
    * Paths the command needs to read that may lie under /tmp, which the private /tmp would cover (an MCP
    * server's script and its node_modules in a checkout under /tmp, say): bound again read-only. Bound
-   * before `hide`, so a hidden path inside one of them stays hidden.
+   * before `root` and `hide`, so a hidden path inside one of them stays hidden.
    */
   keep?: readonly string[];
 }
@@ -34,10 +34,13 @@ export function bwrapArgs(opts: BwrapOptions): string[] {
   for (const kept of opts.keep ?? []) {
     if (underTmp(kept) && kept !== '/tmp' && existsSync(kept)) args.push('--ro-bind', kept, kept);
   }
+  // The working directory is bound before the hidden paths: bound after, it would cover a hidden path
+  // inside it (Tower's default data dir `./.tower` under the directory it serves, a runner's `.tower`).
+  args.push('--bind', opts.root, opts.root);
   for (const hidden of opts.hide ?? []) {
     if (existsSync(hidden) && hidden !== opts.root) args.push('--tmpfs', hidden);
   }
-  args.push('--bind', opts.root, opts.root, '--chdir', opts.chdir ?? opts.root);
+  args.push('--chdir', opts.chdir ?? opts.root);
   args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent');
   if (!opts.network) args.push('--unshare-net');
   args.push('--setenv', 'TMPDIR', '/tmp');

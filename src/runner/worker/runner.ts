@@ -54,20 +54,24 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
   const outbox = new Outbox(path.join(root, OUTBOX_DIR), log);
   const recovered = await outbox.init();
   if (recovered > 0) log.info({ count: recovered }, 'runner: results from a previous run will be delivered after connecting');
-  const mcp = new McpClients();
   const shellPolicy = createShellPolicy({ allow: config.allow, deny: config.deny });
   const metrics = new MetricsSampler(root);
   // Commands are recorded under the workspace, so a runner killed mid-command ends them at its next start.
   const stateDir = path.join(root, RUNNER_STATE_DIR);
   await reapOrphanedCommands(stateDir, log);
+  const hide = [path.join(root, '.tower')];
   const commands: CommandSettings = {
     registry: createProcessRegistry(stateDir),
     sandbox: config.sandbox,
     network: config.network,
-    hide: [path.join(root, '.tower')],
+    hide,
     env: toolEnvironment(process.env, config.toolEnv),
     logger: log,
   };
+  // A bwrap runner starts its stdio MCP servers in bubblewrap as it runs bash: the workspace writable,
+  // its `.tower` hidden, the network as configured. (`auto` leaves them outside, as Tower's own do.)
+  const mcpSandbox = { root, network: config.network, hide };
+  const mcp = new McpClients(config.sandbox === 'bwrap' ? { sandbox: () => mcpSandbox } : {});
   let welcome: WelcomePayload | null = null;
 
   const tasks = new TaskTable(
@@ -188,11 +192,16 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
       const delay = backoff.next();
       log.info({ delay_ms: delay }, 'runner: reconnecting after a delay');
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        stopController.signal.addEventListener('abort', () => {
+        // The listener goes with the delay: one left per reconnect would pile up on the runner's one signal.
+        const onStop = (): void => {
           clearTimeout(timer);
           resolve();
-        }, { once: true });
+        };
+        const timer = setTimeout(() => {
+          stopController.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, delay);
+        stopController.signal.addEventListener('abort', onStop, { once: true });
       });
     }
   })();
@@ -203,7 +212,12 @@ export async function startRunner(config: RunnerConfig, log: Logger): Promise<Ru
       stopController.abort();
       await tasks.shutdown();
       // Give queued results a moment to leave while still connected; what remains stays on disk.
-      if (outbox.connected) await Promise.race([outbox.idle(), new Promise((r) => setTimeout(r, 2000))]);
+      if (outbox.connected) {
+        let timer: NodeJS.Timeout | undefined;
+        // The 2 s bound goes as soon as the outbox is idle: a timer left would hold the process 2 s past stop.
+        await Promise.race([outbox.idle(), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+        clearTimeout(timer);
+      }
       current?.close(1001, 'runner stopping');
       await done;
       await mcp.closeAll();

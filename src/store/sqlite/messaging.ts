@@ -18,15 +18,16 @@ import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit
 
 export interface SqliteMessagingOptions {
   /**
-   * How often a watcher checks for commits by other connections when nothing woke it. Default 1 s while
-   * the database file is watched (writes to it wake the watcher), else 10 ms.
+   * How often an idle watcher checks for commits by other connections when nothing woke it. Default 1 s
+   * while the database file is watched (writes to it wake the watcher), else 10 ms.
    */
   watchIntervalMs?: number;
+  /** How long after the last file event the watcher polls every 10 ms before it sleeps on the watch again (default 1 s). */
+  busyMs?: number;
 }
 
-/** Polling while the file is being written (a busy log writes on every commit: an event each costs more). */
+/** Polling while the file is being written (a busy log writes on every commit: a check per event costs more). */
 const POLL_MS = 10;
-/** How long after the last file event the watcher keeps polling before it sleeps on the file watch again. */
 const BUSY_MS = 1000;
 const WATCHED_FALLBACK_MS = 1000;
 
@@ -49,7 +50,12 @@ export class SqliteMessaging implements MessagingStore {
   private lastPrune = 0;
   private readonly intervalMs: number | undefined;
   private files: FSWatcher | undefined;
-  private busyUntil = 0;
+  /** Polling every `POLL_MS` since a file event; until `busyMs` after the last one. */
+  private busy = false;
+  private lastFileEvent = 0;
+  /** When a failed file watch may be tried again (not every tick: it is a syscall that keeps failing). */
+  private rewatchAt = 0;
+  private readonly busyMs: number;
 
   /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
@@ -60,6 +66,7 @@ export class SqliteMessaging implements MessagingStore {
   ) {
     this.q = new MessagingStatements(db);
     this.intervalMs = opts.watchIntervalMs === undefined ? undefined : Math.max(1, opts.watchIntervalMs);
+    this.busyMs = Math.max(0, opts.busyMs ?? BUSY_MS);
   }
 
   async createThread(t: { id: string; title: string; status?: ThreadStatus }): Promise<Thread> {
@@ -192,7 +199,8 @@ export class SqliteMessaging implements MessagingStore {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
-        this.poll(this.watchFiles() ? WATCHED_FALLBACK_MS : POLL_MS);
+        this.busy = false;
+        this.idle(this.watchFiles());
       }
     });
     this.listeners.add(listener);
@@ -210,26 +218,41 @@ export class SqliteMessaging implements MessagingStore {
     this.timer = undefined;
     this.immediate = undefined;
     this.files = undefined;
+    this.busy = false;
   }
 
-  /** `intervalMs` when set (tests), else `ms`. */
+  /** Every `ms`, or `intervalMs` when set for an idle watcher (tests). */
   private poll(ms: number): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = setInterval(() => this.tick(), this.intervalMs ?? ms);
+    this.timer = setInterval(() => this.tick(), ms);
     this.timer.unref();
+  }
+
+  /** The idle poll: slow while the file watch wakes the watcher, fast without one. */
+  private idle(watched: boolean): void {
+    this.poll(this.intervalMs ?? (watched ? WATCHED_FALLBACK_MS : POLL_MS));
   }
 
   private tick(): void {
     this.check(false);
-    // Quiet for a while: sleep on the file watch again.
-    if (this.file && !this.files && Date.now() >= this.busyUntil && this.watchFiles()) this.poll(WATCHED_FALLBACK_MS);
+    const now = Date.now();
+    if (this.busy && now - this.lastFileEvent >= this.busyMs) {
+      // Quiet for a while: sleep on the file watch again (the watch stayed open all along).
+      this.busy = false;
+      this.idle(this.files !== undefined);
+    } else if (this.file && !this.files && !this.busy && now >= this.rewatchAt) {
+      if (this.watchFiles()) this.idle(true);
+      else this.rewatchAt = now + BUSY_MS;
+    }
   }
 
   /**
    * Another connection's commit writes the WAL (or the file): inotify says so, so an idle watcher sleeps
-   * instead of polling every 10 ms. The first event switches to the poll for `BUSY_MS` (this process's
-   * own event commits write the file too, and an event per commit would cost more than the poll), then
-   * the watch resumes. The slow poll stays for what a file watch misses (network filesystems).
+   * instead of polling every 10 ms. The first event switches to the 10 ms poll until `busyMs` after the
+   * last one (this process's own event commits write the file too, and a check per event would cost more
+   * than the poll); events meanwhile only move that end. The one watch stays open from the first watcher
+   * to the last: closing and reopening it per busy spell costs syscalls and a watcher object each time.
+   * The slow poll stays for what a file watch misses (network filesystems).
    */
   private watchFiles(): boolean {
     if (!this.file) return false;
@@ -238,8 +261,9 @@ export class SqliteMessaging implements MessagingStore {
       const files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
         if (name !== null && !names.has(name)) return;
         if (this.files !== files) return;
-        this.unwatchFiles();
-        this.busyUntil = Date.now() + BUSY_MS;
+        this.lastFileEvent = Date.now();
+        if (this.busy) return;
+        this.busy = true;
         this.poll(POLL_MS);
         this.immediate ??= setImmediate(() => {
           this.immediate = undefined;
@@ -247,18 +271,17 @@ export class SqliteMessaging implements MessagingStore {
         });
       });
       files.on('error', () => {
-        if (this.files === files) this.unwatchFiles();
+        if (this.files !== files) return;
+        files.close();
+        this.files = undefined;
+        // Without the watch nothing wakes an idle watcher: poll fast until a new watch opens.
+        if (!this.busy) this.idle(false);
       });
       this.files = files;
       return true;
     } catch {
       return false;
     }
-  }
-
-  private unwatchFiles(): void {
-    this.files?.close();
-    this.files = undefined;
   }
 
   /** Own writes do not change data_version: they ask for a check right after the write instead. */

@@ -34,6 +34,11 @@ export interface RunnerGatewayOptions {
   offlineRetentionMs?: number;
   /** How many disconnected runners stay listed at most (default 1000). */
   maxOfflineRunners?: number;
+  /**
+   * After `task.cancel`, how long the runner has to answer before the task is given up on (default
+   * `CANCEL_GRACE_MS`): its dispatch resolves with a `cancel_unanswered` failure and its slot is freed.
+   */
+  cancelGraceMs?: number;
 }
 
 export interface DispatchOptions {
@@ -50,6 +55,8 @@ interface PendingTask {
   onOutput?: DispatchOptions['onOutput'];
   resolve: (result: TaskResultPayload) => void;
   orphanTimer: NodeJS.Timeout | null;
+  /** Set once `task.cancel` went out: the runner's answer is awaited at most `cancelGraceMs`. */
+  cancelTimer: NodeJS.Timeout | null;
   /** Removes the abort listener: a turn's signal serves many calls and must not collect one per call. */
   unlisten: () => void;
 }
@@ -61,6 +68,19 @@ interface Connection {
 
 /** Results whose task ids are remembered after completion, to drop re-sent duplicates quietly. */
 const COMPLETED_MEMORY = 10_000;
+
+/** The runner's kill grace (SIGTERM, then SIGKILL after 2 s) and a round trip. */
+export const CANCEL_GRACE_MS = 5000;
+/** The stable code a task given up on after an unanswered cancel fails with (`cancel_unanswered: ...`). */
+export const CANCEL_UNANSWERED = 'cancel_unanswered';
+
+/** Adds `value`, forgetting the oldest entry past `COMPLETED_MEMORY`. */
+function remember(set: Set<string>, value: string): void {
+  set.add(value);
+  if (set.size <= COMPLETED_MEMORY) return;
+  const oldest = set.values().next().value;
+  if (oldest !== undefined) set.delete(oldest);
+}
 
 /**
  * Tower's end of `/runners/ws` (seed 004). Self-contained: give it an HTTP server's `upgrade` events and a
@@ -74,6 +94,9 @@ const COMPLETED_MEMORY = 10_000;
  *   every dispatch resolves exactly once.
  * - A runner that drops mid-task gets `runnerWaitMs` to come back; its pending tasks are then sent again
  *   under the same id (the runner ignores duplicates and resends finished results), else they fail.
+ * - A canceled task whose runner does not answer within `cancelGraceMs` is given up on: the dispatch
+ *   resolves with a `cancel_unanswered` failure, the runner's slot is freed, and the runner's late
+ *   output and result for that id are dropped (logged once), never delivered elsewhere.
  */
 export class RunnerGateway {
   readonly registry: RunnerRegistry;
@@ -81,17 +104,22 @@ export class RunnerGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly pending = new Map<string, PendingTask>();
   private readonly completed = new Set<string>();
+  /** Tasks given up on after an unanswered cancel: their late frames are dropped, not refused. */
+  private readonly abandoned = new Set<string>();
   /** Tasks canceled while their runner was away: `task.cancel` goes out when it is back. */
   private readonly cancelOnReconnect = new Map<string, Set<string>>();
   private readonly mcpCalls = new Map<string, { runnerId: string; resolve: (r: PayloadOf<'mcp.result'>) => void }>();
   private readonly heartbeatMs: number;
   private readonly runnerWaitMs: number;
+  /** See `RunnerGatewayOptions.cancelGraceMs`. */
+  readonly cancelGraceMs: number;
   private readonly listeners = new Set<(event: RunnerEvent) => void>();
   private readonly lastHeartbeatEvent = new Map<string, number>();
 
   constructor(private readonly opts: RunnerGatewayOptions) {
     this.heartbeatMs = opts.heartbeatMs ?? 30_000;
     this.runnerWaitMs = opts.runnerWaitMs ?? 30_000;
+    this.cancelGraceMs = opts.cancelGraceMs ?? CANCEL_GRACE_MS;
     this.registry = new RunnerRegistry(this.heartbeatMs, {
       ...(opts.offlineRetentionMs !== undefined ? { offlineRetentionMs: opts.offlineRetentionMs } : {}),
       ...(opts.maxOfflineRunners !== undefined ? { maxOffline: opts.maxOfflineRunners } : {}),
@@ -153,12 +181,14 @@ export class RunnerGateway {
     if (!conn) return Promise.reject(new TowerError('not_found', `runner ${runnerId} is not connected`));
     const taskId = opts.taskId ?? randomUUID();
     if (this.pending.has(taskId)) return Promise.reject(new TowerError('conflict', `task ${taskId} is already running`));
+    // A runner remembers finished ids and ignores their requests, and a late answer must reach no one else.
+    if (this.completed.has(taskId)) return Promise.reject(new TowerError('conflict', `task ${taskId} has already run`));
     const frame = this.frame('task.request', { task_id: taskId, ...(opts.traceId ? { trace_id: opts.traceId } : {}), operation, args });
     return new Promise<TaskResultPayload>((resolve) => {
       const signal = opts.signal;
       const onAbort = (): void => this.cancel(taskId);
       const unlisten = (): void => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null, unlisten });
+      this.pending.set(taskId, { runnerId, frame, ...(opts.onOutput ? { onOutput: opts.onOutput } : {}), resolve, orphanTimer: null, cancelTimer: null, unlisten });
       this.registry.taskStarted(runnerId, taskId);
       conn.ws.send(frame);
       if (signal?.aborted) this.cancel(taskId);
@@ -177,16 +207,15 @@ export class RunnerGateway {
     const conn = this.connections.get(task.runnerId);
     // A socket already closing counts as away: a frame sent on it would be lost.
     if (conn && conn.ws.readyState === conn.ws.OPEN) {
+      if (task.cancelTimer) return; // told already; its grace runs
       conn.ws.send(this.frame('task.cancel', { task_id: taskId }));
+      const grace = this.cancelGraceMs;
+      task.cancelTimer = setTimeout(() => this.abandon(taskId, grace), grace);
       return;
     }
     let set = this.cancelOnReconnect.get(task.runnerId);
     if (!set) this.cancelOnReconnect.set(task.runnerId, (set = new Set()));
-    set.add(taskId);
-    if (set.size > COMPLETED_MEMORY) {
-      const oldest = set.values().next().value;
-      if (oldest !== undefined) set.delete(oldest);
-    }
+    remember(set, taskId);
     this.finish(taskId, { task_id: taskId, success: false, error: 'canceled while the runner was disconnected' });
   }
 
@@ -223,10 +252,7 @@ export class RunnerGateway {
   async close(): Promise<void> {
     for (const conn of this.connections.values()) conn.ws.terminate();
     this.connections.clear();
-    for (const [taskId, task] of this.pending) {
-      if (task.orphanTimer) clearTimeout(task.orphanTimer);
-      this.finish(taskId, { task_id: taskId, success: false, error: 'Tower is shutting down' });
-    }
+    for (const taskId of [...this.pending.keys()]) this.finish(taskId, { task_id: taskId, success: false, error: 'Tower is shutting down' });
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -243,11 +269,12 @@ export class RunnerGateway {
     this.cancelOnReconnect.delete(id);
     for (const taskId of canceled ?? []) ws.send(this.frame('task.cancel', { task_id: taskId }));
     // Tasks left waiting by an earlier connection go out again under the same ids.
-    for (const task of this.pending.values()) {
+    for (const [taskId, task] of this.pending) {
       if (task.runnerId !== id) continue;
       if (task.orphanTimer) clearTimeout(task.orphanTimer);
       task.orphanTimer = null;
-      ws.send(task.frame);
+      // A task canceled before the drop is not started again: the cancel is repeated instead.
+      ws.send(task.cancelTimer ? this.frame('task.cancel', { task_id: taskId }) : task.frame);
     }
     ws.on('message', (data) => this.onFrame(id, ws, data as Buffer));
     ws.on('close', () => this.onClose(id, ws));
@@ -278,7 +305,10 @@ export class RunnerGateway {
       }
       case 'task.output': {
         const task = this.pending.get(message.payload.task_id);
-        if (!task || task.runnerId !== id) return this.refuseTask(id, ws, message.payload.task_id, 'task.output');
+        if (!task || task.runnerId !== id) {
+          if (this.abandoned.has(message.payload.task_id)) return; // the runner ran on after the cancel; nobody listens
+          return this.refuseTask(id, ws, message.payload.task_id, 'task.output');
+        }
         task.onOutput?.(message.payload.stream, message.payload.data);
         return;
       }
@@ -286,6 +316,10 @@ export class RunnerGateway {
         const taskId = message.payload.task_id;
         const task = this.pending.get(taskId);
         if (!task || task.runnerId !== id) {
+          if (this.abandoned.delete(taskId)) {
+            this.opts.log.info({ runner_id: id, task_id: taskId, success: message.payload.success }, 'runner gateway: late result for a task given up on after its cancel; ignored');
+            return;
+          }
           if (this.completed.has(taskId)) return; // a resent result: delivered already
           return this.refuseTask(id, ws, taskId, 'task.result');
         }
@@ -315,13 +349,20 @@ export class RunnerGateway {
     this.pending.delete(taskId);
     task.unlisten();
     if (task.orphanTimer) clearTimeout(task.orphanTimer);
+    if (task.cancelTimer) clearTimeout(task.cancelTimer);
     this.registry.taskEnded(task.runnerId, taskId);
-    this.completed.add(taskId);
-    if (this.completed.size > COMPLETED_MEMORY) {
-      const oldest = this.completed.values().next().value;
-      if (oldest !== undefined) this.completed.delete(oldest);
-    }
+    remember(this.completed, taskId);
     task.resolve(result);
+  }
+
+  /** A cancel unanswered for `graceMs`: the task ends now and what the runner sends for it later is dropped. */
+  private abandon(taskId: string, graceMs: number): void {
+    const task = this.pending.get(taskId);
+    if (!task) return;
+    this.opts.log.warn({ runner_id: task.runnerId, task_id: taskId, grace_ms: graceMs }, 'runner gateway: runner did not answer a cancel; task given up on');
+    remember(this.abandoned, taskId);
+    const error = `${CANCEL_UNANSWERED}: runner ${task.runnerId} did not answer the cancel within ${Math.round(graceMs / 100) / 10} s; the task was given up on`;
+    this.finish(taskId, { task_id: taskId, success: false, error });
   }
 
   private onClose(id: string, ws: WebSocket): void {

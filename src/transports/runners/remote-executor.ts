@@ -2,7 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import type { RunnerRef, ToolCallRequest, ToolContext, ToolExecutor, ToolResult, ToolSpec } from '../../protocol/tools.js';
 import type { RunnerGateway } from './gateway.js';
 import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
-import type { DispatchOptions } from './gateway.js';
+import { CANCEL_GRACE_MS, CANCEL_UNANSWERED, type DispatchOptions } from './gateway.js';
 import type { RemoteRunnerDirectory } from './directory.js';
 import { isRemoteTool, taskLimitMs, toOperation, toToolResult, type Mapped } from './tool-mapping.js';
 
@@ -24,14 +24,18 @@ export interface RunnerExecutorOptions {
   logger: Logger;
   /** How long a task may run before Tower ends it; default `taskLimitMs` (the tool's own limit plus slack). */
   limitMs?: (mapped: Mapped) => number;
-  /** After the limit, how long to wait for the runner to answer the cancel before giving up on it. */
+  /**
+   * After the limit or an interrupt, how long to wait for the task's answer before giving up on it. A
+   * backstop: the gateway gives up on a silent runner itself (`CANCEL_GRACE_MS`); this bounds a task sent
+   * to another node of the cluster, whose answer crosses one more hop.
+   */
   cancelGraceMs?: number;
 }
 
 /** The stable code a timed-out remote task's result starts with (`task_timeout: ...`). */
 export const TASK_TIMEOUT = 'task_timeout';
-/** The runner's kill grace (SIGTERM, then SIGKILL after 2 s) and a round trip. */
-const CANCEL_GRACE_MS = 5000;
+/** What an answer crossing between nodes may take beyond the serving gateway's own cancel grace. */
+export const CLUSTER_HOP_MS = 2000;
 
 /** A runner a call can go to: connected here, or to another node of the cluster. */
 interface Target {
@@ -89,7 +93,7 @@ export class RunnerToolExecutor implements ToolExecutor {
             signal: limit.signal,
             ...(ctx.onOutput ? { onOutput: ctx.onOutput } : {}),
           }),
-          this.opts.cancelGraceMs ?? CANCEL_GRACE_MS,
+          this.opts.cancelGraceMs ?? CANCEL_GRACE_MS + CLUSTER_HOP_MS,
         );
       } catch (err) {
         // Bounded: the registry and the connections agree, so this is a race with a disconnect, not a loop.
@@ -101,6 +105,8 @@ export class RunnerToolExecutor implements ToolExecutor {
       }
       const where = { id: runner.id, name: runner.name };
       if (ctx.signal.aborted) return { ...CANCELED, runner: where };
+      // The gateway gave up on a runner that did not answer the cancel: no partial output to show.
+      if (result?.success === false && result.error?.startsWith(CANCEL_UNANSWERED)) result = null;
       if (limit.expired || result === null) {
         this.opts.logger.warn({ runner_id: runner.id, tool: call.name, limit_ms: limit.ms, answered: result !== null }, 'remote task timed out; the runner was told to stop it');
         const head = `${TASK_TIMEOUT}: ${call.name} did not finish on runner ${runner.name} within ${Math.round(limit.ms / 100) / 10} s; the runner was told to stop it`;
@@ -158,14 +164,15 @@ export class RunnerToolExecutor implements ToolExecutor {
 }
 
 /**
- * A remote task's time limit. At `ms` its signal aborts, which makes the gateway send `task.cancel` (the
- * runner kills the command's tree and answers). `race` then waits `graceMs` more for that answer and, if
- * the runner stays silent (hung, or stopped), resolves with null instead: the call must not wait forever.
+ * A remote task's time limit. At `ms`, or when the caller aborts, its signal aborts, which makes the
+ * gateway send `task.cancel` (the runner kills the command's tree and answers). `race` then waits
+ * `graceMs` more for that answer and, if none comes (a hung runner, a lost node), resolves with null
+ * instead: the call must not wait forever.
  */
 class TaskLimit {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
-  private readonly onOuterAbort = (): void => this.controller.abort();
+  private readonly onOuterAbort = (): void => this.stop();
   /** The limit passed (not the caller's own abort). */
   expired = false;
   private giveUp: (() => void) | undefined;
@@ -177,8 +184,7 @@ class TaskLimit {
   ) {
     this.timer = setTimeout(() => {
       this.expired = true;
-      this.controller.abort();
-      this.giveUp?.();
+      this.stop();
     }, ms);
     outer.addEventListener('abort', this.onOuterAbort, { once: true });
     if (outer.aborted) this.controller.abort();
@@ -191,10 +197,16 @@ class TaskLimit {
   race<T>(task: Promise<T>, graceMs: number): Promise<T | null> {
     const silent = new Promise<null>((resolve) => {
       this.giveUp = (): void => {
-        this.graceTimer = setTimeout(() => resolve(null), graceMs);
+        this.graceTimer ??= setTimeout(() => resolve(null), graceMs);
       };
     });
+    if (this.controller.signal.aborted) this.giveUp?.();
     return Promise.race([task, silent]);
+  }
+
+  private stop(): void {
+    this.controller.abort();
+    this.giveUp?.();
   }
 
   dispose(): void {

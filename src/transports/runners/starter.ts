@@ -12,21 +12,23 @@ import { RunnerGateway, RUNNERS_WS_PATH, type RunnerGatewayOptions } from './gat
 import { clusterRunnerList, type RemoteRunnerDirectory } from './directory.js';
 import { relayClusterRunnerEvents } from './cluster-events.js';
 import type { RunnerInfo } from './registry.js';
-import { RunnerToolExecutor } from './remote-executor.js';
+import { CLUSTER_HOP_MS, RunnerToolExecutor } from './remote-executor.js';
 import { RunnerMcpBackend } from './remote-mcp.js';
 import { RunnerDispatcher } from './runner-dispatch.js';
 import { hashRunnerToken, newRunnerToken, storeTokenVerifier } from './tokens.js';
 
 /**
  * Config file keys: `runner` (the default placement of sessions' tools), `runner_wait` (seconds),
- * `runner_offline_retention` (seconds) and `network` (the executor's default, which webfetch on a runner
- * honours too).
+ * `runner_offline_retention` (seconds), `runner_cancel_grace` (seconds) and `network` (the executor's
+ * default, which webfetch on a runner honours too).
  */
 const RunnerSettings = z.object({
   runner: RunnerPlacement.nullable().optional(),
   runner_wait: z.number().positive().max(3600).optional(),
   /** Seconds a disconnected runner stays listed (default one day). */
   runner_offline_retention: z.number().positive().optional(),
+  /** Seconds a runner has to answer a cancel before its task is given up on (default 5). */
+  runner_cancel_grace: z.number().positive().max(3600).optional(),
   network: z.boolean().optional(),
 });
 
@@ -55,10 +57,12 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
     const waitMs = overrides.runnerWaitMs ?? (settings.data.runner_wait ?? 30) * 1000;
     const fallback = settings.data.runner ?? null;
     const retention = settings.data.runner_offline_retention;
+    const cancelGrace = settings.data.runner_cancel_grace;
     const gateway = new RunnerGateway({
       verifyToken: storeTokenVerifier(tokens),
       log: ctx.logger,
       ...(retention !== undefined ? { offlineRetentionMs: retention * 1000 } : {}),
+      ...(cancelGrace !== undefined ? { cancelGraceMs: cancelGrace * 1000 } : {}),
       ...overrides,
       runnerWaitMs: waitMs,
     });
@@ -80,6 +84,7 @@ export function runnersTransport(overrides: RunnersTransportOverrides = {}): (ct
         local,
         labels: placement.labels,
         waitMs,
+        cancelGraceMs: gateway.cancelGraceMs + CLUSTER_HOP_MS,
         network: settings.data.network ?? false,
         logger: ctx.logger,
         onNoRunner: (message) => {
