@@ -57,6 +57,8 @@ export const ConfigFile = z
     runner_wait: z.number().positive().max(3600).optional(),
     /** Seconds a disconnected runner stays listed before it is forgotten (default one day). */
     runner_offline_retention: z.number().positive().optional(),
+    /** Seconds a cancelled remote task's runner has to answer before Tower gives up on it (default 5). */
+    runner_cancel_grace: z.number().positive().max(3600).optional(),
   })
   .merge(ExecutorConfig) // sandbox, network, tool_env, allow_private_net
   .passthrough();
