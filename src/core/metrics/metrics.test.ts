@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import perfHooks from 'node:perf_hooks';
+import { describe, expect, it, vi } from 'vitest';
 import { storedEventOf } from '../../protocol/events.js';
 import { openSqliteStore } from '../../store/sqlite/index.js';
 import type { StepPart, StepPartIterator, StepRequest } from '../models/types.js';
@@ -6,9 +7,21 @@ import { PartQueue } from '../models/wire/part-queue.js';
 import { FakeExecutor, FakeStepper, finish } from '../testing/fakes.js';
 import { SessionCount } from './event-counters.js';
 import { intercept } from './intercept.js';
-import { Metrics } from './metrics.js';
+import { EVENT_LOOP_SAMPLE_MS, Metrics } from './metrics.js';
 
 describe('Metrics', () => {
+  it('samples the event-loop delay every 50 ms, not every 10 ms (an idle Tower would wake 100 times a second)', () => {
+    const spy = vi.spyOn(perfHooks, 'monitorEventLoopDelay');
+    try {
+      const m = new Metrics();
+      expect(spy.mock.calls.map(([opts]) => opts?.resolution)).toEqual([EVENT_LOOP_SAMPLE_MS]);
+      expect(EVENT_LOOP_SAMPLE_MS).toBeGreaterThanOrEqual(50);
+      m.close();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('keeps a registry per instance, so two Towers in one process do not collide', async () => {
     const a = new Metrics({ processMetrics: false });
     const b = new Metrics({ processMetrics: false });

@@ -18,6 +18,14 @@ export interface MetricsSources {
   queueDepths(sessionId: string): Promise<{ steer: number; followup: number }>;
 }
 
+/**
+ * The period of the event-loop delay histogram behind `nodejs_eventloop_lag_*`. prom-client's default
+ * (10 ms) is a libuv timer that wakes an idle Tower 100 times a second, most of what an idle server
+ * spends; at 50 ms (Tower's bar for a blocked loop) every block of 50 ms or more still overlaps a
+ * sample, and the loop wakes 20 times a second.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 50;
+
 export interface MetricsOptions {
   /** `/metrics` without the token (`metrics_public: true` in the config). */
   public?: boolean;
@@ -67,7 +75,7 @@ export class Metrics {
       labelNames: ['tool', 'outcome'], registers, buckets: LONG_SECONDS,
     });
     this.liveGauges(registers);
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   }
 
   get contentType(): string {
