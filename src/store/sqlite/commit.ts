@@ -75,7 +75,14 @@ export class CommitWriter {
   /** The writer thread's batch marks (writer-marks.ts), on this connection. */
   readonly marks: BatchMarks;
 
-  constructor(db: Database.Database) {
+  /**
+   * `lean: false` sends every batch down the general path (the tests compare the two on the same
+   * batches); the lean one is otherwise taken whenever `loneSession` allows it.
+   */
+  constructor(
+    db: Database.Database,
+    private readonly lean = true,
+  ) {
     this.reserve = db
       .prepare<UpdateArgs, HeadRow>(
         `UPDATE sessions AS s SET
@@ -131,44 +138,58 @@ export class CommitWriter {
   }
 
   private apply(entries: readonly WriterEntry[]): Placement {
-    this.createSessions(entries);
-    const heads = this.reserveAll(planCommit(entries));
     const seqs = new Float64Array(entries.length);
     const messages = new Int32Array(entries.length);
+    const lone = this.lean ? loneSession(entries) : undefined;
+    if (lone !== undefined) {
+      // The common small case (a serial append, a turn's deltas): one session, nothing that changes its
+      // row, so no plan and no heads map: one head read, then the same per-entry writes as below.
+      const row = this.readHead.get(lone);
+      if (!row) throw unknownSession(lone);
+      const head: Head = { seq: row[0], messageCount: row[1] };
+      for (let i = 0; i < entries.length; i++) this.write(entries[i] as WriterEntry, head, i, seqs, messages);
+      return { seqs, messages };
+    }
+    this.createSessions(entries);
+    const heads = this.reserveAll(planCommit(entries));
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as WriterEntry;
-      const id = entry.session_id;
-      const head = heads.get(id) as Head;
-      if (entry.expect_state) this.checkState(id, entry.expect_state);
-      const seq = ++head.seq;
-      const encoded = entry.encoded;
-      const data = encoded?.data ?? JSON.stringify(entry.data);
-      this.insertEvent.run(id, seq, entry.type, data, entry.timestamp, spliceFlag(data, entry.type, entry.timestamp));
-      seqs[i] = seq;
-      messages[i] = -1;
-      // Replace before append, so one entry can both complete the last message and start the next.
-      if (entry.replace_last_message) {
-        if (head.messageCount === 0) {
-          throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
-        }
-        const m = entry.replace_last_message;
-        this.replaceMessage.run(m.role, encoded?.replace_last_message ?? JSON.stringify(m), id, head.messageCount - 1);
-      }
-      if (entry.message) {
-        const index = head.messageCount++;
-        const json = encoded?.message ?? JSON.stringify(entry.message);
-        this.insertMessage.run(id, index, entry.message.role, json, entry.timestamp);
-        messages[i] = index;
-      }
-      if (entry.state) {
-        for (const [key, value] of Object.entries(entry.state)) {
-          if (value === null) this.deleteState.run(id, key);
-          else this.upsertState.run(id, key, value);
-        }
-      }
-      if (entry.delete_session) this.deleteSession.run(id);
+      this.write(entry, heads.get(entry.session_id) as Head, i, seqs, messages);
     }
     return { seqs, messages };
+  }
+
+  /** Entry `i`'s rows, from its session's `head` (advanced past them). */
+  private write(entry: WriterEntry, head: Head, i: number, seqs: Float64Array, messages: Int32Array): void {
+    const id = entry.session_id;
+    if (entry.expect_state) this.checkState(id, entry.expect_state);
+    const seq = ++head.seq;
+    const encoded = entry.encoded;
+    const data = encoded?.data ?? JSON.stringify(entry.data);
+    this.insertEvent.run(id, seq, entry.type, data, entry.timestamp, spliceFlag(data, entry.type, entry.timestamp));
+    seqs[i] = seq;
+    messages[i] = -1;
+    // Replace before append, so one entry can both complete the last message and start the next.
+    if (entry.replace_last_message) {
+      if (head.messageCount === 0) {
+        throw new TowerError('invalid_request', `session ${id} has no message to replace`, { session_id: id });
+      }
+      const m = entry.replace_last_message;
+      this.replaceMessage.run(m.role, encoded?.replace_last_message ?? JSON.stringify(m), id, head.messageCount - 1);
+    }
+    if (entry.message) {
+      const index = head.messageCount++;
+      const json = encoded?.message ?? JSON.stringify(entry.message);
+      this.insertMessage.run(id, index, entry.message.role, json, entry.timestamp);
+      messages[i] = index;
+    }
+    if (entry.state) {
+      for (const [key, value] of Object.entries(entry.state)) {
+        if (value === null) this.deleteState.run(id, key);
+        else this.upsertState.run(id, key, value);
+      }
+    }
+    if (entry.delete_session) this.deleteSession.run(id);
   }
 
   /** Rows of sessions created by this batch, inserted before any seq is reserved. */
@@ -236,4 +257,21 @@ function touchesRow(p: CommitPlan): boolean {
     p.messages > 0 || p.title !== null || p.model !== null || p.starred !== null || p.permissions !== null ||
     p.settings !== null || p.runner !== null || p.addInput !== 0 || p.addOutput !== 0 || p.addCost !== 0
   );
+}
+
+/**
+ * The one session of a batch that the lean path can write, or undefined for the general one: every
+ * entry of that session, none creating it, patching its row, adding a message or deleting it. Such a
+ * batch's plan would only count its events and leave the row as is (`touchesRow` false), so the
+ * general path would read the one head and write exactly the same rows, with the same errors.
+ */
+export function loneSession(entries: readonly WriterEntry[]): string | undefined {
+  const first = entries[0];
+  if (!first) return undefined;
+  const id = first.session_id;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as WriterEntry;
+    if (e.session_id !== id || e.create_session || e.session || e.message || e.delete_session) return undefined;
+  }
+  return id;
 }

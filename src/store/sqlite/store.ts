@@ -199,7 +199,13 @@ export class SqliteStore implements Store {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }
-    return this.guard(() => resultsOf(entries, this.writer.place(entries)));
+    // `guard`'s checks without its closure: this is every serial append's path.
+    if (this.closed) throw new TowerError('internal', 'store is closed');
+    try {
+      return resultsOf(entries, this.writer.place(entries));
+    } catch (err) {
+      throw driverError(err);
+    }
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -343,9 +349,7 @@ export class SqliteStore implements Store {
     try {
       return work();
     } catch (err) {
-      if (isTowerError(err)) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new TowerError('internal', `sqlite: ${message}`, { cause: err });
+      throw driverError(err);
     }
   }
 }
@@ -365,4 +369,11 @@ function prepareFile(path: string): void {
 
 export function openSqliteStore(path: string, opts?: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(path, opts);
+}
+
+/** A domain error as it is; a driver failure as `internal`, with the cause attached. */
+function driverError(err: unknown): TowerError {
+  if (isTowerError(err)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TowerError('internal', `sqlite: ${message}`, { cause: err });
 }
