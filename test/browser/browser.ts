@@ -49,3 +49,14 @@ export function sharedBrowser(): () => Browser {
     return browser;
   };
 }
+
+/**
+ * The page's globals as the browser tests' predicates read them (`globalThis as unknown as InPage`:
+ * these files are type-checked without the DOM library). Give `page.waitForFunction` a function, never
+ * a string: Playwright runs a string predicate through `eval` at every poll, which the dashboard's CSP
+ * (`script-src 'self'`) refuses as soon as the first check (made inside DevTools' evaluate, where eval
+ * is allowed) was false; a function is evaluated once there and then only called.
+ */
+export interface InPage {
+  document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestTower, type TestTower } from '../support/harness.js';
-import { openPage, sharedBrowser, shot } from './browser.js';
+import { openPage, sharedBrowser, shot, type InPage } from './browser.js';
 import { dashboardScript } from './dashboard-script.js';
 
 /**
@@ -166,7 +166,10 @@ describe('dashboard controls', () => {
     const page = light.page;
     await page.getByLabel('Sort sessions').selectOption('title');
     const titles = async () => (await page.locator('tr[data-session-id] .title, tr[data-session-id] td:nth-child(2)').allTextContents()).join('|');
-    await page.waitForFunction(`(() => { const r = [...document.querySelectorAll('tr[data-session-id]')].map((e) => e.textContent); return r.length === 2 && r[0].includes('Alpha'); })()`);
+    await page.waitForFunction(() => {
+      const r = Array.from((globalThis as unknown as InPage).document.querySelectorAll('tr[data-session-id]'), (e) => e.textContent ?? '');
+      return r.length === 2 && (r[0] ?? '').includes('Alpha');
+    });
     expect(await titles()).toMatch(/Alpha.*Bravo/);
     const row = page.locator('tr[data-session-id]').filter({ hasText: 'Alpha' });
     const download = page.waitForEvent('download');

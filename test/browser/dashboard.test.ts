@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestTower, type TestTower } from '../support/harness.js';
-import { openPage, sharedBrowser, shot } from './browser.js';
+import { openPage, sharedBrowser, shot, type InPage } from './browser.js';
 import { dashboardScript, GREETING, STORY } from './dashboard-script.js';
 
 /**
@@ -75,12 +75,12 @@ describe('dashboard sessions', () => {
 
     // Tokens stream: the reply is seen part-written before it is complete.
     await send(page, 'hello');
-    // A string runs in the page (this file is type-checked without the DOM library).
-    await page.waitForFunction(`(() => {
-      const all = document.querySelectorAll('[data-testid=agent-text]');
+    // A function that runs in the page (InPage: why not a string).
+    await page.waitForFunction(() => {
+      const all = (globalThis as unknown as InPage).document.querySelectorAll('[data-testid=agent-text]');
       const text = all[all.length - 1]?.textContent ?? '';
       return text.includes('alpha') && !text.includes('omega');
-    })()`);
+    });
     await shot(page, 'session-streaming');
     await lastAgentText(page).filter({ hasText: 'omega' }).waitFor();
     expect(await lastAgentText(page).textContent()).toBe(GREETING);
