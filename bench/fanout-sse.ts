@@ -68,10 +68,17 @@ interface Rig {
 
 type Cpu = { cpu: NodeJS.CpuUsage; at: number };
 
+/**
+ * Extra Node flags for one side's server only (`BENCH_TOWER_NODE_ARGS="--trace-deopt"`,
+ * `BENCH_BARE_NODE_ARGS=...`), for diagnostics and A/B trials of flags, as in fanout-ws.ts.
+ */
+const nodeArgsOf = (kind: 'tower' | 'bare'): string[] =>
+  (process.env[kind === 'tower' ? 'BENCH_TOWER_NODE_ARGS' : 'BENCH_BARE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+
 async function rig(kind: 'tower' | 'bare', subscribers: number): Promise<Rig> {
   const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-server.ts' : 'servers/bare-server.ts', {
     // Both servers are profiled, so their profiles can be compared (`fanout-200`, `fanout-bare-200`).
-    nodeArgs: profArgs(kind === 'tower' ? `fanout-${subscribers}` : `fanout-bare-${subscribers}`),
+    nodeArgs: [...profArgs(kind === 'tower' ? `fanout-${subscribers}` : `fanout-bare-${subscribers}`), ...nodeArgsOf(kind)],
   });
   const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
   const { port } = await server.request<{ port: number }>({ type: 'init' });
@@ -186,12 +193,24 @@ const perCpuSecond = (r: Run): number => 1e6 / r.cpuUsPerDelivery;
 const lossNote = (r: Run): string =>
   `${r.lost} lost, ${r.dups} dup, ${r.deliveries}/${r.expected} delivered${r.timedOut ? ' (TIMED OUT)' : ''}`;
 
+/**
+ * `BENCH_SSE_WARMUP=1`: one unmeasured heavy run per server first, so the figures are of warm processes
+ * (in a young Tower, V8's concurrent compiler is still optimizing the commit and delivery path during the
+ * measured run: ~10% of its CPU there, on worker threads; the bare server has little code to warm).
+ */
+const WARMUP = Boolean(process.env.BENCH_SSE_WARMUP);
+
 const load = os.loadavg()[0]!;
 const results: BenchResult[] = [];
 for (const subscribers of [200, 1000]) {
   const tower = await rig('tower', subscribers);
   const bare = await rig('bare', subscribers);
   try {
+    if (WARMUP) {
+      progress(`fanout-sse ${subscribers}: warm-up (one unmeasured ${human(HEAVY)}/s run each)`);
+      await run(tower, HEAVY);
+      await run(bare, HEAVY);
+    }
     progress(`fanout-sse ${subscribers}: ${human(LIGHT)} deliveries/s`);
     const tLight = await run(tower, LIGHT);
     const bLight = await run(bare, LIGHT);
@@ -239,7 +258,7 @@ for (const subscribers of [200, 1000]) {
       p99_ms: tLight.p99,
       loop_max_ms: Math.max(tLight.loopMaxMs, tHeavy.loopMaxMs),
       notes:
-        `${subscribers} subs; at ${human(HEAVY)} deliveries/s offered: achieved ${human(tHeavy.deliveriesPerSec)} vs ` +
+        `${subscribers} subs${WARMUP ? ' (after an unmeasured warm-up run)' : ''}; at ${human(HEAVY)} deliveries/s offered: achieved ${human(tHeavy.deliveriesPerSec)} vs ` +
         `${human(bHeavy.deliveriesPerSec)}, p99 ${sig(tHeavy.p99)} vs ${sig(bHeavy.p99)} ms; latency (p50/p99 fields) at ` +
         `${human(LIGHT)}/s: baseline ${sig(bLight.p50)}/${sig(bLight.p99)} ms, p99 ratio ${sig(p99Ratio)}; ` +
         `${lossNote(tHeavy)}; load avg ${sig(load)}`,
