@@ -47,8 +47,8 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  * Readable, llhttp's C++ round trip and a second Readable (IncomingMessage) before the body reaches
  * Tower; here the socket hands its reads straight to a callback (`onread`: no stream machinery) and the
  * body framing (chunked, content-length, close-delimited) is a small state machine over the bytes
- * (`http1-body.ts`). Connections are kept alive per origin, as node's global agent keeps them.
- * What is not supported is refused before anything is sent (the caller keeps node:http for it).
+ * (`http1-body.ts`). Connections are kept alive per origin, as node's global agent keeps them (no
+ * retry of a request whose reused connection the server had just closed, as with node's agent).
  */
 export function http1Request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
   const request = serialise(url, method, headers, body);
