@@ -83,6 +83,8 @@ async function round(streams: number, index: number): Promise<Row> {
     });
     ids.push(id);
   }
+  // The paced server holds the answers until all `streams` requests are in, then starts them spread over one period.
+  await driver.request({ type: 'reset', sessions: streams });
   const gc = watchGc();
   const load = os.loadavg()[0] ?? 0;
   if (index > 0) await instrument(true);

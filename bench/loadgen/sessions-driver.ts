@@ -268,6 +268,12 @@ serveParent(
       return drive(msg as unknown as Parameters<typeof drive>[0]);
     },
     hangUp: () => hangUp(),
+    /** bench/ingest.ts: a new run of N sessions without the driver's subscribers (Tower is in-process there). */
+    async reset(msg) {
+      if (!model) throw new Error('startFake first');
+      model.reset((msg as unknown as { sessions: number }).sessions, 'spread');
+      return {};
+    },
   },
   { onExit: async () => void (await model?.close()) },
 );

@@ -3,6 +3,7 @@ import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { APICallError } from 'ai';
 import type { WireRequest } from './capture.js';
+import { EXCHANGE_IDLE_MS, http1Request, type Http1Exchange, type Http1Handlers, type Http1Head } from './http1.js';
 import { REDIRECT_STATUSES, redirectHop, type Hop } from './redirect.js';
 
 /** What a streaming POST reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
@@ -26,112 +27,148 @@ export interface StreamConnection {
   cancel(): void;
 }
 
-/** No byte for this long ends the request: undici's default headers and body timeouts, which `fetch` had. */
-const IDLE_TIMEOUT_MS = 300_000;
 /** An error body is read up to this size for its message. */
 const MAX_ERROR_BODY = 1 << 20;
 
 const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
 /**
- * POSTs a captured provider request over `node:http`/`node:https` (the global keep-alive agents) and
- * streams the body to `handlers`: no web streams, no promise per chunk. Redirects are followed as the
- * AI SDK's `fetch` follows them (`redirect.ts`).
+ * Which client carries plain `http:` hops: Tower's own HTTP/1.1 client (`http1.ts`, the default) or
+ * node:http (`TOWER_MODEL_HTTP=node`, and the reference in tests). `https:` always goes through
+ * node:https.
+ */
+let plainClient: 'http1' | 'node' = process.env.TOWER_MODEL_HTTP === 'node' ? 'node' : 'http1';
+
+/** Tests: runs the same streams over either client. */
+export function usePlainHttpClient(client: 'http1' | 'node'): void {
+  plainClient = client;
+}
+
+/**
+ * POSTs a captured provider request and streams the body to `handlers`: no web streams, no promise per
+ * chunk. Plain `http:` goes over Tower's own HTTP/1.1 client (`http1.ts`), `https:` over node:https (the
+ * global keep-alive agent). Redirects are followed as the AI SDK's `fetch` follows them (`redirect.ts`).
  */
 export function postStreaming(request: WireRequest, handlers: StreamHandlers): StreamConnection {
   let done = false;
-  let req: http.ClientRequest | undefined;
-  let response: http.IncomingMessage | undefined;
+  let current: Http1Exchange | undefined;
   const fail = (error: unknown) => {
     if (done) return;
     done = true;
-    req?.destroy();
+    current?.cancel();
     handlers.fail(error);
   };
   const send = (hop: Hop, redirects: number): void => {
     const url = new URL(hop.url);
-    const client = url.protocol === 'https:' ? https : http;
     const headers = hop.body === undefined ? hop.headers : { ...hop.headers, 'content-length': String(Buffer.byteLength(hop.body)) };
-    const sent = client.request(url, { method: hop.method, headers });
-    req = sent;
-    // Only the current hop may end the stream: a redirect's finished request is left alone.
-    sent.setTimeout(IDLE_TIMEOUT_MS, () => {
-      if (req === sent) fail(codeError(`no data from the model server for ${IDLE_TIMEOUT_MS / 1000} s`, 'ETIMEDOUT'));
-    });
-    sent.on('error', (err) => {
-      if (req === sent) fail(err);
-    });
-    sent.on('response', (res) => {
-      if (done) return void res.resume();
-      const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      if (REDIRECT_STATUSES.has(status) && location !== undefined) {
-        // The redirect's own body is not wanted; reading it out frees the keep-alive socket.
-        res.resume();
-        try {
-          const next = redirectHop(hop, status, location, redirects);
-          send(next, redirects + 1);
-        } catch (err) {
-          fail(err);
+    // What this hop's response turned out to be; a redirect's body is read out (the connection is
+    // reused) and ignored, and only the current hop may end the stream.
+    let mode: 'head' | 'body' | 'error' | 'ignore' = 'head';
+    let errorHead: Http1Head | undefined;
+    let errorBody = '';
+    const exchange = (url.protocol === 'http:' && plainClient === 'http1' ? http1Request : nodeRequest)(url, hop.method, headers, hop.body, {
+      head: (head) => {
+        if (done) return void (mode = 'ignore');
+        const location = head.headers.location;
+        if (REDIRECT_STATUSES.has(head.status) && location !== undefined) {
+          mode = 'ignore';
+          try {
+            send(redirectHop(hop, head.status, location, redirects), redirects + 1);
+          } catch (err) {
+            fail(err);
+          }
+          return;
         }
-        return;
-      }
-      response = res;
-      if (status < 200 || status >= 300) {
-        readErrorBody(res, (body) => fail(httpError(hop.url, res, body)), fail);
-        return;
-      }
-      // Decoded here rather than with `setEncoding`: a chunk that ends on an ASCII byte (an SSE event ends
-      // with a newline, so nearly every one) cannot end inside a character and is decoded as it is, without
-      // the stream's decoder per chunk. The first that does not takes a decoder, kept from then on (it
-      // holds the character's first bytes).
-      let decoder: StringDecoder | undefined;
-      res.on('data', (chunk: Buffer) => {
-        if (done) return;
-        if (decoder === undefined && (chunk[chunk.length - 1] as number) < 0x80) handlers.data(chunk.toString());
-        else handlers.data((decoder ??= new StringDecoder('utf8')).write(chunk));
-      });
-      res.on('end', () => {
-        if (done) return;
-        // A character cut at the very end is a replacement character, as `setEncoding` makes it.
-        const rest = decoder?.end();
-        if (rest) handlers.data(rest);
-        if (done) return;
+        if (head.status < 200 || head.status >= 300) {
+          mode = 'error';
+          errorHead = head;
+        } else mode = 'body';
+      },
+      body: (text) => {
+        if (mode === 'body') {
+          if (!done) handlers.data(text);
+        } else if (mode === 'error' && errorBody.length < MAX_ERROR_BODY) errorBody += text;
+      },
+      end: () => {
+        if (mode === 'error') return fail(httpError(hop.url, errorHead as Http1Head, errorBody.slice(0, MAX_ERROR_BODY)));
+        if (mode !== 'body' || done) return;
         done = true;
         handlers.end();
-      });
-      // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
-      const cut = (error?: Error & { code?: string }) =>
-        fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
-      res.on('error', cut);
-      res.on('close', () => {
-        if (!done) cut();
-      });
+      },
+      fail: (error) => {
+        if (mode !== 'ignore') fail(error);
+      },
     });
-    sent.end(hop.body);
+    current = exchange;
   };
-  // The first request throws synchronously when Node refuses it (the caller reports that as an error part).
+  // The first request throws synchronously when it is refused (the caller reports that as an error part).
   send({ url: request.url, method: 'POST', headers: request.headers, body: request.body }, 0);
   return {
-    pause: () => response?.pause(),
-    resume: () => response?.resume(),
+    pause: () => current?.pause(),
+    resume: () => current?.resume(),
     cancel: () => {
       done = true;
-      req?.destroy();
+      current?.cancel();
     },
   };
 }
 
-function readErrorBody(res: http.IncomingMessage, onBody: (body: string) => void, onError: (error: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (chunk: Buffer) => {
-    if (size >= MAX_ERROR_BODY) return;
-    chunks.push(chunk);
-    size += chunk.length;
+/** One hop over node:http or node:https (the global keep-alive agents), reported as `http1.ts` reports it. */
+function nodeRequest(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
+  let over = false;
+  let response: http.IncomingMessage | undefined;
+  const client = url.protocol === 'https:' ? https : http;
+  const req = client.request(url, { method, headers });
+  const fail = (error: Error) => {
+    if (over) return;
+    over = true;
+    req.destroy();
+    handlers.fail(error);
+  };
+  req.setTimeout(EXCHANGE_IDLE_MS, () => fail(codeError(`no data from the model server for ${EXCHANGE_IDLE_MS / 1000} s`, 'ETIMEDOUT')));
+  req.on('error', fail);
+  req.on('response', (res) => {
+    if (over) return void res.resume();
+    response = res;
+    const flat: Record<string, string> = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    handlers.head({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: flat });
+    if (over) return void res.resume();
+    // Decoded here rather than with `setEncoding`: see `http1.ts`, which decodes the same way.
+    let decoder: StringDecoder | undefined;
+    res.on('data', (chunk: Buffer) => {
+      if (over) return;
+      if (decoder === undefined && (chunk[chunk.length - 1] as number) < 0x80) handlers.body(chunk.toString());
+      else handlers.body((decoder ??= new StringDecoder('utf8')).write(chunk));
+    });
+    res.on('end', () => {
+      if (over) return;
+      // A character cut at the very end is a replacement character, as `setEncoding` makes it.
+      const rest = decoder?.end();
+      if (rest) handlers.body(rest);
+      if (over) return;
+      over = true;
+      handlers.end();
+    });
+    // Node reports a body cut short as an `aborted` error (ECONNRESET), or only as `close`.
+    const cut = (error?: Error & { code?: string }) =>
+      fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
+    res.on('error', cut);
+    res.on('close', () => {
+      if (!over) cut();
+    });
   });
-  res.on('end', () => onBody(Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY)));
-  res.on('error', onError);
+  req.end(body);
+  return {
+    pause: () => response?.pause(),
+    resume: () => response?.resume(),
+    cancel: () => {
+      over = true;
+      req.destroy();
+    },
+  };
 }
 
 /**
@@ -139,17 +176,13 @@ function readErrorBody(res: http.IncomingMessage, onBody: (body: string) => void
  * message is the body's `error.message` when it has one (OpenAI's and Anthropic's error shapes both do),
  * else the status text.
  */
-function httpError(url: string, res: http.IncomingMessage, body: string): APICallError {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
+function httpError(url: string, head: Http1Head, body: string): APICallError {
   return new APICallError({
-    message: errorMessage(body) ?? res.statusMessage ?? `HTTP ${res.statusCode}`,
+    message: errorMessage(body) ?? (head.statusText || `HTTP ${head.status}`),
     url,
     requestBodyValues: undefined,
-    statusCode: res.statusCode,
-    responseHeaders: headers,
+    statusCode: head.status,
+    responseHeaders: head.headers,
     responseBody: body,
   });
 }

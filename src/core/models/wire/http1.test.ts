@@ -1,0 +1,200 @@
+/**
+ * Tower's plain-http client (`http1.ts`): framing, keep-alive and failures against raw servers, and the
+ * wire path over it against the same path over node:http, on the fake servers of both formats.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ScriptResponse } from '../../../fake-models/types.js';
+import { PROVIDER_CASES, collect, startRig, LIST_TOOL } from '../../../fake-models/testing/rig.js';
+import { usePlainHttpClient } from './http.js';
+import { http1Request, type Http1Head } from './http1.js';
+
+const servers: net.Server[] = [];
+afterEach(async () => {
+  usePlainHttpClient('http1');
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+});
+
+/** A TCP server that answers each request (read up to its blank line) with `answer(requestIndex)`; counts connections. */
+async function rawServer(answer: (socket: net.Socket, index: number) => void): Promise<{ url: URL; connections: () => number; sockets: net.Socket[] }> {
+  const sockets: net.Socket[] = [];
+  let requests = 0;
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    let seen = '';
+    socket.on('data', (d) => {
+      seen += d.toString('latin1');
+      while (seen.includes('\r\n\r\n')) {
+        seen = seen.slice(seen.indexOf('\r\n\r\n') + 4);
+        answer(socket, requests++);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/x?q=1`), connections: () => sockets.length, sockets };
+}
+
+interface Outcome {
+  head?: Http1Head;
+  body: string;
+  ended: boolean;
+  error?: Error & { code?: string };
+}
+
+function get(url: URL, headers: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = { body: '', ended: false };
+    http1Request(url, 'GET', headers, undefined, {
+      head: (head) => (out.head = head),
+      body: (text) => (out.body += text),
+      end: () => resolve({ ...out, ended: true }),
+      fail: (error) => resolve({ ...out, error }),
+    });
+  });
+}
+
+describe('http1Request', () => {
+  it('reads a chunked answer after a 100 Continue, joins repeated headers, and reuses the connection', async () => {
+    const server = await rawServer((socket, i) =>
+      socket.write(
+        `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Twice: a\r\nx-twice: b\r\nTransfer-Encoding: chunked\r\n\r\n` + `5\r\nhello\r\n${i === 0 ? '0\r\n\r\n' : '4\r\n ✓\r\n0\r\n\r\n'}`,
+      ),
+    );
+    const first = await get(server.url);
+    expect(first).toMatchObject({ ended: true, body: 'hello', head: { status: 200, statusText: 'OK', headers: { 'x-twice': 'a, b' } } });
+    const second = await get(server.url);
+    expect(second).toMatchObject({ ended: true, body: 'hello ✓' });
+    expect(server.connections()).toBe(1);
+  });
+
+  it('does not reuse a connection the server closes, and reads a body without length until the close', async () => {
+    const server = await rawServer((socket, i) => {
+      if (i === 0) socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok');
+      else socket.end('HTTP/1.0 200 OK\r\n\r\nuntil the close');
+    });
+    expect(await get(server.url)).toMatchObject({ ended: true, body: 'ok' });
+    expect(await get(server.url)).toMatchObject({ ended: true, body: 'until the close' });
+    expect(server.connections()).toBe(2);
+  });
+
+  it('sends the request line, host and headers as node would', async () => {
+    let seen = '';
+    const server = net.createServer((socket) =>
+      socket.on('data', (d) => {
+        seen += d.toString();
+        if (seen.endsWith('{"a":1}')) socket.end('HTTP/1.1 204 No Content\r\n\r\n');
+      }),
+    );
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat?x=1`);
+    const out = await new Promise<Outcome>((resolve) => {
+      http1Request(url, 'POST', { 'content-type': 'application/json', 'content-length': '7' }, '{"a":1}', {
+        head: () => {},
+        body: () => {},
+        end: () => resolve({ body: '', ended: true }),
+        fail: (error) => resolve({ body: '', ended: false, error }),
+      });
+    });
+    expect(out.ended).toBe(true);
+    expect(seen).toBe(`POST /v1/chat?x=1 HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: 7\r\n\r\n{"a":1}`);
+  });
+
+  it('refuses a header Node would refuse, synchronously', () => {
+    const url = new URL('http://127.0.0.1:9/');
+    const handlers = { head: () => {}, body: () => {}, end: () => {}, fail: () => {} };
+    expect(() => http1Request(url, 'GET', { authorization: 'Bearer a\nb' }, undefined, handlers)).toThrow(/invalid character/i);
+    expect(() => http1Request(url, 'GET', { 'bad name': 'x' }, undefined, handlers)).toThrow(/header name/i);
+  });
+
+  it('fails a body cut short, a connection hung up before the head, a broken head and a refused connection', async () => {
+    const cut = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'));
+    expect(await get(cut.url)).toMatchObject({ body: 'hel', error: { code: 'ECONNRESET', message: expect.stringContaining('closed the connection mid-stream') } });
+    const hangUp = await rawServer((socket) => socket.destroy());
+    expect(await get(hangUp.url)).toMatchObject({ error: { code: 'ECONNRESET', message: 'socket hang up' } });
+    const broken = await rawServer((socket) => socket.write('SMTP ready\r\n\r\n'));
+    expect((await get(broken.url)).error?.message).toMatch(/not an HTTP\/1.x response/);
+    const port = await closedPort();
+    expect(await get(new URL(`http://127.0.0.1:${port}/`))).toMatchObject({ error: { code: 'ECONNREFUSED' } });
+  });
+
+  it('cancel destroys the connection (the server sees it go) and reports nothing more', async () => {
+    let gone!: () => void;
+    const closed = new Promise<void>((resolve) => (gone = resolve));
+    const server = await rawServer((socket) => {
+      socket.on('close', gone);
+      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n');
+    });
+    const calls: string[] = [];
+    const exchange = http1Request(server.url, 'GET', {}, undefined, {
+      head: () => calls.push('head'),
+      body: (text) => {
+        calls.push(text);
+        exchange.cancel();
+      },
+      end: () => calls.push('end'),
+      fail: () => calls.push('fail'),
+    });
+    await closed;
+    expect(calls).toEqual(['head', 'a']);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const SCRIPTS: Array<[string, ScriptResponse]> = [
+  ['text', { text: ['Hello ', 'there, ', 'ünïcode ✓'], tokensPerSecond: 500 }],
+  ['reasoning then text', { reasoning: ['Let me ', 'think.'], text: 'Answer.' }],
+  ['tool-call deltas', { text: 'Running.', tool_calls: [{ name: 'list', args: { path: 'src/a/b/c' } }] }],
+  ['usage', { text: 'ok', usage: { input_tokens: 120, output_tokens: 7, cached_input_tokens: 100 } }],
+  ['provider error mid-stream', { text: 'partial', stream_error: { message: 'Overloaded', type: 'overloaded_error' } }],
+  ['HTTP error', { error: { status: 429, message: 'Rate limit reached' } }],
+];
+
+describe.each(PROVIDER_CASES)('the wire path over http1.ts = over node:http ($providerType)', ({ providerType, format }) => {
+  const run = async (client: 'http1' | 'node', script: ScriptResponse) => {
+    usePlainHttpClient(client);
+    const rig = await startRig(providerType, format, [script, script]);
+    try {
+      const step = () => collect(rig.stepper.step({ model: rig.model, messages: [{ role: 'user', content: 'hi' }], tools: [LIST_TOOL], signal: new AbortController().signal }));
+      // Twice: the second step goes over the kept-alive connection.
+      return [await step(), await step()];
+    } finally {
+      await rig.server.close();
+    }
+  };
+
+  it.each(SCRIPTS)('%s', async (_name, script) => {
+    const node = await run('node', script);
+    const own = await run('http1', script);
+    expect(own).toEqual(node);
+    for (const parts of own) expect(parts.filter((p) => p.type === 'finish' || p.type === 'error')).toHaveLength(1);
+  });
+
+  it('an abort mid-stream ends the step without a terminal part and the server sees the disconnect', async () => {
+    const rig = await startRig(providerType, format, [{ text: 'before the hang', hang: true }]);
+    try {
+      const controller = new AbortController();
+      const parts = [];
+      for await (const part of rig.stepper.step({ model: rig.model, messages: [{ role: 'user', content: 'hi' }], tools: [], signal: controller.signal })) {
+        parts.push(part);
+        controller.abort();
+      }
+      expect(parts).toEqual([{ type: 'text', delta: expect.stringMatching(/^before/) }]);
+      // The server saw the connection go (the fake server records a response cut by the client).
+      await vi.waitFor(() => expect(rig.server.aborted).toEqual([0]));
+    } finally {
+      await rig.server.close();
+    }
+  });
+});
