@@ -13,6 +13,8 @@ export interface TurnDeps {
   /** USD cost of one step's usage on a model. */
   cost(model: string, usage: StepUsage): number;
   logger: Logger;
+  /** Paces step ends when many come at once (`StepEnds`); absent, every step end goes on at once. */
+  stepEnds?: { admit(): Promise<void> | undefined };
 }
 
 interface StepOutcome {
@@ -42,6 +44,8 @@ export async function runTurn(deps: TurnDeps, input: TurnInput): Promise<StopRea
       await injectSteering(input);
       const model = input.model();
       const outcome = await streamStep(deps, input, model);
+      const admitted = deps.stepEnds?.admit();
+      if (admitted) await admitted;
       await recordStep(deps, input, model, outcome);
       // Once the assistant message with its tool calls is recorded, every call gets a result, even if
       // the turn was interrupted meanwhile (runToolCalls records those as canceled).

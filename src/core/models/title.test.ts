@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
-import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
+import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle, primeTitleRequests } from './title.js';
 
 describe('cleanTitle', () => {
   it('strips quotes, prefixes, trailing periods and extra lines', () => {
@@ -53,6 +53,19 @@ describe('generateTitle failures', () => {
     try {
       expect(await generateTitle(rig.registry, 'nope/model', 'hello')).toBeUndefined();
       expect(await generateTitle(rig.registry, rig.model, 'hello', AbortSignal.abort())).toBeUndefined();
+    } finally {
+      await rig.server.close();
+    }
+  });
+});
+
+describe('primeTitleRequests', () => {
+  it('can be called again and leaves title requests working (the stream and fetch warm-up has no effect of its own)', async () => {
+    primeTitleRequests();
+    primeTitleRequests();
+    const rig = await startRig('openai', 'openai', (request) => (request.system === TITLE_SYSTEM_PROMPT ? { text: 'Warm start' } : { text: 'x' }));
+    try {
+      expect(await generateTitle(rig.registry, rig.model, 'hello')).toBe('Warm start');
     } finally {
       await rig.server.close();
     }

@@ -34,6 +34,27 @@ export function cleanTitle(raw: string): string | undefined {
   return title.length > 0 ? title : undefined;
 }
 
+let primed = false;
+
+/**
+ * Makes the first title request about as cheap as the later ones; call it at start-up (idempotent).
+ * Titles are the only requests that go through the AI SDK and `fetch`, and the first one pays one-off
+ * costs in one go, at the end of the first turn (where many first turns may end together):
+ * - Node builds one "Releasing reader" TypeError per process, the first time any web-stream reader
+ *   releases its lock, and formats its stack at once. With source maps on (tsx, `--enable-source-maps`)
+ *   that parses the whole source map of each file in the stack: in the AI SDK's response reading ~1 MB
+ *   of maps, 60-170 ms of the main thread. Releasing a reader here, with a short stack of our own,
+ *   builds that error once, cheaply; the SDK's releases reuse it.
+ * - `fetch` loads and compiles Node's bundled undici on first use (~50 ms with the GC it causes): a
+ *   `data:` fetch here does that without any connection.
+ */
+export function primeTitleRequests(): void {
+  if (primed) return;
+  primed = true;
+  new ReadableStream().getReader().releaseLock();
+  fetch('data:,').then((r) => r.arrayBuffer()).catch(() => undefined);
+}
+
 /**
  * Asks the model for a short title for a conversation. Never throws: on any failure (unknown model,
  * HTTP error, timeout, empty answer) it returns `undefined` and the caller uses the first user message

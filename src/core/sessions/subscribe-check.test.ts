@@ -9,9 +9,8 @@ import { openSqliteStore } from '../../store/sqlite/index.js';
 import { ForwardingStore } from '../../store/testing/forwarding.js';
 import type { Store } from '../../store/types.js';
 import { EventLog, type EventSink } from '../event-log/index.js';
-import { silentLogger } from '../logger.js';
-import { FakeExecutor, FakeStepper, finish } from '../testing/fakes.js';
-import { SessionManager } from './session-manager.js';
+import type { SessionManager } from './session-manager.js';
+import { testManager } from './testing/manager.js';
 
 /** A lossy bus (network pub/sub in the small) that loses every publish carrying a `session_deleted`. */
 class DeleteLosingBus implements Bus {
@@ -49,13 +48,7 @@ function setup(bus: Bus): { manager: SessionManager; store: CountingStore; log: 
   const inner = openSqliteStore(path.join(dir, 'tower.db'));
   const store = new CountingStore(inner);
   const log = new EventLog(store, bus, { idleRecheckMs: 60_000 });
-  const manager = new SessionManager({
-    store, log, logger: silentLogger,
-    stepper: new FakeStepper(() => [{ type: 'text', delta: 'hi' }, finish]),
-    executor: new FakeExecutor(),
-    models: { has: () => true, list: () => [], cost: () => 0 },
-    defaults: { workingDir: dir, model: 'fake/m', maxIterations: 2, permissions: { allow: [], ask: [], deny: [], policy: 'autonomous', auto_approve: false } },
-  });
+  const manager = testManager(store, log, dir);
   return { manager, store, log, close: async () => { await log.close(); await inner.close(); } };
 }
 

@@ -2,7 +2,7 @@ import type { ConversationMessage } from '../../protocol/conversation.js';
 import { TowerError } from '../../protocol/errors.js';
 import type { StopReason } from '../../protocol/events.js';
 import type { SessionRecord } from '../../store/types.js';
-import { TurnWriter, defaultSystemPrompt, runTurn } from '../agent/index.js';
+import { StepEnds, TurnWriter, defaultSystemPrompt, runTurn } from '../agent/index.js';
 import type { SteerBatch } from '../agent/turn-types.js';
 import { PendingRequests } from '../elicitation/index.js';
 import { newTurnId } from '../ids.js';
@@ -13,6 +13,7 @@ import { isQueueConflict, type QueueEffects, type QueueSet, type SessionQueues }
 import { createSessionTools } from './session-tools.js';
 import { openMcpTools } from './mcp-turn.js';
 import type { McpHost } from '../mcp/index.js';
+import { primeTitleRequests } from '../models/title.js';
 import type { SessionManagerDeps, TitleGenerator } from './deps.js';
 import { fallbackTitle, limitTitler } from './titles.js';
 import { settingsOf } from './records.js';
@@ -33,6 +34,8 @@ export class TurnRunner {
   closing = false;
   /** The deps' titler behind a concurrency limit: many first turns ending at once queue their titles. */
   private readonly titler: TitleGenerator | undefined;
+  /** One pacer for all of this runner's turns: a burst of step ends is spread over loop turns. */
+  private readonly stepEnds = new StepEnds();
 
   constructor(
     private readonly deps: SessionManagerDeps,
@@ -42,6 +45,8 @@ export class TurnRunner {
     private readonly mcp: McpHost,
   ) {
     this.titler = deps.titler && limitTitler(deps.titler);
+    // Not at the first turn's end, where many first turns may end together (see primeTitleRequests).
+    if (this.titler) primeTitleRequests();
   }
 
   /**
@@ -74,9 +79,11 @@ export class TurnRunner {
     }
     const unpin = this.queues.pin(session.id);
     let claimed = false;
+    // The queue copy stays pinned past the turn's end until the drain below has read it: unpinned first,
+    // an idle copy would be evicted and the drain would read its three rows back from the store only to
+    // find them empty (three reads and parses per turn end, 500 at once when many turns end together).
     const letGo = (): void => {
       this.active.release(session.id, turn);
-      unpin();
       if (claimed) {
         this.claims.release(session.id, turn.turnId).catch((err: unknown) => this.deps.logger.error({ err, session_id: session.id }, 'claim release failed'));
       }
@@ -90,13 +97,15 @@ export class TurnRunner {
       opened = await this.open(session, turn, opening, queueEffects);
     } catch (err) {
       letGo();
+      unpin();
       throw err;
     }
     void this.drive(session, turn, opened.writer, opened.conversation)
       .catch((err: unknown) => this.deps.logger.error({ err, session_id: session.id }, 'turn crashed'))
       .finally(() => {
         letGo();
-        if (!turn.replaced) this.drainSoon(session.id);
+        if (turn.replaced) unpin();
+        else this.drainSoon(session.id, unpin);
       });
     return { seq: opened.seq, turn_id: turn.turnId };
   }
@@ -118,8 +127,11 @@ export class TurnRunner {
     }
   }
 
-  private drainSoon(sessionId: string): void {
-    this.drain(sessionId).catch((err: unknown) => this.deps.logger.error({ err, session_id: sessionId }, 'queue drain failed'));
+  /** Drains in the background; `done` (an unpin) runs once the drain has settled. */
+  private drainSoon(sessionId: string, done?: () => void): void {
+    this.drain(sessionId)
+      .catch((err: unknown) => this.deps.logger.error({ err, session_id: sessionId }, 'queue drain failed'))
+      .finally(done);
   }
 
   private async drainSet(sessionId: string, set: QueueSet): Promise<void> {
@@ -187,7 +199,13 @@ export class TurnRunner {
     try {
       const mcp = await openMcpTools(this.mcp, session, turn, writer, deps.log, logger);
       reason = await runTurn(
-        { stepper: deps.stepper, executor: deps.executorFor?.(session, deps.executor) ?? deps.executor, cost: (m, u) => deps.models.cost(m, u), logger },
+        {
+          stepper: deps.stepper,
+          executor: deps.executorFor?.(session, deps.executor) ?? deps.executor,
+          cost: (m, u) => deps.models.cost(m, u),
+          logger,
+          stepEnds: this.stepEnds,
+        },
         {
           turnId: turn.turnId,
           workingDir: session.working_dir,
