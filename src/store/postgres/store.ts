@@ -8,6 +8,7 @@ import { spliceFlag } from '../../protocol/wire-splice.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
+import { PgFrames } from './frames.js';
 import { PgCommitMarks, backendPid } from './commit-marks.js';
 import { PgMessaging } from './messaging.js';
 import { PgChangeFeed } from './messaging-watch.js';
@@ -38,6 +39,8 @@ export interface PostgresStoreOptions {
 }
 
 const READ_EVENTS = 'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
+/** The rows of a page read checked (framed in JS), with their splice flags. */
+const READ_CHECKED = 'SELECT seq, type, data, created_at, splice FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -52,6 +55,7 @@ export class PostgresStore implements Store {
   readonly messaging: PgMessaging;
   private fence: FenceSource | undefined;
   private readonly marks = new PgCommitMarks();
+  private readonly frames = new PgFrames();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -224,9 +228,19 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Framed in JS from `readEventsRaw` rows (a string_agg query could build them here as SQLite does). */
+  /**
+   * Built by PostgreSQL for a page of flagged rows (frames.ts); any other page is read with its rows'
+   * flags and framed in JS, row by row (`rawWireJsonOf` checks each payload as it splices it).
+   */
   async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
-    return framedRows(sessionId, await this.readEventsRaw(sessionId, afterSeq, limit), format);
+    return this.guard(async () => {
+      const built = await this.frames.read(this.pool, sessionId, afterSeq, limit, format);
+      if (built) return built;
+      const { rows } = await this.pool.query<PgEventRow & { splice: boolean | null }>(READ_CHECKED, [sessionId, afterSeq, limit]);
+      const last = rows[rows.length - 1];
+      if (last) this.frames.checked(sessionId, Number(last.seq), rows.every((r) => r.splice === true));
+      return framedRows(sessionId, rows.map((r) => rawEventFromPg(sessionId, r)), format);
+    });
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {
