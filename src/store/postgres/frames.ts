@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FrameFormat, FramedRows } from '../../protocol/wire-frames.js';
+import { ascendingSeqs } from '../frame-seqs.js';
 
 type FastRow = [frames: string | null, seqs: string | null, deleted: string | null, flagged: boolean | null];
 
@@ -94,27 +95,3 @@ export class PgFrames {
 
 /** `rawWireJsonOf` in SQL: the payload's keys, then the envelope (`{}` gives the envelope alone); $2 is the session's JSON. */
 const WIRE = `(CASE WHEN data = '{}' THEN '{' ELSE left(data, -1) || ',' END) || '"type":"' || type || '","seq":' || seq::text || ',"session_id":' || $2::text || ',"timestamp":"' || created_at || '"}'`;
-
-/**
- * The seqs of a page's `string_agg(seq::text, ',')`, or undefined if they are not ascending or not all
- * digits (the aggregate keeps the subquery's order; checked rather than assumed). One pass over the
- * characters: no string per seq.
- */
-function ascendingSeqs(text: string): number[] | undefined {
-  const seqs: number[] = [];
-  let value = 0;
-  let last = -Infinity;
-  for (let i = 0, n = text.length; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0x2c;
-    if (c !== 0x2c) {
-      if (c < 0x30 || c > 0x39) return undefined;
-      value = value * 10 + (c - 0x30);
-      continue;
-    }
-    if (!(value > last)) return undefined;
-    seqs.push(value);
-    last = value;
-    value = 0;
-  }
-  return seqs;
-}
