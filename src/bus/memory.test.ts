@@ -77,6 +77,23 @@ describe('MemoryBus', () => {
     expect(seen).toEqual(['a1', 'b1', 'b2']);
   });
 
+  it('skips a listener unsubscribed by another mid-publish; one subscribed mid-publish gets the events after', async () => {
+    const bus = new MemoryBus();
+    const seen: string[] = [];
+    let offB: (() => void) | undefined;
+    await bus.subscribe('s', (e) => {
+      seen.push(`a${e.seq}`);
+      if (e.seq === 1) {
+        offB?.();
+        void bus.subscribe('s', (l) => seen.push(`c${l.seq}`));
+      }
+    });
+    offB = await bus.subscribe('s', (e) => seen.push(`b${e.seq}`));
+    bus.publish([ev('s', 1), ev('t', 1), ev('s', 2)]);
+    expect(seen).toEqual(['a1', 'a2', 'c2']);
+    expect(bus.listenerCount('s')).toBe(2);
+  });
+
   it('delivers nothing after close', async () => {
     const bus = new MemoryBus();
     const seen: number[] = [];

@@ -2,12 +2,25 @@ import pino, { type Logger } from 'pino';
 import type { StoredEvent } from '../protocol/events.js';
 import type { Bus, BusListener, DataJson } from './types.js';
 
+/** One subscription: its own object, so the same function subscribed twice is two subscriptions. */
+interface Entry {
+  readonly listener: BusListener;
+  /** Cleared by its unsubscribe: a publish under way skips it from then on. */
+  live: boolean;
+}
+
 /**
  * The in-process Bus: listeners run synchronously, in registration order, inside `publish`. Listeners
  * must be cheap (the EventLog's only enqueues), because a slow one delays every later one.
  */
 export class MemoryBus implements Bus {
-  private readonly listeners = new Map<string, Set<BusListener>>();
+  /**
+   * Each session's subscriptions, an array replaced (never changed in place) by every subscribe and
+   * unsubscribe: a publish walks it by index (no iterator object per event) while it may change.
+   */
+  private readonly listeners = new Map<string, readonly Entry[]>();
+  /** Bumped by every subscribe and unsubscribe: a publish under way looks its session up again. */
+  private changes = 0;
   private readonly logger: Logger;
   private closed = false;
 
@@ -23,16 +36,25 @@ export class MemoryBus implements Bus {
 
   private deliver(events: readonly StoredEvent[], dataJson: DataJson | undefined): void {
     if (this.closed) return;
+    let sessionId: string | undefined;
+    let entries: readonly Entry[] | undefined;
+    let seen = -1;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as StoredEvent;
+      // One lookup per run of a session's events (a commit is one session's), again after a listener
+      // subscribed or unsubscribed: one added mid-publish gets the events after the current one.
+      if (event.session_id !== sessionId || seen !== this.changes) {
+        sessionId = event.session_id;
+        seen = this.changes;
+        entries = this.listeners.get(sessionId);
+      }
+      if (entries === undefined) continue;
       const json = dataJson?.[i];
-      const set = this.listeners.get(event.session_id);
-      if (!set) continue;
-      // Iterating the live Set: a listener removed mid-publish is skipped, one added mid-publish also
-      // sees this event. Both are fine for subscribers that de-duplicate by seq.
-      for (const listener of set) {
+      for (let j = 0; j < entries.length; j++) {
+        const entry = entries[j] as Entry;
+        if (!entry.live) continue;
         try {
-          listener(event, json);
+          entry.listener(event, json);
         } catch (err) {
           this.logger.error({ err, session_id: event.session_id, seq: event.seq }, 'bus listener threw');
         }
@@ -47,25 +69,22 @@ export class MemoryBus implements Bus {
 
   private subscribeNow(sessionId: string, listener: BusListener): () => void {
     if (this.closed) return () => {};
-    let set = this.listeners.get(sessionId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(sessionId, set);
-    }
-    // Wrapping makes each subscription distinct even when the same function subscribes twice.
-    const entry: BusListener = (event, json) => listener(event, json);
-    set.add(entry);
+    const entry: Entry = { listener, live: true };
+    this.listeners.set(sessionId, [...(this.listeners.get(sessionId) ?? []), entry]);
+    this.changes++;
     return () => {
-      const current = this.listeners.get(sessionId);
-      if (!current) return;
-      current.delete(entry);
-      if (current.size === 0) this.listeners.delete(sessionId);
+      if (!entry.live) return;
+      entry.live = false;
+      this.changes++;
+      const rest = (this.listeners.get(sessionId) ?? []).filter((e) => e !== entry);
+      if (rest.length === 0) this.listeners.delete(sessionId);
+      else this.listeners.set(sessionId, rest);
     };
   }
 
   /** Number of live listeners of a session (for diagnostics and leak tests). */
   listenerCount(sessionId: string): number {
-    return this.listeners.get(sessionId)?.size ?? 0;
+    return this.listeners.get(sessionId)?.length ?? 0;
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,7 @@ describe.skipIf(NO_POSTGRES)('PostgresStore', () => {
     },
     // Another node on the same schema; the test closes it, the first store's cleanup drops the schema.
     sameDatabase: (first) => PostgresStore.open(TEST_PG_URL, { schema: schemas.get(first) as string, max: 4 }),
+    buildsFrames: true,
   });
 
   it('writes each event its splice flag (migration 138), by commit and import, and forgets it on a rewrite', async () => {

@@ -8,6 +8,7 @@ import { spliceFlag } from '../../protocol/wire-splice.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
+import { PgFrames } from './frames.js';
 import { PgCommitMarks, backendPid } from './commit-marks.js';
 import { PgMessaging } from './messaging.js';
 import { PgChangeFeed } from './messaging-watch.js';
@@ -37,7 +38,22 @@ export interface PostgresStoreOptions {
   max?: number;
 }
 
-const READ_EVENTS = 'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3';
+/**
+ * Page reads are named (prepared once per connection): PostgreSQL then moves to the statement's generic
+ * plan, the primary key's ordered index scan, after its first few custom plans. A custom plan (every
+ * call of an unnamed statement) estimates the session's rows from the statistics, and for a session
+ * they undercount (the table not analyzed since the session grew) it picks a bitmap scan of all the
+ * session's rows after the seq plus a sort: a catch-up page cost a scan of the session's rest.
+ */
+const READ_EVENTS = {
+  name: 'tower_read_events',
+  text: 'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+};
+/** The rows of a page read checked (framed in JS), with their splice flags. */
+const READ_CHECKED = {
+  name: 'tower_read_checked',
+  text: 'SELECT seq, type, data, created_at, splice FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+};
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -52,6 +68,7 @@ export class PostgresStore implements Store {
   readonly messaging: PgMessaging;
   private fence: FenceSource | undefined;
   private readonly marks = new PgCommitMarks();
+  private readonly frames = new PgFrames();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -211,7 +228,7 @@ export class PostgresStore implements Store {
   async readEvents(sessionId: string, afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.guard(async () => {
       if (limit <= 0) return [];
-      const { rows } = await this.pool.query<PgEventRow>(READ_EVENTS, [sessionId, afterSeq, limit]);
+      const { rows } = await this.pool.query<PgEventRow>({ ...READ_EVENTS, values: [sessionId, afterSeq, limit] });
       return rows.map((r) => eventFromPg(sessionId, r));
     });
   }
@@ -219,14 +236,24 @@ export class PostgresStore implements Store {
   async readEventsRaw(sessionId: string, afterSeq: number, limit: number): Promise<RawStoredEvent[]> {
     return this.guard(async () => {
       if (limit <= 0) return [];
-      const { rows } = await this.pool.query<PgEventRow>(READ_EVENTS, [sessionId, afterSeq, limit]);
+      const { rows } = await this.pool.query<PgEventRow>({ ...READ_EVENTS, values: [sessionId, afterSeq, limit] });
       return rows.map((r) => rawEventFromPg(sessionId, r));
     });
   }
 
-  /** Framed in JS from `readEventsRaw` rows (a string_agg query could build them here as SQLite does). */
+  /**
+   * Built by PostgreSQL for a page of flagged rows (frames.ts); any other page is read with its rows'
+   * flags and framed in JS, row by row (`rawWireJsonOf` checks each payload as it splices it).
+   */
   async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
-    return framedRows(sessionId, await this.readEventsRaw(sessionId, afterSeq, limit), format);
+    return this.guard(async () => {
+      const built = await this.frames.read(this.pool, sessionId, afterSeq, limit, format);
+      if (built) return built;
+      const { rows } = await this.pool.query<PgEventRow & { splice: boolean | null }>({ ...READ_CHECKED, values: [sessionId, afterSeq, limit] });
+      const last = rows[rows.length - 1];
+      if (last) this.frames.checked(sessionId, Number(last.seq), rows.every((r) => r.splice === true));
+      return framedRows(sessionId, rows.map((r) => rawEventFromPg(sessionId, r)), format);
+    });
   }
 
   async lastSeq(sessionId: string): Promise<number | undefined> {

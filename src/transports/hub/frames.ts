@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord } from '../../protocol/guards.js';
 
 /**
  * Hub frames: `{type, timestamp (unix ms), data}` as in seed 001. Inbound frames are parsed here and
@@ -118,13 +119,11 @@ export function parseInbound(text: string): Inbound | ParseFailure {
   if (!schema) return { error: 'UNKNOWN_EVENT', message: `unknown frame type "${type.slice(0, 50)}"` };
   const parsed = schema.safeParse(data ?? {});
   if (!parsed.success) {
-    const requestId = type === 'command' && isObject(data) && typeof data.request_id === 'string' ? data.request_id : undefined;
+    const requestId = type === 'command' && isRecord(data) && typeof data.request_id === 'string' ? data.request_id : undefined;
     return { error: CODE_OF[type] ?? 'PARSE_ERROR', message: describe(parsed.error), ...(requestId ? { request_id: requestId } : {}) };
   }
   return { type, data: parsed.data } as Inbound;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const isFailure = (v: Inbound | ParseFailure): v is ParseFailure => 'error' in v;
 

@@ -1,9 +1,11 @@
-import type { DataJson, EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
+import type { EventBatch, EventSink, SinkSubscription } from '../../core/event-log/index.js';
 import type { StoredEvent } from '../../protocol/events.js';
 import { liveWireJson, rawWireJson, wireJson, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { FeedError, sendItems, type FeedTarget, type FrameKinds } from './feeds.js';
 import { sessionJsonOf } from '../session-json.js';
 import { concatFrames, encodeTextFrame, type EncodedFrame } from './ws-frame.js';
+
+type LiveBatch = Extract<EventBatch, { from: 'live' }>;
 
 /** A delivered event: a live one (the bus's object) or a stored row of a shared catch-up page. */
 type Item = StoredEvent | RawStoredEvent;
@@ -32,10 +34,12 @@ let primed: readonly StoredEvent[] | undefined;
  * `wireJson` would, and falls back to it per event where the splice could differ. Another session's
  * event (never handed out) is left to the object way.
  */
-function primeLive(events: readonly StoredEvent[], dataJson: DataJson | undefined, sessionId: string): void {
+function primeLive(batch: LiveBatch, sessionId: string): void {
+  const { events, dataJson } = batch;
   if (dataJson === undefined || events === primed) return;
   primed = events;
-  const sessionJson = sessionJsonOf(sessionId);
+  // The ring's batches carry the id's JSON (made once per ring); a batch from elsewhere may not.
+  const sessionJson = batch.sessionJson ?? sessionJsonOf(sessionId);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEvent;
     if (e.session_id === sessionId && !wires.has(e)) wires.set(e, liveWireJson(e, dataJson[i], sessionJson));
@@ -108,7 +112,7 @@ export class SessionFeed implements EventSink, FrameKinds<Item> {
     let items: readonly Item[];
     if (batch.from === 'live') {
       const events = batch.events;
-      primeLive(events, batch.dataJson, this.sessionId);
+      primeLive(batch, this.sessionId);
       if (events.length > 1 && (events[0] as StoredEvent).seq > this.lastAtSubscribe) {
         // Past the seq at subscribe: all `event` frames, the commit's one write.
         outbox.send(runFrame(events), events.length);
