@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRecord } from './guards.js';
 
 /**
  * The WebSocket protocol between Tower (the control plane) and `tower runner` (a remote worker), with the
@@ -344,8 +345,6 @@ export function frameBytes(frame: string | Uint8Array): number {
   return typeof frame === 'string' ? Buffer.byteLength(frame, 'utf8') : frame.byteLength;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isTaskId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 200;
 const optString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
 const OPERATIONS: ReadonlySet<string> = new Set(TASK_OPERATIONS);
@@ -356,7 +355,7 @@ const OPERATIONS: ReadonlySet<string> = new Set(TASK_OPERATIONS);
  * zod decides and words the refusal exactly as before (`runner.test.ts` compares both on every shape).
  */
 function fastPayload(type: MessageType, p: unknown): PayloadOf<'task.request'> | PayloadOf<'task.result'> | undefined {
-  if (!isObj(p) || !isTaskId(p.task_id) || !optString(p.source_instance_id)) return undefined;
+  if (!isRecord(p) || !isTaskId(p.task_id) || !optString(p.source_instance_id)) return undefined;
   if (type === 'task.request') {
     // `args` is z.unknown(): zod requires the key, whatever its value.
     if (typeof p.operation !== 'string' || !OPERATIONS.has(p.operation) || !optString(p.trace_id) || !('args' in p)) return undefined;
@@ -395,7 +394,7 @@ export function parseFrame(frame: string | Uint8Array, maxBytes = RUNNER_MAX_FRA
     return { ok: false, error: { code: 'invalid_json', message: `frame is not JSON: ${err instanceof Error ? err.message : String(err)}` } };
   }
   // The hot path: a well-formed task frame passes the hand checks; anything else goes through zod below.
-  if (isObj(raw) && isTaskId(raw.id) && typeof raw.type === 'string' && (raw.type === 'task.request' || raw.type === 'task.result')) {
+  if (isRecord(raw) && isTaskId(raw.id) && typeof raw.type === 'string' && (raw.type === 'task.request' || raw.type === 'task.result')) {
     const { timestamp } = raw;
     if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp) && timestamp >= 0) {
       const payload = fastPayload(raw.type, raw.payload);
