@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeMessage, parseFrame, parseOperationArgs, RUNNER_MAX_FRAME_BYTES } from './runner.js';
+import { makeMessage, parseFrame, parseOperationArgs, parseParsedFrame, RUNNER_MAX_FRAME_BYTES } from './runner.js';
 
 const frame = (value: unknown): string => JSON.stringify(value);
 const envelope = (type: string, payload: unknown) => ({ id: 'm1', type, payload, timestamp: 1_700_000_000_000 });
@@ -69,6 +69,63 @@ describe('parseFrame', () => {
   it('round-trips what makeMessage builds', () => {
     const msg = makeMessage('task.output', { task_id: 't', stream: 'stderr', data: 'é' }, 'id-1', 5);
     expect(parseFrame(JSON.stringify(msg))).toEqual({ ok: true, message: msg });
+  });
+});
+
+describe('parseFrame: the hand-checked task frames', () => {
+  // Every shape goes through parseFrame (hand checks first) and through the zod-only reference; the two
+  // must agree exactly, accepted output (known keys only) and refusal alike.
+  const long = 'x'.repeat(201);
+  const request = { task_id: 't1', operation: 'read', args: { path: 'a' } };
+  const result = { task_id: 't1', success: true, result: { content: '' } };
+  const payloads: [string, unknown][] = [
+    ['task.request', request],
+    ['task.request', { ...request, trace_id: 'tr', source_instance_id: 'n1', extra: 1 }],
+    ['task.request', { task_id: 't1', operation: 'list' }],
+    ['task.request', { ...request, args: null }],
+    ['task.request', { ...request, task_id: '' }],
+    ['task.request', { ...request, task_id: long }],
+    ['task.request', { ...request, task_id: 7 }],
+    ['task.request', { ...request, operation: 'format_disk' }],
+    ['task.request', { ...request, operation: 'toString' }],
+    ['task.request', { ...request, trace_id: null }],
+    ['task.request', { ...request, source_instance_id: 3 }],
+    ['task.request', [request]],
+    ['task.request', null],
+    ['task.result', result],
+    ['task.result', { task_id: 't1', success: false, error: 'boom', exit_code: -1, source_instance_id: 'n1', junk: true }],
+    ['task.result', { task_id: 't1', success: true }],
+    ['task.result', { ...result, exit_code: 0 }],
+    ['task.result', { ...result, exit_code: 1.5 }],
+    ['task.result', { ...result, exit_code: '0' }],
+    ['task.result', { ...result, success: 'true' }],
+    ['task.result', { ...result, error: null }],
+    ['task.result', { ...result, task_id: long }],
+    ['task.result', 'yes'],
+  ];
+  const envelopes: unknown[] = [
+    ...payloads.map(([type, payload]) => envelope(type, payload)),
+    { ...envelope('task.result', result), id: '' },
+    { ...envelope('task.result', result), id: long },
+    { ...envelope('task.result', result), id: 5 },
+    { ...envelope('task.request', request), timestamp: -1 },
+    { ...envelope('task.request', request), timestamp: 1.5 },
+    { ...envelope('task.request', request), timestamp: '1' },
+    { id: 'm1', type: 'task.request', payload: request },
+    { ...envelope('task.result', result), extra: 'dropped' },
+  ];
+
+  it('agrees with the zod schemas on every shape', () => {
+    for (const value of envelopes) {
+      const text = frame(value);
+      expect(parseFrame(text), text).toStrictEqual(parseParsedFrame(JSON.parse(text)));
+    }
+  });
+
+  it('accepts the well-formed ones with known keys only', () => {
+    const res = parseFrame(frame(envelope('task.request', { ...request, extra: 1 })));
+    expect(res).toStrictEqual({ ok: true, message: { id: 'm1', type: 'task.request', payload: request, timestamp: 1_700_000_000_000 } });
+    expect(parseFrame(frame(envelope('task.result', { ...result, exit_code: 1.5 })))).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTowerError } from '../../protocol/errors.js';
-import { isInside, resolveInside } from './sandbox.js';
+import { isInside, resolveInside, resolveInsideRoot } from './sandbox.js';
 import { makeWorkspace, type Workspace } from './test-support.js';
 
 let ws: Workspace;
@@ -111,5 +111,23 @@ describe('resolveInside', () => {
     await symlink('loop-b', path.join(ws.root, 'loop-a'));
     await symlink('loop-a', path.join(ws.root, 'loop-b'));
     await expect(resolveInside(ws.root, 'loop-a')).rejects.toThrow();
+  });
+});
+
+describe('resolveInsideRoot', () => {
+  it('answers exactly as resolveInside for a real root: paths, errors and messages', async () => {
+    const root = ws.root;
+    await mkdir(path.join(root, 'dir'), { recursive: true });
+    await writeFile(path.join(root, 'dir', 'f.txt'), 'x');
+    await symlink(path.join(root, 'dir'), path.join(root, 'inner-link'));
+    await symlink('/etc', path.join(root, 'outer-link'));
+    await symlink(path.join(root, 'missing-target'), path.join(root, 'dangling'));
+    await symlink('/nonexistent-x5/target', path.join(root, 'dangling-out'));
+    const paths = ['dir/f.txt', 'dir', '.', '', 'new/file.txt', 'inner-link/f.txt', 'outer-link/passwd', 'outer-link',
+      'dangling', 'dangling-out', '../x', 'dir/../../x', path.join(root, 'dir/f.txt'), '/etc/passwd', 'a\0b'];
+    const settle = (p: Promise<string>) => p.then((value) => ({ value }), (err: unknown) => ({ err: isTowerError(err) ? [err.code, err.message] : String(err) }));
+    for (const p of paths) {
+      expect(await settle(resolveInsideRoot(root, p)), JSON.stringify(p)).toEqual(await settle(resolveInside(root, p)));
+    }
   });
 });

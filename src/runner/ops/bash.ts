@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { TowerError } from '../../protocol/errors.js';
 import type { BashArgs, BashResult } from '../../protocol/runner.js';
-import { LIMITS, displayPath, resolveInside } from '../executor/index.js';
+import { LIMITS, displayPath, resolveInsideRoot } from '../executor/index.js';
 import { chooseSandbox } from '../executor/os-sandbox.js';
 import { runCommand } from '../executor/run-command.js';
 import type { OpContext, OpOutcome } from './context.js';
@@ -39,7 +39,7 @@ export async function bashOp(args: BashArgs, ctx: OpContext): Promise<OpOutcome>
     // Refused, not clamped: a silently shortened timeout would look like a hang to the caller.
     throw new TowerError('invalid_request', `timeout may be at most ${LIMITS.bashMaxTimeoutSec} seconds, got ${timeoutSec}`);
   }
-  const cwd = await resolveInside(ctx.root, args.workdir ?? '.');
+  const cwd = await resolveInsideRoot(ctx.root, args.workdir ?? '.');
   const st = await stat(cwd).catch(() => null);
   if (st === null || !st.isDirectory()) {
     throw new TowerError('invalid_request', `workdir ${displayPath(ctx.root, cwd)} is not a directory in the workspace`);

@@ -6,8 +6,8 @@ import { makeOpWorkspace, type OpWorkspace } from './test-support.js';
 
 /**
  * The runner's file operations under a symlink swap between the path check and the open: `resolveInside`
- * is wrapped so that right after it answered, `root/d` becomes a symlink to the outside directory (what a
- * concurrent command could do). Each operation must refuse, never read, list or write outside.
+ * (and `resolveInsideRoot`) is wrapped so that right after it answered, `root/d` becomes a symlink to the
+ * outside directory (what a concurrent command could do). Each operation must refuse, never read, list or write outside.
  */
 const hook = vi.hoisted(() => ({ afterResolve: undefined as (() => Promise<void>) | undefined }));
 vi.mock('../executor/index.js', async (importOriginal) => {
@@ -16,6 +16,12 @@ vi.mock('../executor/index.js', async (importOriginal) => {
     ...actual,
     resolveInside: async (...args: Parameters<typeof actual.resolveInside>) => {
       const resolved = await actual.resolveInside(...args);
+      await hook.afterResolve?.();
+      return resolved;
+    },
+    // The operations resolve through the fast path for their (real) workspace root.
+    resolveInsideRoot: async (...args: Parameters<typeof actual.resolveInsideRoot>) => {
+      const resolved = await actual.resolveInsideRoot(...args);
       await hook.afterResolve?.();
       return resolved;
     },

@@ -13,7 +13,7 @@ import type {
   WriteResult,
 } from '../../protocol/runner.js';
 import { TowerError } from '../../protocol/errors.js';
-import { displayPath, resolveInside } from '../executor/index.js';
+import { displayPath, resolveInsideRoot } from '../executor/index.js';
 import { errnoCode, statOrNull } from '../executor/fs-util.js';
 import { openForRead, writeInside } from '../executor/safe-open.js';
 import type { OpContext } from './context.js';
@@ -30,7 +30,7 @@ export const LIST_MAX_ENTRIES = 10_000;
  * `resolveInside` checked it is refused, and so is a hard-linked file.
  */
 export async function readOp(args: ReadArgs, ctx: OpContext): Promise<ReadResult> {
-  const file = await resolveInside(ctx.root, args.path);
+  const file = await resolveInsideRoot(ctx.root, args.path);
   const shown = displayPath(ctx.root, file);
   const { handle, stats: st } = await openForRead(ctx.root, file, shown).catch((err: unknown) => {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new TowerError('not_found', `file not found: ${shown}`);
@@ -61,7 +61,7 @@ export async function writeOp(args: WriteArgs, ctx: OpContext): Promise<WriteRes
   if (args.content.length % 4 !== 0 || !BASE64.test(args.content)) {
     throw new TowerError('invalid_request', 'write content must be base64');
   }
-  const file = await resolveInside(ctx.root, args.path);
+  const file = await resolveInsideRoot(ctx.root, args.path);
   const existing = await statOrNull(file);
   if (existing?.isDirectory()) throw new TowerError('invalid_request', `${displayPath(ctx.root, file)} is a directory`);
   const bytes = Buffer.from(args.content, 'base64');
@@ -71,7 +71,7 @@ export async function writeOp(args: WriteArgs, ctx: OpContext): Promise<WriteRes
 
 /** `list`: entries of a directory (recursively on request), honouring .gitignore and `ignore`. */
 export async function listOp(args: ListArgs, ctx: OpContext): Promise<ListResult> {
-  const dir = await resolveInside(ctx.root, args.path);
+  const dir = await resolveInsideRoot(ctx.root, args.path);
   const st = await statOrNull(dir);
   if (st === null) throw new TowerError('not_found', `directory not found: ${displayPath(ctx.root, dir)}`);
   if (!st.isDirectory()) throw new TowerError('invalid_request', `${displayPath(ctx.root, dir)} is not a directory`);

@@ -11,6 +11,7 @@ import type { MCPServerConfig, MCPToolInfo } from '../../protocol/runner.js';
 import { bwrapArgs, type BwrapOptions } from '../bwrap.js';
 import { chooseSandbox } from '../executor/os-sandbox.js';
 import { realWorkingDir } from '../executor/sandbox.js';
+import { isRecord } from '../../protocol/guards.js';
 
 export const MCP_CONNECT_TIMEOUT_MS = 30_000;
 export const MCP_CALL_TIMEOUT_MS = 60_000;
@@ -230,9 +231,9 @@ export function configKey(server: MCPServerConfig): string {
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
+  if (isRecord(value)) {
     const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -245,7 +246,7 @@ function contentText(res: unknown): string {
   }
   return parts
     .map((p: unknown) => {
-      if (typeof p === 'object' && p !== null && (p as { type?: unknown }).type === 'text') return String((p as { text?: unknown }).text ?? '');
+      if (isRecord(p) && p.type === 'text') return String(p.text ?? '');
       return JSON.stringify(p);
     })
     .join('\n');

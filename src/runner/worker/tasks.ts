@@ -46,12 +46,18 @@ export class TaskTable {
       signal: controller.signal,
       onOutput: (stream, data) => this.sink.output(id, stream, data),
     };
-    this.log.info({ task_id: id, operation: request.operation, trace_id: request.trace_id }, 'runner: task started');
+    // One info line per task, at its end (with what the start line carried): at the default level each
+    // line is a synchronous write to stderr, and a read is over in well under a millisecond.
+    this.log.debug({ task_id: id, operation: request.operation, trace_id: request.trace_id }, 'runner: task started');
+    const started = Date.now();
     const run = (async () => {
       const outcome = await runOperation(request.operation, request.args, ctx);
       this.running.delete(id);
       this.remember(id);
-      this.log.info({ task_id: id, success: outcome.success, exit_code: outcome.exit_code }, 'runner: task finished');
+      this.log.info(
+        { task_id: id, operation: request.operation, trace_id: request.trace_id, success: outcome.success, exit_code: outcome.exit_code, ms: Date.now() - started },
+        'runner: task finished',
+      );
       await this.sink.result(request, outcome);
     })().catch((err: unknown) => this.log.error({ err, task_id: id }, 'runner: task result could not be queued'));
     this.track(run);

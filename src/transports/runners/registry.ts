@@ -124,9 +124,15 @@ export class RunnerRegistry {
 
   /** Online runners whose labels include all of `labels`, least busy first. */
   candidates(labels: readonly string[]): RunnerInfo[] {
-    return this.list()
-      .filter((r) => r.status === 'online' && labels.every((l) => r.labels.includes(l)))
-      .sort((a, b) => a.running_tasks - b.running_tasks || (a.id < b.id ? -1 : 1));
+    this.prune();
+    // Every remote tool call asks this: views only for the matching runners, not a copy of each entry.
+    const matching: RunnerInfo[] = [];
+    for (const e of this.entries.values()) {
+      if (!e.connected || !labels.every((l) => e.info.labels.includes(l))) continue;
+      const view = this.view(e);
+      if (view.status === 'online') matching.push(view);
+    }
+    return matching.length < 2 ? matching : matching.sort((a, b) => a.running_tasks - b.running_tasks || (a.id < b.id ? -1 : 1));
   }
 
   private view(e: Entry): RunnerInfo {
