@@ -76,5 +76,20 @@ const PLAIN = /^[0-9A-Za-z_:.+-]+$/;
  */
 export function spliceFlag(data: string, type: string, timestamp: string): 0 | 1 {
   const n = data.length;
-  return n >= 2 && data.charCodeAt(0) === 0x7b && data.charCodeAt(n - 1) === 0x7d && !notSpliceable(data) && PLAIN.test(type) && PLAIN.test(timestamp) ? 1 : 0;
+  if (n < 2 || data.charCodeAt(0) !== 0x7b || data.charCodeAt(n - 1) !== 0x7d || notSpliceable(data)) return 0;
+  // Consecutive rows nearly always repeat both (a timestamp lasts a millisecond): one regex test each
+  // per change, not per row.
+  if (type !== plainType) {
+    if (!PLAIN.test(type)) return 0;
+    plainType = type;
+  }
+  if (timestamp !== plainStamp) {
+    if (!PLAIN.test(timestamp)) return 0;
+    plainStamp = timestamp;
+  }
+  return 1;
 }
+
+/** The last type and timestamp `spliceFlag` found plain. */
+let plainType: string | undefined;
+let plainStamp: string | undefined;

@@ -199,7 +199,8 @@ export class EventLog {
     return () => this.taps.delete(entry);
   }
 
-  private async published(events: readonly StoredEvent[], dataJson?: DataJson): Promise<void> {
+  /** Not `async`: the bus's own promise is returned, one frame and microtask fewer per commit. */
+  private published(events: readonly StoredEvent[], dataJson?: DataJson): Promise<void> {
     // Taps run while the bus publishes (a network bus may take a round trip): they only read the batch.
     const publishing = this.bus.publish(events, dataJson);
     for (const e of events) if (e.type === 'session_deleted') this.pages.drop(e.session_id);
@@ -210,7 +211,7 @@ export class EventLog {
         this.logger.error({ err }, 'event log tap threw');
       }
     }
-    await publishing;
+    return publishing;
   }
 
   /** Number of open subscriptions (diagnostics). */

@@ -180,6 +180,18 @@ export class GroupCommit {
             await nextTurn();
             sliceStart = performance.now();
           }
+          if (!committing && this.pending.length === 1 && this.lone(this.pending[0] as Pending)) {
+            // The serial writer's batch (one group, nothing in flight): fewer frames and no outcome objects.
+            const p = this.pending[0] as Pending;
+            taken = this.pending;
+            this.pending = [];
+            const results = await this.commitLone(p);
+            if (results === undefined) continue;
+            // The pipeline as below: what arrived meanwhile goes to the store before this group publishes.
+            committing = this.pending.length > 0 ? this.commitBatch((taken = this.takeBatch())) : undefined;
+            await this.publishRun([p], 0, 1, results, 0);
+            continue;
+          }
           const outcome = await (committing ?? this.commitBatch((taken = this.takeBatch())));
           committing = this.pending.length > 0 ? this.commitBatch((taken = this.takeBatch())) : undefined;
           await this.publishAndSettle(outcome);
@@ -207,6 +219,39 @@ export class GroupCommit {
     await new Promise<void>((resolve) => process.nextTick(resolve));
     const next = this.pending.length === 1 ? (this.pending[0] as Pending) : undefined;
     return next !== undefined && next.entries[0]?.session_id === settled.entries[0]?.session_id;
+  }
+
+  /** A group the lone path takes: it deletes nothing and its events go out in one publish. */
+  private lone(p: Pending): boolean {
+    return p.entries.length <= this.publishSlice && !deletes([p]);
+  }
+
+  /**
+   * One group committed on its own, as `commitBatch` would (a lone group is never dropped by a delete):
+   * its results, or undefined once it is settled with its failure. With no outcome objects and one
+   * async frame instead of two: the serial writer's path.
+   */
+  private async commitLone(p: Pending): Promise<CommitResult[] | undefined> {
+    try {
+      let results: CommitResult[];
+      try {
+        results = await this.store.commit(p.entries);
+      } catch (err) {
+        // As `commitInto` for a batch of one group: it fails alone, and an unknown outcome is rechecked.
+        this.logger.warn({ err, sessions: 1, culprit: faultySession(err), groups: 1 }, 'group commit failed');
+        if (outcomeUnknown(err)) this.doubts.add(p.entries.map((e) => e.session_id));
+        this.settle(p, err);
+        return undefined;
+      }
+      this.doubts.answered();
+      if (results.length === p.entries.length) return results;
+      this.settle(p, new TowerError('internal', `store returned ${results.length} results for ${p.entries.length} entries`));
+    } catch (err) {
+      // Nothing may leave the group unsettled.
+      this.logger.error({ err }, 'group commit crashed');
+      this.settle(p, err);
+    }
+    return undefined;
   }
 
   /** Whole groups, up to `maxBatch` entries (at least one group). */
@@ -344,28 +389,38 @@ export class GroupCommit {
           at += (groups[g] as Pending).entries.length;
           g++;
         }
-        const events = new Array<StoredEvent>(at - start);
-        for (let i = start; i < at; i++) events[i - start] = (results[i] as CommitResult).event;
-        // The payload text encoded for the store travels with its event, so live frames need not
-        // serialise the payload again. Results are in entry order, group by group.
-        const dataJson = new Array<string | undefined>(at - start);
-        let j = 0;
-        for (let i = from; i < g; i++) for (const e of (groups[i] as Pending).entries) dataJson[j++] = e.encoded?.data;
-        try {
-          // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
-          await this.publish(events, dataJson);
-        } catch (err) {
-          // The events are durable; subscribers that missed them recover from the store by seq.
-          this.logger.error({ err, groups: g - from }, 'publish failed after commit');
-        }
-        let k = start;
-        for (let i = from; i < g; i++) {
-          const p = groups[i] as Pending;
-          this.settle(p, undefined, results, k);
-          k += p.entries.length;
-        }
+        await this.publishRun(groups, from, g, results, start);
         sliced++;
       }
+    }
+  }
+
+  /**
+   * Publishes the events of `groups[from .. to)`, whose results start at `results[start]`, in one bus
+   * call, then settles those groups.
+   */
+  private async publishRun(groups: readonly Pending[], from: number, to: number, results: CommitResult[], start: number): Promise<void> {
+    let count = 0;
+    for (let i = from; i < to; i++) count += (groups[i] as Pending).entries.length;
+    const events = new Array<StoredEvent>(count);
+    for (let i = 0; i < count; i++) events[i] = (results[start + i] as CommitResult).event;
+    // The payload text encoded for the store travels with its event, so live frames need not
+    // serialise the payload again. Results are in entry order, group by group.
+    const dataJson = new Array<string | undefined>(count);
+    let j = 0;
+    for (let i = from; i < to; i++) for (const e of (groups[i] as Pending).entries) dataJson[j++] = e.encoded?.data;
+    try {
+      // Awaited so batches reach the bus in order; a bus must settle promptly even while disconnected.
+      await this.publish(events, dataJson);
+    } catch (err) {
+      // The events are durable; subscribers that missed them recover from the store by seq.
+      this.logger.error({ err, groups: to - from }, 'publish failed after commit');
+    }
+    let k = start;
+    for (let i = from; i < to; i++) {
+      const p = groups[i] as Pending;
+      this.settle(p, undefined, results, k);
+      k += p.entries.length;
     }
   }
 }
