@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EventType } from '../../protocol/events.js';
 import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import { notSpliceable, type RawStoredEvent } from '../../protocol/wire-json.js';
+import { ascendingSeqs } from '../frame-seqs.js';
 
 type FrameRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, payloads: string | null, types: string | null, stamps: string | null, odd: number | null, flagged: number | null];
 type FastRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, flagged: number | null];
@@ -115,31 +116,6 @@ export class SqliteFrames {
     }
     return statements;
   }
-}
-
-/**
- * The seqs of a page's `group_concat(seq)` (decimal integers and commas), or undefined if they are not
- * ascending or not all digits (group_concat keeps the subquery's order; checked rather than assumed).
- * Parsed in one pass over the characters: no string per seq for the young generation to collect.
- */
-function ascendingSeqs(text: string): number[] | undefined {
-  const seqs: number[] = [];
-  let value = 0;
-  let last = -Infinity;
-  for (let i = 0, n = text.length; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0x2c;
-    if (c !== 0x2c) {
-      // Seqs are positive integers; anything else goes the checked way (rows sorted in JS).
-      if (c < 0x30 || c > 0x39) return undefined;
-      value = value * 10 + (c - 0x30);
-      continue;
-    }
-    if (!(value > last)) return undefined;
-    seqs.push(value);
-    last = value;
-    value = 0;
-  }
-  return seqs;
 }
 
 /** The page's rows back from its separated columns, in seq order; undefined if they do not split evenly. */
