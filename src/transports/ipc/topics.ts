@@ -6,9 +6,11 @@ import type { InstanceState } from './methods.js';
 import { ListTopic, type ListTopicOptions } from './list-topic.js';
 import type { BusPublisher } from './publisher.js';
 import { toMessagePayload, toSessionPayload } from './session-view.js';
-import { SerialRefresh } from './serial-refresh.js';
+import { RefreshPacer, SerialRefresh } from './serial-refresh.js';
 
 const TOOL_RESULT_LIMIT = 512;
+/** Session refreshes started per event-loop turn (a read and a payload each, ~0.05-0.1 ms). */
+const REFRESHES_PER_TURN = 64;
 const LIST_EVENTS = new Set(['session_created', 'session_title', 'session_updated', 'session_forked', 'model_changed']);
 const MESSAGE_EVENTS = new Set(['user_message', 'token_usage', 'tool_call_response', 'stream_stopped']);
 /** The topics a session's refresh feeds (session.deleted carries the last row read). */
@@ -46,6 +48,7 @@ export class TopicDeriver {
   private readonly list: ListTopic;
   private closed = false;
   private readonly unwatch: () => void;
+  private readonly pacer = new RefreshPacer(REFRESHES_PER_TURN);
 
   constructor(
     private readonly commands: CommandService,
@@ -122,7 +125,7 @@ export class TopicDeriver {
     if (!track) {
       const created: SessionTrack = {
         id: sessionId, inCall: false, announced: undefined, floor: undefined, stale: false, resync: false,
-        refresh: new SerialRefresh(() => this.refreshSession(sessionId, created), this.logger),
+        refresh: new SerialRefresh(() => this.refreshSession(sessionId, created), this.logger, this.pacer),
       };
       track = created;
       this.sessions.set(sessionId, track);
