@@ -68,6 +68,11 @@ export class ListTopic {
     return this.readAll(false);
   }
 
+  /** Whether the session is listed (its row may be older than its last events). */
+  has(sessionId: string): boolean {
+    return this.list.get(sessionId) !== undefined;
+  }
+
   /** A session as just read after its own events. */
   seen(session: Session): void {
     if (this.list.upsert(session)) this.request();

@@ -11,6 +11,8 @@ export interface PubSocket {
 /** Which topics some subscriber wants (`Subscriptions`, from the XPUB socket); absent: every topic. */
 export interface TopicInterest {
   wants(topic: string): boolean;
+  /** Calls `listener` whenever what `wants` answers may have changed. */
+  onChange?(listener: () => void): () => void;
 }
 
 /**
@@ -42,6 +44,11 @@ export class BusPublisher {
   /** False when a publication of `topic` would reach nobody (callers may skip building its payload). */
   wants(topic: PandoTopic): boolean {
     return !this.socket.closed && (!this.interest || this.interest.wants(topic));
+  }
+
+  /** Calls `listener` when a subscriber may have come or gone (never without a `TopicInterest`: it wants everything). */
+  onInterest(listener: () => void): () => void {
+    return this.interest?.onChange?.(listener) ?? (() => undefined);
   }
 
   publish<T extends PandoTopic>(topic: T, payload: TopicPayload<T>, sessionId?: string): void {

@@ -15,6 +15,7 @@ const UNSUBSCRIBE = 0;
 export class Subscriptions {
   private readonly prefixes = new Set<string>();
   private readonly answers = new Map<string, boolean>();
+  private readonly listeners = new Set<() => void>();
 
   /** True when some subscriber's prefix matches `topic` (`""` matches every topic). */
   wants(topic: string): boolean {
@@ -39,7 +40,14 @@ export class Subscriptions {
     if (message[0] === SUBSCRIBE) this.prefixes.add(prefix);
     else this.prefixes.delete(prefix);
     this.answers.clear();
+    for (const listener of this.listeners) listener();
     return true;
+  }
+
+  /** Calls `listener` after every change of the set (a first subscriber of a prefix, a last one leaving). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   get size(): number {

@@ -80,3 +80,49 @@ describe('per-session refresh reads only what it needs', () => {
     expect(s.of('session.update').filter((p) => p.envelope.payload.id === fork.id).at(-1)?.envelope.payload).toMatchObject({ message_count: fork.message_count });
   });
 });
+
+describe('turn ends nobody watches cost no reads', () => {
+  it('skips the row reads of message events without a subscriber, then resyncs silently when one comes', async () => {
+    const t = await rig.start({ script: [{ text: 'first answer' }, { text: 'second answer' }, { text: 'third answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
+    const { commands, manager } = t.tower;
+    const execute = commands.execute.bind(commands);
+    const reads: string[] = [];
+    vi.spyOn(commands, 'execute').mockImplementation(((name: string, params: { session_id?: string }) => {
+      if (name === 'sessions.get' || name === 'sessions.messages') reads.push(name);
+      return execute(name as never, params as never);
+    }) as typeof commands.execute);
+    const turn = async (id: string, content: string): Promise<void> => {
+      await commands.execute('sessions.send', { session_id: id, content });
+      expect(await manager.waitIdle(id, 10_000)).toBe(true);
+      await t.bus.topics.settled();
+    };
+
+    // A creation is read (the list and the heartbeat's count need it); two turns nobody watches are not.
+    const a = await commands.execute('sessions.create', { title: 'alpha' });
+    await t.bus.topics.settled();
+    expect(reads).toEqual(['sessions.get']);
+    await turn(a.id, 'hello');
+    await turn(a.id, 'again');
+    expect(reads).toEqual(['sessions.get']);
+    expect(t.bus.topics.sessionCount).toBe(1);
+
+    // A subscriber arrives: one silent read brings the session up to date, and nothing old is announced.
+    const s = await rig.sub();
+    await t.bus.topics.settled();
+    expect(reads).toEqual(['sessions.get', 'sessions.get']);
+    const count = (await execute('sessions.get', { session_id: a.id })).message_count;
+    expect(count).toBe(4);
+    await commands.execute('sessions.update', { session_id: a.id, title: 'alpha renamed' });
+    await t.bus.topics.settled();
+    await s.until((all) => all.some((p) => p.topic === 'session.list') && all.some((p) => p.topic === 'session.update'), 10_000, 'session.list and session.update after a rename');
+    const listed = s.of('session.list').at(-1)?.envelope.payload.sessions as Array<{ id: string; title: string; message_count: number }>;
+    expect(listed).toEqual([expect.objectContaining({ id: a.id, title: 'alpha renamed', message_count: count })]);
+    expect(s.of('session.update').at(-1)?.envelope.payload).toMatchObject({ id: a.id, title: 'alpha renamed', message_count: count });
+
+    // The next turn's messages are announced from where the store was, not from where the bus stopped reading.
+    await turn(a.id, 'third');
+    const updated = (): number | undefined => (s.of('session.update').at(-1)?.envelope.payload as { message_count?: number } | undefined)?.message_count;
+    await s.until((all) => all.filter((p) => p.topic === 'message.append').length >= 2 && updated() === count + 2, 10_000, 'the third turn');
+    expect(s.of('message.append').map((p) => p.envelope.payload.content)).toEqual(['third', 'third answer']);
+  });
+});

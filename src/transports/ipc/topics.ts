@@ -6,19 +6,31 @@ import type { InstanceState } from './methods.js';
 import { ListTopic, type ListTopicOptions } from './list-topic.js';
 import type { BusPublisher } from './publisher.js';
 import { toMessagePayload, toSessionPayload } from './session-view.js';
-import { SerialRefresh } from './serial-refresh.js';
+import { RefreshPacer, SerialRefresh } from './serial-refresh.js';
 
 const TOOL_RESULT_LIMIT = 512;
+/** Session refreshes started per event-loop turn (a read and a payload each, ~0.05-0.1 ms). */
+const REFRESHES_PER_TURN = 64;
 const LIST_EVENTS = new Set(['session_created', 'session_title', 'session_updated', 'session_forked', 'model_changed']);
 const MESSAGE_EVENTS = new Set(['user_message', 'token_usage', 'tool_call_response', 'stream_stopped']);
+/** The topics a session's refresh feeds (session.deleted carries the last row read). */
+const STATE_TOPICS = ['session.update', 'message.append', 'session.list', 'session.deleted'] as const;
 
 interface SessionTrack {
+  id: string;
   /** Inside a model call (llm.start sent, llm.end not yet). */
   inCall: boolean;
   /** Highest conversation index announced with message.append (undefined: not read yet). */
   announced: number | undefined;
   /** Indices at or below this existed before anything this bus saw (seeds `announced`). */
   floor: number | undefined;
+  /**
+   * Message events went by unread because nobody wanted what a read feeds: `announced`, the cached row and
+   * the listed row are older than the store. The first subscriber's arrival resyncs them (`resync`).
+   */
+  stale: boolean;
+  /** The next refresh adopts the row as read, silently: what changed while nobody watched is no news. */
+  resync: boolean;
   refresh: SerialRefresh;
 }
 
@@ -35,6 +47,8 @@ export class TopicDeriver {
   private readonly cache = new Map<string, SessionPayload>();
   private readonly list: ListTopic;
   private closed = false;
+  private readonly unwatch: () => void;
+  private readonly pacer = new RefreshPacer(REFRESHES_PER_TURN);
 
   constructor(
     private readonly commands: CommandService,
@@ -44,6 +58,7 @@ export class TopicDeriver {
     listOptions: ListTopicOptions = {},
   ) {
     this.list = new ListTopic(commands, publisher, logger, listOptions);
+    this.unwatch = publisher.onInterest(() => this.interestChanged());
   }
 
   /** Reads the list once without publishing it, so heartbeats have a count from the first beat. */
@@ -64,6 +79,8 @@ export class TopicDeriver {
   onBatch(events: readonly StoredEvent[]): void {
     if (this.closed) return;
     const touched = new Set<SessionTrack>();
+    // Tracks whose row a list event changed: read even while nobody watches (the heartbeat's count, the list).
+    const listed = new Set<SessionTrack>();
     for (const event of events) {
       if (event.type === 'session_deleted') {
         this.deleted(event);
@@ -71,19 +88,26 @@ export class TopicDeriver {
       }
       const track = this.track(event.session_id);
       this.streaming(event, track);
-      if (MESSAGE_EVENTS.has(event.type) || LIST_EVENTS.has(event.type)) touched.add(track);
+      if (MESSAGE_EVENTS.has(event.type)) touched.add(track);
+      if (LIST_EVENTS.has(event.type)) listed.add(track);
       if (event.type === 'session_created') track.floor = -1;
       if (event.type === 'user_message' && track.announced === undefined) {
         const index = event.data.message_index;
         track.floor = Math.min(track.floor ?? index - 1, index - 1);
       }
     }
-    for (const track of touched) track.refresh.request();
+    const watched = this.watched();
+    for (const track of touched) {
+      if (watched || listed.has(track) || !this.list.has(track.id)) track.refresh.request();
+      else track.stale = true;
+    }
+    for (const track of listed) track.refresh.request();
     this.list.flush();
   }
 
   close(): void {
     this.closed = true;
+    this.unwatch();
     this.list.close();
   }
 
@@ -99,7 +123,10 @@ export class TopicDeriver {
   private track(sessionId: string): SessionTrack {
     let track = this.sessions.get(sessionId);
     if (!track) {
-      const created: SessionTrack = { inCall: false, announced: undefined, floor: undefined, refresh: new SerialRefresh(() => this.refreshSession(sessionId, created), this.logger) };
+      const created: SessionTrack = {
+        id: sessionId, inCall: false, announced: undefined, floor: undefined, stale: false, resync: false,
+        refresh: new SerialRefresh(() => this.refreshSession(sessionId, created), this.logger, this.pacer),
+      };
       track = created;
       this.sessions.set(sessionId, track);
     }
@@ -143,6 +170,26 @@ export class TopicDeriver {
     }
   }
 
+  /** Whether some subscriber wants a topic the per-session reads feed. */
+  private watched(): boolean {
+    return STATE_TOPICS.some((topic) => this.publisher.wants(topic));
+  }
+
+  /**
+   * A subscriber came or went. Once one wants what the reads feed, every session whose message events went
+   * unread is read once, silently, so that the list, session.update and message.append go on from the store
+   * as it is now (as if they had been read all along, with nobody to hear the frames).
+   */
+  private interestChanged(): void {
+    if (this.closed || !this.watched()) return;
+    for (const track of this.sessions.values()) {
+      if (!track.stale) continue;
+      track.stale = false;
+      track.resync = true;
+      track.refresh.request();
+    }
+  }
+
   private startCall(sid: string, track: SessionTrack): void {
     if (track.inCall) return;
     track.inCall = true;
@@ -168,9 +215,18 @@ export class TopicDeriver {
    */
   private async refreshSession(sessionId: string, track: SessionTrack): Promise<void> {
     if (this.closed || this.sessions.get(sessionId) !== track) return;
+    // This read brings the track up to date; events skipped while it runs mark it stale again.
+    if (!track.resync) track.stale = false;
     const read = await this.commands.execute('sessions.get', { session_id: sessionId });
     if (this.sessions.get(sessionId) !== track) return;
     const lastIndex = read.message_count - 1;
+    if (track.resync) {
+      track.resync = false;
+      track.announced = lastIndex;
+      this.list.seen(read);
+      this.cache.set(sessionId, toSessionPayload(read));
+      return;
+    }
     // First sight of a session: what it already holds is not news (a session created in view: all is).
     track.announced ??= track.floor ?? lastIndex;
     if (lastIndex > track.announced && !(await this.announceMessages(sessionId, track))) return;
