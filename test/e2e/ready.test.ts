@@ -5,13 +5,14 @@ import { startFakeModelServer } from '../../src/fake-models/index.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower } from '../../src/server/tower.js';
 import { fakeModelsConfig, tempDir } from '../support/harness.js';
+import { freePortPair } from '../support/ports.js';
 
 describe('GET /ready', () => {
   it('answers 503 with the reason until recovery has finished, then 200', async () => {
     const fake = await startFakeModelServer({ format: 'openai', script: [] });
     const dataDir = tempDir('ready-data');
     const workDir = tempDir('ready-work');
-    const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir, workingDir: workDir }, {});
+    const config = resolveConfig({ host: '127.0.0.1', port: 0, dataDir, workingDir: workDir, busPort: await freePortPair() }, {});
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let bound!: (url: string) => void;

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Dealer, Subscriber } from 'zeromq';
@@ -10,6 +9,9 @@ import { startTower, type Tower } from '../../src/server/tower.js';
 import type { TransportContext } from '../../src/server/transports.js';
 import { startBus, type BusOptions, type RunningBus } from '../../src/transports/ipc/index.js';
 import { fakeModelsConfig } from './harness.js';
+import { freePortPair } from './ports.js';
+
+export { freePortPair };
 
 /**
  * Raw ZeroMQ clients that behave like Pando's Go client (go-zeromq/zmq4): a DEALER that sends
@@ -129,29 +131,6 @@ export async function subscribed(sub: GoSub, bus: RunningBus): Promise<void> {
     await sub.until((all) => all.some((p) => p.envelope.payload.reason === probe), 50).catch(() => undefined);
   }
   sub.received.length = 0;
-}
-
-function listenable(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, '127.0.0.1', () => {
-      const got = (server.address() as { port: number }).port;
-      server.close(() => resolve(got));
-    });
-  });
-}
-
-/**
- * Two consecutive free ports (PUB, RPC). Tests use them instead of Pando's derived ports, which sit in
- * Linux's ephemeral range (32768-60999): with many sockets open on a busy machine they are sometimes taken.
- */
-export async function freePortPair(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = await listenable(0);
-    if (port !== undefined && port < 65535 && (await listenable(port + 1)) !== undefined) return port;
-  }
-  throw new Error('no two consecutive free ports');
 }
 
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `tower-${prefix}-`));

@@ -9,6 +9,7 @@ import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
 import type { TransportStarter } from '../../src/server/transports.js';
 import type { Store } from '../../src/store/types.js';
+import { freePortPair } from './ports.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(os.tmpdir(), `tower-${prefix}-`));
 
@@ -69,7 +70,8 @@ export async function startTestTower(opts: TestTowerOptions = {}): Promise<TestT
   const { config: base, model } = fakeModelsConfig(fake);
   const models = opts.models ? { ...base, models: [model, ...opts.models].map((id) => ({ id })) } : base;
   const config = resolveConfig(
-    { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, ...(opts.token ? { token: opts.token } : {}) },
+    // The bus on free ports, not the derived ones (see freePortPair): a taken port would make /ready 503.
+    { host: '127.0.0.1', port: opts.port ?? 0, dataDir, workingDir: workDir, busPort: await freePortPair(), ...(opts.token ? { token: opts.token } : {}) },
     {},
   );
   if (opts.sandbox) config.file = { ...config.file, sandbox: opts.sandbox };
