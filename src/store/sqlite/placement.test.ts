@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventLoopUtilization } from 'node:perf_hooks';
-import {
-  CommitPlacement,
-  LoopLoad,
-  mainThreadCpuClock,
-  spans,
-  type LoadSignal,
-  type ThreadView,
-  type Utilisation,
-} from './placement.js';
+import { CommitPlacement, LoopLoad, spans, type LoadSignal, type ThreadView } from './placement.js';
 
 /** A load signal the test sets; counts how often the policy looked at it. */
 class FixedLoad implements LoadSignal {
@@ -113,7 +104,7 @@ describe('loop load', () => {
     let threadMs = 0;
     let now = 0;
     // Each call is one 100 ms window later.
-    const load = new LoopLoad(() => threadMs, 100, () => (now += 100), () => undefined);
+    const load = new LoopLoad(() => threadMs, 100, () => (now += 100));
     threadMs += 50;
     expect(load.load()).toBeGreaterThanOrEqual(0.5);
     threadMs += 1e9;
@@ -126,106 +117,11 @@ describe('loop load', () => {
   it('keeps the last value until a window has passed', () => {
     let threadMs = 0;
     let now = 0;
-    const load = new LoopLoad(() => threadMs, 100, () => now, () => undefined);
+    const load = new LoopLoad(() => threadMs, 100, () => now);
     threadMs += 1e9;
     now = 99;
     expect(load.load()).toBe(0);
     now = 100;
     expect(load.load()).toBe(1);
-  });
-
-  /** An event loop whose utilisation over each window the test sets (`busy`, 0..1 of the window). */
-  function fakeLoop(windowMs: number): { utilisation: Utilisation; set(busy: number): void } {
-    let active = 0;
-    let idle = 0;
-    const snap = (): EventLoopUtilization => ({ active, idle, utilization: 0 });
-    return {
-      utilisation: (a, b) => {
-        if (!a) return snap();
-        const base = b ?? snap();
-        const da = a.active - base.active;
-        const di = a.idle - base.idle;
-        return { active: da, idle: di, utilization: da + di > 0 ? da / (da + di) : 0 };
-      },
-      set(busy) {
-        active += busy * windowMs;
-        idle += (1 - busy) * windowMs;
-      },
-    };
-  }
-
-  it("reads a wall-clock-busy loop as idle when the thread's own CPU time says so (a loaded box)", () => {
-    let now = 0;
-    let cpu = 0;
-    const loop = fakeLoop(100);
-    const load = new LoopLoad(() => 0, 100, () => now, () => cpu, loop.utilisation);
-    const p = new CommitPlacement(load, { busyAbove: 0.75, idleBelow: 0.5 });
-    const thread: ThreadView = { broken: false, inFlight: 0, up: true, prestart: () => {} };
-    // Wall-clock busy throughout, but other processes held the core: 30 ms of CPU per 100 ms window.
-    loop.set(1);
-    cpu += 30;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.3);
-    expect(p.place(wide(10), thread)).toBe('inline');
-    // Tower's own work saturates the thread: CPU follows the utilisation, and the commit moves.
-    loop.set(0.9);
-    cpu += 90;
-    now += 100;
-    expect(p.place(wide(10), thread)).toBe('thread');
-    expect(load.load()).toBeCloseTo(0.9);
-  });
-
-  it('never reads more than the utilisation, and falls back to it when the CPU clock fails', () => {
-    let now = 0;
-    let cpu: number | undefined = 0;
-    const loop = fakeLoop(100);
-    const load = new LoopLoad(() => 0, 100, () => now, () => cpu, loop.utilisation);
-    // CPU time beyond the loop's busy time (work outside the loop's accounting) does not raise it.
-    loop.set(0.2);
-    cpu = 80;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.2);
-    // A failed read: this window and the next (no previous reading) use the utilisation alone.
-    loop.set(0.8);
-    cpu = undefined;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.8);
-    loop.set(0.6);
-    cpu = 1000;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.6);
-    // Readings again on both sides: the CPU time counts.
-    loop.set(0.6);
-    cpu = 1010;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.1);
-  });
-
-  it("still adds the thread's commit time to the CPU-based reading", () => {
-    let now = 0;
-    let cpu = 0;
-    let threadMs = 0;
-    const loop = fakeLoop(100);
-    const load = new LoopLoad(() => threadMs, 100, () => now, () => cpu, loop.utilisation);
-    loop.set(1);
-    cpu += 20;
-    threadMs += 40;
-    now += 100;
-    expect(load.load()).toBeCloseTo(0.6);
-  });
-
-  it("reads this process's main-thread CPU time as a running total where the platform has it", () => {
-    const clock = mainThreadCpuClock();
-    if (process.platform !== 'linux') return;
-    expect(clock).toBeDefined();
-    const a = clock?.() ?? Number.NaN;
-    let x = 0;
-    for (let i = 0; i < 1e6; i++) x += i;
-    expect(x).toBeGreaterThan(0);
-    const b = clock?.() ?? Number.NaN;
-    expect(a).toBeGreaterThan(0);
-    expect(b).toBeGreaterThanOrEqual(a);
-    // One shared clock for the process.
-    expect(mainThreadCpuClock()).toBe(clock);
   });
 });

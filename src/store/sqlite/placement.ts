@@ -1,6 +1,4 @@
-import { openSync, readSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { isMainThread } from 'node:worker_threads';
 
 /** Where one commit runs: on the store's own connection (the event loop) or on the writer thread. */
 export type Place = 'inline' | 'thread';
@@ -108,55 +106,8 @@ export function spans(entries: readonly { session_id: string }[], n: number): bo
 }
 
 /**
- * The main thread's own CPU time so far, in ms (a running total), or undefined where it cannot be read.
- * On Linux: the thread's on-CPU time from `/proc/self/task/<pid>/schedstat` (ns; the main thread's id is
- * the process id), read through one open descriptor (~2 us a read, at most once per window). Node 20
- * has no `process.threadCpuUsage`, and `process.cpuUsage` also counts the writer and checkpointer
- * threads, so it cannot tell this thread's saturation from theirs.
- */
-export type CpuClock = () => number | undefined;
-
-/** `performance.eventLoopUtilization`'s shape (injectable for tests). */
-export type Utilisation = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
-
-let shared: CpuClock | null | undefined;
-
-/** This process's main-thread CPU clock (one descriptor for the process, opened on first use), if any. */
-export function mainThreadCpuClock(): CpuClock | undefined {
-  if (shared === undefined) shared = openCpuClock() ?? null;
-  return shared ?? undefined;
-}
-
-function openCpuClock(): CpuClock | undefined {
-  if (!isMainThread || process.platform !== 'linux') return undefined;
-  let fd: number;
-  try {
-    fd = openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
-  } catch {
-    return undefined;
-  }
-  const buf = Buffer.alloc(96);
-  const read: CpuClock = () => {
-    try {
-      // procfs regenerates the file on a read at offset 0: "<on-cpu ns> <run-queue wait ns> <slices>".
-      const n = readSync(fd, buf, 0, buf.length, 0);
-      const space = buf.indexOf(0x20);
-      const ns = Number(buf.toString('latin1', 0, space > 0 && space < n ? space : n));
-      return Number.isFinite(ns) ? ns / 1e6 : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  return read() === undefined ? undefined : read;
-}
-
-/**
- * How busy the main thread was over windows of `windowMs`, plus the writer thread's commit time in the
- * window (`threadBusyMs`: a running total), clamped to 1. Busy = the smaller of the event loop's
- * utilisation and the main thread's own CPU time over the window (`cpuMs`, when it can be read).
- * Utilisation is wall-clock: on a box loaded by other processes, the time this thread waits for a core
- * counts as busy, and commits would move to the thread (paying the hand-over) although Tower itself
- * has time to spare; its CPU time does not count that wait. Sampled lazily, on the policy's calls: the
+ * The event loop's utilisation over windows of `windowMs`, plus the writer thread's commit time in the
+ * window (`threadBusyMs`: a running total), clamped to 1. Sampled lazily, on the policy's calls: the
  * value is that of the last window that ended at or before the call (a long idle gap is one window,
  * and reads as idle).
  */
@@ -164,37 +115,29 @@ export class LoopLoad implements LoadSignal {
   private elu: EventLoopUtilization;
   private at: number;
   private threadMs: number;
-  private cpu: number | undefined;
   private value = 0;
 
   constructor(
     private readonly threadBusyMs: () => number,
     private readonly windowMs = 100,
     private readonly clock: () => number = () => performance.now(),
-    private readonly cpuMs: CpuClock | undefined = mainThreadCpuClock(),
-    private readonly utilisation: Utilisation = (a, b) => performance.eventLoopUtilization(a, b),
   ) {
-    this.elu = utilisation();
+    this.elu = performance.eventLoopUtilization();
     this.at = clock();
     this.threadMs = threadBusyMs();
-    this.cpu = cpuMs?.();
   }
 
   load(): number {
     const now = this.clock();
     const span = now - this.at;
     if (span <= 0 || span < this.windowMs) return this.value;
-    const elu = this.utilisation();
+    const elu = performance.eventLoopUtilization();
     const threadMs = this.threadBusyMs();
-    const cpu = this.cpuMs?.();
-    let busy = this.utilisation(elu, this.elu).utilization;
-    // Both readings, or neither: a failed read keeps the utilisation alone for this window.
-    if (cpu !== undefined && this.cpu !== undefined) busy = Math.min(busy, Math.max(0, cpu - this.cpu) / span);
-    this.value = Math.min(1, busy + (threadMs - this.threadMs) / span);
+    const loop = performance.eventLoopUtilization(elu, this.elu).utilization;
+    this.value = Math.min(1, loop + (threadMs - this.threadMs) / span);
     this.elu = elu;
     this.at = now;
     this.threadMs = threadMs;
-    this.cpu = cpu;
     return this.value;
   }
 }
