@@ -60,13 +60,12 @@ export function streamWire(request: WireRequest, decoder: WireDecoder, queue: Pa
       });
     },
     // The end (or a failure) can be reported while the last chunk still waits for its turn: after it.
-    // The end asks the budget too: it is the costliest thing a stream does (the finish part, the
-    // queue's close, the step's end in its consumer), and turns started together end together, so
-    // hundreds of ends read in one poll phase would otherwise all run in it, past the budget.
-    end: () => {
-      if (!waiting && budget.admit()) return endStep();
-      budget.defer(endStep);
-    },
+    end: () =>
+      afterWaiting(() => {
+        if (over) return;
+        decoder.end(emit);
+        finish();
+      }),
     fail: (error) =>
       afterWaiting(() => {
         if (over) return;
@@ -76,11 +75,6 @@ export function streamWire(request: WireRequest, decoder: WireDecoder, queue: Pa
       }),
   });
   const afterWaiting = (work: () => void) => (waiting ? budget.defer(work) : work());
-  const endStep = () => {
-    if (over) return;
-    decoder.end(emit);
-    finish();
-  };
   // Paused while the queue is full or a chunk waits for its turn.
   let full = false;
   let waiting = false;
