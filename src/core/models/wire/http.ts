@@ -3,7 +3,7 @@ import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { APICallError } from 'ai';
 import type { WireRequest } from './capture.js';
-import { EXCHANGE_IDLE_MS, http1Request, type Http1Exchange, type Http1Handlers, type Http1Head } from './http1.js';
+import { codeError, EXCHANGE_IDLE_MS, http1Request, type Http1Exchange, type Http1Handlers, type Http1Head } from './http1.js';
 import { REDIRECT_STATUSES, redirectHop, type Hop } from './redirect.js';
 
 /** What a streaming POST reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
@@ -29,8 +29,6 @@ export interface StreamConnection {
 
 /** An error body is read up to this size for its message. */
 const MAX_ERROR_BODY = 1 << 20;
-
-const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
 /**
  * Which client carries plain `http:` hops: Tower's own HTTP/1.1 client (`http1.ts`, the default) or

@@ -33,7 +33,8 @@ const POOL_IDLE_MS = 4_000;
 /** A response head larger than this is refused (node's default `maxHeaderSize` is 16 KiB). */
 const MAX_HEAD = 64 * 1024;
 
-const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+/** An Error carrying a node-style `code` (as node:http's own errors do). */
+export const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
 /**
  * Every connection reads into this one buffer (`onread`): a read is consumed synchronously, before the
