@@ -209,7 +209,8 @@ class Conn {
     this.decoder = undefined;
     this.idleMs = POOL_IDLE_MS;
     this.silent = 0;
-    this.ticker = setInterval(this.tick, SILENCE_TICK_MS);
+    // Unref'd as node's socket timeouts are: the socket, not its timer, keeps the process alive.
+    this.ticker = setInterval(this.tick, SILENCE_TICK_MS).unref();
     if (call.paused) this.socket.pause();
   }
 
