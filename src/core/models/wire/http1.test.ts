@@ -6,60 +6,21 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ScriptResponse } from '../../../fake-models/types.js';
+import { closedPort, get, rawServers, type Outcome } from '../../../fake-models/testing/raw-http.js';
 import { PROVIDER_CASES, collect, startRig, LIST_TOOL } from '../../../fake-models/testing/rig.js';
 import { usePlainHttpClient } from './http.js';
-import { http1Request, type Http1Head } from './http1.js';
+import { http1Request } from './http1.js';
 
-const servers: net.Server[] = [];
+const serve = rawServers();
+const plain: net.Server[] = [];
 afterEach(async () => {
   usePlainHttpClient('http1');
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  await Promise.all(plain.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
-
-/** A TCP server that answers each request (read up to its blank line) with `answer(requestIndex)`; counts connections. */
-async function rawServer(answer: (socket: net.Socket, index: number) => void): Promise<{ url: URL; connections: () => number; sockets: net.Socket[] }> {
-  const sockets: net.Socket[] = [];
-  let requests = 0;
-  const server = net.createServer((socket) => {
-    sockets.push(socket);
-    let seen = '';
-    socket.on('data', (d) => {
-      seen += d.toString('latin1');
-      while (seen.includes('\r\n\r\n')) {
-        seen = seen.slice(seen.indexOf('\r\n\r\n') + 4);
-        answer(socket, requests++);
-      }
-    });
-    socket.on('error', () => {});
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/x?q=1`), connections: () => sockets.length, sockets };
-}
-
-interface Outcome {
-  head?: Http1Head;
-  body: string;
-  ended: boolean;
-  error?: Error & { code?: string };
-}
-
-function get(url: URL, headers: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const out: Outcome = { body: '', ended: false };
-    http1Request(url, 'GET', headers, undefined, {
-      head: (head) => (out.head = head),
-      body: (text) => (out.body += text),
-      end: () => resolve({ ...out, ended: true }),
-      fail: (error) => resolve({ ...out, error }),
-    });
-  });
-}
 
 describe('http1Request', () => {
   it('reads a chunked answer after a 100 Continue, joins repeated headers, and reuses the connection', async () => {
-    const server = await rawServer((socket, i) =>
+    const server = await serve((socket, i) =>
       socket.write(
         `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Twice: a\r\nx-twice: b\r\nTransfer-Encoding: chunked\r\n\r\n` + `5\r\nhello\r\n${i === 0 ? '0\r\n\r\n' : '4\r\n ✓\r\n0\r\n\r\n'}`,
       ),
@@ -72,7 +33,7 @@ describe('http1Request', () => {
   });
 
   it('does not reuse a connection the server closes, and reads a body without length until the close', async () => {
-    const server = await rawServer((socket, i) => {
+    const server = await serve((socket, i) => {
       if (i === 0) socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok');
       else socket.end('HTTP/1.0 200 OK\r\n\r\nuntil the close');
     });
@@ -89,15 +50,15 @@ describe('http1Request', () => {
         if (seen.endsWith('{"a":1}')) socket.end('HTTP/1.1 204 No Content\r\n\r\n');
       }),
     );
-    servers.push(server);
+    plain.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat?x=1`);
     const out = await new Promise<Outcome>((resolve) => {
       http1Request(url, 'POST', { 'content-type': 'application/json', 'content-length': '7' }, '{"a":1}', {
         head: () => {},
         body: () => {},
-        end: () => resolve({ body: '', ended: true }),
-        fail: (error) => resolve({ body: '', ended: false, error }),
+        end: () => resolve({ body: '', ended: true, calls: [] }),
+        fail: (error) => resolve({ body: '', ended: false, error, calls: [] }),
       });
     });
     expect(out.ended).toBe(true);
@@ -112,45 +73,16 @@ describe('http1Request', () => {
   });
 
   it('fails a body cut short, a connection hung up before the head, a broken head and a refused connection', async () => {
-    const cut = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'));
+    const cut = await serve((socket) => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel'));
     expect(await get(cut.url)).toMatchObject({ body: 'hel', error: { code: 'ECONNRESET', message: expect.stringContaining('closed the connection mid-stream') } });
-    const hangUp = await rawServer((socket) => socket.destroy());
+    const hangUp = await serve((socket) => socket.destroy());
     expect(await get(hangUp.url)).toMatchObject({ error: { code: 'ECONNRESET', message: 'socket hang up' } });
-    const broken = await rawServer((socket) => socket.write('SMTP ready\r\n\r\n'));
+    const broken = await serve((socket) => socket.write('SMTP ready\r\n\r\n'));
     expect((await get(broken.url)).error?.message).toMatch(/not an HTTP\/1.x response/);
     const port = await closedPort();
     expect(await get(new URL(`http://127.0.0.1:${port}/`))).toMatchObject({ error: { code: 'ECONNREFUSED' } });
   });
-
-  it('cancel destroys the connection (the server sees it go) and reports nothing more', async () => {
-    let gone!: () => void;
-    const closed = new Promise<void>((resolve) => (gone = resolve));
-    const server = await rawServer((socket) => {
-      socket.on('close', gone);
-      socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n');
-    });
-    const calls: string[] = [];
-    const exchange = http1Request(server.url, 'GET', {}, undefined, {
-      head: () => calls.push('head'),
-      body: (text) => {
-        calls.push(text);
-        exchange.cancel();
-      },
-      end: () => calls.push('end'),
-      fail: () => calls.push('fail'),
-    });
-    await closed;
-    expect(calls).toEqual(['head', 'a']);
-  });
 });
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const SCRIPTS: Array<[string, ScriptResponse]> = [
   ['text', { text: ['Hello ', 'there, ', 'ünïcode ✓'], tokensPerSecond: 500 }],

@@ -2,13 +2,9 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { readBody, type BodyReader } from './http1-body.js';
+import { codeError, headEnd, keepAliveIdleMs, notHttp, parseHead, type Http1Head } from './http1-head.js';
 
-/** A response's status line and headers (names lower-case, repeated headers joined with ", "). */
-export interface Http1Head {
-  status: number;
-  statusText: string;
-  headers: Record<string, string>;
-}
+export { codeError, type Http1Head };
 
 /** What one exchange reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
 export interface Http1Handlers {
@@ -26,15 +22,20 @@ export interface Http1Exchange {
   cancel(): void;
 }
 
-/** No byte for this long fails the exchange (`ETIMEDOUT`). */
+/** No byte for this long (while the exchange is not paused) fails the exchange (`ETIMEDOUT`). */
 export const EXCHANGE_IDLE_MS = 300_000;
+/**
+ * The exchange's silence is counted in ticks of this (a timer per exchange, not one refreshed per read
+ * as `socket.setTimeout` is): it fails 300-310 s after the last byte.
+ */
+const SILENCE_TICK_MS = 10_000;
 /** An idle keep-alive connection is closed after this (under node's and most servers' 5 s). */
 const POOL_IDLE_MS = 4_000;
 /** A response head larger than this is refused (node's default `maxHeaderSize` is 16 KiB). */
 const MAX_HEAD = 64 * 1024;
 
-/** An Error carrying a node-style `code` (as node:http's own errors do). */
-export const codeError = (message: string, code: string): Error => Object.assign(new Error(message), { code });
+/** Counters since the start (tests and diagnostics): connections opened, reused from the pool, requests sent again. */
+export const http1Stats = { connections: 0, reused: 0, retried: 0 };
 
 /**
  * Every connection reads into this one buffer (`onread`): a read is consumed synchronously, before the
@@ -48,16 +49,18 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  * Readable, llhttp's C++ round trip and a second Readable (IncomingMessage) before the body reaches
  * Tower; here the socket hands its reads straight to a callback (`onread`: no stream machinery) and the
  * body framing (chunked, content-length, close-delimited) is a small state machine over the bytes
- * (`http1-body.ts`). Connections are kept alive per origin, as node's global agent keeps them (no
- * retry of a request whose reused connection the server had just closed, as with node's agent).
+ * (`http1-body.ts`). Connections are kept alive per origin, as node's global agent keeps them; a request
+ * whose reused connection turns out to be closed is sent once more on a new one (`Conn.lost`).
  */
 export function http1Request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
-  const request = serialise(url, method, headers, body);
-  const key = `${url.hostname}:${url.port || '80'}`;
-  const conn = takeIdle(key) ?? new Conn(key, url);
-  conn.start(method, handlers);
-  conn.socket.write(request);
-  return conn.exchange();
+  const call = new Call(url, method, serialise(url, method, headers, body), handlers);
+  call.send(takeIdle(call.key));
+  return call;
+}
+
+/** Closes every idle connection (tests, shutdown): nothing of the pool outlives this. */
+export function closeIdleConnections(): void {
+  for (const idle of [...pool.values()]) for (const conn of [...idle]) conn.discard();
 }
 
 /** Node refuses these requests synchronously; so does this (same error classes and codes). */
@@ -73,12 +76,54 @@ function serialise(url: URL, method: string, headers: Record<string, string>, bo
   return `${head}\r\n${body ?? ''}`;
 }
 
+/** The exchange the caller holds: one request, on one connection or, after a stale reused one, on a second. */
+class Call implements Http1Exchange {
+  readonly key: string;
+  conn: Conn | undefined;
+  paused = false;
+
+  constructor(
+    readonly url: URL,
+    readonly method: string,
+    readonly request: string,
+    readonly handlers: Http1Handlers,
+  ) {
+    this.key = `${url.hostname}:${url.port || '80'}`;
+  }
+
+  /** Sends the request on `idle` (a pooled connection) or on a new connection. */
+  send(idle: Conn | undefined): void {
+    const conn = idle ?? new Conn(this.key, this.url);
+    this.conn = conn;
+    conn.start(this, idle !== undefined);
+    conn.socket.write(this.request);
+  }
+
+  pause(): void {
+    this.paused = true;
+    if (this.conn?.call === this) this.conn.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.conn?.call === this) this.conn.socket.resume();
+  }
+
+  cancel(): void {
+    if (this.conn?.call === this) this.conn.abandon();
+  }
+}
+
 const pool = new Map<string, Conn[]>();
 
+/** The most recently used idle connection that is still usable (the others found on the way are closed). */
 function takeIdle(key: string): Conn | undefined {
   const idle = pool.get(key);
-  const conn = idle?.pop();
-  if (idle !== undefined && idle.length === 0) pool.delete(key);
+  if (idle === undefined) return undefined;
+  const now = performance.now();
+  let conn: Conn | undefined;
+  while ((conn = idle.pop()) !== undefined && !conn.reusable(now)) conn.discard();
+  if (idle.length === 0) pool.delete(key);
   return conn;
 }
 
@@ -93,13 +138,24 @@ function dropIdle(conn: Conn): void {
 /** One connection: idle in the pool, or carrying one exchange. */
 class Conn {
   readonly socket: net.Socket;
-  private handlers: Http1Handlers | undefined;
-  private method = 'POST';
+  call: Call | undefined;
+  /** This exchange's connection came from the pool. */
+  private reused = false;
+  /** A byte of this exchange's response arrived. */
+  private received = false;
   private headText = '';
   private reader: BodyReader | undefined;
   private decoder: StringDecoder | undefined;
   private keepAlive = false;
+  /** How long the connection may stay idle after this exchange (`Keep-Alive: timeout` can shorten it). */
+  private idleMs = POOL_IDLE_MS;
   private idle = false;
+  /** `performance.now()` after which the idle connection is not reused. */
+  private expires = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  /** Silence ticks since the last read. */
+  private silent = 0;
   /**
    * One piece of the body (an HTTP chunk, or what a read holds of it) to the handler, as node:http hands
    * over each chunk: the turn budget (`turn-budget.ts`) admits them one by one. Decoded as one string
@@ -108,17 +164,22 @@ class Conn {
    * character's first bytes). False once the exchange is over (cancelled by the handler).
    */
   private readonly piece = (buf: Buffer, start: number, end: number): boolean => {
-    const handlers = this.handlers as Http1Handlers;
+    const call = this.call as Call;
     const text =
       this.decoder === undefined && (buf[end - 1] as number) < 0x80 ? buf.toString('utf8', start, end) : (this.decoder ??= new StringDecoder('utf8')).write(buf.subarray(start, end));
-    if (text.length > 0) handlers.body(text);
-    return this.handlers === handlers;
+    if (text.length > 0) call.handlers.body(text);
+    return this.call === call;
+  };
+  private readonly tick = (): void => {
+    if (this.call === undefined || this.call.paused) return;
+    if (++this.silent * SILENCE_TICK_MS > EXCHANGE_IDLE_MS) this.fail(codeError(`no data from the model server for ${EXCHANGE_IDLE_MS / 1000} s`, 'ETIMEDOUT'));
   };
 
   constructor(
     readonly key: string,
     url: URL,
   ) {
+    http1Stats.connections++;
     this.socket = net.connect({
       host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
       port: Number(url.port || 80),
@@ -127,73 +188,96 @@ class Conn {
     this.socket.setNoDelay(true);
     this.socket.on('error', (error) => this.lost(error));
     this.socket.on('close', () => this.lost(undefined));
-    this.socket.on('timeout', () => {
-      if (this.idle) this.socket.destroy();
-      else this.fail(codeError(`no data from the model server for ${EXCHANGE_IDLE_MS / 1000} s`, 'ETIMEDOUT'));
+    // The server's FIN on an idle connection: out of the pool now, not when the close completes.
+    this.socket.on('end', () => {
+      if (this.idle) this.discard();
     });
   }
 
-  start(method: string, handlers: Http1Handlers): void {
-    this.idle = false;
-    this.socket.ref();
-    this.socket.setTimeout(EXCHANGE_IDLE_MS);
-    this.method = method;
-    this.handlers = handlers;
+  start(call: Call, reused: boolean): void {
+    if (reused) {
+      http1Stats.reused++;
+      this.idle = false;
+      clearTimeout(this.idleTimer);
+      this.socket.ref();
+    }
+    this.call = call;
+    this.reused = reused;
+    this.received = false;
     this.headText = '';
     this.reader = undefined;
     this.decoder = undefined;
+    this.idleMs = POOL_IDLE_MS;
+    this.silent = 0;
+    // Unref'd as node's socket timeouts are: the socket, not its timer, keeps the process alive.
+    this.ticker = setInterval(this.tick, SILENCE_TICK_MS).unref();
+    if (call.paused) this.socket.pause();
   }
 
-  exchange(): Http1Exchange {
-    const handlers = this.handlers;
-    return {
-      pause: () => {
-        if (this.handlers === handlers) this.socket.pause();
-      },
-      resume: () => {
-        if (this.handlers === handlers) this.socket.resume();
-      },
-      cancel: () => {
-        if (this.handlers !== handlers) return;
-        this.handlers = undefined;
-        this.socket.destroy();
-      },
-    };
+  /** Not ended by the server, not past its idle time. */
+  reusable(now: number): boolean {
+    return now < this.expires && !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
+  }
+
+  /** The caller cancelled: the connection goes (what it was sent is unknown). */
+  abandon(): void {
+    this.over();
+    this.socket.destroy();
+  }
+
+  /** An idle connection leaves the pool and closes. */
+  discard(): void {
+    if (!this.idle) return;
+    this.idle = false;
+    clearTimeout(this.idleTimer);
+    dropIdle(this);
+    this.socket.destroy();
+  }
+
+  /** The exchange is over: nothing more is reported for it. */
+  private over(): void {
+    this.call = undefined;
+    clearInterval(this.ticker);
   }
 
   /** One socket read, in `buf[0, n)`. True: keep reading (`onread` pauses the socket on false). */
   private read(n: number, buf: Buffer): true {
-    if (this.handlers === undefined) {
+    this.silent = 0;
+    const call = this.call;
+    if (call === undefined) {
       // Bytes on an idle connection (or after a cancel): not a response to anything; not reusable.
+      this.discard();
       this.socket.destroy();
       return true;
     }
     let at = 0;
     if (this.reader === undefined) {
+      this.received = true;
       at = this.readHead(n, buf);
       if (at < 0) return true;
     }
     const reader = this.reader as BodyReader;
     const used = reader.read(buf, at, n, this.piece);
-    if (this.handlers === undefined) return true;
+    if (this.call !== call) return true;
     if (used instanceof Error) this.fail(used);
-    else if (reader.done) this.finish(used === n);
+    else if (reader.done) this.finish(used, n);
     return true;
   }
 
-  /** Reads the status line and headers; returns where the body starts in `buf`, or -1 (more to come, or failed). */
+  /** Reads the status line and headers; returns where the body starts in `buf`, or -1 (more to come, or over). */
   private readHead(n: number, buf: Buffer): number {
     let from = 0;
     for (;;) {
-      const before = this.headText.length;
+      const searched = this.headText.length;
       this.headText += buf.toString('latin1', from, n);
-      const end = /\r?\n\r?\n/.exec(this.headText);
-      if (end === null) {
-        if (this.headText.length > MAX_HEAD) this.fail(codeError('the model server sent a response head over 64 KiB', 'HPE_HEADER_OVERFLOW'));
+      const end = headEnd(this.headText, searched);
+      if (end === undefined) {
+        const error = notHttp(this.headText) ?? (this.headText.length > MAX_HEAD ? codeError('the model server sent a response head over 64 KiB', 'HPE_HEADER_OVERFLOW') : undefined);
+        if (error !== undefined) this.fail(error);
         return -1;
       }
-      const bodyAt = from + end.index + end[0].length - before;
-      const head = parseHead(this.headText.slice(0, end.index));
+      const bodyAt = from + end[1] - searched;
+      const head = end[0] > MAX_HEAD ? codeError('the model server sent a response head over 64 KiB', 'HPE_HEADER_OVERFLOW') : parseHead(this.headText.slice(0, end[0]));
       if (head instanceof Error) {
         this.fail(head);
         return -1;
@@ -207,85 +291,84 @@ class Conn {
       const { headers, status } = head.head;
       const connection = (headers.connection ?? '').toLowerCase();
       this.keepAlive = head.minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
-      const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+      this.idleMs = keepAliveIdleMs(headers['keep-alive'], POOL_IDLE_MS);
+      if (this.idleMs === 0) this.keepAlive = false;
+      const noBody = this.call!.method === 'HEAD' || status === 204 || status === 304;
       this.reader = readBody(noBody, headers['transfer-encoding'], headers['content-length']);
       if (this.reader.untilClose) this.keepAlive = false;
-      const handlers = this.handlers as Http1Handlers;
-      handlers.head(head.head);
-      if (this.handlers !== handlers) return -1;
+      const call = this.call as Call;
+      call.handlers.head(head.head);
+      if (this.call !== call) return -1;
       if (this.reader.done) {
-        this.finish(bodyAt === n);
+        this.finish(bodyAt, n);
         return -1;
       }
       return bodyAt;
     }
   }
 
-  private finish(clean: boolean): void {
-    const handlers = this.handlers as Http1Handlers;
+  /** The body ended at `used` in a read of `n` bytes: bytes after it are not part of any answer. */
+  private finish(used: number, n: number): void {
+    if (used < n) {
+      // More than the framing announced (a wrong Content-Length, bytes after the last chunk): the body
+      // may be cut, so the exchange fails rather than ending as if complete (node:http fails it too).
+      return this.fail(codeError(`the model server sent ${n - used} bytes after the end of the response body`, 'HPE_INVALID_CONSTANT'));
+    }
+    const call = this.call as Call;
     const rest = this.decoder?.end();
-    if (rest) handlers.body(rest);
-    if (this.handlers !== handlers) return;
-    this.handlers = undefined;
-    if (clean && this.keepAlive && !this.socket.destroyed) this.release();
+    if (rest) call.handlers.body(rest);
+    if (this.call !== call) return;
+    this.over();
+    if (this.keepAlive && !this.socket.destroyed) this.release();
     else this.socket.destroy();
-    handlers.end();
+    call.handlers.end();
   }
 
   private release(): void {
     this.idle = true;
-    this.socket.resume();
-    this.socket.setTimeout(POOL_IDLE_MS);
+    this.expires = performance.now() + this.idleMs;
+    this.idleTimer = setTimeout(() => this.discard(), this.idleMs);
     // An idle connection does not keep the process alive (as node's agent unrefs its free sockets).
+    this.idleTimer.unref();
     this.socket.unref();
+    // Read while idle: the server's FIN (or junk) is seen, and the connection dropped, before reuse.
+    this.socket.resume();
     const idle = pool.get(this.key);
     if (idle === undefined) pool.set(this.key, [this]);
     else idle.push(this);
   }
 
   private fail(error: Error): void {
-    const handlers = this.handlers;
-    this.handlers = undefined;
+    const call = this.call;
+    this.over();
     this.socket.destroy();
-    handlers?.fail(error);
+    call?.handlers.fail(error);
   }
 
-  /** The socket failed or closed: an idle one leaves the pool; a live exchange ends. */
+  /** The socket failed or closed: an idle one leaves the pool; a live exchange ends, or is sent again. */
   private lost(error: (Error & { code?: string }) | undefined): void {
-    if (this.idle) {
-      this.idle = false;
-      dropIdle(this);
-      return;
-    }
-    if (this.handlers === undefined) return;
+    if (this.idle) return this.discard();
+    const call = this.call;
+    if (call === undefined) return;
     const reader = this.reader;
     if (reader?.untilClose && error === undefined) {
       reader.done = true;
-      return this.finish(false);
+      return this.finish(0, 0);
     }
-    if (reader === undefined) return this.fail(error ?? codeError('socket hang up', 'ECONNRESET'));
+    if (this.reused && !this.received) {
+      // A pooled connection that died before any byte of the answer: the server closed it while idle
+      // (its keep-alive timeout) as the request went out, so it never answered it. Sent once more on a
+      // new connection, which is never retried (a fresh connection that fails is the server's answer).
+      // Go's transport retries the same case; the AI SDK retries whole model calls on network errors.
+      this.over();
+      this.socket.destroy();
+      http1Stats.retried++;
+      return call.send(undefined);
+    }
+    if (reader === undefined) {
+      if (this.headText !== '') return this.fail(codeError(`the model server closed the connection inside the response head${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
+      return this.fail(error ?? codeError('socket hang up', 'ECONNRESET'));
+    }
     this.fail(codeError(`the model server closed the connection mid-stream${error ? ` (${error.message})` : ''}`, error?.code ?? 'ECONNRESET'));
   }
-}
-
-function parseHead(text: string): { minor: number; head: Http1Head } | Error {
-  const lines = text.split(/\r?\n/);
-  const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
-  if (status === null) return codeError(`not an HTTP/1.x response from the model server: ${(lines[0] as string).slice(0, 100)}`, 'HPE_INVALID_CONSTANT');
-  const headers: Record<string, string> = {};
-  let last: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if ((line.startsWith(' ') || line.startsWith('\t')) && last !== undefined) {
-      headers[last] += ` ${line.trim()}`;
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) return codeError(`malformed response header from the model server: ${line.slice(0, 100)}`, 'HPE_INVALID_HEADER_TOKEN');
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-    last = name;
-  }
-  return { minor: Number(status[1]), head: { status: Number(status[2]), statusText: status[3] ?? '', headers } };
 }
