@@ -289,7 +289,7 @@ export class TopicDeriver {
     const before = this.cache.get(sessionId);
     this.cache.set(sessionId, session);
     if (silent) return;
-    if (!before || JSON.stringify(before) !== JSON.stringify(session)) this.publisher.publish('session.update', session, sessionId);
+    if (!before || !samePayload(before, session)) this.publisher.publish('session.update', session, sessionId);
   }
 
   /** The join's row holds events up to `seq` the tap has not shown: refresh again once it has, or after a while. */
@@ -318,6 +318,11 @@ export class TopicDeriver {
     }
     return true;
   }
+}
+
+/** The four fields of SessionPayload, compared as they are (not as two JSON texts per session at every turn end). */
+function samePayload(a: SessionPayload, b: SessionPayload): boolean {
+  return a.id === b.id && a.title === b.title && a.updated_at === b.updated_at && a.message_count === b.message_count;
 }
 
 function cut(result: string): string {
