@@ -44,9 +44,10 @@ interface SessionTrack {
 /**
  * Derives Pando's topics from the committed event batches of every session (EventLog.tap). Streaming
  * topics (llm.*, tool.*) come straight from the events, synchronously, without any await. Topics that
- * need stored state (message.append, session.update, session.list) are read through the command layer
- * off the event path, one refresh at a time per session and coalesced, so a burst of events costs one
- * read and each change is published once. The session list is kept from those same per-session reads
+ * need stored state (message.append, session.update, session.list) are read off the event path, one
+ * refresh at a time per session and coalesced, so a burst of events costs one read and each change is
+ * published once: rows from the store, batched across the sessions due in a turn (`RowBatch`),
+ * conversation tails through the command layer. The session list is kept from those same per-session reads
  * (`ListTopic`), never by re-reading every session on a change.
  */
 export class TopicDeriver {
