@@ -40,7 +40,7 @@ async function phase(subscribed: boolean): Promise<Phase> {
   const socket = { closed: false, send: async (): Promise<void> => undefined };
   const publisher = new BusPublisher(socket, 'bench', silentLogger, undefined, { wants: () => subscribed });
   const state = { instanceId: 'bench', startedAt: new Date(), version: '0', workdir: dir, endpoints: { pub: '', rpc: '' }, activeSessionId: undefined };
-  const topics = new TopicDeriver(tower.commands, publisher, state, silentLogger);
+  const topics = new TopicDeriver(tower.commands, tower.store, publisher, state, silentLogger);
   await topics.prime();
   // First sight of every session (a turn start) outside the measurement, as in the bench's streams.
   for (const id of ids) topics.onBatch([{ session_id: id, seq: seq++, timestamp: new Date().toISOString(), type: 'stream_started', data: { turn_id: 't' } } as StoredEvent]);

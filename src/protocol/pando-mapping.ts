@@ -2,8 +2,8 @@ import type { MessageList } from './api.js';
 import type { MessagePayload, SessionPayload } from './pando-bus.js';
 import type { Session } from './session.js';
 
-/** Tower's session in Pando's shape. */
-export function toSessionPayload(s: Session): SessionPayload {
+/** Tower's session (or its stored row: the bus reads rows) in Pando's shape. */
+export function toSessionPayload(s: Pick<Session, 'id' | 'title' | 'updated_at' | 'message_count'>): SessionPayload {
   return { id: s.id, title: s.title, updated_at: s.updated_at, message_count: s.message_count };
 }
 

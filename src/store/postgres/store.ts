@@ -132,6 +132,14 @@ export class PostgresStore implements Store {
     });
   }
 
+  async getSessions(ids: readonly string[]): Promise<SessionRecord[]> {
+    if (ids.length === 0) return [];
+    return this.guard(async () => {
+      const { rows } = await this.pool.query<PgSessionRow>(`SELECT ${PG_SESSION_COLUMNS} FROM sessions WHERE id = ANY($1::text[])`, [[...ids]]);
+      return rows.map(sessionFromPg);
+    });
+  }
+
   async listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
     return this.guard(async () => {
       const { limit } = opts;

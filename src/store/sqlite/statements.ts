@@ -6,6 +6,8 @@ import { SESSION_COLUMNS, type EventRow, type EventTuple, type MessageRow, type 
 export class SessionStatements {
   readonly insertSessionIfAbsent: Database.Statement<[SessionRow]>;
   readonly getSession: Database.Statement<[string], SessionRow>;
+  /** `getSession` for many ids at once, passed as one JSON array (one prepared statement for any count). */
+  readonly getSessions: Database.Statement<[string], SessionRow>;
   readonly listFirst: Database.Statement<[number], SessionRow>;
   readonly listAfter: Database.Statement<[string, string, string, number], SessionRow>;
   readonly listIds: Database.Statement<[], string>;
@@ -30,6 +32,8 @@ export class SessionStatements {
     );
     // Heads are derived from the events on every read (heads.ts): the row may lag behind event-only commits.
     this.getSession = db.prepare(`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ?`);
+    // IN over json_each: the planner looks each id up by the primary key, and no statement per list length.
+    this.getSessions = db.prepare(`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id IN (SELECT value FROM json_each(?))`);
     this.listFirst = db.prepare(`SELECT ${SESSION_SELECT} FROM sessions s ORDER BY s.created_at DESC, s.id DESC LIMIT ?`);
     // Row-value comparison would read better, but the OR form is what the planner maps onto the index.
     this.listAfter = db.prepare(

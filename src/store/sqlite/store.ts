@@ -150,6 +150,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async getSessions(ids: readonly string[]): Promise<SessionRecord[]> {
+    return this.guard(() => (ids.length === 0 ? [] : this.q.getSessions.all(JSON.stringify(ids)).map(sessionFromRow)));
+  }
+
   async listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
     return this.guard(() => {
       const { limit } = opts;

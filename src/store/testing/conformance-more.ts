@@ -162,5 +162,25 @@ export function describeStoreConformanceMore(
       await store.commit([{ ...testEntry('d', 1), delete_session: true }]);
       expect(await store.listSessionsWithState(['queue:steer', 'queue:followup'])).toEqual(['b']);
     });
+
+    it('reads many sessions in one call, each row as getSession has it; unknown and repeated ids change nothing', async () => {
+      const store = await fresh();
+      // Ids JSON or SQL would have to quote, and more than a page of them.
+      const ids = ['a', "it's", 'quo"te', 'uni\u00e9', ...Array.from({ length: 300 }, (_, i) => `s${i}`)];
+      for (const id of ids) await store.createSession(testSessionRecord(id, { title: `t ${id}` }));
+      // Event-only commits and a message move the heads (last_event_seq, updated_at, message_count).
+      await store.commit([testEntry('a', 1), testEntry('a', 2), { ...testEntry("it's", 3), message: { role: 'user', content: 'hi' } }]);
+      await store.commit([{ ...testEntry('s7', 4), delete_session: true }]);
+      const byId = (rows: { id: string }[]): string[] => rows.map((r) => r.id).sort();
+      const wanted = ['a', "it's", 'quo"te', 'uni\u00e9', 's0', 's7', 's299', 'ghost', 'a'];
+      const rows = await store.getSessions(wanted);
+      expect(byId(rows)).toEqual(['a', "it's", 'quo"te', 's0', 's299', 'uni\u00e9'].sort());
+      for (const row of rows) expect(row).toEqual(await store.getSession(row.id));
+      expect(rows.find((r) => r.id === 'a')).toMatchObject({ last_event_seq: 2 });
+      expect(rows.find((r) => r.id === "it's")).toMatchObject({ last_event_seq: 1, message_count: 1 });
+      expect(byId(await store.getSessions(ids))).toHaveLength(ids.length - 1);
+      expect(await store.getSessions([])).toEqual([]);
+      expect(await store.getSessions(['ghost'])).toEqual([]);
+    });
   });
 }

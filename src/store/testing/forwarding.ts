@@ -22,6 +22,9 @@ export class ForwardingStore implements Store {
   getSession(id: string): Promise<SessionRecord | undefined> {
     return this.call('getSession', () => this.inner.getSession(id));
   }
+  getSessions(ids: readonly string[]): Promise<SessionRecord[]> {
+    return this.call('getSessions', () => this.inner.getSessions(ids));
+  }
   listSessions(opts: { limit: number; cursor?: string }): Promise<SessionPage> {
     return this.call('listSessions', () => this.inner.listSessions(opts));
   }

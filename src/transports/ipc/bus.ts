@@ -118,7 +118,7 @@ export async function startBus(ctx: TransportContext, opts: BusOptions = {}): Pr
   };
   const watched = watchSubscriptions(sockets.pub, logger);
   const publisher = new BusPublisher(sockets.pub, instanceId, logger, undefined, watched.subscriptions);
-  const topics = new TopicDeriver(ctx.commands, publisher, state, logger, opts.list);
+  const topics = new TopicDeriver(ctx.commands, ctx.store, publisher, state, logger, opts.list);
   await topics.prime().catch((err: unknown) => logger.warn({ err }, 'bus: could not read the session list at start'));
   const untap = ctx.log.tap((events) => topics.onBatch(events));
   const rpc = new RpcServer(sockets.router, busMethods({ commands: ctx.commands, state, publisher }), logger);

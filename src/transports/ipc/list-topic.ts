@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Session } from '../../protocol/session.js';
 import type { BusPublisher } from './publisher.js';
 import { SerialRefresh } from './serial-refresh.js';
-import { SessionList } from './session-list.js';
+import { SessionList, type ListedSession } from './session-list.js';
 import { allSessions } from './session-view.js';
 
 export interface ListTopicOptions {
@@ -74,7 +74,7 @@ export class ListTopic {
   }
 
   /** A session as just read after its own events. */
-  seen(session: Session): void {
+  seen(session: ListedSession): void {
     if (this.list.upsert(session)) this.request();
   }
 

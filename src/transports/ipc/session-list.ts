@@ -2,6 +2,9 @@ import type { SessionPayload } from '../../protocol/pando-bus.js';
 import type { Session } from '../../protocol/session.js';
 import { toSessionPayload } from './session-view.js';
 
+/** What the list keeps of a session: a `Session` as listed, or its stored row as the bus reads it. */
+export type ListedSession = Pick<Session, 'id' | 'title' | 'created_at' | 'updated_at' | 'message_count'>;
+
 interface Row {
   /** The store's listing key: newest first by created_at, then id (both descending). */
   created_at: string;
@@ -32,7 +35,7 @@ export class SessionList {
   }
 
   /** Records the session as just read; true when the published list changes (new session, new title). */
-  upsert(session: Session): boolean {
+  upsert(session: ListedSession): boolean {
     this.changedDuringRead?.add(session.id);
     return this.put(session);
   }
@@ -58,7 +61,7 @@ export class SessionList {
    * Takes a full read's sessions as the list, except the ids changed one at a time while it ran (their
    * newer state stays). True when the published list changed.
    */
-  replace(sessions: readonly Session[]): boolean {
+  replace(sessions: readonly ListedSession[]): boolean {
     const keep = this.changedDuringRead ?? new Set<string>();
     this.changedDuringRead = undefined;
     let changed = false;
@@ -83,7 +86,7 @@ export class SessionList {
     return this.ordered.map((id) => this.rows.get(id)!.payload);
   }
 
-  private put(session: Session): boolean {
+  private put(session: ListedSession): boolean {
     const payload = toSessionPayload(session);
     const row = this.rows.get(session.id);
     if (!row) {

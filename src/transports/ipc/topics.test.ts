@@ -84,9 +84,15 @@ describe('per-session refresh reads only what it needs', () => {
 describe('turn ends nobody watches cost no reads', () => {
   it('skips the row reads of message events without a subscriber, then resyncs silently when one comes', async () => {
     const t = await rig.start({ script: [{ text: 'first answer' }, { text: 'second answer' }, { text: 'third answer' }], bus: { list: { perSessionIntervalMs: 0, maxIntervalMs: 0 } } });
-    const { commands, manager } = t.tower;
+    const { commands, manager, store } = t.tower;
     const execute = commands.execute.bind(commands);
+    // Rows come from the store's batch read, conversations through the command layer.
     const reads: string[] = [];
+    const getSessions = store.getSessions.bind(store);
+    vi.spyOn(store, 'getSessions').mockImplementation((ids) => {
+      reads.push(`rows ${ids.length}`);
+      return getSessions(ids);
+    });
     vi.spyOn(commands, 'execute').mockImplementation(((name: string, params: { session_id?: string }) => {
       if (name === 'sessions.get' || name === 'sessions.messages') reads.push(name);
       return execute(name as never, params as never);
@@ -100,16 +106,16 @@ describe('turn ends nobody watches cost no reads', () => {
     // A creation is read (the list and the heartbeat's count need it); two turns nobody watches are not.
     const a = await commands.execute('sessions.create', { title: 'alpha' });
     await t.bus.topics.settled();
-    expect(reads).toEqual(['sessions.get']);
+    expect(reads).toEqual(['rows 1']);
     await turn(a.id, 'hello');
     await turn(a.id, 'again');
-    expect(reads).toEqual(['sessions.get']);
+    expect(reads).toEqual(['rows 1']);
     expect(t.bus.topics.sessionCount).toBe(1);
 
     // A subscriber arrives: one silent read brings the session up to date, and nothing old is announced.
     const s = await rig.sub();
     await t.bus.topics.settled();
-    expect(reads).toEqual(['sessions.get', 'sessions.get']);
+    expect(reads).toEqual(['rows 1', 'rows 1']);
     const count = (await execute('sessions.get', { session_id: a.id })).message_count;
     expect(count).toBe(4);
     await commands.execute('sessions.update', { session_id: a.id, title: 'alpha renamed' });
