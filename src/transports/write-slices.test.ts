@@ -31,6 +31,24 @@ describe('WriteSlices', () => {
     expect(slices.admit()).toBe(true);
   });
 
+  it('the jobs of the turn right after the writes that filled a slice go on with that slice, not a fresh budget', async () => {
+    let clock = 0;
+    const slices = new WriteSlices(10, () => clock);
+    const ran: string[] = [];
+    // Writes of one poll phase: the slice opens at 0 and is spent by 11.
+    expect(slices.admit()).toBe(true);
+    clock = 11;
+    for (let i = 0; i < 8; i++) slices.admit();
+    expect(slices.admit()).toBe(false);
+    for (const name of ['a', 'b', 'c']) slices.defer({ runSlice: () => ran.push(name) });
+    // The check phase of the same iteration: one job (every turn makes progress), the rest wait.
+    await turn();
+    expect(ran).toEqual(['a']);
+    // The next iteration's turn has a budget of its own.
+    await turn();
+    expect(ran).toEqual(['a', 'b', 'c']);
+  });
+
   it('runs many jobs in one turn when the budget allows', async () => {
     const slices = new WriteSlices(Infinity);
     const ran: number[] = [];

@@ -25,9 +25,14 @@ const CLOCK_EVERY = 8;
  *
  * A slice starts at the first write after the previous one closed and closes at the next check phase:
  * everything written in between (the whole poll phase, which may run several commits) counts against it.
+ * The jobs' turn in that check phase goes on with the same slice rather than a fresh budget: it runs in
+ * the same loop iteration, so a fresh one would let a burst (hundreds of streams ending together) write
+ * for two budgets before timers run. Later turns (one per iteration) each have a budget of their own.
  */
 export class WriteSlices {
   private sliceStart = -1;
+  /** The slice was opened by a write, not by a jobs' turn: the next turn is in the same loop iteration. */
+  private openedByWrite = false;
   /** Writes admitted before the clock is read again (a hub write is one frame: ~5 us on a fast machine). */
   private credit = 0;
   private queue: (SliceJob | undefined)[] = [];
@@ -39,7 +44,11 @@ export class WriteSlices {
 
   private readonly clockEvery: number;
 
-  constructor(private readonly budgetMs: number = WRITE_SLICE_MS) {
+  constructor(
+    private readonly budgetMs: number = WRITE_SLICE_MS,
+    /** The clock (ms); tests pass their own. */
+    private readonly now: () => number = () => performance.now(),
+  ) {
     // A zero budget (tests) reads the clock at every write: exactly one write per slice.
     this.clockEvery = budgetMs > 0 ? CLOCK_EVERY : 1;
   }
@@ -53,10 +62,11 @@ export class WriteSlices {
   admit(): boolean {
     if (this.head < this.queue.length) return false;
     if (this.sliceStart >= 0 && --this.credit > 0) return true;
-    const now = performance.now();
+    const now = this.now();
     this.credit = this.clockEvery;
     if (this.sliceStart < 0) {
       this.sliceStart = now;
+      this.openedByWrite = true;
       this.schedule();
       return true;
     }
@@ -84,9 +94,12 @@ export class WriteSlices {
     if (this.head === queue.length) {
       // Nothing waits: the slice closes, and the next write starts a fresh one.
       this.sliceStart = -1;
+      this.openedByWrite = false;
       return;
     }
-    const start = performance.now();
+    // A slice the writes of this iteration opened goes on; one left by the previous turn is renewed.
+    const start = this.openedByWrite ? this.sliceStart : this.now();
+    this.openedByWrite = false;
     this.sliceStart = start;
     this.credit = 0;
     while (this.head < queue.length) {
@@ -99,7 +112,7 @@ export class WriteSlices {
         this.schedule();
         throw err;
       }
-      if (performance.now() - start >= this.budgetMs) break;
+      if (this.now() - start >= this.budgetMs) break;
     }
     if (this.head === queue.length) {
       this.queue = [];
