@@ -16,7 +16,6 @@ import {
   type TaskResultPayload,
 } from '../../protocol/runner.js';
 import type { RunnerEvent } from '../../protocol/runner-api.js';
-import { DeadlineSweep } from './deadlines.js';
 import { RunnerRegistry } from './registry.js';
 import type { RunnerTokenRecord, RunnerTokenVerifier } from './tokens.js';
 
@@ -101,8 +100,6 @@ function remember(set: Set<string>, value: string): void {
  */
 export class RunnerGateway {
   readonly registry: RunnerRegistry;
-  /** One timer for the time limits of every call dispatched here (remote-executor.ts). */
-  readonly deadlines = new DeadlineSweep();
   private readonly wss: WebSocketServer;
   private readonly connections = new Map<string, Connection>();
   private readonly pending = new Map<string, PendingTask>();

@@ -3,13 +3,12 @@ import type { RunnerRef, ToolCallRequest, ToolContext, ToolExecutor, ToolResult,
 import type { RunnerGateway } from './gateway.js';
 import type { TaskOperation, TaskResultPayload } from '../../protocol/runner.js';
 import { CANCEL_GRACE_MS, CANCEL_UNANSWERED, type DispatchOptions } from './gateway.js';
-import { DeadlineSweep, type Deadline } from './deadlines.js';
 import type { RemoteRunnerDirectory } from './directory.js';
 import { isRemoteTool, taskLimitMs, toOperation, toToolResult, type Mapped } from './tool-mapping.js';
 
 export interface RunnerExecutorOptions {
   /** What the executor uses of the gateway: the registry to pick from, dispatch, and runner events. */
-  gateway: Pick<RunnerGateway, 'registry' | 'dispatch' | 'onEvent'> & Partial<Pick<RunnerGateway, 'deadlines'>>;
+  gateway: Pick<RunnerGateway, 'registry' | 'dispatch' | 'onEvent'>;
   /** Runners of the other nodes of a cluster, used when none connected here matches. */
   remote?: RemoteRunnerDirectory;
   /** The server's executor: its tool specs are offered, and tools runners do not serve run there. */
@@ -53,12 +52,7 @@ const CANCELED: ToolResult = { output: 'canceled: the turn was interrupted befor
  * output streams back through `onOutput`; the call's abort signal becomes `task.cancel`.
  */
 export class RunnerToolExecutor implements ToolExecutor {
-  /** The calls' time limits: the gateway's sweep, shared by every session's executor. */
-  private readonly deadlines: DeadlineSweep;
-
-  constructor(private readonly opts: RunnerExecutorOptions) {
-    this.deadlines = opts.gateway.deadlines ?? new DeadlineSweep();
-  }
+  constructor(private readonly opts: RunnerExecutorOptions) {}
 
   specs(): ToolSpec[] {
     return this.opts.local.specs();
@@ -92,7 +86,7 @@ export class RunnerToolExecutor implements ToolExecutor {
         return { output: message, is_error: true };
       }
       let result;
-      const limit = new TaskLimit((this.opts.limitMs ?? taskLimitMs)(mapped), ctx.signal, this.deadlines);
+      const limit = new TaskLimit((this.opts.limitMs ?? taskLimitMs)(mapped), ctx.signal);
       try {
         result = await limit.race(
           runner.run(mapped.operation, mapped.args, {
@@ -173,27 +167,29 @@ export class RunnerToolExecutor implements ToolExecutor {
  * A remote task's time limit. At `ms`, or when the caller aborts, its signal aborts, which makes the
  * gateway send `task.cancel` (the runner kills the command's tree and answers). `race` then waits
  * `graceMs` more for that answer and, if none comes (a hung runner, a lost node), resolves with null
- * instead: the call must not wait forever. Both waits are deadlines in the gateway's shared sweep, not a
- * timer per call.
+ * instead: the call must not wait forever.
+ *
+ * A timer per call is kept on purpose: Node keeps one list per duration, so arming and clearing a 135 s
+ * timer costs ~0.2 us, less than a shared deadline heap did (~0.7 us, wave 9, bench/RESULTS.md); of this
+ * class's ~5 us per call the AbortController (~3.4 us) and the abort listener (~1.4 us) are the rest.
  */
 class TaskLimit {
   private readonly controller = new AbortController();
-  private readonly deadline: Deadline;
+  private readonly timer: NodeJS.Timeout;
   private readonly onOuterAbort = (): void => this.stop();
   /** The limit passed (not the caller's own abort). */
   expired = false;
   private giveUp: (() => void) | undefined;
-  private grace: Deadline | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ms: number,
     private readonly outer: AbortSignal,
-    private readonly deadlines: DeadlineSweep,
   ) {
-    this.deadline = deadlines.add(ms, () => {
+    this.timer = setTimeout(() => {
       this.expired = true;
       this.stop();
-    });
+    }, ms);
     outer.addEventListener('abort', this.onOuterAbort, { once: true });
     if (outer.aborted) this.controller.abort();
   }
@@ -205,7 +201,7 @@ class TaskLimit {
   race<T>(task: Promise<T>, graceMs: number): Promise<T | null> {
     const silent = new Promise<null>((resolve) => {
       this.giveUp = (): void => {
-        this.grace ??= this.deadlines.add(graceMs, () => resolve(null));
+        this.graceTimer ??= setTimeout(() => resolve(null), graceMs);
       };
     });
     if (this.controller.signal.aborted) this.giveUp?.();
@@ -218,8 +214,8 @@ class TaskLimit {
   }
 
   dispose(): void {
-    this.deadline.clear();
-    this.grace?.clear();
+    clearTimeout(this.timer);
+    clearTimeout(this.graceTimer);
     this.outer.removeEventListener('abort', this.onOuterAbort);
   }
 }
