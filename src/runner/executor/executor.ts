@@ -6,7 +6,7 @@ import type { RunnerLogger } from '../reap.js';
 import { realWorkingDir } from './sandbox.js';
 import { toolEnvironment } from './tool-env.js';
 import { fail } from './tool.js';
-import type { BuiltinTool, WebAccess } from './tool.js';
+import type { BuiltinTool, CommandSettings, WebAccess } from './tool.js';
 import { BUILTIN_TOOLS, BUILTIN_TOOL_NAMES, type BuiltinToolName } from './tools/index.js';
 
 export interface LocalExecutorOptions {
@@ -50,9 +50,13 @@ export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecut
     enabled.set(name, tool);
   }
 
+  // One array for every call (turns ask for it per step); frozen, as every session's executor shares it.
+  const specs = Object.freeze([...enabled.values()].map((tool) => tool.spec)) as ToolSpec[];
+  const settingsOf = commandSettings(opts, registry);
+
   return {
     specs(): ToolSpec[] {
-      return [...enabled.values()].map((tool) => tool.spec);
+      return specs;
     },
 
     async execute(call: ToolCallRequest, ctx: ToolContext): Promise<ToolResult> {
@@ -63,19 +67,36 @@ export function createLocalExecutor(opts: LocalExecutorOptions = {}): ToolExecut
       if (ctx.signal.aborted) return fail(`${call.name} was canceled before it started`);
       try {
         const root = await realWorkingDir(ctx.workingDir);
-        const commands = {
-          registry,
-          sandbox: ctx.sandbox ?? opts.sandbox ?? 'auto',
-          network: ctx.network ?? opts.network ?? false,
-          hide: opts.hide ?? [],
-          env: toolEnvironment(opts.envSource ?? process.env, opts.envAllow, ctx.env),
-          ...(opts.logger ? { logger: opts.logger } : {}),
-        };
-        return await tool.run(call.args, { ...ctx, root, callId: call.id, commands, web });
+        return await tool.run(call.args, { ...ctx, root, callId: call.id, commands: settingsOf(ctx), web });
       } catch (err) {
         return fail(describeFailure(call.name, err));
       }
     },
+  };
+}
+
+/**
+ * How a call's commands run, made once per executor rather than per call (a read pays for none of it).
+ * The environment is read from `envSource` when the executor is made, as `tower runner` reads its own
+ * at start: the server makes its executor once, after clearing its initial environment block, and
+ * changes neither its environment nor the executor's config later (a new `tool_env`, sandbox or network
+ * setting means a new executor). The settings are frozen, so a tool cannot leave anything in them for
+ * the next call. A call with variables of its own (`ctx.env`) gets them merged over the base, per call.
+ */
+function commandSettings(opts: LocalExecutorOptions, registry: ProcessRegistry): (ctx: ToolContext) => CommandSettings {
+  const base = Object.freeze(toolEnvironment(opts.envSource ?? process.env, opts.envAllow));
+  const hide = Object.freeze([...(opts.hide ?? [])]);
+  const make = (sandbox: SandboxMode, network: boolean, env: Record<string, string>): CommandSettings =>
+    Object.freeze({ registry, sandbox, network, hide, env, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const cache = new Map<string, CommandSettings>();
+  return (ctx) => {
+    const sandbox = ctx.sandbox ?? opts.sandbox ?? 'auto';
+    const network = ctx.network ?? opts.network ?? false;
+    if (ctx.env !== undefined) return make(sandbox, network, Object.freeze({ ...base, ...toolEnvironment({}, [], ctx.env) }));
+    const key = `${sandbox}:${network}`;
+    let settings = cache.get(key);
+    if (settings === undefined) cache.set(key, (settings = make(sandbox, network, base)));
+    return settings;
   };
 }
 

@@ -50,4 +50,28 @@ describe('bash environment', () => {
       expect(res.output).toContain('TOWER=1');
     });
   }
+
+  it('keeps one call\'s own variables out of the next call, and secret names out of both', async () => {
+    const executor = createLocalExecutor({ sandbox: 'none', envSource: serverEnv, envAllow: ['PROJECT_MODE'] });
+    const own = await callTool(executor, ws.root, 'bash', { command: 'env' }, { env: { SESSION_VAR: 'one', SESSION_TOKEN: 'tok-never', HOME: '/home/session' } });
+    expect(own.output).toContain('SESSION_VAR=one');
+    expect(own.output).toContain('HOME=/home/session');
+    expect(own.output).not.toMatch(/SESSION_TOKEN|tok-never|sk-live|tower-token/);
+    const next = await callTool(executor, ws.root, 'bash', { command: 'env' });
+    expect(next.output).not.toMatch(/SESSION_VAR|SESSION_TOKEN|\/home\/session|sk-live|tower-token/);
+    expect(next.output).toContain('HOME=/home/tower');
+    expect(next.output).toContain('PROJECT_MODE=dev');
+  });
+
+  it('reads the environment once, when the executor is made: later changes to it reach no command', async () => {
+    const source: NodeJS.ProcessEnv = { ...serverEnv };
+    const executor = createLocalExecutor({ sandbox: 'none', envSource: source, envAllow: ['PROJECT_MODE', 'LATE_VAR'] });
+    expect((await callTool(executor, ws.root, 'bash', { command: 'env' })).output).toContain('PROJECT_MODE=dev');
+    source.PROJECT_MODE = 'changed';
+    source.LATE_VAR = 'late';
+    source.LATE_API_KEY = 'sk-late-never';
+    const res = await callTool(executor, ws.root, 'bash', { command: 'env' });
+    expect(res.output).toContain('PROJECT_MODE=dev');
+    expect(res.output).not.toMatch(/LATE_VAR|LATE_API_KEY|sk-late|changed/);
+  });
 });

@@ -8,7 +8,7 @@ import { spliceFlag } from '../../protocol/wire-splice.js';
 import { decodeCursor, encodeCursor } from '../sqlite/cursor.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
 import { commitBatch } from './commit.js';
-import { PgFrames } from './frames.js';
+import { PgFrames, pageRows } from './frames.js';
 import { PgCommitMarks, backendPid } from './commit-marks.js';
 import { PgMessaging } from './messaging.js';
 import { PgChangeFeed } from './messaging-watch.js';
@@ -38,21 +38,15 @@ export interface PostgresStoreOptions {
   max?: number;
 }
 
-/**
- * Page reads are named (prepared once per connection): PostgreSQL then moves to the statement's generic
- * plan, the primary key's ordered index scan, after its first few custom plans. A custom plan (every
- * call of an unnamed statement) estimates the session's rows from the statistics, and for a session
- * they undercount (the table not analyzed since the session grew) it picks a bitmap scan of all the
- * session's rows after the seq plus a sort: a catch-up page cost a scan of the session's rest.
- */
-const READ_EVENTS = {
+/** A page's rows, planned the one way that reads at most the limit's rows (`PAGE_ROWS`, frames.ts). Named: parsed once per connection. */
+export const READ_EVENTS = {
   name: 'tower_read_events',
-  text: 'SELECT seq, type, data, created_at FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+  text: `SELECT seq, type, data, created_at FROM events ${pageRows(2, 3)}`,
 };
 /** The rows of a page read checked (framed in JS), with their splice flags. */
-const READ_CHECKED = {
+export const READ_CHECKED = {
   name: 'tower_read_checked',
-  text: 'SELECT seq, type, data, created_at, splice FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+  text: `SELECT seq, type, data, created_at, splice FROM events ${pageRows(2, 3)}`,
 };
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

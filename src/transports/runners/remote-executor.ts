@@ -168,6 +168,10 @@ export class RunnerToolExecutor implements ToolExecutor {
  * gateway send `task.cancel` (the runner kills the command's tree and answers). `race` then waits
  * `graceMs` more for that answer and, if none comes (a hung runner, a lost node), resolves with null
  * instead: the call must not wait forever.
+ *
+ * A timer per call is kept on purpose: Node keeps one list per duration, so arming and clearing a 135 s
+ * timer costs ~0.2 us, less than a shared deadline heap did (~0.7 us, wave 9, bench/RESULTS.md); of this
+ * class's ~5 us per call the AbortController (~3.4 us) and the abort listener (~1.4 us) are the rest.
  */
 class TaskLimit {
   private readonly controller = new AbortController();
