@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
-import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle, primeTitleRequests } from './title.js';
+import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
 
 describe('cleanTitle', () => {
   it('strips quotes, prefixes, trailing periods and extra lines', () => {
@@ -36,6 +36,19 @@ describe.each(PROVIDER_CASES)('generateTitle via $providerType', ({ providerType
     expect(rig.server.parsed[0]?.tools).toEqual([]);
   });
 
+  it("streams through Tower's wire path, never through fetch (the AI SDK's own request path)", async () => {
+    rig = await startRig(providerType, format, (request) => (request.system === TITLE_SYSTEM_PROMPT ? { text: 'Wire title' } : { text: 'x' }));
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      expect(await generateTitle(rig.registry, rig.model, 'hello')).toBe('Wire title');
+      expect(await generateTitle(rig.registry, rig.model, 'hello again')).toBe('Wire title');
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(rig.server.parsed.map((r) => r.stream)).toEqual([true, true]);
+  });
+
   it('gets the automatic title from a list script without consuming it', async () => {
     rig = await startRig(providerType, format, [{ text: 'first real answer' }]);
     expect(await generateTitle(rig.registry, rig.model, 'how do I rotate my ssh keys?')).toBe('How do I rotate my ssh');
@@ -53,19 +66,6 @@ describe('generateTitle failures', () => {
     try {
       expect(await generateTitle(rig.registry, 'nope/model', 'hello')).toBeUndefined();
       expect(await generateTitle(rig.registry, rig.model, 'hello', AbortSignal.abort())).toBeUndefined();
-    } finally {
-      await rig.server.close();
-    }
-  });
-});
-
-describe('primeTitleRequests', () => {
-  it('can be called again and leaves title requests working (the stream and fetch warm-up has no effect of its own)', async () => {
-    primeTitleRequests();
-    primeTitleRequests();
-    const rig = await startRig('openai', 'openai', (request) => (request.system === TITLE_SYSTEM_PROMPT ? { text: 'Warm start' } : { text: 'x' }));
-    try {
-      expect(await generateTitle(rig.registry, rig.model, 'hello')).toBe('Warm start');
     } finally {
       await rig.server.close();
     }
