@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
-import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle } from './title.js';
+import { TITLE_SYSTEM_PROMPT, TITLE_TIMEOUT_MS, cleanTitle, generateTitle } from './title.js';
 
 describe('cleanTitle', () => {
   it('strips quotes, prefixes, trailing periods and extra lines', () => {
@@ -67,6 +67,49 @@ describe('generateTitle failures', () => {
       expect(await generateTitle(rig.registry, 'nope/model', 'hello')).toBeUndefined();
       expect(await generateTitle(rig.registry, rig.model, 'hello', AbortSignal.abort())).toBeUndefined();
     } finally {
+      await rig.server.close();
+    }
+  });
+});
+
+describe('generateTitle timeout', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives up on an answer that never ends after TITLE_TIMEOUT_MS and leaves no timer behind', async () => {
+    let asked!: () => void;
+    const requested = new Promise<void>((resolve) => (asked = resolve));
+    const rig = await startRig('openai', 'openai', () => {
+      asked();
+      return { text: 'Half a', hang: true };
+    });
+    try {
+      // Only the title's own timer is faked: sockets and the stream's turns run as usual.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const title = generateTitle(rig.registry, rig.model, 'hello');
+      await requested;
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(TITLE_TIMEOUT_MS);
+      expect(await title).toBeUndefined();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      await rig.server.close();
+    }
+  });
+
+  it("clears its timer and its listener on the caller's signal once the title is there", async () => {
+    const rig = await startRig('openai', 'openai', () => ({ text: 'Quick title' }));
+    const caller = new AbortController();
+    const remove = vi.spyOn(caller.signal, 'removeEventListener');
+    try {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      expect(await generateTitle(rig.registry, rig.model, 'hello', caller.signal)).toBe('Quick title');
+      expect(vi.getTimerCount()).toBe(0);
+      expect(remove).toHaveBeenCalledWith('abort', expect.any(Function));
+    } finally {
+      vi.useRealTimers();
       await rig.server.close();
     }
   });
