@@ -18,8 +18,12 @@ export interface TurnDeps {
 }
 
 interface StepOutcome {
-  text: string;
-  reasoning: string;
+  /**
+   * The step's text and reasoning as the runs appended, joined only in `recordStep`: after the step-end
+   * pacer let the end go on, not in the burst of stream ends that many turns ending together make.
+   */
+  texts: string[];
+  reasonings: string[];
   toolCalls: ToolCallPart[];
   /** Calls whose arguments were refused (too deep, too large), with the result the model gets. */
   invalid: Map<string, string>;
@@ -117,11 +121,11 @@ async function injectSteering(input: TurnInput): Promise<void> {
 const MAX_RUN_CHARS = 64 * 1024;
 
 async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Promise<StepOutcome> {
-  const out: StepOutcome = { text: '', reasoning: '', toolCalls: [], invalid: new Map(), placements: new Map() };
-  // The step's whole text, joined once at the end: a `+=` per token would keep a rope node per token alive
-  // for the whole step (old-generation garbage, once the step ends).
+  // The step's whole text, joined once at its end (`recordStep`): a `+=` per token would keep a rope node
+  // per token alive for the whole step (old-generation garbage, once the step ends).
   const texts: string[] = [];
   const reasonings: string[] = [];
+  const out: StepOutcome = { texts, reasonings, toolCalls: [], invalid: new Map(), placements: new Map() };
   const sessionTools = input.hooks?.sessionTools?.specs() ?? [];
   const tools = [...deps.executor.specs(), ...sessionTools];
   const { writer } = input;
@@ -225,8 +229,6 @@ async function streamStep(deps: TurnDeps, input: TurnInput, model: string): Prom
     if (!signal.aborted) out.error = { code: 'model_error', message: errorMessage(err) };
   } finally {
     signal.removeEventListener('abort', onAbort);
-    out.text = texts.join('');
-    out.reasoning = reasonings.join('');
     if (!ended) await parts.return?.();
   }
   return out;
@@ -240,12 +242,14 @@ async function recordStep(deps: TurnDeps, input: TurnInput, model: string, outco
   // would make the conversation invalid for the next model request.
   const toolCalls = interrupted ? [] : outcome.toolCalls;
   if (interrupted) outcome.toolCalls = [];
-  const hasContent = outcome.text !== '' || outcome.reasoning !== '' || toolCalls.length > 0;
+  const text = outcome.texts.join('');
+  const reasoning = outcome.reasonings.join('');
+  const hasContent = text !== '' || reasoning !== '' || toolCalls.length > 0;
   const message: ConversationMessage | undefined = hasContent
     ? {
         role: 'assistant',
-        content: outcome.text,
-        ...(outcome.reasoning ? { reasoning: outcome.reasoning } : {}),
+        content: text,
+        ...(reasoning ? { reasoning } : {}),
         ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         ...(interrupted ? { partial: true } : {}),
       }

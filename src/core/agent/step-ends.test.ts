@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConversationMessage } from '../../protocol/conversation.js';
 import { EventLog } from '../event-log/index.js';
 import { fixture, type Fixture } from '../event-log/test-helpers.js';
@@ -94,6 +94,43 @@ describe('runTurn with a step-end pacer', () => {
     expect(await turn).toBe('normal');
     const types = (await f.store.readEvents('s', 0, 100)).map((e) => e.type);
     expect(types).toEqual(['agent_choice', 'token_usage', 'stream_stopped']);
+    expect(conversation.at(-1)).toMatchObject({ role: 'assistant', content: 'hello' });
+  });
+
+  it("joins the step's text runs only once the pacer let its end go on, not in the stream's end", async () => {
+    f = await fixture([]);
+    await f.store.createSession(testSessionRecord('s'));
+    log = new EventLog(f.store, f.bus);
+    const join = vi.spyOn(Array.prototype, 'join');
+    // A join of the step's runs: an array holding the first run's delta.
+    const joinedRuns = (): boolean => join.mock.contexts.some((ctx) => Array.isArray(ctx) && ctx.includes('hel'));
+    let joinedBeforeAdmit: boolean | undefined;
+    const conversation: ConversationMessage[] = [{ role: 'user', content: 'hi' }];
+    try {
+      const reason = await runTurn(
+        {
+          stepper: new FakeStepper(() => [{ type: 'text', delta: 'hel' }, { type: 'text', delta: 'lo' }, finish]),
+          executor: new FakeExecutor(),
+          cost: () => 0,
+          logger: silentLogger,
+          stepEnds: {
+            admit: () => {
+              joinedBeforeAdmit = joinedRuns();
+              return nextTurn();
+            },
+          },
+        },
+        {
+          turnId: 't1', workingDir: '/tmp', model: () => 'm/x', system: 'sys', maxIterations: 3, conversation,
+          signal: new AbortController().signal, writer: new TurnWriter(log, 's'), totals: { input_tokens: 0, output_tokens: 0, cost: 0 },
+        },
+      );
+      expect(reason).toBe('normal');
+      expect(joinedBeforeAdmit).toBe(false);
+      expect(joinedRuns()).toBe(true);
+    } finally {
+      join.mockRestore();
+    }
     expect(conversation.at(-1)).toMatchObject({ role: 'assistant', content: 'hello' });
   });
 });

@@ -33,6 +33,23 @@ describe('Metrics', () => {
     b.close();
   });
 
+  it("a step's end leaves the histogram alone (a burst of ends costs an array push each); the scrape folds it in", async () => {
+    const m = new Metrics({ processMetrics: false });
+    const histogram = m.registry.getSingleMetric('tower_model_step_duration_seconds');
+    if (!histogram || !('observe' in histogram)) throw new Error('expected the step histogram');
+    const observe = vi.spyOn(histogram, 'observe');
+    const stepper = m.stepper(new FakeStepper(() => [{ type: 'text', delta: 'x' }, finish]));
+    for (let i = 0; i < 3; i++) {
+      for await (const part of stepper.step({ model: 'fake/m', messages: [], tools: [], signal: new AbortController().signal })) void part;
+    }
+    expect(observe).not.toHaveBeenCalled();
+    expect(await m.render()).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/m",outcome="ok"\} 3/);
+    expect(observe).toHaveBeenCalledTimes(3);
+    // Folded once: a second scrape shows the same three.
+    expect(await m.render()).toMatch(/tower_model_step_duration_seconds_count\{model="fake\/m",outcome="ok"\} 3/);
+    m.close();
+  });
+
   it('forwards the parts already buffered (takeReady), and an error among them makes the step an error', async () => {
     const m = new Metrics({ processMetrics: false });
     const stepper = m.stepper({

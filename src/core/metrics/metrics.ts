@@ -4,6 +4,7 @@ import type { Store } from '../../store/types.js';
 import type { EventLog, EventSubscription, SinkSubscription } from '../event-log/index.js';
 import type { ModelStepper } from '../models/types.js';
 import type { ToolExecutor } from '../../protocol/tools.js';
+import { DeferredObservations } from './deferred-observations.js';
 import { EventCounters } from './event-counters.js';
 import { timedExecutor, timedStepper, timedStore } from './instrument.js';
 import { SubscriberTracker } from './subscribers.js';
@@ -51,6 +52,8 @@ export class Metrics {
   private readonly commitSeconds: Histogram;
   private readonly commitFailures: Counter;
   private readonly stepSeconds: Histogram<'model' | 'outcome'>;
+  /** Step ends come by the hundred at once (many turns ending together): folded in at scrape time. */
+  private readonly stepEnds: DeferredObservations<'model' | 'outcome'>;
   private readonly toolSeconds: Histogram<'tool' | 'outcome'>;
   private sources: MetricsSources | undefined;
   private readonly transports = new Map<string, () => boolean>();
@@ -66,9 +69,12 @@ export class Metrics {
     });
     this.commitSeconds = new Histogram({ name: 'tower_commit_duration_seconds', help: 'Store commit (transaction) time', registers, buckets: SECONDS });
     this.commitFailures = new Counter({ name: 'tower_commit_failures_total', help: 'Store commits that failed', registers });
+    const stepEnds = new DeferredObservations(() => this.stepSeconds);
+    this.stepEnds = stepEnds;
     this.stepSeconds = new Histogram({
       name: 'tower_model_step_duration_seconds', help: 'One model step, first request to last part, by model and outcome',
       labelNames: ['model', 'outcome'], registers, buckets: LONG_SECONDS,
+      collect: () => stepEnds.foldAll(),
     });
     this.toolSeconds = new Histogram({
       name: 'tower_tool_call_duration_seconds', help: 'Tool call execution time by tool and outcome (ok, error, aborted)',
@@ -100,7 +106,7 @@ export class Metrics {
   }
 
   stepper<S extends ModelStepper>(stepper: S): S {
-    return timedStepper(stepper, (model, outcome, seconds) => this.stepSeconds.observe({ model, outcome }, seconds));
+    return timedStepper(stepper, (model, outcome, seconds) => this.stepEnds.observe({ model, outcome }, seconds));
   }
 
   executor<E extends ToolExecutor>(executor: E): E {
@@ -135,6 +141,7 @@ export class Metrics {
   close(): void {
     this.untap?.();
     this.untap = undefined;
+    this.stepEnds.close();
     this.registry.clear();
   }
 

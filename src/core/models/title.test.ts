@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
-import { TITLE_SYSTEM_PROMPT, cleanTitle, generateTitle, primeTitleRequests } from './title.js';
+import { TITLE_SYSTEM_PROMPT, TITLE_TIMEOUT_MS, cleanTitle, generateTitle } from './title.js';
 
 describe('cleanTitle', () => {
   it('strips quotes, prefixes, trailing periods and extra lines', () => {
@@ -36,6 +36,19 @@ describe.each(PROVIDER_CASES)('generateTitle via $providerType', ({ providerType
     expect(rig.server.parsed[0]?.tools).toEqual([]);
   });
 
+  it("streams through Tower's wire path, never through fetch (the AI SDK's own request path)", async () => {
+    rig = await startRig(providerType, format, (request) => (request.system === TITLE_SYSTEM_PROMPT ? { text: 'Wire title' } : { text: 'x' }));
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      expect(await generateTitle(rig.registry, rig.model, 'hello')).toBe('Wire title');
+      expect(await generateTitle(rig.registry, rig.model, 'hello again')).toBe('Wire title');
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(rig.server.parsed.map((r) => r.stream)).toEqual([true, true]);
+  });
+
   it('gets the automatic title from a list script without consuming it', async () => {
     rig = await startRig(providerType, format, [{ text: 'first real answer' }]);
     expect(await generateTitle(rig.registry, rig.model, 'how do I rotate my ssh keys?')).toBe('How do I rotate my ssh');
@@ -59,14 +72,44 @@ describe('generateTitle failures', () => {
   });
 });
 
-describe('primeTitleRequests', () => {
-  it('can be called again and leaves title requests working (the stream and fetch warm-up has no effect of its own)', async () => {
-    primeTitleRequests();
-    primeTitleRequests();
-    const rig = await startRig('openai', 'openai', (request) => (request.system === TITLE_SYSTEM_PROMPT ? { text: 'Warm start' } : { text: 'x' }));
+describe('generateTitle timeout', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('gives up on an answer that never ends after TITLE_TIMEOUT_MS and leaves no timer behind', async () => {
+    let asked!: () => void;
+    const requested = new Promise<void>((resolve) => (asked = resolve));
+    const rig = await startRig('openai', 'openai', () => {
+      asked();
+      return { text: 'Half a', hang: true };
+    });
     try {
-      expect(await generateTitle(rig.registry, rig.model, 'hello')).toBe('Warm start');
+      // Only the title's own timer is faked: sockets and the stream's turns run as usual.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const title = generateTitle(rig.registry, rig.model, 'hello');
+      await requested;
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(TITLE_TIMEOUT_MS);
+      expect(await title).toBeUndefined();
+      expect(vi.getTimerCount()).toBe(0);
     } finally {
+      vi.useRealTimers();
+      await rig.server.close();
+    }
+  });
+
+  it("clears its timer and its listener on the caller's signal once the title is there", async () => {
+    const rig = await startRig('openai', 'openai', () => ({ text: 'Quick title' }));
+    const caller = new AbortController();
+    const remove = vi.spyOn(caller.signal, 'removeEventListener');
+    try {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      expect(await generateTitle(rig.registry, rig.model, 'hello', caller.signal)).toBe('Quick title');
+      expect(vi.getTimerCount()).toBe(0);
+      expect(remove).toHaveBeenCalledWith('abort', expect.any(Function));
+    } finally {
+      vi.useRealTimers();
       await rig.server.close();
     }
   });

@@ -1,5 +1,6 @@
-import { generateText } from 'ai';
 import type { ModelRegistry } from './registry.js';
+import type { ModelStepper } from './types.js';
+import { WireStepper } from './wire/wire-stepper.js';
 
 /**
  * System prompt of title requests. Exported so the fake model servers can recognize (and answer) them
@@ -12,7 +13,7 @@ export const TITLE_SYSTEM_PROMPT =
 export const MAX_TITLE_LENGTH = 60;
 /** Long first messages add cost and nothing to a six-word title. */
 const MAX_PROMPT_CHARS = 4000;
-const TITLE_TIMEOUT_MS = 30_000;
+export const TITLE_TIMEOUT_MS = 30_000;
 
 /**
  * Cleans a model's title answer: first non-empty line, no `Title:` prefix, no surrounding quotes or
@@ -34,31 +35,29 @@ export function cleanTitle(raw: string): string | undefined {
   return title.length > 0 ? title : undefined;
 }
 
-let primed = false;
+/** One stepper per registry: titles share the process's wire path (and its turn budget) with turns. */
+const steppers = new WeakMap<ModelRegistry, ModelStepper>();
 
-/**
- * Makes the first title request about as cheap as the later ones; call it at start-up (idempotent).
- * Titles are the only requests that go through the AI SDK and `fetch`, and the first one pays one-off
- * costs in one go, at the end of the first turn (where many first turns may end together):
- * - Node builds one "Releasing reader" TypeError per process, the first time any web-stream reader
- *   releases its lock, and formats its stack at once. With source maps on (tsx, `--enable-source-maps`)
- *   that parses the whole source map of each file in the stack: in the AI SDK's response reading ~1 MB
- *   of maps, 60-170 ms of the main thread. Releasing a reader here, with a short stack of our own,
- *   builds that error once, cheaply; the SDK's releases reuse it.
- * - `fetch` loads and compiles Node's bundled undici on first use (~50 ms with the GC it causes): a
- *   `data:` fetch here does that without any connection.
- */
-export function primeTitleRequests(): void {
-  if (primed) return;
-  primed = true;
-  new ReadableStream().getReader().releaseLock();
-  fetch('data:,').then((r) => r.arrayBuffer()).catch(() => undefined);
+function titleStepper(registry: ModelRegistry): ModelStepper {
+  let stepper = steppers.get(registry);
+  if (stepper === undefined) {
+    stepper = new WireStepper(registry);
+    steppers.set(registry, stepper);
+  }
+  return stepper;
 }
 
 /**
  * Asks the model for a short title for a conversation. Never throws: on any failure (unknown model,
  * HTTP error, timeout, empty answer) it returns `undefined` and the caller uses the first user message
  * cut short instead.
+ *
+ * The request goes through `WireStepper`, the lean path turns use (one streamed step, no tools): for the
+ * registry's providers Tower sends it over `node:http` and reads the SSE itself; a provider the wire path
+ * does not read keeps the AI SDK's `doStream` (the stepper's own fallback). Not the AI SDK's
+ * `generateText` + `fetch`: first titles come at the end of first turns, hundreds together, and that
+ * path cost there a second HTTP stack (undici, loaded and compiled on first use), web streams and the
+ * SDK's result pipeline per title (bench/RESULTS.md, wave 8 x1 and y3).
  */
 export async function generateTitle(
   registry: ModelRegistry,
@@ -66,17 +65,36 @@ export async function generateTitle(
   firstUserMessage: string,
   signal?: AbortSignal,
 ): Promise<string | undefined> {
+  // One controller for the caller's signal and the timeout: `AbortSignal.timeout` + `AbortSignal.any`
+  // cost a weakly held signal pair and their bookkeeping per title (a third of a title's own CPU here).
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal?.reason);
+  const timer = setTimeout(() => controller.abort(new DOMException('title request timed out', 'TimeoutError')), TITLE_TIMEOUT_MS);
+  timer.unref();
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const timeout = AbortSignal.timeout(TITLE_TIMEOUT_MS);
-    const { text } = await generateText({
-      model: registry.languageModel(modelId),
+    const parts = titleStepper(registry).step({
+      model: modelId,
       system: TITLE_SYSTEM_PROMPT,
-      prompt: firstUserMessage.slice(0, MAX_PROMPT_CHARS),
-      maxRetries: 0,
-      abortSignal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      messages: [{ role: 'user', content: firstUserMessage.slice(0, MAX_PROMPT_CHARS) }],
+      tools: [],
+      signal: controller.signal,
     });
-    return cleanTitle(text);
+    const texts: string[] = [];
+    let finished = false;
+    // Read to the end, never left early: leaving would cancel the request, and with it the keep-alive
+    // connection that a finished body hands back to the pool. The iteration ends right after its
+    // terminal part (`finish` or `error`), or, aborted or timed out, without one.
+    for await (const part of parts) {
+      if (part.type === 'text') texts.push(part.delta);
+      else if (part.type === 'finish') finished = true;
+    }
+    return finished ? cleanTitle(texts.join('')) : undefined;
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -13,7 +13,6 @@ import { isQueueConflict, type QueueEffects, type QueueSet, type SessionQueues }
 import { createSessionTools } from './session-tools.js';
 import { openMcpTools } from './mcp-turn.js';
 import type { McpHost } from '../mcp/index.js';
-import { primeTitleRequests } from '../models/title.js';
 import type { SessionManagerDeps, TitleGenerator } from './deps.js';
 import { fallbackTitle, limitTitler } from './titles.js';
 import { settingsOf } from './records.js';
@@ -45,8 +44,6 @@ export class TurnRunner {
     private readonly mcp: McpHost,
   ) {
     this.titler = deps.titler && limitTitler(deps.titler);
-    // Not at the first turn's end, where many first turns may end together (see primeTitleRequests).
-    if (this.titler) primeTitleRequests();
   }
 
   /**

@@ -67,8 +67,13 @@ export class ToolCallAssembler {
     return undefined;
   }
 
-  /** Emits every call, in index order. */
+  /**
+   * Emits every call, in index order. A step without tool calls (most of them) returns at once: hundreds
+   * of steps end together at a turn-end burst, and the copy, sort and clears cost there
+   * (bench/RESULTS.md, wave 8 y3: 7.7 ms for 500 ends).
+   */
   flush(emit: Emit): void {
+    if (this.calls.length === 0) return;
     const sorted = [...this.calls].sort((a, b) => a.index - b.index || a.order - b.order);
     for (const call of sorted) emit({ type: 'tool_call', id: call.id, name: call.name, args: parseToolInput(call.args) });
     this.calls.length = 0;
