@@ -59,7 +59,7 @@ interface Outcome {
   /** Longest event-loop delay in Tower during the run (NaN for the relay). */
   loopDelayMaxMs?: number;
   /** Tower's stalls over 40 ms, [wallMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
-  stalls?: Array<[number, number, number]>;
+  stalls?: Array<[number, number, number, number?]>;
   /** The server's GC pauses during the run. */
   gc?: GcStats;
   /** The load generator over the window where every session streams: CPU % and us per token written (each also received). */
@@ -143,7 +143,7 @@ async function run(kind: 'tower' | 'bare', sessions: number): Promise<Outcome> {
       BARRIER_MS + STREAM_S * 1000 + DRAIN_MS + 60_000,
     );
     const after = await server.request<Cpu>({ type: 'cpu' }, 120_000);
-    const delay = await server.request<{ maxMs: number; stalls: Array<[number, number, number]> }>({ type: 'loopDelay' });
+    const delay = await server.request<{ maxMs: number; stalls: Array<[number, number, number, number?]> }>({ type: 'loopDelay' });
     const gc = await server.request<GcStats>({ type: 'gc' });
     const { slices } = await server.request<{ slices: Array<[number, number]> }>({ type: 'elu' });
     await driver.request({ type: 'hangUp' });
@@ -175,14 +175,17 @@ function stallText(o: Outcome): string {
   return phases
     .map(([name, inPhase]) => {
       const inside = (o.stalls ?? []).filter(([t]) => inPhase(t));
-      const worst = inside.reduce<[number, number, number] | undefined>((w, s) => (w === undefined || s[1] > w[1] ? s : w), undefined);
-      return `${name} ${inside.length}${worst ? ` (max ${Math.round(worst[1])}, CPU ${Math.round(worst[2])})` : ''}`;
+      const worst = inside.reduce<[number, number, number, number?] | undefined>((w, s) => (w === undefined || s[1] > w[1] ? s : w), undefined);
+      return `${name} ${inside.length}${worst ? ` (max ${Math.round(worst[1])}, CPU ${Math.round(worst[2])}${mainText(worst)})` : ''}`;
     })
     .join(', ');
 }
 
+/** The main thread's own CPU in a stall (Linux), as `, main N`. */
+const mainText = (s: [number, number, number, number?]): string => (s[3] === undefined ? '' : `, main ${Math.round(s[3])}`);
+
 /** A stall's span: the 10 ms tick it delayed, and the delay. */
-const stallSpan = ([t, late]: [number, number, number]): [number, number] => [t - late - 10, t];
+const stallSpan = ([t, late]: [number, number, number, number?]): [number, number] => [t - late - 10, t];
 const gcIn = (o: Outcome, [from, to]: [number, number]) => (o.gc?.long ?? []).filter(([end, ms]) => end - ms < to && end > from);
 
 /** Each stall after the warm-up: when (s after release), ms late, CPU ms, and the GC pauses >= 10 ms inside it. */
@@ -194,7 +197,7 @@ function steadyStalls(o: Outcome): string {
   const text = steady
     .map((s) => {
       const gcs = gcIn(o, stallSpan(s)).map(([, ms, kind]) => `${kind} ${Math.round(ms)}`);
-      return `+${sig((s[0] - o.stats.releasedAt) / 1000)} s ${Math.round(s[1])}/${Math.round(s[2])}${gcs.length ? ` [${gcs.join(', ')}]` : ''}`;
+      return `+${sig((s[0] - o.stats.releasedAt) / 1000)} s ${Math.round(s[1])}/${Math.round(s[2])}${s[3] === undefined ? '' : `/${Math.round(s[3])}`}${gcs.length ? ` [${gcs.join(', ')}]` : ''}`;
     })
     .join('; ');
   return all.length > steady.length ? `${text} (+${all.length - steady.length} shorter)` : text;
@@ -227,8 +230,8 @@ const rows = (o: Outcome): Array<[string, string]> => [
   ['server GC', gcText(o)],
   ['server main thread busy while streaming', eluText(o)],
   ['server event loop blocked up to (ms)', String(Math.round(o.loopDelayMaxMs ?? NaN))],
-  ['stalls > 40 ms by phase: count (longest, its CPU ms)', stallText(o)],
-  ['stalls after warm-up: +s after release, ms late / CPU ms [GC]', steadyStalls(o)],
+  ['stalls > 40 ms by phase: count (longest, its CPU ms, main thread)', stallText(o)],
+  ['stalls after warm-up: +s after release, ms late / CPU ms / main thread CPU ms [GC]', steadyStalls(o)],
   ['keeps up', keepsUp(o) ? 'yes' : 'NO'],
 ];
 

@@ -1,8 +1,22 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { wallMs } from './clock.js';
 
-/** A stall: [wallMs when the loop turned again, ms late, ms of CPU this process used meanwhile]. */
-export type Stall = [number, number, number];
+/**
+ * A stall: [wallMs when the loop turned again, ms late, ms of CPU this process used meanwhile (all its
+ * threads), ms the main thread itself ran meanwhile (Linux; absent elsewhere)]. The last one tells the
+ * loop's own work from time the OS kept the main thread off a core while other threads ran.
+ */
+export type Stall = [number, number, number, number?];
+
+/** The calling thread's time on a CPU so far (ms), from the kernel's schedstat; undefined off Linux. */
+function threadCpuMs(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The event-loop watch every benchmark server runs, Tower and the bare baselines alike: a 10 ms
@@ -20,13 +34,20 @@ export function startLoopMonitor(): () => { maxMs: number; p99Ms: number; stalls
   const stalls: Stall[] = [];
   let lastTick = wallMs();
   let lastCpu = process.cpuUsage();
+  let lastMain = threadCpuMs();
   setInterval(() => {
     const now = wallMs();
     const cpu = process.cpuUsage();
+    const main = threadCpuMs();
     const late = now - lastTick - 10;
-    if (late > 40 && stalls.length < 1000) stalls.push([now, late, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000]);
+    if (late > 40 && stalls.length < 1000) {
+      const stall: Stall = [now, late, (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000];
+      if (main !== undefined && lastMain !== undefined) stall.push(main - lastMain);
+      stalls.push(stall);
+    }
     lastTick = now;
     lastCpu = cpu;
+    lastMain = main;
   }, 10).unref();
   /** Event-loop delay and stalls since the last call (ms), then resets. */
   return () => {

@@ -16,6 +16,19 @@ export interface TurnWriterOptions {
    * marker of a running turn goes away in the same transaction as the event that closes it.
    */
   endState?: Record<string, string | null>;
+  /**
+   * Paces the turn's continuations after a commit (`commit`, and a `settle` that had to wait): when one
+   * commit settles the appends of many turns (turns started together end together, and their ends share
+   * one batch), each turn's code after it (the next step, or the turn's teardown: title, queue drain,
+   * readers woken) runs in the reactions of that one commit. The pacer lets a bounded number go on per
+   * macrotask turn (e.g. a `StepEnds`); absent, every turn goes on at once.
+   */
+  wakes?: Pacer;
+}
+
+/** Lets callers go on now (`undefined`) or once the promise resolves (a later macrotask turn). */
+export interface Pacer {
+  admit(): Promise<void> | undefined;
 }
 
 /**
@@ -36,6 +49,7 @@ export class TurnWriter {
   private idleWaiters: Array<() => void> = [];
   private readonly highWaterMark: number;
   private readonly endState: Record<string, string | null> | undefined;
+  private readonly wakes: Pacer | undefined;
 
   constructor(
     private readonly log: EventLog,
@@ -44,6 +58,7 @@ export class TurnWriter {
   ) {
     this.highWaterMark = Math.max(1, opts.highWaterMark ?? 1024);
     this.endState = opts.endState;
+    this.wakes = opts.wakes;
   }
 
   emit(event: NewEvent, effects?: AppendEffects): void {
@@ -56,12 +71,16 @@ export class TurnWriter {
   /** Appends and waits for this event (and all before it) to be committed and published. */
   async commit(event: NewEvent, effects?: AppendEffects): Promise<CommitResult> {
     const appended = this.track(this.log.append(this.sessionId, event, this.withEnd(event, effects)));
+    let result: CommitResult;
     try {
-      return await appended;
+      result = await appended;
     } catch (err) {
       this.failure ??= err;
       throw err;
     }
+    const admitted = this.wakes?.admit();
+    if (admitted) await admitted;
+    return result;
   }
 
   /**
@@ -89,7 +108,11 @@ export class TurnWriter {
    * settled": the writer's appends keep their order, and each settles exactly once.
    */
   async settle(): Promise<void> {
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      const admitted = this.wakes?.admit();
+      if (admitted) await admitted;
+    }
     if (this.failure !== undefined) throw this.failure;
   }
 

@@ -35,6 +35,8 @@ export class TurnRunner {
   private readonly titler: TitleGenerator | undefined;
   /** One pacer for all of this runner's turns: a burst of step ends is spread over loop turns. */
   private readonly stepEnds = new StepEnds();
+  /** Paces the turns going on after a shared commit (TurnWriter's `wakes`), apart from the step ends. */
+  private readonly commitWakes = new StepEnds();
 
   constructor(
     private readonly deps: SessionManagerDeps,
@@ -160,7 +162,7 @@ export class TurnRunner {
     const { store, log } = this.deps;
     const conversation = (await store.listMessages(session.id)).map((m) => m.message);
     // `active_turn` closes with the turn's stream_stopped, in the same transaction.
-    const writer = new TurnWriter(log, session.id, { endState: { active_turn: null } });
+    const writer = new TurnWriter(log, session.id, { endState: { active_turn: null }, wakes: this.commitWakes });
     // The opening messages, `stream_started` and the durable `active_turn` marker commit in one
     // transaction: after a crash the log either shows the whole opening or nothing of this turn.
     const items = opening.map((item, i) => {
