@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROVIDER_CASES, startRig, type Rig } from '../../fake-models/testing/rig.js';
+import { closeIdleConnections } from './wire/http1.js';
 import { TITLE_SYSTEM_PROMPT, TITLE_TIMEOUT_MS, cleanTitle, generateTitle } from './title.js';
 
 describe('cleanTitle', () => {
@@ -106,6 +107,8 @@ describe('generateTitle timeout', () => {
     try {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
       expect(await generateTitle(rig.registry, rig.model, 'hello', caller.signal)).toBe('Quick title');
+      // The model client's pool keeps the kept-alive socket on a timer of its own: not the title's.
+      closeIdleConnections();
       expect(vi.getTimerCount()).toBe(0);
       expect(remove).toHaveBeenCalledWith('abort', expect.any(Function));
     } finally {
