@@ -16,12 +16,15 @@
  * auto-checkpoint left on, the bare loop copied the WAL into the database and fsynced it inside its own
  * commits every 1,000 pages, and its serial figure swung 2-3x between runs.) So that the checkpointer's
  * timer can fire, the bare loop yields to the event loop once a millisecond (a few microseconds per
- * millisecond of work), which also keeps it from blocking the loop for the whole round.
+ * millisecond of work), which also keeps it from blocking the loop for the whole round. One difference:
+ * Tower's store bounds its WAL under a writer that never pauses (src/store/sqlite/wal-bound.ts: commits
+ * held for a catch-up checkpoint once the WAL passes 4096 frames), the bare loop does not (its WAL grows
+ * for the whole round). The notes give both WALs' size at the end of a round.
  *
  * `loop_max_ms` is this process's event-loop delay during Tower's timed rounds only (the bare rounds
  * run in the same process; theirs is in the notes).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -64,6 +67,18 @@ async function watchLoop(side: Side): Promise<() => void> {
     loop[side].stalls.push(...d.stalls);
   };
 }
+
+/**
+ * The WAL file's size at the end of each timed round (before the close's final checkpoint), by round
+ * label: under a writer that never pauses the WAL only starts over where the store bounds it.
+ */
+const walEnd: Record<string, { tower: number[]; bare: number[] }> = {};
+let roundLabel = '';
+const walBytes = (file: string): number => (existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0);
+function recordWal(side: Side, file: string): void {
+  if (roundLabel) (walEnd[roundLabel] ??= { tower: [], bare: [] })[side].push(walBytes(file));
+}
+const walMB = (label: string, side: Side): string => String(sig(median(walEnd[label]?.[side] ?? [0]) / 1e6));
 
 function session(): SessionRecord {
   const now = new Date().toISOString();
@@ -118,6 +133,7 @@ function towerRound(count: number, batch: number, viaHelper = false): Promise<nu
       }
     const ms = performance.now() - t0;
     watched();
+    recordWal('tower', file);
     await log.close();
     await store.close();
     if (published !== count) throw new Error(`published ${published} of ${count}`);
@@ -170,6 +186,7 @@ function bareRound(count: number, batch: number): Promise<number> {
     }
     const ms = performance.now() - t0;
     watched();
+    recordWal('bare', file);
     await checkpointer.close();
     db.close();
     return (count / ms) * 1000;
@@ -182,11 +199,13 @@ async function compare(label: string, count: number, batch: number, viaHelper = 
   // Warm both paths (JIT, page cache) before measuring.
   await towerRound(Math.min(count, 5_000), batch, viaHelper);
   await bareRound(Math.min(count, 5_000), batch);
+  roundLabel = label;
   for (let r = 0; r < ROUNDS; r++) {
     tower.push(await towerRound(count, batch, viaHelper));
     bare.push(await bareRound(count, batch));
     progress(`append ${label} round ${r + 1}: tower ${human(tower.at(-1)!)}/s, bare ${human(bare.at(-1)!)}/s`);
   }
+  roundLabel = '';
   return { tower: median(tower), bare: median(bare) };
 }
 
@@ -204,6 +223,8 @@ summary(`append (median of ${ROUNDS} alternating rounds)`, [
   ['serial, async caller: tower events/s', human(serialAsync.tower)],
   ['serial, async caller: bare events/s', human(serialAsync.bare)],
   ['serial, async caller ratio', sig(serialAsync.tower / serialAsync.bare)],
+  ['WAL at the end of a serial round (MB, median): tower / bare', `${walMB('serial', 'tower')} / ${walMB('serial', 'bare')}`],
+  ['WAL at the end of a concurrent round (MB, median): tower / bare', `${walMB('concurrent', 'tower')} / ${walMB('concurrent', 'bare')}`],
   ['event loop max (ms) in timed rounds: tower / bare', `${sig(loop.tower.maxMs)} / ${sig(loop.bare.maxMs)}`],
   ['tower stalls (late, this process\'s CPU meanwhile)', describeStalls(loop.tower.stalls)],
   ['bare stalls', describeStalls(loop.bare.stalls)],
@@ -222,6 +243,8 @@ emitBench({
     `${BATCH} appends per tick (one group commit) vs ${BATCH} rows per bare transaction; serial (each append awaited): ` +
     `${human(serial.tower)}/s vs ${human(serial.bare)}/s, ratio ${sig(serial.tower / serial.bare)}; serial through an async caller ` +
     `${human(serialAsync.tower)}/s vs ${human(serialAsync.bare)}/s, ratio ${sig(serialAsync.tower / serialAsync.bare)}; both checkpoint in a ` +
-    `thread every 200 ms (auto-checkpoint off); loop max in timed rounds ${sig(loop.tower.maxMs)} ms Tower ` +
+    `thread every 200 ms (auto-checkpoint off; the bare loop's WAL is unbounded); WAL at the end of a serial round ` +
+    `${walMB('serial', 'tower')} MB Tower, ${walMB('serial', 'bare')} MB bare (concurrent ${walMB('concurrent', 'tower')} / ` +
+    `${walMB('concurrent', 'bare')} MB); loop max in timed rounds ${sig(loop.tower.maxMs)} ms Tower ` +
     `(${describeStalls(loop.tower.stalls)}), ${sig(loop.bare.maxMs)} ms bare; load avg ${sig(os.loadavg()[0]!)}`,
 });

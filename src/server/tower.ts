@@ -18,6 +18,7 @@ import { startDemoModelServer, type FakeModelServer } from '../fake-models/index
 import { TowerError } from '../protocol/errors.js';
 import { createServerExecutor, reapOrphanedCommands } from '../runner/index.js';
 import type { RunnerTokenStore } from '../store/runner-tokens.js';
+import { SqliteStore } from '../store/sqlite/index.js';
 import type { Store } from '../store/types.js';
 import { RunnerEvents } from '../transports/runner-events.js';
 import { createHttpApp, listenHttp, startingApp, type DegradedTransport, type HttpServer } from '../transports/http/index.js';
@@ -156,7 +157,7 @@ export async function startTower(config: TowerConfig, overrides: TowerOverrides 
     });
     const modelList = { list: () => registry.list(), defaultModel };
     const commands = cluster ? cluster.commands({ manager, models: modelList }) : new CommandService({ manager, models: modelList });
-    metrics.attach(log, metricsSources(manager, store, commands));
+    metrics.attach(log, metricsSources(manager, store, commands, backends.store));
     // Before recovery: a recovered turn may call the messaging tools.
     const messaging = await startMessaging({ backend: backends.store, store, log, commands, logger });
     undo.push(async () => messaging.close());
@@ -243,8 +244,9 @@ function listenError(err: unknown, config: TowerConfig): unknown {
   return err;
 }
 
-function metricsSources(manager: SessionManager, store: Store, commands: CommandService): MetricsSources {
+function metricsSources(manager: SessionManager, store: Store, commands: CommandService, backend: Store): MetricsSources {
   return {
+    walBytes: () => (backend instanceof SqliteStore ? backend.checkpointer?.stats.walBytes : undefined),
     runningSessions: () => manager.active.runningTurns().map(([id]) => id),
     sessionIds: () => store.listSessionIds(),
     queueDepths: async (id) => {

@@ -17,6 +17,8 @@ export interface MetricsSources {
   sessionIds(): Promise<string[]>;
   /** Queue depths of one session. */
   queueDepths(sessionId: string): Promise<{ steer: number; followup: number }>;
+  /** The SQLite store's WAL file size (bytes) at its last checkpoint; absent for other stores. */
+  walBytes?(): number | undefined;
 }
 
 /**
@@ -183,6 +185,13 @@ export class Metrics {
         }
         this.set({ queue: 'steer' }, steer);
         this.set({ queue: 'followup' }, followup);
+      },
+    });
+    new Gauge({
+      name: 'tower_sqlite_wal_bytes', help: 'SQLite WAL file size at the last checkpoint (bounded under sustained writes)', registers,
+      collect() {
+        const bytes = sources()?.walBytes?.();
+        if (bytes !== undefined) this.set(bytes);
       },
     });
     new Gauge({

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { TowerError } from '../../protocol/errors.js';
 import { describeError } from './module-worker.js';
+import { WalBoundPolicy, type WalStats } from './wal-bound.js';
 
 /**
  * SQLite's WAL checkpoints, off the event loop. With `wal_autocheckpoint` on, the commit that pushes the
@@ -13,6 +14,11 @@ import { describeError } from './module-worker.js';
  * TRUNCATE on the first tick with no write since (so an idle database's WAL shrinks to nothing). After
  * a PASSIVE checkpoint has copied every frame, the writer's next transaction restarts the WAL from its
  * start, so under sustained writes the file stays as large as one interval's writes.
+ *
+ * A writer that never pauses would keep the WAL from ever restarting: with `bound`, a timer checkpoint
+ * that finds the WAL past `restartFrames` is followed by a catch-up one while the store holds commits
+ * (wal-bound.ts). Each reply carries the WAL file's size and checkpoint sequence (its header, read on
+ * the thread), which say whether the WAL started over and feed `stats`.
  *
  * Durability is the writer's settings (WAL, `synchronous = NORMAL`): checkpoints only move committed
  * frames into the database file. If the worker fails, `onFailure` runs (the store turns SQLite's own
@@ -28,7 +34,19 @@ const WORKER_SOURCE = `
 const load = typeof require === 'function' ? require : process.getBuiltinModule('node:module').createRequire(process.cwd() + '/');
 const { parentPort, workerData } = load('node:worker_threads');
 const Database = load(workerData.driverPath);
+const fs = load('node:fs');
 const db = new Database(workerData.path, { fileMustExist: true });
+const walPath = workerData.path + '-wal';
+const head = Buffer.alloc(16);
+// The WAL file's size, and its header's checkpoint sequence (bumped at every restart of the log).
+function walFile() {
+  let fd;
+  try { fd = fs.openSync(walPath, 'r'); } catch { return { bytes: 0, seq: -1 }; }
+  try {
+    const bytes = fs.fstatSync(fd).size;
+    return { bytes, seq: fs.readSync(fd, head, 0, 16, 0) === 16 ? head.readUInt32BE(12) : -1 };
+  } finally { fs.closeSync(fd); }
+}
 // A TRUNCATE that would have to wait for the writer gives up at once (busy) and is retried next tick.
 db.pragma('busy_timeout = 0');
 parentPort.on('message', (msg) => {
@@ -39,7 +57,8 @@ parentPort.on('message', (msg) => {
   }
   try {
     const [row] = db.pragma('wal_checkpoint(' + msg.mode + ')');
-    parentPort.postMessage({ id: msg.id, busy: row.busy, log: row.log, checkpointed: row.checkpointed });
+    const wal = walFile();
+    parentPort.postMessage({ id: msg.id, busy: row.busy, log: row.log, checkpointed: row.checkpointed, walBytes: wal.bytes, walSeq: wal.seq });
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: String(err && err.message || err) });
   }
@@ -56,6 +75,17 @@ export interface CheckpointResult {
   /** Frames in the WAL, and how many of them are now in the database file. */
   logFrames: number;
   checkpointedFrames: number;
+  /** The WAL file's size in bytes after the checkpoint, and its header's checkpoint sequence (-1: none). */
+  walBytes: number;
+  walSeq: number;
+}
+
+/** The WAL bound under sustained writes (wal-bound.ts); the store supplies the hold. */
+export interface WalBound {
+  /** A timer checkpoint finding at least this many frames in the WAL leads to a catch-up. */
+  restartFrames: number;
+  /** Runs `checkpoint` with commits held; its result, or undefined if the hold ended before it did. */
+  hold: (checkpoint: () => Promise<CheckpointResult>) => Promise<CheckpointResult | undefined>;
 }
 
 export interface CheckpointerOptions {
@@ -65,6 +95,8 @@ export interface CheckpointerOptions {
   changes: () => number;
   /** The worker could not start or stopped unexpectedly. */
   onFailure: (err: Error) => void;
+  /** Bounds the WAL under writes that never pause; absent: PASSIVE after writes only. */
+  bound?: WalBound;
 }
 
 interface Reply {
@@ -73,6 +105,8 @@ interface Reply {
   busy?: number;
   log?: number;
   checkpointed?: number;
+  walBytes?: number;
+  walSeq?: number;
   error?: string;
 }
 
@@ -96,8 +130,10 @@ export class WalCheckpointer {
   private failed = false;
   private closing = false;
   private readonly exited: Promise<void>;
+  private readonly policy: WalBoundPolicy;
 
   constructor(path: string, private readonly opts: CheckpointerOptions) {
+    this.policy = new WalBoundPolicy(opts.bound?.restartFrames ?? Number.POSITIVE_INFINITY);
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driverPath } });
     this.worker.on('message', (reply: Reply) => this.onReply(reply));
     // A driver error reaches this thread as a plain clone (a SqliteError keeps only its `code`).
@@ -134,6 +170,11 @@ export class WalCheckpointer {
     });
   }
 
+  /** The WAL's size at the last checkpoint, and what the bound did (holds, restarts, readers in the way). */
+  get stats(): Readonly<WalStats> {
+    return this.policy.stats;
+  }
+
   /** The thread has not failed nor been closed: it can take a checkpoint. */
   get running(): boolean {
     return !this.failed && !this.closing;
@@ -167,11 +208,36 @@ export class WalCheckpointer {
     this.inFlight = true;
     this.checkpoint(mode).then(
       (r) => {
-        this.inFlight = false;
         // A TRUNCATE that met a writer leaves the WAL as it was: try again next idle tick.
         if (r.mode === 'TRUNCATE' && !r.busy && !this.written) this.clean = true;
+        const bound = this.opts.bound;
+        if (bound && this.policy.next(r, this.lastChanges) && this.running) this.catchUp(bound);
+        else this.inFlight = false;
       },
       () => {
+        this.inFlight = false;
+      },
+    );
+  }
+
+  /** The catch-up checkpoint, under the store's hold; the timer waits for it (it stays in flight). */
+  private catchUp(bound: WalBound): void {
+    let checkpoint: Promise<CheckpointResult> | undefined;
+    const run = (): Promise<CheckpointResult> => (checkpoint = this.checkpoint('PASSIVE'));
+    bound.hold(run).then(
+      (r) => {
+        // Writes the hold let through before this line count as before it: the verdict waits for one more.
+        this.policy.caughtUp(r, this.opts.changes());
+        // The hold's own quiet is not idleness: the next tick checkpoints PASSIVE, not an idle TRUNCATE
+        // (which would take the write lock just as the held commits resume).
+        this.written = true;
+        // A hold that ended first left its checkpoint running: the next one waits for it.
+        const pending = r ? undefined : checkpoint;
+        if (!pending) this.inFlight = false;
+        else pending.then(() => (this.inFlight = false), () => (this.inFlight = false));
+      },
+      () => {
+        this.policy.caughtUp(undefined, this.opts.changes());
         this.inFlight = false;
       },
     );
@@ -192,6 +258,8 @@ export class WalCheckpointer {
       busy: reply.busy === 1,
       logFrames: reply.log ?? 0,
       checkpointedFrames: reply.checkpointed ?? 0,
+      walBytes: reply.walBytes ?? 0,
+      walSeq: reply.walSeq ?? -1,
     };
     waiter.resolve(result);
     for (const listener of this.listeners) listener(result);

@@ -9,7 +9,7 @@ import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wi
 import type { RawStoredEvent } from '../../protocol/wire-json.js';
 import { spliceFlag } from '../../protocol/wire-splice.js';
 import type { CommitEntry, CommitResult, SessionPage, SessionRecord, Snapshot, Store } from '../types.js';
-import { WalCheckpointer } from './checkpointer.js';
+import { WalCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { CommitWriter } from './commit.js';
 import { resultsOf } from './results.js';
 import { settleHeads } from './heads.js';
@@ -22,6 +22,7 @@ import { SessionStatements } from './statements.js';
 import { eventFromRow, messageFromRow, rawEventFromTuple, sessionFromRow, sessionToRow } from './rows.js';
 import { checkImport } from '../import-check.js';
 import { WriterThread } from './writer-thread.js';
+import { CommitGate } from './wal-bound.js';
 import { CommitPlacement, LoopLoad, type LoadSignal, type PlacementOptions } from './placement.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
@@ -31,7 +32,7 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    * WAL checkpoints in a worker thread, every `intervalMs` after writes (default 200 ms), instead of
    * SQLite's auto-checkpoint inside a commit on the event loop; `false` keeps SQLite's. File stores only.
    */
-  checkpointer?: { intervalMs?: number } | false;
+  checkpointer?: CheckpointerSettings | false;
   /**
    * Commits run in a writer thread on its own connection, off the event loop, where `placement.ts`
    * says: those of at least `minBatch` entries (default 256), those behind a thread batch in flight, and,
@@ -44,6 +45,23 @@ export interface SqliteStoreOptions extends SqliteMessagingOptions {
    */
   writerThread?: (PlacementOptions & { prestart?: 'commit' | 'open' | false; load?: LoadSignal }) | false;
 }
+
+export interface CheckpointerSettings {
+  intervalMs?: number;
+  /**
+   * The WAL bound under writes that never pause (wal-bound.ts): a timer checkpoint finding more frames
+   * than this (default 4096: 16 MB at 4 KB pages) holds commits, for at most `maxHoldMs` (default 25),
+   * while a catch-up checkpoint lets the WAL start over. `false`: no bound (PASSIVE only).
+   */
+  restartFrames?: number | false;
+  maxHoldMs?: number;
+  /** `journal_size_limit` of the writer connections: a restarted WAL is cut back to this. Default 64 MiB. */
+  walLimitBytes?: number;
+}
+
+const DEFAULT_RESTART_FRAMES = 4096;
+const DEFAULT_MAX_HOLD_MS = 25;
+const DEFAULT_WAL_LIMIT = 64 * 1024 * 1024;
 
 /**
  * The embedded Store. better-sqlite3 is synchronous, so every method does its work before returning;
@@ -65,6 +83,13 @@ export class SqliteStore implements Store {
   private readonly placement: CommitPlacement | undefined;
   /** The thread to start after the first commit (`prestart: 'commit'`), until then. */
   private startAfterCommit: WriterThread | undefined;
+  /** Commits wait here while the checkpointer catches up on the WAL (wal-bound.ts). */
+  private readonly gate = new CommitGate();
+  /**
+   * A catch-up just copied the whole WAL: the next commit starts it over, and the first frame of a new
+   * WAL fsyncs its header, so that commit goes to the writer thread (when it is up), off the loop.
+   */
+  private restartOnThread = false;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
@@ -78,13 +103,19 @@ export class SqliteStore implements Store {
       runMigrations(this.db);
       // Rows a crash left behind their events (heads.ts) are made exact before anything runs.
       settleHeads(this.db);
-      this.checkpointer = path === ':memory:' || opts.checkpointer === false ? undefined : this.startCheckpointer(path, opts.checkpointer);
+      const settings = opts.checkpointer === false ? undefined : opts.checkpointer ?? {};
+      const walLimit = settings ? Math.max(0, Math.floor(settings.walLimitBytes ?? DEFAULT_WAL_LIMIT)) : undefined;
+      this.checkpointer = path === ':memory:' || !settings ? undefined : this.startCheckpointer(path, settings);
+      if (this.checkpointer && walLimit !== undefined) this.db.pragma(`journal_size_limit = ${walLimit}`);
       this.writer = new CommitWriter(this.db);
       this.writerThread =
         path === ':memory:' || opts.writerThread === false
           ? undefined
           : new WriterThread(
-              { path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000, writer: randomUUID() },
+              {
+                path, busyTimeoutMs, autoCheckpoint: this.checkpointer ? 0 : 1000, writer: randomUUID(),
+                ...(this.checkpointer && walLimit !== undefined ? { journalSizeLimit: walLimit } : {}),
+              },
               { landed: (writer, from) => this.writer.marks.landed(writer, from), forget: (writer) => this.writer.marks.forget(writer) },
             );
       const threadOpts = opts.writerThread || {};
@@ -116,11 +147,14 @@ export class SqliteStore implements Store {
     }).unref();
   }
 
-  private startCheckpointer(path: string, opts: { intervalMs?: number } = {}): WalCheckpointer {
+  private startCheckpointer(path: string, opts: CheckpointerSettings): WalCheckpointer {
     const changes = this.db.prepare<[], number>('SELECT total_changes()').pluck();
     this.db.pragma('wal_autocheckpoint = 0');
+    const restartFrames = opts.restartFrames === false ? undefined : Math.max(1, Math.floor(opts.restartFrames ?? DEFAULT_RESTART_FRAMES));
+    const maxHoldMs = Math.max(0, opts.maxHoldMs ?? DEFAULT_MAX_HOLD_MS);
     return new WalCheckpointer(path, {
       intervalMs: opts.intervalMs,
+      ...(restartFrames === undefined ? {} : { bound: { restartFrames, hold: (work) => this.holdCommits(maxHoldMs, work) } }),
       // The writer thread's commits are writes too, on a connection whose counter this one cannot see.
       changes: () => (changes.get() ?? 0) + (this.writerThread?.commits ?? 0),
       // Without the thread, SQLite's own checkpoints (its default threshold) keep the WAL bounded.
@@ -128,6 +162,23 @@ export class SqliteStore implements Store {
         if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
         this.writerThread?.setAutoCheckpoint(1000);
       },
+    });
+  }
+
+  /**
+   * Runs the checkpointer's catch-up with this store's commits held (wal-bound.ts): the writer thread's
+   * batches in flight finish first, and nothing commits until the checkpoint has answered or `maxMs`
+   * has passed. Writes on other paths (messaging, other processes) are not held: they only delay the
+   * WAL's restart, since the catch-up checkpoint takes no lock they wait on.
+   */
+  private async holdCommits(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined> {
+    const thread = this.writerThread;
+    const drain = (): Promise<void> => (thread && thread.inFlight > 0 ? thread.idle() : Promise.resolve());
+    return this.gate.hold(maxMs, drain, async () => {
+      const r = await work();
+      // Set before the hold opens: the first commit through it is the one that restarts the WAL.
+      if (!r.busy && r.checkpointedFrames === r.logFrames) this.restartOnThread = true;
+      return r;
     });
   }
 
@@ -192,14 +243,16 @@ export class SqliteStore implements Store {
   }
 
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
+    if (this.gate.closed) await this.gate.pass();
     const thread = this.writerThread;
     if (this.startAfterCommit) {
       this.prestartThread(this.startAfterCommit);
       this.startAfterCommit = undefined;
     }
     // placement.ts: a thread batch in flight keeps later ones behind it, large ones go, and small ones
-    // spanning many sessions go while the loop is saturated; the rest commit here.
-    if (thread && this.placement?.place(entries, thread) === 'thread') {
+    // spanning many sessions go while the loop is saturated; the rest commit here. The first commit
+    // after a catch-up goes too (`restartOnThread`).
+    if (thread && (this.restartOnThread ? this.takeRestart(thread) : this.placement?.place(entries, thread) === 'thread')) {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }
@@ -338,13 +391,21 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Writes on this connection wait (asynchronously) for the writer thread's batches in flight: waiting
+   * Writes on this connection wait (asynchronously) for a hold of the WAL bound to end, and for the
+   * writer thread's batches in flight: waiting
    * for its write lock instead would be `busy_timeout`'s sleep, on the event loop. The lock wait stays
    * the fallback for a batch sent meanwhile, and for messaging's writes (synchronous, rarer).
    */
   private async afterThread(): Promise<void> {
+    if (this.gate.closed) await this.gate.pass();
     const thread = this.writerThread;
     if (thread && thread.inFlight > 0) await thread.idle();
+  }
+
+  /** Whether the commit that restarts the WAL goes to the thread: once, if the thread is up. */
+  private takeRestart(thread: WriterThread): boolean {
+    this.restartOnThread = false;
+    return thread.up && !thread.broken;
   }
 
   /** Keeps domain errors as they are and turns driver failures into `internal`, with the cause attached. */

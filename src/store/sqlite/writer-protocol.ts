@@ -7,6 +7,8 @@ export interface WriterConfig {
   busyTimeoutMs: number;
   /** SQLite's `wal_autocheckpoint` for the thread's connection: 0 while the checkpointer thread runs. */
   autoCheckpoint: number;
+  /** SQLite's `journal_size_limit` for the thread's connection: a restarted WAL is cut back to it. */
+  journalSizeLimit?: number;
   /** Names this writer's batch marks (writer-marks.ts); the same across the threads it starts. */
   writer: string;
 }

@@ -19,6 +19,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
 db.pragma('foreign_keys = ON');
 db.pragma(`wal_autocheckpoint = ${config.autoCheckpoint}`);
+if (config.journalSizeLimit !== undefined) db.pragma(`journal_size_limit = ${config.journalSizeLimit}`);
 const writer = new CommitWriter(db);
 const send = (msg: FromWriter): void => port.postMessage(msg);
 
