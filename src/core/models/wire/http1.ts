@@ -3,6 +3,7 @@ import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { readBody, type BodyReader } from './http1-body.js';
 import { codeError, headEnd, keepAliveIdleMs, notHttp, parseHead, type Http1Head } from './http1-head.js';
+import { closeAll, dropIdle, exchangeEnded, exchangeStarted, putIdle, retire, takeIdle, type Pooled } from './http1-idle.js';
 
 export { codeError, type Http1Head };
 
@@ -54,13 +55,13 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  */
 export function http1Request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
   const call = new Call(url, method, serialise(url, method, headers, body), handlers);
-  call.send(takeIdle(call.key));
+  call.send(takeIdle(call.key) as Conn | undefined);
   return call;
 }
 
 /** Closes every idle connection (tests, shutdown): nothing of the pool outlives this. */
 export function closeIdleConnections(): void {
-  for (const idle of [...pool.values()]) for (const conn of [...idle]) conn.discard();
+  closeAll();
 }
 
 /** Node refuses these requests synchronously; so does this (same error classes and codes). */
@@ -114,29 +115,8 @@ class Call implements Http1Exchange {
   }
 }
 
-const pool = new Map<string, Conn[]>();
-
-/** The most recently used idle connection that is still usable (the others found on the way are closed). */
-function takeIdle(key: string): Conn | undefined {
-  const idle = pool.get(key);
-  if (idle === undefined) return undefined;
-  const now = performance.now();
-  let conn: Conn | undefined;
-  while ((conn = idle.pop()) !== undefined && !conn.reusable(now)) conn.discard();
-  if (idle.length === 0) pool.delete(key);
-  return conn;
-}
-
-function dropIdle(conn: Conn): void {
-  const idle = pool.get(conn.key);
-  const at = idle?.indexOf(conn) ?? -1;
-  if (at < 0) return;
-  idle!.splice(at, 1);
-  if (idle!.length === 0) pool.delete(conn.key);
-}
-
 /** One connection: idle in the pool, or carrying one exchange. */
-class Conn {
+class Conn implements Pooled {
   readonly socket: net.Socket;
   call: Call | undefined;
   /** This exchange's connection came from the pool. */
@@ -150,9 +130,8 @@ class Conn {
   /** How long the connection may stay idle after this exchange (`Keep-Alive: timeout` can shorten it). */
   private idleMs = POOL_IDLE_MS;
   private idle = false;
-  /** `performance.now()` after which the idle connection is not reused. */
+  /** `performance.now()` after which the idle connection is not reused (the pool's sweep closes it). */
   private expires = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   /** Silence ticks since the last read. */
   private silent = 0;
@@ -188,9 +167,12 @@ class Conn {
     this.socket.setNoDelay(true);
     this.socket.on('error', (error) => this.lost(error));
     this.socket.on('close', () => this.lost(undefined));
-    // The server's FIN on an idle connection: out of the pool now, not when the close completes.
+    // The server's FIN on an idle connection: out of the pool now, not when the close completes; the
+    // destroy is the pool's, a slice per turn (a server's keep-alive timers end many at once).
     this.socket.on('end', () => {
-      if (this.idle) this.discard();
+      if (!this.idle) return;
+      this.idle = false;
+      retire(this);
     });
   }
 
@@ -198,9 +180,9 @@ class Conn {
     if (reused) {
       http1Stats.reused++;
       this.idle = false;
-      clearTimeout(this.idleTimer);
       this.socket.ref();
     }
+    exchangeStarted(this.key);
     this.call = call;
     this.reused = reused;
     this.received = false;
@@ -229,13 +211,19 @@ class Conn {
   discard(): void {
     if (!this.idle) return;
     this.idle = false;
-    clearTimeout(this.idleTimer);
     dropIdle(this);
+    this.socket.destroy();
+  }
+
+  /** The pool closes it (idle, expired or retired). */
+  close(): void {
+    this.idle = false;
     this.socket.destroy();
   }
 
   /** The exchange is over: nothing more is reported for it. */
   private over(): void {
+    if (this.call !== undefined) exchangeEnded(this.key);
     this.call = undefined;
     clearInterval(this.ticker);
   }
@@ -324,18 +312,15 @@ class Conn {
     call.handlers.end();
   }
 
+  /** Into the pool (`http1-idle.ts`: no timer per connection, nothing destroyed here). */
   private release(): void {
     this.idle = true;
     this.expires = performance.now() + this.idleMs;
-    this.idleTimer = setTimeout(() => this.discard(), this.idleMs);
     // An idle connection does not keep the process alive (as node's agent unrefs its free sockets).
-    this.idleTimer.unref();
     this.socket.unref();
     // Read while idle: the server's FIN (or junk) is seen, and the connection dropped, before reuse.
     this.socket.resume();
-    const idle = pool.get(this.key);
-    if (idle === undefined) pool.set(this.key, [this]);
-    else idle.push(this);
+    putIdle(this);
   }
 
   private fail(error: Error): void {
