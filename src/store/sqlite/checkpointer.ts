@@ -97,6 +97,12 @@ export interface CheckpointerOptions {
   onFailure: (err: Error) => void;
   /** Bounds the WAL under writes that never pause; absent: PASSIVE after writes only. */
   bound?: WalBound;
+  /**
+   * Runs the idle TRUNCATE (which holds the write lock while it copies and truncates): the store keeps
+   * its own writes off the lock meanwhile, so none waits in the busy handler on the event loop. Its
+   * result, or undefined if the store stopped waiting first (the checkpoint then still runs).
+   */
+  idle?: (checkpoint: () => Promise<CheckpointResult>) => Promise<CheckpointResult | undefined>;
 }
 
 interface Reply {
@@ -206,18 +212,33 @@ export class WalCheckpointer {
     else return;
     this.written = false;
     this.inFlight = true;
-    this.checkpoint(mode).then(
+    if (mode === 'TRUNCATE' && this.opts.idle) {
+      this.idleTruncate(this.opts.idle);
+      return;
+    }
+    this.checkpoint(mode).then((r) => this.finished(r), () => (this.inFlight = false));
+  }
+
+  /** The idle TRUNCATE through the store's `idle`; the timer waits for the checkpoint itself (in flight). */
+  private idleTruncate(idle: NonNullable<CheckpointerOptions['idle']>): void {
+    let checkpoint: Promise<CheckpointResult> | undefined;
+    idle(() => (checkpoint = this.checkpoint('TRUNCATE'))).then(
       (r) => {
-        // A TRUNCATE that met a writer leaves the WAL as it was: try again next idle tick.
-        if (r.mode === 'TRUNCATE' && !r.busy && !this.written) this.clean = true;
-        const bound = this.opts.bound;
-        if (bound && this.policy.next(r, this.lastChanges) && this.running) this.catchUp(bound);
-        else this.inFlight = false;
+        if (r) return this.finished(r);
+        if (!checkpoint) return void (this.inFlight = false);
+        checkpoint.then((late) => this.finished(late), () => (this.inFlight = false));
       },
-      () => {
-        this.inFlight = false;
-      },
+      () => (this.inFlight = false),
     );
+  }
+
+  /** A timer checkpoint's answer: whether the WAL is clean, and whether the bound catches up now. */
+  private finished(r: CheckpointResult): void {
+    // A TRUNCATE that met a writer leaves the WAL as it was: try again next idle tick.
+    if (r.mode === 'TRUNCATE' && !r.busy && !this.written) this.clean = true;
+    const bound = this.opts.bound;
+    if (bound && this.policy.next(r, this.lastChanges) && this.running) this.catchUp(bound);
+    else this.inFlight = false;
   }
 
   /** The catch-up checkpoint, under the store's hold; the timer waits for it (it stays in flight). */

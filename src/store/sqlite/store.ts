@@ -90,6 +90,11 @@ export class SqliteStore implements Store {
    * WAL fsyncs its header, so that commit goes to the writer thread (when it is up), off the loop.
    */
   private restartOnThread = false;
+  /**
+   * The idle TRUNCATE's checkpoint, while it runs past its hold: it holds the write lock, so this
+   * connection's writes go to the writer thread (which waits for the lock off the loop) or wait for it.
+   */
+  private idleRunning: Promise<void> | undefined;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
@@ -155,6 +160,7 @@ export class SqliteStore implements Store {
     return new WalCheckpointer(path, {
       intervalMs: opts.intervalMs,
       ...(restartFrames === undefined ? {} : { bound: { restartFrames, hold: (work) => this.holdCommits(maxHoldMs, work) } }),
+      idle: (work) => this.holdForIdle(maxHoldMs, work),
       // The writer thread's commits are writes too, on a connection whose counter this one cannot see.
       changes: () => (changes.get() ?? 0) + (this.writerThread?.commits ?? 0),
       // Without the thread, SQLite's own checkpoints (its default threshold) keep the WAL bounded.
@@ -180,6 +186,32 @@ export class SqliteStore implements Store {
       if (!r.busy && r.checkpointedFrames === r.logFrames) this.restartOnThread = true;
       return r;
     });
+  }
+
+  /**
+   * Runs the idle TRUNCATE with commits held, as a catch-up is: that checkpoint takes the write lock, and
+   * a commit on this connection meanwhile would wait in SQLite's busy handler, on the event loop. Past
+   * `maxMs`, the gate opens and `idleRunning` sends commits to the writer thread until it answers.
+   * The first commit after it starts a new WAL (its header's fsync): that one goes to the thread too.
+   */
+  private async holdForIdle(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined> {
+    const thread = this.writerThread;
+    const drain = (): Promise<void> => (thread && thread.inFlight > 0 ? thread.idle() : Promise.resolve());
+    let running: Promise<CheckpointResult> | undefined;
+    const r = await this.gate.hold(maxMs, drain, () => {
+      running = work();
+      const settled = running.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.idleRunning = settled;
+      void settled.then(() => {
+        if (this.idleRunning === settled) this.idleRunning = undefined;
+      });
+      return running;
+    });
+    if (running && (!r || !r.busy)) this.restartOnThread = true;
+    return r;
   }
 
   async createSession(session: SessionRecord): Promise<void> {
@@ -245,6 +277,9 @@ export class SqliteStore implements Store {
   async commit(entries: CommitEntry[]): Promise<CommitResult[]> {
     if (this.gate.closed) await this.gate.pass();
     const thread = this.writerThread;
+    // The idle TRUNCATE still holds the write lock past its hold: the thread waits for it, off the loop.
+    const usable = thread !== undefined && thread.up && !thread.broken;
+    if (this.idleRunning && !usable) await this.idleRunning;
     if (this.startAfterCommit) {
       this.prestartThread(this.startAfterCommit);
       this.startAfterCommit = undefined;
@@ -252,7 +287,8 @@ export class SqliteStore implements Store {
     // placement.ts: a thread batch in flight keeps later ones behind it, large ones go, and small ones
     // spanning many sessions go while the loop is saturated; the rest commit here. The first commit
     // after a catch-up goes too (`restartOnThread`).
-    if (thread && (this.restartOnThread ? this.takeRestart(thread) : this.placement?.place(entries, thread) === 'thread')) {
+    const toThread = this.idleRunning ? usable : this.restartOnThread ? thread && this.takeRestart(thread) : thread && this.placement?.place(entries, thread) === 'thread';
+    if (thread && toThread) {
       if (this.closed) throw new TowerError('internal', 'store is closed');
       return resultsOf(entries, await thread.write(entries));
     }
@@ -398,6 +434,7 @@ export class SqliteStore implements Store {
    */
   private async afterThread(): Promise<void> {
     if (this.gate.closed) await this.gate.pass();
+    if (this.idleRunning) await this.idleRunning;
     const thread = this.writerThread;
     if (thread && thread.inFlight > 0) await thread.idle();
   }
