@@ -20,7 +20,7 @@ import type { TransportContext } from '../src/server/transports.js';
 import { startBus, type RunningBus } from '../src/transports/ipc/index.js';
 import { SendQueue } from '../src/transports/ipc/send-queue.js';
 import { pick } from './lib/cli.js';
-import { sleep, stampedContent, wallMs } from './lib/clock.js';
+import { sleep, stampedContent, machineMs } from './lib/clock.js';
 import { Histogram, type HistogramData } from './lib/hist.js';
 import { describeStalls, startLoopMonitor } from './lib/loop-monitor.js';
 import { spawnChild, stopAll } from './lib/proc.js';
@@ -134,16 +134,16 @@ async function measure(name: string, producer: Producer, clientCount = CLIENTS):
     await sleep(300);
     await clients.request({ type: 'reset' });
     loopDelay();
-    const t0 = wallMs();
+    const t0 = machineMs();
     const cpu0 = process.cpuUsage();
     let ticks = 0;
-    while (wallMs() - t0 < DURATION_MS) {
+    while (machineMs() - t0 < DURATION_MS) {
       producer.tick();
       ticks += 1;
       const next = t0 + ticks * TICK_MS;
-      await sleep(Math.max(0, next - wallMs()));
+      await sleep(Math.max(0, next - machineMs()));
     }
-    const elapsed = wallMs() - t0;
+    const elapsed = machineMs() - t0;
     const cpu = process.cpuUsage(cpu0);
     await sleep(500);
     const loop = loopDelay();

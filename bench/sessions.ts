@@ -58,7 +58,7 @@ interface Outcome {
   cpuUsPerToken: number;
   /** Longest event-loop delay in Tower during the run (NaN for the relay). */
   loopDelayMaxMs?: number;
-  /** Tower's stalls over 40 ms, [wallMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
+  /** Tower's stalls over 40 ms, [machineMs, ms late, CPU ms meanwhile] (bench/servers/tower-server.ts). */
   stalls?: Array<[number, number, number, number?]>;
   /** The server's GC pauses during the run. */
   gc?: GcStats;

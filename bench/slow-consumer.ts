@@ -8,7 +8,7 @@
 import os from 'node:os';
 import type { ClientStats } from './loadgen/sse-clients.js';
 import { pick, profArgs } from './lib/cli.js';
-import { sleep, wallMs } from './lib/clock.js';
+import { sleep, machineMs } from './lib/clock.js';
 import { spawnChild, stopAll } from './lib/proc.js';
 import { emitBench, human, mb, progress, sig, summary } from './lib/report.js';
 
@@ -47,14 +47,14 @@ async function run(stall: boolean): Promise<Outcome> {
     await clients.request({ type: 'waitSeq', target: 1, timeoutMs: 10_000 });
     await server.request({ type: 'sampleMem', on: true, intervalMs: 100 });
     const total = WARM_MS + STALL_MS + AFTER_MS;
-    const t0 = wallMs();
+    const t0 = machineMs();
     const producing = server.request<{ appended: number; lastSeq: number }>(
       { type: 'produce', sessionId, mode: 'paced', rate: RATE, durationMs: total },
       total + 60_000,
     );
     await sleep(WARM_MS);
     await server.request({ type: 'loopDelay' });
-    const stallFrom = wallMs();
+    const stallFrom = machineMs();
     let resumedAt = stallFrom;
     if (stall) {
       await clients.request({ type: 'stall', index: 0, ms: STALL_MS });
@@ -62,7 +62,7 @@ async function run(stall: boolean): Promise<Outcome> {
     }
     const produced = await producing;
     const stats = await clients.request<ClientStats>({ type: 'waitSeq', target: produced.lastSeq, timeoutMs: 60_000 }, 70_000);
-    const caughtUpAt = wallMs();
+    const caughtUpAt = machineMs();
     const delay = await server.request<{ maxMs: number }>({ type: 'loopDelay' });
     const { samples } = await server.request<{ samples: Array<[number, number, number, number, number]> }>({ type: 'sampleMem', on: false });
     if (process.env.BENCH_DEBUG) {

@@ -1,18 +1,21 @@
 import { performance } from 'node:perf_hooks';
 
-const origin = performance.timeOrigin;
-
 /**
- * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes on one machine
- * (each process anchors its monotonic clock to the shared wall clock at start-up).
+ * The machine's monotonic clock (CLOCK_MONOTONIC, which every process on one machine shares) at this
+ * process's performance.now() zero. Anchoring to performance.timeOrigin (the wall clock at start-up)
+ * instead made stamps of processes started at different times disagree by whatever NTP slewed or
+ * stepped the wall clock in between: a 2.2 s constant "latency" in one cluster run of 12-08.
  */
-export const wallMs = (): number => origin + performance.now();
+const origin = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+/** Milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+export const machineMs = (): number => origin + performance.now();
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A 100-byte (by default) text delta carrying its creation time: `@<wallMs>|xxxx…`. */
+/** A 100-byte (by default) text delta carrying its creation time: `@<machineMs>|xxxx…`. */
 export function stampedContent(size = 100): string {
-  const head = `@${wallMs().toFixed(3)}|`;
+  const head = `@${machineMs().toFixed(3)}|`;
   return head + PAD.slice(0, Math.max(0, size - head.length));
 }
 const PAD = 'x'.repeat(4096);

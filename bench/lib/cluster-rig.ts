@@ -83,14 +83,14 @@ export async function fanoutRun(r: ClusterRig, rate: number, durationMs: number)
   const loops = await Promise.all(r.nodes.map((n) => n.request<{ maxMs: number; stalls: Stall[] }>({ type: 'loopDelay' })));
   const nodeCpuMs = after.map((a, i) => (cpuUs(a) - cpuUs(before[i]!)) / 1000);
   const usedUs = nodeCpuMs.reduce((sum, ms) => sum + ms * 1000, 0);
-  const wallMs = Math.max(...after.map((a) => a.at)) - Math.min(...before.map((b) => b.at));
+  const machineMs = Math.max(...after.map((a) => a.at)) - Math.min(...before.map((b) => b.at));
   const hist = Histogram.from(stats.hist);
   return {
     deliveries: stats.deliveries,
     expected: produced.appended * r.subscribers,
     deliveriesPerSec: stats.deliveries / ((stats.lastRecv - produced.startedAt) / 1000),
     perCpuSecond: stats.deliveries / (usedUs / 1e6),
-    nodeCpuPct: (usedUs / 1000 / wallMs) * 100,
+    nodeCpuPct: (usedUs / 1000 / machineMs) * 100,
     nodeCpuMs,
     latency: { p50: hist.percentile(50), p99: hist.percentile(99) },
     check: { lost: stats.lost, dups: stats.dups, timedOut: stats.timedOut === true },

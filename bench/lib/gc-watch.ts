@@ -1,6 +1,6 @@
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
 
-/** A GC pause: [wall ms when it ended (clock.ts's wallMs), ms, kind]. */
+/** A GC pause: [wall ms when it ended (clock.ts's machineMs), ms, kind]. */
 export type GcPause = [number, number, string];
 
 export interface GcStats {

@@ -1,9 +1,9 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
-import { wallMs } from './clock.js';
+import { machineMs } from './clock.js';
 
 /**
- * A stall: [wallMs when the loop turned again, ms late, ms of CPU this process used meanwhile (all its
+ * A stall: [machineMs when the loop turned again, ms late, ms of CPU this process used meanwhile (all its
  * threads), ms the main thread itself ran meanwhile (Linux; absent elsewhere)]. The last one tells the
  * loop's own work from time the OS kept the main thread off a core while other threads ran.
  */
@@ -32,11 +32,11 @@ export function startLoopMonitor(): () => { maxMs: number; p99Ms: number; stalls
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const stalls: Stall[] = [];
-  let lastTick = wallMs();
+  let lastTick = machineMs();
   let lastCpu = process.cpuUsage();
   let lastMain = threadCpuMs();
   setInterval(() => {
-    const now = wallMs();
+    const now = machineMs();
     const cpu = process.cpuUsage();
     const main = threadCpuMs();
     const late = now - lastTick - 10;
@@ -71,7 +71,7 @@ export function describeStalls(stalls: Stall[]): string {
 }
 
 /**
- * The main thread's busy share (event-loop utilization) in 250 ms slices, [wallMs at the slice's end,
+ * The main thread's busy share (event-loop utilization) in 250 ms slices, [machineMs at the slice's end,
  * 0..1]: a loop near 1 queues every socket read behind the others, which shows as latency without any
  * single long stall. Each call returns the slices since the previous one.
  */
@@ -80,7 +80,7 @@ export function startEluSampler(): () => Array<[number, number]> {
   let prev = performance.eventLoopUtilization();
   setInterval(() => {
     const now = performance.eventLoopUtilization();
-    slices.push([wallMs(), performance.eventLoopUtilization(now, prev).utilization]);
+    slices.push([machineMs(), performance.eventLoopUtilization(now, prev).utilization]);
     prev = now;
   }, 250).unref();
   return () => {

@@ -1,10 +1,10 @@
 /**
  * Benchmark child: N ZeroMQ SUB sockets on one PUB endpoint, reading one-frame `topic\0json` publications
  * as Pando's Go subscriber does, counting them and recording the latency of stamped tokens
- * (`"token":"@<wallMs>|…"`).
+ * (`"token":"@<machineMs>|…"`).
  */
 import { Subscriber } from 'zeromq';
-import { wallMs } from '../lib/clock.js';
+import { machineMs } from '../lib/clock.js';
 import { Histogram } from '../lib/hist.js';
 import { serveParent } from '../lib/ipc.js';
 
@@ -19,7 +19,7 @@ async function read(sub: Subscriber): Promise<void> {
       if (!frame || frame.indexOf(0) < 0) continue;
       received += 1;
       const i = frame.indexOf(MARK);
-      if (i >= 0) hist.record(wallMs() - parseFloat(frame.subarray(i + MARK.length, i + MARK.length + 20).toString()));
+      if (i >= 0) hist.record(machineMs() - parseFloat(frame.subarray(i + MARK.length, i + MARK.length + 20).toString()));
     }
   } catch {
     // closed

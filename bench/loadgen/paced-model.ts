@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { openaiFormat } from '../../src/fake-models/openai-format.js';
 import { planResponse } from '../../src/fake-models/plan.js';
 import { autoTitle, isTitleRequest, lastUserText, type ParsedRequest } from '../../src/fake-models/index.js';
-import { wallMs } from '../lib/clock.js';
+import { machineMs } from '../lib/clock.js';
 import { Histogram } from '../lib/hist.js';
 
 /** How stream starts are placed: all at once (phase-locked bursts), or spread evenly over one token period. */
@@ -122,7 +122,7 @@ export class PacedModel {
   /** Starts every held stream (the barrier is complete, or its time ran out). */
   release(): void {
     if (this.releasedAt !== 0) return;
-    this.releasedAt = wallMs();
+    this.releasedAt = machineMs();
     this.releasedWith = this.waiting.length;
     const n = this.waiting.length;
     this.waiting.forEach((s, i) => this.begin(s, this.releasedAt + (this.phases === 'spread' ? (i / n) * this.periodMs : 0)));
@@ -163,7 +163,7 @@ export class PacedModel {
       res.on('close', () => (stream.done = true));
       res.writeHead(200, SSE_HEAD);
       if (this.releasedAt !== 0) {
-        this.begin(stream, wallMs());
+        this.begin(stream, machineMs());
         this.streams.push(stream);
         this.schedule(0);
       } else {
@@ -200,7 +200,7 @@ export class PacedModel {
   /** One pass over every stream: writes what is due, then sleeps until the next token is. */
   private readonly pass = (): void => {
     this.timer = undefined;
-    const now = wallMs();
+    const now = machineMs();
     let nextDue = Infinity;
     let finished = 0;
     for (const s of this.streams) {
@@ -209,7 +209,7 @@ export class PacedModel {
       else if (s.due < nextDue) nextDue = s.due;
     }
     if (finished > 64 && finished * 2 > this.streams.length) this.streams = this.streams.filter((s) => !s.done);
-    if (nextDue !== Infinity) this.schedule(Math.max(0, nextDue - wallMs()));
+    if (nextDue !== Infinity) this.schedule(Math.max(0, nextDue - machineMs()));
   };
 
   private writeDue(s: Stream, now: number): void {
@@ -227,7 +227,7 @@ export class PacedModel {
     } else {
       s.res.write(out);
     }
-    const at = wallMs();
+    const at = machineMs();
     const base = s.session * this.opts.tokens;
     for (let n = first; n < s.next; n++) {
       this.writtenAt[base + n] = at;

@@ -8,7 +8,7 @@
  * machine per token (written and received) next to the server's figures.
  */
 import http from 'node:http';
-import { wallMs } from '../lib/clock.js';
+import { machineMs } from '../lib/clock.js';
 import { Histogram, type HistogramData } from '../lib/hist.js';
 import { serveParent } from '../lib/ipc.js';
 import { PacedModel, selfCheck as checkFrames, type Phases } from './paced-model.js';
@@ -131,7 +131,7 @@ async function drive(opts: {
   const released = new Promise<void>((resolve) => (onRelease = resolve));
   const barrierTimer = setTimeout(() => paced.release(), opts.barrierMs);
   const cpu0 = process.cpuUsage();
-  const t0 = wallMs();
+  const t0 = machineMs();
   const tokens = paced.tokensPerStream;
 
   let allDone: () => void = () => {};
@@ -175,7 +175,7 @@ async function drive(opts: {
         responses.push(res);
         const scanner = new TokenFrames(sink);
         res.on('data', (chunk: Buffer) => {
-          now = wallMs();
+          now = machineMs();
           scanner.push(chunk);
         });
         res.on('error', (err) => errors.push(err.message));
@@ -188,7 +188,7 @@ async function drive(opts: {
   let sent = 0;
   const sample = (): Sample => {
     const cpu = process.cpuUsage();
-    return { t: wallMs(), written: paced.written, received, requests: paced.requests, sent, cpuUs: cpu.user + cpu.system };
+    return { t: machineMs(), written: paced.written, received, requests: paced.requests, sent, cpuUs: cpu.user + cpu.system };
   };
   const sampler = setInterval(() => timeline.push(sample()), 500);
   let startedAt = 0;
@@ -202,19 +202,19 @@ async function drive(opts: {
         ids[i] = (r.json as { id: string }).id;
       });
       await pool(ids, 100, (id) => subscribe(`/api/sessions/${id}/events?since=0`));
-      startedAt = wallMs();
+      startedAt = machineMs();
       await pool(ids, 50, async (id, i) => {
         const r = await request(host, port, 'POST', `/api/sessions/${id}/messages`, { content: tags[i] });
         if (r.status !== 202) throw new Error(`send: HTTP ${r.status} ${JSON.stringify(r.json)}`);
         sent++;
       });
     } else {
-      startedAt = wallMs();
+      startedAt = machineMs();
       await pool(tags, 100, (tag) => subscribe(`/relay?tag=${tag}`));
     }
     await released;
     // The measurement stops at release + streamMs whether or not everything arrived.
-    const deadline = setTimeout(allDone, Math.max(0, paced.releasedAt + opts.streamMs - wallMs()));
+    const deadline = setTimeout(allDone, Math.max(0, paced.releasedAt + opts.streamMs - machineMs()));
     await done;
     clearTimeout(deadline);
   } finally {
@@ -223,7 +223,7 @@ async function drive(opts: {
   }
   timeline.push(sample());
   // Tokens still in flight at the deadline: at least this late (so p99 is a lower bound when behind).
-  const end = wallMs();
+  const end = machineMs();
   let censored = 0;
   for (const at of paced.writtenAt) {
     if (at <= 0 || at < paced.releasedAt + opts.warmupMs) continue;
@@ -250,7 +250,7 @@ async function drive(opts: {
     firstStopAt,
     lastStopAt,
     censored,
-    cpuPct: ((cpu.user + cpu.system) / 1000 / (wallMs() - t0)) * 100,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / (machineMs() - t0)) * 100,
     errors: errors.slice(0, 5),
   };
 }

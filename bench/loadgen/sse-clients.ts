@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
-import { stampIn, wallMs } from '../lib/clock.js';
+import { stampIn, machineMs } from '../lib/clock.js';
 import { Histogram, type HistogramData } from '../lib/hist.js';
 import { notifyParent, serveParent } from '../lib/ipc.js';
 import { FrameScanner } from '../lib/sse-scan.js';
@@ -48,7 +48,7 @@ let bytes = 0;
 let firstRecv = 0;
 let lastRecv = 0;
 let cpuFrom = process.cpuUsage();
-let cpuAt = wallMs();
+let cpuAt = machineMs();
 
 function track(conn: Conn, seq: number): void {
   if (seq <= conn.lastSeq) {
@@ -83,7 +83,7 @@ function open(host: string, port: number, path: string, since: number): Promise<
         if (stamp === stamp) hist.record(now - stamp);
       });
       res.on('data', (chunk: Buffer) => {
-        now = wallMs();
+        now = machineMs();
         if (firstRecv === 0) firstRecv = now;
         bytes += chunk.length;
         if (scanner.push(chunk) > 0) lastRecv = now;
@@ -128,7 +128,7 @@ function stats(): ClientStats {
     if (c.error) errors++;
   }
   const cpu = process.cpuUsage(cpuFrom);
-  const cpuPct = ((cpu.user + cpu.system) / 1000 / (wallMs() - cpuAt)) * 100;
+  const cpuPct = ((cpu.user + cpu.system) / 1000 / (machineMs() - cpuAt)) * 100;
   return { conns: conns.length, deliveries, bytes, firstRecv, lastRecv, hist: hist.toData(), lost, dups, minSeq, maxSeq, ended, errors, cpuPct };
 }
 
@@ -144,15 +144,15 @@ serveParent(
     /** Opens one SSE subscription per path (each path's `since=` is the starting cursor). */
     async connect(msg) {
       const { host, port, paths, concurrency } = msg as unknown as { host: string; port: number; paths: string[]; concurrency?: number };
-      const t0 = wallMs();
+      const t0 = machineMs();
       await pool(paths, concurrency ?? 100, (path) => open(host, port, path, Number(/since=(\d+)/.exec(path)?.[1] ?? 0)));
-      return { connected: conns.length, ms: wallMs() - t0 };
+      return { connected: conns.length, ms: machineMs() - t0 };
     },
 
     /** Opens idle WebSocket connections (the bare `ws` memory reference). */
     async connectWs(msg) {
       const { url, count, concurrency } = msg as unknown as { url: string; count: number; concurrency?: number };
-      const t0 = wallMs();
+      const t0 = machineMs();
       await pool(Array.from({ length: count }), concurrency ?? 100, () =>
         new Promise<void>((resolve, reject) => {
           const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -161,7 +161,7 @@ serveParent(
           sockets.push(ws);
         }),
       );
-      return { connected: sockets.length, ms: wallMs() - t0 };
+      return { connected: sockets.length, ms: machineMs() - t0 };
     },
 
     /** Starts a measurement window: forgets deliveries and latencies so far (cursors are kept). */
@@ -172,18 +172,18 @@ serveParent(
       firstRecv = 0;
       lastRecv = 0;
       cpuFrom = process.cpuUsage();
-      cpuAt = wallMs();
+      cpuAt = machineMs();
       return {};
     },
 
     /** Waits until every subscriber's cursor reached `target` (or the timeout), then reports. */
     async waitSeq(msg) {
       const { target, timeoutMs } = msg as unknown as { target: number; timeoutMs: number };
-      const deadline = wallMs() + timeoutMs;
+      const deadline = machineMs() + timeoutMs;
       for (;;) {
         const done = conns.every((c) => c.lastSeq >= target || c.ended);
         if (done) return stats();
-        if (wallMs() > deadline) return { ...stats(), timedOut: true };
+        if (machineMs() > deadline) return { ...stats(), timedOut: true };
         await new Promise((r) => setTimeout(r, 10));
       }
     },
@@ -199,10 +199,10 @@ serveParent(
       const seqAtPause = conn.lastSeq;
       res.pause();
       setTimeout(() => {
-        notifyParent({ type: 'resumed', at: wallMs(), seqAtResume: conn.lastSeq, seqAtPause });
+        notifyParent({ type: 'resumed', at: machineMs(), seqAtResume: conn.lastSeq, seqAtPause });
         res.resume();
       }, ms);
-      return { pausedAt: wallMs(), seqAtPause };
+      return { pausedAt: machineMs(), seqAtPause };
     },
 
     conn(msg) {
@@ -215,7 +215,7 @@ serveParent(
     async replay(msg) {
       const { host, port, path, target, timeoutMs } = msg as unknown as { host: string; port: number; path: string; target: number; timeoutMs: number };
       const before = conns.length;
-      const t0 = wallMs();
+      const t0 = machineMs();
       const conn = await open(host, port, path, Number(/since=(\d+)/.exec(path)?.[1] ?? 0));
       if (conn.lastSeq < target) {
         await new Promise<void>((resolve) => {

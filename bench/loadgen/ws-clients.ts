@@ -4,7 +4,7 @@
  * (losses, duplicates) and latency (the creation stamp in each event's content to receipt here).
  */
 import { WebSocket } from 'ws';
-import { wallMs } from '../lib/clock.js';
+import { machineMs } from '../lib/clock.js';
 import { Histogram } from '../lib/hist.js';
 import { serveParent } from '../lib/ipc.js';
 import type { ClientStats } from './sse-clients.js';
@@ -25,7 +25,7 @@ let bytes = 0;
 let firstRecv = 0;
 let lastRecv = 0;
 let cpuFrom = process.cpuUsage();
-let cpuAt = wallMs();
+let cpuAt = machineMs();
 
 interface WireEvent {
   seq: number;
@@ -49,7 +49,7 @@ function open(url: string, subscribe: unknown, since: number): Promise<Conn> {
   conns.push(conn);
   return new Promise((resolve, reject) => {
     ws.on('message', (data) => {
-      const now = wallMs();
+      const now = machineMs();
       if (firstRecv === 0) firstRecv = now;
       const text = String(data);
       bytes += text.length;
@@ -96,7 +96,7 @@ function stats(): ClientStats {
     if (c.error) errors++;
   }
   const cpu = process.cpuUsage(cpuFrom);
-  const cpuPct = ((cpu.user + cpu.system) / 1000 / (wallMs() - cpuAt)) * 100;
+  const cpuPct = ((cpu.user + cpu.system) / 1000 / (machineMs() - cpuAt)) * 100;
   return { conns: conns.length, deliveries, bytes, firstRecv, lastRecv, hist: hist.toData(), lost, dups, minSeq, maxSeq, ended, errors, cpuPct };
 }
 
@@ -110,10 +110,10 @@ serveParent(
     /** Opens `count` connections; with `sessionId`, each subscribes from `since`. */
     async connect(msg) {
       const { url, count, sessionId, since, concurrency } = msg as unknown as { url: string; count: number; sessionId?: string; since: number; concurrency?: number };
-      const t0 = wallMs();
+      const t0 = machineMs();
       const sub = sessionId ? { session_id: sessionId, from_seq: since } : undefined;
       await pool(Array.from({ length: count }), concurrency ?? 100, () => open(url, sub, since));
-      return { connected: conns.length, ms: wallMs() - t0 };
+      return { connected: conns.length, ms: machineMs() - t0 };
     },
 
     reset() {
@@ -123,16 +123,16 @@ serveParent(
       firstRecv = 0;
       lastRecv = 0;
       cpuFrom = process.cpuUsage();
-      cpuAt = wallMs();
+      cpuAt = machineMs();
       return {};
     },
 
     async waitSeq(msg) {
       const { target, timeoutMs } = msg as unknown as { target: number; timeoutMs: number };
-      const deadline = wallMs() + timeoutMs;
+      const deadline = machineMs() + timeoutMs;
       for (;;) {
         if (conns.every((c) => c.lastSeq >= target || c.ended)) return stats();
-        if (wallMs() > deadline) return { ...stats(), timedOut: true };
+        if (machineMs() > deadline) return { ...stats(), timedOut: true };
         await new Promise((r) => setTimeout(r, 10));
       }
     },

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { wallMs } from '../lib/clock.js';
+import { machineMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startGcMonitor } from '../lib/gc-watch.js';
 import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
@@ -83,7 +83,7 @@ serveParent(
       const { port } = server.address() as AddressInfo;
       return { url: `http://127.0.0.1:${port}`, port, pid: process.pid };
     },
-    cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
+    cpu: () => ({ cpu: process.cpuUsage(), at: machineMs() }),
     mem: (msg) => ({ mem: memory(Boolean((msg as unknown as { gc?: boolean }).gc)) }),
   },
   {

@@ -6,7 +6,7 @@
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { stampedContent, wallMs } from '../lib/clock.js';
+import { stampedContent, machineMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startLoopMonitor } from '../lib/loop-monitor.js';
 
@@ -80,7 +80,7 @@ serveParent(
         maxLagBytes?: number;
       };
       const cpu0 = process.cpuUsage();
-      const t0 = wallMs();
+      const t0 = machineMs();
       let appended = 0;
       let aborted = false;
       if (mode === 'paced') {
@@ -89,7 +89,7 @@ serveParent(
         const perSecond = rate ?? 10_000;
         await new Promise<void>((resolve) => {
           const timer = setInterval(() => {
-            const elapsed = wallMs() - t0;
+            const elapsed = machineMs() - t0;
             if (maxLagBytes !== undefined) {
               let worst = 0;
               for (const res of clients) worst = Math.max(worst, res.writableLength);
@@ -115,7 +115,7 @@ serveParent(
           }, 5);
         });
       }
-      while (mode !== 'paced' && wallMs() - t0 < durationMs) {
+      while (mode !== 'paced' && machineMs() - t0 < durationMs) {
         let text = '';
         for (let i = 0; i < k; i++) text += frame(++seq);
         appended += k;
@@ -125,7 +125,7 @@ serveParent(
         if (waits.length > 0) await Promise.all(waits);
         else await new Promise((resolve) => setImmediate(resolve));
       }
-      const elapsed = wallMs() - t0;
+      const elapsed = machineMs() - t0;
       const cpu = process.cpuUsage(cpu0);
       return { appended, lastSeq: seq, aborted, startedAt: t0, ms: elapsed, cpuPct: ((cpu.user + cpu.system) / 1000 / elapsed) * 100 };
     },
@@ -134,7 +134,7 @@ serveParent(
       return { mem: memory(Boolean((msg as unknown as { gc?: boolean }).gc)) };
     },
 
-    cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
+    cpu: () => ({ cpu: process.cpuUsage(), at: machineMs() }),
 
     subscribers: () => ({ count: clients.size + wss.clients.size }),
   },

@@ -16,7 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WRITE_SLICE_MS } from '../../src/transports/write-slices.js';
-import { stampedContent, wallMs } from '../lib/clock.js';
+import { stampedContent, machineMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startLoopMonitor } from '../lib/loop-monitor.js';
 
@@ -84,11 +84,11 @@ serveParent(
     async produce(msg) {
       const { rate, durationMs } = msg as unknown as { rate: number; durationMs: number };
       const cpu0 = process.cpuUsage();
-      const t0 = wallMs();
+      const t0 = machineMs();
       let appended = 0;
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          const elapsed = wallMs() - t0;
+          const elapsed = machineMs() - t0;
           const due = Math.min(Math.floor((Math.min(elapsed, durationMs) * rate) / 1000) - appended, rate);
           for (let i = 0; i < due; i++) waiting.push(frame(++seq));
           // At once, as Tower publishes a commit, unless a pass is still under way (frames wait for the next).
@@ -100,7 +100,7 @@ serveParent(
           }
         }, 5);
       });
-      const ms = wallMs() - t0;
+      const ms = machineMs() - t0;
       const cpu = process.cpuUsage(cpu0);
       return { appended, lastSeq: seq, aborted: false, startedAt: t0, ms, cpuPct: ((cpu.user + cpu.system) / 1000 / ms) * 100 };
     },
@@ -109,7 +109,7 @@ serveParent(
       return { mem: memory(Boolean((msg as unknown as { gc?: boolean }).gc)) };
     },
 
-    cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
+    cpu: () => ({ cpu: process.cpuUsage(), at: machineMs() }),
 
     subscribers: () => ({ count: wss.clients.size }),
   },

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import type { ModelsConfigInput } from '../../src/core/models/index.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTower, type Tower } from '../../src/server/tower.js';
-import { stampedContent, wallMs } from '../lib/clock.js';
+import { stampedContent, machineMs } from '../lib/clock.js';
 import { memory, serveParent } from '../lib/ipc.js';
 import { startGcMonitor } from '../lib/gc-watch.js';
 import { startEluSampler, startLoopMonitor } from '../lib/loop-monitor.js';
@@ -31,12 +31,12 @@ const loopDelay = startLoopMonitor();
 const gc = startGcMonitor();
 const elu = startEluSampler();
 let dir: string | undefined;
-/** [wallMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
+/** [machineMs, rss, heapTotal, heapUsed, external + arrayBuffers] */
 type MemSample = [number, number, number, number, number];
 let sampler: { timer: NodeJS.Timeout; samples: MemSample[] } | undefined;
 const memSample = (): MemSample => {
   const m = process.memoryUsage();
-  return [wallMs(), m.rss, m.heapTotal, m.heapUsed, m.external + m.arrayBuffers];
+  return [machineMs(), m.rss, m.heapTotal, m.heapUsed, m.external + m.arrayBuffers];
 };
 
 const need = (): Tower => {
@@ -94,7 +94,7 @@ serveParent(
     async seed(msg) {
       const { sessionId, count, batch, nested } = msg as unknown as { sessionId: string; count: number; batch: number; nested?: boolean };
       const t = need();
-      const t0 = wallMs();
+      const t0 = machineMs();
       let lastSeq = 0;
       for (let done = 0; done < count; ) {
         const n = Math.min(batch, count - done);
@@ -103,7 +103,7 @@ serveParent(
         lastSeq = (await last!).event.seq;
         done += n;
       }
-      return { lastSeq, ms: wallMs() - t0 };
+      return { lastSeq, ms: machineMs() - t0 };
     },
 
     /**
@@ -128,7 +128,7 @@ serveParent(
       };
       const t = need();
       const cpu0 = process.cpuUsage();
-      const t0 = wallMs();
+      const t0 = machineMs();
       let appended = 0;
       let lastSeq = 0;
       let aborted = false;
@@ -142,13 +142,13 @@ serveParent(
       if (mode === 'closed' || mode === 'live') {
         const perTick = k ?? 10;
         const lag = window ?? 512;
-        while (wallMs() - t0 < durationMs) {
+        while (machineMs() - t0 < durationMs) {
           let last;
           for (let i = 0; i < perTick; i++) last = appendOne(t, sessionId);
           lastSeq = (await last!).event.seq;
           appended += perTick;
           if (mode === 'live') {
-            while (slowest() < lastSeq - lag && wallMs() - t0 < durationMs) await new Promise((r) => setImmediate(r));
+            while (slowest() < lastSeq - lag && machineMs() - t0 < durationMs) await new Promise((r) => setImmediate(r));
           }
         }
       } else {
@@ -156,7 +156,7 @@ serveParent(
         const perSecond = rate ?? 10_000;
         await new Promise<void>((resolve, reject) => {
           const timer = setInterval(() => {
-            const elapsed = wallMs() - t0;
+            const elapsed = machineMs() - t0;
             if (maxLag !== undefined && lastSeq - slowest() > maxLag) {
               aborted = true;
               clearInterval(timer);
@@ -175,7 +175,7 @@ serveParent(
           }, 5);
         });
       }
-      const elapsed = wallMs() - t0;
+      const elapsed = machineMs() - t0;
       const cpu = process.cpuUsage(cpu0);
       return { appended, lastSeq, aborted, startedAt: t0, ms: elapsed, cpuPct: ((cpu.user + cpu.system) / 1000 / elapsed) * 100 };
     },
@@ -184,7 +184,7 @@ serveParent(
       return { mem: memory(Boolean((msg as unknown as { gc?: boolean }).gc)) };
     },
 
-    /** Samples memory every `intervalMs` until stopped; returns [wallMs, rss, heapTotal, heapUsed, external] rows. */
+    /** Samples memory every `intervalMs` until stopped; returns [machineMs, rss, heapTotal, heapUsed, external] rows. */
     sampleMem(msg) {
       const { on, intervalMs } = msg as unknown as { on: boolean; intervalMs?: number };
       if (on) {
@@ -201,7 +201,7 @@ serveParent(
       return { samples };
     },
 
-    cpu: () => ({ cpu: process.cpuUsage(), at: wallMs() }),
+    cpu: () => ({ cpu: process.cpuUsage(), at: machineMs() }),
 
     /** Event-loop delay since the last reset (ms), then resets. */
     loopDelay,
@@ -233,7 +233,7 @@ serveParent(
       const rates: number[] = [];
       let rows = 0;
       for (let r = 0; r < reps; r++) {
-        const t0 = wallMs();
+        const t0 = machineMs();
         let cursor = 0;
         rows = 0;
         for (;;) {
@@ -242,7 +242,7 @@ serveParent(
           rows += got.length;
           cursor = got[got.length - 1]!.seq;
         }
-        rates.push((rows / (wallMs() - t0)) * 1000);
+        rates.push((rows / (machineMs() - t0)) * 1000);
       }
       db.close();
       return { rates, rows };
