@@ -178,9 +178,7 @@ export class SqliteStore implements Store {
    * WAL's restart, since the catch-up checkpoint takes no lock they wait on.
    */
   private async holdCommits(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined> {
-    const thread = this.writerThread;
-    const drain = (): Promise<void> => (thread && thread.inFlight > 0 ? thread.idle() : Promise.resolve());
-    return this.gate.hold(maxMs, drain, async () => {
+    return this.gate.hold(maxMs, this.threadDrained, async () => {
       const r = await work();
       // Set before the hold opens: the first commit through it is the one that restarts the WAL.
       if (!r.busy && r.checkpointedFrames === r.logFrames) this.restartOnThread = true;
@@ -195,10 +193,8 @@ export class SqliteStore implements Store {
    * The first commit after it starts a new WAL (its header's fsync): that one goes to the thread too.
    */
   private async holdForIdle(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined> {
-    const thread = this.writerThread;
-    const drain = (): Promise<void> => (thread && thread.inFlight > 0 ? thread.idle() : Promise.resolve());
     let running: Promise<CheckpointResult> | undefined;
-    const r = await this.gate.hold(maxMs, drain, () => {
+    const r = await this.gate.hold(maxMs, this.threadDrained, () => {
       running = work();
       const settled = running.then(
         () => undefined,
@@ -438,6 +434,12 @@ export class SqliteStore implements Store {
     const thread = this.writerThread;
     if (thread && thread.inFlight > 0) await thread.idle();
   }
+
+  /** Resolves once the writer thread has no batch in flight (at once without one). */
+  private readonly threadDrained = (): Promise<void> => {
+    const thread = this.writerThread;
+    return thread && thread.inFlight > 0 ? thread.idle() : Promise.resolve();
+  };
 
   /** Whether the commit that restarts the WAL goes to the thread: once, if the thread is up. */
   private takeRestart(thread: WriterThread): boolean {
