@@ -108,7 +108,7 @@ export function dropIdle(conn: Pooled): void {
 
 /** Every idle and retiring connection, now (tests, shutdown). */
 export function closeAll(): void {
-  const all = [...closing.splice(0)];
+  const all = closing.splice(0);
   for (const [key, o] of origins) {
     all.push(...o.idle.splice(0));
     if (o.active === 0) origins.delete(key);
@@ -138,7 +138,7 @@ function sweep(): void {
     idle.splice(0, idle.length, ...keep);
     o.rotate();
     if (idle.length > 0 || o.active > 0) left = true;
-    else if (o.active === 0 && o.peak === 0) origins.delete(key);
+    else if (o.peak === 0) origins.delete(key);
   }
   if (closing.length > 0) closer ??= setImmediate(closeSome).unref();
   if (left) sweepTimer = setTimeout(sweep, limits.sweepMs).unref();
