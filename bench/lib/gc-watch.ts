@@ -1,4 +1,5 @@
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { machineMs } from './clock.js';
 
 /** A GC pause: [wall ms when it ended (clock.ts's machineMs), ms, kind]. */
 export type GcPause = [number, number, string];
@@ -23,11 +24,13 @@ const kindOf = (e: PerformanceEntry): string => KINDS[(e as PerformanceEntry & {
 function observe(into: () => GcStats): PerformanceObserver {
   const obs = new PerformanceObserver((list) => {
     const stats = into();
+    // Entries are stamped on performance.now()'s clock; machineMs's origin puts them on the stalls' clock.
+    const origin = machineMs() - performance.now();
     for (const e of list.getEntries()) {
       stats.count++;
       stats.ms += e.duration;
       if (e.duration > stats.maxMs) stats.maxMs = e.duration;
-      if (e.duration >= 10 && stats.long.length < 200) stats.long.push([performance.timeOrigin + e.startTime + e.duration, e.duration, kindOf(e)]);
+      if (e.duration >= 10 && stats.long.length < 200) stats.long.push([origin + e.startTime + e.duration, e.duration, kindOf(e)]);
     }
   });
   obs.observe({ entryTypes: ['gc'] });
