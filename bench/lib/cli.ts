@@ -15,8 +15,12 @@ export const pick = <T>(quick: T, full: T): T => (QUICK ? quick : full);
  */
 export function profArgs(label: string): string[] {
   if (!process.env.BENCH_CPU_PROF) return [];
-  const dir = process.env.BENCH_PROF_DIR ?? path.join(os.tmpdir(), 'tower-bench-prof');
   // One directory per label, Node's default file names: tsx's loader thread writes a profile too, and a
   // fixed --cpu-prof-name would make the two overwrite each other. The main thread's is the big one.
-  return ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, label)}`];
+  // `BENCH_CPU_PROF_INTERVAL=US`: the sampling interval (Node's default 1000 us); a coarser one costs less.
+  const interval = process.env.BENCH_CPU_PROF_INTERVAL ? [`--cpu-prof-interval=${Number(process.env.BENCH_CPU_PROF_INTERVAL)}`] : [];
+  return ['--cpu-prof', `--cpu-prof-dir=${profDir(label)}`, ...interval];
 }
+
+/** Where profiles of `label` go: `$BENCH_PROF_DIR/label` (default /tmp/tower-bench-prof/label). */
+export const profDir = (label: string): string => path.join(process.env.BENCH_PROF_DIR ?? path.join(os.tmpdir(), 'tower-bench-prof'), label);
