@@ -118,6 +118,33 @@ describe('EventLog.subscribeSink (push)', () => {
     sub.close();
   });
 
+  it('resume(true) hands what waited in the ring to the sink before it returns; resume() in a microtask', async () => {
+    f = await fixture(['s1']);
+    const log = new EventLog(f.store, f.bus);
+    const sink = new Recorder();
+    sink.answer = () => false;
+    const sub = log.subscribeSink('s1', 0, sink);
+    await appendMany(log, 's1', 1);
+    await sink.until(1);
+    // Held: two commits wait in the ring.
+    await appendMany(log, 's1', 2);
+    await appendMany(log, 's1', 1);
+    for (let i = 0; i < 3; i++) await nextTick();
+    expect(sink.seqs).toEqual([1]);
+    expect(sub.stats.queued).toBe(3);
+    sub.resume(true);
+    expect(sink.seqs).toEqual([1, 2, 3, 4]);
+    // Held again by that batch: a plain resume delivers the next one a microtask later.
+    await appendMany(log, 's1', 1);
+    for (let i = 0; i < 3; i++) await nextTick();
+    sink.answer = () => true;
+    sub.resume();
+    expect(sink.seqs).toEqual([1, 2, 3, 4]);
+    await sink.until(5);
+    expect(sink.seqs).toEqual(range(1, 5));
+    sub.close();
+  });
+
   it('subscribers catching up the same range share the store page (and its rows)', async () => {
     f = await fixture(['s1']);
     const log = new EventLog(f.store, f.bus, { pageSize: 4 });

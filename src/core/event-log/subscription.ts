@@ -132,10 +132,12 @@ export class Subscription implements SinkSubscription, RingReader, IdleReader {
     return { queued: this.queued(), ...this.counters };
   }
 
-  resume(): void {
+  resume(now = false): void {
     if (!this.paused || this.ended) return;
     this.paused = false;
-    this.kick();
+    // A step waiting for a read or the bus goes on by itself; a queued one finds nothing left after this.
+    if (now && !this.busy) this.step();
+    else this.kick();
   }
 
   close(): void {

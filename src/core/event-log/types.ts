@@ -98,8 +98,11 @@ export interface EventSink extends BatchSink<EventBatch> {
 
 /** A push subscription: what `EventLog.subscribeSink` returns. */
 export interface SinkSubscription {
-  /** Takes batches again after the sink returned false. No-op when not held. */
-  resume(): void;
+  /**
+   * Takes batches again after the sink returned false. No-op when not held. `now`: what is waiting is
+   * handed to the sink before `resume` returns (not from `onBatch` itself), rather than in a microtask.
+   */
+  resume(now?: boolean): void;
   /** Ends the subscription (the sink's `onEnd` runs). Idempotent. */
   close(): void;
   readonly closed: boolean;

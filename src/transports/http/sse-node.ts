@@ -18,6 +18,12 @@ function onSocketDrain(this: Socket): void {
   if (res) WRITERS.get(res)?.drained();
 }
 
+/**
+ * The writer whose write slice is running (`runSlice`): what its subscription hands it meanwhile is
+ * written in that slice, not queued for another. One module variable, not a field per stream.
+ */
+let inSlice: NodeSseWriter | undefined;
+
 /** Bytes a stream may have waiting in its socket buffer before it holds the subscription (per stream). */
 const AHEAD_BYTES = 256 * 1024;
 
@@ -126,7 +132,7 @@ export class NodeSseWriter implements FramedSink, Pingable, SliceJob {
       (res as unknown as ResponseInternals).chunkedEncoding === true
         ? eventsChunk(batch.events, batch.dataJson, batch.sessionJson)
         : eventsBytes(batch.events, batch.dataJson, batch.sessionJson);
-    if (!this.slices.admit()) {
+    if (inSlice !== this && !this.slices.admit()) {
       this.held = bytes;
       this.slices.defer(this);
       return false;
@@ -143,13 +149,28 @@ export class NodeSseWriter implements FramedSink, Pingable, SliceJob {
     return false;
   }
 
-  /** The held run's slice: written, then the subscription goes on (or waits for 'drain' like any write). */
+  /**
+   * The held run's slice: written, then the subscription goes on (or waits for 'drain' like any write).
+   * It goes on at once, inside this slice: what the ring took for this stream while the run was held
+   * (later commits, when one commit's fan-out outlasts the next) goes out in the same write, corked with
+   * the held run. Queued for a slice of its own instead, it would wait for every stream of the queue
+   * once more: at 1,000 streams that doubled the wait of a commit landing while a fan-out ran.
+   */
   runSlice(): void {
     const bytes = this.held;
     this.held = undefined;
     const socket = this.direct;
     if (bytes === undefined || socket === undefined || this.ended || this.res.destroyed) return;
-    if (this.writeLive(socket, bytes)) this.sub?.resume();
+    socket.cork();
+    try {
+      if (this.writeLive(socket, bytes)) {
+        inSlice = this;
+        this.sub?.resume(true);
+      }
+    } finally {
+      inSlice = undefined;
+      socket.uncork();
+    }
   }
 
   /** A store failure mid-stream ends the stream like any other end: the client resumes by seq. */
