@@ -13,8 +13,12 @@
  * process costs about as much CPU per delivery as the server does, so raw deliveries/s at saturation
  * would measure the client. CPU per delivery is what bounds a server's fan-out once it has a core.
  *
- * Overload (N = 200): Tower's appends as fast as the log takes them (10 per tick, next tick once
- * committed), waiting for no subscriber, so every subscriber overflows and catches up from the store.
+ * Overload (N = 200): Tower's appends at a fixed offered rate (`BENCH_SSE_OVERLOAD_RATE` appends/s, paced
+ * in 5 ms ticks by the server's producer, never waiting for a commit or a subscriber), above what the one
+ * client process reads, so subscribers overflow and catch up from the store. The rate is an input, not an
+ * outcome, so runs (and trees) are compared at the same load: until wave 10 the phase appended as fast as
+ * the log took them (k per tick, next tick once committed) and its append rate swung 2.7k-27k/s between
+ * runs of one tree, overflows and no-op waits following it.
  */
 import os from 'node:os';
 import type { ClientStats } from './loadgen/sse-clients.js';
@@ -28,11 +32,14 @@ import { emitBench, human, progress, sig, summary, type BenchResult } from './li
 const RUN_MS = pick(1_000, 3_000);
 const OVERLOAD_MS = pick(1_000, 1_500);
 /**
- * Appends per tick in the overload (`BENCH_SSE_OVERLOAD_K`, default 10). More than the clients can read
- * makes every subscriber overflow into store catch-up on any box (40 does here), which 10 does only when
- * the server outruns the client process.
+ * Offered appends/s in the overload: `BENCH_SSE_OVERLOAD_RATE`, or `BENCH_SSE_OVERLOAD_K` appends per 5 ms
+ * tick (K x 200/s; the knob of the old closed loop, kept so K=40 still names the heavy overload, now 8k/s
+ * offered); default 10k/s = 2M deliveries/s offered to 200 subscribers, above the 1.3-1.5M/s one client
+ * process reads on the 2-core box (wave 9), so subscribers overflow into store catch-up.
  */
-const OVERLOAD_K = Number(process.env.BENCH_SSE_OVERLOAD_K ?? 10);
+const OVERLOAD_RATE = Number(
+  process.env.BENCH_SSE_OVERLOAD_RATE ?? (process.env.BENCH_SSE_OVERLOAD_K ? Number(process.env.BENCH_SSE_OVERLOAD_K) * 200 : 10_000),
+);
 const STALL_CAP_MS = pick(5_000, 10_000);
 /** Offered loads in deliveries/s (events/s x subscribers): light, and the one throughput is read at. */
 const LIGHT = 50_000;
@@ -135,6 +142,9 @@ async function run(r: Rig, deliveriesPerSec: number): Promise<Run> {
 }
 
 interface Overload {
+  /** Offered appends/s (`OVERLOAD_RATE`). */
+  offeredPerSec: number;
+  /** Appends committed per second, from the first tick until the last append committed. */
   appendsPerSec: number;
   deliveriesPerSec: number;
   /** How long the server took to answer a no-op IPC request right after the burst (capped). */
@@ -142,24 +152,31 @@ interface Overload {
   stallCapped: boolean;
   /** No-op HTTP requests sent one after another (5 ms apart) during the burst and the 2 s after it. */
   noops: number;
-  /** The longest any of them waited (ms). */
+  /** The longest any of them waited (ms), and the 99th percentile. */
   noopMaxMs: number;
+  noopP99Ms: number;
+  /** The server's own event-loop delay over the burst and the 2 s after it (max, p99; ms). */
+  loopMaxMs: number;
+  loopP99Ms: number;
   /** Over all subscriptions: live-queue overflows, store reads, and reads served by a shared page. */
   overflows: number;
   storeReads: number;
   sharedReads: number;
 }
 
-/** Unthrottled appends for OVERLOAD_MS, deliveries counted for 2 s more; the server is killed afterwards. */
+/** OVERLOAD_RATE appends/s for OVERLOAD_MS, deliveries counted for 2 s more; the server is killed afterwards. */
 async function overload(r: Rig): Promise<Overload> {
   await r.clients.request({ type: 'waitSeq', target: r.lastSeq, timeoutMs: 60_000 }, 70_000);
   await r.clients.request({ type: 'reset' });
   const noop = httpNoop('127.0.0.1', r.port);
   await noop();
+  await r.server.request({ type: 'loopDelay' });
   // "The server answers a no-op request within 50 ms throughout": requests one after another, all along.
   const probing = probe(noop);
+  // Paced: the producer appends what is due every 5 ms without awaiting commits, so the offered load does
+  // not depend on how fast this run's server commits (`ms` runs until the last append committed).
   const produced = await r.server.request<Produced>(
-    { type: 'produce', sessionId: r.sessionId, mode: 'closed', k: OVERLOAD_K, durationMs: OVERLOAD_MS },
+    { type: 'produce', sessionId: r.sessionId, mode: 'paced', rate: OVERLOAD_RATE, durationMs: OVERLOAD_MS },
     OVERLOAD_MS + 60_000,
   );
   const t0 = performance.now();
@@ -171,6 +188,9 @@ async function overload(r: Rig): Promise<Overload> {
   const waited = performance.now() - t0;
   if (waited < 2_000) await sleep(2_000 - waited);
   const waits = await probing.stop();
+  const loop = await r.server
+    .request<{ maxMs: number; p99Ms: number }>({ type: 'loopDelay' }, 10_000)
+    .catch(() => ({ maxMs: NaN, p99Ms: NaN }));
   const stats = await r.clients.request<ClientStats>({ type: 'stats' });
   type SubStats = { overflows: number; storeReads: number; sharedReads?: number };
   const subs = await r.server
@@ -183,31 +203,57 @@ async function overload(r: Rig): Promise<Overload> {
   if (process.env.BENCH_CPU_PROF) await r.server.stop(120_000);
   else await r.server.kill();
   return {
+    offeredPerSec: OVERLOAD_RATE,
     appendsPerSec: produced.appended / (produced.ms / 1000),
     deliveriesPerSec: stats.deliveries / ((stats.lastRecv - produced.startedAt) / 1000),
     stallMs,
     stallCapped: !answered,
     noops: waits.length,
     noopMaxMs: maxOf(waits),
+    noopP99Ms: p99Of(waits),
+    loopMaxMs: loop.maxMs,
+    loopP99Ms: loop.p99Ms,
     overflows: sum('overflows'),
     storeReads: sum('storeReads'),
     sharedReads: sum('sharedReads'),
   };
 }
 
+/** The exact 99th percentile of a few hundred samples (NaN when none). */
+function p99Of(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length > 0 ? (sorted[Math.ceil(sorted.length * 0.99) - 1] as number) : NaN;
+}
+
 const overloadRows = (over: Overload): Array<[string, string | number]> => [
-  ['overload: tower appends/s', human(over.appendsPerSec)],
-  ['overload: tower deliveries/s', human(over.deliveriesPerSec)],
+  ['overload: offered / achieved appends/s', `${human(over.offeredPerSec)} / ${human(over.appendsPerSec)}`],
+  ['overload: offered / achieved deliveries/s', `${human(over.offeredPerSec * 200)} / ${human(over.deliveriesPerSec)}`],
   ['overload: overflows / store reads (shared)', `${over.overflows} / ${over.storeReads} (${over.sharedReads})`],
   ['overload: server answered IPC after', `${over.stallCapped ? '> ' : ''}${sig(over.stallMs / 1000)} s`],
-  [`overload: no-op HTTP requests throughout (${over.noops}), longest wait ms`, sig(over.noopMaxMs)],
+  [`overload: no-op HTTP requests throughout (${over.noops}), max / p99 wait ms`, `${sig(over.noopMaxMs)} / ${sig(over.noopP99Ms)}`],
+  ['overload: server loop delay max / p99 ms', `${sig(over.loopMaxMs)} / ${sig(over.loopP99Ms)}`],
 ];
 
+/** The overload's figures for the BENCH line (`figures`), so runs are compared at the same offered load. */
+const overloadFigures = (over: Overload): Record<string, number> => ({
+  offered_appends_per_s: over.offeredPerSec,
+  achieved_appends_per_s: over.appendsPerSec,
+  offered_deliveries_per_s: over.offeredPerSec * 200,
+  achieved_deliveries_per_s: over.deliveriesPerSec,
+  overflows: over.overflows,
+  store_reads: over.storeReads,
+  shared_reads: over.sharedReads,
+  noop_max_ms: over.noopMaxMs,
+  noop_p99_ms: over.noopP99Ms,
+  server_loop_max_ms: over.loopMaxMs,
+  server_loop_p99_ms: over.loopP99Ms,
+});
+
 const overloadNotes = (over: Overload): string =>
-  `200 subs, appends unthrottled for ${OVERLOAD_MS / 1000} s (${human(over.appendsPerSec)}/s${OVERLOAD_K === 10 ? '' : `, ${OVERLOAD_K} a tick`}): ${over.overflows} ` +
+  `200 subs, ${human(over.offeredPerSec)} appends/s offered for ${OVERLOAD_MS / 1000} s (achieved ${human(over.appendsPerSec)}/s): ${over.overflows} ` +
   `overflows, ${over.storeReads} store reads (${over.sharedReads} from a shared page); the server then answered a no-op IPC request after ` +
   `${over.stallCapped ? '> ' : ''}${sig(over.stallMs / 1000)} s; ${over.noops} no-op HTTP requests sent one after another ` +
-  `during and after the burst waited up to ${sig(over.noopMaxMs)} ms`;
+  `during and after the burst waited up to ${sig(over.noopMaxMs)} ms (p99 ${sig(over.noopP99Ms)}); server loop max ${sig(over.loopMaxMs)} ms`;
 
 const perCpuSecond = (r: Run): number => 1e6 / r.cpuUsPerDelivery;
 const lossNote = (r: Run): string =>
@@ -233,7 +279,7 @@ if (OVERLOAD_ONLY) {
   const tower = await rig('tower', 200);
   try {
     if (WARMUP) await run(tower, HEAVY);
-    progress('fanout-sse 200: overload only (unthrottled appends)');
+    progress(`fanout-sse 200: overload only (${human(OVERLOAD_RATE)} appends/s offered)`);
     const over = await overload(tower);
     summary('fanout-sse overload, 200 subscribers', overloadRows(over));
     results.push({
@@ -245,6 +291,7 @@ if (OVERLOAD_ONLY) {
       target: 'no-op requests answered within 50 ms throughout (issue 10)',
       met: over.noopMaxMs <= 50,
       loop_max_ms: Math.max(over.stallMs, over.noopMaxMs),
+      figures: overloadFigures(over),
       notes: overloadNotes(over),
     });
   } finally {
@@ -268,7 +315,7 @@ for (const subscribers of OVERLOAD_ONLY ? [] : [200, 1000]) {
     const bHeavy = await run(bare, HEAVY);
     let over: Awaited<ReturnType<typeof overload>> | undefined;
     if (subscribers === 200) {
-      progress('fanout-sse 200: overload (unthrottled appends)');
+      progress(`fanout-sse 200: overload (${human(OVERLOAD_RATE)} appends/s offered)`);
       over = await overload(tower);
     }
     const ratio = perCpuSecond(tHeavy) / perCpuSecond(bHeavy);
@@ -316,6 +363,7 @@ for (const subscribers of OVERLOAD_ONLY ? [] : [200, 1000]) {
         met: over.deliveriesPerSec >= 0.8 * tHeavy.deliveriesPerSec && over.noopMaxMs <= 50,
         // The loop cannot be asked during the burst; the longest no-op request wait stands for it.
         loop_max_ms: Math.max(over.stallMs, over.noopMaxMs),
+        figures: overloadFigures(over),
         notes: `${overloadNotes(over)}; baseline = Tower's own deliveries/s at ${human(HEAVY)}/s offered`,
       });
     }

@@ -17,6 +17,8 @@ export interface BenchResult {
    * `perf_hooks.monitorEventLoopDelay` there: how long any other session's timers and I/O could wait.
    */
   loop_max_ms?: number;
+  /** Named figures of the run beyond the fields above (offered vs achieved rates, counts), each rounded. */
+  figures?: Record<string, number>;
   notes?: string;
 }
 
@@ -29,6 +31,7 @@ export function emitBench(result: BenchResult): void {
     ...(result.p50_ms !== undefined ? { p50_ms: sig(result.p50_ms) } : {}),
     ...(result.p99_ms !== undefined ? { p99_ms: sig(result.p99_ms) } : {}),
     ...(result.loop_max_ms !== undefined && Number.isFinite(result.loop_max_ms) ? { loop_max_ms: sig(result.loop_max_ms) } : {}),
+    ...(result.figures ? { figures: Object.fromEntries(Object.entries(result.figures).map(([k, v]) => [k, sig(v)])) } : {}),
   };
   process.stdout.write(`BENCH ${JSON.stringify(clean)}\n`);
 }

@@ -55,3 +55,51 @@ describe('PageCache read budget', () => {
     expect(remote.asked).toEqual([500, 500]);
   });
 });
+
+describe('PageCache shared slices', () => {
+  // The fake frames are 1 byte a row, and a framed page counts 8 more per row: 900 bytes is ~100 rows.
+  it('hands a shared page out in slices of about sliceBytes, each from the same cached page', async () => {
+    const clock = { ms: 0 };
+    const { store, asked } = costlyStore(clock, 0);
+    const pages = new PageCache(store, { sliceBytes: 900 });
+    pages.retain('s');
+    // The reader that read the page takes it whole (a replay is not cut up).
+    const own = await pages.read('s', 0, 500, 0, FORMAT);
+    expect([own.start, own.end, own.shared]).toEqual([0, 500, false]);
+    // Another subscriber behind: ~100 rows a delivery, then on from where it stopped, with no store read.
+    const seen: Array<[number, number]> = [];
+    let cursor = 10;
+    for (;;) {
+      const slice = await pages.read('s', cursor, 500, 0, FORMAT);
+      if (!slice.shared) break;
+      seen.push([slice.page.seqAt(slice.start), slice.page.seqAt(slice.end - 1)]);
+      cursor = slice.page.seqAt(slice.end - 1);
+      if (slice.end === slice.page.length) {
+        expect(slice.more).toBe(true);
+        break;
+      }
+      expect(slice.more).toBe(true);
+    }
+    // 490 rows: four slices of 100, then the 90 left go with the fifth (a tail under a quarter is kept).
+    expect(seen).toEqual([
+      [11, 110],
+      [111, 210],
+      [211, 310],
+      [311, 410],
+      [411, 500],
+    ]);
+    expect(asked).toEqual([500]);
+  });
+
+  it('takes a small tail along rather than leaving it for another turn, and never slices below 16 rows', async () => {
+    const clock = { ms: 0 };
+    const { store } = costlyStore(clock, 0);
+    const pages = new PageCache(store, { sliceBytes: 1 });
+    pages.retain('s');
+    await pages.read('s', 0, 100, 0, FORMAT);
+    const slice = await pages.read('s', 0, 100, 0, FORMAT);
+    expect([slice.start, slice.end]).toEqual([0, 16]);
+    const tail = await pages.read('s', 80, 100, 0, FORMAT);
+    expect([tail.start, tail.end]).toEqual([80, 100]);
+  });
+});

@@ -140,10 +140,14 @@ export function batchEvents(batch: EventBatch): StoredEvent[] {
   return batch.from === 'live' ? batch.events.slice() : batch.page.events().slice(batch.start, batch.end);
 }
 
-/** A page and where the caller's rows start in it; `more`: the log may go on after the page. */
+/**
+ * A page and the caller's rows in it, `start..end`; `more`: the log may go on after `end` (after the
+ * page, or the rest of a shared page this delivery did not take: see `PageCacheOptions.sliceBytes`).
+ */
 export interface PageSlice {
   page: CatchUpPage;
   start: number;
+  end: number;
   more: boolean;
   /** Served by a page another read produced (cached, or in flight and joined). */
   shared: boolean;
@@ -152,7 +156,7 @@ export interface PageSlice {
 export interface PageCacheOptions {
   /** Rows' bytes (roughly) kept over all sessions. Default 8 MiB. */
   maxBytes?: number;
-  /** Pages kept per session. Default 4. */
+  /** Pages kept per session (within `maxBytes`). Default 32. */
   perSession?: number;
   /**
    * Milliseconds of the event loop one store read may hold (SQLite reads synchronously): a session's
@@ -161,6 +165,11 @@ export interface PageCacheOptions {
   readBudgetMs?: number;
   /** The clock those milliseconds are read from (tests). */
   now?: () => number;
+  /**
+   * Bytes (roughly, by the page's mean row size) one subscriber takes of a shared page in one delivery;
+   * the rest is served from the same cached page in its next step. Default 64 KiB. See `PageCache`.
+   */
+  sliceBytes?: number;
 }
 
 interface SessionPages {
@@ -177,6 +186,8 @@ interface SessionPages {
 
 /** Rows a read must have for its time to be a cost per row (fewer: the query's fixed cost dominates). */
 const MEASURED_ROWS = 16;
+/** The fewest rows a shared slice holds (a page of huge rows still moves on). */
+const MIN_SLICE_ROWS = 16;
 
 
 /**
@@ -189,6 +200,14 @@ const MEASURED_ROWS = 16;
  * a first read, taken when the session's live ring began listening, so one short page serves every
  * subscriber that connects while nothing is committed; after a loss or an overflow, taken then). Reads
  * in flight are joined on the same terms.
+ *
+ * A shared page is handed out in slices of about `sliceBytes`: when a burst overflows every subscriber,
+ * each takes one delivery per loop turn (a store read yields a turn first, see `Subscription`), so a
+ * turn's check phase writes one slice per subscriber. Whole 500-row pages made that 200 x ~125 KB of
+ * socket writes in one phase (40-100 ms before any other request was read, fanout-sse-overload); a
+ * slice bounds what each subscriber writes per turn without making any of them wait for another (the
+ * loop is saturated then anyway: the same bytes go out over more, shorter turns). A page read for one
+ * subscriber alone (a replay) is delivered whole.
  */
 export class PageCache {
   private reads = 0;
@@ -199,15 +218,17 @@ export class PageCache {
   private readonly perSession: number;
   private readonly budgetMs: number;
   private readonly now: () => number;
+  private readonly sliceBytes: number;
 
   constructor(
     private readonly store: Store,
     opts: PageCacheOptions = {},
   ) {
     this.maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
-    this.perSession = opts.perSession ?? 4;
+    this.perSession = opts.perSession ?? 32;
     this.budgetMs = opts.readBudgetMs ?? 3;
     this.now = opts.now ?? (() => performance.now());
+    this.sliceBytes = opts.sliceBytes ?? 64 * 1024;
   }
 
   /** Reads numbered above the value returned now start after this call. */
@@ -261,14 +282,11 @@ export class PageCache {
       for (const page of s.pages) {
         if (page.format === format && page.afterSeq <= afterSeq && page.lastSeq > afterSeq && (page.full || (page.readId > freshAfter && page.lastSeq >= head))) {
           this.touch(sessionId, s);
-          return { page, start: page.indexAfter(afterSeq), more: page.full, shared: true };
+          return this.sharedSlice(page, page.indexAfter(afterSeq));
         }
       }
       const flight = s.inFlight.get(key);
-      if (flight && flight.readId > freshAfter) {
-        const page = await flight.result;
-        return { page, start: 0, more: page.full, shared: true };
-      }
+      if (flight && flight.readId > freshAfter) return this.sharedSlice(await flight.result, 0);
     }
     const readId = ++this.reads;
     const generation = s?.generation;
@@ -286,10 +304,22 @@ export class PageCache {
       const page = await result;
       if (s && page.length >= MEASURED_ROWS) s.msPerRow = s.msPerRow > 0 ? (s.msPerRow + held / page.length) / 2 : held / page.length;
       if (s && s.generation === generation) this.keep(s, sessionId, page);
-      return { page, start: 0, more: page.full, shared: false };
+      return { page, start: 0, end: page.length, more: page.full, shared: false };
     } finally {
       if (s?.inFlight.get(key)?.result === result) s.inFlight.delete(key);
     }
+  }
+
+  /** Rows `start..` of a page other reads share, cut to about `sliceBytes` (the tail goes with it if small). */
+  private sharedSlice(page: CatchUpPage, start: number): PageSlice {
+    const n = page.length;
+    const bytes = page.bytes;
+    let end = n;
+    if (bytes > this.sliceBytes && n > 0) {
+      const rows = Math.max(MIN_SLICE_ROWS, Math.floor((this.sliceBytes * n) / bytes));
+      if (n - start > rows + (rows >> 2)) end = start + rows;
+    }
+    return { page, start, end, more: page.full || end < n, shared: true };
   }
 
   /** Frames of one store read (built in SQL by SQLite, else from the store's raw rows). */

@@ -296,20 +296,20 @@ export class Subscription implements SinkSubscription, RingReader, IdleReader {
     );
   }
 
-  private onPage({ page, start, more, shared }: PageSlice): void {
+  private onPage({ page, start, end: n, more, shared }: PageSlice): void {
     this.busy = false;
     if (this.ended) return;
     if (shared) this.counters.sharedReads++;
     this.needStore = more;
-    const n = page.length;
     let from = start;
     while (from < n && page.seqAt(from) <= this.cursorSeq) from++;
     if (from < n) {
       const deletion = page.deletionFrom(from);
-      const end = deletion >= 0 ? deletion + 1 : n;
+      const ends = deletion >= 0 && deletion < n;
+      const end = ends ? deletion + 1 : n;
       // A framed page is read only for a sink that asked for frames (`frameFormat`).
       const batch = page instanceof FramedPage ? { from: 'framed' as const, page, start: from, end } : { from: 'store' as const, page, start: from, end };
-      this.deliver(batch, page.seqAt(end - 1), deletion >= 0);
+      this.deliver(batch, page.seqAt(end - 1), ends);
       return this.step();
     }
     if (n > 0) return this.step();
