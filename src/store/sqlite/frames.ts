@@ -1,17 +1,13 @@
 import type Database from 'better-sqlite3';
-import { performance } from 'node:perf_hooks';
 import type { EventType } from '../../protocol/events.js';
 import { framedRows, type FrameFormat, type FramedRows } from '../../protocol/wire-frames.js';
 import { notSpliceable, type RawStoredEvent } from '../../protocol/wire-json.js';
 import { ascendingSeqs } from '../frame-seqs.js';
-import type { ReaderThread } from './reader-thread.js';
 
 type FrameRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, payloads: string | null, types: string | null, stamps: string | null, odd: number | null, flagged: number | null];
 type FastRow = [frames: Buffer | null, seqs: string | null, deleted: string | null, flagged: number | null];
 type Statements = {
   fast: Database.Statement<Record<string, string | number>, FastRow>;
-  /** The fast query's text, for the reader thread. */
-  fastSql: string;
   checked: Database.Statement<Record<string, string | number>, FrameRow>;
 };
 
@@ -31,19 +27,6 @@ const EMPTY: FramedRows = { bytes: new Uint8Array(0), seqs: [], deletedSeqs: [] 
 
 /** Sessions whose next page is read checked straight away (their last page had unflagged rows). */
 const CHECKED_SESSIONS = 64;
-
-/** Sessions with a page read ahead on the reader thread, and how long one may wait to be taken (ms). */
-const AHEAD_SESSIONS = 16;
-const AHEAD_MS = 1000;
-
-/** The next page of a session, read on the reader thread before it was asked for. */
-interface Ahead {
-  afterSeq: number;
-  limit: number;
-  format: FrameFormat;
-  at: number;
-  row: Promise<unknown[] | undefined>;
-}
 
 /**
  * Catch-up pages built by SQLite: each row's frame is one `concat()` in C (the row's wire JSON spliced
@@ -65,53 +48,8 @@ export class SqliteFrames {
   private readonly statements = new WeakMap<FrameFormat, Statements>();
   /** Session id -> the seq after which its next page is read checked. */
   private readonly checkedAfter = new Map<string, number>();
-  /** Session id -> its next page, read ahead on the reader thread. */
-  private readonly ahead = new Map<string, Ahead>();
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly reader?: ReaderThread,
-  ) {}
-
-  /**
-   * The page's frames read by the fast query on the reader thread (`reader-thread.ts`), so the query
-   * does not hold the event loop; undefined when it is to be read here (`read`): no thread up, a session
-   * read checked, a page of unflagged rows, a failed read. A full page is followed at once by a read of
-   * the next one on the thread (a catch-up asks for it next): taken only if it comes back full too, a
-   * closed range of the log, as `PageCache` serves full pages to later readers; a short one read ahead
-   * could lack rows committed since, and is read again.
-   */
-  readOff(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows | undefined> | undefined {
-    const reader = this.reader;
-    if (!reader || limit <= 0 || this.checkedAfter.get(sessionId) === afterSeq) return undefined;
-    const sql = this.statementsOf(format).fastSql;
-    const ahead = this.takeAhead(sessionId, afterSeq, limit, format);
-    const pending = ahead ?? reader.get(sql, paramsOf(sessionId, afterSeq, limit, format));
-    if (!pending) return undefined;
-    return pending.then((row) => {
-      const page = row && fastPage(row as FastRow);
-      if (ahead && (page === undefined || page.seqs.length < limit)) return this.readOff(sessionId, afterSeq, limit, format);
-      if (page && page.seqs.length >= limit) {
-        const next = reader.get(sql, paramsOf(sessionId, page.seqs[page.seqs.length - 1] as number, limit, format));
-        if (next) this.keepAhead(sessionId, { afterSeq: page.seqs[page.seqs.length - 1] as number, limit, format, at: performance.now(), row: next });
-      }
-      return page;
-    });
-  }
-
-  private takeAhead(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<unknown[] | undefined> | undefined {
-    const ahead = this.ahead.get(sessionId);
-    if (!ahead) return undefined;
-    this.ahead.delete(sessionId);
-    const usable = ahead.afterSeq === afterSeq && ahead.limit === limit && ahead.format === format && performance.now() - ahead.at < AHEAD_MS;
-    return usable ? ahead.row : undefined;
-  }
-
-  private keepAhead(sessionId: string, ahead: Ahead): void {
-    this.ahead.delete(sessionId);
-    this.ahead.set(sessionId, ahead);
-    if (this.ahead.size > AHEAD_SESSIONS) this.ahead.delete(this.ahead.keys().next().value as string);
-  }
+  constructor(private readonly db: Database.Database) {}
 
   /**
    * The page's frames; undefined only when its separated columns do not split into one value per row
@@ -119,11 +57,16 @@ export class SqliteFrames {
    */
   read(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): FramedRows | undefined {
     if (limit <= 0) return EMPTY;
-    const params = paramsOf(sessionId, afterSeq, limit, format);
+    const params: Record<string, string | number> = { session: sessionId, session_json: JSON.stringify(sessionId), after: afterSeq, limit };
+    format.forEach((piece, i) => {
+      if (typeof piece === 'object') params[`t${i}`] = piece.text;
+    });
     const statements = this.statementsOf(format);
     if (this.checkedAfter.get(sessionId) !== afterSeq) {
-      const page = fastPage(statements.fast.get(params) as FastRow);
-      if (page) return page;
+      const [frames, seqText, deletedText, flagged] = statements.fast.get(params) as FastRow;
+      if (seqText === null || frames === null) return EMPTY;
+      const seqs = ascendingSeqs(seqText);
+      if (seqs && flagged === 1) return { bytes: frames, seqs, deletedSeqs: deletedText === null ? [] : deletedText.split(',').map(Number) };
     }
     return this.readChecked(sessionId, statements.checked, params, format);
   }
@@ -159,10 +102,8 @@ export class SqliteFrames {
       // min(ifnull(...)): a row without the flag (NULL) makes the page unflagged; plain min() skips NULLs.
       const head = `CAST(group_concat(frame, '') AS BLOB), group_concat(seq), group_concat(CASE WHEN type = 'session_deleted' THEN seq END)`;
       const flagged = 'min(ifnull(splice, 0))';
-      const fastSql = `SELECT ${head}, ${flagged} FROM (${page('splice')})`;
       statements = {
-        fast: this.db.prepare<Record<string, string | number>, FastRow>(fastSql).raw(true),
-        fastSql,
+        fast: this.db.prepare<Record<string, string | number>, FastRow>(`SELECT ${head}, ${flagged} FROM (${page('splice')})`).raw(true),
         checked: this.db
           .prepare<Record<string, string | number>, FrameRow>(
             `SELECT ${head}, group_concat(data, char(30)), group_concat(type, char(30)), group_concat(created_at, char(30)),
@@ -175,23 +116,6 @@ export class SqliteFrames {
     }
     return statements;
   }
-}
-
-/** The statements' parameters: the session (and as JSON), the position, the limit, the format's literals. */
-function paramsOf(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Record<string, string | number> {
-  const params: Record<string, string | number> = { session: sessionId, session_json: JSON.stringify(sessionId), after: afterSeq, limit };
-  format.forEach((piece, i) => {
-    if (typeof piece === 'object') params[`t${i}`] = piece.text;
-  });
-  return params;
-}
-
-/** The fast query's page: its frames when every row is flagged (EMPTY for none), else undefined (read it checked). */
-function fastPage([frames, seqText, deletedText, flagged]: FastRow): FramedRows | undefined {
-  if (seqText === null || frames === null) return EMPTY;
-  const seqs = ascendingSeqs(seqText);
-  if (!seqs || flagged !== 1) return undefined;
-  return { bytes: frames, seqs, deletedSeqs: deletedText === null ? [] : deletedText.split(',').map(Number) };
 }
 
 /** The page's rows back from its separated columns, in seq order; undefined if they do not split evenly. */

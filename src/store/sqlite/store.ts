@@ -15,7 +15,6 @@ import { resultsOf } from './results.js';
 import { settleHeads } from './heads.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SqliteFrames } from './frames.js';
-import { ReaderThread } from './reader-thread.js';
 import { SqliteMessaging, type SqliteMessagingOptions } from './messaging.js';
 import { runMigrations } from './migrations.js';
 import { SqliteRunnerTokens } from './runner-tokens.js';
@@ -74,8 +73,6 @@ export class SqliteStore implements Store {
   private readonly writer: CommitWriter;
   private readonly q: SessionStatements;
   private readonly frames: SqliteFrames;
-  /** Catch-up pages are read here when it is up (reader-thread.ts). */
-  private readonly reader: ReaderThread | undefined;
   private readonly snapshotTx: Database.Transaction<(sessionId: string) => Snapshot | undefined>;
   private closed = false;
   readonly messaging: SqliteMessaging;
@@ -133,8 +130,7 @@ export class SqliteStore implements Store {
       if (thread && prestart === 'open') this.prestartThread(thread);
       if (thread && prestart === 'commit') this.startAfterCommit = thread;
       this.q = new SessionStatements(this.db);
-      this.reader = path === ':memory:' ? undefined : new ReaderThread({ path, busyTimeoutMs, nice: 10 });
-      this.frames = new SqliteFrames(this.db, this.reader);
+      this.frames = new SqliteFrames(this.db);
       this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
       // A transaction, so another connection's commit cannot land between the row and the messages.
       this.snapshotTx = this.db.transaction((sessionId: string) => {
@@ -316,8 +312,6 @@ export class SqliteStore implements Store {
   }
 
   async readEventFrames(sessionId: string, afterSeq: number, limit: number, format: FrameFormat): Promise<FramedRows> {
-    const off = this.closed ? undefined : await this.frames.readOff(sessionId, afterSeq, limit, format);
-    if (off) return off;
     // `read` declines only a page whose columns do not split back into rows (never from the typed API).
     return this.guard(
       () =>
@@ -412,7 +406,6 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.messaging.stop();
-    await this.reader?.close();
     // Commits in flight on the writer thread finish first.
     await this.writerThread?.close();
     try {
