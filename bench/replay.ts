@@ -9,6 +9,9 @@
  * session of payloads with nested `type` keys (tool-call content parts, elicitation schemas, as real
  * sessions have) is replayed the same way and reported in the notes against raw reads of its rows.
  *
+ * `BENCH_SERVER_NODE_ARGS`: extra node/V8 flags for the server process (space-separated), for example
+ * `--single-threaded-gc` to see what V8's GC helper threads cost the no-op waits on a small machine.
+ *
  * `BENCH_STORE=postgres`: the server runs on PostgreSQL (TOWER_TEST_PG_URL, a fresh schema dropped
  * after) instead of its SQLite file, and the baseline reads the same rows with `pg` in this process
  * (pages of 500, one connection); the default is SQLite. The events table is ANALYZEd after each seed,
@@ -82,7 +85,8 @@ async function readBarePg(schema: string, sessionId: string, reps: number): Prom
 }
 
 if (PG_SCHEMA) await assertPostgresReachable();
-const server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: profArgs('replay') });
+const serverArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawnChild('tower', 'servers/tower-server.ts', { nodeArgs: [...serverArgs, ...profArgs('replay')] });
 const clients = spawnChild('replay-client', 'loadgen/sse-clients.ts');
 try {
   const { port, db } = await server.request<{ port: number; db: string }>(
