@@ -4,7 +4,7 @@
  * values (`build-request.test.ts` holds them to the provider's own). Throws `NotBuilt` for a part or
  * option it does not build.
  */
-import { functionTools, need, NotBuilt, plain, resultText, toolInput, type WireCall, type WireMessage } from './build-parts.js';
+import { functionTools, nameAndDescription, need, NotBuilt, plain, resultText, schemaJson, toolInput, type WireCall, type WireMessage } from './build-parts.js';
 
 type Block = { role: 'user' | 'assistant' | 'system'; messages: WireMessage[] };
 
@@ -16,15 +16,17 @@ type Block = { role: 'user' | 'assistant' | 'system'; messages: WireMessage[] };
 export function anthropicBody(modelId: string, maxTokens: number, call: WireCall): string {
   const tools = need(functionTools(call.tools));
   const { system, messages } = anthropicPrompt(call.prompt);
-  const body: Record<string, unknown> = { model: modelId, max_tokens: maxTokens };
-  if (system !== undefined) body.system = system;
-  body.messages = messages;
+  // The text `JSON.stringify` makes of the provider's body object (same keys, same order), with each
+  // tool's schema spliced in from its cached JSON.
+  let body = `{"model":${JSON.stringify(modelId)},"max_tokens":${JSON.stringify(maxTokens)}`;
+  if (system !== undefined) body += `,"system":${JSON.stringify(system)}`;
+  body += `,"messages":${JSON.stringify(messages)}`;
   if (tools.length > 0) {
-    body.tools = tools.map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.inputSchema }));
-    if (call.toolChoice !== undefined) body.tool_choice = { type: 'auto' };
+    const list = tools.map((tool) => `{${nameAndDescription(tool)},"input_schema":${schemaJson(tool.inputSchema)}}`);
+    body += `,"tools":[${list.join(',')}]`;
+    if (call.toolChoice !== undefined) body += ',"tool_choice":{"type":"auto"}';
   }
-  body.stream = true;
-  return JSON.stringify(body);
+  return `${body},"stream":true}`;
 }
 
 /** Consecutive messages of one side are one Anthropic message; tool results are on the user's side. */

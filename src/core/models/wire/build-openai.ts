@@ -4,7 +4,7 @@
  * same fields, same order, same values (`build-request.test.ts` holds them to the providers' own).
  * Throws `NotBuilt` for a part or option it does not build.
  */
-import { functionTools, need, NotBuilt, plain, resultText, toolInput, type WireCall, type WireMessage } from './build-parts.js';
+import { functionTools, nameAndDescription, need, NotBuilt, plain, resultText, schemaJson, toolInput, type WireCall, type WireMessage } from './build-parts.js';
 
 export type ChatFlavor = 'openai' | 'openai-compatible';
 
@@ -24,23 +24,19 @@ export function isOpenAIReasoningModel(modelId: string): boolean {
 export function openAIChatBody(flavor: ChatFlavor, modelId: string, call: WireCall): string {
   const reasoning = flavor === 'openai' && isOpenAIReasoningModel(modelId);
   const tools = need(functionTools(call.tools));
-  const body: Record<string, unknown> = { model: modelId };
-  if (call.maxOutputTokens !== undefined) body[reasoning ? 'max_completion_tokens' : 'max_tokens'] = call.maxOutputTokens;
-  body.messages = chatMessages(flavor, reasoning ? 'developer' : 'system', call.prompt);
+  // The text `JSON.stringify` makes of the provider's body object (same keys, same order), with each
+  // tool's schema spliced in from its cached JSON.
+  let body = `{"model":${JSON.stringify(modelId)}`;
+  if (call.maxOutputTokens !== undefined) body += `,"${reasoning ? 'max_completion_tokens' : 'max_tokens'}":${JSON.stringify(call.maxOutputTokens)}`;
+  body += `,"messages":${JSON.stringify(chatMessages(flavor, reasoning ? 'developer' : 'system', call.prompt))}`;
   if (tools.length > 0) {
-    body.tools = tools.map((tool) => ({
-      type: 'function',
-      function:
-        flavor === 'openai'
-          ? { name: tool.name, description: tool.description, parameters: tool.inputSchema, strict: false }
-          : { name: tool.name, description: tool.description, parameters: tool.inputSchema },
-    }));
-    if (call.toolChoice !== undefined) body.tool_choice = call.toolChoice.type;
+    const strict = flavor === 'openai' ? ',"strict":false' : '';
+    const list = tools.map((tool) => `{"type":"function","function":{${nameAndDescription(tool)},"parameters":${schemaJson(tool.inputSchema)}${strict}}}`);
+    body += `,"tools":[${list.join(',')}]`;
+    if (call.toolChoice !== undefined) body += `,"tool_choice":${JSON.stringify(call.toolChoice.type)}`;
   }
-  body.stream = true;
   // Both providers ask for usage in streams (Tower creates openai-compatible ones with `includeUsage`).
-  body.stream_options = { include_usage: true };
-  return JSON.stringify(body);
+  return `${body},"stream":true,"stream_options":{"include_usage":true}}`;
 }
 
 function chatMessages(flavor: ChatFlavor, systemRole: 'system' | 'developer', prompt: readonly WireMessage[]): unknown[] {

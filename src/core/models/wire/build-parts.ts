@@ -38,6 +38,31 @@ export function functionTools(tools: WireCall['tools']): Extract<WireTool, { typ
   return out;
 }
 
+const schemas = new WeakMap<object, string>();
+
+/**
+ * A tool's JSON Schema as JSON text, kept per schema object: a turn offers the same specs (the executor's
+ * shared ones, the session's) on every step, and their schemas are most of a request's body. Schemas are
+ * taken as immutable once offered (`ToolSpec.parameters`: constants, or built once per MCP listing).
+ */
+export function schemaJson(schema: object): string {
+  // Not an object at all: whatever the provider makes of it, Tower leaves to it.
+  if (typeof schema !== 'object' || schema === null) throw new NotBuilt();
+  let json = schemas.get(schema);
+  if (json === undefined) {
+    json = JSON.stringify(schema) as string | undefined;
+    if (json === undefined) throw new NotBuilt();
+    schemas.set(schema, json);
+  }
+  return json;
+}
+
+/** `"name":…` and, when the tool has one, `,"description":…`, as `JSON.stringify` writes the pair. */
+export function nameAndDescription(tool: { name: string; description?: string | undefined }): string {
+  const name = `"name":${JSON.stringify(tool.name)}`;
+  return tool.description === undefined ? name : `${name},"description":${JSON.stringify(tool.description)}`;
+}
+
 /** A tool result's text: only the text outputs Tower sends (`text`, `error-text`), else undefined. */
 export function resultText(part: WireToolResult): string | undefined {
   if (!plain(part)) return undefined;

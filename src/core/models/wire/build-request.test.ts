@@ -107,6 +107,14 @@ const STEPS: Array<[string, Omit<StepRequest, 'model' | 'signal'>]> = [
     'a tool with an odd schema',
     step('S', [{ role: 'user', content: 'x' }], [{ name: 'odd', description: '', parameters: { type: 'object', properties: {}, additionalProperties: false, $defs: { a: { type: 'string' } } } }]),
   ],
+  [
+    'two tools sharing one schema object',
+    step('S', [{ role: 'user', content: 'x' }], [
+      { name: 'a', description: 'first', parameters: LIST_TOOL.parameters },
+      { name: 'b', description: 'second "quoted"', parameters: LIST_TOOL.parameters },
+      LIST_TOOL,
+    ]),
+  ],
 ];
 
 const MODELS: Record<'openai' | 'openai-compatible' | 'anthropic', string[]> = {
