@@ -34,6 +34,21 @@ export interface ModelRegistry {
   /** True when at least one provider is configured. */
   isConfigured(): boolean;
   providerNames(): string[];
+  /**
+   * What Tower needs to build an id's requests itself (`wire/build-request.ts`): its provider's type,
+   * base URL and key as the provider was created with them. Undefined for unknown ids, and absent on a
+   * registry whose models Tower did not build (the wire path then keeps the provider's own requests).
+   */
+  wireTarget?(id: string): WireTarget | undefined;
+}
+
+/** A model's provider settings, as `createModelFactory` hands them to the AI SDK provider. */
+export interface WireTarget {
+  type: ProviderType;
+  /** The model's name at its provider (the id's part after `provider/`). */
+  model: string;
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
 }
 
 /** Validates the config (TowerError `invalid_request` on failure) and merges env providers under it. */
@@ -113,6 +128,12 @@ export function createModelRegistry(options: ModelRegistryOptions = {}): ModelRe
     cost: (id, usage) => computeCost(registry.pricing(id), usage),
     isConfigured: () => providers.size > 0,
     providerNames: () => [...providers.keys()],
+    wireTarget: (id) => {
+      const resolved = resolve(id);
+      if (!resolved) return undefined;
+      const { config: provider } = resolved;
+      return { type: provider.type, model: resolved.model, baseUrl: provider.base_url, apiKey: resolveApiKey(provider, env) };
+    },
   };
   return registry;
 }

@@ -3,12 +3,13 @@ import { mapModelError } from '../errors.js';
 import type { ModelRegistry } from '../registry.js';
 import { AiSdkStepper, stepCallOptions, type AiSdkStepperOptions } from '../stepper.js';
 import type { ModelStepper, StepPart, StepRequest } from '../types.js';
-import { readV2Stream, type V2StreamResult } from '../v2-parts.js';
+import { readV2Stream } from '../v2-parts.js';
 import { AnthropicMessagesDecoder } from './anthropic-messages.js';
-import { captureRequest, type WireRequest } from './capture.js';
+import type { WireRequest } from './capture.js';
 import type { WireDecoder } from './decoder.js';
 import { OpenAIChatDecoder } from './openai-chat.js';
 import { PartQueue } from './part-queue.js';
+import { requestPlan } from './request-plan.js';
 import { streamWire } from './sse-stream.js';
 import type { TurnBudget } from './turn-budget.js';
 
@@ -25,9 +26,11 @@ const DECODERS: Partial<Record<ProviderType, (providerType: ProviderType, reques
 };
 
 /**
- * The lean streaming path. For providers speaking OpenAI Chat Completions or Anthropic Messages, the AI
- * SDK provider still builds the request (`doStream` up to its `fetch`, captured: same URL, headers and
- * body, byte for byte), and Tower sends it over `node:http` and reads the SSE body itself
+ * The lean streaming path. For providers speaking OpenAI Chat Completions or Anthropic Messages, Tower
+ * builds the request itself (`build-request.ts`: the provider's URL, headers and body, byte for byte),
+ * once the model's first request, built by the AI SDK provider and captured at its fetch, showed it
+ * builds the same (`request-plan.ts`); any call it does not build is still the provider's, captured.
+ * Tower sends it over `node:http` and reads the SSE body itself
  * (`sse-stream.ts`, a decoder per format), without the provider's web-stream pipeline (undici body →
  * TextDecoderStream → EventSourceParserStream → zod-validated chunks → the provider's TransformStream),
  * which was most of the CPU per token (bench/RESULTS.md). Every other provider, and a model that does not
@@ -66,11 +69,12 @@ export class WireStepper implements ModelStepper {
     decoder: (providerType: ProviderType, request: WireRequest) => WireDecoder,
     queue: PartQueue<StepPart>,
   ): Promise<void> {
-    let captured: { request: WireRequest } | { passthrough: V2StreamResult };
     try {
       const model = this.registry.languageModel(req.model);
       const call = stepCallOptions(req, this.options);
-      captured = await captureRequest((abortSignal) => model.doStream({ ...call, abortSignal }), req.signal);
+      const plan = requestPlan(this.registry, req.model, this.options.maxOutputTokens);
+      const built = plan.built(call);
+      const captured = built !== undefined ? { request: built } : await plan.request(call, model, req.signal);
       if ('passthrough' in captured) {
         const { passthrough } = captured;
         await pipe(readV2Stream(() => passthrough, req.signal, providerType), queue);
