@@ -10,6 +10,10 @@
  * `npx tsx bench/model-stream.ts [--root DIR] [--streams 500] [--tokens 250] [--rounds 3]`; run it under
  * the bench lock. `TOWER_MODEL_HTTP=node` runs this tree's wire path over node:http (the A/B of the
  * plain-http client within one tree).
+ *
+ * `--tls`: the paced server speaks HTTPS with the test certificate (src/fake-models/testing/tls/); run
+ * with `NODE_EXTRA_CA_CERTS=src/fake-models/testing/tls/cert.pem` so that either client (this tree's
+ * over node:tls, or node:https in a tree from before wave 10, `--root`) trusts it as node's default store.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +30,7 @@ const root = path.resolve(arg('root', ROOT));
 const STREAMS = Number(arg('streams', '500'));
 const TOKENS = Number(arg('tokens', '250'));
 const ROUNDS = Number(arg('rounds', '3'));
+const TLS = process.argv.includes('--tls');
 
 const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(path.join(root, 'src', file)).href)) as T;
 /* eslint-disable @typescript-eslint/consistent-type-imports -- the same modules, from another tree */
@@ -36,7 +41,7 @@ type StepPartIterator = import('../src/core/models/types.js').StepPartIterator;
 /* eslint-enable @typescript-eslint/consistent-type-imports */
 
 const driver = spawnChild('sessions-driver', 'loadgen/sessions-driver.ts');
-const { url } = await driver.request<{ url: string }>({ type: 'startFake', tokensPerSecond: 50, tokens: TOKENS });
+const { url } = await driver.request<{ url: string }>({ type: 'startFake', tokensPerSecond: 50, tokens: TOKENS, tls: TLS });
 const registry = createModelRegistry({ config: { providers: { fake: { type: 'openai-compatible', base_url: url } } }, env: {} });
 const stepper = new WireStepper(registry);
 
@@ -75,7 +80,7 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     const row = await round(STREAMS);
     console.log(
-      `model-stream ${path.basename(root)}${process.env.TOWER_MODEL_HTTP ? ` (TOWER_MODEL_HTTP=${process.env.TOWER_MODEL_HTTP})` : ''} round ${r}: ` +
+      `model-stream ${path.basename(root)}${TLS ? ' https' : ''}${process.env.TOWER_MODEL_HTTP ? ` (TOWER_MODEL_HTTP=${process.env.TOWER_MODEL_HTTP})` : ''} round ${r}: ` +
         `${STREAMS} streams x ${TOKENS} tokens, load ${row.load.toFixed(2)}: cpu ${row.cpuUs.toFixed(2)} us/token, main busy ${row.busyUs.toFixed(2)} us/token, ` +
         `gc ${row.gcs.toFixed(2)} per 10k tokens (${row.gcMs.toFixed(1)} ms), ${(row.deltas / STREAMS).toFixed(0)} text deltas/stream`,
     );

@@ -13,6 +13,7 @@
  * write, so the latency clock starts when the bytes were handed to the socket, whatever the lateness.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { openaiFormat } from '../../src/fake-models/openai-format.js';
 import { planResponse } from '../../src/fake-models/plan.js';
@@ -99,10 +100,12 @@ export class PacedModel {
     return this.opts.tokens;
   }
 
-  async listen(): Promise<string> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+  /** With `tls` (PEM key and certificate) the server speaks HTTPS (bench/model-stream.ts `--tls`). */
+  async listen(tls?: { key: string; cert: string }): Promise<string> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
   }
 
   /** A new run of sessions `s0`..: forget what was written, hold answers until every session's request is in. */

@@ -8,6 +8,7 @@
  * machine per token (written and received) next to the server's figures.
  */
 import http from 'node:http';
+import { TEST_TLS } from '../../src/fake-models/testing/tls.js';
 import { machineMs } from '../lib/clock.js';
 import { Histogram, type HistogramData } from '../lib/hist.js';
 import { serveParent } from '../lib/ipc.js';
@@ -258,11 +259,11 @@ async function drive(opts: {
 serveParent(
   {
     async startFake(msg) {
-      const { tokensPerSecond, tokens } = msg as unknown as { tokensPerSecond: number; tokens: number };
+      const { tokensPerSecond, tokens, tls } = msg as unknown as { tokensPerSecond: number; tokens: number; tls?: boolean };
       checkFrames();
       checkScanner();
       model = new PacedModel({ tokensPerSecond, tokens, onRelease: () => onRelease() });
-      return { url: await model.listen() };
+      return { url: await model.listen(tls ? TEST_TLS : undefined) };
     },
     async run(msg) {
       return drive(msg as unknown as Parameters<typeof drive>[0]);

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { anthropicFormat } from './anthropic-format.js';
 import { openaiFormat } from './openai-format.js';
@@ -14,7 +15,7 @@ interface Exchange {
 }
 
 /**
- * Starts a scripted fake model server on a real `node:http` socket. It answers `POST /v1/chat/completions`
+ * Starts a scripted fake model server on a real `node:http` socket (`node:https` with `options.tls`). It answers `POST /v1/chat/completions`
  * (format `openai`) or `POST /v1/messages` (format `anthropic`), streamed (SSE) or not, and
  * `GET /v1/models`; anything else is a 404 in the provider's error shape.
  */
@@ -97,13 +98,14 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
     if (!exchange.closed && !response.hang) res.end();
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       if (!res.headersSent) sendJson(res, 500, format.errorBody(500, `fake model server failed: ${message}`));
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,7 +119,7 @@ export async function startFakeModelServer(options: FakeServerOptions): Promise<
 
   return {
     format: options.format,
-    url: `http://${host}:${port}/v1`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}/v1`,
     requests,
     headers,
     parsed,

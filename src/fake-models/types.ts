@@ -118,11 +118,17 @@ export interface FakeServerOptions {
   onChunkWritten?: (text: string, hrtime: bigint, requestIndex: number) => void;
   /** Model ids answered by `GET /v1/models`. */
   models?: string[];
+  /**
+   * Serve HTTPS (node:https) with this key and certificate (PEM) instead of plain HTTP; `url` is then
+   * `https://`. Tests use `TEST_TLS` (`testing/tls.ts`: a self-signed certificate for 127.0.0.1 and
+   * localhost) and make the client trust it.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface FakeModelServer {
   format: FakeFormat;
-  /** Base URL to give the provider, e.g. `http://127.0.0.1:PORT/v1`. */
+  /** Base URL to give the provider, e.g. `http://127.0.0.1:PORT/v1` (`https://` with `tls`). */
   url: string;
   /** Every POST body received, parsed JSON, in order (title requests included). */
   requests: unknown[];

@@ -1,8 +1,10 @@
 /** Shared by the plain-http client's tests (`core/models/wire/http1*.test.ts`): raw TCP servers and a recorder of one exchange. */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { afterEach, vi } from 'vitest';
 import { closeIdleConnections, http1Request, type Http1Exchange, type Http1Head } from '../../core/models/wire/http1.js';
+import { TEST_TLS } from './tls.js';
 
 export interface RawServer {
   url: URL;
@@ -13,11 +15,18 @@ export interface RawServer {
   close(): Promise<void>;
 }
 
+export interface RawServerOptions {
+  /** TLS with `TEST_TLS` (ALPN `http/1.1`): the URL is `https:`, `sockets` are TLSSockets. */
+  tls?: boolean;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
 /** A TCP server that answers each request (read up to its blank line) with `answer(socket, requestIndex)`. */
-export async function rawServer(answer: (socket: net.Socket, index: number) => void): Promise<RawServer> {
+export async function rawServer(answer: (socket: net.Socket, index: number) => void, options: RawServerOptions = {}): Promise<RawServer> {
   const sockets: net.Socket[] = [];
   let requests = 0;
-  const server = net.createServer((socket) => {
+  const onSocket = (socket: net.Socket) => {
     sockets.push(socket);
     let seen = '';
     socket.on('data', (d) => {
@@ -28,14 +37,19 @@ export async function rawServer(answer: (socket: net.Socket, index: number) => v
       }
     });
     socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  };
+  const server = options.tls ? tls.createServer({ ...TEST_TLS, ALPNProtocols: ['http/1.1'] }, onSocket) : net.createServer(onSocket);
+  // A client that refuses the certificate leaves the server a handshake error: not the test's failure.
+  server.on('tlsClientError', () => {});
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   server.unref();
   const close = async () => {
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   };
-  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/x?q=1`), server, sockets, connections: () => sockets.length, close };
+  const url = new URL(`${options.tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}/v1/x?q=1`);
+  return { url, server, sockets, connections: () => sockets.length, close };
 }
 
 /**
@@ -50,8 +64,8 @@ export function rawServers(): typeof rawServer {
     closeIdleConnections();
     await Promise.all(open.splice(0).map((s) => s.close()));
   });
-  return async (answer) => {
-    const server = await rawServer(answer);
+  return async (answer, options) => {
+    const server = await rawServer(answer, options);
     open.push(server);
     return server;
   };

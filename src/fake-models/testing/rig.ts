@@ -1,6 +1,6 @@
 /** Shared by core/models' tests: a registry and stepper wired to a fake model server. */
 import { startFakeModelServer } from '../server.js';
-import type { FakeFormat, FakeModelServer, Script } from '../types.js';
+import type { FakeFormat, FakeModelServer, FakeServerOptions, Script } from '../types.js';
 import type { ProviderType } from '../../core/models/config.js';
 import { createModelRegistry, type ModelRegistry } from '../../core/models/registry.js';
 import { AiSdkStepper } from '../../core/models/stepper.js';
@@ -35,8 +35,14 @@ export const PROVIDER_CASES: { providerType: ProviderType; format: FakeFormat }[
   { providerType: 'anthropic', format: 'anthropic' },
 ];
 
-export async function startRig(providerType: ProviderType, format: FakeFormat, script: Script, stepper: StepperKind = 'wire'): Promise<Rig> {
-  const server = await startFakeModelServer({ format, script });
+export async function startRig(
+  providerType: ProviderType,
+  format: FakeFormat,
+  script: Script,
+  stepper: StepperKind = 'wire',
+  serverOptions: Pick<FakeServerOptions, 'tls'> = {},
+): Promise<Rig> {
+  const server = await startFakeModelServer({ format, script, ...serverOptions });
   const registry = createModelRegistry({
     config: { providers: { fake: { type: providerType, base_url: server.url, api_key: 'test-key' } } },
     env: {},

@@ -4,6 +4,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { APICallError } from 'ai';
 import type { WireRequest } from './capture.js';
 import { codeError, EXCHANGE_IDLE_MS, http1Request, type Http1Exchange, type Http1Handlers, type Http1Head } from './http1.js';
+import { nodeTlsOptions } from './http1-connect.js';
 import { REDIRECT_STATUSES, redirectHop, type Hop } from './redirect.js';
 
 /** What a streaming POST reports. After `end` or `fail`, or after `cancel()`, nothing more is called. */
@@ -31,21 +32,21 @@ export interface StreamConnection {
 const MAX_ERROR_BODY = 1 << 20;
 
 /**
- * Which client carries plain `http:` hops: Tower's own HTTP/1.1 client (`http1.ts`, the default) or
- * node:http (`TOWER_MODEL_HTTP=node`, and the reference in tests). `https:` always goes through
- * node:https.
+ * Which client carries the hops, `http:` and `https:` alike: Tower's own HTTP/1.1 client (`http1.ts`,
+ * over node:net or node:tls, the default) or node:http / node:https with their global keep-alive agents
+ * (`TOWER_MODEL_HTTP=node`, and the reference in tests).
  */
-let plainClient: 'http1' | 'node' = process.env.TOWER_MODEL_HTTP === 'node' ? 'node' : 'http1';
+let client: 'http1' | 'node' = process.env.TOWER_MODEL_HTTP === 'node' ? 'node' : 'http1';
 
 /** Tests: runs the same streams over either client. */
-export function usePlainHttpClient(client: 'http1' | 'node'): void {
-  plainClient = client;
+export function useModelHttpClient(which: 'http1' | 'node'): void {
+  client = which;
 }
 
 /**
  * POSTs a captured provider request and streams the body to `handlers`: no web streams, no promise per
- * chunk. Plain `http:` goes over Tower's own HTTP/1.1 client (`http1.ts`), `https:` over node:https (the
- * global keep-alive agent). Redirects are followed as the AI SDK's `fetch` follows them (`redirect.ts`).
+ * chunk, over Tower's own HTTP/1.1 client (`http1.ts`: `http:` over node:net, `https:` over node:tls,
+ * one pool, a stale reused connection's request sent once more). Redirects are followed as the AI SDK's `fetch` follows them (`redirect.ts`).
  */
 export function postStreaming(request: WireRequest, handlers: StreamHandlers): StreamConnection {
   let done = false;
@@ -64,7 +65,7 @@ export function postStreaming(request: WireRequest, handlers: StreamHandlers): S
     let mode: 'head' | 'body' | 'error' | 'ignore' = 'head';
     let errorHead: Http1Head | undefined;
     let errorBody = '';
-    const exchange = (url.protocol === 'http:' && plainClient === 'http1' ? http1Request : nodeRequest)(url, hop.method, headers, hop.body, {
+    const exchange = (client === 'http1' ? http1Request : nodeRequest)(url, hop.method, headers, hop.body, {
       head: (head) => {
         if (done) return void (mode = 'ignore');
         const location = head.headers.location;
@@ -115,8 +116,7 @@ export function postStreaming(request: WireRequest, handlers: StreamHandlers): S
 function nodeRequest(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
   let over = false;
   let response: http.IncomingMessage | undefined;
-  const client = url.protocol === 'https:' ? https : http;
-  const req = client.request(url, { method, headers });
+  const req = url.protocol === 'https:' ? https.request(url, { method, headers, ...nodeTlsOptions() }) : http.request(url, { method, headers });
   const fail = (error: Error) => {
     if (over) return;
     over = true;

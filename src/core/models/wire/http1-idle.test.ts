@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { get, rawServers } from '../../../fake-models/testing/raw-http.js';
+import { originKey } from './http1-connect.js';
 import { idleCount, limits } from './http1-idle.js';
 
 const serve = rawServers();
@@ -24,7 +25,7 @@ async function burstServer(n: number) {
     held = [];
   });
   const burst = () => Promise.all(Array.from({ length: n }, () => get(server.url)));
-  const key = `${server.url.hostname}:${server.url.port}`;
+  const key = originKey(server.url);
   const closed = () => server.sockets.filter((s) => s.destroyed || s.readableEnded).length;
   /** From now on each request is answered at once. */
   const answerEach = () => void (need = 1);

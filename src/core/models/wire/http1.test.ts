@@ -4,17 +4,17 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ScriptResponse } from '../../../fake-models/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, get, rawServers, type Outcome } from '../../../fake-models/testing/raw-http.js';
-import { PROVIDER_CASES, collect, startRig, LIST_TOOL } from '../../../fake-models/testing/rig.js';
-import { usePlainHttpClient } from './http.js';
+import { PROVIDER_CASES } from '../../../fake-models/testing/rig.js';
+import { CLIENT_SCRIPTS, abortAtFirstPart, twoSteps } from '../../../fake-models/testing/wire-runs.js';
+import { useModelHttpClient } from './http.js';
 import { http1Request } from './http1.js';
 
 const serve = rawServers();
 const plain: net.Server[] = [];
 afterEach(async () => {
-  usePlainHttpClient('http1');
+  useModelHttpClient('http1');
   await Promise.all(plain.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -84,49 +84,17 @@ describe('http1Request', () => {
   });
 });
 
-const SCRIPTS: Array<[string, ScriptResponse]> = [
-  ['text', { text: ['Hello ', 'there, ', 'ünïcode ✓'], tokensPerSecond: 500 }],
-  ['reasoning then text', { reasoning: ['Let me ', 'think.'], text: 'Answer.' }],
-  ['tool-call deltas', { text: 'Running.', tool_calls: [{ name: 'list', args: { path: 'src/a/b/c' } }] }],
-  ['usage', { text: 'ok', usage: { input_tokens: 120, output_tokens: 7, cached_input_tokens: 100 } }],
-  ['provider error mid-stream', { text: 'partial', stream_error: { message: 'Overloaded', type: 'overloaded_error' } }],
-  ['HTTP error', { error: { status: 429, message: 'Rate limit reached' } }],
-];
-
 describe.each(PROVIDER_CASES)('the wire path over http1.ts = over node:http ($providerType)', ({ providerType, format }) => {
-  const run = async (client: 'http1' | 'node', script: ScriptResponse) => {
-    usePlainHttpClient(client);
-    const rig = await startRig(providerType, format, [script, script]);
-    try {
-      const step = () => collect(rig.stepper.step({ model: rig.model, messages: [{ role: 'user', content: 'hi' }], tools: [LIST_TOOL], signal: new AbortController().signal }));
-      // Twice: the second step goes over the kept-alive connection.
-      return [await step(), await step()];
-    } finally {
-      await rig.server.close();
-    }
-  };
-
-  it.each(SCRIPTS)('%s', async (_name, script) => {
-    const node = await run('node', script);
-    const own = await run('http1', script);
+  it.each(CLIENT_SCRIPTS)('%s', async (_name, script) => {
+    const node = await twoSteps('node', providerType, format, script);
+    const own = await twoSteps('http1', providerType, format, script);
     expect(own).toEqual(node);
     for (const parts of own) expect(parts.filter((p) => p.type === 'finish' || p.type === 'error')).toHaveLength(1);
   });
 
   it('an abort mid-stream ends the step without a terminal part and the server sees the disconnect', async () => {
-    const rig = await startRig(providerType, format, [{ text: 'before the hang', hang: true }]);
-    try {
-      const controller = new AbortController();
-      const parts = [];
-      for await (const part of rig.stepper.step({ model: rig.model, messages: [{ role: 'user', content: 'hi' }], tools: [], signal: controller.signal })) {
-        parts.push(part);
-        controller.abort();
-      }
-      expect(parts).toEqual([{ type: 'text', delta: expect.stringMatching(/^before/) }]);
-      // The server saw the connection go (the fake server records a response cut by the client).
-      await vi.waitFor(() => expect(rig.server.aborted).toEqual([0]));
-    } finally {
-      await rig.server.close();
-    }
+    const { parts, aborted } = await abortAtFirstPart(providerType, format);
+    expect(parts).toEqual([{ type: 'text', delta: expect.stringMatching(/^before/) }]);
+    expect(aborted).toEqual([0]);
   });
 });

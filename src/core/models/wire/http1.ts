@@ -1,7 +1,8 @@
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { readBody, type BodyReader } from './http1-body.js';
+import { connect, handshakeError, originKey } from './http1-connect.js';
 import { codeError, headEnd, keepAliveIdleMs, notHttp, parseHead, type Http1Head } from './http1-head.js';
 import { closeAll, dropIdle, exchangeEnded, exchangeStarted, putIdle, retire, takeIdle, type Pooled } from './http1-idle.js';
 
@@ -45,15 +46,20 @@ export const http1Stats = { connections: 0, reused: 0, retried: 0 };
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * A minimal HTTP/1.1 client for the model streams over plain `http:` (local and in-cluster model
- * servers, the fake servers of the tests and benchmarks). node:http pays, per socket read, a socket
+ * A minimal HTTP/1.1 client for the model streams, over `http:` (local and in-cluster model servers, the
+ * fake servers of the tests and benchmarks) and `https:` (the providers' APIs; TLS set up as node's
+ * https agent sets it up, `http1-connect.ts`). node:http pays, per socket read, a socket
  * Readable, llhttp's C++ round trip and a second Readable (IncomingMessage) before the body reaches
  * Tower; here the socket hands its reads straight to a callback (`onread`: no stream machinery) and the
  * body framing (chunked, content-length, close-delimited) is a small state machine over the bytes
- * (`http1-body.ts`). Connections are kept alive per origin, as node's global agent keeps them; a request
+ * (`http1-body.ts`). Connections are kept alive per origin (scheme, host, port), as node's global agents
+ * keep them; a request
  * whose reused connection turns out to be closed is sent once more on a new one (`Conn.lost`).
  */
 export function http1Request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, handlers: Http1Handlers): Http1Exchange {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw Object.assign(new TypeError(`Protocol "${url.protocol}" not supported. Expected "http:" or "https:"`), { code: 'ERR_INVALID_PROTOCOL' });
+  }
   const call = new Call(url, method, serialise(url, method, headers, body), handlers);
   call.send(takeIdle(call.key) as Conn | undefined);
   return call;
@@ -89,7 +95,7 @@ class Call implements Http1Exchange {
     readonly request: string,
     readonly handlers: Http1Handlers,
   ) {
-    this.key = `${url.hostname}:${url.port || '80'}`;
+    this.key = originKey(url);
   }
 
   /** Sends the request on `idle` (a pooled connection) or on a new connection. */
@@ -130,6 +136,8 @@ class Conn implements Pooled {
   /** How long the connection may stay idle after this exchange (`Keep-Alive: timeout` can shorten it). */
   private idleMs = POOL_IDLE_MS;
   private idle = false;
+  /** A TLS connection between its TCP connect and the end of its handshake (a failure then says so). */
+  private handshaking = false;
   /** `performance.now()` after which the idle connection is not reused (the pool's sweep closes it). */
   private expires = 0;
   private ticker: NodeJS.Timeout | undefined;
@@ -159,13 +167,9 @@ class Conn implements Pooled {
     url: URL,
   ) {
     http1Stats.connections++;
-    this.socket = net.connect({
-      host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-      port: Number(url.port || 80),
-      onread: { buffer: READ_BUFFER, callback: (n) => this.read(n, READ_BUFFER) },
-    });
+    this.socket = connect(url, key, { buffer: READ_BUFFER, callback: (n) => this.read(n, READ_BUFFER) }, (yes) => (this.handshaking = yes));
     this.socket.setNoDelay(true);
-    this.socket.on('error', (error) => this.lost(error));
+    this.socket.on('error', (error) => this.lost(this.handshaking ? handshakeError(key, error) : error));
     this.socket.on('close', () => this.lost(undefined));
     // The server's FIN on an idle connection: out of the pool now, not when the close completes; the
     // destroy is the pool's, a slice per turn (a server's keep-alive timers end many at once).
