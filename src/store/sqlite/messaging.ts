@@ -14,7 +14,13 @@ import type {
   ThreadStatus,
 } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../types.js';
+import type { ConnectionAccess } from './main-writes.js';
 import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit, messageFromRow, threadFromRow } from './messaging-rows.js';
+
+/** The store's connection as messaging uses it; `tryWrite` runs a write only if it need not wait (false: not run). */
+export interface MessagingAccess extends ConnectionAccess {
+  tryWrite(work: () => void): boolean;
+}
 
 export interface SqliteMessagingOptions {
   /**
@@ -60,7 +66,7 @@ export class SqliteMessaging implements MessagingStore {
   /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
     private readonly db: Database.Database,
-    private readonly guard: <T>(work: () => T) => T,
+    private readonly access: MessagingAccess,
     opts: SqliteMessagingOptions = {},
     private readonly file?: string,
   ) {
@@ -80,14 +86,14 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getThread(id: string): Promise<Thread | undefined> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const row = this.q.getThread.get(id);
       return row ? threadFromRow(row) : undefined;
     });
   }
 
   async listThreads(opts: { status?: ThreadStatus; limit: number }): Promise<Thread[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listThreadsByStatus.all(opts.status, limit) : this.q.listThreads.all(limit);
       return rows.map(threadFromRow);
@@ -128,7 +134,7 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async readThreadMessages(threadId: string, afterSeq: number, limit: number): Promise<ThreadMessage[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       if (limit <= 0) return [];
       return this.q.readMessages.all(threadId, Math.max(0, afterSeq), Math.floor(limit)).map(messageFromRow);
     });
@@ -154,14 +160,14 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getInboxMessage(id: string): Promise<InboxMessage | undefined> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const row = this.q.inboxById.get(id);
       return row ? inboxFromRow(row) : undefined;
     });
   }
 
   async listInbox(inbox: string, opts: { status?: InboxStatus; limit: number }): Promise<InboxMessage[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listInboxByStatus.all(inbox, opts.status, limit) : this.q.listInbox.all(inbox, limit);
       return rows.map(inboxFromRow);
@@ -180,22 +186,22 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getAck(clientId: string, target: AckTarget): Promise<number> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const [kind, ref] = ackKey(target);
       return this.q.getAck.get(clientId, kind, ref) ?? 0;
     });
   }
 
   async setAck(clientId: string, target: AckTarget, ackSeq: number): Promise<number> {
-    return this.guard(() => {
-      if (!Number.isSafeInteger(ackSeq) || ackSeq < 0) throw new TowerError('invalid_request', 'ack_seq must be a non-negative integer');
+    if (!Number.isSafeInteger(ackSeq) || ackSeq < 0) throw new TowerError('invalid_request', 'ack_seq must be a non-negative integer');
+    return this.access.write(() => {
       const [kind, ref] = ackKey(target);
       return this.q.upsertAck.get(clientId, kind, ref, ackSeq, new Date().toISOString()) ?? ackSeq;
     });
   }
 
   watch(listener: (changes: MessagingChange[]) => void): () => void {
-    this.guard(() => {
+    this.access.read(() => {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
@@ -284,9 +290,12 @@ export class SqliteMessaging implements MessagingStore {
     }
   }
 
-  /** Own writes do not change data_version: they ask for a check right after the write instead. */
-  private write<T>(work: () => T): T {
-    const result = this.guard(work);
+  /**
+   * A write, through the store's `MainWrites` (kept off the idle checkpoint's and the writer thread's
+   * lock). Own writes do not change data_version: they ask for a check right after the write instead.
+   */
+  private async write<T>(work: () => T): Promise<T> {
+    const result = await this.access.write(work);
     if (this.listeners.size > 0) {
       this.ownWrite = true;
       this.immediate ??= setImmediate(() => {
@@ -312,10 +321,9 @@ export class SqliteMessaging implements MessagingStore {
         for (const l of [...this.listeners]) l(changes);
         if (rows.length < 500) break;
       }
-      if (this.cursor - this.lastPrune > CHANGE_RETENTION) {
-        this.q.pruneChanges.run(this.cursor - CHANGE_RETENTION);
-        this.lastPrune = this.cursor;
-      }
+      // A write: only when it needs no wait (a later check tries again), never in the busy handler.
+      const below = this.cursor - CHANGE_RETENTION;
+      if (below > this.lastPrune && this.access.tryWrite(() => this.q.pruneChanges.run(below))) this.lastPrune = this.cursor;
     } catch {
       // A closed or busy database: the next tick tries again; watchers lose nothing (the cursor stays).
     }
