@@ -7,9 +7,10 @@
  * Per phase it reports the main thread's busy time (event-loop utilisation, ms per s), the process's
  * CPU (all threads, ms per s), the watcher's checks per s, and delivery p50 / p99 / max.
  *
- * Phases: `idle` (nothing but the external writer), `inline` (a batch of 20 one-token events over 20
- * sessions every 2 ms, placed on the main connection), `thread` (the same batches, every one on the
- * writer thread: `minBatch: 1`, so each commit is another connection's and moves data_version).
+ * Phases: `idle` (no commits), `inline` (a batch of 20 one-token events over 20 sessions every 2 ms,
+ * placed on the main connection, and an own post every 20 ms), `thread` (the same, every batch on the
+ * writer thread: `minBatch: 1`, so each commit is another connection's and moves data_version); `+ext`:
+ * with the external writer.
  *
  *   npx tsx bench/messaging-watch.ts [--root DIR] [--quick]   (DIR: the tree whose src/ is measured)
  */
@@ -54,7 +55,7 @@ const { SqliteStore } = await load<StoreModule>('store/sqlite/store.ts');
 const { SqliteMessaging } = await load<MessagingModule>('store/sqlite/messaging.ts');
 const { testSessionRecord } = await load<typeof import('../src/store/testing/fixtures.js')>('store/testing/fixtures.ts');
 
-const PHASE_MS = pick(1500, 3000);
+const PHASE_MS = pick(1500, 2500);
 const ROUNDS = pick(1, 3);
 const SESSIONS = 20;
 const EVERY_MS = 2;
@@ -62,13 +63,14 @@ const EVERY_MS = 2;
 /** Checks the watcher ran (its private `check`, wrapped once for the whole process). */
 let checks = 0;
 let checkMs = 0;
-const proto = SqliteMessaging.prototype as unknown as { check: (own: boolean) => void };
+const proto = SqliteMessaging.prototype as unknown as { check: (own: boolean) => unknown };
 const realCheck = proto.check;
 proto.check = function (this: unknown, own: boolean) {
   checks++;
   const t = performance.now();
-  realCheck.call(this, own);
+  const out = realCheck.call(this, own);
   checkMs += performance.now() - t;
+  return out;
 };
 
 const EXTERNAL = `
@@ -98,7 +100,9 @@ interface PhaseResult {
   own: Histogram;
 }
 
-async function phase(store: Store, dbPath: string, kind: 'idle' | 'inline' | 'thread', watched: boolean): Promise<PhaseResult> {
+type Kind = 'idle' | 'inline' | 'thread';
+
+async function phase(store: Store, dbPath: string, kind: Kind, external: boolean, watched: boolean): Promise<PhaseResult> {
   const ext = new Histogram();
   const own = new Histogram();
   const inserted = new Map<number, number>();
@@ -117,9 +121,10 @@ async function phase(store: Store, dbPath: string, kind: 'idle' | 'inline' | 'th
       })
     : () => undefined;
   const driver = (await import('node:module')).createRequire(pathToFileURL(path.join(root, 'package.json')).href).resolve('better-sqlite3');
-  const worker = new Worker(EXTERNAL, { eval: true, workerData: { path: dbPath, driver } });
-  worker.on('message', (m: { seq: number; t: number }) => inserted.set(m.seq, m.t));
+  const worker = external ? new Worker(EXTERNAL, { eval: true, workerData: { path: dbPath, driver } }) : undefined;
+  worker?.on('message', (m: { seq: number; t: number }) => inserted.set(m.seq, m.t));
   let n = 0;
+  const pending = new Set<Promise<unknown>>();
   const commits = kind === 'idle'
     ? undefined
     : setInterval(() => {
@@ -129,11 +134,19 @@ async function phase(store: Store, dbPath: string, kind: 'idle' | 'inline' | 'th
           data: { content: 'tok ', type: 'text' },
           timestamp: new Date().toISOString(),
         }));
-        void store.commit(entries);
+        const done: Promise<unknown> = store.commit(entries).then(
+          () => pending.delete(done),
+          () => pending.delete(done),
+        );
+        pending.add(done);
         // One own post every 10th batch (every 20 ms), timed to its delivery.
         if (++n % 10 === 0) {
           const t = at();
-          void store.messaging.postThreadMessage('own', { from_type: 'human', from_id: 'h', to_type: 'broadcast', to_id: '', kind: 'status', content: 'p' }).then((r) => posted.set(r.message.message_seq, t));
+          const done: Promise<unknown> = store.messaging
+            .postThreadMessage('own', { from_type: 'human', from_id: 'h', to_type: 'broadcast', to_id: '', kind: 'status', content: 'p' })
+            .then((r) => posted.set(r.message.message_seq, t))
+            .finally(() => pending.delete(done));
+          pending.add(done);
         }
       }, EVERY_MS);
   const elu0 = performance.eventLoopUtilization();
@@ -149,8 +162,11 @@ async function phase(store: Store, dbPath: string, kind: 'idle' | 'inline' | 'th
   const cpu = process.cpuUsage(cpu0);
   const checked = checks - checks0;
   if (commits) clearInterval(commits);
-  worker.postMessage('stop');
-  await new Promise((r) => worker.once('exit', r));
+  await Promise.all([...pending]);
+  if (worker) {
+    worker.postMessage('stop');
+    await new Promise((r) => worker.once('exit', r));
+  }
   stop();
   return {
     eluMsPerS: (elu.active / span) * 1000,
@@ -164,11 +180,12 @@ async function phase(store: Store, dbPath: string, kind: 'idle' | 'inline' | 'th
   };
 }
 
-const kinds = ['idle', 'inline', 'thread'] as const;
+/** Phases: what this store commits, and whether another connection inserts a message every 20 ms. */
+const phases: Array<[Kind, boolean]> = [['idle', false], ['idle', true], ['inline', false], ['inline', true], ['thread', true]];
 const rows = new Map<string, PhaseResult[]>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const watched of round % 2 === 0 ? [true, false] : [false, true]) {
-    for (const kind of kinds) {
+    for (const [kind, external] of phases) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'tower-bench-mwatch-'));
       const dbPath = path.join(dir, 'tower.db');
       const store = new SqliteStore(dbPath, { writerThread: { prestart: 'open', ...(kind === 'thread' ? { minBatch: 1 } : {}) } });
@@ -176,10 +193,10 @@ for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < SESSIONS; i++) await store.createSession(testSessionRecord(`s${i}`));
       await store.messaging.createThread({ id: 'ext', title: '' });
       await store.messaging.createThread({ id: 'own', title: '' });
-      const r = await phase(store, dbPath, kind, watched);
+      const r = await phase(store, dbPath, kind, external, watched);
       await store.close();
       rmSync(dir, { recursive: true, force: true });
-      const key = `${kind} watch=${watched ? 'on' : 'off'}`;
+      const key = `${kind}${external ? '+ext' : ''} watch=${watched ? 'on' : 'off'}`;
       rows.set(key, [...(rows.get(key) ?? []), r]);
     }
   }
