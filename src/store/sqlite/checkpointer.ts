@@ -84,8 +84,11 @@ export interface CheckpointResult {
 export interface WalBound {
   /** A timer checkpoint finding at least this many frames in the WAL leads to a catch-up. */
   restartFrames: number;
-  /** Runs `checkpoint` with commits held; its result, or undefined if the hold ended before it did. */
-  hold: (checkpoint: () => Promise<CheckpointResult>) => Promise<CheckpointResult | undefined>;
+  /**
+   * Runs `checkpoint` with commits held; its result, or undefined if the hold ended before it did, or
+   * false if no hold could start (another one is on; `checkpoint` not called).
+   */
+  hold: (checkpoint: () => Promise<CheckpointResult>) => Promise<CheckpointResult | undefined | false>;
 }
 
 export interface CheckpointerOptions {
@@ -247,6 +250,9 @@ export class WalCheckpointer {
     const run = (): Promise<CheckpointResult> => (checkpoint = this.checkpoint('PASSIVE'));
     bound.hold(run).then(
       (r) => {
+        // No hold could be taken (another was on: a drain for a write, main-writes.ts): no chance was
+        // taken, so none is judged; the next timer checkpoint decides again.
+        if (r === false) return void (this.inFlight = false);
         // Writes the hold let through before this line count as before it: the verdict waits for one more.
         this.policy.caughtUp(r, this.opts.changes());
         // The hold's own quiet is not idleness: the next tick checkpoints PASSIVE, not an idle TRUNCATE

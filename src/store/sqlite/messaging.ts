@@ -14,7 +14,13 @@ import type {
   ThreadStatus,
 } from '../../protocol/messaging.js';
 import type { MessagingStore } from '../types.js';
+import type { ConnectionAccess } from './main-writes.js';
 import { MessagingStatements, ackKey, changeFromRow, inboxFromRow, positiveLimit, messageFromRow, threadFromRow } from './messaging-rows.js';
+
+/** The store's connection as messaging uses it; `tryWrite` runs a write only if it need not wait (false: not run). */
+export interface MessagingAccess extends ConnectionAccess {
+  tryWrite(work: () => void): boolean;
+}
 
 export interface SqliteMessagingOptions {
   /**
@@ -22,13 +28,22 @@ export interface SqliteMessagingOptions {
    * while the database file is watched (writes to it wake the watcher), else 10 ms.
    */
   watchIntervalMs?: number;
-  /** How long after the last file event the watcher polls every 10 ms before it sleeps on the watch again (default 1 s). */
+  /**
+   * How long a busy spell (10 ms polls, the file watch closed) lasts after the last sign of another
+   * connection's commit (the file event that began it, or a poll that found data_version moved) before
+   * the watcher sleeps on a file watch again (default 1 s).
+   */
   busyMs?: number;
 }
 
 /** Polling while the file is being written (a busy log writes on every commit: a check per event costs more). */
 const POLL_MS = 10;
 const BUSY_MS = 1000;
+/**
+ * A spell whose event no data_version move follows (this process's own commit or checkpoint wrote the
+ * file) ends this soon: a foreign commit's last WAL write precedes its visibility by microseconds.
+ */
+const UNEXPLAINED_MS = 50;
 const WATCHED_FALLBACK_MS = 1000;
 
 /** Changes kept after every watcher of this connection has read them, for slower watchers in other processes. */
@@ -50,9 +65,9 @@ export class SqliteMessaging implements MessagingStore {
   private lastPrune = 0;
   private readonly intervalMs: number | undefined;
   private files: FSWatcher | undefined;
-  /** Polling every `POLL_MS` since a file event; until `busyMs` after the last one. */
+  /** Polling every `POLL_MS`, the file watch closed, since a file event; until `busyMs` after the last other commit seen. */
   private busy = false;
-  private lastFileEvent = 0;
+  private spellEnd = 0;
   /** When a failed file watch may be tried again (not every tick: it is a syscall that keeps failing). */
   private rewatchAt = 0;
   private readonly busyMs: number;
@@ -60,7 +75,7 @@ export class SqliteMessaging implements MessagingStore {
   /** `file`: the database's path (absent for `:memory:`), whose writes wake watchers instead of a 10 ms poll. */
   constructor(
     private readonly db: Database.Database,
-    private readonly guard: <T>(work: () => T) => T,
+    private readonly access: MessagingAccess,
     opts: SqliteMessagingOptions = {},
     private readonly file?: string,
   ) {
@@ -80,14 +95,14 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getThread(id: string): Promise<Thread | undefined> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const row = this.q.getThread.get(id);
       return row ? threadFromRow(row) : undefined;
     });
   }
 
   async listThreads(opts: { status?: ThreadStatus; limit: number }): Promise<Thread[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listThreadsByStatus.all(opts.status, limit) : this.q.listThreads.all(limit);
       return rows.map(threadFromRow);
@@ -128,7 +143,7 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async readThreadMessages(threadId: string, afterSeq: number, limit: number): Promise<ThreadMessage[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       if (limit <= 0) return [];
       return this.q.readMessages.all(threadId, Math.max(0, afterSeq), Math.floor(limit)).map(messageFromRow);
     });
@@ -154,14 +169,14 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getInboxMessage(id: string): Promise<InboxMessage | undefined> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const row = this.q.inboxById.get(id);
       return row ? inboxFromRow(row) : undefined;
     });
   }
 
   async listInbox(inbox: string, opts: { status?: InboxStatus; limit: number }): Promise<InboxMessage[]> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const limit = positiveLimit(opts.limit);
       const rows = opts.status ? this.q.listInboxByStatus.all(inbox, opts.status, limit) : this.q.listInbox.all(inbox, limit);
       return rows.map(inboxFromRow);
@@ -180,22 +195,22 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   async getAck(clientId: string, target: AckTarget): Promise<number> {
-    return this.guard(() => {
+    return this.access.read(() => {
       const [kind, ref] = ackKey(target);
       return this.q.getAck.get(clientId, kind, ref) ?? 0;
     });
   }
 
   async setAck(clientId: string, target: AckTarget, ackSeq: number): Promise<number> {
-    return this.guard(() => {
-      if (!Number.isSafeInteger(ackSeq) || ackSeq < 0) throw new TowerError('invalid_request', 'ack_seq must be a non-negative integer');
+    if (!Number.isSafeInteger(ackSeq) || ackSeq < 0) throw new TowerError('invalid_request', 'ack_seq must be a non-negative integer');
+    return this.access.write(() => {
       const [kind, ref] = ackKey(target);
       return this.q.upsertAck.get(clientId, kind, ref, ackSeq, new Date().toISOString()) ?? ackSeq;
     });
   }
 
   watch(listener: (changes: MessagingChange[]) => void): () => void {
-    this.guard(() => {
+    this.access.read(() => {
       if (this.listeners.size === 0) {
         this.cursor = this.q.maxChange.get() ?? 0;
         this.dataVersion = this.readDataVersion();
@@ -234,12 +249,16 @@ export class SqliteMessaging implements MessagingStore {
   }
 
   private tick(): void {
-    this.check(false);
+    const moved = this.check(false);
     const now = Date.now();
-    if (this.busy && now - this.lastFileEvent >= this.busyMs) {
-      // Quiet for a while: sleep on the file watch again (the watch stayed open all along).
+    if (moved) this.spellEnd = now + this.busyMs;
+    if (this.busy && now >= this.spellEnd) {
+      // No other connection committed for a while: sleep on a file watch again. A commit between the
+      // check above and the new watch would raise no event: one more check once the watch is on.
       this.busy = false;
-      this.idle(this.files !== undefined);
+      const watched = this.watchFiles();
+      this.idle(watched);
+      if (watched) this.check(false);
     } else if (this.file && !this.files && !this.busy && now >= this.rewatchAt) {
       if (this.watchFiles()) this.idle(true);
       else this.rewatchAt = now + BUSY_MS;
@@ -248,11 +267,13 @@ export class SqliteMessaging implements MessagingStore {
 
   /**
    * Another connection's commit writes the WAL (or the file): inotify says so, so an idle watcher sleeps
-   * instead of polling every 10 ms. The first event switches to the 10 ms poll until `busyMs` after the
-   * last one (this process's own event commits write the file too, and a check per event would cost more
-   * than the poll); events meanwhile only move that end. The one watch stays open from the first watcher
-   * to the last: closing and reopening it per busy spell costs syscalls and a watcher object each time.
-   * The slow poll stays for what a file watch misses (network filesystems).
+   * instead of polling every 10 ms. The first event closes the watch and starts a busy spell of 10 ms
+   * polls: this process's own commits write the file too, one event or more per write (thousands a
+   * second under load, each a callback on the loop), and a check per event would cost more than the
+   * poll. The spell ends `busyMs` after the last poll that found data_version moved (another
+   * connection committed: another process, or this store's writer thread), or `UNEXPLAINED_MS` after
+   * its event if none did, so this connection's own commits and checkpoints, which do not move it,
+   * cannot keep it going; then a watch opens again (one watch object and two inotify syscalls per spell). The slow poll stays for what a file watch misses (network filesystems).
    */
   private watchFiles(): boolean {
     if (!this.file) return false;
@@ -261,8 +282,9 @@ export class SqliteMessaging implements MessagingStore {
       const files = watch(dirname(this.file), { persistent: false }, (_event, name) => {
         if (name !== null && !names.has(name)) return;
         if (this.files !== files) return;
-        this.lastFileEvent = Date.now();
-        if (this.busy) return;
+        files.close();
+        this.files = undefined;
+        this.spellEnd = Date.now() + Math.min(this.busyMs, UNEXPLAINED_MS);
         this.busy = true;
         this.poll(POLL_MS);
         this.immediate ??= setImmediate(() => {
@@ -284,9 +306,12 @@ export class SqliteMessaging implements MessagingStore {
     }
   }
 
-  /** Own writes do not change data_version: they ask for a check right after the write instead. */
-  private write<T>(work: () => T): T {
-    const result = this.guard(work);
+  /**
+   * A write, through the store's `MainWrites` (kept off the idle checkpoint's and the writer thread's
+   * lock). Own writes do not change data_version: they ask for a check right after the write instead.
+   */
+  private async write<T>(work: () => T): Promise<T> {
+    const result = await this.access.write(work);
     if (this.listeners.size > 0) {
       this.ownWrite = true;
       this.immediate ??= setImmediate(() => {
@@ -297,11 +322,14 @@ export class SqliteMessaging implements MessagingStore {
     return result;
   }
 
-  private check(own: boolean): void {
-    if (this.listeners.size === 0) return;
+  /** Delivers new changes; whether data_version had moved (another connection committed). */
+  private check(own: boolean): boolean {
+    if (this.listeners.size === 0) return false;
+    let moved = false;
     try {
       const version = this.readDataVersion();
-      if (version === this.dataVersion && !(own || this.ownWrite)) return;
+      moved = version !== this.dataVersion;
+      if (!moved && !(own || this.ownWrite)) return false;
       this.dataVersion = version;
       this.ownWrite = false;
       for (;;) {
@@ -312,13 +340,13 @@ export class SqliteMessaging implements MessagingStore {
         for (const l of [...this.listeners]) l(changes);
         if (rows.length < 500) break;
       }
-      if (this.cursor - this.lastPrune > CHANGE_RETENTION) {
-        this.q.pruneChanges.run(this.cursor - CHANGE_RETENTION);
-        this.lastPrune = this.cursor;
-      }
+      // A write: only when it needs no wait (a later check tries again), never in the busy handler.
+      const below = this.cursor - CHANGE_RETENTION;
+      if (below > this.lastPrune && this.access.tryWrite(() => this.q.pruneChanges.run(below))) this.lastPrune = this.cursor;
     } catch {
       // A closed or busy database: the next tick tries again; watchers lose nothing (the cursor stays).
     }
+    return moved;
   }
 
   private readDataVersion(): number {

@@ -24,6 +24,7 @@ import { checkImport } from '../import-check.js';
 import { WriterThread } from './writer-thread.js';
 import { CommitGate } from './wal-bound.js';
 import { CommitPlacement, LoopLoad, type LoadSignal, type PlacementOptions } from './placement.js';
+import { MainWrites } from './main-writes.js';
 
 export interface SqliteStoreOptions extends SqliteMessagingOptions {
   /** How long a write waits for another connection's lock before failing. Default 5000 ms. */
@@ -95,11 +96,20 @@ export class SqliteStore implements Store {
    * connection's writes go to the writer thread (which waits for the lock off the loop) or wait for it.
    */
   private idleRunning: Promise<void> | undefined;
+  /** This connection's writes other than commits, kept off the locks above (main-writes.ts). */
+  private readonly main: MainWrites;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     if (path !== ':memory:') prepareFile(path);
     this.db = new Database(path);
     const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+    this.main = new MainWrites({
+      gate: this.gate,
+      idleRunning: () => this.idleRunning,
+      threadInFlight: () => this.writerThread?.inFlight ?? 0,
+      threadDrained: this.threadDrained,
+      maxDrainMs: Math.max(1, busyTimeoutMs),
+    });
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -131,7 +141,12 @@ export class SqliteStore implements Store {
       if (thread && prestart === 'commit') this.startAfterCommit = thread;
       this.q = new SessionStatements(this.db);
       this.frames = new SqliteFrames(this.db);
-      this.messaging = new SqliteMessaging(this.db, (work) => this.guard(work), opts, path === ':memory:' ? undefined : path);
+      this.messaging = new SqliteMessaging(
+        this.db,
+        { read: (work) => this.guard(work), write: (work) => this.write(work), tryWrite: (work) => this.main.tryNow(() => this.guard(work)) },
+        opts,
+        path === ':memory:' ? undefined : path,
+      );
       // A transaction, so another connection's commit cannot land between the row and the messages.
       this.snapshotTx = this.db.transaction((sessionId: string) => {
         const row = this.q.getSession.get(sessionId);
@@ -174,10 +189,12 @@ export class SqliteStore implements Store {
   /**
    * Runs the checkpointer's catch-up with this store's commits held (wal-bound.ts): the writer thread's
    * batches in flight finish first, and nothing commits until the checkpoint has answered or `maxMs`
-   * has passed. Writes on other paths (messaging, other processes) are not held: they only delay the
-   * WAL's restart, since the catch-up checkpoint takes no lock they wait on.
+   * has passed; this connection's other writes wait too (main-writes.ts). Other processes' writes are
+   * not held: they only delay the WAL's restart, since the catch-up checkpoint takes no lock they wait
+   * on. False, with nothing run, while another hold is on (a write's drain, or a hold's waiters).
    */
-  private async holdCommits(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined> {
+  private async holdCommits(maxMs: number, work: () => Promise<CheckpointResult>): Promise<CheckpointResult | undefined | false> {
+    if (this.gate.closed) return false;
     return this.gate.hold(maxMs, this.threadDrained, async () => {
       const r = await work();
       // Set before the hold opens: the first commit through it is the one that restarts the WAL.
@@ -211,8 +228,7 @@ export class SqliteStore implements Store {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
-    await this.afterThread();
-    this.guard(() => {
+    return this.write(() => {
       // A new session has no events or messages yet, whatever the record says: the counters are the
       // store's, and a non-zero start would leave a hole before the first seq.
       const row = sessionToRow({ ...session, last_event_seq: 0, message_count: 0 });
@@ -335,8 +351,7 @@ export class SqliteStore implements Store {
   }
 
   async importSession(session: SessionRecord, messages: StoredMessage[], events: StoredEvent[]): Promise<void> {
-    await this.afterThread();
-    this.guard(() => {
+    return this.write(() => {
       checkImport(messages, events);
       const last = events[events.length - 1];
       // Counters follow the imported data, so the next commit continues exactly after it.
@@ -365,8 +380,7 @@ export class SqliteStore implements Store {
   }
 
   async setState(sessionId: string, key: string, value: string | undefined): Promise<void> {
-    await this.afterThread();
-    this.guard(() => {
+    return this.write(() => {
       if (value === undefined) {
         this.q.deleteState.run(sessionId, key);
         return;
@@ -379,7 +393,7 @@ export class SqliteStore implements Store {
 
   /** Runner tokens on this connection (migration 10). */
   runnerTokens(): SqliteRunnerTokens {
-    return new SqliteRunnerTokens(this.db, (work) => this.guard(work));
+    return new SqliteRunnerTokens(this.db, { read: (work) => this.guard(work), write: (work) => this.write(work) });
   }
 
   async compareAndSetState(
@@ -388,8 +402,7 @@ export class SqliteStore implements Store {
     expected: string | undefined,
     value: string | undefined,
   ): Promise<boolean> {
-    await this.afterThread();
-    return this.guard(() =>
+    return this.write(() =>
       this.db.transaction(() => {
         if (this.q.getSession.get(sessionId) === undefined) {
           throw new TowerError('unknown_session', `unknown session ${sessionId}`, { session_id: sessionId });
@@ -410,7 +423,7 @@ export class SqliteStore implements Store {
     await this.writerThread?.close();
     try {
       // The file at rest holds exact session rows (heads.ts), for whatever reads the table directly.
-      settleHeads(this.db);
+      await this.main.run(() => settleHeads(this.db));
       // The last connection to close copies the WAL into the database, fsyncs it and deletes the WAL
       // (hundreds of ms for a busy log). That copy runs on the checkpointer's thread first (TRUNCATE:
       // nothing else reads or writes now), so this connection's close finds an empty WAL. If the thread
@@ -422,17 +435,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  /**
-   * Writes on this connection wait (asynchronously) for a hold of the WAL bound to end, and for the
-   * writer thread's batches in flight: waiting
-   * for its write lock instead would be `busy_timeout`'s sleep, on the event loop. The lock wait stays
-   * the fallback for a batch sent meanwhile, and for messaging's writes (synchronous, rarer).
-   */
-  private async afterThread(): Promise<void> {
-    if (this.gate.closed) await this.gate.pass();
-    if (this.idleRunning) await this.idleRunning;
-    const thread = this.writerThread;
-    if (thread && thread.inFlight > 0) await thread.idle();
+  /** A write on this connection other than a commit: `guard`ed, and kept off the locks (main-writes.ts). */
+  private write<T>(work: () => T): Promise<T> {
+    return this.main.run(() => this.guard(work));
   }
 
   /** Resolves once the writer thread has no batch in flight (at once without one). */
