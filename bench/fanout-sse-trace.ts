@@ -10,6 +10,7 @@ import type { ClientStats } from './loadgen/sse-clients.js';
 import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
+import { connectSseSubscribers } from './lib/sse-rig.js';
 
 const SUBS = Number(process.env.BENCH_SUBS ?? 1000);
 const RUNS = Number(process.env.BENCH_TRACE_RUNS ?? 2);
@@ -19,15 +20,7 @@ const RUN_MS = 3_000;
 async function rig(kind: 'tower' | 'bare'): Promise<{ server: Child; clients: Child; sessionId: string; port: number }> {
   const server = spawnChild(kind, kind === 'tower' ? 'servers/tower-trace-server.ts' : 'servers/bare-server.ts');
   const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
-  const { port } = await server.request<{ port: number }>({ type: 'init' });
-  let path = '/events?since=1';
-  let sessionId = '';
-  if (kind === 'tower') {
-    sessionId = (await server.request<{ ids: string[] }>({ type: 'create', n: 1 })).ids[0]!;
-    path = `/api/sessions/${sessionId}/events?since=0`;
-  }
-  await clients.request({ type: 'connect', host: '127.0.0.1', port, paths: Array<string>(SUBS).fill(path) });
-  await clients.request({ type: 'waitSeq', target: 1, timeoutMs: 10_000 });
+  const { sessionId, port } = await connectSseSubscribers(kind, server, clients, SUBS);
   return { server, clients, sessionId, port };
 }
 

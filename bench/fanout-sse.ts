@@ -27,6 +27,7 @@ import { sleep } from './lib/clock.js';
 import { Histogram } from './lib/hist.js';
 import { httpNoop, maxOf, probe } from './lib/probe.js';
 import { spawnChild, stopAll, type Child } from './lib/proc.js';
+import { connectSseSubscribers } from './lib/sse-rig.js';
 import { emitBench, human, progress, sig, summary, type BenchResult } from './lib/report.js';
 
 const RUN_MS = pick(1_000, 3_000);
@@ -94,15 +95,7 @@ async function rig(kind: 'tower' | 'bare', subscribers: number): Promise<Rig> {
     nodeArgs: [...profArgs(kind === 'tower' ? `fanout-${subscribers}` : `fanout-bare-${subscribers}`), ...nodeArgsOf(kind)],
   });
   const clients = spawnChild(`${kind}-clients`, 'loadgen/sse-clients.ts');
-  const { port } = await server.request<{ port: number }>({ type: 'init' });
-  let path = '/events?since=1';
-  let sessionId = '';
-  if (kind === 'tower') {
-    sessionId = (await server.request<{ ids: string[] }>({ type: 'create', n: 1 })).ids[0]!;
-    path = `/api/sessions/${sessionId}/events?since=0`;
-  }
-  await clients.request({ type: 'connect', host: '127.0.0.1', port, paths: Array<string>(subscribers).fill(path) });
-  await clients.request({ type: 'waitSeq', target: 1, timeoutMs: 10_000 });
+  const { sessionId, port } = await connectSseSubscribers(kind, server, clients, subscribers);
   return { kind, server, clients, sessionId, subscribers, lastSeq: 1, port };
 }
 
